@@ -1,0 +1,3 @@
+//! The command line: reads files, environment and the clock; writes outputs.
+//!
+//! OWNER: lead.

@@ -1,0 +1,163 @@
+//! The database's record types, as kevgate uses them (not as the feeds spell them: the
+//! feeds' own shapes are private DTOs in `db/build.rs`).
+
+use crate::version::Range;
+use serde::{Deserialize, Serialize};
+
+/// An OSV advisory, trimmed to what matching and reports use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advisory {
+    /// `id` (`GHSA-...`, `CVE-...`, `DSA-5000-1`, `RHSA-2025:1301`, ...).
+    pub id: String,
+    /// `aliases`: the same vulnerability under other ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// `related`: for distro advisories (DSA, DLA, RHSA, ALSA, RLSA, ...) the CVEs they fix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
+    /// `summary` (or the first line of `details` when there is no summary), trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `published`, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// `modified`, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    /// `withdrawn`, RFC 3339: a withdrawn advisory matches nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<String>,
+    /// `severity[]`: CVSS vectors the advisory carries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<OsvSeverity>,
+    /// `database_specific.severity` (GHSA: `CRITICAL`, `HIGH`, `MODERATE`, `LOW`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_severity: Option<String>,
+    /// `affected[]` entries (only the queried package's, when returned by a query).
+    pub affected: Vec<Affected>,
+    /// A link for humans: the advisory's `ADVISORY` or `WEB` reference, else the first one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One `severity[]` entry of an OSV record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsvSeverity {
+    /// `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, `Ubuntu`, ...
+    pub kind: String,
+    /// The vector (or the distro's word).
+    pub score: String,
+}
+
+/// One `affected[]` entry of an OSV record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Affected {
+    /// `package.ecosystem`, with its release suffix (`Debian:12`).
+    pub ecosystem: String,
+    /// `package.name`, as the record spells it.
+    pub name: String,
+    /// `ranges[]`, GIT ranges dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<Range>,
+    /// `versions[]`: explicitly affected versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+}
+
+/// What NVD says about a CVE.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NvdRecord {
+    /// `CVE-YYYY-NNNN`.
+    pub id: String,
+    /// Every CVSS metric NVD lists, best first: v4.0, v3.1, v3.0, v2; primary before
+    /// secondary within a version.
+    #[serde(default)]
+    pub cvss: Vec<CvssMetric>,
+    /// CWE ids (`CWE-79`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cwes: Vec<String>,
+    /// Reference URLs tagged `Exploit`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exploit_refs: Vec<String>,
+    /// `vulnStatus` (`Analyzed`, `Awaiting Analysis`, `Rejected`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `published`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// English description, first sentence-ish, trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// One CVSS metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvssMetric {
+    /// `4.0`, `3.1`, `3.0`, `2.0`.
+    pub version: String,
+    /// Base score, 0.0-10.0.
+    pub score: f32,
+    /// The vector string.
+    pub vector: String,
+    /// Who scored it (`nvd@nist.gov`, a CNA's address, `134c704f-...` for CISA-ADP).
+    pub source: String,
+    /// NVD's `Primary` (scored by NVD) vs `Secondary` (by the CNA or ADP).
+    pub primary: bool,
+}
+
+/// One entry of the CISA KEV catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KevEntry {
+    /// `cveID`.
+    pub cve_id: String,
+    /// `vendorProject`.
+    pub vendor_project: String,
+    /// `product`.
+    pub product: String,
+    /// `vulnerabilityName`.
+    pub vulnerability_name: String,
+    /// `dateAdded` (YYYY-MM-DD).
+    pub date_added: String,
+    /// `requiredAction`.
+    pub required_action: String,
+    /// `dueDate` (YYYY-MM-DD).
+    pub due_date: String,
+    /// `knownRansomwareCampaignUse` (`Known` or `Unknown`).
+    pub known_ransomware_campaign_use: String,
+}
+
+/// FIRST EPSS score of a CVE.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpssScore {
+    /// Probability of exploitation in the next 30 days, 0-1.
+    pub score: f64,
+    /// Percentile among all scored CVEs, 0-1.
+    pub percentile: f64,
+}
+
+/// Where the database's data came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version of the database file.
+    pub format_version: u32,
+    /// When the database was built (RFC 3339, UTC).
+    pub built_at: String,
+    /// One entry per source kind that was given.
+    pub sources: Vec<SourceInfo>,
+}
+
+/// One source of a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// `kev`, `nvd`, `osv` or `epss`.
+    pub name: String,
+    /// The newest data date in the source (KEV `dateReleased`, EPSS `score_date`, newest
+    /// NVD `lastModified` / OSV `modified`), YYYY-MM-DD.
+    pub data_date: Option<String>,
+    /// Records kept from this source.
+    pub records: u64,
+    /// sha256 over the input files, in the order read (hex).
+    pub sha256: String,
+    /// The input files (as given on the command line, made relative where possible).
+    pub files: Vec<String>,
+}

@@ -1,0 +1,47 @@
+//! kevgate: a CI gate for software supply-chain vulnerabilities.
+//!
+//! The pipeline, one module per stage (types flow forward, each stage owns what it makes):
+//!
+//! ```text
+//! sbom.rs      CycloneDX JSON           -> Sbom { components }
+//! purl.rs      component identity       -> Purl, PackageId, Ecosystem
+//! version.rs   per-ecosystem versions   -> Version, OSV range semantics
+//! db.rs, db/   vulnerability data       -> VulnDb + Manifest (db/build.rs reads the feeds)
+//! matching.rs  Sbom x VulnDb            -> Matches (+ notes for what could not be checked)
+//! enrich.rs    Matches x VulnDb         -> Vec<Finding> (CVSS, KEV, EPSS by CVE/alias)
+//! policy.rs    Findings x Policy, today -> Evaluation { findings, notes, verdict }
+//! report/      Evaluation               -> table | JSON | Markdown | SARIF
+//! cli.rs       reads files, env, clock; writes outputs. main.rs: result -> exit code
+//! ```
+//!
+//! The core ([`evaluate`]) is pure and synchronous: it takes the parsed SBOM, the loaded
+//! database, the policy and today's date, and returns an [`Evaluation`] whose verdict every
+//! reporter and the exit code read. Nothing below `cli.rs` touches the file system, the
+//! environment or the clock.
+
+pub mod cli;
+pub mod db;
+pub mod enrich;
+pub mod matching;
+pub mod policy;
+pub mod purl;
+pub mod report;
+pub mod sbom;
+pub mod text;
+pub mod version;
+
+pub use policy::{Evaluation, Policy, Verdict};
+
+/// Runs the whole core: match every component, enrich the matches, apply the policy.
+///
+/// Pure: the same inputs give the same [`Evaluation`], sorted for stable output.
+pub fn evaluate(
+    sbom: &sbom::Sbom,
+    db: &db::VulnDb,
+    policy: &Policy,
+    today: jiff::civil::Date,
+) -> Evaluation {
+    let matches = matching::find(sbom, db);
+    let findings = enrich::enrich(&matches, sbom, db);
+    policy::evaluate(findings, matches.notes, db, policy, today)
+}

@@ -1,0 +1,3 @@
+//! Untrusted text from SBOMs and feeds, made safe for terminals and Markdown.
+//!
+//! OWNER: report helper.
