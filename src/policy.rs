@@ -127,8 +127,51 @@ pub struct Evaluation {
     pub policy: Policy,
     /// The database's manifest.
     pub db: crate::db::Manifest,
+    /// Which database was used and how old its data is.
+    pub db_origin: DbOrigin,
+    /// What was scanned.
+    pub subject: Subject,
     /// The date the gate was evaluated on.
     pub today: jiff::civil::Date,
+}
+
+/// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the
+/// bundled snapshot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DbOrigin {
+    /// `flag`, `env`, `cache` or `bundled`.
+    pub kind: DbOriginKind,
+    /// The file, unless bundled.
+    pub path: Option<String>,
+    /// Age of the newest data in days, on `today`.
+    pub age_days: Option<i64>,
+}
+
+/// See [`DbOrigin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbOriginKind {
+    /// `--db PATH`.
+    Flag,
+    /// `KEVGATE_DB`.
+    Env,
+    /// The cache `kevgate db update` fills.
+    Cache,
+    /// The demo snapshot bundled in the binary: reports say so loudly.
+    Bundled,
+}
+
+/// What was scanned, for report headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    /// The SBOM file as given on the command line.
+    pub sbom_path: String,
+    /// `metadata.component.name` (image, directory, application).
+    pub name: Option<String>,
+    /// Components in the SBOM.
+    pub components: usize,
+    /// The producer (`trivy 0.76.0`).
+    pub tool: Option<String>,
 }
 
 /// Applies `policy` to `findings`.
