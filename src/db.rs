@@ -17,6 +17,14 @@ pub enum DbError {
     /// Placeholder until the db helper fills this in.
     #[error("{0}")]
     Invalid(String),
+    /// Placeholder.
+    #[error("data is {age_days} days old, older than the maximum of {max_days}")]
+    Stale {
+        /// Age.
+        age_days: i64,
+        /// Max.
+        max_days: i64,
+    },
 }
 
 /// A loaded database. Cheap to load: records are decoded on demand.
@@ -61,5 +69,17 @@ impl VulnDb {
     pub fn epss(&self, cve: &str) -> Option<EpssScore> {
         let _ = cve;
         unimplemented!("db helper")
+    }
+}
+
+impl VulnDb {
+    /// Placeholder.
+    pub fn age_days(&self, today: jiff::civil::Date) -> Option<i64> {
+        let _ = today;
+        None
+    }
+    /// Placeholder.
+    pub fn data_date(&self) -> Option<String> {
+        None
     }
 }

@@ -1,10 +1,16 @@
 //! Matches x VulnDb -> [`Finding`]s: joins NVD CVSS, CISA KEV and EPSS by CVE through every
 //! alias and related id, and picks the id, severity and link to show.
 //!
-//! OWNER: lead. Skeleton.
+//! The CVSS shown follows one precedence, so the same CVE always gets the same severity:
+//! NVD's own (primary) score, v3.1 before v3.0 before v4.0 before v2; then a secondary
+//! score NVD lists (the CNA's); then the advisory's own vector (computed, v3/v2 only);
+//! then the producer's rating in the SBOM. Without any score, the advisory database's
+//! severity word (GHSA `database_specific.severity`) sets the severity and is named in
+//! `severity_source`. KEV is applied by the policy, not here.
 
-use crate::db::VulnDb;
-use crate::matching::Matches;
+use crate::cvss;
+use crate::db::{CvssMetric, VulnDb};
+use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
 use serde::Serialize;
 
@@ -154,8 +160,249 @@ pub struct Finding {
     pub exploit_refs: Vec<String>,
 }
 
-/// Turns matches into findings.
+/// Turns matches into findings, one per match.
 pub fn enrich(matches: &Matches, sbom: &Sbom, db: &VulnDb) -> Vec<Finding> {
-    let _ = (matches, sbom, db);
-    Vec::new()
+    matches
+        .matches
+        .iter()
+        .filter_map(|m| finding(m, sbom, db))
+        .collect()
+}
+
+fn finding(m: &Match, sbom: &Sbom, db: &VulnDb) -> Option<Finding> {
+    let component = sbom.components.get(m.component)?;
+    let id = m.ids.first()?.clone();
+    let aliases: Vec<String> = {
+        let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
+        a.sort();
+        a
+    };
+    let cves: Vec<&str> = m
+        .ids
+        .iter()
+        .map(String::as_str)
+        .filter(|i| matching::is_cve(i))
+        .collect();
+
+    let nvd: Vec<_> = cves.iter().filter_map(|c| db.nvd(c)).collect();
+    let kev = cves.iter().find_map(|c| {
+        db.kev(c).map(|k| Kev {
+            cve: k.cve_id,
+            date_added: k.date_added,
+            due_date: k.due_date,
+            required_action: k.required_action,
+            known_ransomware_campaign_use: k.known_ransomware_campaign_use,
+            name: k.vulnerability_name,
+        })
+    });
+    let epss = cves
+        .iter()
+        .filter_map(|c| db.epss(c))
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .map(|e| Epss {
+            score: e.score,
+            percentile: e.percentile,
+        });
+
+    let sbom_vulns: Vec<_> = m
+        .sbom_vulnerabilities
+        .iter()
+        .filter_map(|&i| sbom.vulnerabilities.get(i))
+        .collect();
+
+    // The score: NVD primary, NVD secondary, the advisories' vectors, the SBOM's ratings.
+    let nvd_metrics: Vec<&CvssMetric> = nvd.iter().flat_map(|r| r.cvss.iter()).collect();
+    let cvss = best_metric(nvd_metrics.iter().copied().filter(|c| c.primary))
+        .map(|c| to_cvss(c, "nvd"))
+        .or_else(|| {
+            best_metric(nvd_metrics.iter().copied().filter(|c| !c.primary))
+                .map(|c| to_cvss(c, "nvd-secondary"))
+        })
+        .or_else(|| {
+            m.advisories
+                .iter()
+                .flat_map(|a| a.severity.iter())
+                .filter_map(|s| {
+                    cvss::base_score(&s.score).map(|(score, version)| Cvss {
+                        score,
+                        version: version.to_string(),
+                        vector: s.score.clone(),
+                        source: "osv".to_string(),
+                    })
+                })
+                .max_by(|a, b| version_rank(&b.version).cmp(&version_rank(&a.version)))
+        })
+        .or_else(|| {
+            sbom_vulns
+                .iter()
+                .flat_map(|v| v.ratings.iter())
+                .filter_map(|r| {
+                    let score = r.score? as f32;
+                    let vector = r.vector.clone().unwrap_or_default();
+                    let version = match r.method.as_deref() {
+                        Some("CVSSv4") => "4.0",
+                        Some("CVSSv31") => "3.1",
+                        Some("CVSSv3") => "3.0",
+                        Some("CVSSv2") => "2.0",
+                        _ => return None,
+                    };
+                    Some(Cvss {
+                        score,
+                        version: version.to_string(),
+                        vector,
+                        source: format!(
+                            "sbom:{}",
+                            r.source.as_deref().unwrap_or("unknown")
+                        ),
+                    })
+                })
+                // Prefer the NVD rating among the producer's, then the newest CVSS version.
+                .min_by_key(|c| (c.source != "sbom:nvd", version_rank(&c.version)))
+        });
+
+    let (severity, severity_source) = match &cvss {
+        Some(c) => (Severity::from_score(c.score), None),
+        None => word_severity(m, &sbom_vulns),
+    };
+
+    let summary = m
+        .advisories
+        .iter()
+        .find_map(|a| a.summary.clone())
+        .or_else(|| nvd.iter().find_map(|r| r.description.clone()))
+        .or_else(|| sbom_vulns.iter().find_map(|v| v.description.clone()));
+
+    let url = link(&id, m);
+
+    let mut cwes: Vec<String> = nvd.iter().flat_map(|r| r.cwes.iter().cloned()).collect();
+    cwes.extend(
+        sbom_vulns
+            .iter()
+            .flat_map(|v| v.cwes.iter().map(|c| format!("CWE-{c}"))),
+    );
+    cwes.sort();
+    cwes.dedup();
+    let mut exploit_refs: Vec<String> = nvd
+        .iter()
+        .flat_map(|r| r.exploit_refs.iter().cloned())
+        .collect();
+    exploit_refs.sort();
+    exploit_refs.dedup();
+
+    let mut found_by = Vec::new();
+    if !m.advisories.is_empty() {
+        found_by.push(FoundBy::Db);
+    }
+    if !m.sbom_vulnerabilities.is_empty() {
+        found_by.push(FoundBy::Sbom);
+    }
+
+    Some(Finding {
+        id,
+        aliases,
+        component: ComponentRef {
+            index: m.component,
+            purl: component.purl.clone(),
+            name: component.name.clone(),
+            version: component.version.clone(),
+            file_path: component.trivy.file_path.clone(),
+        },
+        summary,
+        severity,
+        severity_source,
+        cvss,
+        kev,
+        epss,
+        fixed_versions: m.fixed_versions.clone(),
+        found_by,
+        url,
+        cwes,
+        exploit_refs,
+    })
+}
+
+/// Lower is preferred: v3.1, v3.0, v4.0, v2.
+fn version_rank(version: &str) -> u8 {
+    match version {
+        "3.1" => 0,
+        "3.0" => 1,
+        "4.0" => 2,
+        "2.0" => 3,
+        _ => 4,
+    }
+}
+
+fn best_metric<'a>(metrics: impl Iterator<Item = &'a CvssMetric>) -> Option<&'a CvssMetric> {
+    metrics.min_by_key(|c| version_rank(&c.version))
+}
+
+fn to_cvss(metric: &CvssMetric, source: &str) -> Cvss {
+    Cvss {
+        score: metric.score,
+        version: metric.version.clone(),
+        vector: metric.vector.clone(),
+        source: source.to_string(),
+    }
+}
+
+/// Severity from words when no score exists: GHSA's `database_specific.severity`, then the
+/// SBOM producer's severity words (NVD's first).
+fn word_severity(
+    m: &Match,
+    sbom_vulns: &[&crate::sbom::SbomVulnerability],
+) -> (Severity, Option<String>) {
+    let parse = |w: &str| match w.to_ascii_lowercase().as_str() {
+        "critical" => Some(Severity::Critical),
+        "high" | "important" => Some(Severity::High),
+        "moderate" | "medium" => Some(Severity::Medium),
+        "low" => Some(Severity::Low),
+        _ => None,
+    };
+    if let Some((sev, id)) = m.advisories.iter().find_map(|a| {
+        a.database_severity
+            .as_deref()
+            .and_then(parse)
+            .map(|s| (s, a.id.clone()))
+    }) {
+        let source = if id.starts_with("GHSA-") { "ghsa" } else { "osv" };
+        return (sev, Some(source.to_string()));
+    }
+    let mut ratings: Vec<_> = sbom_vulns
+        .iter()
+        .flat_map(|v| v.ratings.iter())
+        .filter_map(|r| {
+            let sev = parse(r.severity.as_deref()?)?;
+            Some((r.source.as_deref() != Some("nvd"), sev, r.source.clone()))
+        })
+        .collect();
+    ratings.sort();
+    match ratings.first() {
+        Some((_, sev, source)) => (
+            *sev,
+            Some(format!("sbom:{}", source.as_deref().unwrap_or("unknown"))),
+        ),
+        None => (Severity::Unknown, None),
+    }
+}
+
+/// A link for humans: the advisory's own page, else NVD for a CVE, else osv.dev.
+fn link(id: &str, m: &Match) -> Option<String> {
+    if let Some(url) = m
+        .advisories
+        .iter()
+        .find(|a| a.id == id)
+        .and_then(|a| a.url.clone())
+    {
+        return Some(url);
+    }
+    if matching::is_cve(id) {
+        return Some(format!("https://nvd.nist.gov/vuln/detail/{id}"));
+    }
+    if id.starts_with("GHSA-") {
+        return Some(format!("https://github.com/advisories/{id}"));
+    }
+    m.advisories
+        .iter()
+        .find_map(|a| a.url.clone())
+        .or_else(|| Some(format!("https://osv.dev/vulnerability/{id}")))
 }

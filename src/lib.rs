@@ -20,6 +20,7 @@
 //! environment or the clock.
 
 pub mod cli;
+pub mod cvss;
 pub mod db;
 pub mod enrich;
 pub mod matching;
@@ -43,5 +44,12 @@ pub fn evaluate(
 ) -> Evaluation {
     let matches = matching::find(sbom, db);
     let findings = enrich::enrich(&matches, sbom, db);
-    policy::evaluate(findings, matches.notes, db, policy, today)
+    let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today);
+    evaluation.subject = policy::Subject {
+        sbom_path: String::new(),
+        name: sbom.subject.as_ref().map(|c| c.name.clone()),
+        components: sbom.components.len(),
+        tool: sbom.tools.first().cloned(),
+    };
+    evaluation
 }

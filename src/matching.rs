@@ -1,12 +1,26 @@
-//! Sbom x VulnDb -> [`Matches`]: which advisories affect which components.
+//! Sbom x VulnDb -> [`Matches`]: which vulnerabilities affect which components.
 //!
-//! OWNER: lead. Skeleton.
+//! For each component: purl -> [`PackageId`], the database's advisories for that package,
+//! OSV range evaluation in the ecosystem's version order. Advisories that are the same
+//! vulnerability (shared ids through `aliases`) become one [`Match`]; a distro advisory (DSA,
+//! DLA, RHSA, ALSA, RLSA, ...) stands for each CVE it lists in `related`, so it merges with
+//! the per-CVE records and every CVE reaches KEV, NVD and EPSS. Vulnerabilities the SBOM
+//! itself embeds (trivy `vulnerabilities[]`) join the same groups, or stand alone when the
+//! database does not know them.
+//!
+//! What could not be checked is never dropped silently: a component without a usable purl,
+//! an ecosystem without data, a version that does not parse each become a [`Note`].
+//! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
 use crate::db::{Advisory, VulnDb};
-use crate::policy::Note;
-use crate::sbom::Sbom;
+use crate::policy::{Note, NoteCode};
+use crate::purl::{self, Ecosystem, IdentifyError, PackageId, Purl};
+use crate::sbom::{Component, Sbom};
+use crate::text;
+use crate::version::{self, Event, Version};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// The result of matching: one entry per (component, vulnerability group) and notes for
+/// The result of matching: one entry per (component, vulnerability) and notes for
 /// components that could not be checked.
 #[derive(Debug, Clone, Default)]
 pub struct Matches {
@@ -21,16 +35,551 @@ pub struct Matches {
 pub struct Match {
     /// Index into [`Sbom::components`].
     pub component: usize,
+    /// Every id of the vulnerability: the advisories' ids, their aliases, and for distro
+    /// advisories the CVE they fix. Sorted, display precedence first (see [`id_rank`]).
+    pub ids: Vec<String>,
     /// The advisories that matched (one vulnerability may come as a GHSA and a PYSEC).
     pub advisories: Vec<Advisory>,
-    /// Fixed versions from the matched ranges, for this component's release.
+    /// Fixed versions from the matched affected entries, sorted in the ecosystem's order.
     pub fixed_versions: Vec<String>,
     /// Indices into [`Sbom::vulnerabilities`] that report the same vulnerability.
     pub sbom_vulnerabilities: Vec<usize>,
 }
 
+/// Advisory id prefixes of distribution advisories: they name the CVEs they fix in
+/// `related`, and one advisory may fix many CVEs.
+const DISTRO_ADVISORY_PREFIXES: &[&str] = &[
+    "DSA-", "DLA-", "DTSA-", "RHSA-", "RHBA-", "RHEA-", "ALSA-", "ALBA-", "ALEA-", "RLSA-",
+    "RLBA-", "RLEA-", "RXSA-", "USN-",
+];
+
+/// Distro advisories that are bug-fix or enhancement errata: without a related CVE they are
+/// not vulnerabilities.
+const NON_SECURITY_PREFIXES: &[&str] = &["RHBA-", "RHEA-", "ALBA-", "ALEA-", "RLBA-", "RLEA-"];
+
+/// Display precedence of an id, lower first: CVE, then GHSA, then the rest (osv-scanner
+/// `internal/identifiers/identifiers.go` orders the same way).
+pub fn id_rank(id: &str) -> (u8, &str) {
+    let rank = if id.starts_with("CVE-") {
+        0
+    } else if id.starts_with("GHSA-") {
+        1
+    } else if DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p)) {
+        3
+    } else {
+        2
+    };
+    (rank, id)
+}
+
+/// Whether an id names a CVE.
+pub fn is_cve(id: &str) -> bool {
+    id.starts_with("CVE-")
+}
+
+/// The name and version the database is searched by, and the ecosystem's version order.
+#[derive(Debug, Clone)]
+struct Query {
+    package: PackageId,
+    /// The name as indexed (source package for Debian/Ubuntu/Alpine), folded.
+    key_name: String,
+    /// The version to evaluate ranges against (source version for Debian/Ubuntu).
+    version: String,
+}
+
 /// Matches every component of `sbom` against `db`.
 pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
-    let _ = (sbom, db);
-    Matches::default()
+    let mut out = Matches::default();
+    let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
+    // One finding per (purl, vulnerability): the same package found in two files is one
+    // thing to fix, not two alerts.
+    let mut seen_purls: HashMap<String, usize> = HashMap::new();
+    let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
+
+    let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
+    let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
+
+    for (index, component) in sbom.components.iter().enumerate() {
+        let Some(query) = query_for(index, component, os, &mut out.notes, &mut unsupported)
+        else {
+            continue;
+        };
+        if let Some(purl) = &component.purl {
+            if let Some(&first) = seen_purls.get(purl) {
+                duplicate_of.insert(index, first);
+                continue;
+            }
+            seen_purls.insert(purl.clone(), index);
+        }
+        let eco = query.package.ecosystem;
+        let key = (eco, query.key_name.clone());
+        if !cache.contains_key(&key) {
+            let advisories = match db.advisories(eco, &query.key_name) {
+                Ok(a) => a,
+                Err(e) => {
+                    out.notes.push(Note {
+                        code: NoteCode::UnverifiedVersion,
+                        message: format!(
+                            "`{}`: database records for `{}` could not be read: {e}",
+                            display_name(component),
+                            text::one_line(&query.key_name, 120)
+                        ),
+                        component: Some(index),
+                    });
+                    Vec::new()
+                }
+            };
+            cache.insert(key.clone(), advisories);
+        }
+        let advisories = &cache[&key];
+        let units = match_component(index, component, &query, advisories, &mut out.notes);
+        if !units.is_empty() {
+            per_component.insert(index, units);
+        }
+    }
+
+    // Vulnerabilities the SBOM embeds join the component's units by id.
+    for (vi, vuln) in sbom.vulnerabilities.iter().enumerate() {
+        for &ci in &vuln.affects {
+            let ci = duplicate_of.get(&ci).copied().unwrap_or(ci);
+            per_component.entry(ci).or_default().push(Unit {
+                ids: BTreeSet::from([vuln.id.clone()]),
+                advisories: Vec::new(),
+                fixed: vuln.fixed_versions.clone(),
+                sbom: vec![vi],
+            });
+        }
+    }
+
+    for (component, units) in per_component {
+        let scheme = sbom
+            .components
+            .get(component)
+            .and_then(|c| c.purl.as_deref())
+            .and_then(|p| Purl::parse(p).ok())
+            .and_then(|p| purl::identify(&p, os).ok())
+            .map(|p| p.ecosystem.scheme());
+        for unit in merge_units(units) {
+            let mut ids: Vec<String> = unit.ids.into_iter().collect();
+            ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
+            let mut fixed: Vec<String> = unit.fixed;
+            fixed.sort();
+            fixed.dedup();
+            if let Some(scheme) = scheme {
+                fixed.sort_by(|a, b| {
+                    match (Version::parse(scheme, a), Version::parse(scheme, b)) {
+                        (Ok(x), Ok(y)) => x.cmp(&y),
+                        _ => a.cmp(b),
+                    }
+                });
+            }
+            let mut advisories = unit.advisories;
+            advisories.sort_by(|a, b| a.id.cmp(&b.id));
+            advisories.dedup_by(|a, b| a.id == b.id);
+            let mut sbom_vulnerabilities = unit.sbom;
+            sbom_vulnerabilities.sort_unstable();
+            sbom_vulnerabilities.dedup();
+            out.matches.push(Match {
+                component,
+                ids,
+                advisories,
+                fixed_versions: fixed,
+                sbom_vulnerabilities,
+            });
+        }
+    }
+    out.matches
+        .sort_by(|a, b| (a.component, &a.ids[0]).cmp(&(b.component, &b.ids[0])));
+
+    for (ty, examples) in unsupported {
+        let count = examples.len();
+        let shown: Vec<String> = examples.iter().take(3).cloned().collect();
+        out.notes.push(Note {
+            code: NoteCode::UnsupportedEcosystem,
+            message: format!(
+                "{count} component{} of {ty} not covered by the database (e.g. {})",
+                if count == 1 { "" } else { "s" },
+                shown.join(", ")
+            ),
+            component: None,
+        });
+    }
+    out.notes
+        .sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
+    out
+}
+
+fn display_name(component: &Component) -> String {
+    let name = component
+        .purl
+        .as_deref()
+        .unwrap_or(component.name.as_str());
+    text::one_line(name, 200).into_owned()
+}
+
+/// Works out what to search for, or records why the component cannot be checked.
+fn query_for(
+    index: usize,
+    component: &Component,
+    os: Option<(&str, &str)>,
+    notes: &mut Vec<Note>,
+    unsupported: &mut BTreeMap<String, Vec<String>>,
+) -> Option<Query> {
+    let Some(raw) = component.purl.as_deref().filter(|p| !p.trim().is_empty()) else {
+        // trivy's per-file aggregates (`package-lock.json`, `Pipfile.lock`) and the OS itself
+        // are containers of packages, not packages.
+        let aggregate = matches!(
+            component.kind.as_str(),
+            "operating-system" | "application" | "container" | "file" | "platform"
+        ) && component.version.is_none();
+        if !aggregate && component.kind != "operating-system" {
+            notes.push(Note {
+                code: NoteCode::UnidentifiedComponent,
+                message: format!(
+                    "`{}{}` has no purl and cannot be checked",
+                    text::one_line(&component.name, 120),
+                    component
+                        .version
+                        .as_deref()
+                        .map(|v| format!("@{}", text::one_line(v, 60)))
+                        .unwrap_or_default()
+                ),
+                component: Some(index),
+            });
+        }
+        return None;
+    };
+    let parsed = match Purl::parse(raw) {
+        Ok(p) => p,
+        Err(e) => {
+            notes.push(Note {
+                code: NoteCode::UnidentifiedComponent,
+                message: format!("`{}`: {e}", text::one_line(raw, 200)),
+                component: Some(index),
+            });
+            return None;
+        }
+    };
+    let package = match purl::identify(&parsed, os) {
+        Ok(p) => p,
+        Err(IdentifyError::UnsupportedType(ty)) => {
+            unsupported
+                .entry(format!("purl type `{}`", text::one_line(&ty, 40)))
+                .or_default()
+                .push(format!("`{}`", text::one_line(raw, 120)));
+            return None;
+        }
+        Err(IdentifyError::UnsupportedDistro(d)) => {
+            unsupported
+                .entry(format!("distribution `{}`", text::one_line(&d, 40)))
+                .or_default()
+                .push(format!("`{}`", text::one_line(raw, 120)));
+            return None;
+        }
+        Err(e @ IdentifyError::NoVersion) => {
+            notes.push(Note {
+                code: NoteCode::UnverifiedVersion,
+                message: format!("`{}`: {e}, so it cannot be checked", text::one_line(raw, 200)),
+                component: Some(index),
+            });
+            return None;
+        }
+    };
+    let purl_version = parsed.version.clone().unwrap_or_default();
+    let (name, version) = match package.ecosystem {
+        // Debian and Ubuntu advisories are keyed by the source package and its version.
+        Ecosystem::Debian | Ecosystem::Ubuntu => {
+            let name = component
+                .trivy
+                .src_name
+                .clone()
+                .unwrap_or_else(|| package.name.clone());
+            let version = match &component.trivy.src_version {
+                Some(v) => with_epoch(component.trivy.src_epoch.as_deref(), v),
+                None => with_epoch(parsed.qualifier("epoch"), &purl_version),
+            };
+            (name, version)
+        }
+        // Alpine advisories are keyed by the origin package; versions are the same.
+        Ecosystem::Alpine => {
+            let name = component
+                .trivy
+                .src_name
+                .clone()
+                .unwrap_or_else(|| package.name.clone());
+            (name, purl_version)
+        }
+        // Red Hat, AlmaLinux and Rocky advisories name binary rpms with `epoch:version-release`.
+        Ecosystem::RedHat | Ecosystem::AlmaLinux | Ecosystem::Rocky => (
+            package.name.clone(),
+            with_epoch(parsed.qualifier("epoch"), &purl_version),
+        ),
+        _ => (package.name.clone(), purl_version),
+    };
+    if package.ecosystem.scheme() == version::VersionScheme::Dpkg
+        || package.ecosystem.scheme() == version::VersionScheme::Apk
+        || package.ecosystem.scheme() == version::VersionScheme::Rpm
+    {
+        if package.release.is_none() {
+            notes.push(Note {
+                code: NoteCode::UnverifiedVersion,
+                message: format!(
+                    "`{}`: the distribution release is unknown (no `distro` qualifier and no \
+                     operating-system component), so it cannot be checked",
+                    text::one_line(raw, 200)
+                ),
+                component: Some(index),
+            });
+            return None;
+        }
+    }
+    let key_name = package.ecosystem.normalize_name(&name);
+    Some(Query {
+        package,
+        key_name,
+        version,
+    })
+}
+
+/// `epoch:version`, leaving out a zero or missing epoch (dpkg and rpm treat them alike).
+fn with_epoch(epoch: Option<&str>, version: &str) -> String {
+    match epoch.map(str::trim) {
+        Some(e) if !e.is_empty() && e != "0" && !version.contains(':') => format!("{e}:{version}"),
+        _ => version.to_string(),
+    }
+}
+
+/// A vulnerability before merging: ids that name it, and where it came from.
+#[derive(Debug, Clone, Default)]
+struct Unit {
+    ids: BTreeSet<String>,
+    advisories: Vec<Advisory>,
+    fixed: Vec<String>,
+    sbom: Vec<usize>,
+}
+
+/// Evaluates every advisory's ranges for one component.
+fn match_component(
+    index: usize,
+    component: &Component,
+    query: &Query,
+    advisories: &[Advisory],
+    notes: &mut Vec<Note>,
+) -> Vec<Unit> {
+    let scheme = query.package.ecosystem.scheme();
+    let mut units = Vec::new();
+    let mut unverified: Vec<String> = Vec::new();
+    let mut invalid_component_version = None;
+    for advisory in advisories {
+        if advisory.withdrawn.is_some() {
+            continue;
+        }
+        let mut hit = false;
+        let mut fixed = Vec::new();
+        for affected in &advisory.affected {
+            if !query.package.osv_ecosystem_matches(&affected.ecosystem) {
+                continue;
+            }
+            match version::affects(scheme, &query.version, &affected.ranges, &affected.versions)
+            {
+                Ok(true) => {
+                    hit = true;
+                    for range in &affected.ranges {
+                        for event in &range.events {
+                            if let Event::Fixed(v) = event {
+                                fixed.push(v.clone());
+                            }
+                        }
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    if version::Version::parse(scheme, &query.version).is_err() {
+                        invalid_component_version = Some(e);
+                    } else {
+                        unverified.push(advisory.id.clone());
+                    }
+                }
+            }
+        }
+        if !hit {
+            continue;
+        }
+        // Only versions above the installed one fix anything (a record may list the fix of an
+        // earlier branch: `introduced 0, fixed 1.2; introduced 2.0, fixed 2.5`).
+        fixed.retain(|f| {
+            matches!(
+                version::compare(scheme, f, &query.version),
+                Ok(std::cmp::Ordering::Greater)
+            )
+        });
+        units.extend(units_of(advisory, fixed));
+    }
+    if let Some(e) = invalid_component_version {
+        notes.push(Note {
+            code: NoteCode::UnverifiedVersion,
+            message: format!(
+                "`{}`: {}; {} advisories for `{}` could not be checked",
+                display_name(component),
+                text::one_line(&e.to_string(), 200),
+                advisories.len(),
+                text::one_line(&query.key_name, 120)
+            ),
+            component: Some(index),
+        });
+    } else if !unverified.is_empty() {
+        unverified.sort();
+        unverified.dedup();
+        let shown: Vec<&str> = unverified.iter().take(5).map(String::as_str).collect();
+        notes.push(Note {
+            code: NoteCode::UnverifiedVersion,
+            message: format!(
+                "`{}`: {} advisor{} with versions that do not parse could not be checked ({}{})",
+                display_name(component),
+                unverified.len(),
+                if unverified.len() == 1 { "y" } else { "ies" },
+                shown.join(", "),
+                if unverified.len() > shown.len() { ", ..." } else { "" }
+            ),
+            component: Some(index),
+        });
+    }
+    units
+}
+
+/// The vulnerabilities an affecting advisory stands for: itself (with its aliases), or for a
+/// distro advisory one per CVE it fixes.
+fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
+    let distro = DISTRO_ADVISORY_PREFIXES
+        .iter()
+        .any(|p| advisory.id.starts_with(p));
+    let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
+    if distro {
+        if related_cves.is_empty() {
+            if NON_SECURITY_PREFIXES.iter().any(|p| advisory.id.starts_with(p)) {
+                return Vec::new();
+            }
+        } else {
+            return related_cves
+                .into_iter()
+                .map(|cve| Unit {
+                    ids: BTreeSet::from([cve.clone(), advisory.id.clone()]),
+                    advisories: vec![advisory.clone()],
+                    fixed: fixed.clone(),
+                    sbom: Vec::new(),
+                })
+                .collect();
+        }
+    }
+    let mut ids: BTreeSet<String> = advisory.aliases.iter().cloned().collect();
+    ids.insert(advisory.id.clone());
+    // Ubuntu's per-CVE records are `UBUNTU-CVE-…`: the CVE is in the id.
+    if let Some(cve) = advisory.id.strip_prefix("UBUNTU-") {
+        if is_cve(cve) {
+            ids.insert(cve.to_string());
+        }
+    }
+    vec![Unit {
+        ids,
+        advisories: vec![advisory.clone()],
+        fixed,
+        sbom: Vec::new(),
+    }]
+}
+
+/// Merges units that share an id (union-find over ids; small inputs, so quadratic merging
+/// until a fixed point is fine and keeps the order deterministic).
+fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
+    let mut merged: Vec<Unit> = Vec::new();
+    for unit in units {
+        let mut current = unit;
+        loop {
+            let Some(pos) = merged
+                .iter()
+                .position(|m| !m.ids.is_disjoint(&current.ids))
+            else {
+                break;
+            };
+            let other = merged.swap_remove(pos);
+            current.ids.extend(other.ids);
+            current.advisories.extend(other.advisories);
+            current.fixed.extend(other.fixed);
+            current.sbom.extend(other.sbom);
+        }
+        merged.push(current);
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_rank_cve_then_ghsa_then_others_then_distro() {
+        let mut ids = vec!["DSA-5514-1", "GHSA-x", "PYSEC-1", "CVE-2023-4911"];
+        ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
+        assert_eq!(ids, ["CVE-2023-4911", "GHSA-x", "PYSEC-1", "DSA-5514-1"]);
+    }
+
+    #[test]
+    fn epoch_is_prefixed_unless_zero_or_present() {
+        assert_eq!(with_epoch(Some("1"), "2.0-1"), "1:2.0-1");
+        assert_eq!(with_epoch(Some("0"), "2.0-1"), "2.0-1");
+        assert_eq!(with_epoch(None, "2.0-1"), "2.0-1");
+        assert_eq!(with_epoch(Some("1"), "1:2.0-1"), "1:2.0-1");
+    }
+
+    fn unit(ids: &[&str]) -> Unit {
+        Unit {
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            ..Unit::default()
+        }
+    }
+
+    #[test]
+    fn units_sharing_an_id_merge_transitively() {
+        let merged = merge_units(vec![
+            unit(&["GHSA-a", "CVE-1"]),
+            unit(&["PYSEC-b"]),
+            unit(&["PYSEC-b", "CVE-1"]),
+            unit(&["CVE-2"]),
+        ]);
+        assert_eq!(merged.len(), 2);
+        let big = merged.iter().find(|u| u.ids.len() == 3).expect("merged group");
+        assert!(big.ids.contains("GHSA-a") && big.ids.contains("PYSEC-b"));
+    }
+
+    fn advisory(id: &str, aliases: &[&str], related: &[&str]) -> Advisory {
+        Advisory {
+            id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            related: related.iter().map(|s| s.to_string()).collect(),
+            summary: None,
+            published: None,
+            modified: None,
+            withdrawn: None,
+            severity: vec![],
+            database_severity: None,
+            affected: vec![],
+            url: None,
+        }
+    }
+
+    #[test]
+    fn distro_advisories_stand_for_each_related_cve() {
+        let units = units_of(
+            &advisory("DSA-5514-1", &[], &["CVE-2023-4806", "CVE-2023-4911"]),
+            vec![],
+        );
+        assert_eq!(units.len(), 2);
+        assert!(units[1].ids.contains("CVE-2023-4911") && units[1].ids.contains("DSA-5514-1"));
+        // A bug-fix erratum without CVEs is not a vulnerability.
+        assert!(units_of(&advisory("RHBA-2009:0070", &[], &[]), vec![]).is_empty());
+        // A non-distro record's `related` is not identity (Debian CVE records list DSAs there).
+        let units = units_of(&advisory("CVE-2023-4911", &[], &["DSA-5514-1"]), vec![]);
+        assert_eq!(units.len(), 1);
+        assert!(!units[0].ids.contains("DSA-5514-1"));
+    }
 }

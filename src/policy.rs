@@ -137,7 +137,7 @@ pub struct Evaluation {
 
 /// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the
 /// bundled snapshot).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DbOrigin {
     /// `flag`, `env`, `cache` or `bundled`.
     pub kind: DbOriginKind,
@@ -148,10 +148,11 @@ pub struct DbOrigin {
 }
 
 /// See [`DbOrigin`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DbOriginKind {
     /// `--db PATH`.
+    #[default]
     Flag,
     /// `KEVGATE_DB`.
     Env,
@@ -174,7 +175,8 @@ pub struct Subject {
     pub tool: Option<String>,
 }
 
-/// Applies `policy` to `findings`.
+/// Applies `policy` to `findings`: KEV counts as critical; a finding fails the gate when it
+/// is in KEV and `fail_on_kev` is set, or when its severity is at or above `fail_on`.
 pub fn evaluate(
     findings: Vec<Finding>,
     notes: Vec<Note>,
@@ -182,6 +184,109 @@ pub fn evaluate(
     policy: &Policy,
     today: jiff::civil::Date,
 ) -> Evaluation {
-    let _ = (findings, notes, db, policy, today);
-    unimplemented!("lead")
+    let mut evaluated: Vec<Evaluated> = findings
+        .into_iter()
+        .map(|finding| decide(finding, policy))
+        .collect();
+    evaluated.sort_by(|a, b| {
+        let key = |e: &Evaluated| {
+            (
+                e.finding.kev.is_none(),
+                e.severity,
+                std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
+                e.finding.id.clone(),
+                e.finding.component.purl.clone(),
+                e.finding.component.index,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut notes = notes;
+    notes.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
+    notes.dedup();
+    let verdict = if evaluated.iter().any(|e| e.decision == Decision::Fail) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+    Evaluation {
+        findings: evaluated,
+        notes,
+        verdict,
+        policy: policy.clone(),
+        db: db.manifest().clone(),
+        db_origin: DbOrigin::default(),
+        subject: Subject::default(),
+        today,
+    }
+}
+
+/// The decision for one finding.
+fn decide(finding: Finding, policy: &Policy) -> Evaluated {
+    let in_kev = finding.kev.is_some();
+    let severity = if in_kev {
+        Severity::Critical
+    } else {
+        finding.severity
+    };
+    let mut reasons = Vec::new();
+    if in_kev && policy.fail_on_kev {
+        reasons.push(Reason::Kev);
+    }
+    if let Some(threshold) = policy.fail_on.threshold() {
+        if severity <= threshold {
+            reasons.push(Reason::Severity);
+        }
+    }
+    let decision = if reasons.is_empty() {
+        reasons.push(Reason::BelowThreshold);
+        Decision::Warn
+    } else {
+        Decision::Fail
+    };
+    Evaluated {
+        finding,
+        severity,
+        decision,
+        reasons,
+    }
+}
+
+impl FailOn {
+    /// The lowest failing severity; `None` for `none`. `unknown` never fails on severity.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::None => None,
+        }
+    }
+
+    /// Lower-case name, as in the configuration and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Critical => "critical",
+            FailOn::High => "high",
+            FailOn::Medium => "medium",
+            FailOn::Low => "low",
+            FailOn::None => "none",
+        }
+    }
+}
+
+/// Total order on EPSS scores for sorting (scores are finite, 0-1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+impl Eq for OrdF64 {}
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
