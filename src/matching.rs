@@ -289,26 +289,36 @@ fn query_for(
     let purl_version = parsed.version.clone().unwrap_or_default();
     let (name, version) = match package.ecosystem {
         // Debian and Ubuntu advisories are keyed by the source package and its version.
-        Ecosystem::Debian | Ecosystem::Ubuntu => {
+        // trivy gives them as `SrcName`, `SrcEpoch`, `SrcVersion` (upstream part) and
+        // `SrcRelease` (Debian revision); syft as the purl qualifier `upstream=name[@version]`.
+        Ecosystem::Debian | Ecosystem::Ubuntu | Ecosystem::Alpine => {
+            let (upstream_name, upstream_version) = match parsed.qualifier("upstream") {
+                Some(u) => match u.split_once('@') {
+                    Some((n, v)) => (Some(n.to_string()), Some(v.to_string())),
+                    None => (Some(u.to_string()), None),
+                },
+                None => (None, None),
+            };
             let name = component
                 .trivy
                 .src_name
                 .clone()
+                .or(upstream_name)
                 .unwrap_or_else(|| package.name.clone());
             let version = match &component.trivy.src_version {
-                Some(v) => with_epoch(component.trivy.src_epoch.as_deref(), v),
-                None => with_epoch(parsed.qualifier("epoch"), &purl_version),
+                Some(v) if package.ecosystem != Ecosystem::Alpine => {
+                    let full = match component.trivy.src_release.as_deref() {
+                        Some(r) if !r.is_empty() => format!("{v}-{r}"),
+                        _ => v.clone(),
+                    };
+                    with_epoch(component.trivy.src_epoch.as_deref(), &full)
+                }
+                _ => match upstream_version {
+                    Some(v) => v,
+                    None => with_epoch(parsed.qualifier("epoch"), &purl_version),
+                },
             };
             (name, version)
-        }
-        // Alpine advisories are keyed by the origin package; versions are the same.
-        Ecosystem::Alpine => {
-            let name = component
-                .trivy
-                .src_name
-                .clone()
-                .unwrap_or_else(|| package.name.clone());
-            (name, purl_version)
         }
         // Red Hat, AlmaLinux and Rocky advisories name binary rpms with `epoch:version-release`.
         Ecosystem::RedHat | Ecosystem::AlmaLinux | Ecosystem::Rocky => (
