@@ -5,6 +5,7 @@
 //! code. Snapshots filter the temporary paths.
 
 mod cli;
+mod scan;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

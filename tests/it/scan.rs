@@ -1,0 +1,208 @@
+//! `kevgate scan` on real SBOMs against a database built from trimmed real records.
+
+use crate::{TempDir, fixture, kevgate, root, run};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Builds the database of `tests/fixtures/kev-hits` (real OSV, KEV, NVD, EPSS records) into
+/// `dir` with the real `kevgate db build`.
+pub fn build_kev_hits_db(dir: &Path) -> PathBuf {
+    let out = dir.join("kev-hits.db");
+    let src = fixture("kev-hits");
+    let (code, _, stderr) = run(kevgate(dir)
+        .args(["db", "build", "--built-at", "2025-08-26T00:00:00Z", "--output"])
+        .arg(&out)
+        .arg("--osv")
+        .arg(src.join("osv.jsonl"))
+        .arg("--kev")
+        .arg(src.join("kev.json"))
+        .arg("--nvd")
+        .arg(src.join("nvd"))
+        .arg("--epss")
+        .arg(src.join("epss.csv")));
+    assert_eq!(code, 0, "db build failed: {stderr}");
+    out
+}
+
+/// A fixture SBOM by file name, wherever it sits below `tests/fixtures/sbom`.
+pub fn sbom_fixture(name: &str) -> PathBuf {
+    fn find(dir: &Path, name: &str) -> Option<PathBuf> {
+        for entry in fs_err::read_dir(dir).ok()? {
+            let path = entry.ok()?.path();
+            if path.is_dir() {
+                if let Some(p) = find(&path, name) {
+                    return Some(p);
+                }
+            } else if path.file_name().is_some_and(|n| n == name) {
+                return Some(path);
+            }
+        }
+        None
+    }
+    find(&fixture("sbom"), name).unwrap_or_else(|| panic!("fixture SBOM `{name}` not found"))
+}
+
+/// Scans `sbom` with `db` and returns (exit code, JSON report, stderr).
+pub fn scan_json(dir: &Path, sbom: &Path, db: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let (code, stdout, stderr) = run(kevgate(dir)
+        .arg("scan")
+        .arg(sbom)
+        .arg("--db")
+        .arg(db)
+        .args(["--format", "json"])
+        .args(extra));
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}\nstderr: {stderr}"));
+    (code, json, stderr)
+}
+
+/// The findings for `id` whose component purl contains `purl_part`.
+fn findings<'a>(report: &'a Value, id: &str, purl_part: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings[]")
+        .iter()
+        .filter(|f| {
+            f["id"] == id
+                && f["component"]["purl"]
+                    .as_str()
+                    .is_some_and(|p| p.contains(purl_part))
+        })
+        .collect()
+}
+
+fn assert_kev_hit(report: &Value, id: &str, purl_part: &str) {
+    let hits = findings(report, id, purl_part);
+    assert!(
+        !hits.is_empty(),
+        "no finding {id} for `{purl_part}`; findings: {:?}",
+        report["findings"]
+            .as_array()
+            .map(|a| a
+                .iter()
+                .map(|f| format!("{} {}", f["id"], f["component"]["purl"]))
+                .collect::<Vec<_>>())
+    );
+    for f in hits {
+        assert!(f["kev"].is_object(), "{id} is in KEV: {f}");
+        assert!(f["kev"]["due_date"].is_string(), "{f}");
+        assert_eq!(f["severity"], "critical", "KEV counts as critical: {f}");
+        assert_eq!(f["decision"], "fail", "{f}");
+        assert!(f["found_by"].as_array().is_some_and(|a| a.iter().any(|x| x == "db")), "{f}");
+    }
+}
+
+/// The real KEV hits of three real SBOMs: Debian 11 glibc (CVE-2023-4911, through the
+/// Debian CVE record and DSA-5514-1), libwebp (CVE-2023-4863), nghttp2 and
+/// golang.org/x/net (CVE-2023-44487, HTTP/2 Rapid Reset), jQuery < 3.5.0 (CVE-2020-11023),
+/// XStream (CVE-2021-39144).
+#[test]
+fn real_kev_hits_are_found() {
+    let tmp = TempDir::new("kev-hits");
+    let db = build_kev_hits_db(tmp.path());
+
+    let (code, report, stderr) = scan_json(
+        tmp.path(),
+        &sbom_fixture("other-syft-cdx-image-python-latest.json"),
+        &db,
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["verdict"], "fail");
+    assert_kev_hit(&report, "CVE-2023-4911", "pkg:deb/debian/libc6@");
+    assert_kev_hit(&report, "CVE-2023-4863", "pkg:deb/debian/libwebp6@");
+    assert_kev_hit(&report, "CVE-2023-44487", "pkg:deb/debian/libnghttp2-14@");
+    let glibc = findings(&report, "CVE-2023-4911", "pkg:deb/debian/libc6@")[0];
+    assert!(
+        glibc["fixed_versions"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|x| x == "2.31-13+deb11u7")),
+        "Debian 11 fix: {glibc}"
+    );
+    assert!(
+        glibc["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == "DSA-5514-1")),
+        "the DSA joins through `related`: {glibc}"
+    );
+
+    let (code, report, stderr) = scan_json(
+        tmp.path(),
+        &sbom_fixture("other-cyclonedx-gomod-cdx1.4-harp-705-components.json"),
+        &db,
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_kev_hit(&report, "CVE-2023-44487", "pkg:golang/golang.org/x/net@");
+
+    let (code, report, stderr) = scan_json(
+        tmp.path(),
+        &sbom_fixture("other-cdxgen-cdx1.5-webgoat-maven-npm.json"),
+        &db,
+        &[],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_kev_hit(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1");
+    assert_kev_hit(&report, "CVE-2021-39144", "pkg:maven/com.thoughtworks.xstream/xstream@1.4.5");
+    // jQuery 3.7.1 (a webjar, Maven) and the fixed npm versions are not affected.
+    assert!(findings(&report, "CVE-2020-11023", "jquery@3.7.1").is_empty());
+}
+
+/// KEV findings fail the gate by default; `--no-fail-on-kev --fail-on none` lets them pass
+/// while still reporting them.
+#[test]
+fn kev_rule_can_be_turned_off() {
+    let tmp = TempDir::new("kev-off");
+    let db = build_kev_hits_db(tmp.path());
+    let sbom = sbom_fixture("other-cdxgen-cdx1.5-webgoat-maven-npm.json");
+    let (code, report, _) = scan_json(
+        tmp.path(),
+        &sbom,
+        &db,
+        &["--no-fail-on-kev", "--fail-on", "none"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(report["verdict"], "pass");
+    let jq = &findings(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1")[0];
+    assert_eq!(jq["decision"], "warn");
+    assert!(jq["kev"].is_object());
+}
+
+/// A database older than `--max-db-age` fails closed (exit 2) with a hint.
+#[test]
+fn stale_database_fails_closed() {
+    let tmp = TempDir::new("stale");
+    let db = build_kev_hits_db(tmp.path());
+    let sbom = sbom_fixture("other-cdxgen-cdx1.5-webgoat-maven-npm.json");
+    let (code, stdout, stderr) = run(kevgate(tmp.path())
+        .env("KEVGATE_NOW", "2025-10-01")
+        .arg("scan")
+        .arg(&sbom)
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("kev-hits.db") && stderr.contains("hint:"), "{stderr}");
+    // The same database with a wider window is accepted.
+    let (code, _, stderr) = run(kevgate(tmp.path())
+        .env("KEVGATE_NOW", "2025-10-01")
+        .arg("scan")
+        .arg(&sbom)
+        .arg("--db")
+        .arg(&db)
+        .args(["--max-db-age", "60"]));
+    assert_eq!(code, 1, "{stderr}");
+}
+
+/// The README's run command: the example SBOM against the bundled demo database shows real
+/// KEV hits, exits 1, and says loudly that the demo database was used.
+#[test]
+fn example_with_bundled_database() {
+    let tmp = TempDir::new("example");
+    let (code, stdout, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(root().join("examples/trivy-sbom.cdx.json")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("DEMO database"), "{stderr}");
+    assert!(stdout.contains("CVE-2020-11023"), "{stdout}");
+    assert!(stdout.to_lowercase().contains("demo"), "the report says it too: {stdout}");
+}
