@@ -660,7 +660,14 @@ mod tests {
         let cases = [
             (
                 "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
-                purl("maven", Some("org.apache.logging.log4j"), "log4j-core", Some("2.14.1"), &[], None),
+                purl(
+                    "maven",
+                    Some("org.apache.logging.log4j"),
+                    "log4j-core",
+                    Some("2.14.1"),
+                    &[],
+                    None,
+                ),
             ),
             (
                 "pkg:npm/%40babel/core@7.0.0",
@@ -672,67 +679,197 @@ mod tests {
             ),
             (
                 "pkg:npm/%40angular/core@17.1.2#packages/core",
-                purl("npm", Some("@angular"), "core", Some("17.1.2"), &[], Some("packages/core")),
+                purl(
+                    "npm",
+                    Some("@angular"),
+                    "core",
+                    Some("17.1.2"),
+                    &[],
+                    Some("packages/core"),
+                ),
             ),
             (
                 "pkg:golang/github.com/docker/docker@v20.10.0+incompatible",
-                purl("golang", Some("github.com/docker"), "docker", Some("v20.10.0+incompatible"), &[], None),
+                purl(
+                    "golang",
+                    Some("github.com/docker"),
+                    "docker",
+                    Some("v20.10.0+incompatible"),
+                    &[],
+                    None,
+                ),
             ),
             (
                 "pkg:golang/github.com/elastic/harp@v0.2.10?type=module#cmd/harp",
-                purl("golang", Some("github.com/elastic"), "harp", Some("v0.2.10"), &[("type", "module")], Some("cmd/harp")),
+                purl(
+                    "golang",
+                    Some("github.com/elastic"),
+                    "harp",
+                    Some("v0.2.10"),
+                    &[("type", "module")],
+                    Some("cmd/harp"),
+                ),
             ),
             (
                 "pkg:rpm/redhat/openssl-libs@1.1.1k-12.el8_9?arch=x86_64&epoch=1&distro=redhat-8.10",
-                purl("rpm", Some("redhat"), "openssl-libs", Some("1.1.1k-12.el8_9"), &[("arch", "x86_64"), ("distro", "redhat-8.10"), ("epoch", "1")], None),
+                purl(
+                    "rpm",
+                    Some("redhat"),
+                    "openssl-libs",
+                    Some("1.1.1k-12.el8_9"),
+                    &[
+                        ("arch", "x86_64"),
+                        ("distro", "redhat-8.10"),
+                        ("epoch", "1"),
+                    ],
+                    None,
+                ),
             ),
             (
                 "pkg:deb/ubuntu/gnupg?arch=src?distro=trusty/esm",
-                purl("deb", Some("ubuntu"), "gnupg", None, &[("arch", "src"), ("distro", "trusty/esm")], None),
+                purl(
+                    "deb",
+                    Some("ubuntu"),
+                    "gnupg",
+                    None,
+                    &[("arch", "src"), ("distro", "trusty/esm")],
+                    None,
+                ),
             ),
             (
                 "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12.15",
-                purl("deb", Some("debian"), "bash", Some("5.2.15-2+b13"), &[("arch", "amd64"), ("distro", "debian-12.15")], None),
+                purl(
+                    "deb",
+                    Some("debian"),
+                    "bash",
+                    Some("5.2.15-2+b13"),
+                    &[("arch", "amd64"), ("distro", "debian-12.15")],
+                    None,
+                ),
             ),
             (
                 "pkg:deb/debian/bsdutils@1:2.36.1-8+deb11u1?arch=amd64&upstream=util-linux%402.36.1-8+deb11u1&distro=debian-11",
-                purl("deb", Some("debian"), "bsdutils", Some("1:2.36.1-8+deb11u1"), &[("arch", "amd64"), ("distro", "debian-11"), ("upstream", "util-linux@2.36.1-8+deb11u1")], None),
+                purl(
+                    "deb",
+                    Some("debian"),
+                    "bsdutils",
+                    Some("1:2.36.1-8+deb11u1"),
+                    &[
+                        ("arch", "amd64"),
+                        ("distro", "debian-11"),
+                        ("upstream", "util-linux@2.36.1-8+deb11u1"),
+                    ],
+                    None,
+                ),
             ),
             (
                 "pkg:cargo/wasi@0.11.0%2Bwasi-snapshot-preview1",
-                purl("cargo", None, "wasi", Some("0.11.0+wasi-snapshot-preview1"), &[], None),
+                purl(
+                    "cargo",
+                    None,
+                    "wasi",
+                    Some("0.11.0+wasi-snapshot-preview1"),
+                    &[],
+                    None,
+                ),
             ),
             (
                 "pkg:oci/backend@sha256:bbbe815b?arch=amd64&repository_url=index.docker.io%2Fcloud-native-devops-platform%2Fbackend",
-                purl("oci", None, "backend", Some("sha256:bbbe815b"), &[("arch", "amd64"), ("repository_url", "index.docker.io/cloud-native-devops-platform/backend")], None),
+                purl(
+                    "oci",
+                    None,
+                    "backend",
+                    Some("sha256:bbbe815b"),
+                    &[
+                        ("arch", "amd64"),
+                        (
+                            "repository_url",
+                            "index.docker.io/cloud-native-devops-platform/backend",
+                        ),
+                    ],
+                    None,
+                ),
             ),
             (
                 "pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0",
-                purl("apk", Some("alpine"), "musl", Some("1.2.3-r0"), &[("distro", "3.16.0")], None),
+                purl(
+                    "apk",
+                    Some("alpine"),
+                    "musl",
+                    Some("1.2.3-r0"),
+                    &[("distro", "3.16.0")],
+                    None,
+                ),
             ),
             (
                 "pkg:alpine/busybox@1.35.0-r17?arch=x86_64&upstream=busybox&distro=alpine-3.16.2",
-                purl("alpine", None, "busybox", Some("1.35.0-r17"), &[("arch", "x86_64"), ("distro", "alpine-3.16.2"), ("upstream", "busybox")], None),
+                purl(
+                    "alpine",
+                    None,
+                    "busybox",
+                    Some("1.35.0-r17"),
+                    &[
+                        ("arch", "x86_64"),
+                        ("distro", "alpine-3.16.2"),
+                        ("upstream", "busybox"),
+                    ],
+                    None,
+                ),
             ),
             (
                 "pkg:composer/pear/pear_exception@v1.0.0",
-                purl("composer", Some("pear"), "pear_exception", Some("v1.0.0"), &[], None),
+                purl(
+                    "composer",
+                    Some("pear"),
+                    "pear_exception",
+                    Some("v1.0.0"),
+                    &[],
+                    None,
+                ),
             ),
             (
                 "pkg:maven/cglib/cglib-nodep@3.3.0?type=jar",
-                purl("maven", Some("cglib"), "cglib-nodep", Some("3.3.0"), &[("type", "jar")], None),
+                purl(
+                    "maven",
+                    Some("cglib"),
+                    "cglib-nodep",
+                    Some("3.3.0"),
+                    &[("type", "jar")],
+                    None,
+                ),
             ),
             (
                 "pkg:nuget/runtime.unix.System.Runtime.Extensions@4.3.0",
-                purl("nuget", None, "runtime.unix.System.Runtime.Extensions", Some("4.3.0"), &[], None),
+                purl(
+                    "nuget",
+                    None,
+                    "runtime.unix.System.Runtime.Extensions",
+                    Some("4.3.0"),
+                    &[],
+                    None,
+                ),
             ),
             (
                 "pkg://PyPI/Django@1.11.1?Repository_URL=x",
-                purl("pypi", None, "Django", Some("1.11.1"), &[("repository_url", "x")], None),
+                purl(
+                    "pypi",
+                    None,
+                    "Django",
+                    Some("1.11.1"),
+                    &[("repository_url", "x")],
+                    None,
+                ),
             ),
             (
                 "pkg:deb/debian/openssl?arch=source",
-                purl("deb", Some("debian"), "openssl", None, &[("arch", "source")], None),
+                purl(
+                    "deb",
+                    Some("debian"),
+                    "openssl",
+                    None,
+                    &[("arch", "source")],
+                    None,
+                ),
             ),
             (
                 "pkg:generic/bad%zzname@1%",
@@ -761,13 +898,12 @@ mod tests {
             ("pkg:npm/%ff%fe@1", "percent-encoded bytes are not UTF-8"),
         ];
         for (input, reason) in cases {
-            assert_eq!(
-                Purl::parse(input),
-                Err(PurlError::new(reason)),
-                "{input}"
-            );
+            assert_eq!(Purl::parse(input), Err(PurlError::new(reason)), "{input}");
         }
     }
+
+    /// An SBOM's OS component: (name, version).
+    type Os = (&'static str, &'static str);
 
     fn id(ecosystem: Ecosystem, name: &str, release: Option<&str>) -> PackageId {
         PackageId {
@@ -783,34 +919,130 @@ mod tests {
     fn identifies_packages() {
         use Ecosystem::*;
         let debian = Some(("debian", "12.15"));
-        let cases: [(&str, Option<(&str, &str)>, PackageId); 27] = [
-            ("pkg:npm/%40babel/core@7.0.0", None, id(Npm, "@babel/core", None)),
-            ("pkg:npm/babel/core@7.0.0", None, id(Npm, "@babel/core", None)),
+        let cases: Vec<(&str, Option<Os>, PackageId)> = vec![
+            (
+                "pkg:npm/%40babel/core@7.0.0",
+                None,
+                id(Npm, "@babel/core", None),
+            ),
+            (
+                "pkg:npm/babel/core@7.0.0",
+                None,
+                id(Npm, "@babel/core", None),
+            ),
             ("pkg:npm/jquery@3.3.1", debian, id(Npm, "jquery", None)),
             ("pkg:pypi/Django@4.2", None, id(PyPI, "Django", None)),
-            ("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", None, id(Maven, "org.apache.logging.log4j:log4j-core", None)),
-            ("pkg:golang/github.com/docker/docker@v20.10.0+incompatible", None, id(Go, "github.com/docker/docker", None)),
+            (
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                None,
+                id(Maven, "org.apache.logging.log4j:log4j-core", None),
+            ),
+            (
+                "pkg:golang/github.com/docker/docker@v20.10.0+incompatible",
+                None,
+                id(Go, "github.com/docker/docker", None),
+            ),
             ("pkg:golang/stdlib@v1.22.0", None, id(Go, "stdlib", None)),
-            ("pkg:cargo/zstd@0.11.2%2Bzstd.1.5.2", None, id(Cargo, "zstd", None)),
-            ("pkg:gem/actioncable@6.0.0", None, id(RubyGems, "actioncable", None)),
-            ("pkg:nuget/System.Text.Json@4.3.0", None, id(NuGet, "System.Text.Json", None)),
-            ("pkg:composer/pear/log@1.13.1", None, id(Packagist, "pear/log", None)),
-            ("pkg:pub/window_manager@0.3.9", None, id(Pub, "window_manager", None)),
-            ("pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12.15", None, id(Debian, "bash", Some("12"))),
-            ("pkg:deb/debian/bash@5.2.15-2", debian, id(Debian, "bash", Some("12"))),
-            ("pkg:deb/debian/bash@5.2.15-2?distro=bookworm", None, id(Debian, "bash", Some("12"))),
-            ("pkg:deb/debian/bash@5.2.15-2", Some(("ubuntu", "22.04")), id(Debian, "bash", None)),
-            ("pkg:deb/ubuntu/gnupg@1.4?distro=ubuntu-22.04", None, id(Ubuntu, "gnupg", Some("22.04"))),
-            ("pkg:deb/ubuntu/gnupg@1.4?arch=src?distro=trusty/esm", None, id(Ubuntu, "gnupg", Some("14.04"))),
-            ("pkg:apk/alpine/musl@1.2.3-r0?distro=alpine-3.20.3", None, id(Alpine, "musl", Some("v3.20"))),
-            ("pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0", None, id(Alpine, "musl", Some("v3.16"))),
-            ("pkg:alpine/busybox@1.35.0-r17?distro=alpine-3.16.2", None, id(Alpine, "busybox", Some("v3.16"))),
-            ("pkg:rpm/redhat/openssl-libs@1.1.1k-12.el8_9?arch=x86_64&epoch=1&distro=redhat-8.10", None, id(RedHat, "openssl-libs", Some("8"))),
-            ("pkg:rpm/redhat/bash@4.4?distro=rhel-8", None, id(RedHat, "bash", Some("8"))),
-            ("pkg:rpm/centos/bash@4.2.46-31.el7?arch=x86_64&distro=centos-7.6.1810", None, id(RedHat, "bash", Some("7"))),
-            ("pkg:rpm/almalinux/bash@5.1?distro=almalinux-9.4", None, id(AlmaLinux, "bash", Some("9"))),
-            ("pkg:rpm/rocky/bash@5.1?distro=rocky-9.3", None, id(Rocky, "bash", Some("9"))),
-            ("pkg:rpm/alma/bash@5.1", Some(("alma", "8.9")), id(AlmaLinux, "bash", Some("8"))),
+            (
+                "pkg:cargo/zstd@0.11.2%2Bzstd.1.5.2",
+                None,
+                id(Cargo, "zstd", None),
+            ),
+            (
+                "pkg:gem/actioncable@6.0.0",
+                None,
+                id(RubyGems, "actioncable", None),
+            ),
+            (
+                "pkg:nuget/System.Text.Json@4.3.0",
+                None,
+                id(NuGet, "System.Text.Json", None),
+            ),
+            (
+                "pkg:composer/pear/log@1.13.1",
+                None,
+                id(Packagist, "pear/log", None),
+            ),
+            (
+                "pkg:pub/window_manager@0.3.9",
+                None,
+                id(Pub, "window_manager", None),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12.15",
+                None,
+                id(Debian, "bash", Some("12")),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2",
+                debian,
+                id(Debian, "bash", Some("12")),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2?distro=bookworm",
+                None,
+                id(Debian, "bash", Some("12")),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2",
+                Some(("ubuntu", "22.04")),
+                id(Debian, "bash", None),
+            ),
+            (
+                "pkg:deb/ubuntu/gnupg@1.4?distro=ubuntu-22.04",
+                None,
+                id(Ubuntu, "gnupg", Some("22.04")),
+            ),
+            (
+                "pkg:deb/ubuntu/gnupg@1.4?arch=src?distro=trusty/esm",
+                None,
+                id(Ubuntu, "gnupg", Some("14.04")),
+            ),
+            (
+                "pkg:apk/alpine/musl@1.2.3-r0?distro=alpine-3.20.3",
+                None,
+                id(Alpine, "musl", Some("v3.20")),
+            ),
+            (
+                "pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0",
+                None,
+                id(Alpine, "musl", Some("v3.16")),
+            ),
+            (
+                "pkg:alpine/busybox@1.35.0-r17?distro=alpine-3.16.2",
+                None,
+                id(Alpine, "busybox", Some("v3.16")),
+            ),
+            (
+                "pkg:rpm/redhat/openssl-libs@1.1.1k-12.el8_9?arch=x86_64&epoch=1&distro=redhat-8.10",
+                None,
+                id(RedHat, "openssl-libs", Some("8")),
+            ),
+            (
+                "pkg:rpm/redhat/bash@4.4?distro=rhel-8",
+                None,
+                id(RedHat, "bash", Some("8")),
+            ),
+            (
+                "pkg:rpm/centos/bash@4.2.46-31.el7?arch=x86_64&distro=centos-7.6.1810",
+                None,
+                id(RedHat, "bash", Some("7")),
+            ),
+            (
+                "pkg:rpm/almalinux/bash@5.1?distro=almalinux-9.4",
+                None,
+                id(AlmaLinux, "bash", Some("9")),
+            ),
+            (
+                "pkg:rpm/rocky/bash@5.1?distro=rocky-9.3",
+                None,
+                id(Rocky, "bash", Some("9")),
+            ),
+            (
+                "pkg:rpm/alma/bash@5.1",
+                Some(("alma", "8.9")),
+                id(AlmaLinux, "bash", Some("8")),
+            ),
         ];
         for (input, os, want) in cases {
             let purl = Purl::parse(input).expect("test purl parses");
@@ -822,15 +1054,39 @@ mod tests {
     #[test]
     fn identify_rejects() {
         let cases = [
-            ("pkg:oci/backend@sha256:bb", IdentifyError::UnsupportedType("oci".into())),
-            ("pkg:github/actions/checkout@v4", IdentifyError::UnsupportedType("github".into())),
-            ("pkg:conda/numpy@1.26", IdentifyError::UnsupportedType("conda".into())),
-            ("pkg:generic/openssl@3.0", IdentifyError::UnsupportedType("generic".into())),
-            ("pkg:rpm/amazon/bash@4.2", IdentifyError::UnsupportedDistro("amazon".into())),
-            ("pkg:apk/wolfi/glibc@2.39", IdentifyError::UnsupportedDistro("wolfi".into())),
-            ("pkg:deb/bash@5.2", IdentifyError::UnsupportedDistro("unknown".into())),
+            (
+                "pkg:oci/backend@sha256:bb",
+                IdentifyError::UnsupportedType("oci".into()),
+            ),
+            (
+                "pkg:github/actions/checkout@v4",
+                IdentifyError::UnsupportedType("github".into()),
+            ),
+            (
+                "pkg:conda/numpy@1.26",
+                IdentifyError::UnsupportedType("conda".into()),
+            ),
+            (
+                "pkg:generic/openssl@3.0",
+                IdentifyError::UnsupportedType("generic".into()),
+            ),
+            (
+                "pkg:rpm/amazon/bash@4.2",
+                IdentifyError::UnsupportedDistro("amazon".into()),
+            ),
+            (
+                "pkg:apk/wolfi/glibc@2.39",
+                IdentifyError::UnsupportedDistro("wolfi".into()),
+            ),
+            (
+                "pkg:deb/bash@5.2",
+                IdentifyError::UnsupportedDistro("unknown".into()),
+            ),
             ("pkg:npm/left-pad", IdentifyError::NoVersion),
-            ("pkg:deb/debian/openssl?arch=source", IdentifyError::NoVersion),
+            (
+                "pkg:deb/debian/openssl?arch=source",
+                IdentifyError::NoVersion,
+            ),
         ];
         for (input, want) in cases {
             let purl = Purl::parse(input).expect("test purl parses");
@@ -857,20 +1113,60 @@ mod tests {
             (id(Ubuntu, "x", Some("22.04")), "Ubuntu:22.04", true),
             (id(Ubuntu, "x", Some("25.10")), "Ubuntu:25.10", true),
             (id(Ubuntu, "x", Some("20.04")), "Ubuntu:22.04:LTS", false),
-            (id(Ubuntu, "x", Some("16.04")), "Ubuntu:Pro:16.04:LTS", false),
+            (
+                id(Ubuntu, "x", Some("16.04")),
+                "Ubuntu:Pro:16.04:LTS",
+                false,
+            ),
             (id(Ubuntu, "x", Some("16.04")), "Ubuntu:16.04:LTS", true),
             (id(Alpine, "x", Some("v3.20")), "Alpine:v3.20", true),
             (id(Alpine, "x", Some("v3.20")), "Alpine:v3.2", false),
-            (id(RedHat, "x", Some("8")), "Red Hat:enterprise_linux:8::baseos", true),
-            (id(RedHat, "x", Some("8")), "Red Hat:enterprise_linux:8::appstream", true),
-            (id(RedHat, "x", Some("8")), "Red Hat:rhel_aus:8.4::appstream", true),
-            (id(RedHat, "x", Some("8")), "Red Hat:rhel_eus:8.6::crb", true),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:enterprise_linux:8::baseos",
+                true,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:enterprise_linux:8::appstream",
+                true,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:rhel_aus:8.4::appstream",
+                true,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:rhel_eus:8.6::crb",
+                true,
+            ),
             (id(RedHat, "x", Some("7")), "Red Hat:rhel_els:7", true),
-            (id(RedHat, "x", Some("8")), "Red Hat:enterprise_linux:9::baseos", false),
-            (id(RedHat, "x", Some("8")), "Red Hat:satellite:6.13::el8", false),
-            (id(RedHat, "x", Some("8")), "Red Hat:openjdk_els:11::el8", false),
-            (id(RedHat, "x", Some("6")), "Red Hat:rhel_eus:6.2::server", true),
-            (id(RedHat, "x", None), "Red Hat:enterprise_linux:8::baseos", false),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:enterprise_linux:9::baseos",
+                false,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:satellite:6.13::el8",
+                false,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:openjdk_els:11::el8",
+                false,
+            ),
+            (
+                id(RedHat, "x", Some("6")),
+                "Red Hat:rhel_eus:6.2::server",
+                true,
+            ),
+            (
+                id(RedHat, "x", None),
+                "Red Hat:enterprise_linux:8::baseos",
+                false,
+            ),
             (id(AlmaLinux, "x", Some("8")), "AlmaLinux:8", true),
             (id(AlmaLinux, "x", Some("8")), "AlmaLinux:9", false),
             (id(Rocky, "x", Some("9")), "Rocky Linux:9", true),

@@ -130,7 +130,8 @@ pub struct Rating {
 }
 
 /// The hint for files that are not a CycloneDX SBOM at all.
-const HINT_FS: &str = "hint: generate a CycloneDX SBOM with `trivy fs --format cyclonedx --output sbom.cdx.json .`";
+const HINT_FS: &str =
+    "hint: generate a CycloneDX SBOM with `trivy fs --format cyclonedx --output sbom.cdx.json .`";
 /// The hint for image scans.
 const HINT_IMAGE: &str = "hint: generate a CycloneDX SBOM with `trivy image --format cyclonedx --output sbom.cdx.json <image>`";
 
@@ -159,7 +160,9 @@ pub enum SbomError {
     )]
     WideEncoding(&'static str),
     /// Contains NUL bytes: not text.
-    #[error("this is a binary file (NUL byte at offset {offset}), not a CycloneDX JSON SBOM; {HINT_FS}")]
+    #[error(
+        "this is a binary file (NUL byte at offset {offset}), not a CycloneDX JSON SBOM; {HINT_FS}"
+    )]
     Binary {
         /// Byte offset of the first NUL.
         offset: usize,
@@ -192,7 +195,9 @@ pub enum SbomError {
         hint: &'static str,
     },
     /// Not JSON at all.
-    #[error("not valid JSON: {detail} at line {line}, column {column}; expected a CycloneDX JSON SBOM")]
+    #[error(
+        "not valid JSON: {detail} at line {line}, column {column}; expected a CycloneDX JSON SBOM"
+    )]
     NotJson {
         /// serde_json's description.
         detail: String,
@@ -371,7 +376,9 @@ pub fn parse(bytes: &[u8]) -> Result<Sbom, SbomError> {
         ));
     }
     if missing_id > 0 {
-        warnings.push(format!("{missing_id} vulnerabilities without an `id` ignored"));
+        warnings.push(format!(
+            "{missing_id} vulnerabilities without an `id` ignored"
+        ));
     }
     sbom.warnings = warnings;
     Ok(sbom)
@@ -403,8 +410,7 @@ fn decode_text(bytes: &[u8]) -> Result<&str, SbomError> {
         let even = head.iter().step_by(2).filter(|&&b| b == 0).count();
         let odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
         let half = head.len() / 2;
-        if half >= 2 && (even >= half * 3 / 4 || odd >= half * 3 / 4) && (even == 0 || odd == 0)
-        {
+        if half >= 2 && (even >= half * 3 / 4 || odd >= half * 3 / 4) && (even == 0 || odd == 0) {
             return Err(SbomError::WideEncoding("UTF-16"));
         }
         return Err(SbomError::Binary { offset });
@@ -444,7 +450,12 @@ fn classify_text(text: &str) -> Option<SbomError> {
     let text = text.trim_start();
     let first = text.lines().next().unwrap_or_default().trim();
     let head: String = text.chars().take(4096).collect();
-    let foreign = |what| Some(SbomError::Foreign { what, hint: LOCK_HINT });
+    let foreign = |what| {
+        Some(SbomError::Foreign {
+            what,
+            hint: LOCK_HINT,
+        })
+    };
     if head.contains("SPDXVersion:") {
         return Some(SbomError::Spdx);
     }
@@ -496,7 +507,8 @@ fn classify_json(doc: &Map<String, Value>) -> Option<SbomError> {
     if has("SchemaVersion") && (has("Results") || has("ArtifactName")) {
         return Some(SbomError::TrivyReport);
     }
-    const FS: &str = "generate CycloneDX with `trivy fs --format cyclonedx --output sbom.cdx.json .`";
+    const FS: &str =
+        "generate CycloneDX with `trivy fs --format cyclonedx --output sbom.cdx.json .`";
     if has("lockfileVersion") {
         return foreign("an npm package-lock.json", FS);
     }
@@ -647,7 +659,10 @@ fn tools(value: &Value) -> Vec<String> {
 }
 
 /// `bom-ref` -> first component index; warns about duplicates.
-fn index_refs<'a>(components: &'a [Component], warnings: &mut Vec<String>) -> HashMap<&'a str, usize> {
+fn index_refs<'a>(
+    components: &'a [Component],
+    warnings: &mut Vec<String>,
+) -> HashMap<&'a str, usize> {
     let mut refs = HashMap::with_capacity(components.len());
     let mut duplicates = 0usize;
     for (index, component) in components.iter().enumerate() {
@@ -980,13 +995,20 @@ mod tests {
     fn hostile_corpus() {
         let mut summary = String::new();
         let paths = files(&fixtures().join("hostile"));
-        assert!(paths.len() >= 40, "hostile corpus has {} files", paths.len());
+        assert!(
+            paths.len() >= 40,
+            "hostile corpus has {} files",
+            paths.len()
+        );
         for path in paths {
             let file = name(&path);
             let bytes = fs_err::read(&path).expect("fixture readable");
             match timed(&bytes, &file) {
                 Ok(sbom) => {
-                    assert!(HOSTILE_OK.contains(&file.as_str()), "{file}: unexpectedly Ok");
+                    assert!(
+                        HOSTILE_OK.contains(&file.as_str()),
+                        "{file}: unexpectedly Ok"
+                    );
                     for warning in &sbom.warnings {
                         assert_one_line(warning, &file);
                     }
@@ -1077,7 +1099,10 @@ mod tests {
             (br#"{"bomFormat":"CycloneDX","specVersion":"1.5","vulnerabilities":[{"id":"x","ratings":[{"score":"9.8"}]}]}"#, "field `vulnerabilities[0].ratings[0].score` has the wrong type: invalid type: string \"9.8\", expected f64"),
         ];
         for (input, want) in cases {
-            assert_eq!(parse(input).map(|_| ()).map_err(|e| e.to_string()), Err(want.to_string()));
+            assert_eq!(
+                parse(input).map(|_| ()).map_err(|e| e.to_string()),
+                Err(want.to_string())
+            );
         }
     }
 
@@ -1129,7 +1154,13 @@ mod tests {
                 let severities: Vec<_> = vuln
                     .ratings
                     .iter()
-                    .filter_map(|r| Some(format!("{}:{}", r.source.as_deref()?, r.severity.as_deref()?)))
+                    .filter_map(|r| {
+                        Some(format!(
+                            "{}:{}",
+                            r.source.as_deref()?,
+                            r.severity.as_deref()?
+                        ))
+                    })
                     .collect();
                 writeln!(
                     summary,
@@ -1157,7 +1188,10 @@ mod tests {
         assert_eq!(vuln.id, "CVE-2019-11358");
         assert_eq!(vuln.affects.len(), 1);
         let jquery = &sbom.components[vuln.affects[0]];
-        assert_eq!((jquery.name.as_str(), jquery.version.as_deref()), ("jquery", Some("3.3.9")));
+        assert_eq!(
+            (jquery.name.as_str(), jquery.version.as_deref()),
+            ("jquery", Some("3.3.9"))
+        );
         assert_eq!(vuln.fixed_versions, ["3.4.0"]);
         assert_eq!(vuln.cwes, [79]);
         assert_eq!(vuln.source_name.as_deref(), Some("ghsa"));
@@ -1192,7 +1226,9 @@ mod tests {
         assert_eq!(vuln.analysis_state.as_deref(), Some("not_affected"));
         assert_eq!(
             sbom.warnings,
-            ["duplicate bom-ref `a` (components 0 and 1): vulnerabilities referring to it are attached to the first"]
+            [
+                "duplicate bom-ref `a` (components 0 and 1): vulnerabilities referring to it are attached to the first"
+            ]
         );
     }
 
