@@ -361,8 +361,9 @@ impl PackageId {
     /// - Ubuntu: `Ubuntu:<release>` and `Ubuntu:<release>:LTS` match; `Ubuntu:Pro:...`
     ///   (ESM) records do not: their fixes reach only Pro-enabled hosts, and a plain host
     ///   checked against them would be told to upgrade to versions it cannot install.
-    /// - Red Hat: the major version after a RHEL product ([`RHEL_PRODUCTS`]) must equal the
-    ///   release (`rhel_aus:8.4::appstream` applies to `8`); other products never match.
+    /// - Red Hat: the major version after a RHEL product (`enterprise_linux`, `rhel_eus`,
+    ///   `rhel_aus`, `rhel_e4s`, `rhel_tus`, `rhel_els`) must equal the release (`rhel_aus:8.4::appstream` applies to `8`);
+    ///   other products never match.
     /// - AlmaLinux, Rocky Linux: the major version of the suffix.
     pub fn osv_ecosystem_matches(&self, osv_ecosystem: &str) -> bool {
         let Some((eco, suffix)) = Ecosystem::from_osv(osv_ecosystem) else {
