@@ -1039,6 +1039,17 @@ mod tests {
                 None,
                 id(Rocky, "bash", Some("9")),
             ),
+            // Purls as the OSV records write them.
+            (
+                "pkg:rpm/rocky-linux/gtk3@3.22?distro=rocky-linux-8-5-legacy&epoch=0",
+                None,
+                id(Rocky, "gtk3", Some("8")),
+            ),
+            (
+                "pkg:deb/ubuntu/shadow@1:4.13+dfsg1-4ubuntu3.2?arch=source&distro=noble",
+                None,
+                id(Ubuntu, "shadow", Some("24.04")),
+            ),
             (
                 "pkg:rpm/alma/bash@5.1",
                 Some(("alma", "8.9")),
