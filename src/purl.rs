@@ -147,6 +147,13 @@ impl Ecosystem {
 }
 
 /// A parsed package URL (<https://github.com/package-url/purl-spec>).
+///
+/// Parsing follows the spec's algorithm, leniently where real SBOMs are sloppy: `pkg://` is
+/// accepted, a second `?` inside the qualifiers is read as `&` (Ubuntu's tracker writes
+/// `pkg:deb/ubuntu/gnupg?arch=src?distro=trusty/esm`), an `@` only separates the version when
+/// it comes after the last `/` (so an unencoded npm scope `@babel` stays in the namespace),
+/// and a `%` that starts no valid escape is kept as written. No type-specific normalisation
+/// happens here: names are folded per ecosystem by [`Ecosystem::normalize_name`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Purl {
     /// `type`, lower-cased (`npm`, `deb`, ...).
@@ -171,16 +178,151 @@ pub struct PurlError {
     pub reason: String,
 }
 
+impl PurlError {
+    fn new(reason: impl Into<String>) -> PurlError {
+        PurlError {
+            reason: reason.into(),
+        }
+    }
+}
+
 impl Purl {
     /// Parses a purl string.
+    ///
+    /// We parse purls ourselves rather than with the `packageurl` crate: real trivy, syft and
+    /// distro-tracker purls need the leniencies listed on [`Purl`], and the algorithm is short.
     pub fn parse(text: &str) -> Result<Purl, PurlError> {
-        let _ = text;
-        unimplemented!("purl helper")
+        let text = text.trim();
+        let (scheme, rest) = text
+            .split_once(':')
+            .ok_or_else(|| PurlError::new("missing `pkg:` scheme"))?;
+        if !scheme.eq_ignore_ascii_case("pkg") {
+            return Err(PurlError::new("scheme is not `pkg:`"));
+        }
+        // `pkg://type/...` is tolerated, as the spec's own test suite does.
+        let rest = rest.trim_start_matches('/');
+
+        // Subpath: after the first `#`.
+        let (rest, subpath) = match rest.split_once('#') {
+            Some((r, s)) => (r, decode_subpath(s)?),
+            None => (rest, None),
+        };
+
+        // Qualifiers: after the first `?`; further `?` separate pairs like `&`.
+        let (rest, qualifiers) = match rest.split_once('?') {
+            Some((r, q)) => (r, parse_qualifiers(q)?),
+            None => (rest, BTreeMap::new()),
+        };
+
+        // Type: up to the first `/`.
+        let (ty, rest) = rest
+            .split_once('/')
+            .ok_or_else(|| PurlError::new("missing name"))?;
+        let ty = ty.to_ascii_lowercase();
+        let valid_type = ty
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
+            && ty.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        if !valid_type {
+            return Err(PurlError::new("type is empty or not alphanumeric"));
+        }
+
+        // Version: after an `@` that follows the last `/`.
+        let last_slash = rest.trim_end_matches('/').rfind('/').map_or(0, |i| i + 1);
+        let (path, version) = match rest[last_slash..].rfind('@') {
+            Some(at) => {
+                let at = last_slash + at;
+                let version = decode(&rest[at + 1..])?;
+                (&rest[..at], Some(version).filter(|v| !v.is_empty()))
+            }
+            None => (rest, None),
+        };
+
+        let mut segments = path.split('/').filter(|s| !s.is_empty());
+        let name_raw = segments
+            .next_back()
+            .ok_or_else(|| PurlError::new("missing name"))?;
+        let name = decode(name_raw)?;
+        if name.is_empty() {
+            return Err(PurlError::new("missing name"));
+        }
+        let namespace = segments.map(decode).collect::<Result<Vec<_>, _>>()?;
+        let namespace = Some(namespace.join("/")).filter(|n| !n.is_empty());
+
+        Ok(Purl {
+            ty,
+            namespace,
+            name,
+            version,
+            qualifiers,
+            subpath,
+        })
     }
 
     /// A qualifier's value.
     pub fn qualifier(&self, key: &str) -> Option<&str> {
         self.qualifiers.get(key).map(String::as_str)
+    }
+}
+
+fn parse_qualifiers(text: &str) -> Result<BTreeMap<String, String>, PurlError> {
+    let mut out = BTreeMap::new();
+    for pair in text.split(['&', '?']) {
+        let Some((key, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        let value = decode(value)?;
+        if key.is_empty() || value.is_empty() {
+            continue;
+        }
+        // The first occurrence wins; the spec forbids duplicates.
+        out.entry(key).or_insert(value);
+    }
+    Ok(out)
+}
+
+fn decode_subpath(text: &str) -> Result<Option<String>, PurlError> {
+    let segments = text
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .map(decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(segments.join("/")).filter(|s| !s.is_empty()))
+}
+
+/// Percent-decodes `text`. A `%` not followed by two hex digits is kept as written.
+fn decode(text: &str) -> Result<String, PurlError> {
+    if !text.contains('%') {
+        return Ok(text.to_string());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|c| hex(*c)),
+                bytes.get(i + 2).and_then(|c| hex(*c)),
+            )
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| PurlError::new("percent-encoded bytes are not UTF-8"))
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -197,15 +339,78 @@ pub struct PackageId {
     pub release: Option<String>,
 }
 
+/// Red Hat OSV products whose packages are RHEL's own (mainline, EUS, AUS, E4S, TUS, ELS
+/// streams of one major release). Layered products (`satellite`, `openshift`, `openstack`,
+/// `rhev_hypervisor`, `openjdk_els`, software collections, ...) ship their own builds and are
+/// not installed by being on RHEL, so their records do not apply to a plain RHEL package.
+const RHEL_PRODUCTS: [&str; 6] = [
+    "enterprise_linux",
+    "rhel_eus",
+    "rhel_aus",
+    "rhel_e4s",
+    "rhel_tus",
+    "rhel_els",
+];
+
 impl PackageId {
     /// Whether an OSV ecosystem string (`Debian:12`, `Alpine:v3.20`,
     /// `Red Hat:enterprise_linux:8::appstream`, `Ubuntu:22.04:LTS`, `Ubuntu:Pro:16.04:LTS`)
     /// applies to this package's release. Ecosystems without releases match their bare name.
     /// A distro package whose release is unknown matches no release-specific record.
+    ///
+    /// - Ubuntu: `Ubuntu:<release>` and `Ubuntu:<release>:LTS` match; `Ubuntu:Pro:...`
+    ///   (ESM) records do not: their fixes reach only Pro-enabled hosts, and a plain host
+    ///   checked against them would be told to upgrade to versions it cannot install.
+    /// - Red Hat: the major version after a RHEL product (`enterprise_linux`, `rhel_eus`,
+    ///   `rhel_aus`, `rhel_e4s`, `rhel_tus`, `rhel_els`) must equal the release (`rhel_aus:8.4::appstream` applies to `8`);
+    ///   other products never match.
+    /// - AlmaLinux, Rocky Linux: the major version of the suffix.
     pub fn osv_ecosystem_matches(&self, osv_ecosystem: &str) -> bool {
-        let _ = osv_ecosystem;
-        unimplemented!("purl helper")
+        let Some((eco, suffix)) = Ecosystem::from_osv(osv_ecosystem) else {
+            return false;
+        };
+        if eco != self.ecosystem {
+            return false;
+        }
+        if !is_distro(eco) {
+            return suffix.is_none();
+        }
+        let (Some(release), Some(suffix)) = (self.release.as_deref(), suffix) else {
+            return false;
+        };
+        match eco {
+            Ecosystem::Debian | Ecosystem::Alpine => suffix == release,
+            Ecosystem::Ubuntu => {
+                let mut parts = suffix.split(':');
+                parts.next() == Some(release) && parts.all(|p| p == "LTS")
+            }
+            Ecosystem::RedHat => {
+                let mut parts = suffix.split(':');
+                let product = parts.next().unwrap_or_default();
+                let version = parts.next().unwrap_or_default();
+                RHEL_PRODUCTS.contains(&product) && major(version) == release
+            }
+            Ecosystem::AlmaLinux | Ecosystem::Rocky => major(suffix) == release,
+            _ => false,
+        }
     }
+}
+
+fn is_distro(eco: Ecosystem) -> bool {
+    matches!(
+        eco,
+        Ecosystem::Debian
+            | Ecosystem::Ubuntu
+            | Ecosystem::Alpine
+            | Ecosystem::RedHat
+            | Ecosystem::AlmaLinux
+            | Ecosystem::Rocky
+    )
+}
+
+/// `8.10` -> `8`.
+fn major(version: &str) -> &str {
+    version.split('.').next().unwrap_or_default()
 }
 
 /// Why a purl does not name a package kevgate can check.
@@ -224,11 +429,172 @@ pub enum IdentifyError {
 
 /// Maps a purl to the package identity the database is searched by. `os` is the SBOM's
 /// operating-system component (name, version), used when the purl has no `distro` qualifier.
+///
+/// Distro namespaces: `deb/debian`, `deb/ubuntu`, `apk/alpine` (and syft's old
+/// `pkg:alpine/...`), `rpm/redhat` (also `rhel`), `rpm/almalinux` (trivy: `alma`),
+/// `rpm/rocky`. `rpm/centos` is treated as Red Hat, as grype and trivy do: CentOS rebuilds
+/// RHEL sources with the same versions, so RHEL's fixed versions apply (CentOS 7 -> RHEL 7).
+///
+/// The release comes from the `distro` qualifier (`debian-12.15` -> `12`, `ubuntu-22.04` ->
+/// `22.04`, `alpine-3.20.3` or bare `3.20.3` -> `v3.20`, `redhat-8.10` -> `8`,
+/// `centos-7.9.2009` -> `7`, codenames such as `bookworm` or `trusty/esm`), else from `os`
+/// when its name is the same distribution. `None` when neither gives one.
 pub fn identify(purl: &Purl, os: Option<(&str, &str)>) -> Result<PackageId, IdentifyError> {
-    let _ = (purl, os);
-    unimplemented!("purl helper")
+    let namespace = purl.namespace.as_deref().unwrap_or_default();
+    let joined = |sep: &str| {
+        if namespace.is_empty() {
+            purl.name.clone()
+        } else {
+            format!("{namespace}{sep}{}", purl.name)
+        }
+    };
+    let (ecosystem, name) = match purl.ty.as_str() {
+        "npm" => {
+            let name = match namespace {
+                "" => purl.name.clone(),
+                ns if ns.starts_with('@') => format!("{ns}/{}", purl.name),
+                ns => format!("@{ns}/{}", purl.name),
+            };
+            (Ecosystem::Npm, name)
+        }
+        "pypi" => (Ecosystem::PyPI, purl.name.clone()),
+        "maven" => (Ecosystem::Maven, joined(":")),
+        "golang" => (Ecosystem::Go, joined("/")),
+        "cargo" => (Ecosystem::Cargo, purl.name.clone()),
+        "gem" => (Ecosystem::RubyGems, purl.name.clone()),
+        "nuget" => (Ecosystem::NuGet, purl.name.clone()),
+        "composer" => (Ecosystem::Packagist, joined("/")),
+        "pub" => (Ecosystem::Pub, purl.name.clone()),
+        "deb" | "apk" | "alpine" | "rpm" => {
+            let distro = if purl.ty == "alpine" {
+                "alpine".to_string()
+            } else if namespace.is_empty() {
+                // No namespace: fall back to the OS the SBOM names.
+                os.map(|(n, _)| n.to_ascii_lowercase()).unwrap_or_default()
+            } else {
+                namespace.to_ascii_lowercase()
+            };
+            let ecosystem = distro_ecosystem(&purl.ty, &distro).ok_or_else(|| {
+                IdentifyError::UnsupportedDistro(if distro.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    distro.clone()
+                })
+            })?;
+            (ecosystem, purl.name.clone())
+        }
+        other => return Err(IdentifyError::UnsupportedType(other.to_string())),
+    };
+    if purl.version.as_deref().is_none_or(str::is_empty) {
+        return Err(IdentifyError::NoVersion);
+    }
+    let release = if is_distro(ecosystem) {
+        purl.qualifier("distro")
+            .and_then(|d| release_from_distro(ecosystem, d))
+            .or_else(|| {
+                let (os_name, os_version) = os?;
+                let os_name = os_name.to_ascii_lowercase();
+                let same = ["deb", "apk", "rpm"]
+                    .iter()
+                    .any(|ty| distro_ecosystem(ty, &os_name) == Some(ecosystem));
+                same.then(|| release_from_version(ecosystem, os_version))
+                    .flatten()
+            })
+    } else {
+        None
+    };
+    Ok(PackageId {
+        ecosystem,
+        name,
+        release,
+    })
 }
 
+/// The ecosystem of a distro purl type + namespace (or trivy/syft OS component name).
+fn distro_ecosystem(ty: &str, distro: &str) -> Option<Ecosystem> {
+    match (ty, distro) {
+        ("deb", "debian") => Some(Ecosystem::Debian),
+        ("deb", "ubuntu") => Some(Ecosystem::Ubuntu),
+        ("apk" | "alpine", "alpine") => Some(Ecosystem::Alpine),
+        ("rpm", "redhat" | "rhel" | "centos") => Some(Ecosystem::RedHat),
+        ("rpm", "almalinux" | "alma") => Some(Ecosystem::AlmaLinux),
+        ("rpm", "rocky" | "rockylinux" | "rocky-linux") => Some(Ecosystem::Rocky),
+        _ => None,
+    }
+}
+
+/// The release in a `distro` qualifier: `debian-12.15`, `alpine-3.20.3`, `3.16.0`,
+/// `centos-7.9.2009`, `bookworm`, `trusty/esm`.
+fn release_from_distro(ecosystem: Ecosystem, distro: &str) -> Option<String> {
+    let distro = distro.trim().to_ascii_lowercase();
+    // The version starts at the first digit that begins the string or follows a `-`.
+    let start = distro
+        .char_indices()
+        .find(|&(i, c)| c.is_ascii_digit() && (i == 0 || distro[..i].ends_with('-')))
+        .map(|(i, _)| i);
+    match start {
+        Some(i) => release_from_version(ecosystem, &distro[i..]),
+        None => {
+            let codename = distro.rsplit('-').next().unwrap_or_default();
+            let codename = codename.split('/').next().unwrap_or_default();
+            release_from_codename(ecosystem, codename)
+        }
+    }
+}
+
+/// The release for an OS version (`12.15` -> `12`, `22.04` -> `22.04`, `3.20.3` -> `v3.20`).
+fn release_from_version(ecosystem: Ecosystem, version: &str) -> Option<String> {
+    let mut parts = version.trim().split(['.', '-', '_', '/']);
+    let numeric = |s: Option<&str>| {
+        s.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+    };
+    let first = numeric(parts.next());
+    let Some(first) = first else {
+        // trivy may write a codename, e.g. `bookworm/sid`.
+        let codename = version.trim().to_ascii_lowercase();
+        let codename = codename.split('/').next().unwrap_or_default();
+        return release_from_codename(ecosystem, codename);
+    };
+    match ecosystem {
+        Ecosystem::Debian | Ecosystem::RedHat | Ecosystem::AlmaLinux | Ecosystem::Rocky => {
+            Some(first)
+        }
+        Ecosystem::Ubuntu => {
+            let second = numeric(parts.next())?;
+            Some(format!("{first}.{second}"))
+        }
+        Ecosystem::Alpine => {
+            let second = numeric(parts.next())?;
+            Some(format!("v{first}.{second}"))
+        }
+        _ => None,
+    }
+}
+
+/// Debian and Ubuntu codenames (as syft and the Ubuntu tracker write them) -> release.
+fn release_from_codename(ecosystem: Ecosystem, codename: &str) -> Option<String> {
+    let release = match (ecosystem, codename) {
+        (Ecosystem::Debian, "jessie") => "8",
+        (Ecosystem::Debian, "stretch") => "9",
+        (Ecosystem::Debian, "buster") => "10",
+        (Ecosystem::Debian, "bullseye") => "11",
+        (Ecosystem::Debian, "bookworm") => "12",
+        (Ecosystem::Debian, "trixie") => "13",
+        (Ecosystem::Debian, "forky") => "14",
+        (Ecosystem::Ubuntu, "trusty") => "14.04",
+        (Ecosystem::Ubuntu, "xenial") => "16.04",
+        (Ecosystem::Ubuntu, "bionic") => "18.04",
+        (Ecosystem::Ubuntu, "focal") => "20.04",
+        (Ecosystem::Ubuntu, "jammy") => "22.04",
+        (Ecosystem::Ubuntu, "noble") => "24.04",
+        (Ecosystem::Ubuntu, "oracular") => "24.10",
+        (Ecosystem::Ubuntu, "plucky") => "25.04",
+        (Ecosystem::Ubuntu, "questing") => "25.10",
+        _ => return None,
+    };
+    Some(release.to_string())
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +631,562 @@ mod tests {
             Ecosystem::Maven.normalize_name("org.Apache:X"),
             "org.Apache:X"
         );
+    }
+
+    fn purl(
+        ty: &str,
+        namespace: Option<&str>,
+        name: &str,
+        version: Option<&str>,
+        qualifiers: &[(&str, &str)],
+        subpath: Option<&str>,
+    ) -> Purl {
+        Purl {
+            ty: ty.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+            version: version.map(str::to_string),
+            qualifiers: qualifiers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            subpath: subpath.map(str::to_string),
+        }
+    }
+
+    /// Real purls from trivy, syft, cdxgen, cyclonedx-* SBOMs and OSV distro records parse
+    /// into the spec's components.
+    #[test]
+    fn parses_real_purls() {
+        let cases = [
+            (
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                purl(
+                    "maven",
+                    Some("org.apache.logging.log4j"),
+                    "log4j-core",
+                    Some("2.14.1"),
+                    &[],
+                    None,
+                ),
+            ),
+            (
+                "pkg:npm/%40babel/core@7.0.0",
+                purl("npm", Some("@babel"), "core", Some("7.0.0"), &[], None),
+            ),
+            (
+                "pkg:npm/@babel/core@7.0.0",
+                purl("npm", Some("@babel"), "core", Some("7.0.0"), &[], None),
+            ),
+            (
+                "pkg:npm/%40angular/core@17.1.2#packages/core",
+                purl(
+                    "npm",
+                    Some("@angular"),
+                    "core",
+                    Some("17.1.2"),
+                    &[],
+                    Some("packages/core"),
+                ),
+            ),
+            (
+                "pkg:golang/github.com/docker/docker@v20.10.0+incompatible",
+                purl(
+                    "golang",
+                    Some("github.com/docker"),
+                    "docker",
+                    Some("v20.10.0+incompatible"),
+                    &[],
+                    None,
+                ),
+            ),
+            (
+                "pkg:golang/github.com/elastic/harp@v0.2.10?type=module#cmd/harp",
+                purl(
+                    "golang",
+                    Some("github.com/elastic"),
+                    "harp",
+                    Some("v0.2.10"),
+                    &[("type", "module")],
+                    Some("cmd/harp"),
+                ),
+            ),
+            (
+                "pkg:rpm/redhat/openssl-libs@1.1.1k-12.el8_9?arch=x86_64&epoch=1&distro=redhat-8.10",
+                purl(
+                    "rpm",
+                    Some("redhat"),
+                    "openssl-libs",
+                    Some("1.1.1k-12.el8_9"),
+                    &[
+                        ("arch", "x86_64"),
+                        ("distro", "redhat-8.10"),
+                        ("epoch", "1"),
+                    ],
+                    None,
+                ),
+            ),
+            (
+                "pkg:deb/ubuntu/gnupg?arch=src?distro=trusty/esm",
+                purl(
+                    "deb",
+                    Some("ubuntu"),
+                    "gnupg",
+                    None,
+                    &[("arch", "src"), ("distro", "trusty/esm")],
+                    None,
+                ),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12.15",
+                purl(
+                    "deb",
+                    Some("debian"),
+                    "bash",
+                    Some("5.2.15-2+b13"),
+                    &[("arch", "amd64"), ("distro", "debian-12.15")],
+                    None,
+                ),
+            ),
+            (
+                "pkg:deb/debian/bsdutils@1:2.36.1-8+deb11u1?arch=amd64&upstream=util-linux%402.36.1-8+deb11u1&distro=debian-11",
+                purl(
+                    "deb",
+                    Some("debian"),
+                    "bsdutils",
+                    Some("1:2.36.1-8+deb11u1"),
+                    &[
+                        ("arch", "amd64"),
+                        ("distro", "debian-11"),
+                        ("upstream", "util-linux@2.36.1-8+deb11u1"),
+                    ],
+                    None,
+                ),
+            ),
+            (
+                "pkg:cargo/wasi@0.11.0%2Bwasi-snapshot-preview1",
+                purl(
+                    "cargo",
+                    None,
+                    "wasi",
+                    Some("0.11.0+wasi-snapshot-preview1"),
+                    &[],
+                    None,
+                ),
+            ),
+            (
+                "pkg:oci/backend@sha256:bbbe815b?arch=amd64&repository_url=index.docker.io%2Fcloud-native-devops-platform%2Fbackend",
+                purl(
+                    "oci",
+                    None,
+                    "backend",
+                    Some("sha256:bbbe815b"),
+                    &[
+                        ("arch", "amd64"),
+                        (
+                            "repository_url",
+                            "index.docker.io/cloud-native-devops-platform/backend",
+                        ),
+                    ],
+                    None,
+                ),
+            ),
+            (
+                "pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0",
+                purl(
+                    "apk",
+                    Some("alpine"),
+                    "musl",
+                    Some("1.2.3-r0"),
+                    &[("distro", "3.16.0")],
+                    None,
+                ),
+            ),
+            (
+                "pkg:alpine/busybox@1.35.0-r17?arch=x86_64&upstream=busybox&distro=alpine-3.16.2",
+                purl(
+                    "alpine",
+                    None,
+                    "busybox",
+                    Some("1.35.0-r17"),
+                    &[
+                        ("arch", "x86_64"),
+                        ("distro", "alpine-3.16.2"),
+                        ("upstream", "busybox"),
+                    ],
+                    None,
+                ),
+            ),
+            (
+                "pkg:composer/pear/pear_exception@v1.0.0",
+                purl(
+                    "composer",
+                    Some("pear"),
+                    "pear_exception",
+                    Some("v1.0.0"),
+                    &[],
+                    None,
+                ),
+            ),
+            (
+                "pkg:maven/cglib/cglib-nodep@3.3.0?type=jar",
+                purl(
+                    "maven",
+                    Some("cglib"),
+                    "cglib-nodep",
+                    Some("3.3.0"),
+                    &[("type", "jar")],
+                    None,
+                ),
+            ),
+            (
+                "pkg:nuget/runtime.unix.System.Runtime.Extensions@4.3.0",
+                purl(
+                    "nuget",
+                    None,
+                    "runtime.unix.System.Runtime.Extensions",
+                    Some("4.3.0"),
+                    &[],
+                    None,
+                ),
+            ),
+            (
+                "pkg://PyPI/Django@1.11.1?Repository_URL=x",
+                purl(
+                    "pypi",
+                    None,
+                    "Django",
+                    Some("1.11.1"),
+                    &[("repository_url", "x")],
+                    None,
+                ),
+            ),
+            (
+                "pkg:deb/debian/openssl?arch=source",
+                purl(
+                    "deb",
+                    Some("debian"),
+                    "openssl",
+                    None,
+                    &[("arch", "source")],
+                    None,
+                ),
+            ),
+            (
+                "pkg:generic/bad%zzname@1%",
+                purl("generic", None, "bad%zzname", Some("1%"), &[], None),
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Purl::parse(input), Ok(want), "{input}");
+        }
+    }
+
+    /// Inputs that are not purls fail with a short reason, never a panic.
+    #[test]
+    fn rejects_non_purls() {
+        let cases = [
+            ("", "missing `pkg:` scheme"),
+            ("npm/left-pad@1.0.0", "missing `pkg:` scheme"),
+            ("http://example.com/x", "scheme is not `pkg:`"),
+            ("pkg:npm", "missing name"),
+            ("pkg:npm/", "missing name"),
+            ("pkg:npm/@1.0.0", "missing name"),
+            ("pkg:/left-pad", "missing name"),
+            ("pkg:-x/left-pad", "type is empty or not alphanumeric"),
+            ("pkg:n%70m/left-pad", "type is empty or not alphanumeric"),
+            ("pkg:1npm/left-pad", "type is empty or not alphanumeric"),
+            ("pkg:npm/%ff%fe@1", "percent-encoded bytes are not UTF-8"),
+        ];
+        for (input, reason) in cases {
+            assert_eq!(Purl::parse(input), Err(PurlError::new(reason)), "{input}");
+        }
+    }
+
+    /// An SBOM's OS component: (name, version).
+    type Os = (&'static str, &'static str);
+
+    fn id(ecosystem: Ecosystem, name: &str, release: Option<&str>) -> PackageId {
+        PackageId {
+            ecosystem,
+            name: name.to_string(),
+            release: release.map(str::to_string),
+        }
+    }
+
+    /// Each purl type maps to its ecosystem, OSV package name and release; the release comes
+    /// from the `distro` qualifier, else from the SBOM's OS component.
+    #[test]
+    fn identifies_packages() {
+        use Ecosystem::*;
+        let debian = Some(("debian", "12.15"));
+        let cases: Vec<(&str, Option<Os>, PackageId)> = vec![
+            (
+                "pkg:npm/%40babel/core@7.0.0",
+                None,
+                id(Npm, "@babel/core", None),
+            ),
+            (
+                "pkg:npm/babel/core@7.0.0",
+                None,
+                id(Npm, "@babel/core", None),
+            ),
+            ("pkg:npm/jquery@3.3.1", debian, id(Npm, "jquery", None)),
+            ("pkg:pypi/Django@4.2", None, id(PyPI, "Django", None)),
+            (
+                "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                None,
+                id(Maven, "org.apache.logging.log4j:log4j-core", None),
+            ),
+            (
+                "pkg:golang/github.com/docker/docker@v20.10.0+incompatible",
+                None,
+                id(Go, "github.com/docker/docker", None),
+            ),
+            ("pkg:golang/stdlib@v1.22.0", None, id(Go, "stdlib", None)),
+            (
+                "pkg:cargo/zstd@0.11.2%2Bzstd.1.5.2",
+                None,
+                id(Cargo, "zstd", None),
+            ),
+            (
+                "pkg:gem/actioncable@6.0.0",
+                None,
+                id(RubyGems, "actioncable", None),
+            ),
+            (
+                "pkg:nuget/System.Text.Json@4.3.0",
+                None,
+                id(NuGet, "System.Text.Json", None),
+            ),
+            (
+                "pkg:composer/pear/log@1.13.1",
+                None,
+                id(Packagist, "pear/log", None),
+            ),
+            (
+                "pkg:pub/window_manager@0.3.9",
+                None,
+                id(Pub, "window_manager", None),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2%2Bb13?arch=amd64&distro=debian-12.15",
+                None,
+                id(Debian, "bash", Some("12")),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2",
+                debian,
+                id(Debian, "bash", Some("12")),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2?distro=bookworm",
+                None,
+                id(Debian, "bash", Some("12")),
+            ),
+            (
+                "pkg:deb/debian/bash@5.2.15-2",
+                Some(("ubuntu", "22.04")),
+                id(Debian, "bash", None),
+            ),
+            (
+                "pkg:deb/ubuntu/gnupg@1.4?distro=ubuntu-22.04",
+                None,
+                id(Ubuntu, "gnupg", Some("22.04")),
+            ),
+            (
+                "pkg:deb/ubuntu/gnupg@1.4?arch=src?distro=trusty/esm",
+                None,
+                id(Ubuntu, "gnupg", Some("14.04")),
+            ),
+            (
+                "pkg:apk/alpine/musl@1.2.3-r0?distro=alpine-3.20.3",
+                None,
+                id(Alpine, "musl", Some("v3.20")),
+            ),
+            (
+                "pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0",
+                None,
+                id(Alpine, "musl", Some("v3.16")),
+            ),
+            (
+                "pkg:alpine/busybox@1.35.0-r17?distro=alpine-3.16.2",
+                None,
+                id(Alpine, "busybox", Some("v3.16")),
+            ),
+            (
+                "pkg:rpm/redhat/openssl-libs@1.1.1k-12.el8_9?arch=x86_64&epoch=1&distro=redhat-8.10",
+                None,
+                id(RedHat, "openssl-libs", Some("8")),
+            ),
+            (
+                "pkg:rpm/redhat/bash@4.4?distro=rhel-8",
+                None,
+                id(RedHat, "bash", Some("8")),
+            ),
+            (
+                "pkg:rpm/centos/bash@4.2.46-31.el7?arch=x86_64&distro=centos-7.6.1810",
+                None,
+                id(RedHat, "bash", Some("7")),
+            ),
+            (
+                "pkg:rpm/almalinux/bash@5.1?distro=almalinux-9.4",
+                None,
+                id(AlmaLinux, "bash", Some("9")),
+            ),
+            (
+                "pkg:rpm/rocky/bash@5.1?distro=rocky-9.3",
+                None,
+                id(Rocky, "bash", Some("9")),
+            ),
+            // Purls as the OSV records write them.
+            (
+                "pkg:rpm/rocky-linux/gtk3@3.22?distro=rocky-linux-8-5-legacy&epoch=0",
+                None,
+                id(Rocky, "gtk3", Some("8")),
+            ),
+            (
+                "pkg:deb/ubuntu/shadow@1:4.13+dfsg1-4ubuntu3.2?arch=source&distro=noble",
+                None,
+                id(Ubuntu, "shadow", Some("24.04")),
+            ),
+            (
+                "pkg:rpm/alma/bash@5.1",
+                Some(("alma", "8.9")),
+                id(AlmaLinux, "bash", Some("8")),
+            ),
+        ];
+        for (input, os, want) in cases {
+            let purl = Purl::parse(input).expect("test purl parses");
+            assert_eq!(identify(&purl, os), Ok(want), "{input}");
+        }
+    }
+
+    /// Types and distros without data, and purls without a version, are told apart.
+    #[test]
+    fn identify_rejects() {
+        let cases = [
+            (
+                "pkg:oci/backend@sha256:bb",
+                IdentifyError::UnsupportedType("oci".into()),
+            ),
+            (
+                "pkg:github/actions/checkout@v4",
+                IdentifyError::UnsupportedType("github".into()),
+            ),
+            (
+                "pkg:conda/numpy@1.26",
+                IdentifyError::UnsupportedType("conda".into()),
+            ),
+            (
+                "pkg:generic/openssl@3.0",
+                IdentifyError::UnsupportedType("generic".into()),
+            ),
+            (
+                "pkg:rpm/amazon/bash@4.2",
+                IdentifyError::UnsupportedDistro("amazon".into()),
+            ),
+            (
+                "pkg:apk/wolfi/glibc@2.39",
+                IdentifyError::UnsupportedDistro("wolfi".into()),
+            ),
+            (
+                "pkg:deb/bash@5.2",
+                IdentifyError::UnsupportedDistro("unknown".into()),
+            ),
+            ("pkg:npm/left-pad", IdentifyError::NoVersion),
+            (
+                "pkg:deb/debian/openssl?arch=source",
+                IdentifyError::NoVersion,
+            ),
+        ];
+        for (input, want) in cases {
+            let purl = Purl::parse(input).expect("test purl parses");
+            assert_eq!(identify(&purl, None), Err(want), "{input}");
+        }
+    }
+
+    /// Release-specific OSV ecosystems, as they occur in the Debian, Ubuntu, Alpine, Red Hat,
+    /// AlmaLinux and Rocky Linux OSV data, apply to the right releases only.
+    #[test]
+    fn osv_ecosystems_match_releases() {
+        use Ecosystem::*;
+        let cases = [
+            (id(Npm, "x", None), "npm", true),
+            (id(Npm, "x", None), "npm:foo", false),
+            (id(Npm, "x", None), "PyPI", false),
+            (id(Cargo, "x", None), "crates.io", true),
+            (id(Debian, "x", Some("12")), "Debian:12", true),
+            (id(Debian, "x", Some("12")), "Debian:11", false),
+            (id(Debian, "x", Some("12")), "Debian", false),
+            (id(Debian, "x", None), "Debian:12", false),
+            (id(Debian, "x", Some("12")), "Ubuntu:12", false),
+            (id(Ubuntu, "x", Some("22.04")), "Ubuntu:22.04:LTS", true),
+            (id(Ubuntu, "x", Some("22.04")), "Ubuntu:22.04", true),
+            (id(Ubuntu, "x", Some("25.10")), "Ubuntu:25.10", true),
+            (id(Ubuntu, "x", Some("20.04")), "Ubuntu:22.04:LTS", false),
+            (
+                id(Ubuntu, "x", Some("16.04")),
+                "Ubuntu:Pro:16.04:LTS",
+                false,
+            ),
+            (id(Ubuntu, "x", Some("16.04")), "Ubuntu:16.04:LTS", true),
+            (id(Alpine, "x", Some("v3.20")), "Alpine:v3.20", true),
+            (id(Alpine, "x", Some("v3.20")), "Alpine:v3.2", false),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:enterprise_linux:8::baseos",
+                true,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:enterprise_linux:8::appstream",
+                true,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:rhel_aus:8.4::appstream",
+                true,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:rhel_eus:8.6::crb",
+                true,
+            ),
+            (id(RedHat, "x", Some("7")), "Red Hat:rhel_els:7", true),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:enterprise_linux:9::baseos",
+                false,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:satellite:6.13::el8",
+                false,
+            ),
+            (
+                id(RedHat, "x", Some("8")),
+                "Red Hat:openjdk_els:11::el8",
+                false,
+            ),
+            (
+                id(RedHat, "x", Some("6")),
+                "Red Hat:rhel_eus:6.2::server",
+                true,
+            ),
+            (
+                id(RedHat, "x", None),
+                "Red Hat:enterprise_linux:8::baseos",
+                false,
+            ),
+            (id(AlmaLinux, "x", Some("8")), "AlmaLinux:8", true),
+            (id(AlmaLinux, "x", Some("8")), "AlmaLinux:9", false),
+            (id(Rocky, "x", Some("9")), "Rocky Linux:9", true),
+            (id(Rocky, "x", Some("9")), "Rocky Linux:8", false),
+            (id(Rocky, "x", Some("9")), "SUSE:Linux Enterprise:15", false),
+        ];
+        for (pkg, osv, want) in cases {
+            assert_eq!(pkg.osv_ecosystem_matches(osv), want, "{pkg:?} vs {osv}");
+        }
     }
 }
