@@ -1,0 +1,165 @@
+//! Debian/Ubuntu dpkg versions: `[epoch:]upstream[-revision]`, compared with dpkg's
+//! `verrevcmp` (lib/dpkg/version.c): letters before non-letters, `~` before everything,
+//! even the end of the string, digit runs numerically.
+
+use super::num::{cmp_digits, is_digits};
+use std::cmp::Ordering;
+
+/// A parsed dpkg version.
+#[derive(Debug, Clone)]
+pub(super) struct Dpkg {
+    epoch: String,
+    upstream: String,
+    revision: String,
+}
+
+/// Parses like dpkg's `parseversion`, rejecting what it rejects (and an upstream version
+/// that does not start with a digit, which dpkg only warns about: we never guess).
+pub(super) fn parse(text: &str) -> Option<Dpkg> {
+    let s = text.trim();
+    let (epoch, rest) = match s.split_once(':') {
+        Some((e, r)) => {
+            if !is_digits(e) {
+                return None;
+            }
+            (e, r)
+        }
+        None => ("0", s),
+    };
+    let (upstream, revision) = match rest.rsplit_once('-') {
+        Some((u, r)) => {
+            if r.is_empty() {
+                return None;
+            }
+            (u, r)
+        }
+        None => (rest, ""),
+    };
+    if !upstream.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let upstream_ok = upstream
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".+-~:".contains(&b));
+    let revision_ok = revision
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b".+~".contains(&b));
+    if !upstream_ok || !revision_ok {
+        return None;
+    }
+    Some(Dpkg {
+        epoch: epoch.to_owned(),
+        upstream: upstream.to_owned(),
+        revision: revision.to_owned(),
+    })
+}
+
+/// dpkg's `order()`: digits and the end 0, letters their code, `~` -1, others code + 256.
+fn order(c: Option<u8>) -> i32 {
+    match c {
+        None => 0,
+        Some(c) if c.is_ascii_digit() => 0,
+        Some(c) if c.is_ascii_alphabetic() => i32::from(c),
+        Some(b'~') => -1,
+        Some(c) => i32::from(c) + 256,
+    }
+}
+
+/// dpkg's `verrevcmp`, with digit runs compared as strings so they cannot overflow.
+pub(super) fn verrevcmp(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        while a.get(i).is_some_and(|c| !c.is_ascii_digit())
+            || b.get(j).is_some_and(|c| !c.is_ascii_digit())
+        {
+            let (ac, bc) = (order(a.get(i).copied()), order(b.get(j).copied()));
+            if ac != bc {
+                return ac.cmp(&bc);
+            }
+            i += 1;
+            j += 1;
+        }
+        let si = i;
+        while a.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let sj = j;
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        // Both runs are ASCII digits, so these slices are valid UTF-8.
+        let da = std::str::from_utf8(&a[si.min(a.len())..i.min(a.len())]).unwrap_or("");
+        let db = std::str::from_utf8(&b[sj.min(b.len())..j.min(b.len())]).unwrap_or("");
+        let o = cmp_digits(da, db);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+impl Dpkg {
+    pub(super) fn cmp(&self, other: &Dpkg) -> Ordering {
+        cmp_digits(&self.epoch, &other.epoch)
+            .then_with(|| verrevcmp(&self.upstream, &other.upstream))
+            .then_with(|| verrevcmp(&self.revision, &other.revision))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Ordering::{Equal, Greater, Less};
+
+    fn cmp(a: &str, b: &str) -> Ordering {
+        let pa = parse(a).unwrap_or_else(|| panic!("`{a}` should parse"));
+        let pb = parse(b).unwrap_or_else(|| panic!("`{b}` should parse"));
+        pa.cmp(&pb)
+    }
+
+    /// dpkg's own test cases and versions from Debian OSV records (debian-osvdev-sbom-subset:
+    /// `1:2.36-9+deb12u4`, `18.19.0+dfsg-6~deb12u1`, `8:6.9.7.4+dfsg-11+deb9u3`).
+    #[test]
+    fn orders_dpkg() {
+        let cases = [
+            ("1.0~rc1", "1.0", Less),
+            ("1.0~~", "1.0~", Less),
+            ("1.0~", "1.0", Less),
+            ("1.0", "1.0+b1", Less),
+            ("1.0", "1.0a", Less),
+            ("1.0a", "1.0.", Less),
+            ("2.36-9+deb12u10", "2.36-9+deb12u9", Greater),
+            ("1:2.36-9+deb12u4", "2.36-9+deb12u10", Greater),
+            ("0:2.36-9", "2.36-9", Equal),
+            ("1.0", "1.0-0", Equal),
+            ("1.001", "1.1", Equal),
+            ("18.19.0+dfsg-6~deb12u1", "18.19.0+dfsg-6", Less),
+            ("18.19.0+dfsg-6~deb12u1", "18.19.0+dfsg-5", Greater),
+            (
+                "8:6.9.7.4+dfsg-11+deb9u3",
+                "8:6.9.7.4+dfsg-11+deb9u10",
+                Less,
+            ),
+            ("1.6.dfsg.4~beta1-1", "1.6.dfsg.4-1", Less),
+            ("2.7-18lenny7", "2.7-18", Greater),
+            ("1.0.1t-1+deb8u5", "1.0.1s-1", Greater),
+            ("1.2-3-4", "1.2-3-3", Greater),
+            ("10", "9", Greater),
+            ("99999999999999999999999", "18446744073709551616", Greater),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(cmp(a, b), want, "{a} vs {b}");
+            assert_eq!(cmp(b, a), want.reverse(), "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn rejects_invalid() {
+        for bad in [
+            "", "a1.0", "1.0-", "x:1.0", "1.0 1", "1.0_1", "1.0-a_b", ":1.0",
+        ] {
+            assert!(parse(bad).is_none(), "`{bad}` should not parse");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! SemVer 2.0 ordering (npm, crates.io, Pub) and Go module versions.
+//!
+//! Written by hand rather than with the `semver` crate because real data is looser than
+//! SemVer: a leading `v` or `=` (npm loose mode), two-part versions like `1.2` (taken as
+//! `1.2.0`), leading zeros (`19.03.9` in Docker's Go GHSA records), and numbers beyond
+//! `u64`. Build metadata (`+incompatible`, `+security-01`) never affects the order.
+
+use super::num::{cmp_digits, is_digits};
+use std::cmp::Ordering;
+
+/// A parsed SemVer-like version: three numeric parts and the pre-release identifiers.
+#[derive(Debug, Clone)]
+pub(super) struct Semver {
+    core: [String; 3],
+    pre: Vec<Ident>,
+}
+
+#[derive(Debug, Clone)]
+enum Ident {
+    Numeric(String),
+    Alpha(String),
+}
+
+impl Ident {
+    fn cmp(&self, other: &Ident) -> Ordering {
+        match (self, other) {
+            (Ident::Numeric(a), Ident::Numeric(b)) => cmp_digits(a, b),
+            // SemVer 2.0 §11.4.3: numeric identifiers have lower precedence.
+            (Ident::Numeric(_), Ident::Alpha(_)) => Ordering::Less,
+            (Ident::Alpha(_), Ident::Numeric(_)) => Ordering::Greater,
+            (Ident::Alpha(a), Ident::Alpha(b)) => a.cmp(b),
+        }
+    }
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-'
+}
+
+/// Parses leniently: `v`/`V`/`=` prefix, 1–3 numeric parts, `-pre`, `+build`.
+pub(super) fn parse(text: &str) -> Option<Semver> {
+    let mut s = text.trim();
+    s = s.strip_prefix('=').unwrap_or(s).trim_start();
+    s = s
+        .strip_prefix('v')
+        .or_else(|| s.strip_prefix('V'))
+        .unwrap_or(s);
+    // Build metadata: validated, then ignored.
+    let s = match s.split_once('+') {
+        Some((rest, build)) => {
+            if build.is_empty()
+                || !build
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(is_ident_char))
+            {
+                return None;
+            }
+            rest
+        }
+        None => s,
+    };
+    let (core_text, pre_text) = match s.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (s, None),
+    };
+    let mut core: [String; 3] = Default::default();
+    let mut n = 0;
+    for part in core_text.split('.') {
+        if n == 3 || !is_digits(part) {
+            return None;
+        }
+        core[n] = part.to_owned();
+        n += 1;
+    }
+    for slot in core.iter_mut().skip(n) {
+        *slot = "0".to_owned();
+    }
+    let mut pre = Vec::new();
+    if let Some(pre_text) = pre_text {
+        for part in pre_text.split('.') {
+            if part.is_empty() || !part.chars().all(is_ident_char) {
+                return None;
+            }
+            pre.push(if is_digits(part) {
+                Ident::Numeric(part.to_owned())
+            } else {
+                Ident::Alpha(part.to_owned())
+            });
+        }
+    }
+    Some(Semver { core, pre })
+}
+
+impl Semver {
+    pub(super) fn cmp(&self, other: &Semver) -> Ordering {
+        for (a, b) in self.core.iter().zip(&other.core) {
+            let o = cmp_digits(a, b);
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        match (self.pre.is_empty(), other.pre.is_empty()) {
+            (true, true) => Ordering::Equal,
+            // A pre-release sorts before its release.
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => {
+                for (a, b) in self.pre.iter().zip(&other.pre) {
+                    let o = a.cmp(b);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                self.pre.len().cmp(&other.pre.len())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Ordering::{Equal, Greater, Less};
+
+    fn cmp(a: &str, b: &str) -> Ordering {
+        let pa = parse(a).unwrap_or_else(|| panic!("`{a}` should parse"));
+        let pb = parse(b).unwrap_or_else(|| panic!("`{b}` should parse"));
+        pa.cmp(&pb)
+    }
+
+    /// SemVer 2.0 §11 examples, lenient forms and versions from real OSV records.
+    #[test]
+    fn orders_semver() {
+        let cases = [
+            ("1.0.0-alpha", "1.0.0-alpha.1", Less),
+            ("1.0.0-alpha.1", "1.0.0-alpha.beta", Less),
+            ("1.0.0-alpha.beta", "1.0.0-beta", Less),
+            ("1.0.0-beta.2", "1.0.0-beta.11", Less),
+            ("1.0.0-rc.1", "1.0.0", Less),
+            ("v1.2.3", "1.2.3", Equal),
+            ("=1.2.3", "1.2.3", Equal),
+            ("1.2", "1.2.0", Equal),
+            ("1", "1.0.0", Equal),
+            ("1.2.3+build.5", "1.2.3", Equal),
+            // crates.io OSV (cargo-osvdev-all): `0.14.0-0` is the lowest 0.14.0 pre-release.
+            ("0.14.0-0", "0.14.0-alpha.1", Less),
+            ("0.13.9", "0.14.0-0", Less),
+            // npm GHSA (npm-osvdev-ghsa): `2.0.0-rc2` vs `2.0.0-rc.12` is ASCII, not numeric.
+            ("2.0.0-rc2", "2.0.0-rc.12", Greater),
+            ("3.0.0-beta.17.5", "3.0.0-beta.18.4", Less),
+            ("10.0.0", "9.99.99", Greater),
+            (
+                "99999999999999999999999.0.0",
+                "18446744073709551615.0.0",
+                Greater,
+            ),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(cmp(a, b), want, "{a} vs {b}");
+        }
+    }
+
+    /// Go: pseudo-versions order by pre-release rules; `+incompatible` is build metadata;
+    /// Docker's Go GHSA records use `19.03.9` (go-osvdev-ghsa).
+    #[test]
+    fn orders_go() {
+        let cases = [
+            (
+                "v0.0.0-20210101000000-abcdef123456",
+                "v0.0.0-20210102000000-000000000000",
+                Less,
+            ),
+            ("0.0.0-20201120070457-d52dcb253c63", "0.1.0", Less),
+            // go-osvdev-ghsa: pseudo-version after v2.1.0, before v2.1.1.
+            (
+                "2.1.1-0.20170519163204-f913f5f9c7c6+incompatible",
+                "2.1.1",
+                Less,
+            ),
+            ("2.1.1-0.20170519163204-f913f5f9c7c6", "2.1.0", Greater),
+            ("v9.11.0+incompatible", "9.11.0", Equal),
+            ("19.03.9", "19.3.9", Equal),
+            ("19.03.9", "v20.10.0-beta1", Less),
+            ("11.0.6+security-01", "11.0.6", Equal),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(cmp(a, b), want, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_semver() {
+        for bad in [
+            "",
+            "v",
+            "1.2.3.4",
+            "1..2",
+            "1.2.3-",
+            "1.2.3-a..b",
+            "1.2.3+",
+            "a.b.c",
+            "1.2.x",
+            "1.2.3 4",
+        ] {
+            assert!(parse(bad).is_none(), "`{bad}` should not parse");
+        }
+    }
+}
