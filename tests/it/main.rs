@@ -1,1 +1,3 @@
 //! End-to-end tests: the `kevgate` binary on fixtures.
+
+mod trivy;
