@@ -7,7 +7,8 @@
 #
 # Builds the release binary itself, makes the inputs with scripts/make-large-sbom.sh when missing,
 # builds target/bench/full.kvdb from ALL of ../shared/data, and writes target/bench/results.md.
-# Env: KEVGATE_SHARED_DATA (default ../shared/data next to the repo), CARGO_TARGET_DIR.
+# Env: KEVGATE_SHARED_DATA (default ../shared/data next to the repo), CARGO_TARGET_DIR,
+# KEVGATE_BIN (use this binary instead of building one).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${KEVGATE_SHARED_DATA:-$repo/../shared/data}"
@@ -19,9 +20,13 @@ for tool in jq bc; do
 done
 [ -x /usr/bin/time ] || { echo "bench: no GNU time at /usr/bin/time: run scripts/install-test-tools.sh --bench" >&2; exit 2; }
 
-echo "== cargo build --release"
-(cd "$repo" && cargo build --release --locked --bin kevgate)
-kevgate="${CARGO_TARGET_DIR:-$repo/target}/release/kevgate"
+if [ -n "${KEVGATE_BIN:-}" ]; then
+  kevgate="$KEVGATE_BIN"   # a prebuilt binary: skip the build
+else
+  echo "== cargo build --release"
+  (cd "$repo" && cargo build --release --locked --bin kevgate)
+  kevgate="${CARGO_TARGET_DIR:-$repo/target}/release/kevgate"
+fi
 [ -x "$kevgate" ] || { echo "bench: no binary at \`$kevgate\`" >&2; exit 2; }
 
 if [ ! -s "$bench/large-sbom.cdx.json" ] || [ ! -s "$bench/huge-sbom.cdx.json" ]; then
