@@ -27,6 +27,9 @@ const KEV_FINDINGS: &[(&str, &str)] = &[
         "pkg:maven/org.apache.logging.log4j/log4j-core@",
     ),
     ("CVE-2023-44487", "pkg:golang/golang.org/x/net@"),
+    // composer.lock writes `v5.2.16`: Packagist versions compare without the `v`.
+    ("CVE-2016-10033", "pkg:composer/phpmailer/phpmailer@"),
+    ("CVE-2019-5418", "pkg:gem/actionview@"),
 ];
 
 /// Non-KEV findings the scan must report (the advisory's CVE; a finding's id or one of its
@@ -53,6 +56,9 @@ const OTHER_FINDINGS: &[(&str, &str)] = &[
     ("CVE-2020-28493", "pkg:pypi/jinja2@"),
     ("CVE-2021-25900", "pkg:cargo/smallvec@"),
     ("CVE-2020-26235", "pkg:cargo/time@"),
+    ("CVE-2016-10045", "pkg:composer/phpmailer/phpmailer@"),
+    ("CVE-2019-5419", "pkg:gem/actionview@"),
+    ("CVE-2020-8165", "pkg:gem/activesupport@"),
 ];
 
 /// Advisories in the database for these components that do NOT affect the pinned version:
@@ -82,6 +88,11 @@ const NOT_AFFECTED: &[(&str, &str, &str)] = &[
         "fixed in pseudo-version 0.0.0-20220906165146-f3363e06e74c",
     ),
     ("CVE-2019-15551", "pkg:cargo/smallvec@", "fixed in 0.6.10"),
+    (
+        "CVE-2016-0752",
+        "pkg:gem/actionview@",
+        "in KEV, but fixed in 4.2.5.1, before 5.2.2",
+    ),
 ];
 
 fn fixtures() -> PathBuf {
