@@ -36,7 +36,8 @@ if [ ! -f "$rootfs/var/lib/dpkg/status" ] || [ ! -f "$bench/.debootstrap-done" ]
   echo "debootstrap --variant=minbase bookworm from $mirror ..."
   rm -rf "$rootfs" "$bench/.debootstrap-done"
   start=$(date +%s)
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" > "$bench/debootstrap.log" 2>&1 \
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo debootstrap --variant=minbase bookworm "$rootfs" "$mirror" > "$bench/debootstrap.log" 2>&1 \
     || { tail -20 "$bench/debootstrap.log" >&2; exit 1; }
   touch "$bench/.debootstrap-done"
   echo "debootstrap: $(( $(date +%s) - start ))s"
