@@ -6,6 +6,7 @@
 
 mod cli;
 mod scan;
+mod trivy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

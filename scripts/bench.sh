@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# kevgate performance check: scan time against `jq empty` on the same SBOM, peak RSS, and growth
+# from ~5,000 to ~100,000 components. See docs/performance.md.
+#
+#   scripts/install-test-tools.sh --bench   # trivy, jq, hyperfine, GNU time, debootstrap
+#   scripts/bench.sh [RUNS]                 # RUNS per command (default 10)
+#
+# Builds the release binary itself, makes the inputs with scripts/make-large-sbom.sh when missing,
+# builds target/bench/full.kvdb from ALL of ../shared/data, and writes target/bench/results.md.
+# Env: KEVGATE_SHARED_DATA (default ../shared/data next to the repo), CARGO_TARGET_DIR,
+# KEVGATE_BIN (use this binary instead of building one).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="${KEVGATE_SHARED_DATA:-$repo/../shared/data}"
+bench="$repo/target/bench"
+runs="${1:-10}"
+mkdir -p "$bench"
+for tool in jq bc; do
+  command -v "$tool" >/dev/null || { echo "bench: no \`$tool\`: run scripts/install-test-tools.sh --bench" >&2; exit 2; }
+done
+[ -x /usr/bin/time ] || { echo "bench: no GNU time at /usr/bin/time: run scripts/install-test-tools.sh --bench" >&2; exit 2; }
+
+if [ -n "${KEVGATE_BIN:-}" ]; then
+  kevgate="$KEVGATE_BIN"   # a prebuilt binary: skip the build
+else
+  echo "== cargo build --release"
+  (cd "$repo" && cargo build --release --locked --bin kevgate)
+  kevgate="${CARGO_TARGET_DIR:-$repo/target}/release/kevgate"
+fi
+[ -x "$kevgate" ] || { echo "bench: no binary at \`$kevgate\`" >&2; exit 2; }
+
+if [ ! -s "$bench/large-sbom.cdx.json" ] || [ ! -s "$bench/huge-sbom.cdx.json" ]; then
+  echo "== inputs (scripts/make-large-sbom.sh)"
+  "$repo/scripts/make-large-sbom.sh"
+fi
+
+# peak RSS (KiB) and wall time (s) of one run: rss_time OUTVAR_PREFIX CMD...
+rss_time() {
+  local prefix="$1"; shift
+  local log="$bench/time.log" rc=0
+  /usr/bin/time -v -o "$log" "$@" >/dev/null 2>"$bench/stderr.log" || rc=$?
+  if [ "$rc" -gt 1 ]; then
+    echo "bench: \`$*\` exited $rc:" >&2; tail -5 "$bench/stderr.log" >&2; exit 1
+  fi
+  printf -v "${prefix}_rss" '%s' "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")"
+  printf -v "${prefix}_wall" '%s' "$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")"
+  printf -v "${prefix}_rc" '%s' "$rc"
+}
+
+echo "== db build: target/bench/full.kvdb from $shared"
+db="$bench/full.kvdb"
+rss_time build "$kevgate" db build --output "$db" \
+  --osv "$shared/osv" --nvd "$shared/nvd" \
+  --kev "$shared/kev/known_exploited_vulnerabilities_2025-08-25.json" \
+  --epss "$shared/epss/epss_scores-2025-08-20-kev-subset.csv.gz"
+echo "db build: ${build_wall} wall, ${build_rss} KiB peak RSS, $(stat -c %s "$db") bytes"
+
+# mean seconds of a command over $runs runs (exit 1 = gate failed is expected): mean_of CMD...
+mean_of() {
+  if command -v hyperfine >/dev/null; then
+    hyperfine --style none --warmup 1 --runs "$runs" --ignore-failure -N \
+      --export-json "$bench/hf.json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1 \
+      || hyperfine --style none --warmup 1 --runs "$runs" --ignore-failure \
+        --export-json "$bench/hf.json" -- "$(printf '%q ' "$@")" >/dev/null
+    jq '.results[0].mean' "$bench/hf.json"
+  else
+    local start end
+    "$@" >/dev/null 2>&1 || true
+    start=$(date +%s.%N)
+    for _ in $(seq "$runs"); do "$@" >/dev/null 2>&1 || true; done
+    end=$(date +%s.%N)
+    echo "($end - $start) / $runs" | bc -l
+  fi
+}
+
+results="$bench/results.md"
+{
+  echo "| input | components | bytes | jq empty (s) | kevgate scan (s) | ratio | kevgate peak RSS (MiB) | jq peak RSS (MiB) | exit |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+} > "$results"
+declare -A per_component
+for input in large huge; do
+  sbom="$bench/$input-sbom.cdx.json"
+  n="$(jq '.components | length' "$sbom")"
+  echo "== $input: $n components, $runs runs each"
+  jq_mean="$(mean_of jq empty "$sbom")"
+  kg_mean="$(mean_of "$kevgate" scan "$sbom" --db "$db" --format json --output /dev/null)"
+  rss_time kg "$kevgate" scan "$sbom" --db "$db" --format json --output /dev/null
+  rss_time jqr jq empty "$sbom"
+  ratio="$(echo "$kg_mean / $jq_mean" | bc -l)"
+  per_component[$input]="$(echo "$kg_mean / $n" | bc -l)"
+  printf '| %s | %s | %s | %.3f | %.3f | %.2f | %.1f | %.1f | %s |\n' "$input" "$n" \
+    "$(stat -c %s "$sbom")" "$jq_mean" "$kg_mean" "$ratio" \
+    "$(echo "$kg_rss / 1024" | bc -l)" "$(echo "$jqr_rss / 1024" | bc -l)" "$kg_rc" >> "$results"
+done
+growth="$(echo "${per_component[huge]} / ${per_component[large]}" | bc -l)"
+{
+  echo
+  printf 'db build: %s wall, %.1f MiB peak RSS, %s bytes.\n' "$build_wall" "$(echo "$build_rss / 1024" | bc -l)" "$(stat -c %s "$db")"
+  printf 'growth: time per component at ~100k / at ~5k = %.2f (1.00 = linear).\n' "$growth"
+  echo "machine: $(nproc) cores, $(uname -m), $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); kevgate $("$kevgate" --version 2>/dev/null || echo '?'); $(jq --version); $(date -u +%Y-%m-%d)."
+} >> "$results"
+cat "$results"
