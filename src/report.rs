@@ -138,7 +138,10 @@ pub(crate) fn epss_percent(score: f64) -> String {
 /// A URL that is safe to turn into a link: `https://` or `http://`, no whitespace or
 /// control characters, and short enough to be real.
 pub(crate) fn safe_url(url: &str) -> Option<&str> {
-    let lower = url.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let lower = url
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
     let chars_ok = url
         .chars()

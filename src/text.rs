@@ -164,8 +164,16 @@ mod tests {
             "evil\\u{202e}txt.exe",
             "evil\\u{202e}txt.exe",
         ),
-        ("a\u{2066}b\u{2069}", "a\\u{2066}b\\u{2069}", "a\\u{2066}b\\u{2069}"),
-        ("del\u{7f}c1\u{9b}", "del\\u{7f}c1\\u{9b}", "del\\u{7f}c1\\u{9b}"),
+        (
+            "a\u{2066}b\u{2069}",
+            "a\\u{2066}b\\u{2069}",
+            "a\\u{2066}b\\u{2069}",
+        ),
+        (
+            "del\u{7f}c1\u{9b}",
+            "del\\u{7f}c1\\u{9b}",
+            "del\\u{7f}c1\\u{9b}",
+        ),
         ("tab\there", "tab\\u{9}here", "tab here"),
         ("\r\n", "\\u{d}\\u{a}", "  "),
         ("über 日本", "über 日本", "über 日本"),

@@ -53,11 +53,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         summary: Some("Potential XSS vulnerability in jQuery".to_owned()),
         severity: Severity::Medium,
         severity_source: None,
-        cvss: cvss(
-            6.9,
-            "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:L/A:N",
-            "osv",
-        ),
+        cvss: cvss(6.9, "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:C/C:H/I:L/A:N", "osv"),
         kev: Some(Kev {
             cve: "CVE-2020-11023".to_owned(),
             date_added: "2025-01-23".to_owned(),
@@ -72,13 +68,20 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         }),
         fixed_versions: strings(&["3.5.0"]),
         found_by: vec![FoundBy::Db],
-        url: Some("https://github.com/jquery/jquery/security/advisories/GHSA-jpcq-cgw6-v4j6".to_owned()),
+        url: Some(
+            "https://github.com/jquery/jquery/security/advisories/GHSA-jpcq-cgw6-v4j6".to_owned(),
+        ),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
     }
 }
 
-fn evaluated(finding: Finding, severity: Severity, decision: Decision, reasons: &[Reason]) -> Evaluated {
+fn evaluated(
+    finding: Finding,
+    severity: Severity,
+    decision: Decision,
+    reasons: &[Reason],
+) -> Evaluated {
     Evaluated {
         finding,
         severity,
@@ -101,7 +104,13 @@ pub(crate) fn evaluation() -> Evaluation {
         "3.4.1",
         Some("src/main/resources/webgoat/static/js/libs/package-lock.json"),
     );
-    let jquery_339 = component(1, "pkg:npm/jquery@3.3.9", "jquery", "3.3.9", Some("package-lock.json"));
+    let jquery_339 = component(
+        1,
+        "pkg:npm/jquery@3.3.9",
+        "jquery",
+        "3.3.9",
+        Some("package-lock.json"),
+    );
     let libc6 = component(
         2,
         "pkg:deb/debian/libc6@2.31-13+deb11u4?arch=amd64&upstream=glibc&distro=debian-11",
@@ -123,7 +132,13 @@ pub(crate) fn evaluation() -> Evaluation {
         "1.10.1-3+deb12u1",
         None,
     );
-    let x_crypto = component(5, "pkg:golang/golang.org/x/crypto@0.24.0", "golang.org/x/crypto", "0.24.0", Some("go.mod"));
+    let x_crypto = component(
+        5,
+        "pkg:golang/golang.org/x/crypto@0.24.0",
+        "golang.org/x/crypto",
+        "0.24.0",
+        Some("go.mod"),
+    );
     let hostile = ComponentRef {
         index: 6,
         purl: Some("pkg:npm/%40org/team@1.0.0".to_owned()),
@@ -143,7 +158,11 @@ pub(crate) fn evaluation() -> Evaluation {
         ),
         severity: Severity::High,
         severity_source: None,
-        cvss: cvss(7.8, "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", "nvd-secondary"),
+        cvss: cvss(
+            7.8,
+            "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H",
+            "nvd-secondary",
+        ),
         kev: Some(Kev {
             cve: "CVE-2023-4911".to_owned(),
             date_added: "2023-11-21".to_owned(),
@@ -191,7 +210,11 @@ pub(crate) fn evaluation() -> Evaluation {
         ),
         severity: Severity::Medium,
         severity_source: None,
-        cvss: cvss(5.9, "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N", "nvd-secondary"),
+        cvss: cvss(
+            5.9,
+            "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N",
+            "nvd-secondary",
+        ),
         kev: None,
         epss: None,
         fixed_versions: Vec::new(),
@@ -255,13 +278,43 @@ pub(crate) fn evaluation() -> Evaluation {
 
     let findings = vec![
         evaluated(glibc, Severity::Critical, Decision::Fail, &[Reason::Kev]),
-        evaluated(jquery_11023(jquery_341), Severity::Critical, Decision::Fail, &[Reason::Kev]),
-        evaluated(jquery_11023(jquery_339), Severity::Critical, Decision::Fail, &[Reason::Kev]),
+        evaluated(
+            jquery_11023(jquery_341),
+            Severity::Critical,
+            Decision::Fail,
+            &[Reason::Kev],
+        ),
+        evaluated(
+            jquery_11023(jquery_339),
+            Severity::Critical,
+            Decision::Fail,
+            &[Reason::Kev],
+        ),
         evaluated(xz, Severity::Critical, Decision::Fail, &[Reason::Severity]),
-        evaluated(sbom_only, Severity::Medium, Decision::Warn, &[Reason::BelowThreshold]),
-        evaluated(gcrypt, Severity::Medium, Decision::Warn, &[Reason::BelowThreshold]),
-        evaluated(hostile_finding, Severity::Low, Decision::Warn, &[Reason::BelowThreshold]),
-        evaluated(go, Severity::Unknown, Decision::Warn, &[Reason::BelowThreshold]),
+        evaluated(
+            sbom_only,
+            Severity::Medium,
+            Decision::Warn,
+            &[Reason::BelowThreshold],
+        ),
+        evaluated(
+            gcrypt,
+            Severity::Medium,
+            Decision::Warn,
+            &[Reason::BelowThreshold],
+        ),
+        evaluated(
+            hostile_finding,
+            Severity::Low,
+            Decision::Warn,
+            &[Reason::BelowThreshold],
+        ),
+        evaluated(
+            go,
+            Severity::Unknown,
+            Decision::Warn,
+            &[Reason::BelowThreshold],
+        ),
     ];
 
     let notes = vec![
@@ -314,7 +367,7 @@ pub(crate) fn evaluation() -> Evaluation {
                 SourceInfo {
                     name: "epss".to_owned(),
                     data_date: Some("2025-08-20".to_owned()),
-                    records: 1404,
+                    records: 993,
                     sha256: "b554a502d6dcabb95ca8c06aa94020ec4c0d2f1424e1f9d51e4d82d24857fad4"
                         .to_owned(),
                     files: strings(&["epss_scores-2025-08-20-kev-subset.csv.gz"]),

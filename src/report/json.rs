@@ -253,12 +253,20 @@ mod tests {
         assert_eq!(v["schema_version"], "1");
         assert_eq!(v["verdict"], "fail");
         let findings = v["findings"].as_array().expect("findings is an array");
-        let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap_or("")).collect();
+        let ids: Vec<&str> = findings
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or(""))
+            .collect();
         let want: Vec<&str> = ev.findings.iter().map(|e| e.finding.id.as_str()).collect();
         assert_eq!(ids, want);
         // KEV applied: CVE-2020-11023 scores 6.9 but is critical.
         assert_eq!(findings[1]["severity"], "critical");
-        assert_eq!(findings[1]["cvss"]["score"].as_f64().map(|s| (s * 10.0).round()), Some(69.0));
+        assert_eq!(
+            findings[1]["cvss"]["score"]
+                .as_f64()
+                .map(|s| (s * 10.0).round()),
+            Some(69.0)
+        );
         assert_eq!(findings[1]["kev"]["due_date"], "2025-02-13");
         assert!(findings[7]["cvss"].is_null() && findings[7]["kev"].is_null());
         assert!(findings[7].get("epss").is_some());

@@ -136,7 +136,11 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         ev.subject.components,
         ev.today,
         code(ev.policy.fail_on),
-        if ev.policy.fail_on_kev { " and on any KEV" } else { "" },
+        if ev.policy.fail_on_kev {
+            " and on any KEV"
+        } else {
+            ""
+        },
     );
 
     if c.total == 0 {
@@ -154,8 +158,14 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
     }
 
     let visible = &ev.findings[..shown.min(ev.findings.len())];
-    let fails: Vec<&Evaluated> = visible.iter().filter(|e| e.decision == Decision::Fail).collect();
-    let warns: Vec<&Evaluated> = visible.iter().filter(|e| e.decision == Decision::Warn).collect();
+    let fails: Vec<&Evaluated> = visible
+        .iter()
+        .filter(|e| e.decision == Decision::Fail)
+        .collect();
+    let warns: Vec<&Evaluated> = visible
+        .iter()
+        .filter(|e| e.decision == Decision::Warn)
+        .collect();
     if !fails.is_empty() {
         let _ = writeln!(md, "### Failing findings ({})\n", fails.len());
         findings_table(&mut md, &fails);
@@ -186,7 +196,10 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         let mut i = 0;
         while i < ev.notes.len() {
             let code_of = ev.notes[i].code;
-            let group: Vec<_> = ev.notes[i..].iter().take_while(|n| n.code == code_of).collect();
+            let group: Vec<_> = ev.notes[i..]
+                .iter()
+                .take_while(|n| n.code == code_of)
+                .collect();
             for note in group.iter().take(MAX_NOTES_PER_CODE) {
                 let _ = writeln!(md, "- `{}`: {}", code(note.code), message(&note.message));
             }
@@ -229,7 +242,10 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
         } else {
             text::markdown(&text::one_line(&f.fixed_versions.join(", "), 64))
         };
-        let epss = f.epss.map(|e| epss_percent(e.score)).unwrap_or_else(|| "–".to_owned());
+        let epss = f
+            .epss
+            .map(|e| epss_percent(e.score))
+            .unwrap_or_else(|| "–".to_owned());
         let mut todo = String::new();
         if let Some(kev) = &f.kev {
             let action = text::markdown(&text::one_line(&kev.required_action, 200));
@@ -239,18 +255,29 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 text::markdown(&text::one_line(&kev.due_date, 10)),
                 if action.ends_with('.') { "" } else { "." }
             );
-            if kev.known_ransomware_campaign_use.eq_ignore_ascii_case("known") {
+            if kev
+                .known_ransomware_campaign_use
+                .eq_ignore_ascii_case("known")
+            {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }
         match f.fixed_versions.first() {
             Some(v) => {
-                let _ = write!(todo, "Upgrade to {}.", text::markdown(&text::one_line(v, 64)));
+                let _ = write!(
+                    todo,
+                    "Upgrade to {}.",
+                    text::markdown(&text::one_line(v, 64))
+                );
             }
             None => todo.push_str("No fixed version known."),
         }
         if let Some(s) = &f.summary {
-            let _ = write!(todo, "<br>{}", text::markdown(&text::one_line(s, MAX_SUMMARY)));
+            let _ = write!(
+                todo,
+                "<br>{}",
+                text::markdown(&text::one_line(s, MAX_SUMMARY))
+            );
         }
         let _ = writeln!(
             md,
@@ -353,7 +380,9 @@ mod tests {
     #[test]
     fn budget_always_holds() {
         let ev = fixture::evaluation();
-        for max_bytes in [0, 1, 10, 100, 500, 1000, 1500, 2000, 2500, 4000, 8000, 100_000] {
+        for max_bytes in [
+            0, 1, 10, 100, 500, 1000, 1500, 2000, 2500, 4000, 8000, 100_000,
+        ] {
             let md = render(
                 &ev,
                 MarkdownOptions {

@@ -179,7 +179,14 @@ pub(crate) fn fingerprint(e: &Evaluated) -> String {
     h.update(b"\n");
     h.update(package_identity(e).as_bytes());
     h.update(b"\n");
-    h.update(e.finding.component.file_path.as_deref().unwrap_or("").as_bytes());
+    h.update(
+        e.finding
+            .component
+            .file_path
+            .as_deref()
+            .unwrap_or("")
+            .as_bytes(),
+    );
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -193,7 +200,11 @@ fn security_severity(e: &Evaluated) -> Option<String> {
         Severity::Unknown => None,
     };
     let score = e.finding.cvss.as_ref().map(|c| c.score).or(band_floor)?;
-    let score = if e.finding.kev.is_some() { score.max(9.0) } else { score };
+    let score = if e.finding.kev.is_some() {
+        score.max(9.0)
+    } else {
+        score
+    };
     Some(format!("{score:.1}"))
 }
 
@@ -261,7 +272,10 @@ fn rule(e: &Evaluated) -> Rule {
             plain(&kev.date_added, 10),
             plain(&kev.due_date, 10),
             plain(&kev.required_action, 300),
-            if kev.known_ransomware_campaign_use.eq_ignore_ascii_case("known") {
+            if kev
+                .known_ransomware_campaign_use
+                .eq_ignore_ascii_case("known")
+            {
                 " Known ransomware campaign use."
             } else {
                 ""
@@ -287,7 +301,10 @@ fn rule(e: &Evaluated) -> Rule {
             text: summary.unwrap_or_else(|| id.clone()),
         },
         help_uri,
-        help: Help { text: txt, markdown: md },
+        help: Help {
+            text: txt,
+            markdown: md,
+        },
         properties: RuleProperties {
             security_severity: security_severity(e),
             tags,
@@ -324,7 +341,10 @@ fn message(e: &Evaluated) -> String {
             plain(&kev.due_date, 10),
             plain(&kev.required_action, 300)
         ));
-        if kev.known_ransomware_campaign_use.eq_ignore_ascii_case("known") {
+        if kev
+            .known_ransomware_campaign_use
+            .eq_ignore_ascii_case("known")
+        {
             m.push_str(" Known ransomware campaign use.");
         }
     }
@@ -448,7 +468,11 @@ mod tests {
     fn fingerprints_are_stable() {
         let ev = fixture::evaluation();
         let a: Vec<String> = ev.findings.iter().map(fingerprint).collect();
-        let b: Vec<String> = fixture::evaluation().findings.iter().map(fingerprint).collect();
+        let b: Vec<String> = fixture::evaluation()
+            .findings
+            .iter()
+            .map(fingerprint)
+            .collect();
         assert_eq!(a, b);
         // CVE-2020-11023 in jquery 3.4.1 and in jquery 3.3.9 (different files).
         assert_eq!(ev.findings[1].finding.id, ev.findings[2].finding.id);

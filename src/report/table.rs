@@ -81,7 +81,10 @@ fn row(e: &Evaluated) -> Row {
         id: cell(&f.id, MAX_ID),
         package: cell(&package_label(&f.component), MAX_PACKAGE),
         fixed: cell(&fixed, MAX_FIXED),
-        epss: f.epss.map(|e| epss_percent(e.score)).unwrap_or_else(|| "-".to_owned()),
+        epss: f
+            .epss
+            .map(|e| epss_percent(e.score))
+            .unwrap_or_else(|| "-".to_owned()),
     }
 }
 
@@ -100,7 +103,10 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
             cell(&kev.due_date, 10),
             cell(&kev.required_action, MAX_ADVICE)
         );
-        if kev.known_ransomware_campaign_use.eq_ignore_ascii_case("known") {
+        if kev
+            .known_ransomware_campaign_use
+            .eq_ignore_ascii_case("known")
+        {
             line.push_str("; ransomware: Known");
         }
         lines.push((line, Some(sgr::RED)));
@@ -116,7 +122,10 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     };
     lines.push((fix, None));
     if let Some(summary) = &f.summary {
-        lines.push((format!("about: {}", cell(summary, MAX_ADVICE)), Some(sgr::DIM)));
+        lines.push((
+            format!("about: {}", cell(summary, MAX_ADVICE)),
+            Some(sgr::DIM),
+        ));
     }
     if let Some(url) = f.url.as_deref().and_then(safe_url) {
         lines.push((format!("see: {url}"), Some(sgr::DIM)));
@@ -157,7 +166,11 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
             epss: "EPSS".to_owned(),
         };
         let width = |f: &dyn Fn(&Row) -> usize| {
-            rows.iter().map(f).chain(std::iter::once(f(&header))).max().unwrap_or(0)
+            rows.iter()
+                .map(f)
+                .chain(std::iter::once(f(&header)))
+                .max()
+                .unwrap_or(0)
         };
         let w_dec = width(&|r| r.decision.len());
         let w_kev = width(&|r| r.kev.len());
@@ -165,7 +178,8 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         let w_id = width(&|r| r.id.chars().count());
         let w_pkg = width(&|r| r.package.chars().count());
         let w_fix = width(&|r| r.fixed.chars().count());
-        let pad = |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
+        let pad =
+            |s: &str, w: usize| format!("{s}{}", " ".repeat(w.saturating_sub(s.chars().count())));
 
         let head = format!(
             "{}  {}  {}  {}  {}  {}  {}",
