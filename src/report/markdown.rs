@@ -193,6 +193,9 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
 
     if notes && !ev.notes.is_empty() {
         md.push_str("### Notes\n\n");
+        // Notes never take more than a quarter of the budget: findings come first.
+        let budget = opts.max_bytes / 4;
+        let mut used = 0;
         let mut i = 0;
         while i < ev.notes.len() {
             let code_of = ev.notes[i].code;
@@ -200,15 +203,22 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
                 .iter()
                 .take_while(|n| n.code == code_of)
                 .collect();
+            let mut written = 0;
             for note in group.iter().take(MAX_NOTES_PER_CODE) {
-                let _ = writeln!(md, "- `{}`: {}", code(note.code), message(&note.message));
+                let line = format!("- `{}`: {}\n", code(note.code), message(&note.message));
+                if used + line.len() > budget {
+                    break;
+                }
+                used += line.len();
+                md.push_str(&line);
+                written += 1;
             }
-            if group.len() > MAX_NOTES_PER_CODE {
+            if group.len() > written {
                 let _ = writeln!(
                     md,
                     "- `{}`: … and {} more",
                     code(code_of),
-                    group.len() - MAX_NOTES_PER_CODE
+                    group.len() - written
                 );
             }
             i += group.len();
@@ -423,6 +433,25 @@ mod tests {
         for line in md.lines().filter(|l| l.starts_with("| :")) {
             assert_eq!(line.matches(" | ").count(), 6, "{line}");
         }
+    }
+
+    /// Thousands of notes (an SBOM of components without purls) do not crowd out findings.
+    #[test]
+    fn notes_stay_within_a_quarter() {
+        let mut ev = fixture::evaluation();
+        let note = ev.notes[0].clone();
+        ev.notes = vec![note; 5000];
+        let opts = MarkdownOptions {
+            max_bytes: 20_000,
+            ..MarkdownOptions::default()
+        };
+        let md = render(&ev, opts);
+        assert!(md.len() <= 20_000);
+        assert!(
+            md.contains("[CVE-2025-22869]"),
+            "all findings fit beside the notes"
+        );
+        assert!(md.contains("- `unidentified-component`: … and "));
     }
 
     /// Link targets cannot end early or break the table.
