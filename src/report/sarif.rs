@@ -458,7 +458,13 @@ mod tests {
         // The validator really checks: a log with a wrong version is rejected.
         let mut bad = log.clone();
         bad["version"] = serde_json::json!("2.0.0");
+        assert!(!validator.is_valid(&bad));
+        // ... and so is one deep inside a result (the `$ref`s are followed).
+        let mut bad = log.clone();
         bad["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+        assert!(!validator.is_valid(&bad));
+        let mut bad = log;
+        bad["runs"][0]["results"][0]["partialFingerprints"]["kevgate/v1"] = serde_json::json!(5);
         assert!(!validator.is_valid(&bad));
     }
 
