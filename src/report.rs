@@ -1,33 +1,246 @@
 //! Evaluation -> terminal table, JSON, Markdown, SARIF. Pure over [`Evaluation`]; each
 //! reporter writes to `&mut dyn Write` and owns its serialization structs.
 //!
-//! OWNER: report helper.
+//! Reporters decide nothing: the findings come sorted (KEV first, then severity, then EPSS)
+//! and the verdict comes from [`Evaluation::verdict`]; a reporter only chooses how to show
+//! them. Text from the SBOM and the feeds is untrusted and goes through [`crate::text`].
+//!
+//! One [`Format`] enum and a `match` pick the reporter (osv-scanner
+//! `internal/reporter/format.go`), rather than trait objects.
 
-/// Placeholder until the report branch lands.
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod table;
+
+use crate::enrich::Severity;
+use crate::policy::{DbOriginKind, Decision, Evaluation};
+use std::io::{self, Write};
+
+/// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Terminal table.
+    /// A table for people, on a terminal or in a CI log.
     Table,
-    /// JSON.
+    /// The JSON report: a contract other tools read (`docs/json-report.md`).
     Json,
-    /// Markdown.
+    /// GitHub-flavoured Markdown (step summary, PR comment, check run summary).
     Markdown,
-    /// SARIF.
+    /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,
 }
-/// Placeholder.
+
+/// Options of every reporter; each reads its own part.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Colour.
-    pub color: bool,
+pub struct Options<'a> {
+    /// Terminal table options.
+    pub table: table::TableOptions,
+    /// Markdown options.
+    pub markdown: markdown::MarkdownOptions<'a>,
 }
-/// Placeholder.
+
+/// Writes `ev` as `format` to `out`.
 pub fn write(
     format: Format,
-    ev: &crate::policy::Evaluation,
-    out: &mut dyn std::io::Write,
-    opts: &Options,
-) -> std::io::Result<()> {
-    let _ = (format, ev, out, opts);
-    Ok(())
+    ev: &Evaluation,
+    out: &mut dyn Write,
+    opts: &Options<'_>,
+) -> io::Result<()> {
+    match format {
+        Format::Table => table::write(ev, out, &opts.table),
+        Format::Json => json::write(ev, out),
+        Format::Markdown => markdown::write(ev, out, &opts.markdown),
+        Format::Sarif => sarif::write(ev, out),
+    }
+}
+
+/// Counts of findings, as every report's summary shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// Findings.
+    pub total: usize,
+    /// Findings that fail the gate.
+    pub fail: usize,
+    /// Findings in CISA KEV.
+    pub kev: usize,
+    /// By severity after the KEV rule.
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub unknown: usize,
+}
+
+impl Counts {
+    /// Counts the findings of `ev`.
+    pub(crate) fn of(ev: &Evaluation) -> Counts {
+        let mut c = Counts::default();
+        for f in &ev.findings {
+            c.total += 1;
+            if f.decision == Decision::Fail {
+                c.fail += 1;
+            }
+            if f.finding.kev.is_some() {
+                c.kev += 1;
+            }
+            match f.severity {
+                Severity::Critical => c.critical += 1,
+                Severity::High => c.high += 1,
+                Severity::Medium => c.medium += 1,
+                Severity::Low => c.low += 1,
+                Severity::Unknown => c.unknown += 1,
+            }
+        }
+        c
+    }
+}
+
+/// The newest data date over the database's sources (YYYY-MM-DD sorts as text).
+pub(crate) fn data_date(ev: &Evaluation) -> Option<&str> {
+    ev.db
+        .sources
+        .iter()
+        .filter_map(|s| s.data_date.as_deref())
+        .max()
+}
+
+/// The warning every report shows when the database is the demo snapshot bundled in the
+/// binary, `None` otherwise.
+pub(crate) fn bundled_banner(ev: &Evaluation) -> Option<String> {
+    if ev.db_origin.kind != DbOriginKind::Bundled {
+        return None;
+    }
+    let date = data_date(ev).unwrap_or("an unknown date");
+    let age = match ev.db_origin.age_days {
+        Some(1) => ", 1 day old".to_owned(),
+        Some(days) => format!(", {days} days old"),
+        None => String::new(),
+    };
+    Some(format!(
+        "using the demo database bundled in kevgate (data from {date}{age}): \
+         not for gating real builds; run `kevgate db update`"
+    ))
+}
+
+/// `name@version`, or the name alone.
+pub(crate) fn package_label(c: &crate::enrich::ComponentRef) -> String {
+    match &c.version {
+        Some(v) => format!("{}@{}", c.name, v),
+        None => c.name.clone(),
+    }
+}
+
+/// EPSS as a percentage with one decimal (`22.0%`).
+pub(crate) fn epss_percent(score: f64) -> String {
+    format!("{:.1}%", score * 100.0)
+}
+
+/// A URL that is safe to turn into a link: `https://` or `http://`, no whitespace or
+/// control characters, and short enough to be real.
+pub(crate) fn safe_url(url: &str) -> Option<&str> {
+    let lower = url
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let scheme_ok = lower.starts_with("https://") || lower.starts_with("http://");
+    let chars_ok = url
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '`' | '\\'));
+    (scheme_ok && chars_ok && url.len() <= 2048).then_some(url)
+}
+
+/// The stable kebab-case code of a note code, reason or other unit enum, as serde spells it.
+pub(crate) fn code<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The banner shows the newest data date and the age, and only for the bundled db.
+    #[test]
+    fn banner_only_for_bundled() {
+        let mut ev = fixture::evaluation();
+        assert_eq!(
+            bundled_banner(&ev).as_deref(),
+            Some(
+                "using the demo database bundled in kevgate (data from 2025-08-25, 7 days old): \
+                 not for gating real builds; run `kevgate db update`"
+            )
+        );
+        ev.db_origin.kind = DbOriginKind::Cache;
+        assert_eq!(bundled_banner(&ev), None);
+    }
+
+    /// Counts follow the severity after the KEV rule, not the finding's own.
+    #[test]
+    fn counts_use_evaluated_severity() {
+        let c = Counts::of(&fixture::evaluation());
+        assert_eq!(
+            c,
+            Counts {
+                total: 8,
+                fail: 4,
+                kev: 3,
+                critical: 4,
+                high: 0,
+                medium: 2,
+                low: 1,
+                unknown: 1
+            }
+        );
+    }
+
+    /// Only plain http(s) URLs become links.
+    #[test]
+    fn safe_urls() {
+        let cases = [
+            ("https://nvd.nist.gov/vuln/detail/CVE-2020-11023", true),
+            ("http://example.com/a?b=c", true),
+            ("HTTPS://EXAMPLE.COM", true),
+            ("javascript:alert(1)", false),
+            ("https://x.test/a b", false),
+            ("https://x.test/<script>", false),
+            ("data:text/html,hi", false),
+            ("", false),
+        ];
+        for (url, ok) in cases {
+            assert_eq!(safe_url(url).is_some(), ok, "{url}");
+        }
+    }
+
+    /// A KEV entry with known ransomware use says so in every human-facing format.
+    #[test]
+    fn ransomware_known_is_said() {
+        let mut ev = fixture::evaluation();
+        if let Some(kev) = ev.findings[0].finding.kev.as_mut() {
+            kev.known_ransomware_campaign_use = "Known".to_owned();
+        }
+        let render = |format| {
+            let mut out = Vec::new();
+            write(format, &ev, &mut out, &Options::default()).expect("writes to a Vec");
+            String::from_utf8(out).expect("UTF-8")
+        };
+        assert!(render(Format::Table).contains("; ransomware: Known"));
+        assert!(render(Format::Markdown).contains("Ransomware: **Known**."));
+        assert!(render(Format::Sarif).contains("Known ransomware campaign use."));
+    }
+
+    /// The dispatcher writes every format without error.
+    #[test]
+    fn every_format_writes() {
+        let ev = fixture::evaluation();
+        for format in [Format::Table, Format::Json, Format::Markdown, Format::Sarif] {
+            let mut out = Vec::new();
+            write(format, &ev, &mut out, &Options::default()).expect("writes to a Vec");
+            assert!(!out.is_empty(), "{format:?}");
+        }
+    }
 }

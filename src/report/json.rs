@@ -1,0 +1,280 @@
+//! The JSON report: a contract other tools read, documented field by field in
+//! `docs/json-report.md`.
+//!
+//! The report has its own serialization structs rather than deriving from the domain types,
+//! so a refactor of `enrich` or `policy` cannot change the contract by accident. Keys are
+//! written in struct order, optional values as `null` (never omitted) so consumers can rely
+//! on every key being present; `file_path` is the one exception (present only when known).
+//! Findings keep the evaluation's order. A breaking change bumps [`SCHEMA_VERSION`].
+
+use super::{Counts, code};
+use crate::policy::Evaluation;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The version of the JSON report's shape.
+pub const SCHEMA_VERSION: &str = "1";
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: &'static str,
+    verdict: String,
+    evaluated_on: String,
+    subject: Subject<'a>,
+    policy: Policy,
+    counts: JsonCounts,
+    findings: Vec<Finding<'a>>,
+    notes: Vec<Note<'a>>,
+    db: Db<'a>,
+}
+
+#[derive(Serialize)]
+struct Subject<'a> {
+    sbom_path: &'a str,
+    name: Option<&'a str>,
+    components: usize,
+    tool: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Policy {
+    fail_on: String,
+    fail_on_kev: bool,
+}
+
+#[derive(Serialize)]
+struct JsonCounts {
+    total: usize,
+    fail: usize,
+    kev: usize,
+    critical: usize,
+    high: usize,
+    medium: usize,
+    low: usize,
+    unknown: usize,
+}
+
+#[derive(Serialize)]
+struct Finding<'a> {
+    id: &'a str,
+    aliases: &'a [String],
+    component: Component<'a>,
+    severity: &'static str,
+    cvss: Option<Cvss<'a>>,
+    kev: Option<Kev<'a>>,
+    epss: Option<Epss>,
+    fixed_versions: &'a [String],
+    found_by: Vec<String>,
+    decision: String,
+    reasons: Vec<String>,
+    summary: Option<&'a str>,
+    url: Option<&'a str>,
+    cwes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Component<'a> {
+    purl: Option<&'a str>,
+    name: &'a str,
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_path: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Cvss<'a> {
+    score: f32,
+    version: &'a str,
+    vector: &'a str,
+    source: &'a str,
+}
+
+#[derive(Serialize)]
+struct Kev<'a> {
+    date_added: &'a str,
+    due_date: &'a str,
+    required_action: &'a str,
+    known_ransomware_campaign_use: &'a str,
+}
+
+#[derive(Serialize)]
+struct Epss {
+    score: f64,
+    percentile: f64,
+}
+
+#[derive(Serialize)]
+struct Note<'a> {
+    code: String,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Db<'a> {
+    origin: String,
+    path: Option<&'a str>,
+    age_days: Option<i64>,
+    built_at: &'a str,
+    sources: Vec<Source<'a>>,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    name: &'a str,
+    data_date: Option<&'a str>,
+    records: u64,
+    sha256: &'a str,
+}
+
+fn report(ev: &Evaluation) -> Report<'_> {
+    let c = Counts::of(ev);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        verdict: code(ev.verdict),
+        evaluated_on: ev.today.to_string(),
+        subject: Subject {
+            sbom_path: &ev.subject.sbom_path,
+            name: ev.subject.name.as_deref(),
+            components: ev.subject.components,
+            tool: ev.subject.tool.as_deref(),
+        },
+        policy: Policy {
+            fail_on: code(ev.policy.fail_on),
+            fail_on_kev: ev.policy.fail_on_kev,
+        },
+        counts: JsonCounts {
+            total: c.total,
+            fail: c.fail,
+            kev: c.kev,
+            critical: c.critical,
+            high: c.high,
+            medium: c.medium,
+            low: c.low,
+            unknown: c.unknown,
+        },
+        findings: ev
+            .findings
+            .iter()
+            .map(|e| {
+                let f = &e.finding;
+                Finding {
+                    id: &f.id,
+                    aliases: &f.aliases,
+                    component: Component {
+                        purl: f.component.purl.as_deref(),
+                        name: &f.component.name,
+                        version: f.component.version.as_deref(),
+                        file_path: f.component.file_path.as_deref(),
+                    },
+                    severity: e.severity.as_str(),
+                    cvss: f.cvss.as_ref().map(|c| Cvss {
+                        score: c.score,
+                        version: &c.version,
+                        vector: &c.vector,
+                        source: &c.source,
+                    }),
+                    kev: f.kev.as_ref().map(|k| Kev {
+                        date_added: &k.date_added,
+                        due_date: &k.due_date,
+                        required_action: &k.required_action,
+                        known_ransomware_campaign_use: &k.known_ransomware_campaign_use,
+                    }),
+                    epss: f.epss.map(|e| Epss {
+                        score: e.score,
+                        percentile: e.percentile,
+                    }),
+                    fixed_versions: &f.fixed_versions,
+                    found_by: f.found_by.iter().map(|b| code(*b)).collect(),
+                    decision: code(e.decision),
+                    reasons: e.reasons.iter().map(|r| code(*r)).collect(),
+                    summary: f.summary.as_deref(),
+                    url: f.url.as_deref(),
+                    cwes: &f.cwes,
+                }
+            })
+            .collect(),
+        notes: ev
+            .notes
+            .iter()
+            .map(|n| Note {
+                code: code(n.code),
+                message: &n.message,
+            })
+            .collect(),
+        db: Db {
+            origin: code(ev.db_origin.kind),
+            path: ev.db_origin.path.as_deref(),
+            age_days: ev.db_origin.age_days,
+            built_at: &ev.db.built_at,
+            sources: ev
+                .db
+                .sources
+                .iter()
+                .map(|s| Source {
+                    name: &s.name,
+                    data_date: s.data_date.as_deref(),
+                    records: s.records,
+                    sha256: &s.sha256,
+                })
+                .collect(),
+        },
+    }
+}
+
+/// Writes the JSON report (pretty-printed, one trailing newline).
+pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &report(ev)).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    fn render(ev: &Evaluation) -> String {
+        let mut out = Vec::new();
+        write(ev, &mut out).expect("writes to a Vec");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+
+    /// The whole JSON report of the fixture.
+    #[test]
+    fn json_report() {
+        insta::assert_snapshot!("json_report", render(&fixture::evaluation()));
+    }
+
+    /// The properties consumers rely on: schema version, verdict, order, KEV severity,
+    /// nulls present, hostile text kept verbatim (JSON escaping is enough).
+    #[test]
+    fn json_contract() {
+        let ev = fixture::evaluation();
+        let v: serde_json::Value = serde_json::from_str(&render(&ev)).expect("valid JSON");
+        assert_eq!(v["schema_version"], "1");
+        assert_eq!(v["verdict"], "fail");
+        let findings = v["findings"].as_array().expect("findings is an array");
+        let ids: Vec<&str> = findings
+            .iter()
+            .map(|f| f["id"].as_str().unwrap_or(""))
+            .collect();
+        let want: Vec<&str> = ev.findings.iter().map(|e| e.finding.id.as_str()).collect();
+        assert_eq!(ids, want);
+        // KEV applied: CVE-2020-11023 scores 6.9 but is critical.
+        assert_eq!(findings[1]["severity"], "critical");
+        assert_eq!(
+            findings[1]["cvss"]["score"]
+                .as_f64()
+                .map(|s| (s * 10.0).round()),
+            Some(69.0)
+        );
+        assert_eq!(findings[1]["kev"]["due_date"], "2025-02-13");
+        assert!(findings[7]["cvss"].is_null() && findings[7]["kev"].is_null());
+        assert!(findings[7].get("epss").is_some());
+        assert!(findings[2]["component"].get("file_path").is_some());
+        assert!(findings[0]["component"].get("file_path").is_none());
+        assert_eq!(findings[6]["component"]["name"], fixture::HOSTILE_NAME);
+        assert_eq!(v["counts"]["kev"], 3);
+        assert_eq!(v["db"]["origin"], "bundled");
+        assert_eq!(v["policy"]["fail_on"], "critical");
+    }
+}
