@@ -7,6 +7,10 @@
 //! "" = ga = final = release < sp`, unknown qualifiers after all of them (lexically), and
 //! any qualifier before any number. Numbers are compared as digit strings.
 //! Reference: <https://maven.apache.org/pom.html#Version_Order_Specification>.
+//!
+//! Follows Maven 3.9 in putting every qualifier at the head of its own list (`.X` is read
+//! as `-X`, so `1.0.0.RC1` == `1.0.0-RC1`), which also keeps the order transitive on real
+//! data. Not implemented: 3.9's "combination" items, which make `1-ga-1` equal `1-1`.
 
 use super::num::{cmp_digits, is_zero};
 use std::cmp::Ordering;
