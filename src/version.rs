@@ -79,6 +79,11 @@ pub enum VersionError {
 ///
 /// Equality is the scheme's: `1.0` and `1.0.0.0` are equal NuGet versions even though
 /// [`Version::as_str`] differs.
+///
+/// The order is total on every version seen in the OSV data and SBOMs we checked (sorting
+/// each scheme's ~3k–33k real versions succeeds), but Maven's algorithm, like Maven's own,
+/// is not transitive on some pathological strings (`1.4`, `1.4+build.102`,
+/// `1.4.0--rc182.9eb947470fcf`); sorting such a mix with `slice::sort` may panic.
 #[derive(Debug, Clone)]
 pub struct Version {
     scheme: VersionScheme,
@@ -288,6 +293,29 @@ enum BoundKind {
     Limit,
 }
 
+fn bound_cmp(a: &Bound, b: &Bound) -> Ordering {
+    a.at.cmp(&b.at).then(a.rank.cmp(&b.rank))
+}
+
+/// Stable, O(n log n), and panic-free whatever `bound_cmp` answers.
+fn merge_sort(mut items: Vec<Bound>) -> Vec<Bound> {
+    if items.len() <= 1 {
+        return items;
+    }
+    let right = merge_sort(items.split_off(items.len() / 2));
+    let left = merge_sort(items);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut right = right.into_iter().peekable();
+    for l in left {
+        while let Some(r) = right.next_if(|r| bound_cmp(&l, r) == Ordering::Greater) {
+            out.push(r);
+        }
+        out.push(l);
+    }
+    out.extend(right);
+    out
+}
+
 fn range_affects(
     scheme: VersionScheme,
     target: &Version,
@@ -308,8 +336,10 @@ fn range_affects(
         };
         bounds.push(Bound { rank, kind, at });
     }
-    // `None` (the beginning) sorts first; the sort is stable for equal events.
-    bounds.sort_by(|a, b| a.at.cmp(&b.at).then(a.rank.cmp(&b.rank)));
+    // `None` (the beginning) sorts first, introduced before fixed at one version. A stable
+    // merge sort by hand: unlike `slice::sort` it cannot panic should a scheme's order not
+    // be total on some exotic input (Maven's, like Maven's own, is not always).
+    let bounds = merge_sort(bounds);
     let mut affected = false;
     for bound in &bounds {
         let at_or_below = bound.at.as_ref().is_none_or(|at| at <= target);
@@ -324,4 +354,275 @@ fn range_affects(
         }
     }
     Ok(affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use VersionScheme::*;
+
+    fn range(kind: RangeKind, events: &[(&str, &str)]) -> Range {
+        Range {
+            kind,
+            events: events
+                .iter()
+                .map(|(k, v)| {
+                    let v = (*v).to_owned();
+                    match *k {
+                        "introduced" => Event::Introduced(v),
+                        "fixed" => Event::Fixed(v),
+                        "last_affected" => Event::LastAffected(v),
+                        "limit" => Event::Limit(v),
+                        other => panic!("unknown event `{other}`"),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn eco(events: &[(&str, &str)]) -> Vec<Range> {
+        vec![range(RangeKind::Ecosystem, events)]
+    }
+
+    /// OSV evaluation on real records: each case is (scheme, ranges, component version,
+    /// expected).
+    #[test]
+    fn evaluates_real_osv_ranges() {
+        // PYSEC-2024-36 (ansible-core): three pairs in one range, not sorted.
+        let pysec = eco(&[
+            ("introduced", "2.16.0"),
+            ("fixed", "2.16.3"),
+            ("introduced", "2.15.0"),
+            ("fixed", "2.15.9"),
+            ("introduced", "0"),
+            ("fixed", "2.14.4"),
+        ]);
+        // GHSA-jfh8-c2jp-5v3q (Log4Shell) as one `affected` with its three ranges.
+        let log4shell = vec![
+            range(
+                RangeKind::Ecosystem,
+                &[("introduced", "2.13.0"), ("fixed", "2.15.0")],
+            ),
+            range(
+                RangeKind::Ecosystem,
+                &[("introduced", "0"), ("fixed", "2.3.1")],
+            ),
+            range(
+                RangeKind::Ecosystem,
+                &[("introduced", "2.4"), ("fixed", "2.12.2")],
+            ),
+        ];
+        // GHSA-22vc-5pgw-644q (Go, kubeview): `last_affected` is inclusive.
+        let kubeview = vec![range(
+            RangeKind::Semver,
+            &[("introduced", "0"), ("last_affected", "0.1.31")],
+        )];
+        // CVE-2023-4527 (Debian:12 glibc).
+        let glibc = eco(&[("introduced", "0"), ("fixed", "2.36-9+deb12u3")]);
+        // RHSA-2025:1301 (libgcc, RHEL 8): epoch-prefixed `fixed`.
+        let libgcc = eco(&[("introduced", "0"), ("fixed", "0:8.5.0-23.el8_10")]);
+        // CVE-2016-10009 (Alpine:v3.10 openssh).
+        let openssh = eco(&[("introduced", "0"), ("fixed", "7.4_p1-r0")]);
+        // CVE-2011-3389 (Debian:11 asterisk): epoch and `~`.
+        let asterisk = eco(&[("introduced", "0"), ("fixed", "1:13.7.2~dfsg-1")]);
+        let cases: Vec<(VersionScheme, &[Range], &str, bool)> = vec![
+            (Pep440, &pysec, "2.14.3", true),
+            (Pep440, &pysec, "2.14.4", false),
+            (Pep440, &pysec, "2.15.0rc1", false),
+            (Pep440, &pysec, "2.15.0", true),
+            (Pep440, &pysec, "2.15.9", false),
+            (Pep440, &pysec, "2.16.2", true),
+            (Pep440, &pysec, "2.16.3", false),
+            (Pep440, &pysec, "2.17.0", false),
+            (Maven, &log4shell, "2.14.1", true),
+            (Maven, &log4shell, "2.15.0", false),
+            (Maven, &log4shell, "2.0-beta9", true),
+            (Maven, &log4shell, "2.3.1", false),
+            (Maven, &log4shell, "2.12.1", true),
+            (Maven, &log4shell, "2.12.2", false),
+            (Maven, &log4shell, "2.17.1", false),
+            (Go, &kubeview, "v0.1.31", true),
+            (Go, &kubeview, "v0.1.32", false),
+            (Dpkg, &glibc, "2.36-9+deb12u2", true),
+            (Dpkg, &glibc, "2.36-9+deb12u3", false),
+            (Dpkg, &glibc, "2.36-9+deb12u10", false),
+            (Rpm, &libgcc, "8.5.0-22.el8_10", true),
+            (Rpm, &libgcc, "0:8.5.0-23.el8_10", false),
+            (Apk, &openssh, "7.4_p1-r0", false),
+            (Apk, &openssh, "7.4-r5", true),
+            (Apk, &openssh, "7.4_rc1-r0", true),
+            (Dpkg, &asterisk, "1:13.7.2~dfsg-0", true),
+            (Dpkg, &asterisk, "13.7.2-1", true),
+            (Dpkg, &asterisk, "1:13.7.2-1", false),
+        ];
+        for (scheme, ranges, version, want) in cases {
+            assert_eq!(
+                affects(scheme, version, ranges, &[]),
+                Ok(want),
+                "{scheme:?} `{version}` against {ranges:?}"
+            );
+        }
+    }
+
+    /// The rest of the OSV semantics: listed versions, GIT ranges, limits, ties, errors.
+    #[test]
+    fn evaluates_edge_cases() {
+        // GHSA-f4w6-3rh6-6q4q lists versions and has no ranges.
+        let listed = vec!["1.1".to_owned()];
+        assert_eq!(affects(Go, "1.1", &[], &listed), Ok(true));
+        assert_eq!(affects(Go, "v1.1.0", &[], &listed), Ok(true));
+        assert_eq!(affects(Go, "1.2", &[], &listed), Ok(false));
+        // A listed exact string counts even when it cannot be parsed.
+        let odd = vec!["1.9.0ubuntu1.2".to_owned()];
+        assert_eq!(affects(Pep440, "1.9.0ubuntu1.2", &[], &odd), Ok(true));
+        // Unparseable listed entries are skipped, not errors.
+        assert_eq!(affects(Pep440, "1.0", &[], &odd), Ok(false));
+
+        // GIT ranges (commit hashes) are skipped.
+        let git = vec![range(
+            RangeKind::Git,
+            &[("introduced", "0"), ("fixed", "a1b2c3d")],
+        )];
+        assert_eq!(affects(Semver, "1.0.0", &git, &[]), Ok(false));
+
+        // `introduced: "0"` is the beginning in Maven too, where `0-alpha < 0`.
+        let all = eco(&[("introduced", "0")]);
+        for (scheme, v) in [
+            (Maven, "0-alpha"),
+            (Dpkg, "0~rc1"),
+            (Rpm, "0~1"),
+            (Semver, "0.0.0-0"),
+        ] {
+            assert_eq!(affects(scheme, v, &all, &[]), Ok(true), "{scheme:?} `{v}`");
+        }
+
+        // `limit` is an exclusive upper bound.
+        let limited = eco(&[("introduced", "1.0.0"), ("limit", "1.5.0")]);
+        assert_eq!(affects(Semver, "1.4.9", &limited, &[]), Ok(true));
+        assert_eq!(affects(Semver, "1.5.0", &limited, &[]), Ok(false));
+
+        // `introduced` and `fixed` at one version: nothing affected at that version.
+        let empty = eco(&[("fixed", "1.0.0"), ("introduced", "1.0.0")]);
+        assert_eq!(affects(Semver, "1.0.0", &empty, &[]), Ok(false));
+
+        // Equal under the scheme counts as the bound itself.
+        let nuget = eco(&[("introduced", "1.0"), ("fixed", "2.0")]);
+        assert_eq!(affects(NuGet, "1.0.0.0", &nuget, &[]), Ok(true));
+        assert_eq!(affects(NuGet, "2.0.0", &nuget, &[]), Ok(false));
+
+        // Unparseable component or event versions are errors, never guesses.
+        let bad_event = eco(&[("introduced", "0"), ("fixed", "1.9.0ubuntu1.2")]);
+        assert!(matches!(
+            affects(Pep440, "1.0", &bad_event, &[]),
+            Err(VersionError::Invalid { scheme: Pep440, .. })
+        ));
+        assert!(affects(Pep440, "not a version", &all, &[]).is_err());
+        // ...unless another range does show the version affected.
+        let mut ranges = bad_event.clone();
+        ranges.extend(eco(&[("introduced", "0.5")]));
+        assert_eq!(affects(Pep440, "1.0", &ranges, &[]), Ok(true));
+    }
+
+    /// `introduced: "0"` and plain `0` parse in every scheme.
+    #[test]
+    fn zero_parses_everywhere() {
+        for scheme in [
+            Semver, Go, Pep440, Maven, RubyGems, NuGet, Composer, Dpkg, Rpm, Apk,
+        ] {
+            assert!(Version::parse(scheme, "0").is_ok(), "{scheme:?}");
+        }
+    }
+
+    /// Versions of one scheme compare through the public API, with scheme equality.
+    #[test]
+    fn compares_through_the_api() {
+        let cases = [
+            (NuGet, "1.0", "1.0.0.0", Ordering::Equal),
+            (Pep440, "1.0RC1", "1.0rc1", Ordering::Equal),
+            (Maven, "1.0.RELEASE", "1", Ordering::Equal),
+            (Dpkg, "1.0~rc1", "1.0", Ordering::Less),
+            (Semver, " v1.2.3 ", "1.2.3", Ordering::Equal),
+        ];
+        for (scheme, a, b, want) in cases {
+            assert_eq!(compare(scheme, a, b), Ok(want), "{scheme:?} {a} vs {b}");
+        }
+        let a = Version::parse(NuGet, "1.0").expect("valid");
+        let b = Version::parse(NuGet, "1.0.0.0").expect("valid");
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "1.0");
+        assert_eq!(a.scheme(), NuGet);
+    }
+
+    /// Hostile input: huge, empty, separator-only, unicode and control characters, and
+    /// numbers beyond `u64`, in every scheme. Nothing may panic or hang; huge numbers order.
+    #[test]
+    fn survives_absurd_input() {
+        let schemes = [
+            Semver, Go, Pep440, Maven, RubyGems, NuGet, Composer, Dpkg, Rpm, Apk,
+        ];
+        let long_digits = "9".repeat(1_000_000);
+        let long_mixed = "1a-".repeat(300_000);
+        let near_limit = "1.".repeat(MAX_VERSION_LEN / 2 - 1) + "1";
+        let near_limit_mixed = "a1".repeat(MAX_VERSION_LEN / 2);
+        let inputs = [
+            "",
+            " ",
+            ".",
+            "...",
+            "---",
+            "___",
+            "~~~",
+            "^",
+            ":",
+            "+",
+            "-.-_.~",
+            "v",
+            "1:",
+            ":1",
+            "1-",
+            "１.２.３",
+            "1.0-ß",
+            "😀",
+            "1.0\u{0}",
+            "1\n2",
+            "99999999999999999999999",
+            "99999999999999999999999.99999999999999999999999.1",
+            long_digits.as_str(),
+            long_mixed.as_str(),
+            near_limit.as_str(),
+            near_limit_mixed.as_str(),
+        ];
+        for scheme in schemes {
+            let parsed: Vec<Version> = inputs
+                .iter()
+                .filter_map(|t| Version::parse(scheme, t).ok())
+                .collect();
+            for a in &parsed {
+                for b in &parsed {
+                    assert_eq!(a.cmp(b), b.cmp(a).reverse(), "{scheme:?}");
+                }
+            }
+            assert!(
+                Version::parse(scheme, &long_digits).is_err(),
+                "{scheme:?} length"
+            );
+            let events = eco(&[("introduced", "0"), ("fixed", long_mixed.as_str())]);
+            assert!(affects(scheme, "1", &events, &[]).is_err(), "{scheme:?}");
+        }
+        // Numbers beyond u64 compare as numbers, not as text or saturated integers.
+        for scheme in schemes {
+            let big = "99999999999999999999999";
+            let bigger = "100000000000000000000000";
+            assert_eq!(
+                compare(scheme, big, bigger),
+                Ok(Ordering::Less),
+                "{scheme:?}"
+            );
+            assert_eq!(
+                compare(scheme, "18446744073709551616", "18446744073709551615"),
+                Ok(Ordering::Greater),
+                "{scheme:?}"
+            );
+        }
+    }
 }

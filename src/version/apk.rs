@@ -215,6 +215,7 @@ mod tests {
     fn orders_apk() {
         let cases = [
             ("1.2.3_rc1-r0", "1.2.3-r0", Less),
+            ("0.1.0_alpha", "0.1.0_alpha", Equal),
             ("1.2.3_alpha", "1.2.3_beta", Less),
             ("1.2.3_beta", "1.2.3_pre", Less),
             ("1.2.3_pre", "1.2.3_rc", Less),

@@ -28,6 +28,8 @@ pub(super) fn parse(text: &str) -> Option<Composer> {
     let lower = text.trim().to_ascii_lowercase();
     let s = lower.split_once('+').map_or(lower.as_str(), |(v, _)| v);
     let s = s.strip_prefix('v').unwrap_or(s);
+    let dated = normalize_date(s);
+    let s = dated.as_str();
     let num_end = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(s.len());
@@ -87,6 +89,32 @@ pub(super) fn parse(text: &str) -> Option<Composer> {
         return None;
     }
     Some(Composer(tokens))
+}
+
+/// Composer's date versions (`2017-08-18`, `2020:09:14`) become `2017.08.18`: a four-digit
+/// year followed by `-` or `:` and digits; the separators of that numeric prefix become `.`.
+fn normalize_date(s: &str) -> String {
+    let b = s.as_bytes();
+    let is_date = b.len() > 5
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && matches!(b[4], b'-' | b':')
+        && b[5].is_ascii_digit();
+    if !is_date {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.char_indices() {
+        let next_is_digit = s[i + c.len_utf8()..].starts_with(|n: char| n.is_ascii_digit());
+        match c {
+            '-' | ':' if next_is_digit => out.push('.'),
+            '0'..='9' | '.' => out.push(c),
+            _ => {
+                out.push_str(&s[i..]);
+                break;
+            }
+        }
+    }
+    out
 }
 
 fn rank(t: &Token) -> u8 {
@@ -154,6 +182,9 @@ mod tests {
             ("1.0.0-b1", "1.0.0-beta1", Equal),
             ("1.0.0+build", "1.0.0", Equal),
             ("1.0.0-beta", "1.0.0-beta1", Less),
+            // composer-osvdev-all: date versions.
+            ("2017-08-18", "2017.08.18", Equal),
+            ("2017-08-18", "2020-09-14", Less),
         ];
         for (a, b, want) in cases {
             assert_eq!(cmp(a, b), want, "{a} vs {b}");

@@ -7,6 +7,10 @@
 //! "" = ga = final = release < sp`, unknown qualifiers after all of them (lexically), and
 //! any qualifier before any number. Numbers are compared as digit strings.
 //! Reference: <https://maven.apache.org/pom.html#Version_Order_Specification>.
+//!
+//! Follows Maven 3.9 in putting every qualifier at the head of its own list (`.X` is read
+//! as `-X`, so `1.0.0.RC1` == `1.0.0-RC1`), which also keeps the order transitive on real
+//! data. Not implemented: 3.9's "combination" items, which make `1-ga-1` equal `1-1`.
 
 use super::num::{cmp_digits, is_zero};
 use std::cmp::Ordering;
@@ -143,6 +147,33 @@ enum Step {
     Open,
 }
 
+/// The flat parse: items and list openings in order.
+#[derive(Default)]
+struct Steps {
+    list: Vec<Step>,
+    /// Whether the list being filled has no item yet.
+    filled: bool,
+}
+
+impl Steps {
+    /// Maven 3.9 ("treat .X as -X for any string qualifier X", and `X1` combinations open
+    /// a list): a qualifier never sits beside numbers in one list. Besides matching current
+    /// Maven (`1.0.0.RC1` == `1.0.0-RC1`), this keeps the order transitive: with Maven 3.8's
+    /// rules `0.3.0.Beta5 < 0.3 < 0.3.0-Beryllium` yet `0.3.0.Beta5 > 0.3.0-Beryllium`.
+    fn push(&mut self, item: Item) {
+        if matches!(item, Item::Str(_)) && self.filled {
+            self.open();
+        }
+        self.list.push(Step::Push(item));
+        self.filled = true;
+    }
+
+    fn open(&mut self) {
+        self.list.push(Step::Open);
+        self.filled = false;
+    }
+}
+
 /// Parses `text` (any non-empty string is a Maven version; the caller bounds its length).
 pub(super) fn parse(text: &str) -> Option<Maven> {
     let version = text.trim().to_lowercase();
@@ -150,49 +181,49 @@ pub(super) fn parse(text: &str) -> Option<Maven> {
         return None;
     }
     let chars: Vec<char> = version.chars().collect();
-    let mut steps = Vec::new();
+    let mut steps = Steps::default();
     let mut is_digit = false;
     let mut start = 0;
     let slice = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
     for (i, &c) in chars.iter().enumerate() {
         if c == '.' {
             if i == start {
-                steps.push(Step::Push(Item::Int("0".to_owned())));
+                steps.push(Item::Int("0".to_owned()));
             } else {
-                steps.push(Step::Push(parse_item(is_digit, &slice(start, i))));
+                steps.push(parse_item(is_digit, &slice(start, i)));
             }
             start = i + 1;
         } else if c == '-' {
             if i == start {
-                steps.push(Step::Push(Item::Int("0".to_owned())));
+                steps.push(Item::Int("0".to_owned()));
             } else {
-                steps.push(Step::Push(parse_item(is_digit, &slice(start, i))));
+                steps.push(parse_item(is_digit, &slice(start, i)));
             }
             start = i + 1;
-            steps.push(Step::Open);
+            steps.open();
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
-                steps.push(Step::Push(string_item(&slice(start, i), true)));
+                steps.push(string_item(&slice(start, i), true));
                 start = i;
-                steps.push(Step::Open);
+                steps.open();
             }
             is_digit = true;
         } else {
             if is_digit && i > start {
-                steps.push(Step::Push(parse_item(true, &slice(start, i))));
+                steps.push(parse_item(true, &slice(start, i)));
                 start = i;
-                steps.push(Step::Open);
+                steps.open();
             }
             is_digit = false;
         }
     }
     if chars.len() > start {
-        steps.push(Step::Push(parse_item(is_digit, &slice(start, chars.len()))));
+        steps.push(parse_item(is_digit, &slice(start, chars.len())));
     }
     // Build from the innermost list outwards, normalising each as Maven does on its stack.
     // Items are collected back to front, then reversed once per list.
     let mut current: Vec<Item> = Vec::new();
-    for step in steps.into_iter().rev() {
+    for step in steps.list.into_iter().rev() {
         match step {
             Step::Push(item) => current.push(item),
             Step::Open => {

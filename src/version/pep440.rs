@@ -95,11 +95,11 @@ pub(super) fn parse(text: &str) -> Option<Pep440> {
     let mut release = vec![c.digits()?.to_owned()];
     loop {
         let save = c.s;
-        if c.eat(".") {
-            if let Some(d) = c.digits() {
-                release.push(d.to_owned());
-                continue;
-            }
+        if c.eat(".")
+            && let Some(d) = c.digits()
+        {
+            release.push(d.to_owned());
+            continue;
         }
         c.s = save;
         break;
