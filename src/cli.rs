@@ -346,9 +346,9 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     })
 }
 
-fn report_options(color: bool) -> report::Options {
+fn report_options(color: bool) -> report::Options<'static> {
     report::Options {
-        color,
+        table: report::table::TableOptions { color },
         ..report::Options::default()
     }
 }

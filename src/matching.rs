@@ -167,12 +167,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
             fixed.sort();
             fixed.dedup();
             if let Some(scheme) = scheme {
-                fixed.sort_by(|a, b| {
-                    match (Version::parse(scheme, a), Version::parse(scheme, b)) {
-                        (Ok(x), Ok(y)) => x.cmp(&y),
-                        _ => a.cmp(b),
-                    }
-                });
+                sort_versions(scheme, &mut fixed);
             }
             let mut advisories = unit.advisories;
             advisories.sort_by(|a, b| a.id.cmp(&b.id));
@@ -360,6 +355,34 @@ fn with_epoch(epoch: Option<&str>, version: &str) -> String {
     }
 }
 
+/// Sorts version strings in the ecosystem's order, unparseable ones last in text order.
+///
+/// An insertion sort on purpose: some schemes' real-world orders are not total for junk input
+/// (Maven's own algorithm is not transitive there), and `slice::sort_by` may panic on a
+/// comparator that is not a total order. The lists are short (a finding's fixed versions).
+pub fn sort_versions(scheme: version::VersionScheme, versions: &mut [String]) {
+    let parsed: Vec<Option<Version>> = versions
+        .iter()
+        .map(|v| Version::parse(scheme, v).ok())
+        .collect();
+    let mut order: Vec<usize> = (0..versions.len()).collect();
+    let less = |a: usize, b: usize| match (&parsed[a], &parsed[b]) {
+        (Some(x), Some(y)) => x < y,
+        (Some(_), None) => true,
+        (None, Some(_)) => false,
+        (None, None) => versions[a] < versions[b],
+    };
+    for i in 1..order.len() {
+        let mut j = i;
+        while j > 0 && less(order[j], order[j - 1]) {
+            order.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+    let sorted: Vec<String> = order.iter().map(|&i| versions[i].clone()).collect();
+    versions.clone_from_slice(&sorted);
+}
+
 /// A vulnerability before merging: ids that name it, and where it came from.
 #[derive(Debug, Clone, Default)]
 struct Unit {
@@ -531,6 +554,15 @@ mod tests {
         let mut ids = vec!["DSA-5514-1", "GHSA-x", "PYSEC-1", "CVE-2023-4911"];
         ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
         assert_eq!(ids, ["CVE-2023-4911", "GHSA-x", "PYSEC-1", "DSA-5514-1"]);
+    }
+
+    #[test]
+    fn versions_sort_in_the_ecosystem_order() {
+        let mut v: Vec<String> = ["2.31-13+deb11u10", "not a version!", "2.31-13+deb11u7", "1:1.0-1"]
+            .map(String::from)
+            .to_vec();
+        sort_versions(version::VersionScheme::Dpkg, &mut v);
+        assert_eq!(v, ["2.31-13+deb11u7", "2.31-13+deb11u10", "1:1.0-1", "not a version!"]);
     }
 
     #[test]
