@@ -25,7 +25,10 @@ const PACKAGES: &[(Ecosystem, &str)] = &[
     (Ecosystem::Npm, "left-pad"),
     (Ecosystem::Maven, "org.apache.logging.log4j:log4j-core"),
     (Ecosystem::Maven, "org.springframework:spring-web"),
-    (Ecosystem::Maven, "com.fasterxml.jackson.core:jackson-databind"),
+    (
+        Ecosystem::Maven,
+        "com.fasterxml.jackson.core:jackson-databind",
+    ),
     (Ecosystem::PyPI, "Django"),
     (Ecosystem::PyPI, "requests"),
     (Ecosystem::PyPI, "urllib3"),
@@ -68,13 +71,31 @@ fn inputs(root: &std::path::Path, full: bool) -> BuildInputs {
     // Only the OSV-format parts of the shared data: the other files are skipped anyway, but
     // listing them keeps the warning count down.
     let osv = [
-        "almalinux", "alpine/alpine-osvdev-all.jsonl.gz", "composer", "crates", "debian",
-        "ghsa", "go", "maven", "npm", "nuget", "pub", "pypi/pypi-osvdev-ghsa.jsonl.gz",
-        "pypi/pypi-pysec-osv-all.jsonl.gz", "redhat", "rocky", "rubygems", "ubuntu/osv",
+        "almalinux",
+        "alpine/alpine-osvdev-all.jsonl.gz",
+        "composer",
+        "crates",
+        "debian",
+        "ghsa",
+        "go",
+        "maven",
+        "npm",
+        "nuget",
+        "pub",
+        "pypi/pypi-osvdev-ghsa.jsonl.gz",
+        "pypi/pypi-pysec-osv-all.jsonl.gz",
+        "redhat",
+        "rocky",
+        "rubygems",
+        "ubuntu/osv",
     ];
     BuildInputs {
         osv: osv.iter().map(|p| root.join("osv").join(p)).collect(),
-        nvd: vec![root.join("nvd/api2-pages"), root.join("nvd/api2-cves"), root.join("nvd/feed-1.1")],
+        nvd: vec![
+            root.join("nvd/api2-pages"),
+            root.join("nvd/api2-cves"),
+            root.join("nvd/feed-1.1"),
+        ],
         kev: vec![root.join("kev")],
         epss: vec![root.join("epss")],
     }
@@ -86,7 +107,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => {
             let (root, full) = match std::env::var_os("KEVGATE_BENCH_DATA") {
                 Some(p) => (PathBuf::from(p), true),
-                None => (PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db"), false),
+                None => (
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db"),
+                    false,
+                ),
             };
             let start = Instant::now();
             let (bytes, stats) = build_with_stats(&inputs(&root, full), jiff::Timestamp::now())?;
@@ -105,8 +129,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let load = start.elapsed();
 
     let cves: Vec<String> = {
-        let mut v: Vec<String> = (0..300).map(|i| format!("CVE-2022-{:04}", 20000 + i * 7)).collect();
-        v.extend(["CVE-2020-11023", "CVE-2021-44228", "CVE-2023-4863", "CVE-2023-44487"].map(String::from));
+        let mut v: Vec<String> = (0..300)
+            .map(|i| format!("CVE-2022-{:04}", 20000 + i * 7))
+            .collect();
+        v.extend(
+            [
+                "CVE-2020-11023",
+                "CVE-2021-44228",
+                "CVE-2023-4863",
+                "CVE-2023-44487",
+            ]
+            .map(String::from),
+        );
         v
     };
     let t = Instant::now();
@@ -138,7 +172,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         biggest.0,
         biggest.1
     );
-    println!("{} CVE queries: {cve_time:.2?} (nvd {nvd}, kev {kev}, epss {epss} hits)", 3 * cves.len());
-    println!("total, load + {queries} queries: {:.2?}", load + adv_time + cve_time);
+    println!(
+        "{} CVE queries: {cve_time:.2?} (nvd {nvd}, kev {kev}, epss {epss} hits)",
+        3 * cves.len()
+    );
+    println!(
+        "total, load + {queries} queries: {:.2?}",
+        load + adv_time + cve_time
+    );
     Ok(())
 }

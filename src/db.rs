@@ -53,7 +53,9 @@ pub enum DbError {
         expected: u32,
     },
     /// The body does not match the checksum in the header (corrupted file).
-    #[error("database checksum mismatch (header `{expected}`, body `{actual}`): the file is corrupted")]
+    #[error(
+        "database checksum mismatch (header `{expected}`, body `{actual}`): the file is corrupted"
+    )]
     Checksum {
         /// CRC-32 recorded in the header (hex).
         expected: String,
@@ -61,7 +63,9 @@ pub enum DbError {
         actual: String,
     },
     /// The database is older than the caller allows.
-    #[error("database is {age_days} days old (max {max_days}); hint: update it with `kevgate db update`")]
+    #[error(
+        "database is {age_days} days old (max {max_days}); hint: update it with `kevgate db update`"
+    )]
     Stale {
         /// Days since the newest data date (see [`VulnDb::age_days`]).
         age_days: i64,
@@ -164,10 +168,7 @@ impl VulnDb {
 
     /// The EPSS score of a CVE.
     pub fn epss(&self, cve: &str) -> Option<EpssScore> {
-        let v = self
-            .epss
-            .get(&self.bytes, cve_key(cve).as_bytes())
-            .ok()??;
+        let v = self.epss.get(&self.bytes, cve_key(cve).as_bytes()).ok()??;
         decode_epss(&v)
     }
 
@@ -230,7 +231,11 @@ pub struct DbCounts {
 
 /// The key an advisory list is stored under: `"<OSV ecosystem>/<normalised name>"`.
 pub(crate) fn package_key(ecosystem: Ecosystem, name: &str) -> String {
-    format!("{}/{}", ecosystem.osv_name(), ecosystem.normalize_name(name))
+    format!(
+        "{}/{}",
+        ecosystem.osv_name(),
+        ecosystem.normalize_name(name)
+    )
 }
 
 fn cve_key(cve: &str) -> String {

@@ -86,7 +86,11 @@ pub fn build_with_stats(
         src.each(&mut stats, |doc, _| {
             let (outcome, catalog) = feeds::kev::parse(doc)?;
             if let Some(c) = catalog {
-                let key = c.date_released.as_deref().map(feeds::time_key).unwrap_or_default();
+                let key = c
+                    .date_released
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
                 if let Some(d) = c.date_released.as_deref().and_then(feeds::date_of) {
                     kev_date = kev_date.take().max(Some(d));
                 }
@@ -113,7 +117,11 @@ pub fn build_with_stats(
         src.each(&mut stats, |doc, _| {
             feeds::nvd::parse(doc, &mut |p| {
                 nvd_read += 1;
-                let key = p.last_modified.as_deref().map(feeds::time_key).unwrap_or_default();
+                let key = p
+                    .last_modified
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
                 if let Some(d) = p.last_modified.as_deref().and_then(feeds::date_of) {
                     nvd_date = nvd_date.take().max(Some(d));
                 }
@@ -141,7 +149,11 @@ pub fn build_with_stats(
         src.each(&mut stats, |doc, _| {
             feeds::osv::parse(doc, &mut |a| {
                 osv_read += 1;
-                let key = a.modified.as_deref().map(feeds::time_key).unwrap_or_default();
+                let key = a
+                    .modified
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
                 if let Some(d) = a.modified.as_deref().and_then(feeds::date_of) {
                     osv_date = osv_date.take().max(Some(d));
                 }
@@ -172,7 +184,11 @@ pub fn build_with_stats(
         src.each(&mut stats, |doc, _| {
             let (outcome, scores) = feeds::epss::parse(doc)?;
             if let Some(s) = scores {
-                let key = s.score_date.as_deref().map(feeds::time_key).unwrap_or_default();
+                let key = s
+                    .score_date
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
                 if let Some(d) = s.score_date.as_deref().and_then(feeds::date_of) {
                     epss_date = epss_date.take().max(Some(d));
                 }
@@ -191,32 +207,32 @@ pub fn build_with_stats(
         sources.push(src.info(epss_date, stats.epss_scores));
     }
 
-        let manifest = Manifest {
-            format_version: format::FORMAT_VERSION,
-            built_at: built_at.to_string(),
-            sources,
-        };
-        let fmt = |e: format::FormatError| DbError::Format(e.0);
-        let nvd_entries = nvd
-            .into_iter()
-            .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
-            .collect::<Result<Vec<_>, DbError>>()?;
-        let kev_entries = kev
-            .into_iter()
-            .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
-            .collect::<Result<Vec<_>, DbError>>()?;
-        let epss_entries: Vec<_> = epss
-            .into_iter()
-            .map(|(k, (_, s))| (k, encode_epss(&s)))
-            .collect();
-        let tables = [
-            format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?,
-            format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?,
-            format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
-            format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
-        ];
-        let bytes = format::write_file(&to_json(&manifest)?, &tables).map_err(fmt)?;
-        Ok((bytes, stats))
+    let manifest = Manifest {
+        format_version: format::FORMAT_VERSION,
+        built_at: built_at.to_string(),
+        sources,
+    };
+    let fmt = |e: format::FormatError| DbError::Format(e.0);
+    let nvd_entries = nvd
+        .into_iter()
+        .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let kev_entries = kev
+        .into_iter()
+        .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let epss_entries: Vec<_> = epss
+        .into_iter()
+        .map(|(k, (_, s))| (k, encode_epss(&s)))
+        .collect();
+    let tables = [
+        format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
+    ];
+    let bytes = format::write_file(&to_json(&manifest)?, &tables).map_err(fmt)?;
+    Ok((bytes, stats))
 }
 
 /// Splits each advisory over the packages it affects.

@@ -342,7 +342,10 @@ impl Table {
     fn value(&self, bytes: &[u8], e: &[u32; 5]) -> Result<Vec<u8>, FormatError> {
         let block = e[2] as usize;
         if block >= self.blocks_count {
-            return err(format!("entry points to block {block} of {}", self.blocks_count));
+            return err(format!(
+                "entry points to block {block} of {}",
+                self.blocks_count
+            ));
         }
         let at = self.blocks + block * BLOCK_LEN;
         let (off, len, raw_len) = (
@@ -376,7 +379,9 @@ impl Table {
                     .read_to_end(&mut buf)
                     .map_err(|e| FormatError(format!("block {block} does not inflate: {e}")))?;
                 if buf.len() != want {
-                    return err(format!("block {block} inflates to fewer bytes than recorded"));
+                    return err(format!(
+                        "block {block} inflates to fewer bytes than recorded"
+                    ));
                 }
                 buf.drain(..val_off);
                 Ok(buf)
@@ -391,7 +396,12 @@ mod tests {
 
     fn sample(n: usize) -> Vec<(String, Vec<u8>)> {
         (0..n)
-            .map(|i| (format!("key-{i:05}"), format!("value {i} ").repeat(i % 50).into_bytes()))
+            .map(|i| {
+                (
+                    format!("key-{i:05}"),
+                    format!("value {i} ").repeat(i % 50).into_bytes(),
+                )
+            })
             .collect()
     }
 
@@ -405,7 +415,10 @@ mod tests {
             assert_eq!(end, bytes.len());
             assert_eq!(table.len(), 3000);
             for (k, v) in &entries {
-                assert_eq!(table.get(&bytes, k.as_bytes()).expect("ok").as_ref(), Some(v));
+                assert_eq!(
+                    table.get(&bytes, k.as_bytes()).expect("ok").as_ref(),
+                    Some(v)
+                );
             }
             assert_eq!(table.get(&bytes, b"key-99999").expect("ok"), None);
             assert_eq!(table.get(&bytes, b"").expect("ok"), None);

@@ -28,9 +28,17 @@ fn round_trip() {
     let db = VulnDb::from_bytes(bytes).expect("loads");
     assert_eq!(db.manifest().format_version, format::FORMAT_VERSION);
     assert_eq!(db.manifest().built_at, "2025-09-01T00:00:00Z");
-    let names: Vec<&str> = db.manifest().sources.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = db
+        .manifest()
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
     assert_eq!(names, ["kev", "nvd", "osv", "epss"]);
-    assert!(stats.osv_advisories > 5 && stats.nvd_records > 5, "{stats:?}");
+    assert!(
+        stats.osv_advisories > 5 && stats.nvd_records > 5,
+        "{stats:?}"
+    );
 
     // npm names are case-folded.
     let jq = db.advisories(Ecosystem::Npm, "jQuery").expect("query");
@@ -40,11 +48,18 @@ fn round_trip() {
         .expect("jQuery advisory");
     assert!(ghsa.affected.iter().all(|a| a.name == "jquery"));
     assert!(jq.windows(2).all(|w| w[0].id < w[1].id), "sorted by id");
-    assert!(db.advisories(Ecosystem::Npm, "no-such-package").expect("query").is_empty());
+    assert!(
+        db.advisories(Ecosystem::Npm, "no-such-package")
+            .expect("query")
+            .is_empty()
+    );
 
     let kev = db.kev("CVE-2020-11023").expect("KEV entry");
     assert_eq!(kev.cve_id, "CVE-2020-11023");
-    assert_eq!(db.kev("cve-2021-44228").map(|k| k.cve_id).as_deref(), Some("CVE-2021-44228"));
+    assert_eq!(
+        db.kev("cve-2021-44228").map(|k| k.cve_id).as_deref(),
+        Some("CVE-2021-44228")
+    );
     assert!(db.kev("CVE-1999-0001").is_none());
 
     let nvd = db.nvd("CVE-2025-6965").expect("NVD record");
@@ -65,12 +80,17 @@ fn round_trip() {
         .expect("dated sources");
     let newest: jiff::civil::Date = newest.parse().expect("YYYY-MM-DD");
     assert_eq!(db.data_date(), Some(newest));
-    let today = newest.checked_add(jiff::Span::new().days(30)).expect("in range");
+    let today = newest
+        .checked_add(jiff::Span::new().days(30))
+        .expect("in range");
     assert_eq!(db.age_days(today), Some(30));
     assert!(db.check_age(today, 30).is_ok());
     assert!(matches!(
         db.check_age(today, 29),
-        Err(DbError::Stale { age_days: 30, max_days: 29 })
+        Err(DbError::Stale {
+            age_days: 30,
+            max_days: 29
+        })
     ));
     insta::assert_json_snapshot!("fixture_manifest", db.manifest());
 }
@@ -85,11 +105,19 @@ fn merge_rules() {
     // the Debian file is read last and loses.
     let dav1d = db.advisories(Ecosystem::Debian, "dav1d").expect("query");
     assert_eq!(dav1d.len(), 1);
-    assert_eq!(dav1d[0].modified.as_deref(), Some("2025-02-13T19:54:31.803537Z"));
+    assert_eq!(
+        dav1d[0].modified.as_deref(),
+        Some("2025-02-13T19:54:31.803537Z")
+    );
     assert!(stats.osv_duplicates >= 1);
     // The same record is under the Alpine key with only its Alpine entries.
     let alpine = db.advisories(Ecosystem::Alpine, "dav1d").expect("query");
-    assert!(alpine[0].affected.iter().all(|a| a.ecosystem.starts_with("Alpine")));
+    assert!(
+        alpine[0]
+            .affected
+            .iter()
+            .all(|a| a.ecosystem.starts_with("Alpine"))
+    );
     // CVE-2022-34668: NVD 1.1 feed (2022-08-29) vs API 2.0 response (2023-03-27).
     let nvd = db.nvd("CVE-2022-34668").expect("NVD record");
     assert!(nvd.status.is_some(), "the API 2.0 record won: {nvd:?}");
@@ -119,7 +147,12 @@ fn split_per_package() {
         for name in ["jquery", "openssl", "glibc", "log4j-core"] {
             for a in db.advisories(eco, name).expect("query") {
                 for x in &a.affected {
-                    assert_eq!(eco.normalize_name(&x.name), eco.normalize_name(name), "{}", a.id);
+                    assert_eq!(
+                        eco.normalize_name(&x.name),
+                        eco.normalize_name(name),
+                        "{}",
+                        a.id
+                    );
                 }
             }
         }
@@ -163,7 +196,10 @@ fn hostile_bytes() {
     // A flipped header CRC is a checksum error too.
     let mut bad = good.clone();
     bad[12] ^= 1;
-    assert!(matches!(VulnDb::from_bytes(bad), Err(DbError::Checksum { .. })));
+    assert!(matches!(
+        VulnDb::from_bytes(bad),
+        Err(DbError::Checksum { .. })
+    ));
 }
 
 /// A body that was altered and re-checksummed (a buggy writer) errors on query or load, but
@@ -205,9 +241,21 @@ fn bad_inputs() {
         full[..full.len() / 2].to_vec()
     };
     let cases = [
-        ("osv-bad.json", &b"not json"[..], "cannot read `osv-bad.json`: expected"),
-        ("osv-trunc.jsonl.gz", &truncated_gz[..], "cannot read `osv-trunc.jsonl.gz`: bad gzip data"),
-        ("osv-shape.json", &b"{\"cves\":[]}"[..], "cannot read `osv-shape.json`: not an OSV record"),
+        (
+            "osv-bad.json",
+            &b"not json"[..],
+            "cannot read `osv-bad.json`: expected",
+        ),
+        (
+            "osv-trunc.jsonl.gz",
+            &truncated_gz[..],
+            "cannot read `osv-trunc.jsonl.gz`: bad gzip data",
+        ),
+        (
+            "osv-shape.json",
+            &b"{\"cves\":[]}"[..],
+            "cannot read `osv-shape.json`: not an OSV record",
+        ),
     ];
     for (name, bytes, want) in cases {
         let p = write(name, bytes);

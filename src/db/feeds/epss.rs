@@ -140,7 +140,10 @@ mod tests {
     use super::*;
 
     fn doc(name: &str) -> Doc {
-        let path = format!("{}/tests/fixtures/db/epss/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/fixtures/db/epss/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         Doc {
             name: name.into(),
             kind: DocKind::Csv,
@@ -180,12 +183,15 @@ mod tests {
             })
         };
         assert_eq!(
-            run("cve,epss,percentile\nCVE-1-2,x,0.5\n").expect_err("bad number").to_string(),
+            run("cve,epss,percentile\nCVE-1-2,x,0.5\n")
+                .expect_err("bad number")
+                .to_string(),
             "cannot read `e.csv:2`: epss `x` is not a number"
         );
         assert!(run("a,b\n1,2\n").is_err());
         assert!(run("").is_err());
-        let (_, ok) = run("\"cve\",epss,percentile\r\n\"CVE-1-2\",0.1,0.2\r\n").expect("crlf, quotes");
+        let (_, ok) =
+            run("\"cve\",epss,percentile\r\n\"CVE-1-2\",0.1,0.2\r\n").expect("crlf, quotes");
         assert_eq!(ok.expect("scores").scores.len(), 1);
     }
 

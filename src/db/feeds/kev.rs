@@ -49,7 +49,10 @@ pub fn parse(doc: &Doc) -> Result<(Outcome, Option<Catalog>), crate::db::DbError
     let dto: CatalogDto = serde_json::from_slice(&doc.bytes).map_err(|e| doc.error(e))?;
     let Some(vulns) = dto.vulnerabilities else {
         if dto.schema.is_some() {
-            return Ok((Outcome::Skipped("a JSON schema, not a KEV catalog".into()), None));
+            return Ok((
+                Outcome::Skipped("a JSON schema, not a KEV catalog".into()),
+                None,
+            ));
         }
         return Err(doc.error("not a KEV catalog: no `vulnerabilities` field"));
     };
@@ -99,7 +102,12 @@ mod tests {
         let (outcome, catalog) = parse(&doc).expect("parses");
         let catalog = catalog.expect("a catalog");
         assert_eq!(outcome, Outcome::Read(catalog.entries.len()));
-        assert!(catalog.date_released.as_deref().is_some_and(|d| d.starts_with("2025-08-25")));
+        assert!(
+            catalog
+                .date_released
+                .as_deref()
+                .is_some_and(|d| d.starts_with("2025-08-25"))
+        );
         let jq = catalog
             .entries
             .iter()

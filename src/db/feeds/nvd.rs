@@ -236,10 +236,7 @@ fn convert_doc(dto: DocDto, out: &mut dyn FnMut(Parsed)) -> Result<Outcome, Stri
     } else if dto.schema.is_some() {
         Ok(Outcome::Skipped("a JSON schema, not NVD".into()))
     } else {
-        Err(
-            "not an NVD document: no `vulnerabilities`, `cve`, `CVE_Items` or `id` field"
-                .into(),
-        )
+        Err("not an NVD document: no `vulnerabilities`, `cve`, `CVE_Items` or `id` field".into())
     }
 }
 
@@ -279,7 +276,12 @@ fn exploit_refs(refs: Option<Vec<RefDto>>) -> Vec<String> {
         .collect()
 }
 
-fn metric(default_version: &str, source: Option<String>, primary: bool, d: CvssDataDto) -> Option<CvssMetric> {
+fn metric(
+    default_version: &str,
+    source: Option<String>,
+    primary: bool,
+    d: CvssDataDto,
+) -> Option<CvssMetric> {
     Some(CvssMetric {
         version: d.version.unwrap_or_else(|| default_version.to_string()),
         score: d.base_score?,
@@ -369,7 +371,10 @@ mod tests {
     use super::*;
 
     fn parse_fixture(name: &str) -> Vec<Parsed> {
-        let path = format!("{}/tests/fixtures/db/nvd/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/fixtures/db/nvd/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let bytes = fs_err::read(&path).expect("fixture exists");
         let doc = Doc {
             name: name.into(),
@@ -415,7 +420,11 @@ mod tests {
         assert_eq!(v31.score, 9.8);
         assert_eq!(v31.source, "nvd@nist.gov");
         assert_eq!(bare.cvss[0].version, "4.0");
-        assert!(bare.description.as_deref().is_some_and(|d| d.starts_with("There exists")));
+        assert!(
+            bare.description
+                .as_deref()
+                .is_some_and(|d| d.starts_with("There exists"))
+        );
         assert_eq!(bare.status.as_deref(), Some("Modified"));
     }
 
@@ -453,7 +462,10 @@ mod tests {
             Ok(Outcome::Skipped(_))
         ));
         let err = run(r#"{"resultsPerPage":0}"#).expect_err("no records field");
-        assert!(err.to_string().starts_with("cannot read `n.json`: not an NVD document"));
+        assert!(
+            err.to_string()
+                .starts_with("cannot read `n.json`: not an NVD document")
+        );
         assert!(run("[1,2]").is_err());
     }
 }

@@ -257,7 +257,11 @@ fn convert_affected(a: AffectedDto) -> Option<Affected> {
     let versions = if covered {
         Vec::new()
     } else {
-        a.versions.unwrap_or_default().into_iter().flatten().collect()
+        a.versions
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect()
     };
     Some(Affected {
         ecosystem,
@@ -272,7 +276,10 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Doc {
-        let path = format!("{}/tests/fixtures/db/osv/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/fixtures/db/osv/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let bytes = fs_err::read(&path).expect("fixture exists");
         let kind = if name.ends_with(".jsonl") {
             DocKind::Jsonl
@@ -309,7 +316,10 @@ mod tests {
         assert_eq!(jq.ranges[0].kind, RangeKind::Ecosystem);
         assert_eq!(
             jq.ranges[0].events,
-            vec![Event::Introduced("1.0.3".into()), Event::Fixed("3.5.0".into())]
+            vec![
+                Event::Introduced("1.0.3".into()),
+                Event::Fixed("3.5.0".into())
+            ]
         );
         assert!(a.url.as_deref().is_some_and(|u| u.starts_with("https://")));
     }
@@ -324,7 +334,11 @@ mod tests {
             .find(|a| a.id.starts_with("DSA-"))
             .expect("a DSA");
         assert!(!dsa.related.is_empty());
-        assert!(dsa.affected.iter().all(|x| x.ecosystem.starts_with("Debian")));
+        assert!(
+            dsa.affected
+                .iter()
+                .all(|x| x.ecosystem.starts_with("Debian"))
+        );
         // Debian merged CVE record: the `"package": {}` GIT-only entries are gone, and the
         // enumerated versions dropped where ECOSYSTEM ranges exist.
         let cve = all
@@ -345,7 +359,10 @@ mod tests {
                 .find(|a| a.id.starts_with(prefix))
                 .unwrap_or_else(|| panic!("{prefix} record in fixture"));
             assert!(!a.affected.is_empty(), "{prefix}");
-            assert!(a.summary.is_some() || prefix == "ALSA-" || prefix == "RLSA-", "{prefix}");
+            assert!(
+                a.summary.is_some() || prefix == "ALSA-" || prefix == "RLSA-",
+                "{prefix}"
+            );
         }
     }
 
@@ -371,14 +388,20 @@ mod tests {
             "cannot read `x.json`: not an OSV record: no `id`"
         );
         let err = skip("{not json").expect_err("not JSON");
-        assert!(err.to_string().starts_with("cannot read `x.json`: key must be a string"));
+        assert!(
+            err.to_string()
+                .starts_with("cannot read `x.json`: key must be a string")
+        );
         let doc = Doc {
             name: "x.jsonl".into(),
             kind: DocKind::Jsonl,
             bytes: b"{\"id\":\"A-1\"}\n\n{\"id\":\"A-2\",".to_vec(),
         };
         let err = parse(&doc, &mut |_| {}).expect_err("truncated line");
-        assert!(err.to_string().starts_with("cannot read `x.jsonl:3`"), "{err}");
+        assert!(
+            err.to_string().starts_with("cannot read `x.jsonl:3`"),
+            "{err}"
+        );
     }
 
     /// `versions` is kept when there is no SEMVER/ECOSYSTEM range, dropped otherwise.
