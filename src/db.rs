@@ -15,6 +15,7 @@
 //! KEV catalog changes weekly) and the oldest would make every database look stale.
 
 pub mod build;
+pub mod codec;
 pub mod feeds;
 pub mod format;
 pub mod model;
@@ -152,7 +153,7 @@ impl VulnDb {
             .map_err(|e| record(e.0))?
         {
             None => Ok(Vec::new()),
-            Some(json) => serde_json::from_slice(&json).map_err(|e| record(e.to_string())),
+            Some(bytes) => codec::decode(&bytes).map_err(record),
         }
     }
 

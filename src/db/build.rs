@@ -17,6 +17,7 @@
 //! formats (Alpine secdb, Ubuntu tracker, CVE 5, JSON schemas); a `.json` that is not the
 //! feed's format is an error.
 
+use crate::db::codec;
 use crate::db::feeds::{self, Doc, InputFile, Outcome};
 use crate::db::format::{self, Codec};
 use crate::db::model::{Advisory, Affected, KevEntry, Manifest, NvdRecord, SourceInfo};
@@ -172,7 +173,7 @@ pub fn build_with_stats(
         stats.osv_read = osv_read;
         stats.osv_duplicates = osv_duplicates;
         for (key, advisories) in index_packages(std::mem::take(&mut osv), &mut stats) {
-            advisory_entries.push((key, to_json(&advisories)?));
+            advisory_entries.push((key, codec::encode(&advisories)));
         }
         sources.push(src.info(osv_date.clone(), stats.osv_advisories));
     }

@@ -23,8 +23,9 @@
 //! whole scan within 64 MiB), so nothing is deserialised up front: a query binary-searches
 //! the fixed-width entry array, inflates one block (~16 KiB of JSON) and decodes only the
 //! values it needs. Blocks, not single records, are compressed so that the many repeated
-//! strings (CVSS vectors, ecosystem names, URLs) compress well; values are serde_json, which
-//! keeps the record types' own serde as the single encoding. The whole body is covered by a
+//! strings (CVSS vectors, ecosystem names, URLs) compress well. Values: advisory lists in
+//! the binary encoding of `db/codec.rs` (decoding them is most of a scan's cost), NVD and
+//! KEV records as serde_json (one small record per query), EPSS as two `f64`. The whole body is covered by a
 //! CRC-32 checked on load (a few milliseconds for the full database), so a truncated or
 //! bit-flipped file is rejected before any query; every read is bounds-checked anyway, so a
 //! file that passes the CRC but is malformed gives an error, never a panic.
