@@ -252,8 +252,12 @@ fn run_once(bytes: Vec<u8>, cves: &[String]) -> Result<Run, Box<dyn std::error::
     let (advisories, packages) = timed(|| -> Result<usize, kevgate::db::DbError> {
         let mut n = 0;
         for (eco, name) in PACKAGES {
-            let (found, (_, c)) = timed(|| db.advisories(*eco, name));
-            n += found?.len();
+            let (found, (w, c)) = timed(|| db.advisories(*eco, name));
+            let found = found?;
+            if std::env::var_os("KEVGATE_BENCH_VERBOSE").is_some() {
+                println!("  {eco:?}/{name}: {} advisories, wall {w:.2?}", found.len());
+            }
+            n += found.len();
             if c > slowest.1 {
                 slowest = (name, c);
             }

@@ -40,7 +40,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 32;
 /// Uncompressed size a block is filled to before it is closed (a single larger value gets
-/// a block of its own). Smaller blocks make queries cheaper, larger ones the file smaller.
+/// a block of its own). Measured on the full shared data: 4 KiB blocks made a small-package
+/// query ~30% faster (~70 vs ~100 us) but the file 29% larger (22.6 vs 17.5 MB), and the
+/// whole file is held in memory during a scan.
 const BLOCK_TARGET: usize = 16 * 1024;
 const ENTRY_LEN: usize = 20;
 const BLOCK_LEN: usize = 12;

@@ -64,6 +64,16 @@ fn round_trip() {
 
     let nvd = db.nvd("CVE-2025-6965").expect("NVD record");
     assert_eq!(nvd.cvss[0].version, "4.0");
+    // From the `.zip` of a JSON 1.1 feed.
+    let zipped = db
+        .nvd("CVE-2022-37199")
+        .expect("NVD record from a zip member");
+    assert!(
+        zipped
+            .cvss
+            .iter()
+            .all(|m| m.primary && m.source == "nvd@nist.gov")
+    );
     assert!(db.nvd("CVE-1900-0001").is_none());
 
     let epss = db.epss("CVE-1999-0001").expect("EPSS score");
