@@ -84,7 +84,6 @@ pub enum DbError {
 }
 
 /// A loaded database. Cheap to load: records are decoded on demand.
-#[derive(Debug)]
 pub struct VulnDb {
     manifest: Manifest,
     bytes: Vec<u8>,
@@ -214,6 +213,16 @@ impl VulnDb {
     fn cve_json<T: serde::de::DeserializeOwned>(&self, table: &Table, cve: &str) -> Option<T> {
         let v = table.get(&self.bytes, cve_key(cve).as_bytes()).ok()??;
         serde_json::from_slice(&v).ok()
+    }
+}
+
+impl std::fmt::Debug for VulnDb {
+    /// The manifest and counts, not the megabytes of the file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VulnDb")
+            .field("manifest", &self.manifest)
+            .field("counts", &self.counts())
+            .finish_non_exhaustive()
     }
 }
 
