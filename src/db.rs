@@ -1,43 +1,135 @@
 //! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV and
 //! EPSS keyed by CVE, and a manifest saying where each came from.
 //!
-//! OWNER: db helper (format, load, build). Skeleton: the model types and `VulnDb`'s query
-//! methods are the contract matching/enrich/report use.
+//! `db/build.rs` reads the feeds into a file (`db/feeds/` has one parser per feed), and
+//! `db/format.rs` defines the file: a header, the manifest and four sorted key tables whose
+//! records are decoded on demand, so [`VulnDb::from_bytes`] costs a CRC over the bytes and a
+//! manifest parse, not a deserialisation of tens of thousands of records. Downloading the
+//! feeds is not done here.
+//!
+//! Age: [`VulnDb::age_days`] is measured from the *newest* data date among the sources
+//! (KEV `dateReleased`, EPSS `score_date`, newest NVD `lastModified` / OSV `modified`), or
+//! from `built_at` when no source has a date. Rebuilding old feeds must not make a database
+//! look fresh, so `built_at` alone is not used; the newest rather than the oldest source date
+//! is used because the sources move at different paces (an NVD 1.1 yearly feed is final, a
+//! KEV catalog changes weekly) and the oldest would make every database look stale.
 
 pub mod build;
+pub mod codec;
+pub mod feeds;
+pub mod format;
 pub mod model;
 
+pub use build::{BuildInputs, BuildStats, build, build_with_stats};
 pub use model::*;
 
 use crate::purl::Ecosystem;
+use format::Table;
 
-/// Why the database cannot be used.
+/// Why the database cannot be built or used.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// Placeholder until the db helper fills this in.
-    #[error("{0}")]
-    Invalid(String),
-    /// Placeholder.
-    #[error("data is {age_days} days old, older than the maximum of {max_days}")]
+    /// Reading an input or the database file failed (the message names the path).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A feed file could not be parsed.
+    #[error("cannot read `{path}`: {reason}")]
+    Parse {
+        /// The file (and the member inside an archive, or the line).
+        path: String,
+        /// What is wrong, in one line.
+        reason: String,
+    },
+    /// The bytes are not a usable kevgate database.
+    #[error("invalid database: {0}")]
+    Format(String),
+    /// The database was written by another format version.
+    #[error(
+        "database format version {found} is not supported (expected {expected}); hint: rebuild it with `kevgate db build`"
+    )]
+    Version {
+        /// The version in the file.
+        found: u32,
+        /// The version this kevgate reads.
+        expected: u32,
+    },
+    /// The body does not match the checksum in the header (corrupted file).
+    #[error(
+        "database checksum mismatch (header `{expected}`, body `{actual}`): the file is corrupted"
+    )]
+    Checksum {
+        /// CRC-32 recorded in the header (hex).
+        expected: String,
+        /// CRC-32 of the body as read (hex).
+        actual: String,
+    },
+    /// The database is older than the caller allows.
+    #[error(
+        "database is {age_days} days old (max {max_days}); hint: update it with `kevgate db update`"
+    )]
     Stale {
-        /// Age.
+        /// Days since the newest data date (see [`VulnDb::age_days`]).
         age_days: i64,
-        /// Max.
+        /// The allowed maximum.
         max_days: i64,
+    },
+    /// A record inside a database that passed the checksum could not be decoded.
+    #[error("corrupt database record `{key}`: {reason}")]
+    Record {
+        /// The key queried.
+        key: String,
+        /// What failed.
+        reason: String,
     },
 }
 
 /// A loaded database. Cheap to load: records are decoded on demand.
-#[derive(Debug)]
 pub struct VulnDb {
     manifest: Manifest,
+    bytes: Vec<u8>,
+    advisories: Table,
+    nvd: Table,
+    kev: Table,
+    epss: Table,
 }
+
+/// The tables of a database file, in file order.
+const TABLES: usize = 4;
 
 impl VulnDb {
     /// Loads a database from its bytes (as read from a file, or the bundled snapshot).
+    ///
+    /// Verifies the magic, the format version, the length and the CRC-32 of the whole body,
+    /// parses the manifest and locates the tables; records are decoded by the queries.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<VulnDb, DbError> {
-        let _ = bytes;
-        unimplemented!("db helper")
+        let header = format::read_header(&bytes)?;
+        if header.tables != TABLES {
+            return Err(DbError::Format(format!(
+                "expected {TABLES} tables, found {}",
+                header.tables
+            )));
+        }
+        let manifest: Manifest = serde_json::from_slice(&bytes[header.manifest.clone()])
+            .map_err(|e| DbError::Format(format!("manifest: {e}")))?;
+        let fmt = |e: format::FormatError| DbError::Format(e.0);
+        let (advisories, at) = Table::read(&bytes, header.manifest.end).map_err(fmt)?;
+        let (nvd, at) = Table::read(&bytes, at).map_err(fmt)?;
+        let (kev, at) = Table::read(&bytes, at).map_err(fmt)?;
+        let (epss, at) = Table::read(&bytes, at).map_err(fmt)?;
+        if at != bytes.len() {
+            return Err(DbError::Format(format!(
+                "{} unexpected bytes after the last table",
+                bytes.len() - at
+            )));
+        }
+        Ok(VulnDb {
+            manifest,
+            bytes,
+            advisories,
+            nvd,
+            kev,
+            epss,
+        })
     }
 
     /// Where the data came from.
@@ -49,37 +141,134 @@ impl VulnDb {
     /// as [`Ecosystem::normalize_name`] folds it. Each advisory keeps only the affected
     /// entries for that package. Sorted by id.
     pub fn advisories(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Advisory>, DbError> {
-        let _ = (ecosystem, name);
-        unimplemented!("db helper")
+        let key = package_key(ecosystem, name);
+        let record = |reason: String| DbError::Record {
+            key: key.clone(),
+            reason,
+        };
+        match self
+            .advisories
+            .get(&self.bytes, key.as_bytes())
+            .map_err(|e| record(e.0))?
+        {
+            None => Ok(Vec::new()),
+            Some(bytes) => codec::decode(&bytes).map_err(record),
+        }
     }
 
     /// NVD's record for a CVE.
     pub fn nvd(&self, cve: &str) -> Option<NvdRecord> {
-        let _ = cve;
-        unimplemented!("db helper")
+        self.cve_json(&self.nvd, cve)
     }
 
     /// The KEV catalog entry for a CVE.
     pub fn kev(&self, cve: &str) -> Option<KevEntry> {
-        let _ = cve;
-        unimplemented!("db helper")
+        self.cve_json(&self.kev, cve)
     }
 
     /// The EPSS score of a CVE.
     pub fn epss(&self, cve: &str) -> Option<EpssScore> {
-        let _ = cve;
-        unimplemented!("db helper")
+        let v = self.epss.get(&self.bytes, cve_key(cve).as_bytes()).ok()??;
+        decode_epss(&v)
+    }
+
+    /// Number of package keys, NVD, KEV and EPSS records (for `kevgate db info`).
+    pub fn counts(&self) -> DbCounts {
+        DbCounts {
+            packages: self.advisories.len(),
+            nvd: self.nvd.len(),
+            kev: self.kev.len(),
+            epss: self.epss.len(),
+        }
+    }
+
+    /// The newest data date among the sources (see the module docs), else the `built_at`
+    /// date; `None` when neither parses.
+    pub fn data_date(&self) -> Option<jiff::civil::Date> {
+        self.manifest
+            .sources
+            .iter()
+            .filter_map(|s| s.data_date.as_deref().and_then(parse_date))
+            .max()
+            .or_else(|| parse_date(&self.manifest.built_at))
+    }
+
+    /// Days from [`VulnDb::data_date`] to `today` (negative if the data is from the future).
+    pub fn age_days(&self, today: jiff::civil::Date) -> Option<i64> {
+        let date = self.data_date()?;
+        let span = date.until((jiff::Unit::Day, today)).ok()?;
+        Some(i64::from(span.get_days()))
+    }
+
+    /// `Err(DbError::Stale)` when [`VulnDb::age_days`] exceeds `max_days`. A database with no
+    /// date at all is treated as stale (age reported as `i64::MAX`).
+    pub fn check_age(&self, today: jiff::civil::Date, max_days: i64) -> Result<(), DbError> {
+        let age_days = self.age_days(today).unwrap_or(i64::MAX);
+        if age_days > max_days {
+            return Err(DbError::Stale { age_days, max_days });
+        }
+        Ok(())
+    }
+
+    fn cve_json<T: serde::de::DeserializeOwned>(&self, table: &Table, cve: &str) -> Option<T> {
+        let v = table.get(&self.bytes, cve_key(cve).as_bytes()).ok()??;
+        serde_json::from_slice(&v).ok()
     }
 }
 
-impl VulnDb {
-    /// Placeholder.
-    pub fn age_days(&self, today: jiff::civil::Date) -> Option<i64> {
-        let _ = today;
-        None
-    }
-    /// Placeholder.
-    pub fn data_date(&self) -> Option<String> {
-        None
+impl std::fmt::Debug for VulnDb {
+    /// The manifest and counts, not the megabytes of the file.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VulnDb")
+            .field("manifest", &self.manifest)
+            .field("counts", &self.counts())
+            .finish_non_exhaustive()
     }
 }
+
+/// Counts of what a database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbCounts {
+    /// Distinct (ecosystem, package) keys with advisories.
+    pub packages: usize,
+    /// NVD records.
+    pub nvd: usize,
+    /// KEV entries.
+    pub kev: usize,
+    /// EPSS scores.
+    pub epss: usize,
+}
+
+/// The key an advisory list is stored under: `"<OSV ecosystem>/<normalised name>"`.
+pub(crate) fn package_key(ecosystem: Ecosystem, name: &str) -> String {
+    format!(
+        "{}/{}",
+        ecosystem.osv_name(),
+        ecosystem.normalize_name(name)
+    )
+}
+
+fn cve_key(cve: &str) -> String {
+    cve.trim().to_ascii_uppercase()
+}
+
+pub(crate) fn encode_epss(s: &EpssScore) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16);
+    v.extend_from_slice(&s.score.to_le_bytes());
+    v.extend_from_slice(&s.percentile.to_le_bytes());
+    v
+}
+
+fn decode_epss(v: &[u8]) -> Option<EpssScore> {
+    let score = f64::from_le_bytes(v.get(0..8)?.try_into().ok()?);
+    let percentile = f64::from_le_bytes(v.get(8..16)?.try_into().ok()?);
+    Some(EpssScore { score, percentile })
+}
+
+/// `YYYY-MM-DD` at the start of a date or timestamp.
+pub(crate) fn parse_date(s: &str) -> Option<jiff::civil::Date> {
+    s.get(..10)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,30 @@
 //! `kevgate db build`: reads the feeds as published (OSV JSON/JSONL/zip, NVD API 2.0 and
 //! 1.1 feeds, KEV JSON, EPSS CSV; plain, `.gz` or `.zip`) into a database file.
 //!
-//! OWNER: db helper.
+//! Merging rules, all deterministic (inputs are walked in sorted order, every collection is a
+//! `BTreeMap`, so the same inputs and `built_at` give the same bytes):
+//! - OSV: deduplicated by id, the newest `modified` wins (ties: the first read). Each record
+//!   is stored under every package it affects (`"<ecosystem>/<normalised name>"`), each copy
+//!   keeping only that package's `affected` entries. Entries of ecosystems kevgate does not
+//!   match ([`Ecosystem::from_osv`] is `None`) are dropped and counted; a record left with
+//!   no entry is not stored.
+//! - NVD: by CVE, the newest `lastModified` wins.
+//! - KEV: the union of the catalogs; per CVE the entry of the newest `dateReleased` wins.
+//! - EPSS: per CVE the score of the newest `score_date` wins (undated files count as oldest).
+//!
+//! Input files: within a directory, files of a type the feed is never published as are
+//! skipped with a warning ([`BuildStats::warnings`]), as are recognisable files of other
+//! formats (Alpine secdb, Ubuntu tracker, CVE 5, JSON schemas); a `.json` that is not the
+//! feed's format is an error.
 
+use crate::db::codec;
+use crate::db::feeds::{self, Doc, InputFile, Outcome};
+use crate::db::format::{self, Codec};
+use crate::db::model::{Advisory, Affected, KevEntry, Manifest, NvdRecord, SourceInfo};
+use crate::db::{DbError, EpssScore, encode_epss, package_key};
+use crate::purl::Ecosystem;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The inputs of a build: each a file or a directory (read recursively).
@@ -18,8 +40,291 @@ pub struct BuildInputs {
     pub epss: Vec<PathBuf>,
 }
 
-/// Placeholder.
-pub fn build(inputs: &BuildInputs, built_at: jiff::Timestamp) -> Result<Vec<u8>, super::DbError> {
-    let _ = (inputs, built_at);
-    unimplemented!()
+/// What a build read and kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// OSV records read (duplicates included).
+    pub osv_read: u64,
+    /// OSV records replaced by (or losing to) another copy with the same id.
+    pub osv_duplicates: u64,
+    /// Distinct OSV advisories stored.
+    pub osv_advisories: u64,
+    /// `affected` entries dropped because kevgate does not match their ecosystem.
+    pub osv_unknown_ecosystem_entries: u64,
+    /// OSV records not stored because no `affected` entry was left.
+    pub osv_unindexed: u64,
+    /// Distinct package keys.
+    pub packages: u64,
+    /// NVD records read (duplicates included).
+    pub nvd_read: u64,
+    /// Distinct NVD records stored.
+    pub nvd_records: u64,
+    /// Distinct KEV entries stored.
+    pub kev_entries: u64,
+    /// Distinct EPSS scores stored.
+    pub epss_scores: u64,
+    /// Files skipped, one line each (`` `path`: why ``).
+    pub warnings: Vec<String>,
+}
+
+/// Builds a database file from `inputs`; `built_at` is recorded in the manifest.
+pub fn build(inputs: &BuildInputs, built_at: jiff::Timestamp) -> Result<Vec<u8>, DbError> {
+    build_with_stats(inputs, built_at).map(|(bytes, _)| bytes)
+}
+
+/// [`build`], also returning what was read and kept.
+pub fn build_with_stats(
+    inputs: &BuildInputs,
+    built_at: jiff::Timestamp,
+) -> Result<(Vec<u8>, BuildStats), DbError> {
+    let mut stats = BuildStats::default();
+    let mut sources = Vec::new();
+
+    // KEV
+    let mut kev: BTreeMap<String, (String, KevEntry)> = BTreeMap::new();
+    let mut kev_date: Option<String> = None;
+    if let Some(mut src) = Source::open("kev", &inputs.kev)? {
+        src.each(&mut stats, |doc, _| {
+            let (outcome, catalog) = feeds::kev::parse(doc)?;
+            if let Some(c) = catalog {
+                let key = c
+                    .date_released
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
+                if let Some(d) = c.date_released.as_deref().and_then(feeds::date_of) {
+                    kev_date = kev_date.take().max(Some(d));
+                }
+                for e in c.entries {
+                    match kev.get(&e.cve_id) {
+                        Some((old, _)) if *old >= key => {}
+                        _ => {
+                            kev.insert(e.cve_id.clone(), (key.clone(), e));
+                        }
+                    }
+                }
+            }
+            Ok(outcome)
+        })?;
+        stats.kev_entries = kev.len() as u64;
+        sources.push(src.info(kev_date.clone(), stats.kev_entries));
+    }
+
+    // NVD
+    let mut nvd: BTreeMap<String, (String, NvdRecord)> = BTreeMap::new();
+    let mut nvd_date: Option<String> = None;
+    let mut nvd_read = 0;
+    if let Some(mut src) = Source::open("nvd", &inputs.nvd)? {
+        src.each(&mut stats, |doc, _| {
+            feeds::nvd::parse(doc, &mut |p| {
+                nvd_read += 1;
+                let key = p
+                    .last_modified
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
+                if let Some(d) = p.last_modified.as_deref().and_then(feeds::date_of) {
+                    nvd_date = nvd_date.take().max(Some(d));
+                }
+                let id = p.record.id.to_ascii_uppercase();
+                match nvd.get(&id) {
+                    Some((old, _)) if *old >= key => {}
+                    _ => {
+                        nvd.insert(id, (key, p.record));
+                    }
+                }
+            })
+        })?;
+        stats.nvd_read = nvd_read;
+        stats.nvd_records = nvd.len() as u64;
+        sources.push(src.info(nvd_date.clone(), stats.nvd_records));
+    }
+
+    // OSV
+    let mut osv: BTreeMap<String, (String, Advisory)> = BTreeMap::new();
+    let mut osv_date: Option<String> = None;
+    let mut osv_read = 0;
+    let mut osv_duplicates = 0;
+    let mut advisory_entries = Vec::new();
+    if let Some(mut src) = Source::open("osv", &inputs.osv)? {
+        src.each(&mut stats, |doc, _| {
+            feeds::osv::parse(doc, &mut |a| {
+                osv_read += 1;
+                let key = a
+                    .modified
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
+                if let Some(d) = a.modified.as_deref().and_then(feeds::date_of) {
+                    osv_date = osv_date.take().max(Some(d));
+                }
+                match osv.get(&a.id) {
+                    Some((old, _)) if *old >= key => osv_duplicates += 1,
+                    Some(_) => {
+                        osv_duplicates += 1;
+                        osv.insert(a.id.clone(), (key, a));
+                    }
+                    None => {
+                        osv.insert(a.id.clone(), (key, a));
+                    }
+                }
+            })
+        })?;
+        stats.osv_read = osv_read;
+        stats.osv_duplicates = osv_duplicates;
+        for (key, advisories) in index_packages(std::mem::take(&mut osv), &mut stats) {
+            advisory_entries.push((key, codec::encode(&advisories)));
+        }
+        sources.push(src.info(osv_date.clone(), stats.osv_advisories));
+    }
+
+    // EPSS
+    let mut epss: BTreeMap<String, (String, EpssScore)> = BTreeMap::new();
+    let mut epss_date: Option<String> = None;
+    if let Some(mut src) = Source::open("epss", &inputs.epss)? {
+        src.each(&mut stats, |doc, _| {
+            let (outcome, scores) = feeds::epss::parse(doc)?;
+            if let Some(s) = scores {
+                let key = s
+                    .score_date
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
+                if let Some(d) = s.score_date.as_deref().and_then(feeds::date_of) {
+                    epss_date = epss_date.take().max(Some(d));
+                }
+                for (cve, score) in s.scores {
+                    match epss.get(&cve) {
+                        Some((old, _)) if *old >= key => {}
+                        _ => {
+                            epss.insert(cve, (key.clone(), score));
+                        }
+                    }
+                }
+            }
+            Ok(outcome)
+        })?;
+        stats.epss_scores = epss.len() as u64;
+        sources.push(src.info(epss_date, stats.epss_scores));
+    }
+
+    let manifest = Manifest {
+        format_version: format::FORMAT_VERSION,
+        built_at: built_at.to_string(),
+        sources,
+    };
+    let fmt = |e: format::FormatError| DbError::Format(e.0);
+    let nvd_entries = nvd
+        .into_iter()
+        .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let kev_entries = kev
+        .into_iter()
+        .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let epss_entries: Vec<_> = epss
+        .into_iter()
+        .map(|(k, (_, s))| (k, encode_epss(&s)))
+        .collect();
+    let tables = [
+        format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
+    ];
+    let bytes = format::write_file(&to_json(&manifest)?, &tables).map_err(fmt)?;
+    Ok((bytes, stats))
+}
+
+/// Splits each advisory over the packages it affects.
+fn index_packages(
+    osv: BTreeMap<String, (String, Advisory)>,
+    stats: &mut BuildStats,
+) -> BTreeMap<String, Vec<Advisory>> {
+    let mut packages: BTreeMap<String, Vec<Advisory>> = BTreeMap::new();
+    for (_, (_, mut advisory)) in osv {
+        let mut by_key: BTreeMap<String, Vec<Affected>> = BTreeMap::new();
+        for a in std::mem::take(&mut advisory.affected) {
+            match Ecosystem::from_osv(&a.ecosystem) {
+                Some((eco, _)) => by_key.entry(package_key(eco, &a.name)).or_default().push(a),
+                None => stats.osv_unknown_ecosystem_entries += 1,
+            }
+        }
+        if by_key.is_empty() {
+            stats.osv_unindexed += 1;
+            continue;
+        }
+        stats.osv_advisories += 1;
+        for (key, affected) in by_key {
+            let copy = Advisory {
+                affected,
+                ..advisory.clone()
+            };
+            packages.entry(key).or_default().push(copy);
+        }
+    }
+    stats.packages = packages.len() as u64;
+    packages
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, DbError> {
+    serde_json::to_vec(value).map_err(|e| DbError::Format(format!("cannot encode a record: {e}")))
+}
+
+/// The files of one source kind, and the hash over their bytes.
+struct Source {
+    name: &'static str,
+    files: Vec<InputFile>,
+    hasher: Sha256,
+}
+
+impl Source {
+    /// `None` when no input of this kind was given.
+    fn open(name: &'static str, roots: &[PathBuf]) -> Result<Option<Source>, DbError> {
+        if roots.is_empty() {
+            return Ok(None);
+        }
+        let mut files = Vec::new();
+        for root in roots {
+            files.extend(feeds::walk(root)?);
+        }
+        Ok(Some(Source {
+            name,
+            files,
+            hasher: Sha256::new(),
+        }))
+    }
+
+    /// Hands every document to `parse`, recording skipped ones as warnings.
+    fn each(
+        &mut self,
+        stats: &mut BuildStats,
+        mut parse: impl FnMut(&Doc, &InputFile) -> Result<Outcome, DbError>,
+    ) -> Result<(), DbError> {
+        for file in &self.files {
+            feeds::open(file, &mut self.hasher, |doc| {
+                if let Outcome::Skipped(why) = parse(&doc, file)? {
+                    stats
+                        .warnings
+                        .push(format!("skipped {} input `{}`: {why}", self.name, doc.name));
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn info(self, data_date: Option<String>, records: u64) -> SourceInfo {
+        SourceInfo {
+            name: self.name.to_string(),
+            data_date,
+            records,
+            sha256: hex(&self.hasher.finalize()),
+            files: self.files.into_iter().map(|f| f.display).collect(),
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,0 +1,271 @@
+//! Reading the feeds as published: walking input directories, unpacking `.gz` and `.zip`,
+//! and one lenient parser per feed (`osv`, `nvd`, `kev`, `epss`) turning the feed's own
+//! shapes (private DTOs) into the model types.
+//!
+//! Each parser gets a [`Doc`] (one file, or one member of an archive, already decompressed)
+//! and says whether it read it, or skipped it as a *known* non-feed file (a JSON schema, an
+//! Alpine secdb file, a CVE 5 record, ...): files kevgate recognises as something else are
+//! skipped with a warning, while a file that claims to be the feed's format (`.json`) but is
+//! not is an error, so a typo'd input path fails loudly instead of building an empty db.
+
+pub mod epss;
+pub mod kev;
+pub mod nvd;
+pub mod osv;
+
+use crate::db::DbError;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What a document is, by its (inner) file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// `.json`: one JSON value.
+    Json,
+    /// `.jsonl` / `.ndjson`: one JSON value per line.
+    Jsonl,
+    /// `.csv`.
+    Csv,
+    /// Anything else (skipped with a warning by the callers).
+    Other,
+}
+
+impl DocKind {
+    fn of(name: &str) -> DocKind {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".json") {
+            DocKind::Json
+        } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            DocKind::Jsonl
+        } else if lower.ends_with(".csv") {
+            DocKind::Csv
+        } else {
+            DocKind::Other
+        }
+    }
+}
+
+/// One document: a file, or a member of a `.zip`, decompressed.
+#[derive(Debug)]
+pub struct Doc {
+    /// For messages: the input path (relative to the input root's parent), plus `!member`
+    /// for archive members.
+    pub name: String,
+    /// Its kind.
+    pub kind: DocKind,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Doc {
+    /// A parse error about this document.
+    pub fn error(&self, reason: impl std::fmt::Display) -> DbError {
+        DbError::Parse {
+            path: self.name.clone(),
+            reason: one_line(&reason.to_string()),
+        }
+    }
+
+    /// A parse error about one line of this document.
+    pub fn line_error(&self, line: usize, reason: impl std::fmt::Display) -> DbError {
+        DbError::Parse {
+            path: format!("{}:{line}", self.name),
+            reason: one_line(&reason.to_string()),
+        }
+    }
+
+    /// The non-empty lines of a JSON-lines document with their 1-based numbers.
+    pub fn lines(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        self.bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim_ascii()))
+            .filter(|(_, l)| !l.is_empty())
+    }
+}
+
+/// What a parser did with a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Read; this many records.
+    Read(usize),
+    /// Recognised as something else and skipped; why.
+    Skipped(String),
+}
+
+/// One input file found under an input root.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// How the manifest and messages name it: relative to the root's parent, `/`-separated,
+    /// so the manifest does not depend on where the inputs sit.
+    pub display: String,
+}
+
+/// The files under `root` (itself if it is a file), sorted by name, hidden files skipped.
+pub fn walk(root: &Path) -> Result<Vec<InputFile>, DbError> {
+    let base = root.file_name().map(|n| n.to_string_lossy().into_owned());
+    let base = base.unwrap_or_else(|| root.display().to_string());
+    let meta = fs_err::metadata(root)?;
+    if !meta.is_dir() {
+        return Ok(vec![InputFile {
+            path: root.to_path_buf(),
+            display: base,
+        }]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), base)];
+    while let Some((dir, display)) = stack.pop() {
+        let mut entries = fs_err::read_dir(&dir)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort();
+        for path in entries {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if name.starts_with('.') {
+                continue;
+            }
+            let child = format!("{display}/{name}");
+            if fs_err::metadata(&path)?.is_dir() {
+                stack.push((path, child));
+            } else {
+                out.push(InputFile {
+                    path,
+                    display: child,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.display.cmp(&b.display));
+    Ok(out)
+}
+
+/// Reads `file` (hashing its bytes as stored into `hasher`), unpacks `.gz` / `.zip`, and
+/// hands every document to `each`.
+pub fn open(
+    file: &InputFile,
+    hasher: &mut Sha256,
+    mut each: impl FnMut(Doc) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    let raw = fs_err::read(&file.path)?;
+    hasher.update(&raw);
+    let lower = file.display.to_ascii_lowercase();
+    if let Some(inner) = lower.strip_suffix(".gz") {
+        let mut bytes = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut bytes)
+            .map_err(|e| DbError::Parse {
+                path: file.display.clone(),
+                reason: format!("bad gzip data: {e}"),
+            })?;
+        return each(Doc {
+            name: file.display.clone(),
+            kind: DocKind::of(inner),
+            bytes,
+        });
+    }
+    if lower.ends_with(".zip") {
+        let bad = |e: &dyn std::fmt::Display| DbError::Parse {
+            path: file.display.clone(),
+            reason: format!("bad zip archive: {e}"),
+        };
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(|e| bad(&e))?;
+        let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+        names.sort();
+        for member in names {
+            if member.ends_with('/') {
+                continue;
+            }
+            let mut entry = archive.by_name(&member).map_err(|e| bad(&e))?;
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(|e| DbError::Parse {
+                path: format!("{}!{member}", file.display),
+                reason: format!("bad zip member: {e}"),
+            })?;
+            each(Doc {
+                name: format!("{}!{member}", file.display),
+                kind: DocKind::of(&member),
+                bytes,
+            })?;
+        }
+        return Ok(());
+    }
+    each(Doc {
+        name: file.display.clone(),
+        kind: DocKind::of(&lower),
+        bytes: raw,
+    })
+}
+
+/// Collapses whitespace runs (newlines included) to one space.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `s` on one line, cut to at most `max` characters at a word boundary when possible, with
+/// `…` when cut.
+pub fn trim_text(s: &str, max: usize) -> Option<String> {
+    let s = one_line(s);
+    if s.is_empty() {
+        return None;
+    }
+    if s.chars().count() <= max {
+        return Some(s);
+    }
+    let cut: String = s.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max / 2 => cut[..i].trim_end().to_string(),
+        _ => cut,
+    };
+    Some(format!("{cut}…"))
+}
+
+/// A sort key for the timestamps the feeds write (`2022-01-25T14:49Z`,
+/// `2025-11-04T22:16:43.413`, `2024-01-01T00:00:00.123456Z`): the digits, padded, so that
+/// different precisions compare by time. Time zones are ignored (all feeds write UTC).
+pub fn time_key(ts: &str) -> String {
+    let mut digits: String = ts.chars().filter(char::is_ascii_digit).take(20).collect();
+    while digits.len() < 20 {
+        digits.push('0');
+    }
+    digits
+}
+
+/// The `YYYY-MM-DD` of a timestamp, if it starts with one.
+pub fn date_of(ts: &str) -> Option<String> {
+    crate::db::parse_date(ts).map(|d| d.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_keys_compare_across_precisions() {
+        let cases = [
+            ("2022-01-25T14:49Z", "2022-01-25T14:49:01Z"),
+            ("2025-11-04T22:16:43.413", "2025-11-04T22:16:43.5"),
+            ("2024-01-01T00:00:00Z", "2024-01-02"),
+            ("2019-12-31T23:59:59.999999Z", "2020-01-01T00:00:00Z"),
+        ];
+        for (older, newer) in cases {
+            assert!(time_key(older) < time_key(newer), "{older} < {newer}");
+        }
+    }
+
+    #[test]
+    fn trims_text() {
+        assert_eq!(trim_text("  a\n b  ", 10).as_deref(), Some("a b"));
+        assert_eq!(trim_text("", 10), None);
+        assert_eq!(
+            trim_text("alpha beta gamma delta", 12).as_deref(),
+            Some("alpha beta…")
+        );
+        assert_eq!(trim_text("ééééé", 3).as_deref(), Some("ééé…"));
+    }
+}

@@ -1,0 +1,431 @@
+//! OSV records (schema 1.0–1.7): one record per `.json` file (or a JSON array of records),
+//! or one per line in `.jsonl`, as osv.dev, GHSA, golang/vulndb, pypa (JSON twin), RustSec
+//! (OSV export) and the distro feeds publish them.
+//!
+//! Kept: what matching and reports use (see [`Advisory`]). Dropped: `GIT` ranges (commit
+//! hashes never match a package version), `affected` entries without a package (osv.dev's
+//! merged `CVE-*` records carry `"package": {}` entries with only GIT ranges), and most
+//! enumerated `versions` lists (see [`convert_affected`]).
+
+use super::{Doc, DocKind, Outcome, trim_text};
+use crate::db::model::{Advisory, Affected, OsvSeverity};
+use crate::version::{Event, Range, RangeKind};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+#[derive(Deserialize)]
+struct OsvDto {
+    id: Option<String>,
+    #[serde(default)]
+    aliases: Option<Vec<String>>,
+    #[serde(default)]
+    related: Option<Vec<String>>,
+    summary: Option<String>,
+    details: Option<String>,
+    published: Option<String>,
+    modified: Option<String>,
+    withdrawn: Option<String>,
+    #[serde(default)]
+    severity: Option<Vec<SeverityDto>>,
+    database_specific: Option<serde_json::Value>,
+    #[serde(default)]
+    affected: Option<Vec<AffectedDto>>,
+    #[serde(default)]
+    references: Option<Vec<ReferenceDto>>,
+    // Probes for files that are not OSV, recognised to skip them with a warning.
+    distroversion: Option<IgnoredAny>,
+    candidate: Option<IgnoredAny>,
+    #[serde(rename = "$schema")]
+    schema: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct SeverityDto {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    score: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AffectedDto {
+    package: Option<PackageDto>,
+    #[serde(default)]
+    ranges: Option<Vec<RangeDto>>,
+    #[serde(default)]
+    versions: Option<Vec<Option<String>>>,
+}
+
+#[derive(Deserialize)]
+struct PackageDto {
+    ecosystem: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RangeDto {
+    #[serde(rename = "type")]
+    kind: Option<RangeKindDto>,
+    #[serde(default)]
+    events: Option<Vec<EventDto>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum RangeKindDto {
+    Semver,
+    Ecosystem,
+    Git,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+struct EventDto {
+    introduced: Option<String>,
+    fixed: Option<String>,
+    last_affected: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReferenceDto {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    url: Option<String>,
+}
+
+/// Parses an OSV document, handing each record to `out`.
+pub fn parse(doc: &Doc, out: &mut dyn FnMut(Advisory)) -> Result<Outcome, crate::db::DbError> {
+    match doc.kind {
+        DocKind::Json => {
+            let first = doc.bytes.iter().find(|b| !b.is_ascii_whitespace());
+            let records: Vec<OsvDto> = if first == Some(&b'[') {
+                serde_json::from_slice(&doc.bytes).map_err(|e| doc.error(e))?
+            } else {
+                vec![serde_json::from_slice(&doc.bytes).map_err(|e| doc.error(e))?]
+            };
+            let mut n = 0;
+            for dto in records {
+                if let Some(skip) = not_osv(&dto) {
+                    return Ok(Outcome::Skipped(skip));
+                }
+                out(convert(dto).map_err(|e| doc.error(e))?);
+                n += 1;
+            }
+            Ok(Outcome::Read(n))
+        }
+        DocKind::Jsonl => {
+            let mut n = 0;
+            for (line, bytes) in doc.lines() {
+                let dto: OsvDto =
+                    serde_json::from_slice(bytes).map_err(|e| doc.line_error(line, e))?;
+                if let Some(skip) = not_osv(&dto) {
+                    if n == 0 {
+                        return Ok(Outcome::Skipped(skip));
+                    }
+                    return Err(doc.line_error(line, skip));
+                }
+                out(convert(dto).map_err(|e| doc.line_error(line, e))?);
+                n += 1;
+            }
+            Ok(Outcome::Read(n))
+        }
+        DocKind::Csv | DocKind::Other => Ok(Outcome::Skipped(
+            "not an OSV file type (`.json`, `.jsonl`, `.gz`, `.zip`)".into(),
+        )),
+    }
+}
+
+/// Why a record is recognisably another format, if it is.
+fn not_osv(dto: &OsvDto) -> Option<String> {
+    if dto.id.is_some() {
+        return None;
+    }
+    if dto.distroversion.is_some() {
+        Some("an Alpine secdb file, not OSV".into())
+    } else if dto.candidate.is_some() {
+        Some("an Ubuntu CVE tracker record, not OSV".into())
+    } else if dto.schema.is_some() {
+        Some("a JSON schema, not OSV".into())
+    } else {
+        None
+    }
+}
+
+fn convert(dto: OsvDto) -> Result<Advisory, String> {
+    let id = dto
+        .id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("not an OSV record: no `id`")?;
+    let summary = dto
+        .summary
+        .as_deref()
+        .and_then(|s| trim_text(s, 200))
+        .or_else(|| {
+            let details = dto.details.as_deref()?;
+            let first = details.lines().find(|l| !l.trim().is_empty())?;
+            trim_text(first, 200)
+        });
+    let severity = dto
+        .severity
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|s| {
+            Some(OsvSeverity {
+                kind: s.kind?,
+                score: s.score?,
+            })
+        })
+        .collect();
+    let database_severity = dto
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("severity"))
+        .and_then(|s| s.as_str())
+        .map(str::to_owned);
+    let refs = dto.references.unwrap_or_default();
+    let url = ["ADVISORY", "WEB"]
+        .iter()
+        .find_map(|kind| {
+            refs.iter()
+                .find(|r| r.kind.as_deref() == Some(kind))
+                .and_then(|r| r.url.clone())
+        })
+        .or_else(|| refs.iter().find_map(|r| r.url.clone()));
+    Ok(Advisory {
+        id,
+        aliases: dto.aliases.unwrap_or_default(),
+        related: dto.related.unwrap_or_default(),
+        summary,
+        published: dto.published,
+        modified: dto.modified,
+        withdrawn: dto.withdrawn,
+        severity,
+        database_severity,
+        affected: dto
+            .affected
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(convert_affected)
+            .collect(),
+        url,
+    })
+}
+
+/// One `affected[]` entry, or `None` when it names no package.
+///
+/// `versions` rule: OSV says a version is affected if it is in `ranges` OR in `versions`, so
+/// the list can only be dropped when the ranges already cover it. osv.dev enumerates
+/// `versions` *from* the SEMVER/ECOSYSTEM ranges (tens of thousands of strings for Alpine
+/// and Debian records, most of the file size), so an entry with at least one such range
+/// keeps only its ranges; entries with no SEMVER/ECOSYSTEM range (GIT-only or versions-only,
+/// e.g. PyPI `versions` lists, MAL records) keep their `versions`.
+fn convert_affected(a: AffectedDto) -> Option<Affected> {
+    let package = a.package?;
+    let ecosystem = package.ecosystem.filter(|s| !s.is_empty())?;
+    let name = package.name.filter(|s| !s.is_empty())?;
+    let ranges: Vec<Range> = a
+        .ranges
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| {
+            let kind = match r.kind? {
+                RangeKindDto::Semver => RangeKind::Semver,
+                RangeKindDto::Ecosystem => RangeKind::Ecosystem,
+                RangeKindDto::Git => return None,
+                RangeKindDto::Other => RangeKind::Other,
+            };
+            let events = r
+                .events
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| {
+                    // One key per event object; the first set one wins on malformed input.
+                    e.introduced
+                        .map(Event::Introduced)
+                        .or(e.fixed.map(Event::Fixed))
+                        .or(e.last_affected.map(Event::LastAffected))
+                        .or(e.limit.map(Event::Limit))
+                })
+                .collect();
+            Some(Range { kind, events })
+        })
+        .collect();
+    let covered = ranges
+        .iter()
+        .any(|r| matches!(r.kind, RangeKind::Semver | RangeKind::Ecosystem));
+    let versions = if covered {
+        Vec::new()
+    } else {
+        a.versions
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    Some(Affected {
+        ecosystem,
+        name,
+        ranges,
+        versions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Doc {
+        let path = format!(
+            "{}/tests/fixtures/db/osv/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = fs_err::read(&path).expect("fixture exists");
+        let kind = if name.ends_with(".jsonl") {
+            DocKind::Jsonl
+        } else {
+            DocKind::Json
+        };
+        Doc {
+            name: name.into(),
+            kind,
+            bytes,
+        }
+    }
+
+    fn parse_all(doc: &Doc) -> Vec<Advisory> {
+        let mut out = Vec::new();
+        let outcome = parse(doc, &mut |a| out.push(a)).expect("parses");
+        assert_eq!(outcome, Outcome::Read(out.len()));
+        out
+    }
+
+    /// GHSA jQuery (CVE-2020-11023): aliases, severity, ADVISORY url, ECOSYSTEM range.
+    #[test]
+    fn ghsa_npm_jquery() {
+        let a = &parse_all(&fixture("GHSA-jpcq-cgw6-v4j6.json"))[0];
+        assert_eq!(a.id, "GHSA-jpcq-cgw6-v4j6");
+        assert!(a.aliases.contains(&"CVE-2020-11023".to_string()));
+        assert_eq!(a.database_severity.as_deref(), Some("MODERATE"));
+        let jq = a
+            .affected
+            .iter()
+            .find(|x| x.name == "jquery")
+            .expect("jquery entry");
+        assert_eq!(jq.ecosystem, "npm");
+        assert_eq!(jq.ranges[0].kind, RangeKind::Ecosystem);
+        assert_eq!(
+            jq.ranges[0].events,
+            vec![
+                Event::Introduced("1.0.3".into()),
+                Event::Fixed("3.5.0".into())
+            ]
+        );
+        assert!(a.url.as_deref().is_some_and(|u| u.starts_with("https://")));
+    }
+
+    /// Records of every family in one JSON-lines fixture parse, with the family's quirks.
+    #[test]
+    fn families() {
+        let all = parse_all(&fixture("families.jsonl"));
+        // DSA: CVEs in `related`.
+        let dsa = all
+            .iter()
+            .find(|a| a.id.starts_with("DSA-"))
+            .expect("a DSA");
+        assert!(!dsa.related.is_empty());
+        assert!(
+            dsa.affected
+                .iter()
+                .all(|x| x.ecosystem.starts_with("Debian"))
+        );
+        // Debian merged CVE record: the `"package": {}` GIT-only entries are gone, and the
+        // enumerated versions dropped where ECOSYSTEM ranges exist.
+        let cve = all
+            .iter()
+            .find(|a| a.id.starts_with("CVE-"))
+            .expect("a Debian CVE record");
+        assert!(!cve.affected.is_empty());
+        for x in &cve.affected {
+            assert!(!x.name.is_empty());
+            assert!(x.ranges.iter().all(|r| r.kind != RangeKind::Git));
+            if x.ranges.iter().any(|r| r.kind == RangeKind::Ecosystem) {
+                assert!(x.versions.is_empty());
+            }
+        }
+        for prefix in ["RHSA-", "ALSA-", "RLSA-", "GO-", "PYSEC-", "RUSTSEC-"] {
+            let a = all
+                .iter()
+                .find(|a| a.id.starts_with(prefix))
+                .unwrap_or_else(|| panic!("{prefix} record in fixture"));
+            assert!(!a.affected.is_empty(), "{prefix}");
+            assert!(
+                a.summary.is_some() || prefix == "ALSA-" || prefix == "RLSA-",
+                "{prefix}"
+            );
+        }
+    }
+
+    /// Non-OSV JSON that kevgate recognises is skipped; unknown JSON is an error naming the
+    /// file; a broken JSON line names its line.
+    #[test]
+    fn rejects_and_skips() {
+        let skip = |bytes: &str| {
+            let doc = Doc {
+                name: "x.json".into(),
+                kind: DocKind::Json,
+                bytes: bytes.as_bytes().to_vec(),
+            };
+            parse(&doc, &mut |_| {})
+        };
+        assert!(matches!(
+            skip(r#"{"distroversion":"v3.9","packages":[]}"#),
+            Ok(Outcome::Skipped(_))
+        ));
+        let err = skip(r#"{"hello":1}"#).expect_err("not OSV");
+        assert_eq!(
+            err.to_string(),
+            "cannot read `x.json`: not an OSV record: no `id`"
+        );
+        let err = skip("{not json").expect_err("not JSON");
+        assert!(
+            err.to_string()
+                .starts_with("cannot read `x.json`: key must be a string")
+        );
+        let doc = Doc {
+            name: "x.jsonl".into(),
+            kind: DocKind::Jsonl,
+            bytes: b"{\"id\":\"A-1\"}\n\n{\"id\":\"A-2\",".to_vec(),
+        };
+        let err = parse(&doc, &mut |_| {}).expect_err("truncated line");
+        assert!(
+            err.to_string().starts_with("cannot read `x.jsonl:3`"),
+            "{err}"
+        );
+    }
+
+    /// `versions` is kept when there is no SEMVER/ECOSYSTEM range, dropped otherwise.
+    #[test]
+    fn versions_rule() {
+        let json = r#"{"id":"X-1","affected":[
+          {"package":{"ecosystem":"PyPI","name":"a"},"versions":["1.0","1.1"]},
+          {"package":{"ecosystem":"PyPI","name":"b"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2"}]}],"versions":["1.0"]},
+          {"package":{"ecosystem":"PyPI","name":"c"},"ranges":[{"type":"GIT","repo":"r","events":[{"introduced":"abc"}]}],"versions":["0.9"]},
+          {"package":{},"ranges":[{"type":"GIT","events":[{"fixed":"abc"}]}]},
+          {"package":{"ecosystem":"npm","name":"d"},"ranges":[{"type":"FUTURE","events":[{"introduced":"0"}]}]}
+        ]}"#;
+        let doc = Doc {
+            name: "x.json".into(),
+            kind: DocKind::Json,
+            bytes: json.as_bytes().to_vec(),
+        };
+        let a = &parse_all(&doc)[0];
+        let got: Vec<(&str, usize, usize)> = a
+            .affected
+            .iter()
+            .map(|x| (x.name.as_str(), x.ranges.len(), x.versions.len()))
+            .collect();
+        assert_eq!(got, [("a", 0, 2), ("b", 1, 0), ("c", 0, 1), ("d", 1, 0)]);
+        assert_eq!(a.affected[3].ranges[0].kind, RangeKind::Other);
+    }
+}

@@ -1,0 +1,288 @@
+//! Round trip over the fixtures: build, load, query each kind; and hostile bytes.
+
+use super::*;
+use std::path::PathBuf;
+
+fn fixtures() -> BuildInputs {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db");
+    BuildInputs {
+        kev: vec![dir.join("kev")],
+        nvd: vec![dir.join("nvd")],
+        osv: vec![dir.join("osv")],
+        epss: vec![dir.join("epss")],
+    }
+}
+
+fn built_at() -> jiff::Timestamp {
+    "2025-09-01T00:00:00Z".parse().expect("valid timestamp")
+}
+
+fn fixture_db() -> Vec<u8> {
+    build(&fixtures(), built_at()).expect("fixtures build")
+}
+
+/// Build from the fixtures, load, and query advisories, NVD, KEV and EPSS.
+#[test]
+fn round_trip() {
+    let (bytes, stats) = build_with_stats(&fixtures(), built_at()).expect("fixtures build");
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    assert_eq!(db.manifest().format_version, format::FORMAT_VERSION);
+    assert_eq!(db.manifest().built_at, "2025-09-01T00:00:00Z");
+    let names: Vec<&str> = db
+        .manifest()
+        .sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["kev", "nvd", "osv", "epss"]);
+    assert!(
+        stats.osv_advisories > 5 && stats.nvd_records > 5,
+        "{stats:?}"
+    );
+
+    // npm names are case-folded.
+    let jq = db.advisories(Ecosystem::Npm, "jQuery").expect("query");
+    let ghsa = jq
+        .iter()
+        .find(|a| a.id == "GHSA-jpcq-cgw6-v4j6")
+        .expect("jQuery advisory");
+    assert!(ghsa.affected.iter().all(|a| a.name == "jquery"));
+    assert!(jq.windows(2).all(|w| w[0].id < w[1].id), "sorted by id");
+    assert!(
+        db.advisories(Ecosystem::Npm, "no-such-package")
+            .expect("query")
+            .is_empty()
+    );
+
+    let kev = db.kev("CVE-2020-11023").expect("KEV entry");
+    assert_eq!(kev.cve_id, "CVE-2020-11023");
+    assert_eq!(
+        db.kev("cve-2021-44228").map(|k| k.cve_id).as_deref(),
+        Some("CVE-2021-44228")
+    );
+    assert!(db.kev("CVE-1999-0001").is_none());
+
+    let nvd = db.nvd("CVE-2025-6965").expect("NVD record");
+    assert_eq!(nvd.cvss[0].version, "4.0");
+    // From the `.zip` of a JSON 1.1 feed.
+    let zipped = db
+        .nvd("CVE-2022-37199")
+        .expect("NVD record from a zip member");
+    assert!(
+        zipped
+            .cvss
+            .iter()
+            .all(|m| m.primary && m.source == "nvd@nist.gov")
+    );
+    assert!(db.nvd("CVE-1900-0001").is_none());
+
+    let epss = db.epss("CVE-1999-0001").expect("EPSS score");
+    assert!(epss.score > 0.0 && epss.percentile > 0.0);
+    assert!(db.epss("CVE-1900-0001").is_none());
+
+    // Age counts from the newest source data date.
+    let newest = db
+        .manifest()
+        .sources
+        .iter()
+        .filter_map(|s| s.data_date.clone())
+        .max()
+        .expect("dated sources");
+    let newest: jiff::civil::Date = newest.parse().expect("YYYY-MM-DD");
+    assert_eq!(db.data_date(), Some(newest));
+    let today = newest
+        .checked_add(jiff::Span::new().days(30))
+        .expect("in range");
+    assert_eq!(db.age_days(today), Some(30));
+    assert!(db.check_age(today, 30).is_ok());
+    assert!(matches!(
+        db.check_age(today, 29),
+        Err(DbError::Stale {
+            age_days: 30,
+            max_days: 29
+        })
+    ));
+    insta::assert_json_snapshot!("fixture_manifest", db.manifest());
+}
+
+/// Duplicates across inputs: newest OSV `modified`, NVD `lastModified`, KEV catalog win;
+/// files of other formats in the input directories are skipped with one warning each.
+#[test]
+fn merge_rules() {
+    let (bytes, stats) = build_with_stats(&fixtures(), built_at()).expect("fixtures build");
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    // CVE-2024-1580 is in the Alpine (modified 2025-02-13) and Debian (2025-01-23) bundles;
+    // the Debian file is read last and loses.
+    let dav1d = db.advisories(Ecosystem::Debian, "dav1d").expect("query");
+    assert_eq!(dav1d.len(), 1);
+    assert_eq!(
+        dav1d[0].modified.as_deref(),
+        Some("2025-02-13T19:54:31.803537Z")
+    );
+    assert!(stats.osv_duplicates >= 1);
+    // The same record is under the Alpine key with only its Alpine entries.
+    let alpine = db.advisories(Ecosystem::Alpine, "dav1d").expect("query");
+    assert!(
+        alpine[0]
+            .affected
+            .iter()
+            .all(|a| a.ecosystem.starts_with("Alpine"))
+    );
+    // CVE-2022-34668: NVD 1.1 feed (2022-08-29) vs API 2.0 response (2023-03-27).
+    let nvd = db.nvd("CVE-2022-34668").expect("NVD record");
+    assert!(nvd.status.is_some(), "the API 2.0 record won: {nvd:?}");
+    // CVE-2025-23006: ransomware use `Unknown` in 2025-01-24, `Known` in 2025-08-25.
+    let kev = db.kev("CVE-2025-23006").expect("KEV entry");
+    assert_eq!(kev.known_ransomware_campaign_use, "Known");
+    // The union of both catalogs (the older one's entries are all in the newer one).
+    assert_eq!(stats.kev_entries, 30);
+    // EPSS from the undated jgamblin CSV.
+    assert!(db.epss("CVE-2020-11023").is_some());
+    let mut warnings = stats.warnings.clone();
+    warnings.sort();
+    insta::assert_debug_snapshot!("fixture_warnings", warnings);
+}
+
+/// The same inputs and `built_at` give the same bytes.
+#[test]
+fn deterministic() {
+    assert_eq!(fixture_db(), fixture_db());
+}
+
+/// Every advisory stored under a package key keeps only that package's entries.
+#[test]
+fn split_per_package() {
+    let db = VulnDb::from_bytes(fixture_db()).expect("loads");
+    for eco in Ecosystem::ALL {
+        for name in ["jquery", "openssl", "glibc", "log4j-core"] {
+            for a in db.advisories(eco, name).expect("query") {
+                for x in &a.affected {
+                    assert_eq!(
+                        eco.normalize_name(&x.name),
+                        eco.normalize_name(name),
+                        "{}",
+                        a.id
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Truncated, padded, bit-flipped, wrong-version and garbage bytes give a clear error, never
+/// a panic.
+#[test]
+fn hostile_bytes() {
+    let good = fixture_db();
+    assert!(matches!(
+        VulnDb::from_bytes(Vec::new()),
+        Err(DbError::Format(m)) if m.contains("magic")
+    ));
+    assert!(matches!(
+        VulnDb::from_bytes(b"{\"not\":\"a db\"}".to_vec()),
+        Err(DbError::Format(_))
+    ));
+    for cut in [7, 8, 20, 31, 32, 100, good.len() / 2, good.len() - 1] {
+        let err = VulnDb::from_bytes(good[..cut].to_vec()).expect_err("truncated");
+        assert!(matches!(err, DbError::Format(_)), "cut {cut}: {err}");
+    }
+    let mut padded = good.clone();
+    padded.push(0);
+    assert!(VulnDb::from_bytes(padded).is_err());
+    let mut version = good.clone();
+    version[8] = 99;
+    assert!(matches!(
+        VulnDb::from_bytes(version),
+        Err(DbError::Version { found: 99, .. })
+    ));
+    // Flip one bit at many positions across the body.
+    let step = (good.len() / 97).max(1);
+    for at in (format::HEADER_LEN..good.len()).step_by(step) {
+        let mut bad = good.clone();
+        bad[at] ^= 0x10;
+        let err = VulnDb::from_bytes(bad).expect_err("bit flip");
+        assert!(matches!(err, DbError::Checksum { .. }), "at {at}: {err}");
+    }
+    // A flipped header CRC is a checksum error too.
+    let mut bad = good.clone();
+    bad[12] ^= 1;
+    assert!(matches!(
+        VulnDb::from_bytes(bad),
+        Err(DbError::Checksum { .. })
+    ));
+}
+
+/// A body that was altered and re-checksummed (a buggy writer) errors on query or load, but
+/// never panics.
+#[test]
+fn corrupt_but_checksummed() {
+    let good = fixture_db();
+    let step = (good.len() / 301).max(1);
+    for at in (format::HEADER_LEN..good.len()).step_by(step) {
+        let mut bad = good.clone();
+        bad[at] ^= 0xff;
+        let crc = crc32fast::hash(&bad[format::HEADER_LEN..]);
+        bad[12..16].copy_from_slice(&crc.to_le_bytes());
+        if let Ok(db) = VulnDb::from_bytes(bad) {
+            let _ = db.advisories(Ecosystem::Npm, "jquery");
+            let _ = db.advisories(Ecosystem::Debian, "openssl");
+            let _ = db.nvd("CVE-2025-6965");
+            let _ = db.kev("CVE-2020-11023");
+            let _ = db.epss("CVE-1999-0001");
+        }
+    }
+}
+
+/// A bad input file is an error naming the file; unknown file types are skipped with a
+/// warning.
+#[test]
+fn bad_inputs() {
+    let dir = std::env::temp_dir().join(format!("kevgate-db-test-{}", std::process::id()));
+    fs_err::create_dir_all(&dir).expect("temp dir");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        fs_err::write(&p, bytes).expect("write");
+        p
+    };
+    let truncated_gz = {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut enc, b"{\"id\":\"X\"}\n").expect("gzip");
+        let full = enc.finish().expect("gzip");
+        full[..full.len() / 2].to_vec()
+    };
+    let cases = [
+        (
+            "osv-bad.json",
+            &b"not json"[..],
+            "cannot read `osv-bad.json`: expected",
+        ),
+        (
+            "osv-trunc.jsonl.gz",
+            &truncated_gz[..],
+            "cannot read `osv-trunc.jsonl.gz`: bad gzip data",
+        ),
+        (
+            "osv-shape.json",
+            &b"{\"cves\":[]}"[..],
+            "cannot read `osv-shape.json`: not an OSV record",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        let p = write(name, bytes);
+        let inputs = BuildInputs {
+            osv: vec![p],
+            ..BuildInputs::default()
+        };
+        let err = build(&inputs, built_at()).expect_err(name).to_string();
+        assert!(err.starts_with(want), "{name}: {err}");
+        assert!(!err.contains('\n'));
+    }
+    let p = write("notes.txt", b"hello");
+    let inputs = BuildInputs {
+        osv: vec![p],
+        ..BuildInputs::default()
+    };
+    let (_, stats) = build_with_stats(&inputs, built_at()).expect("skips unknown types");
+    assert_eq!(stats.warnings.len(), 1, "{:?}", stats.warnings);
+    let _ = fs_err::remove_dir_all(&dir);
+}
