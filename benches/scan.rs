@@ -19,9 +19,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let sbom_path = std::env::var_os("KEVGATE_BENCH_SBOM").map(PathBuf::from).unwrap_or_else(|| {
-        root.join("tests/fixtures/sbom/other-cdxgen-cdx1.5-webgoat-maven-npm.json")
-    });
+    let sbom_path = std::env::var_os("KEVGATE_BENCH_SBOM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            root.join("tests/fixtures/kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json")
+        });
     let db_bytes = match std::env::var_os("KEVGATE_BENCH_DB") {
         Some(p) => fs_err::read(p).expect("read KEVGATE_BENCH_DB"),
         None => {

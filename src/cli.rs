@@ -255,7 +255,10 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
 
     let (db, mut origin) = load_db(args.db.as_deref(), env)?;
     origin.age_days = db.age_days(today);
-    let data_date = db.data_date().unwrap_or_else(|| "unknown".to_string());
+    let data_date = db
+        .data_date()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "unknown".to_string());
     match origin.kind {
         DbOriginKind::Bundled => {
             writeln!(
@@ -276,10 +279,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                         age_days: age,
                         max_days: i64::from(args.max_db_age),
                     })
-                    .with_context(|| format!("database `{path}` (data from {data_date})"))
-                    .context(
-                        "hint: run `kevgate db update`, or raise `--max-db-age` if you accept older data",
-                    );
+                    .with_context(|| format!("database `{path}` (data from {data_date})"));
                 }
                 Some(_) => {}
                 None => bail!(
@@ -291,23 +291,34 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     }
 
     let bytes = fs_err::read(&args.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let parsed = sbom::parse(&bytes)
-        .map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
+    let parsed =
+        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
 
     let policy = Policy {
         fail_on: args.fail_on,
         fail_on_kev: !args.no_fail_on_kev,
     };
     let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    if origin.kind == DbOriginKind::Bundled {
+        evaluation.notes.insert(
+            0,
+            crate::policy::Note {
+                code: crate::policy::NoteCode::BundledDb,
+                message: format!(
+                    "the demo database bundled in kevgate was used (data from {data_date}): \
+                     not fit to gate real builds; run `kevgate db update` or pass `--db`"
+                ),
+                component: None,
+            },
+        );
+    }
     evaluation.db_origin = origin;
     evaluation.subject.sbom_path = args.sbom.display().to_string();
 
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io.stdout_is_terminal && env("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => io.stdout_is_terminal && env("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let mut wrote_stdout_table = false;
     for (i, format) in formats.iter().enumerate() {
@@ -333,7 +344,11 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             io.stderr,
             "kevgate: {} finding{}, {fails} failing the gate: {}",
             evaluation.findings.len(),
-            if evaluation.findings.len() == 1 { "" } else { "s" },
+            if evaluation.findings.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             match evaluation.verdict {
                 Verdict::Pass => "pass",
                 Verdict::Fail => "fail",
@@ -362,8 +377,7 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Some(text) => parse_timestamp(&text)?,
         None => jiff::Timestamp::now(),
     };
-    if args.kev.is_empty() && args.nvd.is_empty() && args.osv.is_empty() && args.epss.is_empty()
-    {
+    if args.kev.is_empty() && args.nvd.is_empty() && args.osv.is_empty() && args.epss.is_empty() {
         bail!("no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`");
     }
     let inputs = db::build::BuildInputs {

@@ -91,7 +91,11 @@ fn v3(vector: &str, v31: bool) -> Option<f32> {
     } else {
         (impact + exploitability).min(10.0)
     };
-    let rounded = if v31 { roundup31(raw) } else { (raw * 10.0).ceil() / 10.0 };
+    let rounded = if v31 {
+        roundup31(raw)
+    } else {
+        (raw * 10.0).ceil() / 10.0
+    };
     Some(rounded as f32)
 }
 
@@ -167,7 +171,10 @@ mod tests {
             // v2 10.0.
             ("AV:N/AC:L/Au:N/C:C/I:C/A:C", Some(10.0)),
             ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", Some(0.0)),
-            ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", None),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+                None,
+            ),
             ("CVSS:3.1/AV:X/AC:L", None),
             ("garbage", None),
             ("", None),

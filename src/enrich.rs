@@ -250,10 +250,7 @@ fn finding(m: &Match, sbom: &Sbom, db: &VulnDb) -> Option<Finding> {
                         score,
                         version: version.to_string(),
                         vector,
-                        source: format!(
-                            "sbom:{}",
-                            r.source.as_deref().unwrap_or("unknown")
-                        ),
+                        source: format!("sbom:{}", r.source.as_deref().unwrap_or("unknown")),
                     })
                 })
                 // Prefer the NVD rating among the producer's, then the newest CVSS version.
@@ -364,7 +361,11 @@ fn word_severity(
             .and_then(parse)
             .map(|s| (s, a.id.clone()))
     }) {
-        let source = if id.starts_with("GHSA-") { "ghsa" } else { "osv" };
+        let source = if id.starts_with("GHSA-") {
+            "ghsa"
+        } else {
+            "osv"
+        };
         return (sev, Some(source.to_string()));
     }
     let mut ratings: Vec<_> = sbom_vulns

@@ -98,11 +98,11 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
+    let mut packages: HashMap<usize, PackageId> = HashMap::new();
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
 
     for (index, component) in sbom.components.iter().enumerate() {
-        let Some(query) = query_for(index, component, os, &mut out.notes, &mut unsupported)
-        else {
+        let Some(query) = query_for(index, component, os, &mut out.notes, &mut unsupported) else {
             continue;
         };
         if let Some(purl) = &component.purl {
@@ -113,6 +113,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
             seen_purls.insert(purl.clone(), index);
         }
         let eco = query.package.ecosystem;
+        packages.insert(index, query.package.clone());
         let key = (eco, query.key_name.clone());
         if !cache.contains_key(&key) {
             let advisories = match db.advisories(eco, &query.key_name) {
@@ -153,20 +154,30 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     }
 
     for (component, units) in per_component {
-        let scheme = sbom
-            .components
-            .get(component)
-            .and_then(|c| c.purl.as_deref())
-            .and_then(|p| Purl::parse(p).ok())
-            .and_then(|p| purl::identify(&p, os).ok())
-            .map(|p| p.ecosystem.scheme());
+        let package = packages.get(&component);
         for unit in merge_units(units) {
             let mut ids: Vec<String> = unit.ids.into_iter().collect();
             ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
             let mut fixed: Vec<String> = unit.fixed;
             fixed.sort();
             fixed.dedup();
-            if let Some(scheme) = scheme {
+            if let Some(package) = package {
+                let scheme = package.ecosystem.scheme();
+                // Advisories of one vulnerability can disagree (RUSTSEC says 0.2.0 fixes,
+                // GHSA says 0.2.0 is affected): a fix must be unaffected by every one.
+                fixed.retain(|f| {
+                    unit.advisories.iter().all(|a| {
+                        a.affected
+                            .iter()
+                            .filter(|e| package.osv_ecosystem_matches(&e.ecosystem))
+                            .all(|e| {
+                                matches!(
+                                    version::affects(scheme, f, &e.ranges, &e.versions),
+                                    Ok(false)
+                                )
+                            })
+                    })
+                });
                 sort_versions(scheme, &mut fixed);
             }
             let mut advisories = unit.advisories;
@@ -187,6 +198,13 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     out.matches
         .sort_by(|a, b| (a.component, &a.ids[0]).cmp(&(b.component, &b.ids[0])));
 
+    for warning in &sbom.warnings {
+        out.notes.push(Note {
+            code: NoteCode::SbomWarning,
+            message: text::one_line(warning, 300).into_owned(),
+            component: None,
+        });
+    }
     for (ty, examples) in unsupported {
         let count = examples.len();
         let shown: Vec<String> = examples.iter().take(3).cloned().collect();
@@ -206,10 +224,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
 }
 
 fn display_name(component: &Component) -> String {
-    let name = component
-        .purl
-        .as_deref()
-        .unwrap_or(component.name.as_str());
+    let name = component.purl.as_deref().unwrap_or(component.name.as_str());
     text::one_line(name, 200).into_owned()
 }
 
@@ -275,7 +290,10 @@ fn query_for(
         Err(e @ IdentifyError::NoVersion) => {
             notes.push(Note {
                 code: NoteCode::UnverifiedVersion,
-                message: format!("`{}`: {e}, so it cannot be checked", text::one_line(raw, 200)),
+                message: format!(
+                    "`{}`: {e}, so it cannot be checked",
+                    text::one_line(raw, 200)
+                ),
                 component: Some(index),
             });
             return None;
@@ -322,22 +340,22 @@ fn query_for(
         ),
         _ => (package.name.clone(), purl_version),
     };
-    if package.ecosystem.scheme() == version::VersionScheme::Dpkg
-        || package.ecosystem.scheme() == version::VersionScheme::Apk
-        || package.ecosystem.scheme() == version::VersionScheme::Rpm
-    {
-        if package.release.is_none() {
-            notes.push(Note {
-                code: NoteCode::UnverifiedVersion,
-                message: format!(
-                    "`{}`: the distribution release is unknown (no `distro` qualifier and no \
-                     operating-system component), so it cannot be checked",
-                    text::one_line(raw, 200)
-                ),
-                component: Some(index),
-            });
-            return None;
-        }
+    // Distro advisories are per release: without one, nothing can be checked.
+    let distro = matches!(
+        package.ecosystem.scheme(),
+        version::VersionScheme::Dpkg | version::VersionScheme::Apk | version::VersionScheme::Rpm
+    );
+    if distro && package.release.is_none() {
+        notes.push(Note {
+            code: NoteCode::UnverifiedVersion,
+            message: format!(
+                "`{}`: the distribution release is unknown (no `distro` qualifier and no \
+                 operating-system component), so it cannot be checked",
+                text::one_line(raw, 200)
+            ),
+            component: Some(index),
+        });
+        return None;
     }
     let key_name = package.ecosystem.normalize_name(&name);
     Some(Query {
@@ -414,8 +432,7 @@ fn match_component(
             if !query.package.osv_ecosystem_matches(&affected.ecosystem) {
                 continue;
             }
-            match version::affects(scheme, &query.version, &affected.ranges, &affected.versions)
-            {
+            match version::affects(scheme, &query.version, &affected.ranges, &affected.versions) {
                 Ok(true) => {
                     hit = true;
                     for range in &affected.ranges {
@@ -439,8 +456,9 @@ fn match_component(
         if !hit {
             continue;
         }
-        // Only versions above the installed one fix anything (a record may list the fix of an
-        // earlier branch: `introduced 0, fixed 1.2; introduced 2.0, fixed 2.5`).
+        // A fix is a version above the installed one (a record may list the fix of an earlier
+        // branch: `introduced 0, fixed 1.2; introduced 2.0, fixed 2.5`) that no advisory of
+        // the vulnerability still calls affected (checked once the advisories are grouped).
         fixed.retain(|f| {
             matches!(
                 version::compare(scheme, f, &query.version),
@@ -473,7 +491,11 @@ fn match_component(
                 unverified.len(),
                 if unverified.len() == 1 { "y" } else { "ies" },
                 shown.join(", "),
-                if unverified.len() > shown.len() { ", ..." } else { "" }
+                if unverified.len() > shown.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
             ),
             component: Some(index),
         });
@@ -490,7 +512,10 @@ fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
     let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
     if distro {
         if related_cves.is_empty() {
-            if NON_SECURITY_PREFIXES.iter().any(|p| advisory.id.starts_with(p)) {
+            if NON_SECURITY_PREFIXES
+                .iter()
+                .any(|p| advisory.id.starts_with(p))
+            {
                 return Vec::new();
             }
         } else {
@@ -508,10 +533,8 @@ fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
     let mut ids: BTreeSet<String> = advisory.aliases.iter().cloned().collect();
     ids.insert(advisory.id.clone());
     // Ubuntu's per-CVE records are `UBUNTU-CVE-…`: the CVE is in the id.
-    if let Some(cve) = advisory.id.strip_prefix("UBUNTU-") {
-        if is_cve(cve) {
-            ids.insert(cve.to_string());
-        }
+    if let Some(cve) = advisory.id.strip_prefix("UBUNTU-").filter(|c| is_cve(c)) {
+        ids.insert(cve.to_string());
     }
     vec![Unit {
         ids,
@@ -527,13 +550,7 @@ fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
     let mut merged: Vec<Unit> = Vec::new();
     for unit in units {
         let mut current = unit;
-        loop {
-            let Some(pos) = merged
-                .iter()
-                .position(|m| !m.ids.is_disjoint(&current.ids))
-            else {
-                break;
-            };
+        while let Some(pos) = merged.iter().position(|m| !m.ids.is_disjoint(&current.ids)) {
             let other = merged.swap_remove(pos);
             current.ids.extend(other.ids);
             current.advisories.extend(other.advisories);
@@ -558,11 +575,24 @@ mod tests {
 
     #[test]
     fn versions_sort_in_the_ecosystem_order() {
-        let mut v: Vec<String> = ["2.31-13+deb11u10", "not a version!", "2.31-13+deb11u7", "1:1.0-1"]
-            .map(String::from)
-            .to_vec();
+        let mut v: Vec<String> = [
+            "2.31-13+deb11u10",
+            "not a version!",
+            "2.31-13+deb11u7",
+            "1:1.0-1",
+        ]
+        .map(String::from)
+        .to_vec();
         sort_versions(version::VersionScheme::Dpkg, &mut v);
-        assert_eq!(v, ["2.31-13+deb11u7", "2.31-13+deb11u10", "1:1.0-1", "not a version!"]);
+        assert_eq!(
+            v,
+            [
+                "2.31-13+deb11u7",
+                "2.31-13+deb11u10",
+                "1:1.0-1",
+                "not a version!"
+            ]
+        );
     }
 
     #[test]
@@ -589,7 +619,10 @@ mod tests {
             unit(&["CVE-2"]),
         ]);
         assert_eq!(merged.len(), 2);
-        let big = merged.iter().find(|u| u.ids.len() == 3).expect("merged group");
+        let big = merged
+            .iter()
+            .find(|u| u.ids.len() == 3)
+            .expect("merged group");
         assert!(big.ids.contains("GHSA-a") && big.ids.contains("PYSEC-b"));
     }
 

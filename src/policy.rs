@@ -96,10 +96,11 @@ pub enum NoteCode {
     UnsupportedEcosystem,
     /// A version that could not be compared: affected-or-not is unknown.
     UnverifiedVersion,
-    /// A vulnerability the SBOM reports that the database does not know.
-    SbomOnly,
     /// The database is the demo snapshot bundled in the binary.
     BundledDb,
+    /// Something in the SBOM was odd but readable (duplicate `bom-ref`s, `affects` refs that
+    /// name no component, a newer spec version).
+    SbomWarning,
 }
 
 /// Something the user should know that is not a finding.
@@ -233,10 +234,8 @@ fn decide(finding: Finding, policy: &Policy) -> Evaluated {
     if in_kev && policy.fail_on_kev {
         reasons.push(Reason::Kev);
     }
-    if let Some(threshold) = policy.fail_on.threshold() {
-        if severity <= threshold {
-            reasons.push(Reason::Severity);
-        }
+    if policy.fail_on.threshold().is_some_and(|t| severity <= t) {
+        reasons.push(Reason::Severity);
     }
     let decision = if reasons.is_empty() {
         reasons.push(Reason::BelowThreshold);

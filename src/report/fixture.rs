@@ -331,11 +331,10 @@ pub(crate) fn evaluation() -> Evaluation {
             component: None,
         },
         Note {
-            code: NoteCode::SbomOnly,
-            message: "`CVE-2019-11358` in `jquery@3.3.9` is reported by the SBOM but not known \
-                      to the database"
+            code: NoteCode::SbomWarning,
+            message: "2 components share `bom-ref` `pkg:npm/jquery@3.3.9`; the first is kept"
                 .to_owned(),
-            component: Some(1),
+            component: None,
         },
         Note {
             code: NoteCode::BundledDb,

@@ -18,7 +18,8 @@ fn help_is_stable() {
 #[test]
 fn usage_errors_exit_2() {
     let tmp = TempDir::new("usage");
-    let (code, _, stderr) = run(kevgate(tmp.path()).args(["scan", "x.json", "--fail-on", "severe"]));
+    let (code, _, stderr) =
+        run(kevgate(tmp.path()).args(["scan", "x.json", "--fail-on", "severe"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("severe"), "{stderr}");
     let (code, _, _) = run(kevgate(tmp.path()).arg("frobnicate"));
@@ -41,14 +42,12 @@ fn missing_sbom_names_the_file() {
 #[test]
 fn formats_pair_with_outputs() {
     let tmp = TempDir::new("pairs");
-    let (code, _, stderr) = run(kevgate(tmp.path()).args([
-        "scan", "x.json", "--format", "json", "--format", "sarif",
-    ]));
+    let (code, _, stderr) =
+        run(kevgate(tmp.path()).args(["scan", "x.json", "--format", "json", "--format", "sarif"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("stdout"), "{stderr}");
-    let (code, _, stderr) = run(kevgate(tmp.path()).args([
-        "scan", "x.json", "--output", "a", "--output", "b",
-    ]));
+    let (code, _, stderr) =
+        run(kevgate(tmp.path()).args(["scan", "x.json", "--output", "a", "--output", "b"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("--output"), "{stderr}");
 }

@@ -5,6 +5,8 @@
 //! code. Snapshots filter the temporary paths.
 
 mod cli;
+mod demo_db;
+mod sboms;
 mod scan;
 mod trivy;
 

@@ -10,7 +10,13 @@ pub fn build_kev_hits_db(dir: &Path) -> PathBuf {
     let out = dir.join("kev-hits.db");
     let src = fixture("kev-hits");
     let (code, _, stderr) = run(kevgate(dir)
-        .args(["db", "build", "--built-at", "2025-08-26T00:00:00Z", "--output"])
+        .args([
+            "db",
+            "build",
+            "--built-at",
+            "2025-08-26T00:00:00Z",
+            "--output",
+        ])
         .arg(&out)
         .arg("--osv")
         .arg(src.join("osv.jsonl"))
@@ -76,19 +82,22 @@ fn assert_kev_hit(report: &Value, id: &str, purl_part: &str) {
     assert!(
         !hits.is_empty(),
         "no finding {id} for `{purl_part}`; findings: {:?}",
-        report["findings"]
-            .as_array()
-            .map(|a| a
-                .iter()
-                .map(|f| format!("{} {}", f["id"], f["component"]["purl"]))
-                .collect::<Vec<_>>())
+        report["findings"].as_array().map(|a| a
+            .iter()
+            .map(|f| format!("{} {}", f["id"], f["component"]["purl"]))
+            .collect::<Vec<_>>())
     );
     for f in hits {
         assert!(f["kev"].is_object(), "{id} is in KEV: {f}");
         assert!(f["kev"]["due_date"].is_string(), "{f}");
         assert_eq!(f["severity"], "critical", "KEV counts as critical: {f}");
         assert_eq!(f["decision"], "fail", "{f}");
-        assert!(f["found_by"].as_array().is_some_and(|a| a.iter().any(|x| x == "db")), "{f}");
+        assert!(
+            f["found_by"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "db")),
+            "{f}"
+        );
     }
 }
 
@@ -103,7 +112,7 @@ fn real_kev_hits_are_found() {
 
     let (code, report, stderr) = scan_json(
         tmp.path(),
-        &sbom_fixture("other-syft-cdx-image-python-latest.json"),
+        &fixture("kev-hits/sboms/other-syft-cdx-image-python-latest.json"),
         &db,
         &[],
     );
@@ -120,13 +129,15 @@ fn real_kev_hits_are_found() {
         "Debian 11 fix: {glibc}"
     );
     assert!(
-        glibc["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == "DSA-5514-1")),
+        glibc["aliases"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "DSA-5514-1")),
         "the DSA joins through `related`: {glibc}"
     );
 
     let (code, report, stderr) = scan_json(
         tmp.path(),
-        &sbom_fixture("other-cyclonedx-gomod-cdx1.4-harp-705-components.json"),
+        &fixture("kev-hits/sboms/other-cyclonedx-gomod-cdx1.4-harp-705-components.json"),
         &db,
         &[],
     );
@@ -135,13 +146,17 @@ fn real_kev_hits_are_found() {
 
     let (code, report, stderr) = scan_json(
         tmp.path(),
-        &sbom_fixture("other-cdxgen-cdx1.5-webgoat-maven-npm.json"),
+        &fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json"),
         &db,
         &[],
     );
     assert_eq!(code, 1, "{stderr}");
     assert_kev_hit(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1");
-    assert_kev_hit(&report, "CVE-2021-39144", "pkg:maven/com.thoughtworks.xstream/xstream@1.4.5");
+    assert_kev_hit(
+        &report,
+        "CVE-2021-39144",
+        "pkg:maven/com.thoughtworks.xstream/xstream@1.4.5",
+    );
     // jQuery 3.7.1 (a webjar, Maven) and the fixed npm versions are not affected.
     assert!(findings(&report, "CVE-2020-11023", "jquery@3.7.1").is_empty());
 }
@@ -152,7 +167,7 @@ fn real_kev_hits_are_found() {
 fn kev_rule_can_be_turned_off() {
     let tmp = TempDir::new("kev-off");
     let db = build_kev_hits_db(tmp.path());
-    let sbom = sbom_fixture("other-cdxgen-cdx1.5-webgoat-maven-npm.json");
+    let sbom = fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json");
     let (code, report, _) = scan_json(
         tmp.path(),
         &sbom,
@@ -171,7 +186,7 @@ fn kev_rule_can_be_turned_off() {
 fn stale_database_fails_closed() {
     let tmp = TempDir::new("stale");
     let db = build_kev_hits_db(tmp.path());
-    let sbom = sbom_fixture("other-cdxgen-cdx1.5-webgoat-maven-npm.json");
+    let sbom = fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json");
     let (code, stdout, stderr) = run(kevgate(tmp.path())
         .env("KEVGATE_NOW", "2025-10-01")
         .arg("scan")
@@ -181,7 +196,10 @@ fn stale_database_fails_closed() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("kev-hits.db") && stderr.contains("hint:"), "{stderr}");
+    assert!(
+        stderr.contains("kev-hits.db") && stderr.contains("hint:"),
+        "{stderr}"
+    );
     // The same database with a wider window is accepted.
     let (code, _, stderr) = run(kevgate(tmp.path())
         .env("KEVGATE_NOW", "2025-10-01")
@@ -204,5 +222,8 @@ fn example_with_bundled_database() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("DEMO database"), "{stderr}");
     assert!(stdout.contains("CVE-2020-11023"), "{stdout}");
-    assert!(stdout.to_lowercase().contains("demo"), "the report says it too: {stdout}");
+    assert!(
+        stdout.to_lowercase().contains("demo"),
+        "the report says it too: {stdout}"
+    );
 }

@@ -241,7 +241,9 @@ fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
     );
 
     // 3. The gate.
+    // The fixture data is from 2025-11; fix "today" so the database is fresh.
     let out = run(Command::new(KEVGATE)
+        .env("KEVGATE_NOW", "2025-11-04")
         .arg("scan")
         .arg(&sbom)
         .arg("--db")
