@@ -60,6 +60,7 @@ struct Finding<'a> {
     aliases: &'a [String],
     component: Component<'a>,
     severity: &'static str,
+    severity_source: Option<&'a str>,
     cvss: Option<Cvss<'a>>,
     kev: Option<Kev<'a>>,
     epss: Option<Epss>,
@@ -70,6 +71,7 @@ struct Finding<'a> {
     summary: Option<&'a str>,
     url: Option<&'a str>,
     cwes: &'a [String],
+    exploit_refs: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -167,6 +169,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                         file_path: f.component.file_path.as_deref(),
                     },
                     severity: e.severity.as_str(),
+                    severity_source: severity_source(e),
                     cvss: f.cvss.as_ref().map(|c| Cvss {
                         score: c.score,
                         version: &c.version,
@@ -190,6 +193,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                     summary: f.summary.as_deref(),
                     url: f.url.as_deref(),
                     cwes: &f.cwes,
+                    exploit_refs: &f.exploit_refs,
                 }
             })
             .collect(),
@@ -225,6 +229,19 @@ fn report(ev: &Evaluation) -> Report<'_> {
 pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &report(ev)).map_err(io::Error::from)?;
     writeln!(out)
+}
+
+/// Where the severity came from: `kev` when KEV raised it, the CVSS source, or the word's
+/// source (`ghsa`, `sbom:nvd`) when there is no score.
+fn severity_source(e: &crate::policy::Evaluated) -> Option<&str> {
+    let f = &e.finding;
+    if f.kev.is_some() && e.severity != f.severity {
+        Some("kev")
+    } else if let Some(c) = &f.cvss {
+        Some(c.source.as_str())
+    } else {
+        f.severity_source.as_deref()
+    }
 }
 
 #[cfg(test)]

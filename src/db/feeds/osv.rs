@@ -102,7 +102,13 @@ pub fn parse(doc: &Doc, out: &mut dyn FnMut(Advisory)) -> Result<Outcome, crate:
             let records: Vec<OsvDto> = if first == Some(&b'[') {
                 serde_json::from_slice(&doc.bytes).map_err(|e| doc.error(e))?
             } else {
-                vec![serde_json::from_slice(&doc.bytes).map_err(|e| doc.error(e))?]
+                match serde_json::from_slice(&doc.bytes) {
+                    Ok(dto) => vec![dto],
+                    Err(e) => match probe(&doc.bytes) {
+                        Some(skip) => return Ok(Outcome::Skipped(skip)),
+                        None => return Err(doc.error(e)),
+                    },
+                }
             };
             let mut n = 0;
             for dto in records {
@@ -117,8 +123,15 @@ pub fn parse(doc: &Doc, out: &mut dyn FnMut(Advisory)) -> Result<Outcome, crate:
         DocKind::Jsonl => {
             let mut n = 0;
             for (line, bytes) in doc.lines() {
-                let dto: OsvDto =
-                    serde_json::from_slice(bytes).map_err(|e| doc.line_error(line, e))?;
+                let dto: OsvDto = match serde_json::from_slice(bytes) {
+                    Ok(dto) => dto,
+                    // Another format whose fields clash with OSV's types (the Ubuntu tracker's
+                    // `references` are strings): recognise it before calling it broken.
+                    Err(e) => match probe(bytes) {
+                        Some(skip) if n == 0 => return Ok(Outcome::Skipped(skip)),
+                        _ => return Err(doc.line_error(line, e)),
+                    },
+                };
                 if let Some(skip) = not_osv(&dto) {
                     if n == 0 {
                         return Ok(Outcome::Skipped(skip));
@@ -133,6 +146,33 @@ pub fn parse(doc: &Doc, out: &mut dyn FnMut(Advisory)) -> Result<Outcome, crate:
         DocKind::Csv | DocKind::Other => Ok(Outcome::Skipped(
             "not an OSV file type (`.json`, `.jsonl`, `.gz`, `.zip`)".into(),
         )),
+    }
+}
+
+/// The fields that tell other formats from OSV, read leniently.
+#[derive(serde::Deserialize)]
+struct Probe {
+    id: Option<IgnoredAny>,
+    distroversion: Option<IgnoredAny>,
+    candidate: Option<IgnoredAny>,
+    #[serde(rename = "$schema")]
+    schema: Option<IgnoredAny>,
+}
+
+/// Why a document that does not parse as OSV is recognisably another format, if it is.
+fn probe(bytes: &[u8]) -> Option<String> {
+    let p: Probe = serde_json::from_slice(bytes).ok()?;
+    if p.id.is_some() {
+        return None;
+    }
+    if p.distroversion.is_some() {
+        Some("an Alpine secdb file, not OSV".into())
+    } else if p.candidate.is_some() {
+        Some("an Ubuntu CVE tracker record, not OSV".into())
+    } else if p.schema.is_some() {
+        Some("a JSON schema, not OSV".into())
+    } else {
+        None
     }
 }
 
@@ -380,6 +420,13 @@ mod tests {
         };
         assert!(matches!(
             skip(r#"{"distroversion":"v3.9","packages":[]}"#),
+            Ok(Outcome::Skipped(_))
+        ));
+        // The real Ubuntu tracker's first record (`references` are strings, which OSV's are not).
+        assert!(matches!(
+            skip(
+                r#"{"candidate":"CVE-2000-1254","description":"","priority":"low","references":["https://www.cve.org/CVERecord?id=CVE-2000-1254"],"packages":{}}"#
+            ),
             Ok(Outcome::Skipped(_))
         ));
         let err = skip(r#"{"hello":1}"#).expect_err("not OSV");
