@@ -101,6 +101,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     let mut packages: HashMap<usize, PackageId> = HashMap::new();
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
 
+    let mut queries: Vec<(usize, Query)> = Vec::new();
     for (index, component) in sbom.components.iter().enumerate() {
         let Some(query) = query_for(index, component, os, &mut out.notes, &mut unsupported) else {
             continue;
@@ -112,29 +113,41 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
             }
             seen_purls.insert(purl.clone(), index);
         }
-        let eco = query.package.ecosystem;
-        packages.insert(index, query.package.clone());
-        let key = (eco, query.key_name.clone());
-        if !cache.contains_key(&key) {
-            let advisories = match db.advisories(eco, &query.key_name) {
-                Ok(a) => a,
-                Err(e) => {
-                    out.notes.push(Note {
-                        code: NoteCode::UnverifiedVersion,
-                        message: format!(
-                            "`{}`: database records for `{}` could not be read: {e}",
-                            display_name(component),
-                            text::one_line(&query.key_name, 120)
-                        ),
-                        component: Some(index),
-                    });
-                    Vec::new()
-                }
-            };
-            cache.insert(key.clone(), advisories);
+        queries.push((index, query));
+    }
+
+    // Read each package's advisories once, in key order: the database inflates a block of
+    // neighbouring keys at a time and keeps the last one.
+    let mut keys: Vec<(Ecosystem, &str, usize)> = queries
+        .iter()
+        .map(|(index, q)| (q.package.ecosystem, q.key_name.as_str(), *index))
+        .collect();
+    keys.sort_by(|a, b| (a.0.osv_name(), a.1).cmp(&(b.0.osv_name(), b.1)));
+    for (eco, name, index) in keys {
+        let key = (eco, name.to_string());
+        if cache.contains_key(&key) {
+            continue;
         }
-        let advisories = &cache[&key];
+        let advisories = db.advisories(eco, name).unwrap_or_else(|e| {
+            out.notes.push(Note {
+                code: NoteCode::UnverifiedVersion,
+                message: format!(
+                    "`{}`: database records for `{}` could not be read: {e}",
+                    display_name(&sbom.components[index]),
+                    text::one_line(name, 120)
+                ),
+                component: Some(index),
+            });
+            Vec::new()
+        });
+        cache.insert(key, advisories);
+    }
+
+    for (index, query) in queries {
+        let component = &sbom.components[index];
+        let advisories = &cache[&(query.package.ecosystem, query.key_name.clone())];
         let units = match_component(index, component, &query, advisories, &mut out.notes);
+        packages.insert(index, query.package);
         if !units.is_empty() {
             per_component.insert(index, units);
         }

@@ -237,9 +237,11 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, crate::db::DbError> {
     })
 }
 
-/// A table inside the file's bytes: offsets only, nothing decoded.
-#[derive(Debug, Clone)]
+/// A table inside the file's bytes: offsets only, nothing decoded but the last block a query
+/// inflated (callers that query in key order, as matching does, inflate each block once).
+#[derive(Debug)]
 pub struct Table {
+    last_block: std::sync::Mutex<Option<(usize, std::sync::Arc<Vec<u8>>)>>,
     count: usize,
     blocks_count: usize,
     codec: Codec,
@@ -271,6 +273,7 @@ impl Table {
         }
         Ok((
             Table {
+                last_block: std::sync::Mutex::new(None),
                 count,
                 blocks_count,
                 codec,
@@ -374,22 +377,42 @@ impl Table {
                 Ok(stored[val_off..val_off + val_len].to_vec())
             }
             Codec::Deflate => {
-                // Inflate only up to the end of the value we need.
                 let want = val_off + val_len;
-                let mut buf = Vec::with_capacity(want);
-                flate2::read::DeflateDecoder::new(stored)
-                    .take(want as u64)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| FormatError(format!("block {block} does not inflate: {e}")))?;
-                if buf.len() != want {
+                let inflated = self.inflate(block, stored, raw_len)?;
+                if inflated.len() < want {
                     return err(format!(
                         "block {block} inflates to fewer bytes than recorded"
                     ));
                 }
-                buf.drain(..val_off);
-                Ok(buf)
+                Ok(inflated[val_off..want].to_vec())
             }
         }
+    }
+
+    /// The whole inflated block, from the one-block cache when it is the last one used.
+    fn inflate(
+        &self,
+        block: usize,
+        stored: &[u8],
+        raw_len: usize,
+    ) -> Result<std::sync::Arc<Vec<u8>>, FormatError> {
+        let mut last = self
+            .last_block
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, data)) = last.as_ref()
+            && *cached == block
+        {
+            return Ok(data.clone());
+        }
+        let mut buf = Vec::with_capacity(raw_len);
+        flate2::read::DeflateDecoder::new(stored)
+            .take(raw_len as u64)
+            .read_to_end(&mut buf)
+            .map_err(|e| FormatError(format!("block {block} does not inflate: {e}")))?;
+        let data = std::sync::Arc::new(buf);
+        *last = Some((block, data.clone()));
+        Ok(data)
     }
 }
 
