@@ -227,3 +227,49 @@ fn example_with_bundled_database() {
         "the report says it too: {stdout}"
     );
 }
+
+/// The four report formats of one real scan (trivy's golden npm SBOM, jQuery 3.3.9, against
+/// the demo database), end to end through the CLI in one run, snapshotted. Formats pair with
+/// outputs in order; the one left over goes to stdout.
+#[test]
+fn every_format_of_one_scan() {
+    let tmp = TempDir::new("formats");
+    let out = |name: &str| tmp.path().join(name);
+    let (code, table, stderr) = run(kevgate(&root())
+        .args([
+            "scan",
+            "tests/fixtures/sbom/trivy-cdx1.7-golden-fs-npm-with-vuln.json",
+            "--db",
+            "assets/demo.kvdb",
+            "--max-db-age",
+            "100000",
+            "--format",
+            "json",
+            "--format",
+            "markdown",
+            "--format",
+            "sarif",
+            "--format",
+            "table",
+            "--output",
+        ])
+        .arg(out("report.json"))
+        .arg("--output")
+        .arg(out("report.md"))
+        .arg("--output")
+        .arg(out("report.sarif")));
+    assert_eq!(code, 1, "jQuery 3.3.9 has CVE-2020-11023 (KEV): {stderr}");
+    assert!(
+        stderr.is_empty(),
+        "a table on stdout and no warnings: {stderr}"
+    );
+    let read = |name: &str| fs_err::read_to_string(out(name)).expect("report written");
+    let json: Value = serde_json::from_str(&read("report.json")).expect("JSON report");
+    assert_eq!(json["verdict"], "fail");
+    let sarif: Value = serde_json::from_str(&read("report.sarif")).expect("SARIF report");
+    assert_eq!(sarif["version"], "2.1.0");
+    insta::assert_snapshot!("golden-npm-table", table);
+    insta::assert_snapshot!("golden-npm-json", read("report.json"));
+    insta::assert_snapshot!("golden-npm-markdown", read("report.md"));
+    insta::assert_snapshot!("golden-npm-sarif", read("report.sarif"));
+}
