@@ -46,8 +46,7 @@ pub const DEFAULT_NVD_URL: &str = "https://services.nvd.nist.gov/rest/json/cves/
 /// The osv.dev export bucket (`{base}/{ecosystem}/all.zip`).
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// FIRST EPSS, today's scores.
-pub const DEFAULT_EPSS_URL: &str =
-    "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
+pub const DEFAULT_EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
 /// The OSV ecosystems kevgate matches, as osv.dev names its export folders.
 pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
     "npm",
@@ -224,9 +223,7 @@ pub fn update(opts: &UpdateOptions, log: &mut dyn Write) -> Result<UpdateReport,
                 "waiting for another `kevgate db update` on `{}`",
                 cache.display()
             );
-            lock.file()
-                .lock()
-                .map_err(|e| cache_error(&lock_path, e))?;
+            lock.file().lock().map_err(|e| cache_error(&lock_path, e))?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(cache_error(&lock_path, e)),
     }
@@ -304,16 +301,28 @@ fn stage_and_build(
         now,
         log,
     )?;
-    validate("kev", &opts.kev_url, &dir.join(file), DocKind::Json, |doc| {
-        feeds::kev::parse(doc).map(|(o, _)| o)
-    })?;
+    validate(
+        "kev",
+        &opts.kev_url,
+        &dir.join(file),
+        DocKind::Json,
+        |doc| feeds::kev::parse(doc).map(|(o, _)| o),
+    )?;
     reports.push(r);
 
     // NVD
     let dir = staging.join("nvd");
     mkdir(&dir)?;
     let nvd_state = state.sources.entry("nvd".into()).or_default();
-    reports.push(fetch_nvd(opts, &http, &raw.join("nvd"), &dir, nvd_state, now, log)?);
+    reports.push(fetch_nvd(
+        opts,
+        &http,
+        &raw.join("nvd"),
+        &dir,
+        nvd_state,
+        now,
+        log,
+    )?);
 
     // OSV
     let mut osv = SourceReport {
@@ -360,9 +369,13 @@ fn stage_and_build(
         now,
         log,
     )?;
-    validate("epss", &opts.epss_url, &dir.join(file), DocKind::Csv, |doc| {
-        feeds::epss::parse(doc).map(|(o, _)| o)
-    })?;
+    validate(
+        "epss",
+        &opts.epss_url,
+        &dir.join(file),
+        DocKind::Csv,
+        |doc| feeds::epss::parse(doc).map(|(o, _)| o),
+    )?;
     reports.push(r);
 
     let state_path = staging.join(STATE_FILE);
@@ -613,7 +626,12 @@ fn fetch_nvd(
             }
             nvd_windows(since, now)
                 .into_iter()
-                .map(|(s, e)| (format!("incr-{}", s.strftime("%Y%m%dT%H%M%S")), Some((s, e))))
+                .map(|(s, e)| {
+                    (
+                        format!("incr-{}", s.strftime("%Y%m%dT%H%M%S")),
+                        Some((s, e)),
+                    )
+                })
                 .collect()
         }
         None => vec![("full".to_string(), None)],
@@ -675,7 +693,11 @@ fn fetch_nvd(
             }
         }
     }
-    let _ = writeln!(log, "nvd: {} bytes in {} pages", report.bytes, report.requests);
+    let _ = writeln!(
+        log,
+        "nvd: {} bytes in {} pages",
+        report.bytes, report.requests
+    );
     state.fetched_at = Some(now.to_string());
     state.url = Some(url.to_string());
     state.last_mod_end = Some(now.to_string());
