@@ -298,7 +298,21 @@ fn serve(kev: &str, req: &Request) -> Reply {
             "Go" => "go-testdata-GHSA-28r2-q6m8-9hpx.json",
             _ => return status(404, &[]),
         };
-        return ok(osv_zip(file));
+        // Like the osv.dev bucket: an ETag, and 304 when the client already has it.
+        let body = osv_zip(file);
+        let etag = format!("\"{:x}\"", Sha256::digest(&body));
+        if req.headers.get("if-none-match") == Some(&etag) {
+            return Reply::Full {
+                status: 304,
+                headers: vec![],
+                body: vec![],
+            };
+        }
+        return Reply::Full {
+            status: 200,
+            headers: vec![("ETag".into(), etag)],
+            body,
+        };
     }
     if path == "/epss/epss_scores-current.csv.gz" {
         return ok(
@@ -414,8 +428,16 @@ fn incremental_updates_follow_the_kev_catalogs() {
         .expect("start date");
     let end: jiff::Timestamp = nvd[0].query["lastModEndDate"].parse().expect("end date");
     assert!(start <= end && end.duration_since(start).as_hours() <= 120 * 24);
+    // OSV unchanged: asked with the stored ETag, answered 304, the archive kept.
+    let osv: Vec<_> = log.iter().filter(|r| r.path.starts_with("/osv/")).collect();
+    assert_eq!(osv.len(), 3);
+    assert!(
+        osv.iter().all(|r| r.headers.contains_key("if-none-match")),
+        "{osv:?}"
+    );
     let s = status_json(&cache);
     assert_eq!(records(&s, "kev"), 1333);
+    assert!(records(&s, "osv") >= 3, "{s}");
     // The 38 records kept, the 3 modified ones added.
     assert_eq!(records(&s, "nvd"), 41);
 
