@@ -452,6 +452,19 @@ fn incremental_updates_follow_the_kev_catalogs() {
         .arg(&cache));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("ok"), "{out}");
+
+    // A scan finds the cached database (within `--max-db-age` of `KEVGATE_NOW`) and gates
+    // jQuery 3.3.9 on CVE-2020-11023: the npm record came from the OSV archive, KEV from the
+    // catalog.
+    let (code, out, err) = run(kevgate(tmp.path())
+        .env("KEVGATE_CACHE_DIR", &cache)
+        .args(["scan", "--format", "json"])
+        .arg(fixture("sbom/trivy-cdx1.7-golden-fs-npm-with-vuln.json")));
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(report["db"]["origin"], "cache", "{err}");
+    assert!(out.contains("CVE-2020-11023"), "{out}");
+
     // Only the database, the lock and the raw downloads remain: no staging files.
     let names: Vec<_> = hashes(&cache)
         .keys()
