@@ -563,6 +563,8 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;
     }
+    // A progress line on a terminal; plain lines when stderr is a pipe (CI logs).
+    opts.progress = std::io::stderr().is_terminal();
     let report = db::update::update(&opts, io.stderr)?;
     writeln!(
         io.stderr,

@@ -101,6 +101,9 @@ pub struct UpdateOptions {
     pub max_backoff: Duration,
     /// Recorded as the database's `built_at`.
     pub built_at: jiff::Timestamp,
+    /// Redraw a progress line (`\r`) while downloading, for a terminal; otherwise only
+    /// plain lines are logged.
+    pub progress: bool,
 }
 
 impl UpdateOptions {
@@ -121,6 +124,7 @@ impl UpdateOptions {
             attempts: 5,
             max_backoff: Duration::from_secs(120),
             built_at: jiff::Timestamp::now(),
+            progress: false,
         }
     }
 }
@@ -545,7 +549,7 @@ fn fetch_file(
         });
     }
     state.etag = resp.header("ETag").map(str::to_string);
-    let bytes = http.save(source_name, url, resp, dest)?;
+    let bytes = http.save(source_name, url, resp, dest, log)?;
     let _ = writeln!(log, "{source_name}: {bytes} bytes");
     Ok(SourceReport {
         name: source_name,
@@ -656,7 +660,7 @@ fn fetch_nvd(
             http.nvd_rate_limit(opts.nvd_api_key.is_some());
             let resp = http.get("nvd", url, &query, &headers)?;
             let path = dir.join(format!("{prefix}-{start:07}.json"));
-            report.bytes += http.save("nvd", url, resp, &path)?;
+            report.bytes += http.save("nvd", url, resp, &path, log)?;
             report.requests += 1;
             let asked = start;
             let err = |reason: String| UpdateError::Source {
@@ -709,6 +713,7 @@ struct Http {
     agent: ureq::Agent,
     attempts: u32,
     max_backoff: Duration,
+    progress: bool,
     nvd_recent: std::cell::RefCell<VecDeque<Instant>>,
 }
 
@@ -724,6 +729,7 @@ impl Http {
             agent,
             attempts: opts.attempts.max(1),
             max_backoff: opts.max_backoff,
+            progress: opts.progress,
             nvd_recent: Default::default(),
         }
     }
@@ -791,24 +797,56 @@ impl Http {
         }
     }
 
-    /// Streams the body to `dest`; a short or stalled body is an error.
+    /// Streams the body to `dest`; a short or stalled body is an error. On a terminal, a
+    /// progress line is redrawn every MiB.
     fn save(
         &self,
         source_name: &'static str,
         url: &str,
         resp: ureq::Response,
         dest: &Path,
+        log: &mut dyn Write,
     ) -> Result<u64, UpdateError> {
         let expected: Option<u64> = resp
             .header("Content-Length")
             .and_then(|v| v.trim().parse().ok());
         let mut file = fs_err::File::create(dest).map_err(|e| cache_error(dest, e))?;
         let mut reader = resp.into_reader();
-        let n = std::io::copy(&mut reader, &mut file).map_err(|e| UpdateError::Source {
-            source_name,
-            url: url.to_string(),
-            reason: format!("download failed: {}", one_line(&e.to_string())),
-        })?;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut n: u64 = 0;
+        let mut shown: u64 = 0;
+        loop {
+            let read = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(UpdateError::Source {
+                        source_name,
+                        url: url.to_string(),
+                        reason: format!("download failed: {}", one_line(&e.to_string())),
+                    });
+                }
+            };
+            file.write_all(&buf[..read])
+                .map_err(|e| cache_error(dest, e))?;
+            n += read as u64;
+            if self.progress && n - shown >= 1 << 20 {
+                shown = n;
+                let total = expected
+                    .map(|t| format!(" of {:.1}", t as f64 / 1048576.0))
+                    .unwrap_or_default();
+                let _ = write!(
+                    log,
+                    "\r{source_name}: {:.1}{total} MiB",
+                    n as f64 / 1048576.0
+                );
+                let _ = log.flush();
+            }
+        }
+        if self.progress && shown > 0 {
+            let _ = writeln!(log);
+        }
         if let Some(expected) = expected
             && n != expected
         {
