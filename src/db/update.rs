@@ -427,6 +427,11 @@ fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateError>
         return Err(cache_error(&raw, e));
     }
     if let Err(e) = fs_err::rename(&tmp, &db) {
+        // Put the old raw directory back, so the cache stays as it was.
+        let _ = fs_err::rename(&raw, staging);
+        if had_raw {
+            let _ = fs_err::rename(&old, &raw);
+        }
         let _ = fs_err::remove_file(&tmp);
         return Err(cache_error(&db, e));
     }
