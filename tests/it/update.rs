@@ -645,3 +645,25 @@ fn status_reads_a_db_file_and_flags_corruption() {
     assert_eq!(code, 2);
     assert!(err.contains("checksum"), "{err}");
 }
+
+#[test]
+fn failing_final_rename_keeps_the_raw_files() {
+    // The last step (renaming the new database over `kevgate.db`) fails when `kevgate.db` is
+    // a non-empty directory, even for root: the raw directory swap must be rolled back.
+    let tmp = TempDir::new("update-rename");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-01-24");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let db = cache.join("kevgate.db");
+    fs_err::remove_file(&db).expect("remove db");
+    fs_err::create_dir_all(db.join("blocker")).expect("blocker dir");
+    let before = hashes(&cache);
+
+    server.set_kev("2025-05-06");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cache `"), "{err}");
+    assert!(err.contains("kevgate.db"), "{err}");
+    assert_eq!(hashes(&cache), before, "raw files changed");
+}
