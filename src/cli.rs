@@ -54,6 +54,12 @@ enum Command {
 enum DbCommand {
     /// Build a database from feed files (OSV, NVD, CISA KEV, EPSS) as they are published.
     Build(BuildArgs),
+    /// Download the feeds into the cache and rebuild its database.
+    Update(UpdateArgs),
+    /// Show what a database holds and how old it is.
+    Status(StatusArgs),
+    /// Check a database's checksum and structure.
+    Verify(StatusArgs),
 }
 
 /// When to colour the terminal table.
@@ -153,6 +159,15 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Db {
             command: DbCommand::Build(args),
         } => build(args, io),
+        Command::Db {
+            command: DbCommand::Update(args),
+        } => update(args, io),
+        Command::Db {
+            command: DbCommand::Status(args),
+        } => status(args, io, false),
+        Command::Db {
+            command: DbCommand::Verify(args),
+        } => status(args, io, true),
     }
 }
 
@@ -451,4 +466,153 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// Whether this process's stdout is a terminal.
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
+}
+
+// ---- `kevgate db update` / `db status` / `db verify` (src/db/update.rs, src/db/status.rs)
+
+#[derive(Debug, Args)]
+struct UpdateArgs {
+    /// The cache directory. Default: `KEVGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/kevgate`,
+    /// else `~/.cache/kevgate`.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// CISA KEV catalog JSON URL (env `KEVGATE_KEV_URL`).
+    #[arg(long, value_name = "URL")]
+    kev_url: Option<String>,
+    /// NVD CVE API 2.0 endpoint, `.../rest/json/cves/2.0` (env `KEVGATE_NVD_URL`).
+    #[arg(long, value_name = "URL")]
+    nvd_url: Option<String>,
+    /// OSV export base: `{base}/{ecosystem}/all.zip` (env `KEVGATE_OSV_URL`).
+    #[arg(long, value_name = "URL")]
+    osv_url: Option<String>,
+    /// OSV ecosystems, comma-separated (env `KEVGATE_OSV_ECOSYSTEMS`; default: all kevgate
+    /// matches).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    osv_ecosystems: Vec<String>,
+    /// EPSS `epss_scores-current.csv.gz` URL (env `KEVGATE_EPSS_URL`).
+    #[arg(long, value_name = "URL")]
+    epss_url: Option<String>,
+    /// A signed prebuilt database (not implemented yet).
+    #[arg(long, value_name = "URL")]
+    from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct StatusArgs {
+    /// The cache directory whose database to inspect.
+    #[arg(long, value_name = "DIR", conflicts_with = "db")]
+    cache_dir: Option<PathBuf>,
+    /// A database file.
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: StatusFormat,
+}
+
+/// `db status` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StatusFormat {
+    /// A plain table.
+    Table,
+    /// JSON.
+    Json,
+}
+
+fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
+    let env = io.env;
+    let var = |k: &str| env(k).filter(|v| !v.is_empty());
+    if args.from.is_some() {
+        bail!("`--from` (signed prebuilt databases) is not implemented yet");
+    }
+    let cache = args
+        .cache_dir
+        .or_else(|| cache_dir(env))
+        .context("no cache directory; hint: pass `--cache-dir` or set `KEVGATE_CACHE_DIR`")?;
+    let mut opts = db::update::UpdateOptions::new(cache);
+    if let Some(u) = args.kev_url.or_else(|| var("KEVGATE_KEV_URL")) {
+        opts.kev_url = u;
+    }
+    if let Some(u) = args.nvd_url.or_else(|| var("KEVGATE_NVD_URL")) {
+        opts.nvd_url = u;
+    }
+    if let Some(u) = args.osv_url.or_else(|| var("KEVGATE_OSV_URL")) {
+        opts.osv_url = u;
+    }
+    if let Some(u) = args.epss_url.or_else(|| var("KEVGATE_EPSS_URL")) {
+        opts.epss_url = u;
+    }
+    let ecosystems = if args.osv_ecosystems.is_empty() {
+        var("KEVGATE_OSV_ECOSYSTEMS")
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default()
+    } else {
+        args.osv_ecosystems
+    };
+    let ecosystems: Vec<String> = ecosystems.into_iter().filter(|e| !e.is_empty()).collect();
+    if !ecosystems.is_empty() {
+        opts.osv_ecosystems = ecosystems;
+    }
+    opts.nvd_api_key = var("NVD_API_KEY");
+    if let Some(t) = var("KEVGATE_HTTP_TIMEOUT_SECS") {
+        let secs: u64 = t
+            .parse()
+            .with_context(|| format!("`KEVGATE_HTTP_TIMEOUT_SECS` is not a number: `{t}`"))?;
+        opts.timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(t) = var("SOURCE_DATE_EPOCH") {
+        opts.built_at = parse_timestamp(&format!("@{t}"))?;
+    }
+    // A progress line on a terminal; plain lines when stderr is a pipe (CI logs).
+    opts.progress = std::io::stderr().is_terminal();
+    let report = db::update::update(&opts, io.stderr)?;
+    writeln!(
+        io.stderr,
+        "wrote `{}` ({} bytes)",
+        report.db_path.display(),
+        report.db_bytes
+    )?;
+    Ok(Outcome::Passed)
+}
+
+fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Outcome> {
+    let env = io.env;
+    let (path, cache) = match (args.db, args.cache_dir) {
+        (Some(db), _) => (db, None),
+        (None, Some(dir)) => (dir.join(CACHE_DB_FILE), Some(dir)),
+        (None, None) => {
+            let dir = cache_dir(env).context(
+                "no cache directory; hint: pass `--cache-dir` or `--db`, or set `KEVGATE_CACHE_DIR`",
+            )?;
+            (dir.join(CACHE_DB_FILE), Some(dir))
+        }
+    };
+    let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = VulnDb::from_bytes(bytes.clone())
+        .with_context(|| format!("database `{}` cannot be used", path.display()))?;
+    if verify {
+        writeln!(
+            io.stdout,
+            "`{}`: ok (checksum verified, {} sources)",
+            path.display(),
+            db.manifest().sources.len()
+        )?;
+        return Ok(Outcome::Passed);
+    }
+    let state = cache.as_deref().map(db::update::read_state);
+    let status = db::status::status(
+        &path.display().to_string(),
+        &bytes,
+        &db,
+        state.as_ref(),
+        today(env)?,
+    );
+    match args.format {
+        StatusFormat::Table => db::status::write_table(&status, io.stdout)?,
+        StatusFormat::Json => {
+            serde_json::to_writer_pretty(&mut *io.stdout, &status)?;
+            writeln!(io.stdout)?;
+        }
+    }
+    Ok(Outcome::Passed)
 }

@@ -19,6 +19,8 @@ pub mod codec;
 pub mod feeds;
 pub mod format;
 pub mod model;
+pub mod status;
+pub mod update;
 
 pub use build::{BuildInputs, BuildStats, build, build_with_stats};
 pub use model::*;

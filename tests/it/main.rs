@@ -9,6 +9,7 @@ mod demo_db;
 mod sboms;
 mod scan;
 mod trivy;
+mod update;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,942 @@
+//! `kevgate db update`: downloads the feeds into the cache directory and rebuilds the
+//! database from them.
+//!
+//! Cache layout (`$XDG_CACHE_HOME/kevgate` by default):
+//!
+//! ```text
+//! kevgate.db                 the database (replaced atomically: write, fsync, rename)
+//! .lock                      held (`File::lock`) for the whole update
+//! raw/state.json             per source: fetched at, ETag, NVD `lastModified` high-water mark
+//! raw/kev/known_exploited_vulnerabilities.json
+//! raw/nvd/full-0000000.json  NVD API 2.0 pages; incremental pages `incr-<window>-<start>.json`
+//! raw/osv/<ecosystem>/all.zip
+//! raw/epss/epss_scores-current.csv.gz
+//! ```
+//!
+//! An update builds a complete new raw directory beside the old one (`.raw-new-<pid>`; files
+//! that did not change are hard links), validates every download as it arrives, builds the
+//! database from the new directory into a temporary file, and only then swaps the directories
+//! and renames the database into place. Any failure before the swap removes the staging
+//! files, so the last good database and raw files stay byte-identical, and the error names
+//! the source that failed.
+//!
+//! Incremental: NVD asks only for records modified since the last update
+//! (`lastModStartDate`/`lastModEndDate`, in windows of at most 120 days); KEV, OSV and EPSS
+//! are single files, re-downloaded unless the server answers `304 Not Modified` to the
+//! stored ETag.
+//!
+//! HTTP: every request has connect/read/write timeouts (a server that stops sending fails
+//! the update instead of hanging it); 429 and 503 are retried with exponential backoff,
+//! waiting `Retry-After` when the server gives it. NVD requests are rate limited to the
+//! published limits (5 per 30 s, 50 with an API key).
+
+use crate::db::feeds::{self, Doc, DocKind};
+use crate::db::{DbError, VulnDb, build::BuildInputs};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// CISA's KEV catalog.
+pub const DEFAULT_KEV_URL: &str =
+    "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
+/// The NVD CVE API 2.0 endpoint.
+pub const DEFAULT_NVD_URL: &str = "https://services.nvd.nist.gov/rest/json/cves/2.0";
+/// The osv.dev export bucket (`{base}/{ecosystem}/all.zip`).
+pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+/// FIRST EPSS, today's scores.
+pub const DEFAULT_EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
+/// The OSV ecosystems kevgate matches, as osv.dev names its export folders.
+pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
+    "npm",
+    "PyPI",
+    "Maven",
+    "Go",
+    "crates.io",
+    "RubyGems",
+    "NuGet",
+    "Packagist",
+    "Pub",
+    "Debian",
+    "Ubuntu",
+    "Alpine",
+    "Red Hat",
+    "AlmaLinux",
+    "Rocky Linux",
+];
+/// Records per NVD page (the API's maximum).
+pub const NVD_PAGE_SIZE: u32 = 2000;
+/// The longest `lastModStartDate`..`lastModEndDate` range the NVD API accepts.
+pub const NVD_MAX_WINDOW_DAYS: i64 = 120;
+/// The database file inside the cache directory.
+pub const DB_FILE: &str = "kevgate.db";
+/// The raw downloads inside the cache directory.
+pub const RAW_DIR: &str = "raw";
+/// The state file inside the raw directory.
+pub const STATE_FILE: &str = "state.json";
+
+/// What an update needs to know.
+#[derive(Debug, Clone)]
+pub struct UpdateOptions {
+    /// The cache directory (created if missing).
+    pub cache_dir: PathBuf,
+    /// KEV catalog URL.
+    pub kev_url: String,
+    /// NVD CVE API 2.0 endpoint.
+    pub nvd_url: String,
+    /// OSV base URL.
+    pub osv_url: String,
+    /// OSV ecosystems to download.
+    pub osv_ecosystems: Vec<String>,
+    /// EPSS CSV (gzip) URL.
+    pub epss_url: String,
+    /// NVD API key, sent as the `apiKey` header.
+    pub nvd_api_key: Option<String>,
+    /// Timeout of each connect, read and write.
+    pub timeout: Duration,
+    /// Attempts per request on 429/503 (at least 1).
+    pub attempts: u32,
+    /// Longest wait between attempts (caps `Retry-After`).
+    pub max_backoff: Duration,
+    /// Recorded as the database's `built_at`.
+    pub built_at: jiff::Timestamp,
+    /// Redraw a progress line (`\r`) while downloading, for a terminal; otherwise only
+    /// plain lines are logged.
+    pub progress: bool,
+}
+
+impl UpdateOptions {
+    /// The defaults: real upstreams, 60 s timeouts, 5 attempts.
+    pub fn new(cache_dir: PathBuf) -> UpdateOptions {
+        UpdateOptions {
+            cache_dir,
+            kev_url: DEFAULT_KEV_URL.into(),
+            nvd_url: DEFAULT_NVD_URL.into(),
+            osv_url: DEFAULT_OSV_URL.into(),
+            osv_ecosystems: DEFAULT_OSV_ECOSYSTEMS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            epss_url: DEFAULT_EPSS_URL.into(),
+            nvd_api_key: None,
+            timeout: Duration::from_secs(60),
+            attempts: 5,
+            max_backoff: Duration::from_secs(120),
+            built_at: jiff::Timestamp::now(),
+            progress: false,
+        }
+    }
+}
+
+/// Why an update failed. The database in the cache is unchanged in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    /// Downloading or validating a feed failed.
+    #[error("{source_name}: {reason} (`{url}`)")]
+    Source {
+        /// `kev`, `nvd`, `osv` or `epss`.
+        source_name: &'static str,
+        /// The URL requested.
+        url: String,
+        /// What went wrong, in one line.
+        reason: String,
+    },
+    /// The cache directory could not be read or written.
+    #[error("cache `{path}`: {reason}")]
+    Cache {
+        /// The file or directory.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The downloads did not build into a database.
+    #[error("rebuilding the database failed: {0}")]
+    Build(#[from] DbError),
+}
+
+/// What one source contributed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceReport {
+    /// `kev`, `nvd`, `osv`, `epss`.
+    pub name: &'static str,
+    /// Bytes downloaded (0 when unchanged).
+    pub bytes: u64,
+    /// Requests that returned data.
+    pub requests: u32,
+}
+
+/// What an update did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateReport {
+    /// The database written.
+    pub db_path: PathBuf,
+    /// Its size.
+    pub db_bytes: u64,
+    /// Per source, in the order kev, nvd, osv, epss.
+    pub sources: Vec<SourceReport>,
+}
+
+/// Persistent per-source state, in `raw/state.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct State {
+    /// By source name (`kev`, `nvd`, `epss`, `osv/<ecosystem>`).
+    pub sources: BTreeMap<String, SourceState>,
+}
+
+/// The state of one downloaded file or source.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SourceState {
+    /// When it was last fetched (RFC 3339), or confirmed unchanged.
+    pub fetched_at: Option<String>,
+    /// The URL it came from.
+    pub url: Option<String>,
+    /// The server's ETag, sent back as `If-None-Match`.
+    pub etag: Option<String>,
+    /// NVD: the `lastModEndDate` of the last update (RFC 3339); the next starts there.
+    pub last_mod_end: Option<String>,
+}
+
+/// Reads `raw/state.json` under `cache_dir`; missing or unreadable gives the empty state.
+pub fn read_state(cache_dir: &Path) -> State {
+    fs_err::read(cache_dir.join(RAW_DIR).join(STATE_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Downloads the feeds into `opts.cache_dir` and rebuilds its database; `log` gets one
+/// plain line per step.
+pub fn update(opts: &UpdateOptions, log: &mut dyn Write) -> Result<UpdateReport, UpdateError> {
+    let cache = &opts.cache_dir;
+    fs_err::create_dir_all(cache).map_err(|e| cache_error(cache, e))?;
+    let lock_path = cache.join(".lock");
+    let lock = fs_err::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| cache_error(&lock_path, e))?;
+    match lock.file().try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let _ = writeln!(
+                log,
+                "waiting for another `kevgate db update` on `{}`",
+                cache.display()
+            );
+            lock.file().lock().map_err(|e| cache_error(&lock_path, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(cache_error(&lock_path, e)),
+    }
+    // We hold the lock: staging left by a killed run is ours to remove.
+    remove_stale_staging(cache);
+
+    let staging = cache.join(format!(".raw-new-{}", std::process::id()));
+    let result = stage_and_build(opts, &staging, log);
+    let (bytes, report) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            let _ = fs_err::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    let committed = commit(cache, &staging, &bytes);
+    if committed.is_err() {
+        let _ = fs_err::remove_dir_all(&staging);
+    }
+    committed?;
+    drop(lock);
+    Ok(UpdateReport {
+        db_path: cache.join(DB_FILE),
+        db_bytes: bytes.len() as u64,
+        sources: report,
+    })
+}
+
+fn cache_error(path: &Path, e: impl std::fmt::Display) -> UpdateError {
+    UpdateError::Cache {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn remove_stale_staging(cache: &Path) {
+    let Ok(entries) = fs_err::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".raw-new-") || name.starts_with(".raw-old-") {
+            let _ = fs_err::remove_dir_all(entry.path());
+        } else if name.starts_with(".kevgate.db.tmp") {
+            let _ = fs_err::remove_file(entry.path());
+        }
+    }
+}
+
+/// Downloads into `staging` (a full copy of the new raw directory) and builds the database.
+fn stage_and_build(
+    opts: &UpdateOptions,
+    staging: &Path,
+    log: &mut dyn Write,
+) -> Result<(Vec<u8>, Vec<SourceReport>), UpdateError> {
+    let raw = opts.cache_dir.join(RAW_DIR);
+    let mut state = read_state(&opts.cache_dir);
+    let http = Http::new(opts);
+    let mkdir = |p: &Path| fs_err::create_dir_all(p).map_err(|e| cache_error(p, e));
+    mkdir(staging)?;
+    let now = jiff::Timestamp::now();
+    let mut reports = Vec::new();
+
+    // KEV
+    let dir = staging.join("kev");
+    mkdir(&dir)?;
+    let file = "known_exploited_vulnerabilities.json";
+    let r = fetch_file(
+        &http,
+        "kev",
+        &opts.kev_url,
+        &raw.join("kev").join(file),
+        &dir.join(file),
+        state.sources.entry("kev".into()).or_default(),
+        now,
+        log,
+    )?;
+    validate(
+        "kev",
+        &opts.kev_url,
+        &dir.join(file),
+        DocKind::Json,
+        |doc| feeds::kev::parse(doc).map(|(o, _)| o),
+    )?;
+    reports.push(r);
+
+    // NVD
+    let dir = staging.join("nvd");
+    mkdir(&dir)?;
+    let nvd_state = state.sources.entry("nvd".into()).or_default();
+    reports.push(fetch_nvd(
+        opts,
+        &http,
+        &raw.join("nvd"),
+        &dir,
+        nvd_state,
+        now,
+        log,
+    )?);
+
+    // OSV
+    let mut osv = SourceReport {
+        name: "osv",
+        bytes: 0,
+        requests: 0,
+    };
+    mkdir(&staging.join("osv"))?;
+    for eco in &opts.osv_ecosystems {
+        let url = format!(
+            "{}/{}/all.zip",
+            opts.osv_url.trim_end_matches('/'),
+            encode_path_segment(eco)
+        );
+        let dir = staging.join("osv").join(eco);
+        mkdir(&dir)?;
+        let r = fetch_file(
+            &http,
+            "osv",
+            &url,
+            &raw.join("osv").join(eco).join("all.zip"),
+            &dir.join("all.zip"),
+            state.sources.entry(format!("osv/{eco}")).or_default(),
+            now,
+            log,
+        )?;
+        validate_zip(&url, &dir.join("all.zip"))?;
+        osv.bytes += r.bytes;
+        osv.requests += r.requests;
+    }
+    reports.push(osv);
+
+    // EPSS
+    let dir = staging.join("epss");
+    mkdir(&dir)?;
+    let file = "epss_scores-current.csv.gz";
+    let r = fetch_file(
+        &http,
+        "epss",
+        &opts.epss_url,
+        &raw.join("epss").join(file),
+        &dir.join(file),
+        state.sources.entry("epss".into()).or_default(),
+        now,
+        log,
+    )?;
+    validate(
+        "epss",
+        &opts.epss_url,
+        &dir.join(file),
+        DocKind::Csv,
+        |doc| feeds::epss::parse(doc).map(|(o, _)| o),
+    )?;
+    reports.push(r);
+
+    let state_path = staging.join(STATE_FILE);
+    let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
+    fs_err::write(&state_path, json).map_err(|e| cache_error(&state_path, e))?;
+
+    let _ = writeln!(log, "building the database");
+    let inputs = BuildInputs {
+        kev: vec![staging.join("kev")],
+        nvd: vec![staging.join("nvd")],
+        osv: vec![staging.join("osv")],
+        epss: vec![staging.join("epss")],
+    };
+    let bytes = crate::db::build(&inputs, opts.built_at)?;
+    VulnDb::from_bytes(bytes.clone())?;
+    Ok((bytes, reports))
+}
+
+/// Swaps the raw directories and renames the database into place.
+fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
+    let db = cache.join(DB_FILE);
+    let tmp = cache.join(format!(".kevgate.db.tmp{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs_err::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    };
+    if let Err(e) = write() {
+        let _ = fs_err::remove_file(&tmp);
+        return Err(cache_error(&tmp, e));
+    }
+    let raw = cache.join(RAW_DIR);
+    let old = cache.join(format!(".raw-old-{}", std::process::id()));
+    let had_raw = raw.exists();
+    if had_raw && let Err(e) = fs_err::rename(&raw, &old) {
+        let _ = fs_err::remove_file(&tmp);
+        return Err(cache_error(&raw, e));
+    }
+    if let Err(e) = fs_err::rename(staging, &raw) {
+        if had_raw {
+            let _ = fs_err::rename(&old, &raw);
+        }
+        let _ = fs_err::remove_file(&tmp);
+        return Err(cache_error(&raw, e));
+    }
+    if let Err(e) = fs_err::rename(&tmp, &db) {
+        // Put the old raw directory back, so the cache stays as it was.
+        let _ = fs_err::rename(&raw, staging);
+        if had_raw {
+            let _ = fs_err::rename(&old, &raw);
+        }
+        let _ = fs_err::remove_file(&tmp);
+        return Err(cache_error(&db, e));
+    }
+    // Make the renames durable; failure here does not undo a complete update.
+    if let Ok(d) = fs_err::File::open(cache) {
+        let _ = d.sync_all();
+    }
+    let _ = fs_err::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Reads a downloaded file and runs a feed parser over it, so a bad download fails here,
+/// named by its source, rather than in the build.
+fn validate(
+    source_name: &'static str,
+    url: &str,
+    path: &Path,
+    kind: DocKind,
+    parse: impl Fn(&Doc) -> Result<feeds::Outcome, DbError>,
+) -> Result<(), UpdateError> {
+    let err = |reason: String| UpdateError::Source {
+        source_name,
+        url: url.to_string(),
+        reason,
+    };
+    let raw = fs_err::read(path).map_err(|e| cache_error(path, e))?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| err(format!("invalid gzip: {e}")))?;
+        out
+    } else {
+        raw
+    };
+    let doc = Doc {
+        name: source_name.to_string(),
+        kind,
+        bytes,
+    };
+    match parse(&doc).map_err(|e| err(format!("invalid download: {e}")))? {
+        feeds::Outcome::Read(_) => Ok(()),
+        feeds::Outcome::Skipped(why) => Err(err(format!("invalid download: {why}"))),
+    }
+}
+
+fn validate_zip(url: &str, path: &Path) -> Result<(), UpdateError> {
+    let err = |reason: String| UpdateError::Source {
+        source_name: "osv",
+        url: url.to_string(),
+        reason,
+    };
+    let file = fs_err::File::open(path).map_err(|e| cache_error(path, e))?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| err(format!("invalid zip: {e}")))?;
+    for i in 0..zip.len() {
+        let mut member = zip
+            .by_index(i)
+            .map_err(|e| err(format!("invalid zip: {e}")))?;
+        let name = member.name().to_string();
+        let mut bytes = Vec::new();
+        member
+            .read_to_end(&mut bytes)
+            .map_err(|e| err(format!("invalid zip member `{name}`: {e}")))?;
+        if name.ends_with(".json") {
+            let doc = Doc {
+                name: format!("osv!{name}"),
+                kind: DocKind::Json,
+                bytes,
+            };
+            feeds::osv::parse(&doc, &mut |_| {})
+                .map_err(|e| err(format!("invalid download: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// osv.dev folder names contain spaces (`Red Hat`, `Rocky Linux`).
+fn encode_path_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Downloads one file to `dest`, or hard-links `previous` there when the server says
+/// `304 Not Modified` to its ETag.
+#[allow(clippy::too_many_arguments)]
+fn fetch_file(
+    http: &Http,
+    source_name: &'static str,
+    url: &str,
+    previous: &Path,
+    dest: &Path,
+    state: &mut SourceState,
+    now: jiff::Timestamp,
+    log: &mut dyn Write,
+) -> Result<SourceReport, UpdateError> {
+    let have_previous = previous.is_file() && state.url.as_deref() == Some(url);
+    let etag = state.etag.clone().filter(|_| have_previous);
+    let _ = writeln!(log, "{source_name}: downloading `{url}`");
+    let mut headers = Vec::new();
+    if let Some(etag) = &etag {
+        headers.push(("If-None-Match", etag.clone()));
+    }
+    let resp = http.get(source_name, url, &[], &headers)?;
+    state.fetched_at = Some(now.to_string());
+    state.url = Some(url.to_string());
+    if resp.status() == 304 {
+        link_or_copy(previous, dest)?;
+        let _ = writeln!(log, "{source_name}: unchanged");
+        return Ok(SourceReport {
+            name: source_name,
+            bytes: 0,
+            requests: 1,
+        });
+    }
+    state.etag = resp.header("ETag").map(str::to_string);
+    let bytes = http.save(source_name, url, resp, dest, log)?;
+    let _ = writeln!(log, "{source_name}: {bytes} bytes");
+    Ok(SourceReport {
+        name: source_name,
+        bytes,
+        requests: 1,
+    })
+}
+
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), UpdateError> {
+    if std::fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    fs_err::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| cache_error(to, e))
+}
+
+/// The NVD paging envelope; the records are checked by the NVD parser.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NvdPage {
+    total_results: u64,
+    start_index: Option<u64>,
+    vulnerabilities: Vec<serde::de::IgnoredAny>,
+}
+
+/// The `lastModStartDate`..`lastModEndDate` windows from `since` to `until`, each at most
+/// [`NVD_MAX_WINDOW_DAYS`] long.
+pub fn nvd_windows(
+    since: jiff::Timestamp,
+    until: jiff::Timestamp,
+) -> Vec<(jiff::Timestamp, jiff::Timestamp)> {
+    let step = jiff::SignedDuration::from_hours(24 * NVD_MAX_WINDOW_DAYS);
+    let mut out = Vec::new();
+    let mut start = since;
+    while start < until {
+        let end = start
+            .checked_add(step)
+            .map(|e| e.min(until))
+            .unwrap_or(until);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// NVD's date format: `2025-08-26T04:00:00.000+00:00` (UTC).
+fn nvd_date(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()
+}
+
+fn fetch_nvd(
+    opts: &UpdateOptions,
+    http: &Http,
+    previous: &Path,
+    dir: &Path,
+    state: &mut SourceState,
+    now: jiff::Timestamp,
+    log: &mut dyn Write,
+) -> Result<SourceReport, UpdateError> {
+    let url = opts.nvd_url.as_str();
+    let since = state
+        .last_mod_end
+        .as_deref()
+        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
+    let mut report = SourceReport {
+        name: "nvd",
+        bytes: 0,
+        requests: 0,
+    };
+    let windows: Vec<(String, Option<(jiff::Timestamp, jiff::Timestamp)>)> = match since {
+        Some(since) => {
+            // Keep the pages we have; add what changed since.
+            for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
+                let entry = entry.map_err(|e| cache_error(previous, e))?;
+                link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
+            }
+            nvd_windows(since, now)
+                .into_iter()
+                .map(|(s, e)| {
+                    (
+                        format!("incr-{}", s.strftime("%Y%m%dT%H%M%S")),
+                        Some((s, e)),
+                    )
+                })
+                .collect()
+        }
+        None => vec![("full".to_string(), None)],
+    };
+    let headers: Vec<(&str, String)> = opts
+        .nvd_api_key
+        .iter()
+        .map(|k| ("apiKey", k.clone()))
+        .collect();
+    for (prefix, window) in windows {
+        let mut start: u64 = 0;
+        loop {
+            let mut query = vec![
+                ("resultsPerPage", NVD_PAGE_SIZE.to_string()),
+                ("startIndex", start.to_string()),
+            ];
+            if let Some((s, e)) = window {
+                query.push(("lastModStartDate", nvd_date(s)));
+                query.push(("lastModEndDate", nvd_date(e)));
+            }
+            let _ = writeln!(log, "nvd: downloading `{url}` from record {start}");
+            http.nvd_rate_limit(opts.nvd_api_key.is_some());
+            let resp = http.get("nvd", url, &query, &headers)?;
+            let path = dir.join(format!("{prefix}-{start:07}.json"));
+            report.bytes += http.save("nvd", url, resp, &path, log)?;
+            report.requests += 1;
+            let asked = start;
+            let err = |reason: String| UpdateError::Source {
+                source_name: "nvd",
+                url: format!("{url}?startIndex={asked}"),
+                reason,
+            };
+            let bytes = fs_err::read(&path).map_err(|e| cache_error(&path, e))?;
+            let page: NvdPage = serde_json::from_slice(&bytes)
+                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
+            let doc = Doc {
+                name: "nvd".into(),
+                kind: DocKind::Json,
+                bytes,
+            };
+            feeds::nvd::parse(&doc, &mut |_| {})
+                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
+            if page.start_index.is_some_and(|s| s != start) {
+                return Err(err(format!(
+                    "page starts at record {}, asked for {start}",
+                    page.start_index.unwrap_or_default()
+                )));
+            }
+            let n = page.vulnerabilities.len() as u64;
+            start += n;
+            if start >= page.total_results {
+                break;
+            }
+            if n == 0 {
+                return Err(err(format!(
+                    "empty page before the end ({start} of {} records)",
+                    page.total_results
+                )));
+            }
+        }
+    }
+    let _ = writeln!(
+        log,
+        "nvd: {} bytes in {} pages",
+        report.bytes, report.requests
+    );
+    state.fetched_at = Some(now.to_string());
+    state.url = Some(url.to_string());
+    state.last_mod_end = Some(now.to_string());
+    Ok(report)
+}
+
+/// A blocking HTTP client with timeouts, retries and the NVD rate limit.
+struct Http {
+    agent: ureq::Agent,
+    attempts: u32,
+    max_backoff: Duration,
+    progress: bool,
+    nvd_recent: std::cell::RefCell<VecDeque<Instant>>,
+}
+
+impl Http {
+    fn new(opts: &UpdateOptions) -> Http {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(opts.timeout)
+            .timeout_read(opts.timeout)
+            .timeout_write(opts.timeout)
+            .user_agent(concat!("kevgate/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Http {
+            agent,
+            attempts: opts.attempts.max(1),
+            max_backoff: opts.max_backoff,
+            progress: opts.progress,
+            nvd_recent: Default::default(),
+        }
+    }
+
+    /// Waits until another NVD request fits in the published limit: 5 requests in any 30 s
+    /// without a key, 50 with one.
+    fn nvd_rate_limit(&self, with_key: bool) {
+        let limit = if with_key { 50 } else { 5 };
+        let window = Duration::from_secs(30);
+        let mut recent = self.nvd_recent.borrow_mut();
+        while recent.front().is_some_and(|t| t.elapsed() >= window) {
+            recent.pop_front();
+        }
+        if recent.len() >= limit
+            && let Some(oldest) = recent.front()
+        {
+            std::thread::sleep(window.saturating_sub(oldest.elapsed()));
+            recent.pop_front();
+        }
+        recent.push_back(Instant::now());
+    }
+
+    /// GET with retries on 429/503. `Ok` for 2xx and 304.
+    fn get(
+        &self,
+        source_name: &'static str,
+        url: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, String)],
+    ) -> Result<ureq::Response, UpdateError> {
+        let err = |reason: String| UpdateError::Source {
+            source_name,
+            url: url.to_string(),
+            reason,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self.agent.get(url);
+            for (k, v) in query {
+                req = req.query(k, v);
+            }
+            for (k, v) in headers {
+                req = req.set(k, v);
+            }
+            match req.call() {
+                Ok(resp) => return Ok(resp),
+                Err(ureq::Error::Status(code, resp)) if code == 429 || code == 503 => {
+                    if attempt >= self.attempts {
+                        return Err(err(format!(
+                            "HTTP {code} {} after {attempt} attempts",
+                            resp.status_text()
+                        )));
+                    }
+                    let wait = retry_after(resp.header("Retry-After"))
+                        .unwrap_or_else(|| Duration::from_secs(1 << (attempt - 1).min(6)))
+                        .min(self.max_backoff);
+                    std::thread::sleep(wait);
+                }
+                Err(ureq::Error::Status(code, resp)) => {
+                    return Err(err(format!("HTTP {code} {}", resp.status_text())));
+                }
+                Err(ureq::Error::Transport(t)) => return Err(err(one_line(&t.to_string()))),
+            }
+        }
+    }
+
+    /// Streams the body to `dest`; a short or stalled body is an error. On a terminal, a
+    /// progress line is redrawn every MiB.
+    fn save(
+        &self,
+        source_name: &'static str,
+        url: &str,
+        resp: ureq::Response,
+        dest: &Path,
+        log: &mut dyn Write,
+    ) -> Result<u64, UpdateError> {
+        let expected: Option<u64> = resp
+            .header("Content-Length")
+            .and_then(|v| v.trim().parse().ok());
+        let mut file = fs_err::File::create(dest).map_err(|e| cache_error(dest, e))?;
+        let mut reader = resp.into_reader();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut n: u64 = 0;
+        let mut shown: u64 = 0;
+        loop {
+            let read = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(k) => k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(UpdateError::Source {
+                        source_name,
+                        url: url.to_string(),
+                        reason: format!("download failed: {}", one_line(&e.to_string())),
+                    });
+                }
+            };
+            file.write_all(&buf[..read])
+                .map_err(|e| cache_error(dest, e))?;
+            n += read as u64;
+            if self.progress && n - shown >= 1 << 20 {
+                shown = n;
+                let total = expected
+                    .map(|t| format!(" of {:.1}", t as f64 / 1048576.0))
+                    .unwrap_or_default();
+                let _ = write!(
+                    log,
+                    "\r{source_name}: {:.1}{total} MiB",
+                    n as f64 / 1048576.0
+                );
+                let _ = log.flush();
+            }
+        }
+        if self.progress && shown > 0 {
+            let _ = writeln!(log);
+        }
+        if let Some(expected) = expected
+            && n != expected
+        {
+            return Err(UpdateError::Source {
+                source_name,
+                url: url.to_string(),
+                reason: format!("truncated download: {n} of {expected} bytes"),
+            });
+        }
+        file.sync_all().map_err(|e| cache_error(dest, e))?;
+        Ok(n)
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn retry_after(value: Option<&str>) -> Option<Duration> {
+    let value = value?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let secs = when.as_second() - jiff::Timestamp::now().as_second();
+    Some(Duration::from_secs(secs.max(0) as u64))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_at_most_120_days() {
+        let cases: &[(&str, &str, usize)] = &[
+            ("2025-08-01T00:00:00Z", "2025-08-26T00:00:00Z", 1),
+            ("2025-01-01T00:00:00Z", "2025-05-01T00:00:00Z", 1), // exactly 120 days
+            ("2025-01-01T00:00:00Z", "2025-05-01T00:00:01Z", 2),
+            ("2024-01-01T00:00:00Z", "2025-08-26T00:00:00Z", 6), // 603 days
+            ("2025-08-26T00:00:00Z", "2025-08-26T00:00:00Z", 0),
+        ];
+        for (since, until, n) in cases {
+            let (s, u) = (since.parse().unwrap(), until.parse().unwrap());
+            let w = nvd_windows(s, u);
+            assert_eq!(w.len(), *n, "{since}..{until}");
+            for (a, b) in &w {
+                assert!(b.duration_since(*a).as_hours() <= 24 * NVD_MAX_WINDOW_DAYS);
+            }
+            if let (Some(first), Some(last)) = (w.first(), w.last()) {
+                assert_eq!((first.0, last.1), (s, u));
+            }
+        }
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let cases: &[(Option<&str>, Option<u64>)] = &[
+            (Some("3"), Some(3)),
+            (Some(" 0 "), Some(0)),
+            (Some("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0)), // in the past
+            (Some("soon"), None),
+            (None, None),
+        ];
+        for (value, want) in cases {
+            assert_eq!(retry_after(*value).map(|d| d.as_secs()), *want, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn osv_folder_names_are_encoded() {
+        let cases = [
+            ("npm", "npm"),
+            ("crates.io", "crates.io"),
+            ("Red Hat", "Red%20Hat"),
+            ("Rocky Linux", "Rocky%20Linux"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(encode_path_segment(name), want);
+        }
+    }
+
+    #[test]
+    fn nvd_dates_are_utc_with_millis() {
+        let t: jiff::Timestamp = "2025-08-26T04:05:06.789Z".parse().unwrap();
+        assert_eq!(nvd_date(t), "2025-08-26T04:05:06.789+00:00");
+    }
+}

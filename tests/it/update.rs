@@ -1,0 +1,669 @@
+//! `kevgate db update` against a loopback HTTP server serving recorded real feeds
+//! (`tests/fixtures/update/`): incremental updates, request shapes, and one test per fault,
+//! each checking that the previous cache is byte-identical afterwards.
+
+use crate::{TempDir, fixture, kevgate, run};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+struct Request {
+    path: String,
+    query: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+}
+
+/// What the server sends back.
+enum Reply {
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Claims `Content-Length` of the whole body, sends half of it, closes.
+    Truncated(Vec<u8>),
+    /// Sends nothing for this long, then closes.
+    Hang(Duration),
+}
+
+fn ok(body: Vec<u8>) -> Reply {
+    Reply::Full {
+        status: 200,
+        headers: vec![],
+        body,
+    }
+}
+
+fn status(code: u16, headers: &[(&str, &str)]) -> Reply {
+    Reply::Full {
+        status: code,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: b"error".to_vec(),
+    }
+}
+
+type Fault = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
+
+/// The recorded feeds, and what the server does today.
+struct World {
+    kev: &'static str,
+    fault: Option<Fault>,
+    log: Vec<Request>,
+}
+
+/// A loopback HTTP/1.1 server on a thread; one thread per connection; stopped at drop.
+struct Server {
+    addr: String,
+    world: Arc<Mutex<World>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(kev: &'static str) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr").to_string();
+        let world = Arc::new(Mutex::new(World {
+            kev,
+            fault: None,
+            log: vec![],
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (w, s) = (world.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let w = w.clone();
+                std::thread::spawn(move || handle(conn, &w));
+            }
+        });
+        Server {
+            addr,
+            world,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn set_kev(&self, kev: &'static str) {
+        self.world.lock().expect("world").kev = kev;
+    }
+
+    fn set_fault(&self, fault: Option<Fault>) {
+        self.world.lock().expect("world").fault = fault;
+    }
+
+    fn take_log(&self) -> Vec<Request> {
+        std::mem::take(&mut self.world.lock().expect("world").log)
+    }
+
+    /// `kevgate db update` with every URL pointing here.
+    fn update(&self, cache: &Path) -> (i32, String, String) {
+        let cwd = cache
+            .ancestors()
+            .find(|p| p.is_dir())
+            .expect("some ancestor is a directory");
+        let base = format!("http://{}", self.addr);
+        run(kevgate(cwd)
+            .args(["db", "update"])
+            .env("KEVGATE_CACHE_DIR", cache)
+            .env(
+                "KEVGATE_KEV_URL",
+                format!("{base}/kev/known_exploited_vulnerabilities.json"),
+            )
+            .env("KEVGATE_NVD_URL", format!("{base}/nvd/rest/json/cves/2.0"))
+            .env("KEVGATE_OSV_URL", format!("{base}/osv"))
+            .env("KEVGATE_OSV_ECOSYSTEMS", "Maven,npm,Go")
+            .env(
+                "KEVGATE_EPSS_URL",
+                format!("{base}/epss/epss_scores-current.csv.gz"),
+            )
+            .env("NVD_API_KEY", "test-key")
+            .env("KEVGATE_HTTP_TIMEOUT_SECS", "1"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(&self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn handle(mut conn: TcpStream, world: &Mutex<World>) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let mut lines = text.split("\r\n");
+    let target = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap_or("/")
+        .to_string();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let req = Request {
+        path: decode(path),
+        query,
+        headers,
+    };
+    let reply = {
+        let mut w = world.lock().expect("world");
+        w.log.push(req.clone());
+        match w.fault.as_ref().and_then(|f| f(&req)) {
+            Some(r) => r,
+            None => serve(w.kev, &req),
+        }
+    };
+    let head = |status: u16, len: usize, extra: &[(String, String)]| {
+        let mut h =
+            format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\nConnection: close\r\n");
+        for (k, v) in extra {
+            h.push_str(&format!("{k}: {v}\r\n"));
+        }
+        h.push_str("\r\n");
+        h.into_bytes()
+    };
+    match reply {
+        Reply::Full {
+            status,
+            headers,
+            body,
+        } => {
+            let _ = conn.write_all(&head(status, body.len(), &headers));
+            let _ = conn.write_all(&body);
+        }
+        Reply::Truncated(body) => {
+            let _ = conn.write_all(&head(200, body.len(), &[]));
+            let _ = conn.write_all(&body[..body.len() / 2]);
+        }
+        Reply::Hang(d) => std::thread::sleep(d),
+    }
+    let _ = conn.flush();
+}
+
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => out.push(v),
+                    Err(_) => out.extend_from_slice(&b[i..i + 3]),
+                }
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn gunzip(rel: &str) -> Vec<u8> {
+    let bytes = fs_err::read(fixture(rel)).expect("fixture");
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_end(&mut out)
+        .expect("gunzip fixture");
+    out
+}
+
+/// NVD records served per page (the real API may return fewer than `resultsPerPage`).
+const NVD_SERVER_PAGE: usize = 20;
+
+/// The recorded feeds.
+fn serve(kev: &str, req: &Request) -> Reply {
+    let path = req.path.as_str();
+    if path == "/kev/known_exploited_vulnerabilities.json" {
+        return ok(gunzip(&format!("update/kev-{kev}.json.gz")));
+    }
+    if path == "/nvd/rest/json/cves/2.0" {
+        let incremental = req.query.contains_key("lastModStartDate");
+        let file = if incremental {
+            "update/claircore-feed-3.json.gz"
+        } else {
+            "update/vunnel-full-page-38.json.gz"
+        };
+        let mut page: serde_json::Value =
+            serde_json::from_slice(&gunzip(file)).expect("fixture page");
+        let all = page["vulnerabilities"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let start: usize = req.query["startIndex"].parse().expect("startIndex");
+        let per: usize = req.query["resultsPerPage"].parse().expect("resultsPerPage");
+        let items: Vec<_> = all
+            .iter()
+            .skip(start)
+            .take(per.min(NVD_SERVER_PAGE))
+            .cloned()
+            .collect();
+        page["resultsPerPage"] = items.len().into();
+        page["startIndex"] = start.into();
+        page["totalResults"] = all.len().into();
+        page["vulnerabilities"] = items.into();
+        return ok(serde_json::to_vec(&page).expect("page"));
+    }
+    if let Some(eco) = path
+        .strip_prefix("/osv/")
+        .and_then(|p| p.strip_suffix("/all.zip"))
+    {
+        let file = match eco {
+            "Maven" => "GHSA-jfh8-c2jp-5v3q.json",
+            "npm" => "GHSA-jpcq-cgw6-v4j6.json",
+            "Go" => "go-testdata-GHSA-28r2-q6m8-9hpx.json",
+            _ => return status(404, &[]),
+        };
+        // Like the osv.dev bucket: an ETag, and 304 when the client already has it.
+        let body = osv_zip(file);
+        let etag = format!("\"{:x}\"", Sha256::digest(&body));
+        if req.headers.get("if-none-match") == Some(&etag) {
+            return Reply::Full {
+                status: 304,
+                headers: vec![],
+                body: vec![],
+            };
+        }
+        return Reply::Full {
+            status: 200,
+            headers: vec![("ETag".into(), etag)],
+            body,
+        };
+    }
+    if path == "/epss/epss_scores-current.csv.gz" {
+        return ok(
+            fs_err::read(fixture("update/epss_scores-2025-08-20-kev-subset.csv.gz"))
+                .expect("fixture"),
+        );
+    }
+    status(404, &[])
+}
+
+/// An osv.dev-style `all.zip`: one `<ID>.json` per record.
+fn osv_zip(file: &str) -> Vec<u8> {
+    let bytes = fs_err::read(fixture(&format!("update/osv/{file}"))).expect("fixture");
+    let id = file.trim_start_matches("go-testdata-");
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    zip.start_file(id, zip::write::SimpleFileOptions::default())
+        .expect("zip member");
+    zip.write_all(&bytes).expect("zip write");
+    zip.finish().expect("zip finish");
+    out.into_inner()
+}
+
+/// sha256 of every file under `dir`, by relative path.
+fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs_err::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let h = Sha256::digest(fs_err::read(&p).expect("read"));
+                let rel = p.strip_prefix(dir).expect("under dir").to_path_buf();
+                out.insert(rel, format!("{h:x}"));
+            }
+        }
+    }
+    out
+}
+
+fn status_json(cache: &Path) -> serde_json::Value {
+    let cwd = cache.parent().expect("parent");
+    let (code, out, err) = run(kevgate(cwd)
+        .args(["db", "status", "--format", "json", "--cache-dir"])
+        .arg(cache));
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("status JSON")
+}
+
+fn records(status: &serde_json::Value, name: &str) -> u64 {
+    status["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .find(|s| s["name"] == name)
+        .and_then(|s| s["records"].as_u64())
+        .unwrap_or_else(|| panic!("no source `{name}` in {status}"))
+}
+
+#[test]
+fn incremental_updates_follow_the_kev_catalogs() {
+    let tmp = TempDir::new("update-incremental");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-01-24");
+
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let log = server.take_log();
+    let nvd: Vec<_> = log.iter().filter(|r| r.path.starts_with("/nvd/")).collect();
+    // 38 records in pages of 20: startIndex 0 and 20, each asking for 2000, with the key.
+    let starts: Vec<_> = nvd.iter().map(|r| r.query["startIndex"].as_str()).collect();
+    assert_eq!(starts, ["0", "20"]);
+    for r in &nvd {
+        assert_eq!(r.query["resultsPerPage"], "2000");
+        assert_eq!(
+            r.headers.get("apikey").map(String::as_str),
+            Some("test-key")
+        );
+        assert!(
+            !r.query.contains_key("lastModStartDate"),
+            "first update is full"
+        );
+    }
+    let mut osv: Vec<_> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/osv/"))
+        .map(|r| r.path.as_str())
+        .collect();
+    osv.sort();
+    assert_eq!(
+        osv,
+        ["/osv/Go/all.zip", "/osv/Maven/all.zip", "/osv/npm/all.zip"]
+    );
+    let s = status_json(&cache);
+    assert_eq!(records(&s, "kev"), 1252);
+    assert_eq!(records(&s, "nvd"), 38);
+    assert!(records(&s, "osv") >= 3, "{s}");
+    assert!(records(&s, "epss") > 0, "{s}");
+    for src in s["sources"].as_array().expect("sources") {
+        assert!(src["fetched_at"].is_string(), "{src}");
+    }
+
+    server.set_kev("2025-05-06");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let log = server.take_log();
+    let nvd: Vec<_> = log.iter().filter(|r| r.path.starts_with("/nvd/")).collect();
+    assert_eq!(nvd.len(), 1, "one incremental page: {nvd:?}");
+    let start: jiff::Timestamp = nvd[0].query["lastModStartDate"]
+        .parse()
+        .expect("start date");
+    let end: jiff::Timestamp = nvd[0].query["lastModEndDate"].parse().expect("end date");
+    assert!(start <= end && end.duration_since(start).as_hours() <= 120 * 24);
+    // OSV unchanged: asked with the stored ETag, answered 304, the archive kept.
+    let osv: Vec<_> = log.iter().filter(|r| r.path.starts_with("/osv/")).collect();
+    assert_eq!(osv.len(), 3);
+    assert!(
+        osv.iter().all(|r| r.headers.contains_key("if-none-match")),
+        "{osv:?}"
+    );
+    let s = status_json(&cache);
+    assert_eq!(records(&s, "kev"), 1333);
+    assert!(records(&s, "osv") >= 3, "{s}");
+    // The 38 records kept, the 3 modified ones added.
+    assert_eq!(records(&s, "nvd"), 41);
+
+    server.set_kev("2025-08-25");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let s = status_json(&cache);
+    assert_eq!(records(&s, "kev"), 1404);
+
+    let (code, out, err) = run(kevgate(tmp.path())
+        .args(["db", "verify", "--cache-dir"])
+        .arg(&cache));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok"), "{out}");
+
+    // A scan finds the cached database (within `--max-db-age` of `KEVGATE_NOW`) and gates
+    // jQuery 3.3.9 on CVE-2020-11023: the npm record came from the OSV archive, KEV from the
+    // catalog.
+    let (code, out, err) = run(kevgate(tmp.path())
+        .env("KEVGATE_CACHE_DIR", &cache)
+        .args(["scan", "--format", "json"])
+        .arg(fixture("sbom/trivy-cdx1.7-golden-fs-npm-with-vuln.json")));
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!(report["db"]["origin"], "cache", "{err}");
+    assert!(out.contains("CVE-2020-11023"), "{out}");
+
+    // Only the database, the lock and the raw downloads remain: no staging files.
+    let names: Vec<_> = hashes(&cache)
+        .keys()
+        .filter_map(|p| p.components().next())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(names, [".lock", "kevgate.db", "raw"]);
+}
+
+/// Updates once, then with `fault` installed: the update must fail naming `source`, and
+/// leave every cache file byte-identical.
+fn assert_fault_keeps_cache(name: &str, fault: Fault, source: &str, reason: &str) {
+    let tmp = TempDir::new(name);
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-01-24");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let before = hashes(&cache);
+
+    server.set_kev("2025-05-06");
+    server.set_fault(Some(fault));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{name}: {err}");
+    assert!(err.contains(&format!("{source}: ")), "{name}: {err}");
+    assert!(err.contains(reason), "{name}: {err}");
+    assert_eq!(hashes(&cache), before, "{name}: cache changed");
+    let s = status_json(&cache);
+    assert_eq!(records(&s, "kev"), 1252, "{name}: the old database is used");
+}
+
+fn on(prefix: &'static str, reply: impl Fn() -> Reply + Send + Sync + 'static) -> Fault {
+    Box::new(move |r: &Request| r.path.starts_with(prefix).then(&reply))
+}
+
+#[test]
+fn http_500_fails_naming_the_source() {
+    assert_fault_keeps_cache(
+        "update-500",
+        on("/kev/", || status(500, &[])),
+        "kev",
+        "HTTP 500",
+    );
+}
+
+#[test]
+fn http_503_is_retried_then_fails() {
+    let fault = on("/epss/", || status(503, &[("Retry-After", "0")]));
+    assert_fault_keeps_cache("update-503", fault, "epss", "HTTP 503");
+}
+
+#[test]
+fn truncated_body_fails() {
+    let fault = on("/osv/npm/", || {
+        Reply::Truncated(osv_zip("GHSA-jpcq-cgw6-v4j6.json"))
+    });
+    assert_fault_keeps_cache("update-truncated", fault, "osv", "osv/npm/all.zip");
+}
+
+#[test]
+fn invalid_json_fails() {
+    let fault = on("/nvd/", || {
+        ok(b"{\"resultsPerPage\": 2000, \"vulnerabilities\": [".to_vec())
+    });
+    assert_fault_keeps_cache("update-invalid-json", fault, "nvd", "invalid API 2.0 page");
+}
+
+#[test]
+fn invalid_kev_json_fails() {
+    let fault = on("/kev/", || ok(b"<html>maintenance</html>".to_vec()));
+    assert_fault_keeps_cache("update-invalid-kev", fault, "kev", "invalid download");
+}
+
+#[test]
+fn hanging_server_times_out() {
+    // The client's timeout is 1 s (`KEVGATE_HTTP_TIMEOUT_SECS`); the server stays silent 5 s.
+    let fault = on("/kev/", || Reply::Hang(Duration::from_secs(5)));
+    assert_fault_keeps_cache(
+        "update-hang",
+        fault,
+        "kev",
+        "kev/known_exploited_vulnerabilities.json",
+    );
+}
+
+#[test]
+fn http_429_honours_retry_after_then_succeeds() {
+    let tmp = TempDir::new("update-429");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    server.set_fault(Some(Box::new(move |r: &Request| {
+        (r.path.starts_with("/nvd/") && c.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| status(429, &[("Retry-After", "1")]))
+    })));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let starts: Vec<_> = server
+        .take_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/nvd/"))
+        .map(|r| r.query["startIndex"].clone())
+        .collect();
+    assert_eq!(
+        starts,
+        ["0", "0", "20"],
+        "the rate-limited page is asked again"
+    );
+    assert_eq!(records(&status_json(&cache), "nvd"), 38);
+}
+
+#[test]
+fn unwritable_cache_fails_naming_it() {
+    // Tests run as root, for whom a mode-0555 directory is still writable. Instead the cache
+    // path's parent is a regular file, so the cache cannot be created at all.
+    let tmp = TempDir::new("update-readonly");
+    let parent = tmp.path().join("not-a-dir");
+    fs_err::write(&parent, "a file").expect("write");
+    let cache = parent.join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cache `"), "{err}");
+    assert!(err.contains("not-a-dir"), "{err}");
+    assert_eq!(fs_err::read_to_string(&parent).expect("read"), "a file");
+    assert!(server.take_log().is_empty(), "nothing downloaded");
+}
+
+#[test]
+fn concurrent_updates_end_with_one_valid_database() {
+    let tmp = TempDir::new("update-concurrent");
+    let cache = tmp.path().join("cache");
+    let server = Arc::new(Server::start("2025-08-25"));
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let (s, c) = (server.clone(), cache.clone());
+            std::thread::spawn(move || s.update(&c))
+        })
+        .collect();
+    for r in runs {
+        let (code, _, err) = r.join().expect("update thread");
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, _, err) = run(kevgate(tmp.path())
+        .args(["db", "verify", "--cache-dir"])
+        .arg(&cache));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(records(&status_json(&cache), "kev"), 1404);
+    let leftovers: Vec<_> = fs_err::read_dir(&cache)
+        .expect("cache")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".raw-") || n.starts_with(".kevgate.db.tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn status_reads_a_db_file_and_flags_corruption() {
+    let tmp = TempDir::new("update-status");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let db = cache.join("kevgate.db");
+    let (code, out, err) = run(kevgate(tmp.path()).args(["db", "status", "--db"]).arg(&db));
+    assert_eq!(code, 0, "{err}");
+    for word in ["kev", "nvd", "osv", "epss", "sha256", "age days"] {
+        assert!(out.contains(word), "{word}: {out}");
+    }
+    let mut bytes = fs_err::read(&db).expect("db");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    let bad = tmp.path().join("bad.db");
+    fs_err::write(&bad, bytes).expect("write");
+    let (code, _, err) = run(kevgate(tmp.path()).args(["db", "verify", "--db"]).arg(&bad));
+    assert_eq!(code, 2);
+    assert!(err.contains("checksum"), "{err}");
+}
+
+#[test]
+fn failing_final_rename_keeps_the_raw_files() {
+    // The last step (renaming the new database over `kevgate.db`) fails when `kevgate.db` is
+    // a non-empty directory, even for root: the raw directory swap must be rolled back.
+    let tmp = TempDir::new("update-rename");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-01-24");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let db = cache.join("kevgate.db");
+    fs_err::remove_file(&db).expect("remove db");
+    fs_err::create_dir_all(db.join("blocker")).expect("blocker dir");
+    let before = hashes(&cache);
+
+    server.set_kev("2025-05-06");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cache `"), "{err}");
+    assert!(err.contains("kevgate.db"), "{err}");
+    assert_eq!(hashes(&cache), before, "raw files changed");
+}
