@@ -81,9 +81,9 @@ struct ScanArgs {
     /// Where to write each `--format`, in order; formats without one go to stdout.
     #[arg(long, value_name = "FILE")]
     output: Vec<PathBuf>,
-    /// Lowest severity that fails the gate.
-    #[arg(long, value_enum, default_value = "critical")]
-    fail_on: FailOn,
+    /// Lowest severity that fails the gate [default: `fail-on` in the config, else critical].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Fail on any finding in CISA KEV (the default).
     #[arg(long, overrides_with = "no_fail_on_kev")]
     fail_on_kev: bool,
@@ -96,6 +96,10 @@ struct ScanArgs {
     /// Colour the table.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    /// Policy file (`docs/config.md`). Default: `.kevgate.yaml` in the working directory,
+    /// if there is one. Flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -294,11 +298,10 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let parsed =
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
 
-    let policy = Policy {
-        fail_on: args.fail_on,
-        fail_on_kev: !args.no_fail_on_kev,
-    };
+    let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
+    let (policy, policy_notes) = load_policy(&args, &bytes, subject_purl)?;
     let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    evaluation.notes.extend(policy_notes);
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
             0,
@@ -359,6 +362,85 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Passed,
         Verdict::Fail => Outcome::Failed,
     })
+}
+
+/// The policy: `--config FILE` or `.kevgate.yaml` in the working directory, with the
+/// command-line flags over it; its ignores, then `.trivyignore`, `.trivyignore.yaml` (working
+/// directory), the config's `vex` documents and the SBOM's own VEX `analysis`. Returns notes
+/// about trivy ignores that could not be applied.
+fn load_policy(
+    args: &ScanArgs,
+    sbom_bytes: &[u8],
+    subject_purl: Option<&str>,
+) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
+    let default_file = Path::new(crate::config::DEFAULT_FILE);
+    let file = match &args.config {
+        Some(path) => Some(path.as_path()),
+        None => default_file.is_file().then_some(default_file),
+    };
+    let config = match file {
+        Some(path) => {
+            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::config::parse(&bytes, &path.display().to_string())?
+        }
+        None => crate::config::Config::default(),
+    };
+    let fail_on_kev = if args.fail_on_kev {
+        true
+    } else if args.no_fail_on_kev {
+        false
+    } else {
+        config.fail_on_kev.unwrap_or(true)
+    };
+    let mut ignores = config.ignores;
+    let mut notes = Vec::new();
+    for (name, parse) in [
+        (
+            crate::trivyignore::FILE,
+            crate::trivyignore::parse as fn(&[u8], &str) -> _,
+        ),
+        (
+            crate::trivyignore::YAML_FILE,
+            crate::trivyignore::parse_yaml,
+        ),
+    ] {
+        let path = Path::new(name);
+        if path.is_file() {
+            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let parsed = parse(&bytes, name)?;
+            ignores.extend(parsed.ignores);
+            notes.extend(
+                parsed
+                    .skipped
+                    .into_iter()
+                    .map(|message| crate::policy::Note {
+                        code: crate::policy::NoteCode::UnusedIgnore,
+                        message,
+                        component: None,
+                    }),
+            );
+        }
+    }
+    let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
+    for rel in &config.vex {
+        let path = base.join(rel);
+        let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        ignores.extend(crate::vex::parse(
+            &bytes,
+            &path.display().to_string(),
+            subject_purl,
+        )?);
+    }
+    ignores.extend(crate::vex::from_sbom(
+        sbom_bytes,
+        &args.sbom.display().to_string(),
+    ));
+    let policy = Policy {
+        fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
+        fail_on_kev,
+        ignores,
+    };
+    Ok((policy, notes))
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

@@ -10,6 +10,7 @@
 //! matching.rs  Sbom x VulnDb            -> Matches (+ notes for what could not be checked)
 //! enrich.rs    Matches x VulnDb         -> Vec<Finding> (CVSS, KEV, EPSS by CVE/alias)
 //! policy.rs    Findings x Policy, today -> Evaluation { findings, notes, verdict }
+//! config.rs    .kevgate.yaml            -> Config (merged with flags into a Policy)
 //! report/      Evaluation               -> table | JSON | Markdown | SARIF
 //! cli.rs       reads files, env, clock; writes outputs. main.rs: result -> exit code
 //! ```
@@ -20,6 +21,7 @@
 //! environment or the clock.
 
 pub mod cli;
+pub mod config;
 pub mod cvss;
 pub mod db;
 pub mod enrich;
@@ -29,7 +31,9 @@ pub mod purl;
 pub mod report;
 pub mod sbom;
 pub mod text;
+pub mod trivyignore;
 pub mod version;
+pub mod vex;
 
 pub use policy::{Evaluation, Policy, Verdict};
 

@@ -87,6 +87,7 @@ fn evaluated(
         severity,
         decision,
         reasons: reasons.to_vec(),
+        ignored_reason: None,
     }
 }
 
@@ -350,6 +351,7 @@ pub(crate) fn evaluation() -> Evaluation {
         policy: Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
+            ignores: Vec::new(),
         },
         db: Manifest {
             format_version: 1,

@@ -46,6 +46,7 @@ struct Policy {
 struct JsonCounts {
     total: usize,
     fail: usize,
+    ignored: usize,
     kev: usize,
     critical: usize,
     high: usize,
@@ -68,6 +69,7 @@ struct Finding<'a> {
     found_by: Vec<String>,
     decision: String,
     reasons: Vec<String>,
+    ignored_reason: Option<&'a str>,
     summary: Option<&'a str>,
     url: Option<&'a str>,
     cwes: &'a [String],
@@ -147,6 +149,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
         counts: JsonCounts {
             total: c.total,
             fail: c.fail,
+            ignored: c.ignored,
             kev: c.kev,
             critical: c.critical,
             high: c.high,
@@ -190,6 +193,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                     found_by: f.found_by.iter().map(|b| code(*b)).collect(),
                     decision: code(e.decision),
                     reasons: e.reasons.iter().map(|r| code(*r)).collect(),
+                    ignored_reason: e.ignored_reason.as_deref(),
                     summary: f.summary.as_deref(),
                     url: f.url.as_deref(),
                     cwes: &f.cwes,

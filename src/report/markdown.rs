@@ -166,6 +166,10 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         .iter()
         .filter(|e| e.decision == Decision::Warn)
         .collect();
+    let ignored: Vec<&Evaluated> = visible
+        .iter()
+        .filter(|e| e.decision == Decision::Ignored)
+        .collect();
     if !fails.is_empty() {
         let _ = writeln!(md, "### Failing findings ({})\n", fails.len());
         findings_table(&mut md, &fails);
@@ -179,6 +183,16 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
             if warns.len() == 1 { "" } else { "s" }
         );
         findings_table(&mut md, &warns);
+        md.push_str("\n</details>\n\n");
+    }
+    if !ignored.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details>\n<summary>{} ignored finding{} (not counted by the gate)</summary>\n",
+            ignored.len(),
+            if ignored.len() == 1 { "" } else { "s" }
+        );
+        findings_table(&mut md, &ignored);
         md.push_str("\n</details>\n\n");
     }
     let hidden = ev.findings.len() - visible.len();
@@ -238,6 +252,8 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
     for e in rows {
         let f = &e.finding;
         let marker = match (e.decision, f.kev.is_some()) {
+            (Decision::Ignored, true) => ":mute: KEV",
+            (Decision::Ignored, false) => ":mute:",
             (_, true) => ":red_circle: **KEV**",
             (Decision::Fail, false) => ":red_circle:",
             (Decision::Warn, false) => ":warning:",
@@ -257,6 +273,13 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
             .map(|e| epss_percent(e.score))
             .unwrap_or_else(|| "–".to_owned());
         let mut todo = String::new();
+        if let Some(reason) = &e.ignored_reason {
+            let _ = write!(
+                todo,
+                "Ignored: {}<br>",
+                text::markdown(&text::one_line(reason, MAX_SUMMARY))
+            );
+        }
         if let Some(kev) = &f.kev {
             let action = text::markdown(&text::one_line(&kev.required_action, 200));
             let _ = write!(

@@ -1,0 +1,396 @@
+//! Policy as code end to end: `.kevgate.yaml` / `--config` ignores with expiry and scope,
+//! config errors, flags over the file, `.trivyignore`, OpenVEX and CycloneDX VEX, on real
+//! SBOMs against the database built from `tests/fixtures/kev-hits` (real records).
+
+use crate::scan::{build_kev_hits_db, scan_json};
+use crate::{TempDir, fixture, kevgate, run};
+use serde_json::Value;
+use std::path::Path;
+
+/// The webgoat SBOM (cdxgen, Maven + npm): jQuery 3.4.1 has CVE-2020-11023 (KEV) and
+/// XStream 1.4.5 has CVE-2021-39144 (KEV).
+fn webgoat() -> std::path::PathBuf {
+    fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json")
+}
+
+/// The harp SBOM (cyclonedx-gomod): golang.org/x/net with CVE-2023-44487 (KEV) and others.
+fn harp() -> std::path::PathBuf {
+    fixture("kev-hits/sboms/other-cyclonedx-gomod-cdx1.4-harp-705-components.json")
+}
+
+/// Findings of `report` for `id` (or an alias) whose purl contains `purl_part`.
+fn findings<'a>(report: &'a Value, id: &str, purl_part: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            (f["id"] == id
+                || f["aliases"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == id)))
+                && f["component"]["purl"]
+                    .as_str()
+                    .is_some_and(|p| p.contains(purl_part))
+        })
+        .collect()
+}
+
+/// Ids of the findings that fail the gate.
+fn failing(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["decision"] == "fail")
+        .map(|f| f["id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Notes of `report` with `code`.
+fn notes<'a>(report: &'a Value, code: &str) -> Vec<&'a str> {
+    report["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| n["code"] == code)
+        .map(|n| n["message"].as_str().expect("message"))
+        .collect()
+}
+
+/// A `.kevgate.yaml` ignoring webgoat's two KEV findings, the jQuery one until `expires`.
+fn webgoat_config(expires: &str) -> String {
+    format!(
+        "fail-on: critical\n\
+         ignore:\n  \
+           - id: GHSA-jpcq-cgw6-v4j6\n    \
+             reason: jQuery only serves the offline docs viewer\n    \
+             expires: {expires}\n    \
+             purl: pkg:npm/jquery\n  \
+           - id: CVE-2021-39144\n    \
+             reason: XStream only reads our own signed files\n"
+    )
+}
+
+/// An ignore with a future expiry turns webgoat's failing scan into a pass, keeps the
+/// finding visible as `ignored` with its reason; the same ignore expired fails again with an
+/// `expired-ignore` note.
+#[test]
+fn ignore_until_expiry() {
+    let tmp = TempDir::new("policy-expiry");
+    let db = build_kev_hits_db(tmp.path());
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(failing(&report), ["CVE-2020-11023", "CVE-2021-39144"]);
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2026-01-31"),
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["verdict"], "pass");
+    let jq = findings(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1");
+    assert!(!jq.is_empty());
+    for f in &jq {
+        assert_eq!(f["decision"], "ignored", "{f}");
+        assert_eq!(f["reasons"], serde_json::json!(["ignored"]));
+        assert_eq!(
+            f["ignored_reason"],
+            "jQuery only serves the offline docs viewer"
+        );
+        assert!(f["kev"].is_object(), "still shown with its KEV facts");
+    }
+    // Only jQuery's findings for that vulnerability: the purl scope holds.
+    for f in report["findings"].as_array().expect("findings") {
+        if f["decision"] == "ignored" {
+            let purl = f["component"]["purl"].as_str().unwrap_or_default();
+            assert!(purl.contains("jquery") || purl.contains("xstream"), "{f}");
+        } else {
+            assert!(f["ignored_reason"].is_null(), "{f}");
+        }
+    }
+    assert_eq!(report["counts"]["fail"], 0);
+    assert!(report["counts"]["ignored"].as_u64().expect("ignored count") >= 2);
+    assert!(notes(&report, "expired-ignore").is_empty());
+
+    // The day after `expires`, the ignore no longer applies.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2025-08-25"),
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(failing(&report), ["CVE-2020-11023"]);
+    let expired = notes(&report, "expired-ignore");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert!(
+        expired[0].starts_with(
+            "the ignore of `GHSA-jpcq-cgw6-v4j6` (`.kevgate.yaml` line 3) expired on 2025-08-25"
+        ),
+        "{}",
+        expired[0]
+    );
+    // On its last day it still applies.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2025-08-26"),
+    )
+    .expect("write");
+    let (code, _, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0);
+}
+
+/// The table, Markdown and SARIF show ignored findings apart, with the reason.
+#[test]
+fn ignored_findings_in_every_format() {
+    let tmp = TempDir::new("policy-formats");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2026-01-31"),
+    )
+    .expect("write");
+    let out = |format: &str| {
+        let (code, stdout, stderr) = run(kevgate(tmp.path())
+            .arg("scan")
+            .arg(webgoat())
+            .arg("--db")
+            .arg(&db)
+            .args(["--format", format]));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let table = out("table");
+    assert!(table.contains("ignored ("), "{table}");
+    assert!(table.contains("reason: jQuery only serves the offline docs viewer"));
+    assert!(
+        table.contains(" ignored; "),
+        "summary counts ignored: {table}"
+    );
+    let md = out("markdown");
+    assert!(md.contains("ignored finding"), "{md}");
+    assert!(md.contains("Ignored: jQuery only serves the offline docs viewer"));
+    let sarif: Value = serde_json::from_str(&out("sarif")).expect("SARIF is JSON");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let suppressed: Vec<_> = results
+        .iter()
+        .filter(|r| r["suppressions"].is_array())
+        .collect();
+    assert!(!suppressed.is_empty());
+    for r in &suppressed {
+        assert_eq!(r["suppressions"][0]["kind"], "external");
+        assert!(r["suppressions"][0]["justification"].is_string());
+        assert_eq!(r["properties"]["decision"], "ignored");
+    }
+    assert!(
+        suppressed
+            .iter()
+            .any(|r| r["suppressions"][0]["justification"]
+                == "jQuery only serves the offline docs viewer")
+    );
+}
+
+/// Config errors exit 2, name the file and the line, and list every problem at once.
+#[test]
+fn config_errors_exit_2_with_lines() {
+    let tmp = TempDir::new("policy-errors");
+    let sbom = webgoat();
+    let config = tmp.path().join("policy.yaml");
+    fs_err::write(
+        &config,
+        "fail-on: critical\nignore:\n  - id: CVE-2020-11023\n  - id: CVE-2021-39144\n    reason: ok\n    expires: soon\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(&sbom)
+        .arg("--config")
+        .arg(&config));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("policy.yaml` line 3: the ignore of `CVE-2020-11023` has no `reason`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("policy.yaml` line 6: the ignore of `CVE-2021-39144` expires on `soon`"),
+        "{stderr}"
+    );
+
+    // Unknown keys, in the default file.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "fail-on: high\nfail-on-kevs: false\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).arg("scan").arg(&sbom));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`.kevgate.yaml` line 2"), "{stderr}");
+    assert!(stderr.contains("fail-on-kevs"), "{stderr}");
+
+    // A missing `--config` file is an error too.
+    let (code, _, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(&sbom)
+        .args(["--config", "nope.yaml"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nope.yaml"), "{stderr}");
+}
+
+/// Flags override the file; unused ignores are reported.
+#[test]
+fn flags_override_file_and_unused_ignores() {
+    let tmp = TempDir::new("policy-flags");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "fail-on: none\nfail-on-kev: false\nignore:\n  - id: CVE-1999-0001\n    reason: gone\n",
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["policy"]["fail_on"], "none");
+    assert_eq!(report["policy"]["fail_on_kev"], false);
+    let unused = notes(&report, "unused-ignore");
+    assert_eq!(
+        unused,
+        [
+            "the ignore of `CVE-1999-0001` (`.kevgate.yaml` line 4) matched no finding; hint: \
+          remove it if the vulnerability is gone, or check the id and purl"
+        ]
+    );
+
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &["--fail-on-kev"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["policy"]["fail_on_kev"], true);
+    assert_eq!(report["policy"]["fail_on"], "none");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &["--fail-on", "critical"]);
+    assert_eq!(report["policy"]["fail_on"], "critical");
+    assert_eq!(code, 1, "KEV counts as critical");
+}
+
+/// `.trivyignore` in the working directory suppresses what it lists (with `exp:`), and
+/// nothing else.
+#[test]
+fn trivyignore_is_honoured() {
+    let tmp = TempDir::new("policy-trivyignore");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".trivyignore"),
+        "# docs viewer only\nCVE-2020-11023 exp:2026-01-31\n",
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1, "XStream still fails");
+    assert_eq!(failing(&report), ["CVE-2021-39144"]);
+    for f in findings(&report, "CVE-2020-11023", "jquery") {
+        assert_eq!(f["decision"], "ignored");
+        assert_eq!(f["ignored_reason"], "docs viewer only");
+    }
+    let ignored: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["decision"] == "ignored")
+        .collect();
+    assert!(
+        ignored.iter().all(|f| f["id"] == "CVE-2020-11023"),
+        "{ignored:?}"
+    );
+
+    fs_err::write(
+        tmp.path().join(".trivyignore.yaml"),
+        "vulnerabilities:\n  - id: CVE-2021-39144\n    statement: signed input only\n    purls:\n      - pkg:maven/com.thoughtworks.xstream/xstream\n",
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0);
+    for f in findings(&report, "CVE-2021-39144", "xstream") {
+        assert_eq!(f["ignored_reason"], "signed input only");
+    }
+}
+
+/// trivy's real OpenVEX says golang.org/x/net is not affected by CVE-2023-39325 and
+/// CVE-2023-3978: those findings are ignored with the justification; CVE-2023-44487 (KEV),
+/// which it does not mention, still fails. The real CycloneDX VEX (`exploitable`) suppresses
+/// nothing.
+#[test]
+fn vex_documents_suppress_what_they_say() {
+    let tmp = TempDir::new("policy-vex");
+    let db = build_kev_hits_db(tmp.path());
+    let (_, before, _) = scan_json(tmp.path(), &harp(), &db, &[]);
+    fs_err::create_dir_all(tmp.path().join("security")).expect("mkdir");
+    fs_err::copy(
+        fixture("vex/trivy-project.openvex.json"),
+        tmp.path().join("security/openvex.json"),
+    )
+    .expect("copy");
+    fs_err::copy(
+        fixture("sbom/other-cdx1.4-vex-log4j-affected.json"),
+        tmp.path().join("security/cdx-vex.json"),
+    )
+    .expect("copy");
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "vex:\n  - security/openvex.json\n  - security/cdx-vex.json\n",
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &harp(), &db, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_kev_fail(&report, "CVE-2023-44487", "golang.org/x/net@");
+    let mut suppressed = 0;
+    for id in ["CVE-2023-39325", "CVE-2023-3978"] {
+        for f in findings(&report, id, "pkg:golang/golang.org/x/net@") {
+            suppressed += 1;
+            assert_eq!(f["decision"], "ignored", "{f}");
+            assert_eq!(f["reasons"], serde_json::json!(["vex"]));
+            assert!(
+                f["ignored_reason"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("VEX not_affected (")),
+                "{f}"
+            );
+        }
+    }
+    assert!(suppressed > 0, "the VEX statements match real findings");
+    // Nothing else changed.
+    let ignored = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["decision"] == "ignored")
+        .count();
+    assert_eq!(ignored, suppressed);
+    assert_eq!(
+        before["findings"].as_array().map(Vec::len),
+        report["findings"].as_array().map(Vec::len)
+    );
+    assert!(
+        notes(&report, "unused-ignore").is_empty(),
+        "no notes for VEX"
+    );
+}
+
+fn assert_kev_fail(report: &Value, id: &str, purl_part: &str) {
+    let hits = findings(report, id, purl_part);
+    assert!(!hits.is_empty(), "{id} on {purl_part}");
+    for f in hits {
+        assert_eq!(f["decision"], "fail", "{f}");
+    }
+}
+
+/// A VEX document that does not exist is an error naming it.
+#[test]
+fn missing_vex_is_an_error() {
+    let tmp = TempDir::new("policy-vex-missing");
+    fs_err::write(tmp.path().join(".kevgate.yaml"), "vex: [missing.json]\n").expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).arg("scan").arg(Path::new(&harp())));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("missing.json"), "{stderr}");
+}
