@@ -27,6 +27,7 @@ pub mod db;
 pub mod enrich;
 pub mod matching;
 pub mod policy;
+pub mod priority;
 pub mod purl;
 pub mod report;
 pub mod sbom;

@@ -128,6 +128,8 @@ pub struct Evaluated {
     pub reasons: Vec<Reason>,
     /// For [`Decision::Ignored`]: the ignore's reason or the VEX justification.
     pub ignored_reason: Option<String>,
+    /// SSVC-style triage priority ([`crate::priority`]); does not affect the verdict.
+    pub priority: crate::priority::Priority,
 }
 
 /// Stable codes for notes: things the user should know that are not findings.
@@ -282,6 +284,7 @@ fn decide(
     hits: &mut [usize],
 ) -> Evaluated {
     let in_kev = finding.kev.is_some();
+    let priority = crate::priority::of(&finding);
     let severity = if in_kev {
         Severity::Critical
     } else {
@@ -306,6 +309,7 @@ fn decide(
                 IgnoreSource::Config | IgnoreSource::Trivyignore => Reason::Ignored,
             }],
             ignored_reason: Some(ignore.reason.clone()),
+            priority,
         };
     }
     let mut reasons = Vec::new();
@@ -327,6 +331,7 @@ fn decide(
         decision,
         reasons,
         ignored_reason: None,
+        priority,
     }
 }
 

@@ -84,8 +84,7 @@ pub fn decide(exploitation: Exploitation, automatable: bool, total: bool) -> Pri
 pub fn exploitation(finding: &Finding) -> Exploitation {
     if finding.kev.is_some() {
         Exploitation::Active
-    } else if !finding.exploit_refs.is_empty()
-        || finding.epss.is_some_and(|e| e.score >= EPSS_POC)
+    } else if !finding.exploit_refs.is_empty() || finding.epss.is_some_and(|e| e.score >= EPSS_POC)
     {
         Exploitation::Poc
     } else {
@@ -104,7 +103,9 @@ fn metric<'a>(vector: &'a str, key: &str) -> Option<&'a str> {
 
 /// `AV:N`, `PR:N` and `UI:N` (v3; v4 has the same keys).
 fn automatable(vector: &str) -> bool {
-    metric(vector, "AV") == Some("N") && metric(vector, "PR") == Some("N") && metric(vector, "UI") == Some("N")
+    metric(vector, "AV") == Some("N")
+        && metric(vector, "PR") == Some("N")
+        && metric(vector, "UI") == Some("N")
 }
 
 /// Confidentiality and integrity both high (v3 `C`/`I`, v4 `VC`/`VI`).
@@ -165,7 +166,12 @@ mod tests {
     /// Serialized names are the documented ones.
     #[test]
     fn names() {
-        for p in [Priority::Act, Priority::Attend, Priority::TrackStar, Priority::Track] {
+        for p in [
+            Priority::Act,
+            Priority::Attend,
+            Priority::TrackStar,
+            Priority::Track,
+        ] {
             assert_eq!(
                 serde_json::to_value(p).expect("serializes"),
                 serde_json::Value::String(p.as_str().to_owned())

@@ -83,6 +83,7 @@ fn evaluated(
     reasons: &[Reason],
 ) -> Evaluated {
     Evaluated {
+        priority: crate::priority::of(&finding),
         finding,
         severity,
         decision,

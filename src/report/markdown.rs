@@ -272,7 +272,10 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
             .epss
             .map(|e| epss_percent(e.score))
             .unwrap_or_else(|| "–".to_owned());
-        let mut todo = String::new();
+        let mut todo = format!(
+            "Priority: **{}**. ",
+            e.priority.as_str().replace('*', "\\*")
+        );
         if let Some(reason) = &e.ignored_reason {
             let _ = write!(
                 todo,

@@ -126,6 +126,7 @@ struct ResultProperties {
     decision: String,
     reasons: Vec<String>,
     kev: bool,
+    priority: &'static str,
 }
 
 #[derive(Serialize)]
@@ -408,6 +409,7 @@ fn log(ev: &Evaluation) -> Log {
                 decision: code(e.decision),
                 reasons: e.reasons.iter().map(|r| code(*r)).collect(),
                 kev: e.finding.kev.is_some(),
+                priority: e.priority.as_str(),
             },
         });
     }

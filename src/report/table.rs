@@ -98,6 +98,7 @@ fn cell(s: &str, max: usize) -> String {
 fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     let f = &e.finding;
     let mut lines = Vec::new();
+    lines.push((format!("priority: {}", e.priority.as_str()), None));
     if let Some(kev) = &f.kev {
         let mut line = format!(
             "kev: due {}: {}",

@@ -394,3 +394,25 @@ fn missing_vex_is_an_error() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("missing.json"), "{stderr}");
 }
+
+/// Every finding has a priority from the documented table: jQuery's CVE-2020-11023 is in KEV
+/// but needs user interaction (`UI:R`), so `attend`; KEV findings are `act` or `attend`,
+/// others never `act`.
+#[test]
+fn priority_on_real_findings() {
+    let tmp = TempDir::new("policy-priority");
+    let db = build_kev_hits_db(tmp.path());
+    let (_, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    for f in findings(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1") {
+        assert_eq!(f["priority"], "attend", "{f}");
+    }
+    for f in report["findings"].as_array().expect("findings") {
+        let p = f["priority"].as_str().expect("priority is a string");
+        assert!(["act", "attend", "track*", "track"].contains(&p), "{f}");
+        if f["kev"].is_null() {
+            assert_ne!(p, "act", "only active exploitation is `act`: {f}");
+        } else {
+            assert!(p == "act" || p == "attend", "{f}");
+        }
+    }
+}
