@@ -96,6 +96,18 @@ struct ScanArgs {
     /// Colour the table.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    /// Fail on KEV findings with known ransomware campaign use, even with `--no-fail-on-kev`.
+    #[arg(long)]
+    fail_on_ransomware: bool,
+    /// Fail on KEV findings past their CISA due date, even with `--no-fail-on-kev`.
+    #[arg(long)]
+    fail_on_kev_past_due: bool,
+    /// Fail on findings whose EPSS score (0-1) is at least this.
+    #[arg(long, value_name = "SCORE", value_parser = parse_epss)]
+    fail_on_epss: Option<f64>,
+    /// Fail only on findings with a known fixed version (the others become warnings).
+    #[arg(long)]
+    only_fixable: bool,
     /// Policy file (`docs/config.md`). Default: `.kevgate.yaml` in the working directory,
     /// if there is one. Flags override it.
     #[arg(long, value_name = "FILE")]
@@ -438,9 +450,22 @@ fn load_policy(
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,
+        fail_on_ransomware: args.fail_on_ransomware || config.fail_on_ransomware == Some(true),
+        fail_on_kev_past_due: args.fail_on_kev_past_due
+            || config.fail_on_kev_past_due == Some(true),
+        fail_on_epss: args.fail_on_epss.or(config.fail_on_epss),
+        only_fixable: args.only_fixable || config.only_fixable == Some(true),
         ignores,
     };
     Ok((policy, notes))
+}
+
+/// An EPSS score for `--fail-on-epss`: a number from 0 to 1.
+fn parse_epss(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{text}` is not an EPSS score between 0 and 1")),
+    }
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

@@ -22,12 +22,20 @@ pub const DEFAULT_FILE: &str = ".kevgate.yaml";
 
 /// The policy file, validated. `None` fields were not set: the command line or the built-in
 /// default decides.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     /// `fail-on`: lowest failing severity.
     pub fail_on: Option<FailOn>,
     /// `fail-on-kev`: fail on any finding in CISA KEV.
     pub fail_on_kev: Option<bool>,
+    /// `fail-on-ransomware`: fail on KEV findings with known ransomware use.
+    pub fail_on_ransomware: Option<bool>,
+    /// `fail-on-kev-past-due`: fail on KEV findings past their CISA due date.
+    pub fail_on_kev_past_due: Option<bool>,
+    /// `fail-on-epss`: fail on EPSS at or above this score (0-1).
+    pub fail_on_epss: Option<f64>,
+    /// `only-fixable`: fail only where a fixed version is known.
+    pub only_fixable: Option<bool>,
     /// `ignore`: triaged vulnerabilities, in file order.
     pub ignores: Vec<Ignore>,
     /// `vex`: VEX documents (OpenVEX or CycloneDX), relative to the config file's directory.
@@ -86,6 +94,10 @@ impl fmt::Display for ConfigError {
 struct RawConfig {
     fail_on: Option<Spanned<String>>,
     fail_on_kev: Option<bool>,
+    fail_on_ransomware: Option<bool>,
+    fail_on_kev_past_due: Option<bool>,
+    fail_on_epss: Option<Spanned<f64>>,
+    only_fixable: Option<bool>,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
     #[serde(default)]
@@ -157,6 +169,20 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             );
         }
         parsed
+    });
+    let fail_on_epss = raw.fail_on_epss.and_then(|v| {
+        if (0.0..=1.0).contains(&v.value) {
+            Some(v.value)
+        } else {
+            problem(
+                v.referenced.line(),
+                format!(
+                    "`fail-on-epss` is `{}`; hint: an EPSS score between 0 and 1, e.g. `0.5`",
+                    v.value
+                ),
+            );
+            None
+        }
     });
     let mut ignores = Vec::new();
     for entry in raw.ignore {
@@ -241,6 +267,10 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         Ok(Config {
             fail_on,
             fail_on_kev: raw.fail_on_kev,
+            fail_on_ransomware: raw.fail_on_ransomware,
+            fail_on_kev_past_due: raw.fail_on_kev_past_due,
+            fail_on_epss,
+            only_fixable: raw.only_fixable,
             ignores,
             vex,
         })
@@ -399,6 +429,28 @@ ignore:
             assert_eq!(err.problems.len(), 1, "{err}");
             assert!(err.to_string().starts_with("config `c.yaml` is not valid"));
         }
+    }
+
+    /// The extra gate rules parse; `fail-on-epss` must be a score.
+    #[test]
+    fn gate_rules() {
+        let c = parse(
+            b"fail-on-ransomware: true\nfail-on-kev-past-due: true\nfail-on-epss: 0.5\nonly-fixable: true\n",
+            "c",
+        )
+        .expect("valid");
+        assert_eq!(c.fail_on_ransomware, Some(true));
+        assert_eq!(c.fail_on_kev_past_due, Some(true));
+        assert_eq!(c.fail_on_epss, Some(0.5));
+        assert_eq!(c.only_fixable, Some(true));
+        assert_eq!(
+            problems("fail-on-epss: 50\n"),
+            [(
+                Some(1),
+                "`fail-on-epss` is `50`; hint: an EPSS score between 0 and 1, e.g. `0.5`"
+                    .to_owned()
+            )]
+        );
     }
 
     /// `fail-on` takes every documented value.

@@ -24,12 +24,23 @@ pub enum FailOn {
 }
 
 /// The gate's rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// Lowest failing severity. Default: critical.
     pub fail_on: FailOn,
     /// Fail on any finding in CISA KEV. Default: true.
     pub fail_on_kev: bool,
+    /// Fail on KEV findings CISA knows to be used in ransomware campaigns, even with
+    /// `fail_on_kev` off. Default: false.
+    pub fail_on_ransomware: bool,
+    /// Fail on KEV findings whose CISA due date has passed, even with `fail_on_kev` off.
+    /// Default: false.
+    pub fail_on_kev_past_due: bool,
+    /// Fail on findings whose EPSS score (0-1) is at least this. Default: none.
+    pub fail_on_epss: Option<f64>,
+    /// Fail only on findings with a known fixed version; the others become warnings with
+    /// the reason `no-fix`. Default: false.
+    pub only_fixable: bool,
     /// Findings the team has triaged: from `.kevgate.yaml`, `.trivyignore` and VEX
     /// documents. Default: none.
     pub ignores: Vec<Ignore>,
@@ -40,6 +51,10 @@ impl Default for Policy {
         Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
+            fail_on_ransomware: false,
+            fail_on_kev_past_due: false,
+            fail_on_epss: None,
+            only_fixable: false,
             ignores: Vec::new(),
         }
     }
@@ -113,6 +128,14 @@ pub enum Reason {
     Ignored,
     /// A VEX statement says `not_affected` or `fixed`.
     Vex,
+    /// In KEV with known ransomware campaign use, and `fail-on-ransomware` is on.
+    KevRansomware,
+    /// In KEV past its CISA due date, and `fail-on-kev-past-due` is on.
+    KevPastDue,
+    /// EPSS at or above `fail-on-epss`.
+    Epss,
+    /// Would fail, but no fixed version is known and `only-fixable` is on.
+    NoFix,
 }
 
 /// A finding with the gate's decision.
@@ -318,6 +341,38 @@ fn decide(
     }
     if policy.fail_on.threshold().is_some_and(|t| severity <= t) {
         reasons.push(Reason::Severity);
+    }
+    if let Some(kev) = &finding.kev {
+        if policy.fail_on_ransomware
+            && kev
+                .known_ransomware_campaign_use
+                .eq_ignore_ascii_case("known")
+        {
+            reasons.push(Reason::KevRansomware);
+        }
+        let past_due = kev
+            .due_date
+            .parse::<jiff::civil::Date>()
+            .is_ok_and(|due| today > due);
+        if policy.fail_on_kev_past_due && past_due {
+            reasons.push(Reason::KevPastDue);
+        }
+    }
+    if let (Some(threshold), Some(epss)) = (policy.fail_on_epss, finding.epss) {
+        if epss.score >= threshold {
+            reasons.push(Reason::Epss);
+        }
+    }
+    if policy.only_fixable && !reasons.is_empty() && finding.fixed_versions.is_empty() {
+        reasons.push(Reason::NoFix);
+        return Evaluated {
+            finding,
+            severity,
+            decision: Decision::Warn,
+            reasons,
+            ignored_reason: None,
+            priority,
+        };
     }
     let decision = if reasons.is_empty() {
         reasons.push(Reason::BelowThreshold);

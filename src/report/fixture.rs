@@ -352,7 +352,7 @@ pub(crate) fn evaluation() -> Evaluation {
         policy: Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
-            ignores: Vec::new(),
+            ..Policy::default()
         },
         db: Manifest {
             format_version: 1,

@@ -40,6 +40,10 @@ struct Subject<'a> {
 struct Policy {
     fail_on: String,
     fail_on_kev: bool,
+    fail_on_ransomware: bool,
+    fail_on_kev_past_due: bool,
+    fail_on_epss: Option<f64>,
+    only_fixable: bool,
 }
 
 #[derive(Serialize)]
@@ -146,6 +150,10 @@ fn report(ev: &Evaluation) -> Report<'_> {
         policy: Policy {
             fail_on: code(ev.policy.fail_on),
             fail_on_kev: ev.policy.fail_on_kev,
+            fail_on_ransomware: ev.policy.fail_on_ransomware,
+            fail_on_kev_past_due: ev.policy.fail_on_kev_past_due,
+            fail_on_epss: ev.policy.fail_on_epss,
+            only_fixable: ev.policy.only_fixable,
         },
         counts: JsonCounts {
             total: c.total,

@@ -416,3 +416,63 @@ fn priority_on_real_findings() {
         }
     }
 }
+
+/// The extra gate rules on webgoat's real findings (KEV data from CISA, EPSS from FIRST):
+/// with the KEV rule off, KEV past due date fails again; `--fail-on-epss` fails what
+/// scores at least the threshold; `only-fixable` turns failures without a fix into warnings.
+#[test]
+fn extra_gate_rules() {
+    let tmp = TempDir::new("policy-rules");
+    let db = build_kev_hits_db(tmp.path());
+    let off = ["--no-fail-on-kev", "--fail-on", "none"];
+    let (code, _, _) = scan_json(tmp.path(), &webgoat(), &db, &off);
+    assert_eq!(code, 0);
+
+    // jQuery's KEV due date (2025-02-13) is before 2025-08-26.
+    let (code, report2, _) = scan_json(
+        tmp.path(),
+        &webgoat(),
+        &db,
+        &[&off[..], &["--fail-on-kev-past-due"]].concat(),
+    );
+    assert_eq!(code, 1);
+    for f in findings(&report2, "CVE-2020-11023", "pkg:npm/jquery@3.4.1") {
+        assert_eq!(f["decision"], "fail");
+        assert_eq!(f["reasons"], serde_json::json!(["kev-past-due"]));
+    }
+    assert_eq!(report2["policy"]["fail_on_kev_past_due"], true);
+
+    // EPSS: every finding at or above the threshold fails, and only those.
+    let threshold = 0.5;
+    let (_, report3, _) = scan_json(
+        tmp.path(),
+        &webgoat(),
+        &db,
+        &[&off[..], &["--fail-on-epss", "0.5"]].concat(),
+    );
+    for f in report3["findings"].as_array().expect("findings") {
+        let high = f["epss"]["score"].as_f64().is_some_and(|s| s >= threshold);
+        assert_eq!(f["decision"] == "fail", high, "{f}");
+    }
+    let (code, _, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(webgoat())
+        .arg("--db")
+        .arg(&db)
+        .args(["--fail-on-epss", "5"]));
+    assert_eq!(code, 2, "{stderr}");
+
+    // only-fixable: failures without a fixed version become `no-fix` warnings.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "fail-on: low\nonly-fixable: true\n",
+    )
+    .expect("write");
+    let (_, report4, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    for f in report4["findings"].as_array().expect("findings") {
+        let no_fix = f["fixed_versions"].as_array().is_some_and(Vec::is_empty);
+        if no_fix {
+            assert_ne!(f["decision"], "fail", "{f}");
+        }
+    }
+}
