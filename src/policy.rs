@@ -358,10 +358,10 @@ fn decide(
             reasons.push(Reason::KevPastDue);
         }
     }
-    if let (Some(threshold), Some(epss)) = (policy.fail_on_epss, finding.epss) {
-        if epss.score >= threshold {
-            reasons.push(Reason::Epss);
-        }
+    if let (Some(threshold), Some(epss)) = (policy.fail_on_epss, finding.epss)
+        && epss.score >= threshold
+    {
+        reasons.push(Reason::Epss);
     }
     if policy.only_fixable && !reasons.is_empty() && finding.fixed_versions.is_empty() {
         reasons.push(Reason::NoFix);
