@@ -108,6 +108,13 @@ struct ScanArgs {
     /// Fail only on findings with a known fixed version (the others become warnings).
     #[arg(long)]
     only_fixable: bool,
+    /// The base scan to compare with: the base branch's SBOM (evaluated with the same
+    /// database) or an earlier `--format json` report. Each finding gets `change`.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Only findings not in `--baseline` can fail the gate.
+    #[arg(long, requires = "baseline")]
+    fail_on_new_only: bool,
     /// Policy file (`docs/config.md`). Default: `.kevgate.yaml` in the working directory,
     /// if there is one. Flags override it.
     #[arg(long, value_name = "FILE")]
@@ -311,7 +318,11 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
 
     let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
-    let (policy, policy_notes) = load_policy(&args, &bytes, subject_purl)?;
+    let (mut policy, policy_notes) = load_policy(&args, &bytes, subject_purl)?;
+    if let Some(path) = &args.baseline {
+        policy.baseline = Some(load_baseline(path, &db, &policy, today)?);
+        policy.fail_on_new_only = args.fail_on_new_only;
+    }
     let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
     evaluation.notes.extend(policy_notes);
     if origin.kind == DbOriginKind::Bundled {
@@ -456,8 +467,30 @@ fn load_policy(
         fail_on_epss: args.fail_on_epss.or(config.fail_on_epss),
         only_fixable: args.only_fixable || config.only_fixable == Some(true),
         ignores,
+        ..Policy::default()
     };
     Ok((policy, notes))
+}
+
+/// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the
+/// same database and policy.
+fn load_baseline(
+    path: &Path,
+    db: &VulnDb,
+    policy: &Policy,
+    today: jiff::civil::Date,
+) -> anyhow::Result<crate::baseline::Baseline> {
+    let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let source = path.display().to_string();
+    if crate::baseline::Baseline::is_report(&bytes) {
+        return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
+    }
+    let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let evaluation = crate::evaluate(&base, db, policy, today);
+    Ok(crate::baseline::Baseline::from_evaluation(
+        &evaluation,
+        &source,
+    ))
 }
 
 /// An EPSS score for `--fail-on-epss`: a number from 0 to 1.

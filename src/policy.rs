@@ -41,6 +41,14 @@ pub struct Policy {
     /// Fail only on findings with a known fixed version; the others become warnings with
     /// the reason `no-fix`. Default: false.
     pub only_fixable: bool,
+    /// The base scan's findings (`--baseline`): each finding gets a [`Change`]. Default:
+    /// none.
+    ///
+    /// [`Change`]: crate::baseline::Change
+    pub baseline: Option<crate::baseline::Baseline>,
+    /// With a baseline, only `introduced` findings can fail the gate; `unchanged` ones
+    /// become warnings with the reason `not-new`. Default: false.
+    pub fail_on_new_only: bool,
     /// Findings the team has triaged: from `.kevgate.yaml`, `.trivyignore` and VEX
     /// documents. Default: none.
     pub ignores: Vec<Ignore>,
@@ -55,6 +63,8 @@ impl Default for Policy {
             fail_on_kev_past_due: false,
             fail_on_epss: None,
             only_fixable: false,
+            baseline: None,
+            fail_on_new_only: false,
             ignores: Vec::new(),
         }
     }
@@ -136,6 +146,8 @@ pub enum Reason {
     Epss,
     /// Would fail, but no fixed version is known and `only-fixable` is on.
     NoFix,
+    /// Would fail, but is already in the baseline and `fail-on-new-only` is on.
+    NotNew,
 }
 
 /// A finding with the gate's decision.
@@ -153,6 +165,8 @@ pub struct Evaluated {
     pub ignored_reason: Option<String>,
     /// SSVC-style triage priority ([`crate::priority`]); does not affect the verdict.
     pub priority: crate::priority::Priority,
+    /// Against the baseline, when there is one.
+    pub change: Option<crate::baseline::Change>,
 }
 
 /// Stable codes for notes: things the user should know that are not findings.
@@ -175,6 +189,8 @@ pub enum NoteCode {
     /// An ignore (config or `.trivyignore`) that matched no finding: the vulnerability is
     /// gone, or the id or purl is wrong.
     UnusedIgnore,
+    /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
+    Baseline,
 }
 
 /// Something the user should know that is not a finding.
@@ -208,6 +224,8 @@ pub struct Evaluation {
     pub subject: Subject,
     /// The date the gate was evaluated on.
     pub today: jiff::civil::Date,
+    /// Base findings (`--baseline`) that no current finding matches: fixed since.
+    pub fixed: Vec<crate::baseline::Entry>,
 }
 
 /// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the
@@ -260,9 +278,49 @@ pub fn evaluate(
     today: jiff::civil::Date,
 ) -> Evaluation {
     let mut hits = vec![0usize; policy.ignores.len()];
+    let base_entries = policy.baseline.as_ref().map_or(&[][..], |b| &b.entries[..]);
+    let mut base_used = vec![false; base_entries.len()];
     let mut evaluated: Vec<Evaluated> = findings
         .into_iter()
-        .map(|finding| decide(finding, policy, today, &mut hits))
+        .map(|finding| {
+            let change = policy.baseline.as_ref().map(|_| {
+                let ids: Vec<&str> = std::iter::once(finding.id.as_str())
+                    .chain(finding.aliases.iter().map(String::as_str))
+                    .collect();
+                let package = crate::baseline::package_identity(
+                    finding.component.purl.as_deref(),
+                    &finding.component.name,
+                );
+                let mut found = false;
+                for (entry, used) in base_entries.iter().zip(base_used.iter_mut()) {
+                    if crate::baseline::matches(entry, &ids, &package) {
+                        *used = true;
+                        found = true;
+                    }
+                }
+                if found {
+                    crate::baseline::Change::Unchanged
+                } else {
+                    crate::baseline::Change::Introduced
+                }
+            });
+            let mut e = decide(finding, policy, today, &mut hits);
+            e.change = change;
+            if policy.fail_on_new_only
+                && change == Some(crate::baseline::Change::Unchanged)
+                && e.decision == Decision::Fail
+            {
+                e.decision = Decision::Warn;
+                e.reasons.push(Reason::NotNew);
+            }
+            e
+        })
+        .collect();
+    let fixed: Vec<crate::baseline::Entry> = base_entries
+        .iter()
+        .zip(&base_used)
+        .filter(|(_, used)| !**used)
+        .map(|(e, _)| e.clone())
         .collect();
     evaluated.sort_by(|a, b| {
         let key = |e: &Evaluated| {
@@ -279,6 +337,25 @@ pub fn evaluate(
     });
     let mut notes = notes;
     notes.extend(ignore_notes(policy, &hits, today));
+    if let Some(base) = &policy.baseline {
+        let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
+        notes.push(Note {
+            code: NoteCode::Baseline,
+            message: format!(
+                "compared with the baseline `{}`: {} introduced, {} unchanged, {} fixed{}",
+                base.source,
+                count(crate::baseline::Change::Introduced),
+                count(crate::baseline::Change::Unchanged),
+                fixed.len(),
+                if policy.fail_on_new_only {
+                    "; only introduced findings can fail the gate"
+                } else {
+                    ""
+                }
+            ),
+            component: None,
+        });
+    }
     notes.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
     notes.dedup();
     let verdict = if evaluated.iter().any(|e| e.decision == Decision::Fail) {
@@ -295,6 +372,7 @@ pub fn evaluate(
         db_origin: DbOrigin::default(),
         subject: Subject::default(),
         today,
+        fixed,
     }
 }
 
@@ -333,6 +411,7 @@ fn decide(
             }],
             ignored_reason: Some(ignore.reason.clone()),
             priority,
+            change: None,
         };
     }
     let mut reasons = Vec::new();
@@ -372,6 +451,7 @@ fn decide(
             reasons,
             ignored_reason: None,
             priority,
+            change: None,
         };
     }
     let decision = if reasons.is_empty() {
@@ -387,6 +467,7 @@ fn decide(
         reasons,
         ignored_reason: None,
         priority,
+        change: None,
     }
 }
 

@@ -89,6 +89,7 @@ fn evaluated(
         decision,
         reasons: reasons.to_vec(),
         ignored_reason: None,
+        change: None,
     }
 }
 
@@ -354,6 +355,7 @@ pub(crate) fn evaluation() -> Evaluation {
             fail_on_kev: true,
             ..Policy::default()
         },
+        fixed: Vec::new(),
         db: Manifest {
             format_version: 1,
             built_at: "2025-08-26T06:00:00Z".to_owned(),

@@ -24,6 +24,7 @@ struct Report<'a> {
     policy: Policy,
     counts: JsonCounts,
     findings: Vec<Finding<'a>>,
+    fixed_findings: Vec<FixedFinding<'a>>,
     notes: Vec<Note<'a>>,
     db: Db<'a>,
 }
@@ -44,6 +45,7 @@ struct Policy {
     fail_on_kev_past_due: bool,
     fail_on_epss: Option<f64>,
     only_fixable: bool,
+    fail_on_new_only: bool,
 }
 
 #[derive(Serialize)]
@@ -75,10 +77,19 @@ struct Finding<'a> {
     reasons: Vec<String>,
     ignored_reason: Option<&'a str>,
     priority: &'static str,
+    change: Option<String>,
     summary: Option<&'a str>,
     url: Option<&'a str>,
     cwes: &'a [String],
     exploit_refs: &'a [String],
+}
+
+#[derive(Serialize)]
+struct FixedFinding<'a> {
+    id: &'a str,
+    aliases: &'a [String],
+    purl: Option<&'a str>,
+    package: &'a str,
 }
 
 #[derive(Serialize)]
@@ -154,6 +165,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
             fail_on_kev_past_due: ev.policy.fail_on_kev_past_due,
             fail_on_epss: ev.policy.fail_on_epss,
             only_fixable: ev.policy.only_fixable,
+            fail_on_new_only: ev.policy.fail_on_new_only,
         },
         counts: JsonCounts {
             total: c.total,
@@ -204,11 +216,22 @@ fn report(ev: &Evaluation) -> Report<'_> {
                     reasons: e.reasons.iter().map(|r| code(*r)).collect(),
                     ignored_reason: e.ignored_reason.as_deref(),
                     priority: e.priority.as_str(),
+                    change: e.change.map(code),
                     summary: f.summary.as_deref(),
                     url: f.url.as_deref(),
                     cwes: &f.cwes,
                     exploit_refs: &f.exploit_refs,
                 }
+            })
+            .collect(),
+        fixed_findings: ev
+            .fixed
+            .iter()
+            .map(|e| FixedFinding {
+                id: e.ids.first().map_or("", String::as_str),
+                aliases: e.ids.get(1..).unwrap_or_default(),
+                purl: e.purl.as_deref(),
+                package: &e.label,
             })
             .collect(),
         notes: ev

@@ -476,3 +476,90 @@ fn extra_gate_rules() {
         }
     }
 }
+
+/// Baseline on two real SBOMs: against itself everything is `unchanged` and nothing is
+/// fixed; webgoat as the base of harp makes every harp finding `introduced` and lists every
+/// webgoat finding as fixed; an earlier JSON report works as a base too, and
+/// `--fail-on-new-only` fails only on what is introduced.
+#[test]
+fn baseline_introduced_unchanged_fixed() {
+    let tmp = TempDir::new("policy-baseline");
+    let db = build_kev_hits_db(tmp.path());
+    let webgoat = webgoat();
+    let harp = harp();
+    let base_flag = |p: &Path| format!("--baseline={}", p.display());
+
+    let (code, same, _) = scan_json(tmp.path(), &webgoat, &db, &[&base_flag(&webgoat)]);
+    assert_eq!(code, 1, "a baseline alone changes no verdict");
+    let all = same["findings"].as_array().expect("findings");
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|f| f["change"] == "unchanged"), "{same}");
+    assert_eq!(same["fixed_findings"], serde_json::json!([]));
+    let (code, _, _) = scan_json(
+        tmp.path(),
+        &webgoat,
+        &db,
+        &[&base_flag(&webgoat), "--fail-on-new-only"],
+    );
+    assert_eq!(code, 0, "nothing new");
+
+    let (_, base_report, _) = scan_json(tmp.path(), &webgoat, &db, &[]);
+    let (code, head, _) = scan_json(tmp.path(), &harp, &db, &[&base_flag(&webgoat)]);
+    assert_eq!(code, 1);
+    let head_findings = head["findings"].as_array().expect("findings");
+    assert!(head_findings.iter().all(|f| f["change"] == "introduced"));
+    let fixed = head["fixed_findings"].as_array().expect("fixed_findings");
+    assert_eq!(
+        fixed.len(),
+        base_report["findings"].as_array().map_or(0, Vec::len)
+    );
+    assert!(fixed.iter().any(|f| {
+        f["id"] == "CVE-2020-11023"
+            && f["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:npm/jquery@"))
+    }));
+    let note = notes(&head, "baseline");
+    assert_eq!(note.len(), 1);
+    assert!(note[0].contains(&format!("{} introduced, 0 unchanged", head_findings.len())));
+
+    // An earlier JSON report as the base, without the jQuery finding: only it is new.
+    let mut earlier = base_report.clone();
+    earlier["findings"]
+        .as_array_mut()
+        .expect("findings")
+        .retain(|f| f["id"] != "CVE-2020-11023");
+    let earlier_path = tmp.path().join("earlier.json");
+    fs_err::write(&earlier_path, earlier.to_string()).expect("write");
+    let (code, report, _) = scan_json(
+        tmp.path(),
+        &webgoat,
+        &db,
+        &[&base_flag(&earlier_path), "--fail-on-new-only"],
+    );
+    assert_eq!(code, 1, "jQuery's KEV finding is new and fails");
+    assert_eq!(failing(&report), ["CVE-2020-11023"]);
+    for f in report["findings"].as_array().expect("findings") {
+        let new = f["id"] == "CVE-2020-11023";
+        assert_eq!(
+            f["change"],
+            if new { "introduced" } else { "unchanged" },
+            "{f}"
+        );
+        if f["id"] == "CVE-2021-39144" {
+            assert_eq!(f["decision"], "warn");
+            assert_eq!(
+                f["reasons"],
+                serde_json::json!(["kev", "severity", "not-new"])
+            );
+        }
+    }
+
+    // Without a baseline, `change` is null; `--fail-on-new-only` alone is a usage error.
+    assert!(base_report["findings"][0]["change"].is_null());
+    let (code, _, _) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(&webgoat)
+        .arg("--fail-on-new-only"));
+    assert_eq!(code, 2);
+}
