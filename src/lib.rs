@@ -30,6 +30,7 @@ pub mod matching;
 pub mod policy;
 pub mod priority;
 pub mod purl;
+pub mod remediation;
 pub mod report;
 pub mod sbom;
 pub mod text;

@@ -25,6 +25,7 @@ struct Report<'a> {
     counts: JsonCounts,
     findings: Vec<Finding<'a>>,
     fixed_findings: Vec<FixedFinding<'a>>,
+    remediations: Vec<Remediation>,
     notes: Vec<Note<'a>>,
     db: Db<'a>,
 }
@@ -82,6 +83,27 @@ struct Finding<'a> {
     url: Option<&'a str>,
     cwes: &'a [String],
     exploit_refs: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Remediation {
+    summary: String,
+    purl: Option<String>,
+    name: String,
+    version: Option<String>,
+    upgrade_to: Option<String>,
+    fixes: Vec<String>,
+    fixes_kev: usize,
+    unfixable: Vec<String>,
+    kev_actions: Vec<KevAction>,
+    links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct KevAction {
+    id: String,
+    due_date: String,
+    required_action: String,
 }
 
 #[derive(Serialize)]
@@ -232,6 +254,29 @@ fn report(ev: &Evaluation) -> Report<'_> {
                 aliases: e.ids.get(1..).unwrap_or_default(),
                 purl: e.purl.as_deref(),
                 package: &e.label,
+            })
+            .collect(),
+        remediations: crate::remediation::plan(ev)
+            .into_iter()
+            .map(|r| Remediation {
+                summary: r.summary(),
+                purl: r.component.purl,
+                name: r.component.name,
+                version: r.component.version,
+                upgrade_to: r.upgrade_to,
+                fixes: r.fixes,
+                fixes_kev: r.fixes_kev,
+                unfixable: r.unfixable,
+                kev_actions: r
+                    .kev_actions
+                    .into_iter()
+                    .map(|(id, due_date, required_action)| KevAction {
+                        id,
+                        due_date,
+                        required_action,
+                    })
+                    .collect(),
+                links: r.links,
             })
             .collect(),
         notes: ev

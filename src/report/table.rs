@@ -228,6 +228,15 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         }
     }
 
+    let plan = crate::remediation::plan(ev);
+    if !plan.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", paint(color, sgr::BOLD, "remediation:"))?;
+        for r in &plan {
+            writeln!(out, "  {}", cell(&r.summary(), MAX_ADVICE))?;
+        }
+    }
+
     if !ignored.is_empty() {
         writeln!(out)?;
         writeln!(

@@ -563,3 +563,42 @@ fn baseline_introduced_unchanged_fixed() {
         .arg("--fail-on-new-only"));
     assert_eq!(code, 2);
 }
+
+/// Remediation per component on webgoat: jQuery 3.4.1's findings are all fixed by one
+/// upgrade, with the KEV action and due date; every plan line names its component.
+#[test]
+fn remediation_per_component() {
+    let tmp = TempDir::new("policy-remediation");
+    let db = build_kev_hits_db(tmp.path());
+    let (_, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    let plans = report["remediations"].as_array().expect("remediations");
+    let jq = plans
+        .iter()
+        .find(|r| r["purl"] == "pkg:npm/jquery@3.4.1")
+        .expect("a plan for jQuery 3.4.1");
+    assert_eq!(jq["upgrade_to"], "3.5.0", "{jq}");
+    assert!(
+        jq["fixes"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|id| id == "CVE-2020-11023"))
+    );
+    assert!(jq["fixes_kev"].as_u64().is_some_and(|n| n >= 1));
+    assert!(
+        jq["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("upgrade jquery to >= 3.5.0: fixes ")),
+        "{jq}"
+    );
+    let action = &jq["kev_actions"][0];
+    assert_eq!(action["id"], "CVE-2020-11023");
+    assert_eq!(action["due_date"], "2025-02-13");
+    // KEV fixes come first.
+    assert!(plans[0]["fixes_kev"].as_u64().is_some_and(|n| n >= 1));
+    let (_, table, _) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(webgoat())
+        .arg("--db")
+        .arg(&db));
+    assert!(table.contains("remediation:\n"), "{table}");
+    assert!(table.contains("upgrade jquery to >= 3.5.0: fixes "));
+}
