@@ -48,6 +48,24 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Work with the policy file (`.kevgate.yaml`).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run the `tests:` cases of the policy file against its rules (exit 1 if one fails).
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+struct PolicyTestArgs {
+    /// Policy file. Default: `.kevgate.yaml` in the working directory.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +194,9 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Db {
             command: DbCommand::Build(args),
         } => build(args, io),
+        Command::Policy {
+            command: PolicyCommand::Test(args),
+        } => policy_test(args, io),
     }
 }
 
@@ -491,6 +512,58 @@ fn load_baseline(
         &evaluation,
         &source,
     ))
+}
+
+/// `kevgate policy test`: runs the config's `tests:` cases through the policy.
+fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
+    let today = today(io.env)?;
+    let path = args
+        .config
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE));
+    let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = crate::config::parse(&bytes, &path.display().to_string())?;
+    let policy = Policy {
+        fail_on: config.fail_on.unwrap_or(FailOn::Critical),
+        fail_on_kev: config.fail_on_kev.unwrap_or(true),
+        fail_on_ransomware: config.fail_on_ransomware == Some(true),
+        fail_on_kev_past_due: config.fail_on_kev_past_due == Some(true),
+        fail_on_epss: config.fail_on_epss,
+        only_fixable: config.only_fixable == Some(true),
+        ignores: config.ignores.clone(),
+        ..Policy::default()
+    };
+    let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
+        .context("the database bundled in kevgate is corrupt")?;
+    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today);
+    let code = |d| crate::report::code(d);
+    for o in &outcomes {
+        if o.passed() {
+            writeln!(io.stdout, "ok      {} ({})", o.name, o.origin)?;
+        } else {
+            writeln!(
+                io.stdout,
+                "FAILED  {} ({}): expected `{}`, got `{}` ({})",
+                o.name,
+                o.origin,
+                code(o.expect),
+                code(o.got),
+                o.why
+            )?;
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    writeln!(
+        io.stdout,
+        "{} case{}: {} passed, {failed} failed",
+        outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
+        outcomes.len() - failed
+    )?;
+    Ok(if failed == 0 {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    })
 }
 
 /// An EPSS score for `--fail-on-epss`: a number from 0 to 1.

@@ -40,6 +40,8 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// `vex`: VEX documents (OpenVEX or CycloneDX), relative to the config file's directory.
     pub vex: Vec<String>,
+    /// `tests`: cases `kevgate policy test` runs.
+    pub tests: Vec<crate::policy_test::Case>,
 }
 
 /// A policy file that cannot be used: every problem, each with its line when known.
@@ -102,6 +104,37 @@ struct RawConfig {
     ignore: Vec<Spanned<RawIgnore>>,
     #[serde(default)]
     vex: Vec<Spanned<String>>,
+    #[serde(default)]
+    tests: Vec<Spanned<RawCase>>,
+}
+
+/// One `tests` case as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCase {
+    name: Option<String>,
+    finding: Option<RawCaseFinding>,
+    today: Option<String>,
+    expect: Option<String>,
+}
+
+/// A case's finding as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawCaseFinding {
+    id: Option<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    purl: Option<String>,
+    severity: Option<String>,
+    #[serde(default)]
+    kev: bool,
+    #[serde(default)]
+    ransomware: bool,
+    kev_due_date: Option<String>,
+    epss: Option<f64>,
+    #[serde(default)]
+    fixed: Vec<String>,
 }
 
 /// One `ignore` entry as written.
@@ -263,6 +296,86 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             vex.push(v.value.trim().to_owned());
         }
     }
+    let mut tests = Vec::new();
+    for (i, case) in raw.tests.into_iter().enumerate() {
+        let line = case.referenced.line();
+        let c = case.value;
+        let name = c.name.unwrap_or_else(|| format!("case {}", i + 1));
+        let expect = match c.expect.as_deref().map(str::trim) {
+            Some("fail") => Some(crate::policy::Decision::Fail),
+            Some("warn") => Some(crate::policy::Decision::Warn),
+            Some("ignored") => Some(crate::policy::Decision::Ignored),
+            other => {
+                problem(
+                    line,
+                    format!(
+                        "test `{name}` expects `{}`; hint: `fail`, `warn` or `ignored`",
+                        other.unwrap_or("nothing")
+                    ),
+                );
+                None
+            }
+        };
+        let today = match c.today.as_deref().map(str::trim) {
+            None => None,
+            Some(d) => match d.parse::<jiff::civil::Date>() {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    problem(
+                        line,
+                        format!("test `{name}` has `today: {d}`, not YYYY-MM-DD"),
+                    );
+                    None
+                }
+            },
+        };
+        let finding = match c.finding {
+            Some(f) if f.id.as_deref().is_some_and(|id| !id.trim().is_empty()) => {
+                let severity = match f.severity.as_deref() {
+                    None => None,
+                    Some(s) => {
+                        let parsed = [
+                            crate::enrich::Severity::Critical,
+                            crate::enrich::Severity::High,
+                            crate::enrich::Severity::Medium,
+                            crate::enrich::Severity::Low,
+                            crate::enrich::Severity::Unknown,
+                        ]
+                        .into_iter()
+                        .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()));
+                        if parsed.is_none() {
+                            problem(line, format!("test `{name}` has severity `{s}`"));
+                        }
+                        parsed
+                    }
+                };
+                Some(crate::policy_test::CaseFinding {
+                    id: f.id.unwrap_or_default().trim().to_owned(),
+                    aliases: f.aliases,
+                    purl: f.purl,
+                    severity,
+                    kev: f.kev,
+                    ransomware: f.ransomware,
+                    kev_due_date: f.kev_due_date,
+                    epss: f.epss,
+                    fixed: f.fixed,
+                })
+            }
+            _ => {
+                problem(line, format!("test `{name}` has no `finding` with an `id`"));
+                None
+            }
+        };
+        if let (Some(finding), Some(expect)) = (finding, expect) {
+            tests.push(crate::policy_test::Case {
+                name,
+                origin: format!("`{file}` line {line}"),
+                finding,
+                today,
+                expect,
+            });
+        }
+    }
     if problems.is_empty() {
         Ok(Config {
             fail_on,
@@ -273,6 +386,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             only_fixable: raw.only_fixable,
             ignores,
             vex,
+            tests,
         })
     } else {
         Err(problems)

@@ -28,6 +28,7 @@ pub mod db;
 pub mod enrich;
 pub mod matching;
 pub mod policy;
+pub mod policy_test;
 pub mod priority;
 pub mod purl;
 pub mod remediation;

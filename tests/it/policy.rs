@@ -602,3 +602,43 @@ fn remediation_per_component() {
     assert!(table.contains("remediation:\n"), "{table}");
     assert!(table.contains("upgrade jquery to >= 3.5.0: fixes "));
 }
+
+/// `kevgate policy test` runs the documented example's cases (all pass, exit 0); a wrong
+/// expectation fails with the decision it got (exit 1); a config error exits 2.
+#[test]
+fn policy_test_command() {
+    let tmp = TempDir::new("policy-test");
+    let (code, stdout, stderr) = run(kevgate(tmp.path())
+        .args(["policy", "test", "--config"])
+        .arg(fixture("config/kevgate.yaml")));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("ok      log4j-core is ignored until the ignore expires"));
+    assert!(
+        stdout.ends_with("3 cases: 3 passed, 0 failed\n"),
+        "{stdout}"
+    );
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "ignore:\n  - id: CVE-2020-11023\n    reason: docs only\n    expires: 2025-01-31\n\
+         tests:\n  - name: jquery stays ignored\n    finding:\n      id: CVE-2020-11023\n      kev: true\n    expect: ignored\n",
+    )
+    .expect("write");
+    let (code, stdout, _) = run(kevgate(tmp.path()).args(["policy", "test"]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAILED  jquery stays ignored (`.kevgate.yaml` line 6): expected `ignored`, got `fail` (kev, severity)"
+        ),
+        "{stdout}"
+    );
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "tests:\n  - finding: {}\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).args(["policy", "test"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+}
