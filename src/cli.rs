@@ -74,6 +74,15 @@ enum DbCommand {
     Build(BuildArgs),
 }
 
+/// How reports order findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortOrder {
+    /// KEV first, then severity, then EPSS (the evaluation's order).
+    Kev,
+    /// Triage priority first (`docs/priority.md`), then the default order.
+    Priority,
+}
+
 /// When to colour the terminal table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
@@ -130,6 +139,10 @@ struct ScanArgs {
     /// database) or an earlier `--format json` report. Each finding gets `change`.
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Order of findings in every report: `kev` (KEV, severity, EPSS; the default) or
+    /// `priority` (act, attend, track*, track; then the default order).
+    #[arg(long, value_enum, default_value = "kev")]
+    sort: SortOrder,
     /// Only findings not in `--baseline` can fail the gate.
     #[arg(long, requires = "baseline")]
     fail_on_new_only: bool,
@@ -346,6 +359,10 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     }
     let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
     evaluation.notes.extend(policy_notes);
+    if args.sort == SortOrder::Priority {
+        // Stable: ties keep the evaluation's order. The verdict does not depend on order.
+        evaluation.findings.sort_by_key(|e| e.priority);
+    }
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
             0,

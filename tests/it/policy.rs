@@ -406,6 +406,21 @@ fn priority_on_real_findings() {
     for f in findings(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1") {
         assert_eq!(f["priority"], "attend", "{f}");
     }
+    let (_, sorted, _) = scan_json(tmp.path(), &webgoat(), &db, &["--sort", "priority"]);
+    let rank = |p: &Value| match p.as_str() {
+        Some("act") => 0,
+        Some("attend") => 1,
+        Some("track*") => 2,
+        _ => 3,
+    };
+    let ranks: Vec<i32> = sorted["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| rank(&f["priority"]))
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert_eq!(sorted["verdict"], report["verdict"]);
     for f in report["findings"].as_array().expect("findings") {
         let p = f["priority"].as_str().expect("priority is a string");
         assert!(["act", "attend", "track*", "track"].contains(&p), "{f}");
