@@ -310,6 +310,8 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         );
     }
 
+    // The policy file is checked first: a config error is reported before any scanning.
+    let config = read_config(args.config.as_deref())?;
     let (db, mut origin) = load_db(args.db.as_deref(), env)?;
     origin.age_days = db.age_days(today);
     let data_date = db
@@ -352,7 +354,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
 
     let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
-    let (mut policy, policy_notes) = load_policy(&args, &bytes, subject_purl)?;
+    let (mut policy, policy_notes) = load_policy(&args, config, &bytes, subject_purl)?;
     if let Some(path) = &args.baseline {
         policy.baseline = Some(load_baseline(path, &db, &policy, today)?);
         policy.fail_on_new_only = args.fail_on_new_only;
@@ -431,21 +433,11 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
 /// about trivy ignores that could not be applied.
 fn load_policy(
     args: &ScanArgs,
+    (file, config): (Option<PathBuf>, crate::config::Config),
     sbom_bytes: &[u8],
     subject_purl: Option<&str>,
 ) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
-    let default_file = Path::new(crate::config::DEFAULT_FILE);
-    let file = match &args.config {
-        Some(path) => Some(path.as_path()),
-        None => default_file.is_file().then_some(default_file),
-    };
-    let config = match file {
-        Some(path) => {
-            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-            crate::config::parse(&bytes, &path.display().to_string())?
-        }
-        None => crate::config::Config::default(),
-    };
+    let file = file.as_deref();
     let fail_on_kev = if args.fail_on_kev {
         true
     } else if args.no_fail_on_kev {
@@ -529,6 +521,24 @@ fn load_baseline(
         &evaluation,
         &source,
     ))
+}
+
+/// Reads and checks `--config FILE`, else `.kevgate.yaml` if there is one; returns the file
+/// it read (for relative `vex` paths) and the config.
+fn read_config(flag: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, crate::config::Config)> {
+    let default_file = Path::new(crate::config::DEFAULT_FILE);
+    let file = match flag {
+        Some(path) => Some(path.to_path_buf()),
+        None => default_file.is_file().then(|| default_file.to_path_buf()),
+    };
+    let config = match &file {
+        Some(path) => {
+            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::config::parse(&bytes, &path.display().to_string())?
+        }
+        None => crate::config::Config::default(),
+    };
+    Ok((file, config))
 }
 
 /// `kevgate policy test`: runs the config's `tests:` cases through the policy.
