@@ -59,6 +59,9 @@ impl Default for MarkdownOptions<'_> {
     }
 }
 
+/// Most remediation lines shown (KEV fixes come first).
+const MAX_REMEDIATIONS: usize = 10;
+
 /// Renders `ev` as Markdown of at most `opts.max_bytes` bytes.
 pub fn render(ev: &Evaluation, opts: MarkdownOptions<'_>) -> String {
     let total = ev.findings.len();
@@ -203,6 +206,23 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
             None => "the full report".to_owned(),
         };
         let _ = writeln!(md, "… {hidden} more {more} not shown; see {link}.\n");
+    }
+
+    // Remediation only when every finding fits: findings come first in a tight budget.
+    let plan = crate::remediation::plan(ev);
+    if notes && shown >= ev.findings.len() && !plan.is_empty() {
+        md.push_str("### Remediation\n\n");
+        for r in plan.iter().take(MAX_REMEDIATIONS) {
+            let _ = writeln!(
+                md,
+                "- {}",
+                text::markdown(&text::one_line(&r.summary(), 200))
+            );
+        }
+        if plan.len() > MAX_REMEDIATIONS {
+            let _ = writeln!(md, "- … and {} more", plan.len() - MAX_REMEDIATIONS);
+        }
+        md.push('\n');
     }
 
     if notes && !ev.notes.is_empty() {
