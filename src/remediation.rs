@@ -152,7 +152,7 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
 }
 
 impl Remediation {
-    /// One line: `upgrade jquery to >= 3.5.0: fixes 2, 1 in KEV`.
+    /// One line: `upgrade jquery@3.4.1 to >= 3.5.0: fixes 2, 1 in KEV`.
     pub fn summary(&self) -> String {
         let mut s = match &self.upgrade_to {
             Some(v) => {
@@ -162,9 +162,15 @@ impl Remediation {
                 } else {
                     String::new()
                 };
-                format!("upgrade {} to >= {v}: fixes {n}{kev}", self.component.name)
+                format!(
+                    "upgrade {} to >= {v}: fixes {n}{kev}",
+                    crate::report::package_label(&self.component)
+                )
             }
-            None => format!("{}: no fixed version known", self.component.name),
+            None => format!(
+                "{}: no fixed version known",
+                crate::report::package_label(&self.component)
+            ),
         };
         if self.upgrade_to.is_some() && !self.unfixable.is_empty() {
             s.push_str(&format!("; {} without a fix", self.unfixable.len()));
@@ -205,7 +211,7 @@ mod tests {
         assert_eq!(p[0].fixes_kev, 1);
         assert_eq!(
             p[0].summary(),
-            "upgrade libc6 to >= 2.31-13+deb11u7: fixes 2, 1 in KEV"
+            "upgrade libc6@2.31-13+deb11u4 to >= 2.31-13+deb11u7: fixes 2, 1 in KEV"
         );
     }
 }

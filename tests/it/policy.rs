@@ -601,7 +601,7 @@ fn remediation_per_component() {
     assert!(
         jq["summary"]
             .as_str()
-            .is_some_and(|s| s.starts_with("upgrade jquery to >= 3.5.0: fixes ")),
+            .is_some_and(|s| s.starts_with("upgrade jquery@3.4.1 to >= 3.5.0: fixes ")),
         "{jq}"
     );
     let action = &jq["kev_actions"][0];
@@ -615,7 +615,7 @@ fn remediation_per_component() {
         .arg("--db")
         .arg(&db));
     assert!(table.contains("remediation:\n"), "{table}");
-    assert!(table.contains("upgrade jquery to >= 3.5.0: fixes "));
+    assert!(table.contains("upgrade jquery@3.4.1 to >= 3.5.0: fixes "));
 }
 
 /// `kevgate policy test` runs the documented example's cases (all pass, exit 0); a wrong
