@@ -48,6 +48,24 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Work with the policy file (`.kevgate.yaml`).
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run the `tests:` cases of the policy file against its rules (exit 1 if one fails).
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+struct PolicyTestArgs {
+    /// Policy file. Default: `.kevgate.yaml` in the working directory.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +78,15 @@ enum DbCommand {
     Status(StatusArgs),
     /// Check a database's checksum and structure.
     Verify(StatusArgs),
+}
+
+/// How reports order findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortOrder {
+    /// KEV first, then severity, then EPSS (the evaluation's order).
+    Kev,
+    /// Triage priority first (`docs/priority.md`), then the default order.
+    Priority,
 }
 
 /// When to colour the terminal table.
@@ -87,9 +114,9 @@ struct ScanArgs {
     /// Where to write each `--format`, in order; formats without one go to stdout.
     #[arg(long, value_name = "FILE")]
     output: Vec<PathBuf>,
-    /// Lowest severity that fails the gate.
-    #[arg(long, value_enum, default_value = "critical")]
-    fail_on: FailOn,
+    /// Lowest severity that fails the gate [default: `fail-on` in the config, else critical].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Fail on any finding in CISA KEV (the default).
     #[arg(long, overrides_with = "no_fail_on_kev")]
     fail_on_kev: bool,
@@ -102,6 +129,33 @@ struct ScanArgs {
     /// Colour the table.
     #[arg(long, value_enum, default_value = "auto")]
     color: ColorChoice,
+    /// Fail on KEV findings with known ransomware campaign use, even with `--no-fail-on-kev`.
+    #[arg(long)]
+    fail_on_ransomware: bool,
+    /// Fail on KEV findings past their CISA due date, even with `--no-fail-on-kev`.
+    #[arg(long)]
+    fail_on_kev_past_due: bool,
+    /// Fail on findings whose EPSS score (0-1) is at least this.
+    #[arg(long, value_name = "SCORE", value_parser = parse_epss)]
+    fail_on_epss: Option<f64>,
+    /// Fail only on findings with a known fixed version (the others become warnings).
+    #[arg(long)]
+    only_fixable: bool,
+    /// The base scan to compare with: the base branch's SBOM (evaluated with the same
+    /// database) or an earlier `--format json` report. Each finding gets `change`.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Order of findings in every report: `kev` (KEV, severity, EPSS; the default) or
+    /// `priority` (act, attend, track*, track; then the default order).
+    #[arg(long, value_enum, default_value = "kev")]
+    sort: SortOrder,
+    /// Only findings not in `--baseline` can fail the gate.
+    #[arg(long, requires = "baseline")]
+    fail_on_new_only: bool,
+    /// Policy file (`docs/config.md`). Default: `.kevgate.yaml` in the working directory,
+    /// if there is one. Flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +222,9 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Db {
             command: DbCommand::Verify(args),
         } => status(args, io, true),
+        Command::Policy {
+            command: PolicyCommand::Test(args),
+        } => policy_test(args, io),
     }
 }
 
@@ -268,6 +325,8 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         );
     }
 
+    // The policy file is checked first: a config error is reported before any scanning.
+    let config = read_config(args.config.as_deref())?;
     let (db, mut origin) = load_db(args.db.as_deref(), env)?;
     origin.age_days = db.age_days(today);
     let data_date = db
@@ -309,11 +368,18 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let parsed =
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
 
-    let policy = Policy {
-        fail_on: args.fail_on,
-        fail_on_kev: !args.no_fail_on_kev,
-    };
+    let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
+    let (mut policy, policy_notes) = load_policy(&args, config, &bytes, subject_purl)?;
+    if let Some(path) = &args.baseline {
+        policy.baseline = Some(load_baseline(path, &db, &policy, today)?);
+        policy.fail_on_new_only = args.fail_on_new_only;
+    }
     let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    evaluation.notes.extend(policy_notes);
+    if args.sort == SortOrder::Priority {
+        // Stable: ties keep the evaluation's order. The verdict does not depend on order.
+        evaluation.findings.sort_by_key(|e| e.priority);
+    }
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
             0,
@@ -374,6 +440,180 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Passed,
         Verdict::Fail => Outcome::Failed,
     })
+}
+
+/// The policy: `--config FILE` or `.kevgate.yaml` in the working directory, with the
+/// command-line flags over it; its ignores, then `.trivyignore`, `.trivyignore.yaml` (working
+/// directory), the config's `vex` documents and the SBOM's own VEX `analysis`. Returns notes
+/// about trivy ignores that could not be applied.
+fn load_policy(
+    args: &ScanArgs,
+    (file, config): (Option<PathBuf>, crate::config::Config),
+    sbom_bytes: &[u8],
+    subject_purl: Option<&str>,
+) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
+    let file = file.as_deref();
+    let fail_on_kev = if args.fail_on_kev {
+        true
+    } else if args.no_fail_on_kev {
+        false
+    } else {
+        config.fail_on_kev.unwrap_or(true)
+    };
+    let mut ignores = config.ignores;
+    let mut notes = Vec::new();
+    for (name, parse) in [
+        (
+            crate::trivyignore::FILE,
+            crate::trivyignore::parse as fn(&[u8], &str) -> _,
+        ),
+        (
+            crate::trivyignore::YAML_FILE,
+            crate::trivyignore::parse_yaml,
+        ),
+    ] {
+        let path = Path::new(name);
+        if path.is_file() {
+            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let parsed = parse(&bytes, name)?;
+            ignores.extend(parsed.ignores);
+            notes.extend(
+                parsed
+                    .skipped
+                    .into_iter()
+                    .map(|message| crate::policy::Note {
+                        code: crate::policy::NoteCode::UnusedIgnore,
+                        message,
+                        component: None,
+                    }),
+            );
+        }
+    }
+    let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
+    for rel in &config.vex {
+        let path = base.join(rel);
+        let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        ignores.extend(crate::vex::parse(
+            &bytes,
+            &path.display().to_string(),
+            subject_purl,
+        )?);
+    }
+    ignores.extend(crate::vex::from_sbom(
+        sbom_bytes,
+        &args.sbom.display().to_string(),
+    ));
+    let policy = Policy {
+        fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
+        fail_on_kev,
+        fail_on_ransomware: args.fail_on_ransomware || config.fail_on_ransomware == Some(true),
+        fail_on_kev_past_due: args.fail_on_kev_past_due
+            || config.fail_on_kev_past_due == Some(true),
+        fail_on_epss: args.fail_on_epss.or(config.fail_on_epss),
+        only_fixable: args.only_fixable || config.only_fixable == Some(true),
+        ignores,
+        ..Policy::default()
+    };
+    Ok((policy, notes))
+}
+
+/// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the
+/// same database and policy.
+fn load_baseline(
+    path: &Path,
+    db: &VulnDb,
+    policy: &Policy,
+    today: jiff::civil::Date,
+) -> anyhow::Result<crate::baseline::Baseline> {
+    let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let source = path.display().to_string();
+    if crate::baseline::Baseline::is_report(&bytes) {
+        return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
+    }
+    let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let evaluation = crate::evaluate(&base, db, policy, today);
+    Ok(crate::baseline::Baseline::from_evaluation(
+        &evaluation,
+        &source,
+    ))
+}
+
+/// Reads and checks `--config FILE`, else `.kevgate.yaml` if there is one; returns the file
+/// it read (for relative `vex` paths) and the config.
+fn read_config(flag: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, crate::config::Config)> {
+    let default_file = Path::new(crate::config::DEFAULT_FILE);
+    let file = match flag {
+        Some(path) => Some(path.to_path_buf()),
+        None => default_file.is_file().then(|| default_file.to_path_buf()),
+    };
+    let config = match &file {
+        Some(path) => {
+            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::config::parse(&bytes, &path.display().to_string())?
+        }
+        None => crate::config::Config::default(),
+    };
+    Ok((file, config))
+}
+
+/// `kevgate policy test`: runs the config's `tests:` cases through the policy.
+fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
+    let today = today(io.env)?;
+    let path = args
+        .config
+        .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE));
+    let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = crate::config::parse(&bytes, &path.display().to_string())?;
+    let policy = Policy {
+        fail_on: config.fail_on.unwrap_or(FailOn::Critical),
+        fail_on_kev: config.fail_on_kev.unwrap_or(true),
+        fail_on_ransomware: config.fail_on_ransomware == Some(true),
+        fail_on_kev_past_due: config.fail_on_kev_past_due == Some(true),
+        fail_on_epss: config.fail_on_epss,
+        only_fixable: config.only_fixable == Some(true),
+        ignores: config.ignores.clone(),
+        ..Policy::default()
+    };
+    let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
+        .context("the database bundled in kevgate is corrupt")?;
+    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today);
+    let code = |d| crate::report::code(d);
+    for o in &outcomes {
+        if o.passed() {
+            writeln!(io.stdout, "ok      {} ({})", o.name, o.origin)?;
+        } else {
+            writeln!(
+                io.stdout,
+                "FAILED  {} ({}): expected `{}`, got `{}` ({})",
+                o.name,
+                o.origin,
+                code(o.expect),
+                code(o.got),
+                o.why
+            )?;
+        }
+    }
+    let failed = outcomes.iter().filter(|o| !o.passed()).count();
+    writeln!(
+        io.stdout,
+        "{} case{}: {} passed, {failed} failed",
+        outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
+        outcomes.len() - failed
+    )?;
+    Ok(if failed == 0 {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// An EPSS score for `--fail-on-epss`: a number from 0 to 1.
+fn parse_epss(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{text}` is not an EPSS score between 0 and 1")),
+    }
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

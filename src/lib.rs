@@ -10,6 +10,7 @@
 //! matching.rs  Sbom x VulnDb            -> Matches (+ notes for what could not be checked)
 //! enrich.rs    Matches x VulnDb         -> Vec<Finding> (CVSS, KEV, EPSS by CVE/alias)
 //! policy.rs    Findings x Policy, today -> Evaluation { findings, notes, verdict }
+//! config.rs    .kevgate.yaml            -> Config (merged with flags into a Policy)
 //! report/      Evaluation               -> table | JSON | Markdown | SARIF
 //! cli.rs       reads files, env, clock; writes outputs. main.rs: result -> exit code
 //! ```
@@ -19,17 +20,24 @@
 //! reporter and the exit code read. Nothing below `cli.rs` touches the file system, the
 //! environment or the clock.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod cvss;
 pub mod db;
 pub mod enrich;
 pub mod matching;
 pub mod policy;
+pub mod policy_test;
+pub mod priority;
 pub mod purl;
+pub mod remediation;
 pub mod report;
 pub mod sbom;
 pub mod text;
+pub mod trivyignore;
 pub mod version;
+pub mod vex;
 
 pub use policy::{Evaluation, Policy, Verdict};
 

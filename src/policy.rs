@@ -24,12 +24,34 @@ pub enum FailOn {
 }
 
 /// The gate's rules.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// Lowest failing severity. Default: critical.
     pub fail_on: FailOn,
     /// Fail on any finding in CISA KEV. Default: true.
     pub fail_on_kev: bool,
+    /// Fail on KEV findings CISA knows to be used in ransomware campaigns, even with
+    /// `fail_on_kev` off. Default: false.
+    pub fail_on_ransomware: bool,
+    /// Fail on KEV findings whose CISA due date has passed, even with `fail_on_kev` off.
+    /// Default: false.
+    pub fail_on_kev_past_due: bool,
+    /// Fail on findings whose EPSS score (0-1) is at least this. Default: none.
+    pub fail_on_epss: Option<f64>,
+    /// Fail only on findings with a known fixed version; the others become warnings with
+    /// the reason `no-fix`. Default: false.
+    pub only_fixable: bool,
+    /// The base scan's findings (`--baseline`): each finding gets a [`Change`]. Default:
+    /// none.
+    ///
+    /// [`Change`]: crate::baseline::Change
+    pub baseline: Option<crate::baseline::Baseline>,
+    /// With a baseline, only `introduced` findings can fail the gate; `unchanged` ones
+    /// become warnings with the reason `not-new`. Default: false.
+    pub fail_on_new_only: bool,
+    /// Findings the team has triaged: from `.kevgate.yaml`, `.trivyignore` and VEX
+    /// documents. Default: none.
+    pub ignores: Vec<Ignore>,
 }
 
 impl Default for Policy {
@@ -37,8 +59,47 @@ impl Default for Policy {
         Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
+            fail_on_ransomware: false,
+            fail_on_kev_past_due: false,
+            fail_on_epss: None,
+            only_fixable: false,
+            baseline: None,
+            fail_on_new_only: false,
+            ignores: Vec::new(),
         }
     }
+}
+
+/// One triaged vulnerability: findings it matches are [`Decision::Ignored`] until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The vulnerability: matches the finding's id or any alias (ASCII case-insensitive).
+    pub id: String,
+    /// Why it is safe to ignore; shown as the finding's `ignored_reason`.
+    pub reason: String,
+    /// The last day the ignore applies; from the day after, findings are decided as if it
+    /// were not there and an `expired-ignore` note says so. Default: never expires.
+    pub expires: Option<jiff::civil::Date>,
+    /// Only components whose purl matches one of these: without a version
+    /// (`pkg:npm/jquery`) any version matches; with one (`pkg:npm/jquery@3.4.1`) only that
+    /// version. Qualifiers and subpath are not compared. Default (empty): every component.
+    pub purls: Vec<String>,
+    /// Where it was declared.
+    pub source: IgnoreSource,
+    /// Where it was declared, for notes: "`.kevgate.yaml` line 7".
+    pub origin: String,
+}
+
+/// Where an [`Ignore`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IgnoreSource {
+    /// `.kevgate.yaml` (or `--config`).
+    Config,
+    /// `.trivyignore` or `.trivyignore.yaml`.
+    Trivyignore,
+    /// A VEX statement (`not_affected` or `fixed`).
+    Vex,
 }
 
 /// Pass or fail.
@@ -59,6 +120,8 @@ pub enum Decision {
     Fail,
     /// Reported, does not fail the gate.
     Warn,
+    /// Matched by an [`Ignore`] (config, `.trivyignore`, VEX): shown apart, never fails.
+    Ignored,
 }
 
 /// Why a finding got its decision: a stable kebab-case code.
@@ -71,6 +134,20 @@ pub enum Reason {
     Severity,
     /// Below every failing rule.
     BelowThreshold,
+    /// Matched by an ignore in `.kevgate.yaml` or `.trivyignore`.
+    Ignored,
+    /// A VEX statement says `not_affected` or `fixed`.
+    Vex,
+    /// In KEV with known ransomware campaign use, and `fail-on-ransomware` is on.
+    KevRansomware,
+    /// In KEV past its CISA due date, and `fail-on-kev-past-due` is on.
+    KevPastDue,
+    /// EPSS at or above `fail-on-epss`.
+    Epss,
+    /// Would fail, but no fixed version is known and `only-fixable` is on.
+    NoFix,
+    /// Would fail, but is already in the baseline and `fail-on-new-only` is on.
+    NotNew,
 }
 
 /// A finding with the gate's decision.
@@ -84,6 +161,12 @@ pub struct Evaluated {
     pub decision: Decision,
     /// Why.
     pub reasons: Vec<Reason>,
+    /// For [`Decision::Ignored`]: the ignore's reason or the VEX justification.
+    pub ignored_reason: Option<String>,
+    /// SSVC-style triage priority ([`crate::priority`]); does not affect the verdict.
+    pub priority: crate::priority::Priority,
+    /// Against the baseline, when there is one.
+    pub change: Option<crate::baseline::Change>,
 }
 
 /// Stable codes for notes: things the user should know that are not findings.
@@ -101,6 +184,13 @@ pub enum NoteCode {
     /// Something in the SBOM was odd but readable (duplicate `bom-ref`s, `affects` refs that
     /// name no component, a newer spec version).
     SbomWarning,
+    /// An ignore whose `expires` date has passed: it no longer applies.
+    ExpiredIgnore,
+    /// An ignore (config or `.trivyignore`) that matched no finding: the vulnerability is
+    /// gone, or the id or purl is wrong.
+    UnusedIgnore,
+    /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
+    Baseline,
 }
 
 /// Something the user should know that is not a finding.
@@ -134,6 +224,8 @@ pub struct Evaluation {
     pub subject: Subject,
     /// The date the gate was evaluated on.
     pub today: jiff::civil::Date,
+    /// Base findings (`--baseline`) that no current finding matches: fixed since.
+    pub fixed: Vec<crate::baseline::Entry>,
 }
 
 /// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the
@@ -185,9 +277,50 @@ pub fn evaluate(
     policy: &Policy,
     today: jiff::civil::Date,
 ) -> Evaluation {
+    let mut hits = vec![0usize; policy.ignores.len()];
+    let base_entries = policy.baseline.as_ref().map_or(&[][..], |b| &b.entries[..]);
+    let mut base_used = vec![false; base_entries.len()];
     let mut evaluated: Vec<Evaluated> = findings
         .into_iter()
-        .map(|finding| decide(finding, policy))
+        .map(|finding| {
+            let change = policy.baseline.as_ref().map(|_| {
+                let ids: Vec<&str> = std::iter::once(finding.id.as_str())
+                    .chain(finding.aliases.iter().map(String::as_str))
+                    .collect();
+                let package = crate::baseline::package_identity(
+                    finding.component.purl.as_deref(),
+                    &finding.component.name,
+                );
+                let mut found = false;
+                for (entry, used) in base_entries.iter().zip(base_used.iter_mut()) {
+                    if crate::baseline::matches(entry, &ids, &package) {
+                        *used = true;
+                        found = true;
+                    }
+                }
+                if found {
+                    crate::baseline::Change::Unchanged
+                } else {
+                    crate::baseline::Change::Introduced
+                }
+            });
+            let mut e = decide(finding, policy, today, &mut hits);
+            e.change = change;
+            if policy.fail_on_new_only
+                && change == Some(crate::baseline::Change::Unchanged)
+                && e.decision == Decision::Fail
+            {
+                e.decision = Decision::Warn;
+                e.reasons.push(Reason::NotNew);
+            }
+            e
+        })
+        .collect();
+    let fixed: Vec<crate::baseline::Entry> = base_entries
+        .iter()
+        .zip(&base_used)
+        .filter(|(_, used)| !**used)
+        .map(|(e, _)| e.clone())
         .collect();
     evaluated.sort_by(|a, b| {
         let key = |e: &Evaluated| {
@@ -203,6 +336,26 @@ pub fn evaluate(
         key(a).cmp(&key(b))
     });
     let mut notes = notes;
+    notes.extend(ignore_notes(policy, &hits, today));
+    if let Some(base) = &policy.baseline {
+        let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
+        notes.push(Note {
+            code: NoteCode::Baseline,
+            message: format!(
+                "compared with the baseline `{}`: {} introduced, {} unchanged, {} fixed{}",
+                base.source,
+                count(crate::baseline::Change::Introduced),
+                count(crate::baseline::Change::Unchanged),
+                fixed.len(),
+                if policy.fail_on_new_only {
+                    "; only introduced findings can fail the gate"
+                } else {
+                    ""
+                }
+            ),
+            component: None,
+        });
+    }
     notes.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
     notes.dedup();
     let verdict = if evaluated.iter().any(|e| e.decision == Decision::Fail) {
@@ -219,23 +372,87 @@ pub fn evaluate(
         db_origin: DbOrigin::default(),
         subject: Subject::default(),
         today,
+        fixed,
     }
 }
 
-/// The decision for one finding.
-fn decide(finding: Finding, policy: &Policy) -> Evaluated {
+/// The decision for one finding. `hits[i]` counts the findings `policy.ignores[i]` matched
+/// (expired ones included, so their note can say what they still cover).
+fn decide(
+    finding: Finding,
+    policy: &Policy,
+    today: jiff::civil::Date,
+    hits: &mut [usize],
+) -> Evaluated {
     let in_kev = finding.kev.is_some();
+    let priority = crate::priority::of(&finding);
     let severity = if in_kev {
         Severity::Critical
     } else {
         finding.severity
     };
+    let mut applied = None;
+    for (i, ignore) in policy.ignores.iter().enumerate() {
+        if ignore.matches(&finding) {
+            hits[i] += 1;
+            if applied.is_none() && !ignore.is_expired(today) {
+                applied = Some(ignore);
+            }
+        }
+    }
+    if let Some(ignore) = applied {
+        return Evaluated {
+            finding,
+            severity,
+            decision: Decision::Ignored,
+            reasons: vec![match ignore.source {
+                IgnoreSource::Vex => Reason::Vex,
+                IgnoreSource::Config | IgnoreSource::Trivyignore => Reason::Ignored,
+            }],
+            ignored_reason: Some(ignore.reason.clone()),
+            priority,
+            change: None,
+        };
+    }
     let mut reasons = Vec::new();
     if in_kev && policy.fail_on_kev {
         reasons.push(Reason::Kev);
     }
     if policy.fail_on.threshold().is_some_and(|t| severity <= t) {
         reasons.push(Reason::Severity);
+    }
+    if let Some(kev) = &finding.kev {
+        if policy.fail_on_ransomware
+            && kev
+                .known_ransomware_campaign_use
+                .eq_ignore_ascii_case("known")
+        {
+            reasons.push(Reason::KevRansomware);
+        }
+        let past_due = kev
+            .due_date
+            .parse::<jiff::civil::Date>()
+            .is_ok_and(|due| today > due);
+        if policy.fail_on_kev_past_due && past_due {
+            reasons.push(Reason::KevPastDue);
+        }
+    }
+    if let (Some(threshold), Some(epss)) = (policy.fail_on_epss, finding.epss)
+        && epss.score >= threshold
+    {
+        reasons.push(Reason::Epss);
+    }
+    if policy.only_fixable && !reasons.is_empty() && finding.fixed_versions.is_empty() {
+        reasons.push(Reason::NoFix);
+        return Evaluated {
+            finding,
+            severity,
+            decision: Decision::Warn,
+            reasons,
+            ignored_reason: None,
+            priority,
+            change: None,
+        };
     }
     let decision = if reasons.is_empty() {
         reasons.push(Reason::BelowThreshold);
@@ -248,7 +465,85 @@ fn decide(finding: Finding, policy: &Policy) -> Evaluated {
         severity,
         decision,
         reasons,
+        ignored_reason: None,
+        priority,
+        change: None,
     }
+}
+
+/// `expired-ignore` for every expired ignore, `unused-ignore` for every live config or
+/// `.trivyignore` ignore that matched nothing. VEX statements that match nothing are normal
+/// (a VEX document covers a whole product) and get no note.
+fn ignore_notes(policy: &Policy, hits: &[usize], today: jiff::civil::Date) -> Vec<Note> {
+    let mut notes = Vec::new();
+    for (ignore, &n) in policy.ignores.iter().zip(hits) {
+        let plural = if n == 1 { "" } else { "s" };
+        match ignore.expires {
+            Some(expires) if ignore.is_expired(today) => notes.push(Note {
+                code: NoteCode::ExpiredIgnore,
+                message: format!(
+                    "the ignore of `{}` ({}) expired on {expires} and no longer applies \
+                     ({n} matching finding{plural}); hint: fix them, or extend `expires` \
+                     with a new reason",
+                    ignore.id, ignore.origin
+                ),
+                component: None,
+            }),
+            _ if n == 0 && ignore.source != IgnoreSource::Vex => notes.push(Note {
+                code: NoteCode::UnusedIgnore,
+                message: format!(
+                    "the ignore of `{}` ({}) matched no finding; hint: remove it if the \
+                     vulnerability is gone, or check the id and purl",
+                    ignore.id, ignore.origin
+                ),
+                component: None,
+            }),
+            _ => {}
+        }
+    }
+    notes
+}
+
+impl Ignore {
+    /// Whether `finding` is the vulnerability this ignore names, in a component it covers.
+    /// Expiry is not considered (see [`Ignore::is_expired`]).
+    pub fn matches(&self, finding: &Finding) -> bool {
+        let id_matches = finding.id.eq_ignore_ascii_case(&self.id)
+            || finding
+                .aliases
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&self.id));
+        id_matches
+            && (self.purls.is_empty()
+                || finding
+                    .component
+                    .purl
+                    .as_deref()
+                    .is_some_and(|p| self.purls.iter().any(|scope| purl_in_scope(p, scope))))
+    }
+
+    /// Whether `today` is after the last day the ignore applies.
+    pub fn is_expired(&self, today: jiff::civil::Date) -> bool {
+        self.expires.is_some_and(|e| today > e)
+    }
+}
+
+/// Whether purl `p` is covered by `scope`: the same type/namespace/name, and the same version
+/// when the scope has one. Qualifiers (`?..`) and subpath (`#..`) are ignored on both sides.
+pub fn purl_in_scope(p: &str, scope: &str) -> bool {
+    /// Drops qualifiers and subpath; splits off the version (an `@` after the last `/`).
+    fn split(s: &str) -> (&str, Option<&str>) {
+        let end = s.find(['?', '#']).unwrap_or(s.len());
+        let s = s[..end].trim_end_matches('/');
+        let name_start = s.rfind('/').map_or(0, |i| i + 1);
+        match s[name_start..].rfind('@') {
+            Some(at) => (&s[..name_start + at], Some(&s[name_start + at + 1..])),
+            None => (s, None),
+        }
+    }
+    let (p_base, p_version) = split(p);
+    let (s_base, s_version) = split(scope);
+    p_base.eq_ignore_ascii_case(s_base) && (s_version.is_none() || s_version == p_version)
 }
 
 impl FailOn {

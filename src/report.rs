@@ -61,6 +61,8 @@ pub(crate) struct Counts {
     pub total: usize,
     /// Findings that fail the gate.
     pub fail: usize,
+    /// Findings an ignore or VEX statement suppressed.
+    pub ignored: usize,
     /// Findings in CISA KEV.
     pub kev: usize,
     /// By severity after the KEV rule.
@@ -77,8 +79,10 @@ impl Counts {
         let mut c = Counts::default();
         for f in &ev.findings {
             c.total += 1;
-            if f.decision == Decision::Fail {
-                c.fail += 1;
+            match f.decision {
+                Decision::Fail => c.fail += 1,
+                Decision::Ignored => c.ignored += 1,
+                Decision::Warn => {}
             }
             if f.finding.kev.is_some() {
                 c.kev += 1;
@@ -188,6 +192,7 @@ mod tests {
             Counts {
                 total: 8,
                 fail: 4,
+                ignored: 0,
                 kev: 3,
                 critical: 4,
                 high: 0,

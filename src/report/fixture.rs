@@ -83,10 +83,13 @@ fn evaluated(
     reasons: &[Reason],
 ) -> Evaluated {
     Evaluated {
+        priority: crate::priority::of(&finding),
         finding,
         severity,
         decision,
         reasons: reasons.to_vec(),
+        ignored_reason: None,
+        change: None,
     }
 }
 
@@ -350,7 +353,9 @@ pub(crate) fn evaluation() -> Evaluation {
         policy: Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
+            ..Policy::default()
         },
+        fixed: Vec::new(),
         db: Manifest {
             format_version: 1,
             built_at: "2025-08-26T06:00:00Z".to_owned(),

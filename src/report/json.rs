@@ -24,6 +24,8 @@ struct Report<'a> {
     policy: Policy,
     counts: JsonCounts,
     findings: Vec<Finding<'a>>,
+    fixed_findings: Vec<FixedFinding<'a>>,
+    remediations: Vec<Remediation>,
     notes: Vec<Note<'a>>,
     db: Db<'a>,
 }
@@ -40,12 +42,18 @@ struct Subject<'a> {
 struct Policy {
     fail_on: String,
     fail_on_kev: bool,
+    fail_on_ransomware: bool,
+    fail_on_kev_past_due: bool,
+    fail_on_epss: Option<f64>,
+    only_fixable: bool,
+    fail_on_new_only: bool,
 }
 
 #[derive(Serialize)]
 struct JsonCounts {
     total: usize,
     fail: usize,
+    ignored: usize,
     kev: usize,
     critical: usize,
     high: usize,
@@ -68,10 +76,42 @@ struct Finding<'a> {
     found_by: Vec<String>,
     decision: String,
     reasons: Vec<String>,
+    ignored_reason: Option<&'a str>,
+    priority: &'static str,
+    change: Option<String>,
     summary: Option<&'a str>,
     url: Option<&'a str>,
     cwes: &'a [String],
     exploit_refs: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Remediation {
+    summary: String,
+    purl: Option<String>,
+    name: String,
+    version: Option<String>,
+    upgrade_to: Option<String>,
+    fixes: Vec<String>,
+    fixes_kev: usize,
+    unfixable: Vec<String>,
+    kev_actions: Vec<KevAction>,
+    links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct KevAction {
+    id: String,
+    due_date: String,
+    required_action: String,
+}
+
+#[derive(Serialize)]
+struct FixedFinding<'a> {
+    id: &'a str,
+    aliases: &'a [String],
+    purl: Option<&'a str>,
+    package: &'a str,
 }
 
 #[derive(Serialize)]
@@ -143,10 +183,16 @@ fn report(ev: &Evaluation) -> Report<'_> {
         policy: Policy {
             fail_on: code(ev.policy.fail_on),
             fail_on_kev: ev.policy.fail_on_kev,
+            fail_on_ransomware: ev.policy.fail_on_ransomware,
+            fail_on_kev_past_due: ev.policy.fail_on_kev_past_due,
+            fail_on_epss: ev.policy.fail_on_epss,
+            only_fixable: ev.policy.only_fixable,
+            fail_on_new_only: ev.policy.fail_on_new_only,
         },
         counts: JsonCounts {
             total: c.total,
             fail: c.fail,
+            ignored: c.ignored,
             kev: c.kev,
             critical: c.critical,
             high: c.high,
@@ -190,11 +236,47 @@ fn report(ev: &Evaluation) -> Report<'_> {
                     found_by: f.found_by.iter().map(|b| code(*b)).collect(),
                     decision: code(e.decision),
                     reasons: e.reasons.iter().map(|r| code(*r)).collect(),
+                    ignored_reason: e.ignored_reason.as_deref(),
+                    priority: e.priority.as_str(),
+                    change: e.change.map(code),
                     summary: f.summary.as_deref(),
                     url: f.url.as_deref(),
                     cwes: &f.cwes,
                     exploit_refs: &f.exploit_refs,
                 }
+            })
+            .collect(),
+        fixed_findings: ev
+            .fixed
+            .iter()
+            .map(|e| FixedFinding {
+                id: e.ids.first().map_or("", String::as_str),
+                aliases: e.ids.get(1..).unwrap_or_default(),
+                purl: e.purl.as_deref(),
+                package: &e.label,
+            })
+            .collect(),
+        remediations: crate::remediation::plan(ev)
+            .into_iter()
+            .map(|r| Remediation {
+                summary: r.summary(),
+                purl: r.component.purl,
+                name: r.component.name,
+                version: r.component.version,
+                upgrade_to: r.upgrade_to,
+                fixes: r.fixes,
+                fixes_kev: r.fixes_kev,
+                unfixable: r.unfixable,
+                kev_actions: r
+                    .kev_actions
+                    .into_iter()
+                    .map(|(id, due_date, required_action)| KevAction {
+                        id,
+                        due_date,
+                        required_action,
+                    })
+                    .collect(),
+                links: r.links,
             })
             .collect(),
         notes: ev

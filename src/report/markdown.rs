@@ -59,6 +59,9 @@ impl Default for MarkdownOptions<'_> {
     }
 }
 
+/// Most remediation lines shown (KEV fixes come first).
+const MAX_REMEDIATIONS: usize = 10;
+
 /// Renders `ev` as Markdown of at most `opts.max_bytes` bytes.
 pub fn render(ev: &Evaluation, opts: MarkdownOptions<'_>) -> String {
     let total = ev.findings.len();
@@ -166,6 +169,10 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         .iter()
         .filter(|e| e.decision == Decision::Warn)
         .collect();
+    let ignored: Vec<&Evaluated> = visible
+        .iter()
+        .filter(|e| e.decision == Decision::Ignored)
+        .collect();
     if !fails.is_empty() {
         let _ = writeln!(md, "### Failing findings ({})\n", fails.len());
         findings_table(&mut md, &fails);
@@ -181,6 +188,16 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         findings_table(&mut md, &warns);
         md.push_str("\n</details>\n\n");
     }
+    if !ignored.is_empty() {
+        let _ = writeln!(
+            md,
+            "<details>\n<summary>{} ignored finding{} (not counted by the gate)</summary>\n",
+            ignored.len(),
+            if ignored.len() == 1 { "" } else { "s" }
+        );
+        findings_table(&mut md, &ignored);
+        md.push_str("\n</details>\n\n");
+    }
     let hidden = ev.findings.len() - visible.len();
     if hidden > 0 {
         let more = if hidden == 1 { "finding" } else { "findings" };
@@ -189,6 +206,23 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
             None => "the full report".to_owned(),
         };
         let _ = writeln!(md, "… {hidden} more {more} not shown; see {link}.\n");
+    }
+
+    // Remediation only when every finding fits: findings come first in a tight budget.
+    let plan = crate::remediation::plan(ev);
+    if notes && shown >= ev.findings.len() && !plan.is_empty() {
+        md.push_str("### Remediation\n\n");
+        for r in plan.iter().take(MAX_REMEDIATIONS) {
+            let _ = writeln!(
+                md,
+                "- {}",
+                text::markdown(&text::one_line(&r.summary(), 200))
+            );
+        }
+        if plan.len() > MAX_REMEDIATIONS {
+            let _ = writeln!(md, "- … and {} more", plan.len() - MAX_REMEDIATIONS);
+        }
+        md.push('\n');
     }
 
     if notes && !ev.notes.is_empty() {
@@ -238,6 +272,8 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
     for e in rows {
         let f = &e.finding;
         let marker = match (e.decision, f.kev.is_some()) {
+            (Decision::Ignored, true) => ":mute: KEV",
+            (Decision::Ignored, false) => ":mute:",
             (_, true) => ":red_circle: **KEV**",
             (Decision::Fail, false) => ":red_circle:",
             (Decision::Warn, false) => ":warning:",
@@ -256,7 +292,17 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
             .epss
             .map(|e| epss_percent(e.score))
             .unwrap_or_else(|| "–".to_owned());
-        let mut todo = String::new();
+        let mut todo = format!(
+            "Priority: **{}**. ",
+            e.priority.as_str().replace('*', "\\*")
+        );
+        if let Some(reason) = &e.ignored_reason {
+            let _ = write!(
+                todo,
+                "Ignored: {}<br>",
+                text::markdown(&text::one_line(reason, MAX_SUMMARY))
+            );
+        }
         if let Some(kev) = &f.kev {
             let action = text::markdown(&text::one_line(&kev.required_action, 200));
             let _ = write!(

@@ -107,7 +107,17 @@ struct SarifResult {
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// Ignored findings: one external suppression carrying the reason (SARIF 2.1.0
+    /// §3.27.23; GitHub code scanning shows them as dismissed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -116,6 +126,7 @@ struct ResultProperties {
     decision: String,
     reasons: Vec<String>,
     kev: bool,
+    priority: &'static str,
 }
 
 #[derive(Serialize)]
@@ -369,6 +380,7 @@ fn log(ev: &Evaluation) -> Log {
             level: match e.decision {
                 Decision::Fail => "error",
                 Decision::Warn => "warning",
+                Decision::Ignored => "note",
             },
             message: Text { text: message(e) },
             locations: vec![Location {
@@ -384,11 +396,20 @@ fn log(ev: &Evaluation) -> Log {
                 }],
             }],
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint(e))]),
+            suppressions: e
+                .ignored_reason
+                .iter()
+                .map(|reason| Suppression {
+                    kind: "external",
+                    justification: plain(reason, 1000),
+                })
+                .collect(),
             properties: ResultProperties {
                 severity: e.severity.as_str(),
                 decision: code(e.decision),
                 reasons: e.reasons.iter().map(|r| code(*r)).collect(),
                 kev: e.finding.kev.is_some(),
+                priority: e.priority.as_str(),
             },
         });
     }

@@ -75,6 +75,7 @@ fn row(e: &Evaluated) -> Row {
         decision: match e.decision {
             Decision::Fail => "FAIL",
             Decision::Warn => "warn",
+            Decision::Ignored => "ignored",
         },
         kev: if f.kev.is_some() { "KEV" } else { "" },
         severity: e.severity.as_str(),
@@ -97,6 +98,7 @@ fn cell(s: &str, max: usize) -> String {
 fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     let f = &e.finding;
     let mut lines = Vec::new();
+    lines.push((format!("priority: {}", e.priority.as_str()), None));
     if let Some(kev) = &f.kev {
         let mut line = format!(
             "kev: due {}: {}",
@@ -152,10 +154,15 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         writeln!(out)?;
     }
 
-    if ev.findings.is_empty() {
+    // Ignored findings are listed apart, after the ones that count.
+    let (ignored, shown): (Vec<&Evaluated>, Vec<&Evaluated>) = ev
+        .findings
+        .iter()
+        .partition(|e| e.decision == Decision::Ignored);
+    if shown.is_empty() {
         writeln!(out, "no vulnerabilities found")?;
     } else {
-        let rows: Vec<Row> = ev.findings.iter().map(row).collect();
+        let rows: Vec<Row> = shown.iter().copied().map(row).collect();
         let header = Row {
             decision: "DECISION",
             kev: "KEV",
@@ -194,10 +201,11 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         writeln!(out, "{}", paint(color, sgr::BOLD, head.trim_end()))?;
 
         let indent = " ".repeat(w_dec + 2);
-        for (e, r) in ev.findings.iter().zip(&rows) {
+        for (e, r) in shown.iter().zip(&rows) {
             let decision_color = match e.decision {
                 Decision::Fail => sgr::BOLD_RED,
                 Decision::Warn => sgr::YELLOW,
+                Decision::Ignored => sgr::DIM,
             };
             let line = format!(
                 "{}  {}  {}  {}  {}  {}  {}",
@@ -217,6 +225,51 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
                 };
                 writeln!(out, "{indent}{text}")?;
             }
+        }
+    }
+
+    let plan = crate::remediation::plan(ev);
+    if !plan.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", paint(color, sgr::BOLD, "remediation:"))?;
+        for r in &plan {
+            writeln!(out, "  {}", cell(&r.summary(), MAX_ADVICE))?;
+        }
+    }
+
+    if !ignored.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            paint(
+                color,
+                sgr::BOLD,
+                &format!("ignored ({}): not counted by the gate", ignored.len())
+            )
+        )?;
+        for e in &ignored {
+            let f = &e.finding;
+            writeln!(
+                out,
+                "  {}  {}  {}{}",
+                paint(color, sgr::BOLD, &cell(&f.id, MAX_ID)),
+                cell(&package_label(&f.component), MAX_PACKAGE),
+                e.severity.as_str(),
+                if f.kev.is_some() { "  KEV" } else { "" }
+            )?;
+            writeln!(
+                out,
+                "    {}",
+                paint(
+                    color,
+                    sgr::DIM,
+                    &format!(
+                        "reason: {}",
+                        cell(e.ignored_reason.as_deref().unwrap_or("-"), MAX_ADVICE)
+                    )
+                )
+            )?;
         }
     }
 
@@ -250,12 +303,17 @@ fn summary(ev: &Evaluation, color: bool) -> String {
         Verdict::Fail => paint(color, sgr::BOLD_RED, "FAIL"),
     };
     let findings = if c.total == 1 { "finding" } else { "findings" };
+    let ignored = if c.ignored > 0 {
+        format!(", {} ignored", c.ignored)
+    } else {
+        String::new()
+    };
     format!(
-        "verdict: {verdict} - {} {findings} ({} fail, {} warn; {} in KEV; critical {}, high {}, \
-         medium {}, low {}, unknown {}) in `{}`",
+        "verdict: {verdict} - {} {findings} ({} fail, {} warn{ignored}; {} in KEV; critical {}, \
+         high {}, medium {}, low {}, unknown {}) in `{}`",
         c.total,
         c.fail,
-        c.total - c.fail,
+        c.total - c.fail - c.ignored,
         c.kev,
         c.critical,
         c.high,

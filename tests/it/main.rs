@@ -6,6 +6,7 @@
 
 mod cli;
 mod demo_db;
+mod policy;
 mod sboms;
 mod scan;
 mod trivy;

@@ -1,0 +1,217 @@
+//! Remediation per component: the smallest upgrade that fixes all of a component's findings
+//! ("upgrade log4j-core to >= 2.17.1: fixes 4, 2 in KEV"), the KEV required actions and due
+//! dates, and the advisories' links.
+//!
+//! Pure over an [`Evaluation`]; reporters call [`plan`]. Ignored findings need no fix and are
+//! left out. For each finding the smallest fixed version above the installed one is taken
+//! (compared in the ecosystem's order, [`crate::version`]); the component's target is the
+//! largest of those. When a fixed version cannot be compared, it is kept as written (the
+//! advisory said it fixes). Findings without any fixed version are listed as unfixable.
+
+use crate::enrich::ComponentRef;
+use crate::policy::{Decision, Evaluation};
+use crate::version::{self, VersionScheme};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// What to do about one component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remediation {
+    /// The component.
+    pub component: ComponentRef,
+    /// The smallest version that fixes every fixable finding, if any is fixable.
+    pub upgrade_to: Option<String>,
+    /// Ids of the findings `upgrade_to` fixes.
+    pub fixes: Vec<String>,
+    /// How many of them are in CISA KEV.
+    pub fixes_kev: usize,
+    /// Ids of findings no known version fixes.
+    pub unfixable: Vec<String>,
+    /// KEV findings: (id, due date, required action).
+    pub kev_actions: Vec<(String, String, String)>,
+    /// Advisory links, deduplicated.
+    pub links: Vec<String>,
+}
+
+/// The ordering scheme of a purl type, if kevgate compares its versions.
+fn scheme(purl: Option<&str>) -> Option<VersionScheme> {
+    let ty = purl?.strip_prefix("pkg:")?.split('/').next()?;
+    Some(match ty.to_ascii_lowercase().as_str() {
+        "npm" | "cargo" | "pub" => VersionScheme::Semver,
+        "golang" => VersionScheme::Go,
+        "pypi" => VersionScheme::Pep440,
+        "maven" => VersionScheme::Maven,
+        "gem" => VersionScheme::RubyGems,
+        "nuget" => VersionScheme::NuGet,
+        "composer" => VersionScheme::Composer,
+        "deb" => VersionScheme::Dpkg,
+        "rpm" => VersionScheme::Rpm,
+        "apk" => VersionScheme::Apk,
+        _ => return None,
+    })
+}
+
+/// `a` vs `b` in `scheme`; equal when either does not parse.
+fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
+    scheme
+        .and_then(|s| version::compare(s, a, b).ok())
+        .unwrap_or(Ordering::Equal)
+}
+
+/// One [`Remediation`] per component with a finding that is not ignored, most urgent first
+/// (KEV fixes, then fixes, then name).
+pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
+    let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
+    let mut targets: BTreeMap<usize, Option<String>> = BTreeMap::new();
+    for e in ev
+        .findings
+        .iter()
+        .filter(|e| e.decision != Decision::Ignored)
+    {
+        let f = &e.finding;
+        let c = &f.component;
+        let s = scheme(c.purl.as_deref());
+        let r = by_component.entry(c.index).or_insert_with(|| Remediation {
+            component: c.clone(),
+            upgrade_to: None,
+            fixes: Vec::new(),
+            fixes_kev: 0,
+            unfixable: Vec::new(),
+            kev_actions: Vec::new(),
+            links: Vec::new(),
+        });
+        // The smallest fixed version above the installed one.
+        let need = f
+            .fixed_versions
+            .iter()
+            .filter(|v| {
+                c.version
+                    .as_deref()
+                    .is_none_or(|cur| cmp(s, v, cur) != Ordering::Less)
+            })
+            .min_by(|a, b| cmp(s, a, b));
+        match need {
+            Some(need) => {
+                if !r.fixes.contains(&f.id) {
+                    r.fixes.push(f.id.clone());
+                    if f.kev.is_some() {
+                        r.fixes_kev += 1;
+                    }
+                }
+                let target = targets.entry(c.index).or_insert(None);
+                if target
+                    .as_deref()
+                    .is_none_or(|t| cmp(s, need, t) == Ordering::Greater)
+                {
+                    *target = Some(need.clone());
+                }
+            }
+            None => {
+                if !r.unfixable.contains(&f.id) {
+                    r.unfixable.push(f.id.clone());
+                }
+            }
+        }
+        if let Some(kev) = &f.kev
+            && !r.kev_actions.iter().any(|(id, _, _)| id == &f.id)
+        {
+            r.kev_actions.push((
+                f.id.clone(),
+                kev.due_date.clone(),
+                kev.required_action.clone(),
+            ));
+        }
+        if let Some(url) = &f.url
+            && !r.links.contains(url)
+        {
+            r.links.push(url.clone());
+        }
+    }
+    let mut out: Vec<Remediation> = by_component
+        .into_iter()
+        .map(|(i, mut r)| {
+            r.upgrade_to = targets.remove(&i).flatten();
+            r
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (
+            b.fixes_kev,
+            b.fixes.len(),
+            &a.component.name,
+            a.component.index,
+        )
+            .cmp(&(
+                a.fixes_kev,
+                a.fixes.len(),
+                &b.component.name,
+                b.component.index,
+            ))
+    });
+    out
+}
+
+impl Remediation {
+    /// One line: `upgrade jquery@3.4.1 to >= 3.5.0: fixes 2, 1 in KEV`.
+    pub fn summary(&self) -> String {
+        let mut s = match &self.upgrade_to {
+            Some(v) => {
+                let n = self.fixes.len();
+                let kev = if self.fixes_kev > 0 {
+                    format!(", {} in KEV", self.fixes_kev)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "upgrade {} to >= {v}: fixes {n}{kev}",
+                    crate::report::package_label(&self.component)
+                )
+            }
+            None => format!(
+                "{}: no fixed version known",
+                crate::report::package_label(&self.component)
+            ),
+        };
+        if self.upgrade_to.is_some() && !self.unfixable.is_empty() {
+            s.push_str(&format!("; {} without a fix", self.unfixable.len()));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    /// The fixture's components: one line each, KEV first; the largest of the per-finding
+    /// minimal fixes is the target.
+    #[test]
+    fn plan_of_fixture() {
+        let ev = fixture::evaluation();
+        let lines: Vec<String> = plan(&ev).iter().map(Remediation::summary).collect();
+        insta::assert_debug_snapshot!(lines);
+    }
+
+    /// A finding with several fixed versions needs the smallest one above the installed
+    /// version; two findings need the larger of their needs.
+    #[test]
+    fn smallest_upgrade_fixing_all() {
+        let mut ev = fixture::evaluation();
+        ev.findings.truncate(1);
+        let mut second = ev.findings[0].clone();
+        ev.findings[0].finding.fixed_versions = vec!["2.31-13+deb11u5".into(), "2.36-1".into()];
+        second.finding.id = "CVE-X".into();
+        second.finding.kev = None;
+        second.finding.fixed_versions = vec!["2.31-13+deb11u3".into(), "2.31-13+deb11u7".into()];
+        ev.findings.push(second);
+        let p = plan(&ev);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].upgrade_to.as_deref(), Some("2.31-13+deb11u7"));
+        assert_eq!(p[0].fixes_kev, 1);
+        assert_eq!(
+            p[0].summary(),
+            "upgrade libc6@2.31-13+deb11u4 to >= 2.31-13+deb11u7: fixes 2, 1 in KEV"
+        );
+    }
+}

@@ -1,0 +1,519 @@
+//! VEX documents -> [`Ignore`]s: OpenVEX and CycloneDX VEX (a separate document, or the
+//! `analysis` of the vulnerabilities embedded in the scanned SBOM itself).
+//!
+//! Pure over bytes; `cli.rs` reads the files. A statement suppresses findings only when it
+//! says the product is not affected or the issue is fixed:
+//!
+//! - OpenVEX `status`: `not_affected` and `fixed` suppress; `under_investigation` and
+//!   `affected` do not.
+//! - CycloneDX `analysis.state`: `not_affected`, `false_positive`, `resolved` and
+//!   `resolved_with_pedigree` suppress; `exploitable` and `in_triage` do not.
+//!
+//! The reason shown is the statement's own words: status, justification, then the impact
+//! statement or detail. Scope: an OpenVEX statement covers its `subcomponents` when it lists
+//! any (the product is the thing built from them), else its `products`; a product that is
+//! the scanned SBOM's own subject covers every component. A CycloneDX statement covers the
+//! components its `affects[].ref` name, resolved through the document's `bom-ref`s or given
+//! as purls; a ref that resolves to nothing (a `urn:cdx:` link to another BOM) covers
+//! nothing, so a VEX about another product never silences this one. Every id of a
+//! statement (name and aliases) becomes an ignore, so it matches whichever id the finding
+//! shows. These formats are not ours: their DTOs are lenient and unknown fields are skipped.
+
+use crate::policy::{Ignore, IgnoreSource};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// A VEX document that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VexError {
+    /// Not JSON, or not an object of a known shape.
+    #[error("VEX document `{file}` is not valid JSON: {reason}")]
+    Json {
+        /// The file, as given.
+        file: String,
+        /// serde's message.
+        reason: String,
+    },
+    /// JSON, but neither OpenVEX (`statements`) nor CycloneDX (`vulnerabilities`).
+    #[error(
+        "`{file}` is neither OpenVEX (`statements`) nor CycloneDX VEX (`vulnerabilities`); \
+         hint: give an OpenVEX or CycloneDX VEX document"
+    )]
+    UnknownFormat {
+        /// The file, as given.
+        file: String,
+    },
+}
+
+/// Parses an OpenVEX or CycloneDX VEX document into ignores. `subject_purl` is the scanned
+/// SBOM's own purl (`metadata.component.purl`), if any.
+pub fn parse(
+    bytes: &[u8],
+    file: &str,
+    subject_purl: Option<&str>,
+) -> Result<Vec<Ignore>, VexError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| VexError::Json {
+        file: file.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let json_err = |e: serde_json::Error| VexError::Json {
+        file: file.to_owned(),
+        reason: e.to_string(),
+    };
+    if value.get("statements").is_some() {
+        let doc: OpenVexDto = serde_json::from_value(value).map_err(json_err)?;
+        Ok(openvex(doc, file, subject_purl))
+    } else if value.get("vulnerabilities").is_some() || value.get("bomFormat").is_some() {
+        let doc: CdxDto = serde_json::from_value(value).map_err(json_err)?;
+        Ok(cyclonedx(doc, file))
+    } else {
+        Err(VexError::UnknownFormat {
+            file: file.to_owned(),
+        })
+    }
+}
+
+/// The ignores the `analysis` of an SBOM's embedded vulnerabilities makes: the SBOM is its
+/// own CycloneDX VEX. Unreadable input gives none (the SBOM parser reports problems).
+pub fn from_sbom(bytes: &[u8], file: &str) -> Vec<Ignore> {
+    serde_json::from_slice::<CdxDto>(bytes)
+        .map(|doc| cyclonedx(doc, file))
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct OpenVexDto {
+    #[serde(default)]
+    statements: Vec<StatementDto>,
+}
+
+#[derive(Deserialize)]
+struct StatementDto {
+    vulnerability: Option<VulnerabilityDto>,
+    #[serde(default)]
+    products: Vec<ProductDto>,
+    /// v0.0.1 put subcomponents on the statement.
+    #[serde(default)]
+    subcomponents: Vec<ProductDto>,
+    status: Option<String>,
+    justification: Option<String>,
+    impact_statement: Option<String>,
+    status_notes: Option<String>,
+    statement: Option<String>,
+}
+
+/// v0.2: `{name, @id, aliases}`; v0.0.1: the id as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum VulnerabilityDto {
+    Id(String),
+    Object {
+        name: Option<String>,
+        #[serde(rename = "@id")]
+        id: Option<String>,
+        #[serde(default)]
+        aliases: Vec<String>,
+    },
+}
+
+/// v0.2: `{@id, identifiers: {purl}, subcomponents}`; v0.0.1: the purl as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ProductDto {
+    Id(String),
+    Object {
+        #[serde(rename = "@id")]
+        id: Option<String>,
+        identifiers: Option<IdentifiersDto>,
+        #[serde(default)]
+        subcomponents: Vec<ProductDto>,
+    },
+}
+
+#[derive(Deserialize)]
+struct IdentifiersDto {
+    purl: Option<String>,
+}
+
+impl ProductDto {
+    /// The product's purl: `identifiers.purl`, else `@id` when it is a purl.
+    fn purl(&self) -> Option<&str> {
+        match self {
+            ProductDto::Id(id) => Some(id.as_str()),
+            ProductDto::Object {
+                id, identifiers, ..
+            } => identifiers
+                .as_ref()
+                .and_then(|i| i.purl.as_deref())
+                .or(id.as_deref()),
+        }
+        .filter(|p| p.starts_with("pkg:"))
+    }
+
+    fn subcomponents(&self) -> &[ProductDto] {
+        match self {
+            ProductDto::Id(_) => &[],
+            ProductDto::Object { subcomponents, .. } => subcomponents,
+        }
+    }
+}
+
+fn openvex(doc: OpenVexDto, file: &str, subject_purl: Option<&str>) -> Vec<Ignore> {
+    let mut out = Vec::new();
+    for (i, s) in doc.statements.into_iter().enumerate() {
+        let status = s.status.as_deref().unwrap_or_default();
+        if !matches!(status, "not_affected" | "fixed") {
+            continue;
+        }
+        let ids: Vec<String> = match &s.vulnerability {
+            Some(VulnerabilityDto::Id(id)) => vec![id.clone()],
+            Some(VulnerabilityDto::Object { name, id, aliases }) => name
+                .iter()
+                .chain(aliases)
+                .cloned()
+                .chain(id.iter().filter(|i| !i.contains('/')).cloned())
+                .collect(),
+            None => Vec::new(),
+        };
+        let subs: Vec<&str> = s
+            .subcomponents
+            .iter()
+            .chain(s.products.iter().flat_map(|p| p.subcomponents()))
+            .filter_map(ProductDto::purl)
+            .collect();
+        let products: Vec<&str> = s.products.iter().filter_map(ProductDto::purl).collect();
+        let covers_subject = subject_purl.is_some_and(|subject| {
+            products
+                .iter()
+                .any(|p| crate::policy::purl_in_scope(subject, p))
+        });
+        let purls: Vec<String> = if !subs.is_empty() {
+            subs.iter().map(|p| (*p).to_owned()).collect()
+        } else if covers_subject {
+            Vec::new()
+        } else if products.is_empty() {
+            // No scope we can check: a statement about nothing suppresses nothing.
+            continue;
+        } else {
+            products.iter().map(|p| (*p).to_owned()).collect()
+        };
+        let detail = s
+            .impact_statement
+            .or(s.status_notes)
+            .or(s.statement)
+            .filter(|d| !d.trim().is_empty());
+        let reason = reason("VEX", status, s.justification.as_deref(), detail.as_deref());
+        push_ids(
+            &mut out,
+            &ids,
+            &reason,
+            &purls,
+            &format!("`{file}` statement {}", i + 1),
+        );
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct CdxDto {
+    #[serde(default)]
+    components: Vec<CdxComponentDto>,
+    metadata: Option<CdxMetadataDto>,
+    #[serde(default)]
+    vulnerabilities: Vec<CdxVulnerabilityDto>,
+}
+
+#[derive(Deserialize)]
+struct CdxMetadataDto {
+    component: Option<CdxComponentDto>,
+}
+
+#[derive(Deserialize)]
+struct CdxComponentDto {
+    #[serde(rename = "bom-ref")]
+    bom_ref: Option<String>,
+    purl: Option<String>,
+    #[serde(default)]
+    components: Vec<CdxComponentDto>,
+}
+
+#[derive(Deserialize)]
+struct CdxVulnerabilityDto {
+    id: Option<String>,
+    #[serde(default)]
+    references: Vec<CdxReferenceDto>,
+    analysis: Option<CdxAnalysisDto>,
+    #[serde(default)]
+    affects: Vec<CdxAffectDto>,
+}
+
+#[derive(Deserialize)]
+struct CdxReferenceDto {
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CdxAnalysisDto {
+    state: Option<String>,
+    justification: Option<String>,
+    detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CdxAffectDto {
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+}
+
+fn collect_refs<'a>(components: &'a [CdxComponentDto], map: &mut HashMap<&'a str, &'a str>) {
+    for c in components {
+        if let (Some(r), Some(p)) = (c.bom_ref.as_deref(), c.purl.as_deref()) {
+            map.entry(r).or_insert(p);
+        }
+        collect_refs(&c.components, map);
+    }
+}
+
+fn cyclonedx(doc: CdxDto, file: &str) -> Vec<Ignore> {
+    let mut refs = HashMap::new();
+    collect_refs(&doc.components, &mut refs);
+    if let Some(c) = doc.metadata.as_ref().and_then(|m| m.component.as_ref()) {
+        collect_refs(std::slice::from_ref(c), &mut refs);
+    }
+    let mut out = Vec::new();
+    for (i, v) in doc.vulnerabilities.iter().enumerate() {
+        let Some(analysis) = &v.analysis else {
+            continue;
+        };
+        let state = analysis.state.as_deref().unwrap_or_default();
+        if !matches!(
+            state,
+            "not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree"
+        ) {
+            continue;
+        }
+        let purls: Vec<String> = v
+            .affects
+            .iter()
+            .filter_map(|a| a.reference.as_deref())
+            .filter_map(|r| {
+                if r.starts_with("pkg:") {
+                    Some(r)
+                } else {
+                    refs.get(r).copied()
+                }
+            })
+            .map(str::to_owned)
+            .collect();
+        if purls.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> =
+            v.id.iter()
+                .chain(v.references.iter().filter_map(|r| r.id.as_ref()))
+                .cloned()
+                .collect();
+        let reason = reason(
+            "CycloneDX VEX",
+            state,
+            analysis.justification.as_deref(),
+            analysis.detail.as_deref().filter(|d| !d.trim().is_empty()),
+        );
+        push_ids(
+            &mut out,
+            &ids,
+            &reason,
+            &purls,
+            &format!("`{file}` vulnerabilities[{i}]"),
+        );
+    }
+    out
+}
+
+/// `VEX not_affected (vulnerable_code_not_in_execute_path): Govulncheck determined ...`.
+fn reason(kind: &str, status: &str, justification: Option<&str>, detail: Option<&str>) -> String {
+    let mut r = format!("{kind} {status}");
+    if let Some(j) = justification.filter(|j| !j.trim().is_empty()) {
+        r.push_str(&format!(" ({})", j.trim()));
+    }
+    if let Some(d) = detail {
+        r.push_str(": ");
+        r.push_str(d.trim());
+    }
+    r
+}
+
+fn push_ids(out: &mut Vec<Ignore>, ids: &[String], reason: &str, purls: &[String], origin: &str) {
+    let mut seen: Vec<&str> = Vec::new();
+    for id in ids.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+        if seen.iter().any(|s| s.eq_ignore_ascii_case(id)) {
+            continue;
+        }
+        seen.push(id);
+        out.push(Ignore {
+            id: id.to_owned(),
+            reason: reason.to_owned(),
+            expires: None,
+            purls: purls.to_vec(),
+            source: IgnoreSource::Vex,
+            origin: origin.to_owned(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(ignores: &[Ignore]) -> Vec<(String, Vec<String>, String)> {
+        ignores
+            .iter()
+            .map(|i| (i.id.clone(), i.purls.clone(), i.reason.clone()))
+            .collect()
+    }
+
+    /// trivy's own OpenVEX (real, trimmed to two statements): every id of a `not_affected`
+    /// statement, scoped to its subcomponents, with justification and impact statement.
+    #[test]
+    fn openvex_trivy_subcomponents() {
+        let bytes = include_bytes!("../tests/fixtures/vex/trivy-project.openvex.json");
+        let ignores = parse(bytes, "t.json", None).expect("valid");
+        let first = &ignores[0];
+        assert_eq!(first.id, "GO-2024-2575");
+        assert_eq!(first.purls, ["pkg:golang/helm.sh/helm/v3"]);
+        assert_eq!(
+            first.reason,
+            "VEX not_affected (vulnerable_code_not_in_execute_path): Govulncheck determined \
+             that the vulnerable code isn't called"
+        );
+        assert!(
+            ignores
+                .iter()
+                .any(|i| i.id == "CVE-2023-39325" && i.purls == ["pkg:golang/golang.org/x/net"])
+        );
+        assert!(ignores.iter().all(|i| i.source == IgnoreSource::Vex));
+    }
+
+    /// vexctl's samples: `fixed` suppresses, `under_investigation` does not, v0.0.1 string
+    /// forms parse, and a product that is the scanned subject covers every component.
+    #[test]
+    fn openvex_statuses_and_versions() {
+        let two = include_bytes!("../tests/fixtures/vex/vexctl-sample-2vulns.openvex.json");
+        let nginx = "pkg:oci/nginx@sha256%3A13d22ec63300e16014d4a42aed735207a8b33c223cff19627dd3042e5a10a3a0";
+        let ignores = parse(two, "v.json", Some(nginx)).expect("valid");
+        let ids: Vec<_> = ignores.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "CVE-2023-27103",
+                "SNYK-DEBIAN12-LIBDE265-3361563",
+                "CVE-2007-5686",
+                "SNYK-DEBIAN12-SHADOW-1559391"
+            ]
+        );
+        assert!(ignores.iter().all(|i| i.purls.is_empty()));
+        assert_eq!(
+            ignores[2].reason,
+            "VEX fixed: This is a sample OpenVEX file, it is not a real security assessment."
+        );
+        // Without the subject, the statement covers the image purl only.
+        let scoped = parse(two, "v.json", None).expect("valid");
+        assert_eq!(scoped[0].purls, [nginx]);
+
+        for file in [
+            &include_bytes!("../tests/fixtures/vex/vexctl-v001-1.vex.json")[..],
+            &include_bytes!("../tests/fixtures/vex/vexctl-v020-1.vex.json")[..],
+        ] {
+            assert_eq!(parse(file, "v.json", None).expect("valid"), []);
+        }
+        let demo = include_bytes!("../tests/fixtures/vex/vexctl-demo.vex.json");
+        assert_eq!(
+            summary(&parse(demo, "d.json", None).expect("valid")),
+            [(
+                "CVE-2014-123456".to_owned(),
+                vec![
+                    "pkg:apk/distro/git@2.39.0-r1?arch=armv7".to_owned(),
+                    "pkg:apk/distro/git@2.39.0-r1?arch=x86_64".to_owned()
+                ],
+                "VEX fixed".to_owned()
+            )]
+        );
+    }
+
+    /// The real CycloneDX VEX says `exploitable`: nothing is suppressed.
+    #[test]
+    fn cyclonedx_exploitable_suppresses_nothing() {
+        let bytes = include_bytes!("../tests/fixtures/sbom/other-cdx1.4-vex-log4j-affected.json");
+        assert_eq!(parse(bytes, "c.json", None).expect("valid"), []);
+        assert_eq!(from_sbom(bytes, "c.json"), []);
+    }
+
+    /// Hand-written CycloneDX VEX: states that suppress and states that do not; refs resolve
+    /// through bom-refs (nested too) or are purls; unresolvable refs cover nothing.
+    #[test]
+    fn cyclonedx_states_and_refs() {
+        let doc = br#"{
+          "bomFormat": "CycloneDX",
+          "components": [{"bom-ref": "app", "purl": "pkg:npm/app@1",
+                          "components": [{"bom-ref": "jq", "purl": "pkg:npm/jquery@3.4.1"}]}],
+          "vulnerabilities": [
+            {"id": "CVE-2020-11023", "references": [{"id": "GHSA-jpcq-cgw6-v4j6"}],
+             "analysis": {"state": "not_affected", "justification": "code_not_reachable",
+                          "detail": "only the docs use it"},
+             "affects": [{"ref": "jq"}]},
+            {"id": "CVE-1", "analysis": {"state": "in_triage"}, "affects": [{"ref": "jq"}]},
+            {"id": "CVE-2", "analysis": {"state": "exploitable"}, "affects": [{"ref": "jq"}]},
+            {"id": "CVE-3", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/x@1"}]},
+            {"id": "CVE-4", "analysis": {"state": "false_positive"},
+             "affects": [{"ref": "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#other"}]},
+            {"id": "CVE-5", "affects": [{"ref": "jq"}]}
+          ]
+        }"#;
+        let ignores = parse(doc, "c.json", None).expect("valid");
+        assert_eq!(
+            summary(&ignores),
+            [
+                (
+                    "CVE-2020-11023".to_owned(),
+                    vec!["pkg:npm/jquery@3.4.1".to_owned()],
+                    "CycloneDX VEX not_affected (code_not_reachable): only the docs use it"
+                        .to_owned()
+                ),
+                (
+                    "GHSA-jpcq-cgw6-v4j6".to_owned(),
+                    vec!["pkg:npm/jquery@3.4.1".to_owned()],
+                    "CycloneDX VEX not_affected (code_not_reachable): only the docs use it"
+                        .to_owned()
+                ),
+                (
+                    "CVE-3".to_owned(),
+                    vec!["pkg:npm/x@1".to_owned()],
+                    "CycloneDX VEX resolved".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(from_sbom(doc, "c.json").len(), 3);
+    }
+
+    /// Malformed documents are errors, never panics.
+    #[test]
+    fn malformed() {
+        let cases: [&[u8]; 5] = [
+            b"",
+            b"not json",
+            b"[]",
+            b"{\"statements\": 3}",
+            b"{\"hello\": 1}",
+        ];
+        for bytes in cases {
+            assert!(parse(bytes, "x.json", None).is_err(), "{bytes:?}");
+            assert_eq!(from_sbom(bytes, "x.json"), []);
+        }
+        // Statements without a vulnerability or products suppress nothing.
+        let odd = br#"{"statements": [{"status": "not_affected"}, {"vulnerability": 7}]}"#;
+        assert!(parse(odd, "x.json", None).is_err());
+        let empty =
+            br#"{"statements": [{"status": "not_affected", "vulnerability": {"name": "CVE-1"}}]}"#;
+        assert_eq!(parse(empty, "x.json", None).expect("valid"), []);
+    }
+}

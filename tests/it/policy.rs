@@ -1,0 +1,659 @@
+//! Policy as code end to end: `.kevgate.yaml` / `--config` ignores with expiry and scope,
+//! config errors, flags over the file, `.trivyignore`, OpenVEX and CycloneDX VEX, on real
+//! SBOMs against the database built from `tests/fixtures/kev-hits` (real records).
+
+use crate::scan::{build_kev_hits_db, scan_json};
+use crate::{TempDir, fixture, kevgate, run};
+use serde_json::Value;
+use std::path::Path;
+
+/// The webgoat SBOM (cdxgen, Maven + npm): jQuery 3.4.1 has CVE-2020-11023 (KEV) and
+/// XStream 1.4.5 has CVE-2021-39144 (KEV).
+fn webgoat() -> std::path::PathBuf {
+    fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json")
+}
+
+/// The harp SBOM (cyclonedx-gomod): golang.org/x/net with CVE-2023-44487 (KEV) and others.
+fn harp() -> std::path::PathBuf {
+    fixture("kev-hits/sboms/other-cyclonedx-gomod-cdx1.4-harp-705-components.json")
+}
+
+/// Findings of `report` for `id` (or an alias) whose purl contains `purl_part`.
+fn findings<'a>(report: &'a Value, id: &str, purl_part: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            (f["id"] == id
+                || f["aliases"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == id)))
+                && f["component"]["purl"]
+                    .as_str()
+                    .is_some_and(|p| p.contains(purl_part))
+        })
+        .collect()
+}
+
+/// Ids of the findings that fail the gate.
+fn failing(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["decision"] == "fail")
+        .map(|f| f["id"].as_str().expect("id").to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Notes of `report` with `code`.
+fn notes<'a>(report: &'a Value, code: &str) -> Vec<&'a str> {
+    report["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| n["code"] == code)
+        .map(|n| n["message"].as_str().expect("message"))
+        .collect()
+}
+
+/// A `.kevgate.yaml` ignoring webgoat's two KEV findings, the jQuery one until `expires`.
+fn webgoat_config(expires: &str) -> String {
+    format!(
+        "fail-on: critical\n\
+         ignore:\n  \
+           - id: GHSA-jpcq-cgw6-v4j6\n    \
+             reason: jQuery only serves the offline docs viewer\n    \
+             expires: {expires}\n    \
+             purl: pkg:npm/jquery\n  \
+           - id: CVE-2021-39144\n    \
+             reason: XStream only reads our own signed files\n"
+    )
+}
+
+/// An ignore with a future expiry turns webgoat's failing scan into a pass, keeps the
+/// finding visible as `ignored` with its reason; the same ignore expired fails again with an
+/// `expired-ignore` note.
+#[test]
+fn ignore_until_expiry() {
+    let tmp = TempDir::new("policy-expiry");
+    let db = build_kev_hits_db(tmp.path());
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(failing(&report), ["CVE-2020-11023", "CVE-2021-39144"]);
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2026-01-31"),
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["verdict"], "pass");
+    let jq = findings(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1");
+    assert!(!jq.is_empty());
+    for f in &jq {
+        assert_eq!(f["decision"], "ignored", "{f}");
+        assert_eq!(f["reasons"], serde_json::json!(["ignored"]));
+        assert_eq!(
+            f["ignored_reason"],
+            "jQuery only serves the offline docs viewer"
+        );
+        assert!(f["kev"].is_object(), "still shown with its KEV facts");
+    }
+    // Only jQuery's findings for that vulnerability: the purl scope holds.
+    for f in report["findings"].as_array().expect("findings") {
+        if f["decision"] == "ignored" {
+            let purl = f["component"]["purl"].as_str().unwrap_or_default();
+            assert!(purl.contains("jquery") || purl.contains("xstream"), "{f}");
+        } else {
+            assert!(f["ignored_reason"].is_null(), "{f}");
+        }
+    }
+    assert_eq!(report["counts"]["fail"], 0);
+    assert!(report["counts"]["ignored"].as_u64().expect("ignored count") >= 2);
+    assert!(notes(&report, "expired-ignore").is_empty());
+
+    // The day after `expires`, the ignore no longer applies.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2025-08-25"),
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(failing(&report), ["CVE-2020-11023"]);
+    let expired = notes(&report, "expired-ignore");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert!(
+        expired[0].starts_with(
+            "the ignore of `GHSA-jpcq-cgw6-v4j6` (`.kevgate.yaml` line 3) expired on 2025-08-25"
+        ),
+        "{}",
+        expired[0]
+    );
+    // On its last day it still applies.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2025-08-26"),
+    )
+    .expect("write");
+    let (code, _, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0);
+}
+
+/// The table, Markdown and SARIF show ignored findings apart, with the reason.
+#[test]
+fn ignored_findings_in_every_format() {
+    let tmp = TempDir::new("policy-formats");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        webgoat_config("2026-01-31"),
+    )
+    .expect("write");
+    let out = |format: &str| {
+        let (code, stdout, stderr) = run(kevgate(tmp.path())
+            .arg("scan")
+            .arg(webgoat())
+            .arg("--db")
+            .arg(&db)
+            .args(["--format", format]));
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    let table = out("table");
+    assert!(table.contains("ignored ("), "{table}");
+    assert!(table.contains("reason: jQuery only serves the offline docs viewer"));
+    assert!(
+        table.contains(" ignored; "),
+        "summary counts ignored: {table}"
+    );
+    let md = out("markdown");
+    assert!(md.contains("ignored finding"), "{md}");
+    assert!(md.contains("Ignored: jQuery only serves the offline docs viewer"));
+    let sarif: Value = serde_json::from_str(&out("sarif")).expect("SARIF is JSON");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let suppressed: Vec<_> = results
+        .iter()
+        .filter(|r| r["suppressions"].is_array())
+        .collect();
+    assert!(!suppressed.is_empty());
+    for r in &suppressed {
+        assert_eq!(r["suppressions"][0]["kind"], "external");
+        assert!(r["suppressions"][0]["justification"].is_string());
+        assert_eq!(r["properties"]["decision"], "ignored");
+    }
+    assert!(
+        suppressed
+            .iter()
+            .any(|r| r["suppressions"][0]["justification"]
+                == "jQuery only serves the offline docs viewer")
+    );
+}
+
+/// Config errors exit 2, name the file and the line, and list every problem at once.
+#[test]
+fn config_errors_exit_2_with_lines() {
+    let tmp = TempDir::new("policy-errors");
+    let sbom = webgoat();
+    let config = tmp.path().join("policy.yaml");
+    fs_err::write(
+        &config,
+        "fail-on: critical\nignore:\n  - id: CVE-2020-11023\n  - id: CVE-2021-39144\n    reason: ok\n    expires: soon\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(&sbom)
+        .arg("--config")
+        .arg(&config));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("policy.yaml` line 3: the ignore of `CVE-2020-11023` has no `reason`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("policy.yaml` line 6: the ignore of `CVE-2021-39144` expires on `soon`"),
+        "{stderr}"
+    );
+
+    // Unknown keys, in the default file.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "fail-on: high\nfail-on-kevs: false\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).arg("scan").arg(&sbom));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`.kevgate.yaml` line 2"), "{stderr}");
+    assert!(stderr.contains("fail-on-kevs"), "{stderr}");
+
+    // A missing `--config` file is an error too.
+    let (code, _, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(&sbom)
+        .args(["--config", "nope.yaml"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nope.yaml"), "{stderr}");
+}
+
+/// Flags override the file; unused ignores are reported.
+#[test]
+fn flags_override_file_and_unused_ignores() {
+    let tmp = TempDir::new("policy-flags");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "fail-on: none\nfail-on-kev: false\nignore:\n  - id: CVE-1999-0001\n    reason: gone\n",
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(report["policy"]["fail_on"], "none");
+    assert_eq!(report["policy"]["fail_on_kev"], false);
+    let unused = notes(&report, "unused-ignore");
+    assert_eq!(
+        unused,
+        [
+            "the ignore of `CVE-1999-0001` (`.kevgate.yaml` line 4) matched no finding; hint: \
+          remove it if the vulnerability is gone, or check the id and purl"
+        ]
+    );
+
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &["--fail-on-kev"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["policy"]["fail_on_kev"], true);
+    assert_eq!(report["policy"]["fail_on"], "none");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &["--fail-on", "critical"]);
+    assert_eq!(report["policy"]["fail_on"], "critical");
+    assert_eq!(code, 1, "KEV counts as critical");
+}
+
+/// `.trivyignore` in the working directory suppresses what it lists (with `exp:`), and
+/// nothing else.
+#[test]
+fn trivyignore_is_honoured() {
+    let tmp = TempDir::new("policy-trivyignore");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".trivyignore"),
+        "# docs viewer only\nCVE-2020-11023 exp:2026-01-31\n",
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1, "XStream still fails");
+    assert_eq!(failing(&report), ["CVE-2021-39144"]);
+    for f in findings(&report, "CVE-2020-11023", "jquery") {
+        assert_eq!(f["decision"], "ignored");
+        assert_eq!(f["ignored_reason"], "docs viewer only");
+    }
+    let ignored: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["decision"] == "ignored")
+        .collect();
+    assert!(
+        ignored.iter().all(|f| f["id"] == "CVE-2020-11023"),
+        "{ignored:?}"
+    );
+
+    fs_err::write(
+        tmp.path().join(".trivyignore.yaml"),
+        "vulnerabilities:\n  - id: CVE-2021-39144\n    statement: signed input only\n    purls:\n      - pkg:maven/com.thoughtworks.xstream/xstream\n",
+    )
+    .expect("write");
+    let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 0);
+    for f in findings(&report, "CVE-2021-39144", "xstream") {
+        assert_eq!(f["ignored_reason"], "signed input only");
+    }
+}
+
+/// trivy's real OpenVEX says golang.org/x/net is not affected by CVE-2023-39325 and
+/// CVE-2023-3978: those findings are ignored with the justification; CVE-2023-44487 (KEV),
+/// which it does not mention, still fails. The real CycloneDX VEX (`exploitable`) suppresses
+/// nothing.
+#[test]
+fn vex_documents_suppress_what_they_say() {
+    let tmp = TempDir::new("policy-vex");
+    let db = build_kev_hits_db(tmp.path());
+    let (_, before, _) = scan_json(tmp.path(), &harp(), &db, &[]);
+    fs_err::create_dir_all(tmp.path().join("security")).expect("mkdir");
+    fs_err::copy(
+        fixture("vex/trivy-project.openvex.json"),
+        tmp.path().join("security/openvex.json"),
+    )
+    .expect("copy");
+    fs_err::copy(
+        fixture("sbom/other-cdx1.4-vex-log4j-affected.json"),
+        tmp.path().join("security/cdx-vex.json"),
+    )
+    .expect("copy");
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "vex:\n  - security/openvex.json\n  - security/cdx-vex.json\n",
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &harp(), &db, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_kev_fail(&report, "CVE-2023-44487", "golang.org/x/net@");
+    let mut suppressed = 0;
+    for id in ["CVE-2023-39325", "CVE-2023-3978"] {
+        for f in findings(&report, id, "pkg:golang/golang.org/x/net@") {
+            suppressed += 1;
+            assert_eq!(f["decision"], "ignored", "{f}");
+            assert_eq!(f["reasons"], serde_json::json!(["vex"]));
+            assert!(
+                f["ignored_reason"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("VEX not_affected (")),
+                "{f}"
+            );
+        }
+    }
+    assert!(suppressed > 0, "the VEX statements match real findings");
+    // Nothing else changed.
+    let ignored = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["decision"] == "ignored")
+        .count();
+    assert_eq!(ignored, suppressed);
+    assert_eq!(
+        before["findings"].as_array().map(Vec::len),
+        report["findings"].as_array().map(Vec::len)
+    );
+    assert!(
+        notes(&report, "unused-ignore").is_empty(),
+        "no notes for VEX"
+    );
+}
+
+fn assert_kev_fail(report: &Value, id: &str, purl_part: &str) {
+    let hits = findings(report, id, purl_part);
+    assert!(!hits.is_empty(), "{id} on {purl_part}");
+    for f in hits {
+        assert_eq!(f["decision"], "fail", "{f}");
+    }
+}
+
+/// A VEX document that does not exist is an error naming it.
+#[test]
+fn missing_vex_is_an_error() {
+    let tmp = TempDir::new("policy-vex-missing");
+    fs_err::write(tmp.path().join(".kevgate.yaml"), "vex: [missing.json]\n").expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).arg("scan").arg(Path::new(&harp())));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("missing.json"), "{stderr}");
+}
+
+/// Every finding has a priority from the documented table: jQuery's CVE-2020-11023 is in KEV
+/// but needs user interaction (`UI:R`), so `attend`; KEV findings are `act` or `attend`,
+/// others never `act`.
+#[test]
+fn priority_on_real_findings() {
+    let tmp = TempDir::new("policy-priority");
+    let db = build_kev_hits_db(tmp.path());
+    let (_, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    for f in findings(&report, "CVE-2020-11023", "pkg:npm/jquery@3.4.1") {
+        assert_eq!(f["priority"], "attend", "{f}");
+    }
+    let (_, sorted, _) = scan_json(tmp.path(), &webgoat(), &db, &["--sort", "priority"]);
+    let rank = |p: &Value| match p.as_str() {
+        Some("act") => 0,
+        Some("attend") => 1,
+        Some("track*") => 2,
+        _ => 3,
+    };
+    let ranks: Vec<i32> = sorted["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| rank(&f["priority"]))
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{ranks:?}");
+    assert_eq!(sorted["verdict"], report["verdict"]);
+    for f in report["findings"].as_array().expect("findings") {
+        let p = f["priority"].as_str().expect("priority is a string");
+        assert!(["act", "attend", "track*", "track"].contains(&p), "{f}");
+        if f["kev"].is_null() {
+            assert_ne!(p, "act", "only active exploitation is `act`: {f}");
+        } else {
+            assert!(p == "act" || p == "attend", "{f}");
+        }
+    }
+}
+
+/// The extra gate rules on webgoat's real findings (KEV data from CISA, EPSS from FIRST):
+/// with the KEV rule off, KEV past due date fails again; `--fail-on-epss` fails what
+/// scores at least the threshold; `only-fixable` turns failures without a fix into warnings.
+#[test]
+fn extra_gate_rules() {
+    let tmp = TempDir::new("policy-rules");
+    let db = build_kev_hits_db(tmp.path());
+    let off = ["--no-fail-on-kev", "--fail-on", "none"];
+    let (code, _, _) = scan_json(tmp.path(), &webgoat(), &db, &off);
+    assert_eq!(code, 0);
+
+    // jQuery's KEV due date (2025-02-13) is before 2025-08-26.
+    let (code, report2, _) = scan_json(
+        tmp.path(),
+        &webgoat(),
+        &db,
+        &[&off[..], &["--fail-on-kev-past-due"]].concat(),
+    );
+    assert_eq!(code, 1);
+    for f in findings(&report2, "CVE-2020-11023", "pkg:npm/jquery@3.4.1") {
+        assert_eq!(f["decision"], "fail");
+        assert_eq!(f["reasons"], serde_json::json!(["kev-past-due"]));
+    }
+    assert_eq!(report2["policy"]["fail_on_kev_past_due"], true);
+
+    // EPSS: every finding at or above the threshold fails, and only those.
+    let threshold = 0.5;
+    let (_, report3, _) = scan_json(
+        tmp.path(),
+        &webgoat(),
+        &db,
+        &[&off[..], &["--fail-on-epss", "0.5"]].concat(),
+    );
+    for f in report3["findings"].as_array().expect("findings") {
+        let high = f["epss"]["score"].as_f64().is_some_and(|s| s >= threshold);
+        assert_eq!(f["decision"] == "fail", high, "{f}");
+    }
+    let (code, _, stderr) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(webgoat())
+        .arg("--db")
+        .arg(&db)
+        .args(["--fail-on-epss", "5"]));
+    assert_eq!(code, 2, "{stderr}");
+
+    // only-fixable: failures without a fixed version become `no-fix` warnings.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "fail-on: low\nonly-fixable: true\n",
+    )
+    .expect("write");
+    let (_, report4, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    for f in report4["findings"].as_array().expect("findings") {
+        let no_fix = f["fixed_versions"].as_array().is_some_and(Vec::is_empty);
+        if no_fix {
+            assert_ne!(f["decision"], "fail", "{f}");
+        }
+    }
+}
+
+/// Baseline on two real SBOMs: against itself everything is `unchanged` and nothing is
+/// fixed; webgoat as the base of harp makes every harp finding `introduced` and lists every
+/// webgoat finding as fixed; an earlier JSON report works as a base too, and
+/// `--fail-on-new-only` fails only on what is introduced.
+#[test]
+fn baseline_introduced_unchanged_fixed() {
+    let tmp = TempDir::new("policy-baseline");
+    let db = build_kev_hits_db(tmp.path());
+    let webgoat = webgoat();
+    let harp = harp();
+    let base_flag = |p: &Path| format!("--baseline={}", p.display());
+
+    let (code, same, _) = scan_json(tmp.path(), &webgoat, &db, &[&base_flag(&webgoat)]);
+    assert_eq!(code, 1, "a baseline alone changes no verdict");
+    let all = same["findings"].as_array().expect("findings");
+    assert!(!all.is_empty());
+    assert!(all.iter().all(|f| f["change"] == "unchanged"), "{same}");
+    assert_eq!(same["fixed_findings"], serde_json::json!([]));
+    let (code, _, _) = scan_json(
+        tmp.path(),
+        &webgoat,
+        &db,
+        &[&base_flag(&webgoat), "--fail-on-new-only"],
+    );
+    assert_eq!(code, 0, "nothing new");
+
+    let (_, base_report, _) = scan_json(tmp.path(), &webgoat, &db, &[]);
+    let (code, head, _) = scan_json(tmp.path(), &harp, &db, &[&base_flag(&webgoat)]);
+    assert_eq!(code, 1);
+    let head_findings = head["findings"].as_array().expect("findings");
+    assert!(head_findings.iter().all(|f| f["change"] == "introduced"));
+    let fixed = head["fixed_findings"].as_array().expect("fixed_findings");
+    assert_eq!(
+        fixed.len(),
+        base_report["findings"].as_array().map_or(0, Vec::len)
+    );
+    assert!(fixed.iter().any(|f| {
+        f["id"] == "CVE-2020-11023"
+            && f["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:npm/jquery@"))
+    }));
+    let note = notes(&head, "baseline");
+    assert_eq!(note.len(), 1);
+    assert!(note[0].contains(&format!("{} introduced, 0 unchanged", head_findings.len())));
+
+    // An earlier JSON report as the base, without the jQuery finding: only it is new.
+    let mut earlier = base_report.clone();
+    earlier["findings"]
+        .as_array_mut()
+        .expect("findings")
+        .retain(|f| f["id"] != "CVE-2020-11023");
+    let earlier_path = tmp.path().join("earlier.json");
+    fs_err::write(&earlier_path, earlier.to_string()).expect("write");
+    let (code, report, _) = scan_json(
+        tmp.path(),
+        &webgoat,
+        &db,
+        &[&base_flag(&earlier_path), "--fail-on-new-only"],
+    );
+    assert_eq!(code, 1, "jQuery's KEV finding is new and fails");
+    assert_eq!(failing(&report), ["CVE-2020-11023"]);
+    for f in report["findings"].as_array().expect("findings") {
+        let new = f["id"] == "CVE-2020-11023";
+        assert_eq!(
+            f["change"],
+            if new { "introduced" } else { "unchanged" },
+            "{f}"
+        );
+        if f["id"] == "CVE-2021-39144" {
+            assert_eq!(f["decision"], "warn");
+            assert_eq!(
+                f["reasons"],
+                serde_json::json!(["kev", "severity", "not-new"])
+            );
+        }
+    }
+
+    // Without a baseline, `change` is null; `--fail-on-new-only` alone is a usage error.
+    assert!(base_report["findings"][0]["change"].is_null());
+    let (code, _, _) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(&webgoat)
+        .arg("--fail-on-new-only"));
+    assert_eq!(code, 2);
+}
+
+/// Remediation per component on webgoat: jQuery 3.4.1's findings are all fixed by one
+/// upgrade, with the KEV action and due date; every plan line names its component.
+#[test]
+fn remediation_per_component() {
+    let tmp = TempDir::new("policy-remediation");
+    let db = build_kev_hits_db(tmp.path());
+    let (_, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    let plans = report["remediations"].as_array().expect("remediations");
+    let jq = plans
+        .iter()
+        .find(|r| r["purl"] == "pkg:npm/jquery@3.4.1")
+        .expect("a plan for jQuery 3.4.1");
+    assert_eq!(jq["upgrade_to"], "3.5.0", "{jq}");
+    assert!(
+        jq["fixes"]
+            .as_array()
+            .is_some_and(|f| f.iter().any(|id| id == "CVE-2020-11023"))
+    );
+    assert!(jq["fixes_kev"].as_u64().is_some_and(|n| n >= 1));
+    assert!(
+        jq["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("upgrade jquery@3.4.1 to >= 3.5.0: fixes ")),
+        "{jq}"
+    );
+    let action = &jq["kev_actions"][0];
+    assert_eq!(action["id"], "CVE-2020-11023");
+    assert_eq!(action["due_date"], "2025-02-13");
+    // KEV fixes come first.
+    assert!(plans[0]["fixes_kev"].as_u64().is_some_and(|n| n >= 1));
+    let (_, table, _) = run(kevgate(tmp.path())
+        .arg("scan")
+        .arg(webgoat())
+        .arg("--db")
+        .arg(&db));
+    assert!(table.contains("remediation:\n"), "{table}");
+    assert!(table.contains("upgrade jquery@3.4.1 to >= 3.5.0: fixes "));
+}
+
+/// `kevgate policy test` runs the documented example's cases (all pass, exit 0); a wrong
+/// expectation fails with the decision it got (exit 1); a config error exits 2.
+#[test]
+fn policy_test_command() {
+    let tmp = TempDir::new("policy-test");
+    let (code, stdout, stderr) = run(kevgate(tmp.path())
+        .args(["policy", "test", "--config"])
+        .arg(fixture("config/kevgate.yaml")));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("ok      log4j-core is ignored until the ignore expires"));
+    assert!(
+        stdout.ends_with("3 cases: 3 passed, 0 failed\n"),
+        "{stdout}"
+    );
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "ignore:\n  - id: CVE-2020-11023\n    reason: docs only\n    expires: 2025-01-31\n\
+         tests:\n  - name: jquery stays ignored\n    finding:\n      id: CVE-2020-11023\n      kev: true\n    expect: ignored\n",
+    )
+    .expect("write");
+    let (code, stdout, _) = run(kevgate(tmp.path()).args(["policy", "test"]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains(
+            "FAILED  jquery stays ignored (`.kevgate.yaml` line 6): expected `ignored`, got `fail` (kev, severity)"
+        ),
+        "{stdout}"
+    );
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "tests:\n  - finding: {}\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).args(["policy", "test"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+}
