@@ -18,6 +18,8 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+mod action;
+
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
 /// needs. Rebuilt from `assets/demo-db/` by a test so it cannot drift.
 pub static BUNDLED_DB: &[u8] = include_bytes!("../assets/demo.kvdb");
@@ -48,6 +50,8 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Run as the GitHub Action: inputs from `INPUT_*` variables (see `action.yml`).
+    Action,
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,6 +157,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Db {
             command: DbCommand::Build(args),
         } => build(args, io),
+        Command::Action => action::run(io),
     }
 }
 
@@ -253,67 +258,21 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         );
     }
 
-    let (db, mut origin) = load_db(args.db.as_deref(), env)?;
-    origin.age_days = db.age_days(today);
-    let data_date = db
-        .data_date()
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "unknown".to_string());
-    match origin.kind {
-        DbOriginKind::Bundled => {
-            writeln!(
-                io.stderr,
-                "warning: using the DEMO database bundled in kevgate (data from {data_date}, {} days old): \
-                 it is not fit to gate real builds; hint: run `kevgate db update` or pass `--db`",
-                origin
-                    .age_days
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "?".into())
-            )?;
-        }
-        _ => {
-            let path = origin.path.as_deref().unwrap_or_default();
-            match origin.age_days {
-                Some(age) if age > i64::from(args.max_db_age) => {
-                    return Err(db::DbError::Stale {
-                        age_days: age,
-                        max_days: i64::from(args.max_db_age),
-                    })
-                    .with_context(|| format!("database `{path}` (data from {data_date})"));
-                }
-                Some(_) => {}
-                None => bail!(
-                    "database `{path}` has no data date, so its age cannot be checked; \
-                     hint: rebuild it with `kevgate db build`"
-                ),
-            }
-        }
-    }
-
-    let bytes = fs_err::read(&args.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let parsed =
-        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
-
     let policy = Policy {
         fail_on: args.fail_on,
         fail_on_kev: !args.no_fail_on_kev,
     };
-    let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
-    if origin.kind == DbOriginKind::Bundled {
-        evaluation.notes.insert(
-            0,
-            crate::policy::Note {
-                code: crate::policy::NoteCode::BundledDb,
-                message: format!(
-                    "the demo database bundled in kevgate was used (data from {data_date}): \
-                     not fit to gate real builds; run `kevgate db update` or pass `--db`"
-                ),
-                component: None,
-            },
-        );
-    }
-    evaluation.db_origin = origin;
-    evaluation.subject.sbom_path = args.sbom.display().to_string();
+    let evaluation = evaluate_sbom(
+        &ScanInputs {
+            sbom: &args.sbom,
+            db: args.db.as_deref(),
+            policy,
+            max_db_age: args.max_db_age,
+            allow_bundled: true,
+        },
+        today,
+        io,
+    )?;
 
     let color = match args.color {
         ColorChoice::Always => true,
@@ -359,6 +318,93 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Passed,
         Verdict::Fail => Outcome::Failed,
     })
+}
+
+/// What a scan reads: shared by `scan` and `action`.
+struct ScanInputs<'a> {
+    /// The SBOM file.
+    sbom: &'a Path,
+    /// `--db`.
+    db: Option<&'a Path>,
+    /// The gate's rules.
+    policy: Policy,
+    /// Oldest acceptable database data, in days (the bundled demo is exempt).
+    max_db_age: u32,
+    /// Whether the bundled demo database may be used (`action` refuses it by default).
+    allow_bundled: bool,
+}
+
+/// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
+/// but writing reports.
+fn evaluate_sbom(
+    inputs: &ScanInputs<'_>,
+    today: jiff::civil::Date,
+    io: &mut Io<'_>,
+) -> anyhow::Result<crate::Evaluation> {
+    let env = io.env;
+    let (db, mut origin) = load_db(inputs.db, env)?;
+    origin.age_days = db.age_days(today);
+    let data_date = db
+        .data_date()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    match origin.kind {
+        DbOriginKind::Bundled if !inputs.allow_bundled => bail!(
+            "no database given, and the demo database bundled in kevgate is not fit to gate \
+             real builds; hint: pass a database (`db` input or `KEVGATE_DB`), or set \
+             `allow-demo-db: true` to try kevgate out"
+        ),
+        DbOriginKind::Bundled => {
+            writeln!(
+                io.stderr,
+                "warning: using the DEMO database bundled in kevgate (data from {data_date}, {} days old): \
+                 it is not fit to gate real builds; hint: run `kevgate db update` or pass `--db`",
+                origin
+                    .age_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "?".into())
+            )?;
+        }
+        _ => {
+            let path = origin.path.as_deref().unwrap_or_default();
+            match origin.age_days {
+                Some(age) if age > i64::from(inputs.max_db_age) => {
+                    return Err(db::DbError::Stale {
+                        age_days: age,
+                        max_days: i64::from(inputs.max_db_age),
+                    })
+                    .with_context(|| format!("database `{path}` (data from {data_date})"));
+                }
+                Some(_) => {}
+                None => bail!(
+                    "database `{path}` has no data date, so its age cannot be checked; \
+                     hint: rebuild it with `kevgate db build`"
+                ),
+            }
+        }
+    }
+
+    let bytes = fs_err::read(inputs.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed =
+        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
+
+    let mut evaluation = crate::evaluate(&parsed, &db, &inputs.policy, today);
+    if origin.kind == DbOriginKind::Bundled {
+        evaluation.notes.insert(
+            0,
+            crate::policy::Note {
+                code: crate::policy::NoteCode::BundledDb,
+                message: format!(
+                    "the demo database bundled in kevgate was used (data from {data_date}): \
+                     not fit to gate real builds; run `kevgate db update` or pass `--db`"
+                ),
+                component: None,
+            },
+        );
+    }
+    evaluation.db_origin = origin;
+    evaluation.subject.sbom_path = inputs.sbom.display().to_string();
+    Ok(evaluation)
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod cvss;
 pub mod db;
 pub mod enrich;
+pub mod github;
 pub mod matching;
 pub mod policy;
 pub mod purl;
