@@ -11,6 +11,7 @@
 //! schemas, copied into `tests/fixtures/github/`), so a field GitHub does not know, or a
 //! missing one, fails a test rather than a customer's build.
 
+pub mod client;
 pub mod context;
 pub mod payload;
 pub mod workflow;

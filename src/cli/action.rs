@@ -9,11 +9,11 @@
 //! Unlike `scan`, the action refuses the demo database bundled in the binary unless
 //! `allow-demo-db` is `true`: a workflow that forgot its database must not pass on demo data.
 //!
-//! Not yet here (next step of issue 4): the REST calls (check run, commit status fallback,
-//! sticky PR comment). Their payloads are built and tested in [`crate::github::payload`].
+//! Then, with a token and a supported event, it reports to GitHub ([`client::publish`]):
+//! check run, else commit status, else the step summary alone, plus the sticky PR comment.
 
 use super::{Io, Outcome, ScanInputs, evaluate_sbom, report_options, today};
-use crate::github::{Context, workflow};
+use crate::github::{Context, client, workflow};
 use crate::policy::{FailOn, Policy, Verdict};
 use crate::report::{self, Format};
 use anyhow::{Context as _, bail};
@@ -21,8 +21,7 @@ use clap::ValueEnum;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The action's inputs, parsed.
-#[derive(Debug)]
+/// The action's inputs, parsed. Not `Debug`: it holds the token.
 struct Inputs {
     sbom: PathBuf,
     db: Option<PathBuf>,
@@ -34,6 +33,8 @@ struct Inputs {
     sarif_file: Option<PathBuf>,
     json_file: Option<PathBuf>,
     allow_demo_db: bool,
+    /// `github-token`; empty means no REST calls.
+    token: Option<String>,
 }
 
 /// An input, trimmed; `None` when unset or empty (the runner sets every declared input,
@@ -98,6 +99,7 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         sarif_file: input(env, "sarif-file").map(PathBuf::from),
         json_file: input(env, "json-file").map(PathBuf::from),
         allow_demo_db: bool_input(env, "allow-demo-db", false)?,
+        token: input(env, "github-token"),
     })
 }
 
@@ -180,9 +182,33 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         );
         append(Path::new(&path), &outputs.to_file_commands(seed()))?;
     }
-    // The check name and comment switch are read (and validated) now; the REST calls that
-    // use them are the next step.
-    let _ = (&inputs.check_name, inputs.comment);
+    // Report to GitHub. Never changes the exit code: failures are warnings.
+    match (&context, &inputs.token) {
+        (Some(ctx), Some(token)) => {
+            let (_, warnings) = client::publish(
+                ctx,
+                &evaluation,
+                client::Request {
+                    check_name: &inputs.check_name,
+                    comment: inputs.comment,
+                    token,
+                    backoff: std::time::Duration::from_secs(1),
+                },
+            );
+            for w in warnings {
+                write!(io.stdout, "{}", workflow::warning(Some("kevgate"), &w))?;
+            }
+        }
+        (Some(_), None) => write!(
+            io.stdout,
+            "{}",
+            workflow::warning(
+                Some("kevgate"),
+                "no `github-token`: no check run and no comment; the result is in the step summary"
+            )
+        )?,
+        (None, _) => {}
+    }
 
     Ok(match evaluation.verdict {
         Verdict::Pass => Outcome::Passed,
@@ -258,7 +284,10 @@ mod tests {
             let mut vars = vars.clone();
             vars.insert(k, v);
             let env = |k: &str| vars.get(k).map(|v| v.to_string());
-            let err = parse_inputs(&env).expect_err(k).to_string();
+            let Err(err) = parse_inputs(&env).map(|_| ()) else {
+                panic!("{k}={v} accepted");
+            };
+            let err = err.to_string();
             assert!(err.starts_with(want), "{err}");
         }
     }
