@@ -18,6 +18,8 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+mod action;
+
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
 /// needs. Rebuilt from `assets/demo-db/` by a test so it cannot drift.
 pub static BUNDLED_DB: &[u8] = include_bytes!("../assets/demo.kvdb");
@@ -53,6 +55,8 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Run as the GitHub Action: inputs from `INPUT_*` variables (see `action.yml`).
+    Action,
 }
 
 #[derive(Debug, Subcommand)]
@@ -225,6 +229,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Policy {
             command: PolicyCommand::Test(args),
         } => policy_test(args, io),
+        Command::Action => action::run(io),
     }
 }
 
@@ -327,74 +332,33 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
 
     // The policy file is checked first: a config error is reported before any scanning.
     let config = read_config(args.config.as_deref())?;
-    let (db, mut origin) = load_db(args.db.as_deref(), env)?;
-    origin.age_days = db.age_days(today);
-    let data_date = db
-        .data_date()
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "unknown".to_string());
-    match origin.kind {
-        DbOriginKind::Bundled => {
-            writeln!(
-                io.stderr,
-                "warning: using the DEMO database bundled in kevgate (data from {data_date}, {} days old): \
-                 it is not fit to gate real builds; hint: run `kevgate db update` or pass `--db`",
-                origin
-                    .age_days
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| "?".into())
-            )?;
+    let make_policy = |bytes: &[u8],
+                       parsed: &sbom::Sbom,
+                       db: &VulnDb|
+     -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
+        let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
+        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, subject_purl)?;
+        if let Some(path) = &args.baseline {
+            policy.baseline = Some(load_baseline(path, db, &policy, today)?);
+            policy.fail_on_new_only = args.fail_on_new_only;
         }
-        _ => {
-            let path = origin.path.as_deref().unwrap_or_default();
-            match origin.age_days {
-                Some(age) if age > i64::from(args.max_db_age) => {
-                    return Err(db::DbError::Stale {
-                        age_days: age,
-                        max_days: i64::from(args.max_db_age),
-                    })
-                    .with_context(|| format!("database `{path}` (data from {data_date})"));
-                }
-                Some(_) => {}
-                None => bail!(
-                    "database `{path}` has no data date, so its age cannot be checked; \
-                     hint: rebuild it with `kevgate db build`"
-                ),
-            }
-        }
-    }
-
-    let bytes = fs_err::read(&args.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let parsed =
-        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", args.sbom.display()))?;
-
-    let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
-    let (mut policy, policy_notes) = load_policy(&args, config, &bytes, subject_purl)?;
-    if let Some(path) = &args.baseline {
-        policy.baseline = Some(load_baseline(path, &db, &policy, today)?);
-        policy.fail_on_new_only = args.fail_on_new_only;
-    }
-    let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
-    evaluation.notes.extend(policy_notes);
+        Ok((policy, notes))
+    };
+    let mut evaluation = evaluate_sbom(
+        &ScanInputs {
+            sbom: &args.sbom,
+            db: args.db.as_deref(),
+            policy: &make_policy,
+            max_db_age: args.max_db_age,
+            allow_bundled: true,
+        },
+        today,
+        io,
+    )?;
     if args.sort == SortOrder::Priority {
         // Stable: ties keep the evaluation's order. The verdict does not depend on order.
         evaluation.findings.sort_by_key(|e| e.priority);
     }
-    if origin.kind == DbOriginKind::Bundled {
-        evaluation.notes.insert(
-            0,
-            crate::policy::Note {
-                code: crate::policy::NoteCode::BundledDb,
-                message: format!(
-                    "the demo database bundled in kevgate was used (data from {data_date}): \
-                     not fit to gate real builds; run `kevgate db update` or pass `--db`"
-                ),
-                component: None,
-            },
-        );
-    }
-    evaluation.db_origin = origin;
-    evaluation.subject.sbom_path = args.sbom.display().to_string();
 
     let color = match args.color {
         ColorChoice::Always => true,
@@ -614,6 +578,100 @@ fn parse_epss(text: &str) -> Result<f64, String> {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
         _ => Err(format!("`{text}` is not an EPSS score between 0 and 1")),
     }
+}
+
+/// Builds the policy of a scan from the SBOM's bytes, the parsed SBOM and the database.
+type PolicyMaker<'a> =
+    dyn Fn(&[u8], &sbom::Sbom, &VulnDb) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> + 'a;
+
+/// What a scan reads: shared by `scan` and `action`.
+struct ScanInputs<'a> {
+    /// The SBOM file.
+    sbom: &'a Path,
+    /// `--db`.
+    db: Option<&'a Path>,
+    /// Makes the gate's rules once the SBOM (its bytes and parsed form) and the database are
+    /// read: the policy file, ignores, VEX and a baseline may depend on them.
+    policy: &'a PolicyMaker<'a>,
+    /// Oldest acceptable database data, in days (the bundled demo is exempt).
+    max_db_age: u32,
+    /// Whether the bundled demo database may be used (`action` refuses it by default).
+    allow_bundled: bool,
+}
+
+/// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
+/// but writing reports.
+fn evaluate_sbom(
+    inputs: &ScanInputs<'_>,
+    today: jiff::civil::Date,
+    io: &mut Io<'_>,
+) -> anyhow::Result<crate::Evaluation> {
+    let env = io.env;
+    let (db, mut origin) = load_db(inputs.db, env)?;
+    origin.age_days = db.age_days(today);
+    let data_date = db
+        .data_date()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    match origin.kind {
+        DbOriginKind::Bundled if !inputs.allow_bundled => bail!(
+            "no database given, and the demo database bundled in kevgate is not fit to gate \
+             real builds; hint: pass a database (`db` input or `KEVGATE_DB`), or set \
+             `allow-demo-db: true` to try kevgate out"
+        ),
+        DbOriginKind::Bundled => {
+            writeln!(
+                io.stderr,
+                "warning: using the DEMO database bundled in kevgate (data from {data_date}, {} days old): \
+                 it is not fit to gate real builds; hint: run `kevgate db update` or pass `--db`",
+                origin
+                    .age_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "?".into())
+            )?;
+        }
+        _ => {
+            let path = origin.path.as_deref().unwrap_or_default();
+            match origin.age_days {
+                Some(age) if age > i64::from(inputs.max_db_age) => {
+                    return Err(db::DbError::Stale {
+                        age_days: age,
+                        max_days: i64::from(inputs.max_db_age),
+                    })
+                    .with_context(|| format!("database `{path}` (data from {data_date})"));
+                }
+                Some(_) => {}
+                None => bail!(
+                    "database `{path}` has no data date, so its age cannot be checked; \
+                     hint: rebuild it with `kevgate db build`"
+                ),
+            }
+        }
+    }
+
+    let bytes = fs_err::read(inputs.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed =
+        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
+
+    let (policy, policy_notes) = (inputs.policy)(&bytes, &parsed, &db)?;
+    let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    evaluation.notes.extend(policy_notes);
+    if origin.kind == DbOriginKind::Bundled {
+        evaluation.notes.insert(
+            0,
+            crate::policy::Note {
+                code: crate::policy::NoteCode::BundledDb,
+                message: format!(
+                    "the demo database bundled in kevgate was used (data from {data_date}): \
+                     not fit to gate real builds; run `kevgate db update` or pass `--db`"
+                ),
+                component: None,
+            },
+        );
+    }
+    evaluation.db_origin = origin;
+    evaluation.subject.sbom_path = inputs.sbom.display().to_string();
+    Ok(evaluation)
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

@@ -26,6 +26,7 @@ pub mod config;
 pub mod cvss;
 pub mod db;
 pub mod enrich;
+pub mod github;
 pub mod matching;
 pub mod policy;
 pub mod policy_test;

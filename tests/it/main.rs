@@ -4,6 +4,7 @@
 //! environment (no `HOME` cache, `KEVGATE_NOW` fixed), and checks stdout, stderr and the exit
 //! code. Snapshots filter the temporary paths.
 
+mod action;
 mod cli;
 mod demo_db;
 mod policy;

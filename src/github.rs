@@ -1,0 +1,19 @@
+//! GitHub: the run's context, the payloads kevgate sends, and the workflow-command files.
+//!
+//! Everything here is pure: [`Context::from_env`] takes the environment as a lookup function
+//! and the event payload as bytes (the caller reads `GITHUB_EVENT_PATH`); the payload builders
+//! take an [`Evaluation`](crate::Evaluation) and return the request bodies of the REST calls
+//! (check run, commit status, PR comment); [`workflow`] formats `$GITHUB_OUTPUT` lines and
+//! workflow commands. Sending the requests, and turning a permission error on a fork PR into
+//! a warning, is the caller's job (`cli.rs`), so the rules here are tested without a network.
+//!
+//! Payloads are validated in tests against GitHub's own OpenAPI description (the request-body
+//! schemas, copied into `tests/fixtures/github/`), so a field GitHub does not know, or a
+//! missing one, fails a test rather than a customer's build.
+
+pub mod client;
+pub mod context;
+pub mod payload;
+pub mod workflow;
+
+pub use context::{Context, ContextError, Event};
