@@ -63,6 +63,10 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
     let mut targets: BTreeMap<usize, Option<String>> = BTreeMap::new();
+    // (component, id) pairs already counted: `fixes`/`unfixable`/`kev_actions` stay linear in
+    // the number of findings even when one component has thousands.
+    let mut seen: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
+    let mut seen_links: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
     for e in ev
         .findings
         .iter()
@@ -92,7 +96,7 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
             .min_by(|a, b| cmp(s, a, b));
         match need {
             Some(need) => {
-                if !r.fixes.contains(&f.id) {
+                if !seen.contains(&(c.index, f.id.as_str())) {
                     r.fixes.push(f.id.clone());
                     if f.kev.is_some() {
                         r.fixes_kev += 1;
@@ -107,13 +111,13 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
                 }
             }
             None => {
-                if !r.unfixable.contains(&f.id) {
+                if !seen.contains(&(c.index, f.id.as_str())) {
                     r.unfixable.push(f.id.clone());
                 }
             }
         }
         if let Some(kev) = &f.kev
-            && !r.kev_actions.iter().any(|(id, _, _)| id == &f.id)
+            && !seen.contains(&(c.index, f.id.as_str()))
         {
             r.kev_actions.push((
                 f.id.clone(),
@@ -122,10 +126,11 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
             ));
         }
         if let Some(url) = &f.url
-            && !r.links.contains(url)
+            && seen_links.insert((c.index, url.as_str()))
         {
             r.links.push(url.clone());
         }
+        seen.insert((c.index, f.id.as_str()));
     }
     let mut out: Vec<Remediation> = by_component
         .into_iter()
