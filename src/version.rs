@@ -356,6 +356,28 @@ fn range_affects(
     Ok(affected)
 }
 
+/// Helpers shared by the per-scheme tests.
+#[cfg(test)]
+mod testing {
+    use std::cmp::Ordering;
+
+    /// `parse(text)`, panicking with the text when it does not parse.
+    pub(super) fn parsed<T>(parse: impl Fn(&str) -> Option<T>, text: &str) -> T {
+        parse(text).unwrap_or_else(|| panic!("`{text}` should parse"))
+    }
+
+    /// Asserts every `(a, b, a vs b)` case, and its reverse.
+    pub(super) fn assert_orders(
+        cmp: impl Fn(&str, &str) -> Ordering,
+        cases: &[(&str, &str, Ordering)],
+    ) {
+        for &(a, b, want) in cases {
+            assert_eq!(cmp(a, b), want, "{a} vs {b}");
+            assert_eq!(cmp(b, a), want.reverse(), "{b} vs {a}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

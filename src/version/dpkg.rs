@@ -110,12 +110,11 @@ impl Dpkg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing::{assert_orders, parsed};
     use Ordering::{Equal, Greater, Less};
 
     fn cmp(a: &str, b: &str) -> Ordering {
-        let pa = parse(a).unwrap_or_else(|| panic!("`{a}` should parse"));
-        let pb = parse(b).unwrap_or_else(|| panic!("`{b}` should parse"));
-        pa.cmp(&pb)
+        parsed(parse, a).cmp(&parsed(parse, b))
     }
 
     /// dpkg's own test cases and versions from Debian OSV records (debian-osvdev-sbom-subset:
@@ -148,10 +147,7 @@ mod tests {
             ("10", "9", Greater),
             ("99999999999999999999999", "18446744073709551616", Greater),
         ];
-        for (a, b, want) in cases {
-            assert_eq!(cmp(a, b), want, "{a} vs {b}");
-            assert_eq!(cmp(b, a), want.reverse(), "{b} vs {a}");
-        }
+        assert_orders(cmp, &cases);
     }
 
     #[test]

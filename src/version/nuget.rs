@@ -91,12 +91,11 @@ impl NuGet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing::{assert_orders, parsed};
     use Ordering::{Equal, Greater, Less};
 
     fn cmp(a: &str, b: &str) -> Ordering {
-        let pa = parse(a).unwrap_or_else(|| panic!("`{a}` should parse"));
-        let pb = parse(b).unwrap_or_else(|| panic!("`{b}` should parse"));
-        pa.cmp(&pb)
+        parsed(parse, a).cmp(&parsed(parse, b))
     }
 
     /// NuGet docs examples and versions from NuGet GHSA records (nuget-osvdev-all:
@@ -116,9 +115,7 @@ mod tests {
             ("4.8.0-beta00005", "4.8.0-beta00017", Less),
             ("10.0-alpha1", "10.0.0-alpha1", Equal),
         ];
-        for (a, b, want) in cases {
-            assert_eq!(cmp(a, b), want, "{a} vs {b}");
-        }
+        assert_orders(cmp, &cases);
     }
 
     #[test]

@@ -241,12 +241,11 @@ impl Pep440 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing::{assert_orders, parsed};
     use Ordering::{Equal, Greater, Less};
 
     fn cmp(a: &str, b: &str) -> Ordering {
-        let pa = parse(a).unwrap_or_else(|| panic!("`{a}` should parse"));
-        let pb = parse(b).unwrap_or_else(|| panic!("`{b}` should parse"));
-        pa.cmp(&pb)
+        parsed(parse, a).cmp(&parsed(parse, b))
     }
 
     /// The spec's normalisations and its example order, plus versions from PYSEC/GHSA records.
@@ -282,9 +281,7 @@ mod tests {
             ("13.0.0.0b1", "13.0.0", Less),
             ("1.10a0", "1.9", Greater),
         ];
-        for (a, b, want) in cases {
-            assert_eq!(cmp(a, b), want, "{a} vs {b}");
-        }
+        assert_orders(cmp, &cases);
     }
 
     /// Legacy versions seen in PYSEC records are not PEP 440 and must not be guessed.

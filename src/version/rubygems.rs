@@ -105,12 +105,11 @@ impl Gem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::version::testing::{assert_orders, parsed};
     use Ordering::{Equal, Greater, Less};
 
     fn cmp(a: &str, b: &str) -> Ordering {
-        let pa = parse(a).unwrap_or_else(|| panic!("`{a}` should parse"));
-        let pb = parse(b).unwrap_or_else(|| panic!("`{b}` should parse"));
-        pa.cmp(&pb)
+        parsed(parse, a).cmp(&parsed(parse, b))
     }
 
     /// Gem::Version's own test cases and versions from RubyGems GHSA records
@@ -139,9 +138,7 @@ mod tests {
             ("", "0", Equal),
             ("1.0.0.RC1", "1.0.0.rc1", Less),
         ];
-        for (a, b, want) in cases {
-            assert_eq!(cmp(a, b), want, "{a} vs {b}");
-        }
+        assert_orders(cmp, &cases);
     }
 
     #[test]
