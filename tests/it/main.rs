@@ -6,6 +6,7 @@
 
 mod action;
 mod cli;
+mod container;
 mod demo_db;
 mod policy;
 mod sboms;

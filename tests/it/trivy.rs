@@ -16,7 +16,7 @@ const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const KEVGATE: &str = env!("CARGO_BIN_EXE_kevgate");
 
 /// KEV findings the scan must report: (CVE, purl prefix of the component).
-const KEV_FINDINGS: &[(&str, &str)] = &[
+pub(crate) const KEV_FINDINGS: &[(&str, &str)] = &[
     ("CVE-2020-11023", "pkg:npm/jquery@"),
     (
         "CVE-2021-44228",
@@ -99,7 +99,7 @@ fn fixtures() -> PathBuf {
     Path::new(MANIFEST_DIR).join("tests/fixtures/trivy")
 }
 
-fn trivy() -> PathBuf {
+pub(crate) fn trivy() -> PathBuf {
     let path = std::env::var_os("KEVGATE_TRIVY")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(MANIFEST_DIR).join(".tools/bin/trivy"));
@@ -184,17 +184,12 @@ fn summary(found: &[&Value]) -> String {
     lines.join("\n")
 }
 
-#[test]
-fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
-    let trivy = trivy();
-    let tmp = scratch();
-    let fx = fixtures();
-
-    // 1. Real trivy, offline: inventory the project's lockfiles.
-    let sbom = tmp.join("project.cdx.json");
-    let out = run(Command::new(&trivy)
+/// Real trivy, offline (`--format cyclonedx` only inventories: no DB download, no version
+/// check, no telemetry): writes the CycloneDX SBOM of `project` to `sbom`.
+pub(crate) fn trivy_sbom(project: &Path, sbom: &Path, cache: &Path) {
+    let out = run(Command::new(trivy())
         .args(["fs", "--quiet", "--cache-dir"])
-        .arg(tmp.join("trivy-cache"))
+        .arg(cache)
         .args([
             "--skip-version-check",
             "--disable-telemetry",
@@ -203,9 +198,41 @@ fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
             "cyclonedx",
             "--output",
         ])
-        .arg(&sbom)
-        .arg(fx.join("project")));
+        .arg(sbom)
+        .arg(project));
     assert!(out.status.success(), "trivy failed: {}", describe(&out));
+}
+
+/// `kevgate db build` from the real OSV, KEV, NVD and EPSS records trimmed into
+/// `tests/fixtures/trivy/` (data from 2025-11: use `KEVGATE_NOW=2025-11-04` with it).
+pub(crate) fn build_fixture_db(db: &Path) {
+    let fx = fixtures();
+    let out = run(Command::new(KEVGATE)
+        .args(["db", "build", "--output"])
+        .arg(db)
+        .arg("--osv")
+        .arg(fx.join("osv"))
+        .arg("--kev")
+        .arg(fx.join("kev.json"))
+        .arg("--nvd")
+        .arg(fx.join("nvd"))
+        .arg("--epss")
+        .arg(fx.join("epss.csv")));
+    assert!(
+        out.status.success(),
+        "kevgate db build failed: {}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
+    let tmp = scratch();
+    let fx = fixtures();
+
+    // 1. Real trivy, offline: inventory the project's lockfiles.
+    let sbom = tmp.join("project.cdx.json");
+    trivy_sbom(&fx.join("project"), &sbom, &tmp.join("trivy-cache"));
     let doc: Value = serde_json::from_slice(&fs_err::read(&sbom).expect("trivy wrote the SBOM"))
         .expect("trivy writes JSON");
     let purls: Vec<&str> = doc["components"]
@@ -223,22 +250,7 @@ fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
 
     // 2. A database from the trimmed real feeds.
     let db = tmp.join("test.kvdb");
-    let out = run(Command::new(KEVGATE)
-        .args(["db", "build", "--output"])
-        .arg(&db)
-        .arg("--osv")
-        .arg(fx.join("osv"))
-        .arg("--kev")
-        .arg(fx.join("kev.json"))
-        .arg("--nvd")
-        .arg(fx.join("nvd"))
-        .arg("--epss")
-        .arg(fx.join("epss.csv")));
-    assert!(
-        out.status.success(),
-        "kevgate db build failed: {}",
-        describe(&out)
-    );
+    build_fixture_db(&db);
 
     // 3. The gate.
     // The fixture data is from 2025-11; fix "today" so the database is fresh.
