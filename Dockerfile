@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The kevgate container action: a static musl binary on an empty image.
 # CA roots are compiled into the binary (webpki-roots), so the runtime needs no files.
 #

@@ -9,6 +9,7 @@ mod cli;
 mod container;
 mod demo_db;
 mod policy;
+mod release;
 mod sboms;
 mod scan;
 mod trivy;
