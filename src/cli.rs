@@ -447,16 +447,10 @@ fn load_policy(
             let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
             let parsed = parse(&bytes, name)?;
             ignores.extend(parsed.ignores);
-            notes.extend(
-                parsed
-                    .skipped
-                    .into_iter()
-                    .map(|message| crate::policy::Note {
-                        code: crate::policy::NoteCode::UnusedIgnore,
-                        message,
-                        component: None,
-                    }),
-            );
+            notes.extend(general_notes(
+                crate::policy::NoteCode::UnusedIgnore,
+                parsed.skipped,
+            ));
         }
     }
     let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
@@ -465,16 +459,10 @@ fn load_policy(
         let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
         let parsed = crate::vex::parse(&bytes, &path.display().to_string(), scanned)?;
         ignores.extend(parsed.ignores);
-        notes.extend(
-            parsed
-                .other_products
-                .into_iter()
-                .map(|message| crate::policy::Note {
-                    code: crate::policy::NoteCode::VexOtherProduct,
-                    message,
-                    component: None,
-                }),
-        );
+        notes.extend(general_notes(
+            crate::policy::NoteCode::VexOtherProduct,
+            parsed.other_products,
+        ));
     }
     ignores.extend(crate::vex::from_sbom(
         sbom_bytes,
@@ -497,6 +485,20 @@ fn load_policy(
         ..Policy::default()
     };
     Ok((policy, notes))
+}
+
+/// Notes with `code` about no component in particular, one per message.
+fn general_notes(
+    code: crate::policy::NoteCode,
+    messages: Vec<String>,
+) -> impl Iterator<Item = crate::policy::Note> {
+    messages
+        .into_iter()
+        .map(move |message| crate::policy::Note {
+            code,
+            message,
+            component: None,
+        })
 }
 
 /// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the

@@ -778,17 +778,7 @@ fn trivy_db(dir: &Path) -> std::path::PathBuf {
 
 /// `kevgate scan --format json` on the trivy fixture data's date.
 fn scan_trivy(dir: &Path, sbom: &Path, db: &Path, extra: &[&str]) -> (i32, Value, String) {
-    let (code, stdout, stderr) = run(kevgate(dir)
-        .env("KEVGATE_NOW", "2025-11-04")
-        .arg("scan")
-        .arg(sbom)
-        .arg("--db")
-        .arg(db)
-        .args(["--format", "json"])
-        .args(extra));
-    let json = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}\nstderr: {stderr}"));
-    (code, json, stderr)
+    crate::scan::scan_json_on("2025-11-04", dir, sbom, db, extra)
 }
 
 /// `(id, package name, change)` of every finding, sorted.
