@@ -194,21 +194,30 @@ impl Need<'_> {
 
 /// The smallest candidate (any finding's fixed version above the installed one) that fixes
 /// every need; else the largest of the per-need smallest fixes.
+///
+/// Candidates start at that largest smallest fix (below it, some finding is not fixed yet),
+/// so the first candidate usually fixes everything and a component with thousands of
+/// findings stays near-linear.
 fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
-    let mut candidates: Vec<&str> = needs.iter().flat_map(|n| n.fixed.iter().copied()).collect();
-    candidates.sort_by(|a, b| cmp(s, a, b).then_with(|| a.cmp(b)));
-    candidates.dedup();
-    if let Some(c) = candidates
-        .iter()
-        .find(|c| needs.iter().all(|n| n.fixed_by(s, c)))
-    {
-        return Some((*c).to_owned());
-    }
-    needs
+    let floor = needs
         .iter()
         .filter_map(|n| n.fixed.iter().copied().min_by(|a, b| cmp(s, a, b)))
-        .max_by(|a, b| cmp(s, a, b))
-        .map(str::to_owned)
+        .max_by(|a, b| cmp(s, a, b))?;
+    let mut candidates: Vec<&str> = needs
+        .iter()
+        .flat_map(|n| n.fixed.iter().copied())
+        .filter(|c| cmp(s, c, floor) != Ordering::Less)
+        .collect();
+    candidates.sort_by(|a, b| cmp(s, a, b).then_with(|| a.cmp(b)));
+    candidates.dedup();
+    let fixes_all = |c: &&str| needs.iter().all(|n| n.fixed_by(s, c));
+    Some(
+        candidates
+            .into_iter()
+            .find(fixes_all)
+            .unwrap_or(floor)
+            .to_owned(),
+    )
 }
 
 impl Remediation {
