@@ -343,10 +343,12 @@ fn trivyignore_is_honoured() {
     }
 }
 
-/// trivy's real OpenVEX says golang.org/x/net is not affected by CVE-2023-39325 and
-/// CVE-2023-3978: those findings are ignored with the justification; CVE-2023-44487 (KEV),
-/// which it does not mention, still fails. The real CycloneDX VEX (`exploitable`) suppresses
-/// nothing.
+/// trivy's real OpenVEX is about trivy: on harp's SBOM it applies nowhere and each statement
+/// gets a `vex-other-product` note. The same statements with harp as the product (no
+/// version) say golang.org/x/net is not affected by CVE-2023-39325 and CVE-2023-3978: those
+/// findings are ignored with the justification; CVE-2023-44487 (KEV), which they do not
+/// mention, still fails. With another harp version as the product, nothing applies again.
+/// The real CycloneDX VEX (`exploitable`) suppresses nothing.
 #[test]
 fn vex_documents_suppress_what_they_say() {
     let tmp = TempDir::new("policy-vex");
