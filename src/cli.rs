@@ -162,7 +162,7 @@ struct ScanArgs {
     config: Option<PathBuf>,
     // -- policy helper (issue 5) --
     /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
-    /// [default: `severity-source` in the config, else nvd,osv,ghsa,sbom].
+    /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
     severity_source: Vec<crate::enrich::SeveritySource>,
     // -- end policy helper --

@@ -5,8 +5,8 @@
 //! `severity-source`), so the same CVE always gets the same severity; the default is NVD's
 //! own (primary) score, v3.1 before v3.0 before v4.0 before v2, else a secondary score NVD
 //! lists (the CNA's); then the advisory's own vector (computed, v3/v2 only); then the
-//! advisory database's severity word (GHSA `database_specific.severity`); then the
-//! producer's rating in the SBOM (score, else word). The first listed source that rates
+//! producer's rating in the SBOM (score, else word); then the advisory database's severity
+//! word (GHSA `database_specific.severity`). The first listed source that rates
 //! the finding sets the severity; a word is named in `severity_source`. KEV is applied by
 //! the policy, not here.
 
@@ -180,12 +180,12 @@ pub enum SeveritySource {
 }
 
 impl SeveritySource {
-    /// The built-in precedence.
+    /// The built-in precedence: every CVSS score (the SBOM's too) before GitHub's word.
     pub const DEFAULT: [SeveritySource; 4] = [
         SeveritySource::Nvd,
         SeveritySource::Osv,
-        SeveritySource::Ghsa,
         SeveritySource::Sbom,
+        SeveritySource::Ghsa,
     ];
 
     /// Lower-case name, as in the configuration and the JSON report.
