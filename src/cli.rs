@@ -160,6 +160,12 @@ struct ScanArgs {
     /// if there is one. Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    // -- policy helper (issue 5) --
+    /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
+    /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
+    #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
+    severity_source: Vec<crate::enrich::SeveritySource>,
+    // -- end policy helper --
 }
 
 #[derive(Debug, Args)]
@@ -336,8 +342,8 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                        parsed: &sbom::Sbom,
                        db: &VulnDb|
      -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
-        let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
-        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, subject_purl)?;
+        let scanned = crate::vex::Scanned::of(parsed);
+        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, &scanned)?;
         if let Some(path) = &args.baseline {
             policy.baseline = Some(load_baseline(path, db, &policy, today)?);
             policy.fail_on_new_only = args.fail_on_new_only;
@@ -414,7 +420,7 @@ fn load_policy(
     args: &ScanArgs,
     (file, config): (Option<PathBuf>, crate::config::Config),
     sbom_bytes: &[u8],
-    subject_purl: Option<&str>,
+    scanned: &crate::vex::Scanned<'_>,
 ) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
     let file = file.as_deref();
     let fail_on_kev = if args.fail_on_kev {
@@ -441,27 +447,22 @@ fn load_policy(
             let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
             let parsed = parse(&bytes, name)?;
             ignores.extend(parsed.ignores);
-            notes.extend(
-                parsed
-                    .skipped
-                    .into_iter()
-                    .map(|message| crate::policy::Note {
-                        code: crate::policy::NoteCode::UnusedIgnore,
-                        message,
-                        component: None,
-                    }),
-            );
+            notes.extend(general_notes(
+                crate::policy::NoteCode::UnusedIgnore,
+                parsed.skipped,
+            ));
         }
     }
     let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
     for rel in &config.vex {
         let path = base.join(rel);
         let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        ignores.extend(crate::vex::parse(
-            &bytes,
-            &path.display().to_string(),
-            subject_purl,
-        )?);
+        let parsed = crate::vex::parse(&bytes, &path.display().to_string(), scanned)?;
+        ignores.extend(parsed.ignores);
+        notes.extend(general_notes(
+            crate::policy::NoteCode::VexOtherProduct,
+            parsed.other_products,
+        ));
     }
     ignores.extend(crate::vex::from_sbom(
         sbom_bytes,
@@ -476,9 +477,28 @@ fn load_policy(
         fail_on_epss: args.fail_on_epss.or(config.fail_on_epss),
         only_fixable: args.only_fixable || config.only_fixable == Some(true),
         ignores,
+        severity_source: match (&args.severity_source[..], config.severity_source) {
+            ([], Some(order)) => order,
+            ([], None) => crate::enrich::SeveritySource::DEFAULT.to_vec(),
+            (order, _) => order.to_vec(),
+        },
         ..Policy::default()
     };
     Ok((policy, notes))
+}
+
+/// Notes with `code` about no component in particular, one per message.
+fn general_notes(
+    code: crate::policy::NoteCode,
+    messages: Vec<String>,
+) -> impl Iterator<Item = crate::policy::Note> {
+    messages
+        .into_iter()
+        .map(move |message| crate::policy::Note {
+            code,
+            message,
+            component: None,
+        })
 }
 
 /// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the
@@ -546,14 +566,28 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
         if o.passed() {
             writeln!(io.stdout, "ok      {} ({})", o.name, o.origin)?;
         } else {
+            let mut wrong = Vec::new();
+            if let Some(expect) = o.expect.filter(|&d| d != o.got) {
+                wrong.push(format!(
+                    "expected `{}`, got `{}` ({})",
+                    code(expect),
+                    code(o.got),
+                    o.why
+                ));
+            }
+            if let Some(expect) = o.expect_priority.filter(|&p| p != o.got_priority) {
+                wrong.push(format!(
+                    "expected priority `{}`, got `{}`",
+                    expect.as_str(),
+                    o.got_priority.as_str()
+                ));
+            }
             writeln!(
                 io.stdout,
-                "FAILED  {} ({}): expected `{}`, got `{}` ({})",
+                "FAILED  {} ({}): {}",
                 o.name,
                 o.origin,
-                code(o.expect),
-                code(o.got),
-                o.why
+                wrong.join("; ")
             )?;
         }
     }

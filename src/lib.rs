@@ -52,7 +52,7 @@ pub fn evaluate(
     today: jiff::civil::Date,
 ) -> Evaluation {
     let matches = matching::find(sbom, db);
-    let findings = enrich::enrich(&matches, sbom, db);
+    let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source);
     let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today);
     evaluation.subject = policy::Subject {
         sbom_path: String::new(),
