@@ -32,7 +32,8 @@ build() { # NAME ARGS... -> $out/NAME.db, $out/NAME.json (status)
   "$kevgate" db status --db "$out/$name.db" --format json > "$out/$name.json"
 }
 
-build empty
+mkdir "$out/nothing"
+build empty --kev "$out/nothing"
 for eco in "$data"/osv/*/; do
   build "osv-$(basename "$eco")" --osv "$eco"
 done
@@ -65,8 +66,8 @@ UPSTREAM = {
     "osv-alpine": (3655, "SOURCES"),
     "osv-almalinux": (3404, "SOURCES"),
     "osv-rocky": (1491, "SOURCES"),
-    "osv-redhat": (25000, "est."),
-    "osv-ubuntu": (45000, "est."),
+    "osv-redhat": (15175, "SOURCES (RHSA/RHBA/RHEA)"),
+    "osv-ubuntu": (51478, "est. (one per Ubuntu tracker CVE, SOURCES; 3-record sample)"),
     "nvd": (300000, "est. (NVD totalResults, 2025)"),
     "kev": (1404, "the 2025-08-25 catalog"),
     "epss": (300000, "est. (EPSS scores every published CVE)"),

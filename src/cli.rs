@@ -792,7 +792,11 @@ struct UpdateArgs {
     epss_url: Option<String>,
     /// Install a signed prebuilt database instead of downloading the feeds: `URL`, with
     /// `URL.sha256` and `URL.minisig` beside it (env `KEVGATE_DB_FROM`).
-    #[arg(long, value_name = "URL")]
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url"]
+    )]
     from: Option<String>,
     /// The minisign public key file that `--from` trusts, instead of the one built in (env
     /// `KEVGATE_DB_PUBLIC_KEY`; for mirrors that sign with their own key).
