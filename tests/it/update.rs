@@ -550,6 +550,29 @@ fn on(prefix: &'static str, reply: impl Fn() -> Reply + Send + Sync + 'static) -
     Box::new(move |r: &Request| r.path.starts_with(prefix).then(&reply))
 }
 
+/// Like [`on`], for the first request under `prefix` only; the counter counts them all.
+fn first(
+    prefix: &'static str,
+    reply: impl Fn() -> Reply + Send + Sync + 'static,
+) -> (Fault, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let fault: Fault = Box::new(move |r: &Request| {
+        (r.path.starts_with(prefix) && c.fetch_add(1, Ordering::SeqCst) == 0).then(&reply)
+    });
+    (fault, calls)
+}
+
+/// The `startIndex` of every NVD request the server saw since the last look.
+fn nvd_starts(server: &Server) -> Vec<String> {
+    server
+        .take_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/nvd/"))
+        .map(|r| r.query["startIndex"].clone())
+        .collect()
+}
+
 #[test]
 fn http_500_fails_naming_the_source() {
     assert_fault_keeps_cache(
@@ -605,22 +628,12 @@ fn http_429_honours_retry_after_then_succeeds() {
     let tmp = TempDir::new("update-429");
     let cache = tmp.path().join("cache");
     let server = Server::start("2025-08-25");
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    server.set_fault(Some(Box::new(move |r: &Request| {
-        (r.path.starts_with("/nvd/") && c.fetch_add(1, Ordering::SeqCst) == 0)
-            .then(|| status(429, &[("Retry-After", "1")]))
-    })));
+    let (fault, _) = first("/nvd/", || status(429, &[("Retry-After", "1")]));
+    server.set_fault(Some(fault));
     let (code, _, err) = server.update(&cache);
     assert_eq!(code, 0, "{err}");
-    let starts: Vec<_> = server
-        .take_log()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/nvd/"))
-        .map(|r| r.query["startIndex"].clone())
-        .collect();
     assert_eq!(
-        starts,
+        nvd_starts(&server),
         ["0", "0", "20"],
         "the rate-limited page is asked again"
     );
@@ -722,12 +735,8 @@ fn connection_reset_is_retried_then_succeeds() {
     let tmp = TempDir::new("update-reset");
     let cache = tmp.path().join("cache");
     let server = Server::start("2025-08-25");
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    server.set_fault(Some(Box::new(move |r: &Request| {
-        (r.path.starts_with("/kev/") && c.fetch_add(1, Ordering::SeqCst) == 0)
-            .then_some(Reply::Reset)
-    })));
+    let (fault, calls) = first("/kev/", || Reply::Reset);
+    server.set_fault(Some(fault));
     let (code, _, err) = server.update(&cache);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -752,25 +761,15 @@ fn nvd_403_rate_limit_is_retried_then_succeeds() {
     let tmp = TempDir::new("update-nvd-403");
     let cache = tmp.path().join("cache");
     let server = Server::start("2025-08-25");
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    server.set_fault(Some(Box::new(move |r: &Request| {
-        (r.path.starts_with("/nvd/") && c.fetch_add(1, Ordering::SeqCst) == 0)
-            .then(|| status(403, &[]))
-    })));
+    let (fault, _) = first("/nvd/", || status(403, &[]));
+    server.set_fault(Some(fault));
     let (code, _, err) = server.update(&cache);
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("nvd: HTTP 403 Forbidden; retrying in 1 s"),
         "{err}"
     );
-    let starts: Vec<_> = server
-        .take_log()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/nvd/"))
-        .map(|r| r.query["startIndex"].clone())
-        .collect();
-    assert_eq!(starts, ["0", "0", "20"]);
+    assert_eq!(nvd_starts(&server), ["0", "0", "20"]);
     assert_eq!(records(&status_json(&cache), "nvd"), 38);
 }
 
