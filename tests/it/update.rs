@@ -947,3 +947,39 @@ fn prebuilt_truncated_download_fails() {
     });
     assert_prebuilt_fault("prebuilt-truncated", fault, true, "truncated download");
 }
+
+#[test]
+fn valid_ssl_cert_file_is_accepted() {
+    // A real CA certificate bundle is added to the roots; the (plain HTTP) update proceeds.
+    let tmp = TempDir::new("update-ssl-cert-file-ok");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = run(server
+        .command(&cache)
+        .env("SSL_CERT_FILE", fixture("update/isrg-root-x1.pem")));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(records(&status_json(&cache), "kev"), 1404);
+}
+
+#[test]
+fn unreadable_public_key_fails_naming_it() {
+    let tmp = TempDir::new("update-prebuilt-key");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let missing = tmp.path().join("mirror.pub");
+    let (code, _, err) = run(server
+        .command(&cache)
+        .args(["--from", &server.prebuilt_url(), "--public-key"])
+        .arg(&missing));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("mirror.pub"), "{err}");
+    assert!(server.take_log().is_empty(), "nothing downloaded");
+    let garbage = tmp.path().join("garbage.pub");
+    fs_err::write(&garbage, "untrusted comment: x\nnot a key\n").expect("write");
+    let (code, _, err) = run(server
+        .command(&cache)
+        .args(["--from", &server.prebuilt_url(), "--public-key"])
+        .arg(&garbage));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a minisign public key"), "{err}");
+}
