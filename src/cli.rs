@@ -824,9 +824,18 @@ struct UpdateArgs {
     /// EPSS `epss_scores-current.csv.gz` URL (env `KEVGATE_EPSS_URL`).
     #[arg(long, value_name = "URL")]
     epss_url: Option<String>,
-    /// A signed prebuilt database (not implemented yet).
-    #[arg(long, value_name = "URL")]
+    /// Install a signed prebuilt database instead of downloading the feeds: `URL`, with
+    /// `URL.sha256` and `URL.minisig` beside it (env `KEVGATE_DB_FROM`).
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url"]
+    )]
     from: Option<String>,
+    /// The minisign public key file that `--from` trusts, instead of the one built in (env
+    /// `KEVGATE_DB_PUBLIC_KEY`; for mirrors that sign with their own key).
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -854,13 +863,30 @@ enum StatusFormat {
 fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let env = io.env;
     let var = |k: &str| env(k).filter(|v| !v.is_empty());
-    if args.from.is_some() {
-        bail!("`--from` (signed prebuilt databases) is not implemented yet");
-    }
     let cache = args
         .cache_dir
         .or_else(|| cache_dir(env))
         .context("no cache directory; hint: pass `--cache-dir` or set `KEVGATE_CACHE_DIR`")?;
+    let http = http_settings(env)?;
+    if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
+        let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
+        opts.http = http;
+        if let Some(path) = args
+            .public_key
+            .or_else(|| var("KEVGATE_DB_PUBLIC_KEY").map(PathBuf::from))
+        {
+            opts.public_key = fs_err::read_to_string(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let report = db::prebuilt::update_from(&opts, io.stderr)?;
+        writeln!(
+            io.stderr,
+            "wrote `{}` ({} bytes, sha256 {})",
+            report.db_path.display(),
+            report.db_bytes,
+            report.sha256
+        )?;
+        return Ok(Outcome::Passed);
+    }
     let mut opts = db::update::UpdateOptions::new(cache);
     if let Some(u) = args.kev_url.or_else(|| var("KEVGATE_KEV_URL")) {
         opts.kev_url = u;
@@ -886,17 +912,10 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         opts.osv_ecosystems = ecosystems;
     }
     opts.nvd_api_key = var("NVD_API_KEY");
-    if let Some(t) = var("KEVGATE_HTTP_TIMEOUT_SECS") {
-        let secs: u64 = t
-            .parse()
-            .with_context(|| format!("`KEVGATE_HTTP_TIMEOUT_SECS` is not a number: `{t}`"))?;
-        opts.timeout = std::time::Duration::from_secs(secs.max(1));
-    }
+    opts.http = http;
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;
     }
-    // A progress line on a terminal; plain lines when stderr is a pipe (CI logs).
-    opts.progress = std::io::stderr().is_terminal();
     let report = db::update::update(&opts, io.stderr)?;
     writeln!(
         io.stderr,
@@ -905,6 +924,39 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         report.db_bytes
     )?;
     Ok(Outcome::Passed)
+}
+
+/// The HTTP settings of `db update`: `KEVGATE_HTTP_TIMEOUT_SECS`, `KEVGATE_HTTP_ATTEMPTS`,
+/// `KEVGATE_HTTP_MAX_BACKOFF_SECS`, `SSL_CERT_FILE`; a progress bar when stderr is a terminal
+/// and `CI` is not set, plain lines otherwise.
+fn http_settings(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate::http::Settings> {
+    let var = |k: &str| env(k).filter(|v| !v.is_empty());
+    let number = |k: &str| -> anyhow::Result<Option<u64>> {
+        var(k)
+            .map(|t| {
+                t.trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("`{k}` is not a number: `{t}`"))
+            })
+            .transpose()
+    };
+    let mut s = crate::http::Settings::default();
+    if let Some(secs) = number("KEVGATE_HTTP_TIMEOUT_SECS")? {
+        s.timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(n) = number("KEVGATE_HTTP_ATTEMPTS")? {
+        s.attempts = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+    }
+    if let Some(secs) = number("KEVGATE_HTTP_MAX_BACKOFF_SECS")? {
+        s.max_backoff = std::time::Duration::from_secs(secs);
+    }
+    s.extra_roots = var("SSL_CERT_FILE").map(PathBuf::from);
+    s.progress = if std::io::stderr().is_terminal() && var("CI").is_none() {
+        crate::http::Progress::Bar
+    } else {
+        crate::http::Progress::Lines
+    };
+    Ok(s)
 }
 
 fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Outcome> {

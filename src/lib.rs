@@ -27,6 +27,7 @@ pub mod cvss;
 pub mod db;
 pub mod enrich;
 pub mod github;
+pub mod http;
 pub mod matching;
 pub mod policy;
 pub mod policy_test;
