@@ -160,6 +160,12 @@ struct ScanArgs {
     /// if there is one. Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    // -- policy helper (issue 5) --
+    /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
+    /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
+    #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
+    severity_source: Vec<crate::enrich::SeveritySource>,
+    // -- end policy helper --
 }
 
 #[derive(Debug, Args)]
@@ -336,8 +342,8 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                        parsed: &sbom::Sbom,
                        db: &VulnDb|
      -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
-        let subject_purl = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
-        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, subject_purl)?;
+        let scanned = crate::vex::Scanned::of(parsed);
+        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, &scanned)?;
         if let Some(path) = &args.baseline {
             policy.baseline = Some(load_baseline(path, db, &policy, today)?);
             policy.fail_on_new_only = args.fail_on_new_only;
@@ -414,7 +420,7 @@ fn load_policy(
     args: &ScanArgs,
     (file, config): (Option<PathBuf>, crate::config::Config),
     sbom_bytes: &[u8],
-    subject_purl: Option<&str>,
+    scanned: &crate::vex::Scanned<'_>,
 ) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
     let file = file.as_deref();
     let fail_on_kev = if args.fail_on_kev {
@@ -441,27 +447,22 @@ fn load_policy(
             let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
             let parsed = parse(&bytes, name)?;
             ignores.extend(parsed.ignores);
-            notes.extend(
-                parsed
-                    .skipped
-                    .into_iter()
-                    .map(|message| crate::policy::Note {
-                        code: crate::policy::NoteCode::UnusedIgnore,
-                        message,
-                        component: None,
-                    }),
-            );
+            notes.extend(general_notes(
+                crate::policy::NoteCode::UnusedIgnore,
+                parsed.skipped,
+            ));
         }
     }
     let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
     for rel in &config.vex {
         let path = base.join(rel);
         let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        ignores.extend(crate::vex::parse(
-            &bytes,
-            &path.display().to_string(),
-            subject_purl,
-        )?);
+        let parsed = crate::vex::parse(&bytes, &path.display().to_string(), scanned)?;
+        ignores.extend(parsed.ignores);
+        notes.extend(general_notes(
+            crate::policy::NoteCode::VexOtherProduct,
+            parsed.other_products,
+        ));
     }
     ignores.extend(crate::vex::from_sbom(
         sbom_bytes,
@@ -476,9 +477,28 @@ fn load_policy(
         fail_on_epss: args.fail_on_epss.or(config.fail_on_epss),
         only_fixable: args.only_fixable || config.only_fixable == Some(true),
         ignores,
+        severity_source: match (&args.severity_source[..], config.severity_source) {
+            ([], Some(order)) => order,
+            ([], None) => crate::enrich::SeveritySource::DEFAULT.to_vec(),
+            (order, _) => order.to_vec(),
+        },
         ..Policy::default()
     };
     Ok((policy, notes))
+}
+
+/// Notes with `code` about no component in particular, one per message.
+fn general_notes(
+    code: crate::policy::NoteCode,
+    messages: Vec<String>,
+) -> impl Iterator<Item = crate::policy::Note> {
+    messages
+        .into_iter()
+        .map(move |message| crate::policy::Note {
+            code,
+            message,
+            component: None,
+        })
 }
 
 /// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the
@@ -546,14 +566,28 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
         if o.passed() {
             writeln!(io.stdout, "ok      {} ({})", o.name, o.origin)?;
         } else {
+            let mut wrong = Vec::new();
+            if let Some(expect) = o.expect.filter(|&d| d != o.got) {
+                wrong.push(format!(
+                    "expected `{}`, got `{}` ({})",
+                    code(expect),
+                    code(o.got),
+                    o.why
+                ));
+            }
+            if let Some(expect) = o.expect_priority.filter(|&p| p != o.got_priority) {
+                wrong.push(format!(
+                    "expected priority `{}`, got `{}`",
+                    expect.as_str(),
+                    o.got_priority.as_str()
+                ));
+            }
             writeln!(
                 io.stdout,
-                "FAILED  {} ({}): expected `{}`, got `{}` ({})",
+                "FAILED  {} ({}): {}",
                 o.name,
                 o.origin,
-                code(o.expect),
-                code(o.got),
-                o.why
+                wrong.join("; ")
             )?;
         }
     }
@@ -790,9 +824,18 @@ struct UpdateArgs {
     /// EPSS `epss_scores-current.csv.gz` URL (env `KEVGATE_EPSS_URL`).
     #[arg(long, value_name = "URL")]
     epss_url: Option<String>,
-    /// A signed prebuilt database (not implemented yet).
-    #[arg(long, value_name = "URL")]
+    /// Install a signed prebuilt database instead of downloading the feeds: `URL`, with
+    /// `URL.sha256` and `URL.minisig` beside it (env `KEVGATE_DB_FROM`).
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url"]
+    )]
     from: Option<String>,
+    /// The minisign public key file that `--from` trusts, instead of the one built in (env
+    /// `KEVGATE_DB_PUBLIC_KEY`; for mirrors that sign with their own key).
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -820,13 +863,30 @@ enum StatusFormat {
 fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let env = io.env;
     let var = |k: &str| env(k).filter(|v| !v.is_empty());
-    if args.from.is_some() {
-        bail!("`--from` (signed prebuilt databases) is not implemented yet");
-    }
     let cache = args
         .cache_dir
         .or_else(|| cache_dir(env))
         .context("no cache directory; hint: pass `--cache-dir` or set `KEVGATE_CACHE_DIR`")?;
+    let http = http_settings(env)?;
+    if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
+        let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
+        opts.http = http;
+        if let Some(path) = args
+            .public_key
+            .or_else(|| var("KEVGATE_DB_PUBLIC_KEY").map(PathBuf::from))
+        {
+            opts.public_key = fs_err::read_to_string(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let report = db::prebuilt::update_from(&opts, io.stderr)?;
+        writeln!(
+            io.stderr,
+            "wrote `{}` ({} bytes, sha256 {})",
+            report.db_path.display(),
+            report.db_bytes,
+            report.sha256
+        )?;
+        return Ok(Outcome::Passed);
+    }
     let mut opts = db::update::UpdateOptions::new(cache);
     if let Some(u) = args.kev_url.or_else(|| var("KEVGATE_KEV_URL")) {
         opts.kev_url = u;
@@ -852,17 +912,10 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         opts.osv_ecosystems = ecosystems;
     }
     opts.nvd_api_key = var("NVD_API_KEY");
-    if let Some(t) = var("KEVGATE_HTTP_TIMEOUT_SECS") {
-        let secs: u64 = t
-            .parse()
-            .with_context(|| format!("`KEVGATE_HTTP_TIMEOUT_SECS` is not a number: `{t}`"))?;
-        opts.timeout = std::time::Duration::from_secs(secs.max(1));
-    }
+    opts.http = http;
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;
     }
-    // A progress line on a terminal; plain lines when stderr is a pipe (CI logs).
-    opts.progress = std::io::stderr().is_terminal();
     let report = db::update::update(&opts, io.stderr)?;
     writeln!(
         io.stderr,
@@ -871,6 +924,39 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         report.db_bytes
     )?;
     Ok(Outcome::Passed)
+}
+
+/// The HTTP settings of `db update`: `KEVGATE_HTTP_TIMEOUT_SECS`, `KEVGATE_HTTP_ATTEMPTS`,
+/// `KEVGATE_HTTP_MAX_BACKOFF_SECS`, `SSL_CERT_FILE`; a progress bar when stderr is a terminal
+/// and `CI` is not set, plain lines otherwise.
+fn http_settings(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate::http::Settings> {
+    let var = |k: &str| env(k).filter(|v| !v.is_empty());
+    let number = |k: &str| -> anyhow::Result<Option<u64>> {
+        var(k)
+            .map(|t| {
+                t.trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("`{k}` is not a number: `{t}`"))
+            })
+            .transpose()
+    };
+    let mut s = crate::http::Settings::default();
+    if let Some(secs) = number("KEVGATE_HTTP_TIMEOUT_SECS")? {
+        s.timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(n) = number("KEVGATE_HTTP_ATTEMPTS")? {
+        s.attempts = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+    }
+    if let Some(secs) = number("KEVGATE_HTTP_MAX_BACKOFF_SECS")? {
+        s.max_backoff = std::time::Duration::from_secs(secs);
+    }
+    s.extra_roots = var("SSL_CERT_FILE").map(PathBuf::from);
+    s.progress = if std::io::stderr().is_terminal() && var("CI").is_none() {
+        crate::http::Progress::Bar
+    } else {
+        crate::http::Progress::Lines
+    };
+    Ok(s)
 }
 
 fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Outcome> {

@@ -36,6 +36,8 @@ pub struct Config {
     pub fail_on_epss: Option<f64>,
     /// `only-fixable`: fail only where a fixed version is known.
     pub only_fixable: Option<bool>,
+    /// `severity-source`: whose rating sets the severity, in order.
+    pub severity_source: Option<Vec<crate::enrich::SeveritySource>>,
     /// `ignore`: triaged vulnerabilities, in file order.
     pub ignores: Vec<Ignore>,
     /// `vex`: VEX documents (OpenVEX or CycloneDX), relative to the config file's directory.
@@ -100,6 +102,7 @@ struct RawConfig {
     fail_on_kev_past_due: Option<bool>,
     fail_on_epss: Option<Spanned<f64>>,
     only_fixable: Option<bool>,
+    severity_source: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
     #[serde(default)]
@@ -116,6 +119,7 @@ struct RawCase {
     finding: Option<RawCaseFinding>,
     today: Option<String>,
     expect: Option<String>,
+    expect_priority: Option<String>,
 }
 
 /// A case's finding as written.
@@ -135,6 +139,9 @@ struct RawCaseFinding {
     epss: Option<f64>,
     #[serde(default)]
     fixed: Vec<String>,
+    cvss: Option<String>,
+    #[serde(default)]
+    exploit_refs: Vec<String>,
 }
 
 /// One `ignore` entry as written.
@@ -216,6 +223,36 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             );
             None
         }
+    });
+    let severity_source = raw.severity_source.and_then(|v| {
+        let line = v.referenced.line();
+        let mut order = Vec::new();
+        for name in &v.value {
+            match crate::enrich::SeveritySource::DEFAULT
+                .into_iter()
+                .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+            {
+                Some(s) if order.contains(&s) => {
+                    problem(line, format!("`severity-source` lists `{name}` twice"))
+                }
+                Some(s) => order.push(s),
+                None => problem(
+                    line,
+                    format!(
+                        "`severity-source` has `{name}`; hint: a list of `nvd`, `osv`, \
+                         `ghsa`, `sbom`, e.g. `[nvd, ghsa, osv, sbom]`"
+                    ),
+                ),
+            }
+        }
+        if v.value.is_empty() {
+            problem(
+                line,
+                "`severity-source` is empty; hint: a list of `nvd`, `osv`, `ghsa`, `sbom`"
+                    .to_owned(),
+            );
+        }
+        (order.len() == v.value.len() && !order.is_empty()).then_some(order)
     });
     let mut ignores = Vec::new();
     for entry in raw.ignore {
@@ -305,6 +342,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             Some("fail") => Some(crate::policy::Decision::Fail),
             Some("warn") => Some(crate::policy::Decision::Warn),
             Some("ignored") => Some(crate::policy::Decision::Ignored),
+            None if c.expect_priority.is_some() => None,
             other => {
                 problem(
                     line,
@@ -314,6 +352,29 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                     ),
                 );
                 None
+            }
+        };
+        let expect_priority = match c.expect_priority.as_deref().map(str::trim) {
+            None => None,
+            Some(p) => {
+                let parsed = [
+                    crate::priority::Priority::Act,
+                    crate::priority::Priority::Attend,
+                    crate::priority::Priority::TrackStar,
+                    crate::priority::Priority::Track,
+                ]
+                .into_iter()
+                .find(|v| v.as_str().eq_ignore_ascii_case(p));
+                if parsed.is_none() {
+                    problem(
+                        line,
+                        format!(
+                            "test `{name}` has `expect-priority: {p}`; hint: `act`, `attend`, \
+                             `track*` or `track`"
+                        ),
+                    );
+                }
+                parsed
             }
         };
         let today = match c.today.as_deref().map(str::trim) {
@@ -349,6 +410,19 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                         parsed
                     }
                 };
+                let cvss = f.cvss.as_deref().map(str::trim).and_then(|v| {
+                    let parsed = crate::policy_test::case_cvss(v);
+                    if parsed.is_none() {
+                        problem(
+                            line,
+                            format!(
+                                "test `{name}` has `cvss: {v}`, not a CVSS vector; hint: e.g. \
+                                 `CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H`"
+                            ),
+                        );
+                    }
+                    parsed
+                });
                 Some(crate::policy_test::CaseFinding {
                     id: f.id.unwrap_or_default().trim().to_owned(),
                     aliases: f.aliases,
@@ -359,6 +433,8 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                     kev_due_date: f.kev_due_date,
                     epss: f.epss,
                     fixed: f.fixed,
+                    cvss,
+                    exploit_refs: f.exploit_refs,
                 })
             }
             _ => {
@@ -366,13 +442,16 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                 None
             }
         };
-        if let (Some(finding), Some(expect)) = (finding, expect) {
+        if let Some(finding) = finding
+            && (expect.is_some() || expect_priority.is_some())
+        {
             tests.push(crate::policy_test::Case {
                 name,
                 origin: format!("`{file}` line {line}"),
                 finding,
                 today,
                 expect,
+                expect_priority,
             });
         }
     }
@@ -384,6 +463,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             fail_on_kev_past_due: raw.fail_on_kev_past_due,
             fail_on_epss,
             only_fixable: raw.only_fixable,
+            severity_source,
             ignores,
             vex,
             tests,

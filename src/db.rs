@@ -19,6 +19,7 @@ pub mod codec;
 pub mod feeds;
 pub mod format;
 pub mod model;
+pub mod prebuilt;
 pub mod status;
 pub mod update;
 

@@ -1,12 +1,14 @@
 //! Matches x VulnDb -> [`Finding`]s: joins NVD CVSS, CISA KEV and EPSS by CVE through every
 //! alias and related id, and picks the id, severity and link to show.
 //!
-//! The CVSS shown follows one precedence, so the same CVE always gets the same severity:
-//! NVD's own (primary) score, v3.1 before v3.0 before v4.0 before v2; then a secondary
-//! score NVD lists (the CNA's); then the advisory's own vector (computed, v3/v2 only);
-//! then the producer's rating in the SBOM. Without any score, the advisory database's
-//! severity word (GHSA `database_specific.severity`) sets the severity and is named in
-//! `severity_source`. KEV is applied by the policy, not here.
+//! The severity follows one precedence of sources ([`SeveritySource`], the policy's
+//! `severity-source`), so the same CVE always gets the same severity; the default is NVD's
+//! own (primary) score, v3.1 before v3.0 before v4.0 before v2, else a secondary score NVD
+//! lists (the CNA's); then the advisory's own vector (computed, v3/v2 only); then the
+//! producer's rating in the SBOM (score, else word); then the advisory database's severity
+//! word (GHSA `database_specific.severity`). The first listed source that rates
+//! the finding sets the severity; a word is named in `severity_source`. KEV is applied by
+//! the policy, not here.
 
 use crate::cvss;
 use crate::db::{CvssMetric, VulnDb};
@@ -140,7 +142,7 @@ pub struct Finding {
     pub summary: Option<String>,
     /// Severity from the score (KEV is applied by the policy, not here).
     pub severity: Severity,
-    /// Where the severity came from when there is no CVSS score (`ghsa`, `sbom:nvd`, ...).
+    /// Where the severity came from when a severity word set it (`ghsa`, `sbom:nvd`, ...).
     pub severity_source: Option<String>,
     /// The score shown.
     pub cvss: Option<Cvss>,
@@ -158,18 +160,66 @@ pub struct Finding {
     pub cwes: Vec<String>,
     /// Reference URLs tagged Exploit in NVD.
     pub exploit_refs: Vec<String>,
+    /// The advisories' affected ranges for this component's package: remediation checks
+    /// that an upgrade leaves every range. Empty when only the SBOM reported it.
+    pub affected: Vec<crate::db::Affected>,
 }
 
-/// Turns matches into findings, one per match.
-pub fn enrich(matches: &Matches, sbom: &Sbom, db: &VulnDb) -> Vec<Finding> {
+/// Who rates a finding's severity, for the `severity-source` precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SeveritySource {
+    /// NVD's CVSS score: NVD's own (primary), else a secondary (the CNA's).
+    Nvd,
+    /// The advisories' own CVSS vectors (GHSA, PYSEC, GO, ...; v2 and v3.x are scored).
+    Osv,
+    /// The advisory database's severity word: GHSA `database_specific.severity`.
+    Ghsa,
+    /// The SBOM producer's ratings: a score, else a severity word (NVD's first).
+    Sbom,
+}
+
+impl SeveritySource {
+    /// The built-in precedence: every CVSS score (the SBOM's too) before GitHub's word.
+    pub const DEFAULT: [SeveritySource; 4] = [
+        SeveritySource::Nvd,
+        SeveritySource::Osv,
+        SeveritySource::Sbom,
+        SeveritySource::Ghsa,
+    ];
+
+    /// Lower-case name, as in the configuration and the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeveritySource::Nvd => "nvd",
+            SeveritySource::Osv => "osv",
+            SeveritySource::Ghsa => "ghsa",
+            SeveritySource::Sbom => "sbom",
+        }
+    }
+}
+
+/// Turns matches into findings, one per match. `severity_sources` is the precedence of the
+/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise).
+pub fn enrich(
+    matches: &Matches,
+    sbom: &Sbom,
+    db: &VulnDb,
+    severity_sources: &[SeveritySource],
+) -> Vec<Finding> {
     matches
         .matches
         .iter()
-        .filter_map(|m| finding(m, sbom, db))
+        .filter_map(|m| finding(m, sbom, db, severity_sources))
         .collect()
 }
 
-fn finding(m: &Match, sbom: &Sbom, db: &VulnDb) -> Option<Finding> {
+fn finding(
+    m: &Match,
+    sbom: &Sbom,
+    db: &VulnDb,
+    severity_sources: &[SeveritySource],
+) -> Option<Finding> {
     let component = sbom.components.get(m.component)?;
     let id = m.ids.first()?.clone();
     let aliases: Vec<String> = {
@@ -210,56 +260,78 @@ fn finding(m: &Match, sbom: &Sbom, db: &VulnDb) -> Option<Finding> {
         .filter_map(|&i| sbom.vulnerabilities.get(i))
         .collect();
 
-    // The score: NVD primary, NVD secondary, the advisories' vectors, the SBOM's ratings.
+    // Each source's rating: its CVSS score, else its severity word.
     let nvd_metrics: Vec<&CvssMetric> = nvd.iter().flat_map(|r| r.cvss.iter()).collect();
-    let cvss = best_metric(nvd_metrics.iter().copied().filter(|c| c.primary))
-        .map(|c| to_cvss(c, "nvd"))
-        .or_else(|| {
-            best_metric(nvd_metrics.iter().copied().filter(|c| !c.primary))
-                .map(|c| to_cvss(c, "nvd-secondary"))
-        })
-        .or_else(|| {
-            m.advisories
-                .iter()
-                .flat_map(|a| a.severity.iter())
-                .filter_map(|s| {
-                    cvss::base_score(&s.score).map(|(score, version)| Cvss {
-                        score,
-                        version: version.to_string(),
-                        vector: s.score.clone(),
-                        source: "osv".to_string(),
-                    })
+    let nvd_score = || {
+        best_metric(nvd_metrics.iter().copied().filter(|c| c.primary))
+            .map(|c| to_cvss(c, "nvd"))
+            .or_else(|| {
+                best_metric(nvd_metrics.iter().copied().filter(|c| !c.primary))
+                    .map(|c| to_cvss(c, "nvd-secondary"))
+            })
+    };
+    let osv_score = || {
+        m.advisories
+            .iter()
+            .flat_map(|a| a.severity.iter())
+            .filter_map(|s| {
+                cvss::base_score(&s.score).map(|(score, version)| Cvss {
+                    score,
+                    version: version.to_string(),
+                    vector: s.score.clone(),
+                    source: "osv".to_string(),
                 })
-                .max_by(|a, b| version_rank(&b.version).cmp(&version_rank(&a.version)))
-        })
-        .or_else(|| {
-            sbom_vulns
-                .iter()
-                .flat_map(|v| v.ratings.iter())
-                .filter_map(|r| {
-                    let score = r.score? as f32;
-                    let vector = r.vector.clone().unwrap_or_default();
-                    let version = match r.method.as_deref() {
-                        Some("CVSSv4") => "4.0",
-                        Some("CVSSv31") => "3.1",
-                        Some("CVSSv3") => "3.0",
-                        Some("CVSSv2") => "2.0",
-                        _ => return None,
-                    };
-                    Some(Cvss {
-                        score,
-                        version: version.to_string(),
-                        vector,
-                        source: format!("sbom:{}", r.source.as_deref().unwrap_or("unknown")),
-                    })
+            })
+            .max_by(|a, b| version_rank(&b.version).cmp(&version_rank(&a.version)))
+    };
+    let sbom_score = || {
+        sbom_vulns
+            .iter()
+            .flat_map(|v| v.ratings.iter())
+            .filter_map(|r| {
+                let score = r.score? as f32;
+                let vector = r.vector.clone().unwrap_or_default();
+                let version = match r.method.as_deref() {
+                    Some("CVSSv4") => "4.0",
+                    Some("CVSSv31") => "3.1",
+                    Some("CVSSv3") => "3.0",
+                    Some("CVSSv2") => "2.0",
+                    _ => return None,
+                };
+                Some(Cvss {
+                    score,
+                    version: version.to_string(),
+                    vector,
+                    source: format!("sbom:{}", r.source.as_deref().unwrap_or("unknown")),
                 })
-                // Prefer the NVD rating among the producer's, then the newest CVSS version.
-                .min_by_key(|c| (c.source != "sbom:nvd", version_rank(&c.version)))
-        });
-
-    let (severity, severity_source) = match &cvss {
-        Some(c) => (Severity::from_score(c.score), None),
-        None => word_severity(m, &sbom_vulns),
+            })
+            // Prefer the NVD rating among the producer's, then the newest CVSS version.
+            .min_by_key(|c| (c.source != "sbom:nvd", version_rank(&c.version)))
+    };
+    let rating = |source: SeveritySource| -> Option<(Severity, Option<Cvss>, Option<String>)> {
+        let scored = |c: Cvss| (Severity::from_score(c.score), Some(c), None);
+        match source {
+            SeveritySource::Nvd => nvd_score().map(scored),
+            SeveritySource::Osv => osv_score().map(scored),
+            SeveritySource::Ghsa => advisory_word(m).map(|(sev, source)| (sev, None, Some(source))),
+            SeveritySource::Sbom => sbom_score()
+                .map(scored)
+                .or_else(|| sbom_word(&sbom_vulns).map(|(sev, src)| (sev, None, Some(src)))),
+        }
+    };
+    // The severity: the first listed source that rates the finding. The score shown: the
+    // first listed source with a CVSS score (its vector feeds the priority), even when a
+    // severity word came first.
+    let chosen = severity_sources.iter().find_map(|&s| rating(s));
+    let cvss = match &chosen {
+        Some((_, Some(c), _)) => Some(c.clone()),
+        _ => severity_sources
+            .iter()
+            .find_map(|&s| rating(s).and_then(|(_, c, _)| c)),
+    };
+    let (severity, severity_source) = match chosen {
+        Some((sev, _, word_source)) => (sev, word_source),
+        None => (Severity::Unknown, None),
     };
 
     let summary = m
@@ -315,6 +387,7 @@ fn finding(m: &Match, sbom: &Sbom, db: &VulnDb) -> Option<Finding> {
         url,
         cwes,
         exploit_refs,
+        affected: m.affected.clone(),
     })
 }
 
@@ -342,48 +415,48 @@ fn to_cvss(metric: &CvssMetric, source: &str) -> Cvss {
     }
 }
 
-/// Severity from words when no score exists: GHSA's `database_specific.severity`, then the
-/// SBOM producer's severity words (NVD's first).
-fn word_severity(
-    m: &Match,
-    sbom_vulns: &[&crate::sbom::SbomVulnerability],
-) -> (Severity, Option<String>) {
-    let parse = |w: &str| match w.to_ascii_lowercase().as_str() {
+/// The parser of severity words (GHSA `MODERATE`, Red Hat `important`).
+fn parse_word(w: &str) -> Option<Severity> {
+    match w.to_ascii_lowercase().as_str() {
         "critical" => Some(Severity::Critical),
         "high" | "important" => Some(Severity::High),
         "moderate" | "medium" => Some(Severity::Medium),
         "low" => Some(Severity::Low),
         _ => None,
-    };
-    if let Some((sev, id)) = m.advisories.iter().find_map(|a| {
-        a.database_severity
-            .as_deref()
-            .and_then(parse)
-            .map(|s| (s, a.id.clone()))
-    }) {
-        let source = if id.starts_with("GHSA-") {
+    }
+}
+
+/// The advisory database's severity word (GHSA `database_specific.severity`), and `ghsa` or
+/// `osv` for the advisory that gave it.
+fn advisory_word(m: &Match) -> Option<(Severity, String)> {
+    m.advisories.iter().find_map(|a| {
+        let sev = a.database_severity.as_deref().and_then(parse_word)?;
+        let source = if a.id.starts_with("GHSA-") {
             "ghsa"
         } else {
             "osv"
         };
-        return (sev, Some(source.to_string()));
-    }
+        Some((sev, source.to_string()))
+    })
+}
+
+/// The SBOM producer's severity words (NVD's first), and `sbom:<source>`.
+fn sbom_word(sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> Option<(Severity, String)> {
     let mut ratings: Vec<_> = sbom_vulns
         .iter()
         .flat_map(|v| v.ratings.iter())
         .filter_map(|r| {
-            let sev = parse(r.severity.as_deref()?)?;
+            let sev = parse_word(r.severity.as_deref()?)?;
             Some((r.source.as_deref() != Some("nvd"), sev, r.source.clone()))
         })
         .collect();
     ratings.sort();
-    match ratings.first() {
-        Some((_, sev, source)) => (
-            *sev,
-            Some(format!("sbom:{}", source.as_deref().unwrap_or("unknown"))),
-        ),
-        None => (Severity::Unknown, None),
-    }
+    ratings.into_iter().next().map(|(_, sev, source)| {
+        (
+            sev,
+            format!("sbom:{}", source.as_deref().unwrap_or("unknown")),
+        )
+    })
 }
 
 /// A link for humans: the advisory's own page, else NVD for a CVE, else osv.dev.

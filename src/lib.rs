@@ -27,6 +27,7 @@ pub mod cvss;
 pub mod db;
 pub mod enrich;
 pub mod github;
+pub mod http;
 pub mod matching;
 pub mod policy;
 pub mod policy_test;
@@ -52,7 +53,7 @@ pub fn evaluate(
     today: jiff::civil::Date,
 ) -> Evaluation {
     let matches = matching::find(sbom, db);
-    let findings = enrich::enrich(&matches, sbom, db);
+    let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source);
     let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today);
     evaluation.subject = policy::Subject {
         sbom_path: String::new(),

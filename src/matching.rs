@@ -44,6 +44,9 @@ pub struct Match {
     pub fixed_versions: Vec<String>,
     /// Indices into [`Sbom::vulnerabilities`] that report the same vulnerability.
     pub sbom_vulnerabilities: Vec<usize>,
+    /// The matched advisories' `affected` entries for the component's package (its
+    /// ecosystem and release): what remediation checks a candidate upgrade against.
+    pub affected: Vec<crate::db::Affected>,
 }
 
 /// Advisory id prefixes of distribution advisories: they name the CVEs they fix in
@@ -174,7 +177,15 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
             let mut fixed: Vec<String> = unit.fixed;
             fixed.sort();
             fixed.dedup();
+            let mut affected = Vec::new();
             if let Some(package) = package {
+                affected = unit
+                    .advisories
+                    .iter()
+                    .flat_map(|a| &a.affected)
+                    .filter(|e| package.osv_ecosystem_matches(&e.ecosystem))
+                    .cloned()
+                    .collect();
                 let scheme = package.ecosystem.scheme();
                 // Advisories of one vulnerability can disagree (RUSTSEC says 0.2.0 fixes,
                 // GHSA says 0.2.0 is affected): a fix must be unaffected by every one.
@@ -205,6 +216,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
                 advisories,
                 fixed_versions: fixed,
                 sbom_vulnerabilities,
+                affected,
             });
         }
     }

@@ -52,6 +52,11 @@ pub struct Policy {
     /// Findings the team has triaged: from `.kevgate.yaml`, `.trivyignore` and VEX
     /// documents. Default: none.
     pub ignores: Vec<Ignore>,
+    /// Whose rating sets a finding's severity, first that rates it wins; sources not listed
+    /// are not consulted. Default: [`SeveritySource::DEFAULT`].
+    ///
+    /// [`SeveritySource::DEFAULT`]: crate::enrich::SeveritySource::DEFAULT
+    pub severity_source: Vec<crate::enrich::SeveritySource>,
 }
 
 impl Default for Policy {
@@ -66,6 +71,7 @@ impl Default for Policy {
             baseline: None,
             fail_on_new_only: false,
             ignores: Vec::new(),
+            severity_source: crate::enrich::SeveritySource::DEFAULT.to_vec(),
         }
     }
 }
@@ -187,8 +193,14 @@ pub enum NoteCode {
     /// An ignore whose `expires` date has passed: it no longer applies.
     ExpiredIgnore,
     /// An ignore (config or `.trivyignore`) that matched no finding: the vulnerability is
-    /// gone, or the id or purl is wrong.
+    /// gone, or the purl is wrong.
     UnusedIgnore,
+    /// An ignore (config or `.trivyignore`) that matched no finding and whose id the
+    /// database does not know at all: a typo, or an id of another database.
+    UnknownIgnore,
+    /// A VEX statement about another product: none of its products is the scanned SBOM's
+    /// subject or one of its components, so it was not applied.
+    VexOtherProduct,
     /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
     Baseline,
 }
@@ -336,7 +348,7 @@ pub fn evaluate(
         key(a).cmp(&key(b))
     });
     let mut notes = notes;
-    notes.extend(ignore_notes(policy, &hits, today));
+    notes.extend(ignore_notes(policy, &hits, db, today));
     if let Some(base) = &policy.baseline {
         let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
         notes.push(Note {
@@ -471,10 +483,16 @@ fn decide(
     }
 }
 
-/// `expired-ignore` for every expired ignore, `unused-ignore` for every live config or
-/// `.trivyignore` ignore that matched nothing. VEX statements that match nothing are normal
-/// (a VEX document covers a whole product) and get no note.
-fn ignore_notes(policy: &Policy, hits: &[usize], today: jiff::civil::Date) -> Vec<Note> {
+/// `expired-ignore` for every expired ignore; for every live config or `.trivyignore` ignore
+/// that matched nothing, `unknown-ignore` when the database does not know its id at all
+/// ([`is_known`]), else `unused-ignore`. VEX statements that match nothing are normal (a VEX
+/// document covers a whole product) and get no note.
+fn ignore_notes(
+    policy: &Policy,
+    hits: &[usize],
+    db: &VulnDb,
+    today: jiff::civil::Date,
+) -> Vec<Note> {
     let mut notes = Vec::new();
     for (ignore, &n) in policy.ignores.iter().zip(hits) {
         let plural = if n == 1 { "" } else { "s" };
@@ -489,19 +507,81 @@ fn ignore_notes(policy: &Policy, hits: &[usize], today: jiff::civil::Date) -> Ve
                 ),
                 component: None,
             }),
-            _ if n == 0 && ignore.source != IgnoreSource::Vex => notes.push(Note {
-                code: NoteCode::UnusedIgnore,
-                message: format!(
-                    "the ignore of `{}` ({}) matched no finding; hint: remove it if the \
-                     vulnerability is gone, or check the id and purl",
-                    ignore.id, ignore.origin
-                ),
-                component: None,
-            }),
+            _ if n == 0 && ignore.source != IgnoreSource::Vex => {
+                notes.push(if is_known(db, ignore) == Some(false) {
+                    Note {
+                        code: NoteCode::UnknownIgnore,
+                        message: format!(
+                            "the ignore of `{}` ({}) names an id the database does not know; \
+                             hint: check the id for a typo, or ignore the id the finding shows",
+                            ignore.id, ignore.origin
+                        ),
+                        component: None,
+                    }
+                } else {
+                    Note {
+                        code: NoteCode::UnusedIgnore,
+                        message: format!(
+                            "the ignore of `{}` ({}) matched no finding; hint: remove it if \
+                             the vulnerability is gone, or check the id and purl",
+                            ignore.id, ignore.origin
+                        ),
+                        component: None,
+                    }
+                })
+            }
             _ => {}
         }
     }
     notes
+}
+
+/// Whether the database knows the ignore's id: `Some(true)` when it does, `Some(false)` when
+/// it can tell it does not, `None` when it cannot tell. A CVE (when the database has NVD
+/// data) is known when NVD, KEV or EPSS has it, or an advisory of the ignore's `purl` packages names it; any other id (GHSA,
+/// PYSEC, GO-, ...) only when the ignore has a `purl` scope, by the advisories of those
+/// packages (the database is indexed by package, not by advisory id), else `None`.
+fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
+    let id = ignore.id.as_str();
+    // Without NVD data, a CVE's absence says nothing.
+    let has_nvd = db
+        .manifest()
+        .sources
+        .iter()
+        .any(|s| s.name.eq_ignore_ascii_case("nvd") && s.records > 0);
+    let is_cve = has_nvd && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
+    if is_cve {
+        let upper = id.to_ascii_uppercase();
+        if db.nvd(&upper).is_some() || db.kev(&upper).is_some() || db.epss(&upper).is_some() {
+            return Some(true);
+        }
+    }
+    let mut checked = false;
+    for scope in &ignore.purls {
+        let Ok(mut purl) = crate::purl::Purl::parse(scope) else {
+            continue;
+        };
+        // `identify` wants a version; the package's identity does not depend on it.
+        purl.version.get_or_insert_with(|| "0".to_owned());
+        let Ok(package) = crate::purl::identify(&purl, None) else {
+            continue;
+        };
+        let name = package.ecosystem.normalize_name(&package.name);
+        let Ok(advisories) = db.advisories(package.ecosystem, &name) else {
+            continue;
+        };
+        checked = true;
+        let names = |a: &crate::db::Advisory| {
+            std::iter::once(&a.id)
+                .chain(&a.aliases)
+                .chain(&a.related)
+                .any(|x| x.eq_ignore_ascii_case(id))
+        };
+        if advisories.iter().any(names) {
+            return Some(true);
+        }
+    }
+    (is_cve || checked).then_some(false)
 }
 
 impl Ignore {

@@ -5,8 +5,9 @@
 //! Pure: a case describes a finding's attributes and the decision expected; this module
 //! builds the [`Finding`], evaluates it with the policy on the case's date and compares.
 
-use crate::enrich::{ComponentRef, Epss, Finding, Kev, Severity};
+use crate::enrich::{ComponentRef, Cvss, Epss, Finding, Kev, Severity};
 use crate::policy::{Decision, Policy};
+use crate::priority::Priority;
 use std::fmt::Write as _;
 
 /// One declared case.
@@ -20,8 +21,10 @@ pub struct Case {
     pub finding: CaseFinding,
     /// The date to evaluate on. Default: today.
     pub today: Option<jiff::civil::Date>,
-    /// The decision expected.
-    pub expect: Decision,
+    /// The decision expected, if the case checks it.
+    pub expect: Option<Decision>,
+    /// The triage priority expected, if the case checks it (`expect-priority`).
+    pub expect_priority: Option<Priority>,
 }
 
 /// A finding's attributes, as a case gives them.
@@ -45,6 +48,27 @@ pub struct CaseFinding {
     pub epss: Option<f64>,
     /// Fixed versions.
     pub fixed: Vec<String>,
+    /// The CVSS vector (v2, v3.x or v4.0): automatable and technical impact for the priority;
+    /// without `severity`, its base score (v2, v3.x) sets the severity.
+    pub cvss: Option<Cvss>,
+    /// Exploit-tagged references (exploitation `poc` for the priority).
+    pub exploit_refs: Vec<String>,
+}
+
+/// A case's `cvss`: a vector kevgate can score (v2, v3.x), or a v4.0 vector (its metrics are
+/// read; kevgate does not compute v4.0 scores, so its score is 0). `None` if it is neither.
+pub fn case_cvss(vector: &str) -> Option<Cvss> {
+    let (score, version) = match crate::cvss::base_score(vector) {
+        Some((score, version)) => (score, version),
+        None if vector.starts_with("CVSS:4.0/") && vector.contains("/AV:") => (0.0, "4.0"),
+        None => return None,
+    };
+    Some(Cvss {
+        score,
+        version: version.to_owned(),
+        vector: vector.to_owned(),
+        source: "policy-test".to_owned(),
+    })
 }
 
 /// The outcome of one case.
@@ -54,10 +78,14 @@ pub struct Outcome {
     pub name: String,
     /// Where it was declared.
     pub origin: String,
-    /// Expected.
-    pub expect: Decision,
+    /// Expected decision, if checked.
+    pub expect: Option<Decision>,
     /// Got.
     pub got: Decision,
+    /// Expected priority, if checked.
+    pub expect_priority: Option<Priority>,
+    /// Got.
+    pub got_priority: Priority,
     /// Why (reason codes, and the ignored reason).
     pub why: String,
 }
@@ -65,7 +93,8 @@ pub struct Outcome {
 impl Outcome {
     /// Whether the case passed.
     pub fn passed(&self) -> bool {
-        self.expect == self.got
+        self.expect.is_none_or(|d| d == self.got)
+            && self.expect_priority.is_none_or(|p| p == self.got_priority)
     }
 }
 
@@ -95,9 +124,13 @@ impl CaseFinding {
                 file_path: None,
             },
             summary: None,
-            severity: self.severity.unwrap_or(Severity::Unknown),
+            severity: self.severity.unwrap_or_else(|| {
+                self.cvss
+                    .as_ref()
+                    .map_or(Severity::Unknown, |c| Severity::from_score(c.score))
+            }),
             severity_source: None,
-            cvss: None,
+            cvss: self.cvss.clone(),
             kev: (self.kev || self.ransomware || self.kev_due_date.is_some()).then(|| Kev {
                 cve: self.id.clone(),
                 date_added: String::new(),
@@ -115,7 +148,8 @@ impl CaseFinding {
             found_by: Vec::new(),
             url: None,
             cwes: Vec::new(),
-            exploit_refs: Vec::new(),
+            exploit_refs: self.exploit_refs.clone(),
+            affected: Vec::new(),
         }
     }
 }
@@ -137,6 +171,7 @@ pub fn run(
                 policy,
                 case.today.unwrap_or(today),
             );
+            let got_priority = ev.findings.first().map_or(Priority::Track, |e| e.priority);
             let (got, why) = match ev.findings.first() {
                 Some(e) => {
                     let mut why = e
@@ -157,6 +192,8 @@ pub fn run(
                 origin: case.origin.clone(),
                 expect: case.expect,
                 got,
+                expect_priority: case.expect_priority,
+                got_priority,
                 why,
             }
         })

@@ -3,10 +3,17 @@
 //! dates, and the advisories' links.
 //!
 //! Pure over an [`Evaluation`]; reporters call [`plan`]. Ignored findings need no fix and are
-//! left out. For each finding the smallest fixed version above the installed one is taken
-//! (compared in the ecosystem's order, [`crate::version`]); the component's target is the
-//! largest of those. When a fixed version cannot be compared, it is kept as written (the
-//! advisory said it fixes). Findings without any fixed version are listed as unfixable.
+//! left out. The target is the smallest fixed version (of any of the component's findings)
+//! above the installed one that leaves every finding's affected ranges (OSV semantics,
+//! [`crate::version::affects`]). Release branches make this differ from "the largest of the
+//! per-finding fixes": log4j-core 2.14.1 with fixes in 2.12.2/2.15.0, 2.12.3/2.17.0 and
+//! 2.12.4/2.17.1 needs 2.17.1, and urllib3 1.26.4 gets 1.26.19 (its own 1.26 branch, which
+//! sorts first) rather than a 2.x; a version that fixes one finding in the next branch but is
+//! still inside another finding's range there is skipped. A finding without ranges (only the
+//! SBOM reported it) counts as fixed by any version at or above one of its fixed versions.
+//! When no candidate fixes everything (versions that cannot be compared), the largest of the
+//! per-finding smallest fixes is taken, as written. Findings without any fixed version are
+//! listed as unfixable.
 
 use crate::enrich::ComponentRef;
 use crate::policy::{Decision, Evaluation};
@@ -62,7 +69,9 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 /// (KEV fixes, then fixes, then name).
 pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
-    let mut targets: BTreeMap<usize, Option<String>> = BTreeMap::new();
+    // Per component: for each fixable finding, its fixed versions above the installed one and
+    // its affected ranges.
+    let mut needs: BTreeMap<usize, Vec<Need<'_>>> = BTreeMap::new();
     // (component, id) pairs already counted: `fixes`/`unfixable`/`kev_actions` stay linear in
     // the number of findings even when one component has thousands.
     let mut seen: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
@@ -84,33 +93,31 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
             kev_actions: Vec::new(),
             links: Vec::new(),
         });
-        // The smallest fixed version above the installed one.
-        let need = f
+        // The fixed versions above the installed one.
+        let above: Vec<&str> = f
             .fixed_versions
             .iter()
+            .map(String::as_str)
             .filter(|v| {
                 c.version
                     .as_deref()
                     .is_none_or(|cur| cmp(s, v, cur) != Ordering::Less)
             })
-            .min_by(|a, b| cmp(s, a, b));
-        match need {
-            Some(need) => {
+            .collect();
+        match above.is_empty() {
+            false => {
                 if !seen.contains(&(c.index, f.id.as_str())) {
                     r.fixes.push(f.id.clone());
                     if f.kev.is_some() {
                         r.fixes_kev += 1;
                     }
                 }
-                let target = targets.entry(c.index).or_insert(None);
-                if target
-                    .as_deref()
-                    .is_none_or(|t| cmp(s, need, t) == Ordering::Greater)
-                {
-                    *target = Some(need.clone());
-                }
+                needs.entry(c.index).or_default().push(Need {
+                    fixed: above,
+                    affected: &f.affected,
+                });
             }
-            None => {
+            true => {
                 if !seen.contains(&(c.index, f.id.as_str())) {
                     r.unfixable.push(f.id.clone());
                 }
@@ -135,7 +142,8 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
     let mut out: Vec<Remediation> = by_component
         .into_iter()
         .map(|(i, mut r)| {
-            r.upgrade_to = targets.remove(&i).flatten();
+            let s = scheme(r.component.purl.as_deref());
+            r.upgrade_to = needs.get(&i).and_then(|n| target(s, n));
             r
         })
         .collect();
@@ -154,6 +162,62 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
             ))
     });
     out
+}
+
+/// One fixable finding of a component, for [`target`].
+struct Need<'a> {
+    /// Its fixed versions above the installed one (not empty).
+    fixed: Vec<&'a str>,
+    /// Its advisories' affected entries for the package.
+    affected: &'a [crate::db::Affected],
+}
+
+impl Need<'_> {
+    /// Whether `candidate` is outside every affected range (or, without ranges or when they
+    /// cannot be evaluated, at or above one of the fixed versions).
+    fn fixed_by(&self, s: Option<VersionScheme>, candidate: &str) -> bool {
+        let by_ranges = s.filter(|_| !self.affected.is_empty()).map(|s| {
+            self.affected
+                .iter()
+                .map(|e| version::affects(s, candidate, &e.ranges, &e.versions))
+                .collect::<Result<Vec<bool>, _>>()
+        });
+        match by_ranges {
+            Some(Ok(affected)) => !affected.contains(&true),
+            _ => self
+                .fixed
+                .iter()
+                .any(|f| cmp(s, f, candidate) != Ordering::Greater),
+        }
+    }
+}
+
+/// The smallest candidate (any finding's fixed version above the installed one) that fixes
+/// every need; else the largest of the per-need smallest fixes.
+///
+/// Candidates start at that largest smallest fix (below it, some finding is not fixed yet),
+/// so the first candidate usually fixes everything and a component with thousands of
+/// findings stays near-linear.
+fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
+    let floor = needs
+        .iter()
+        .filter_map(|n| n.fixed.iter().copied().min_by(|a, b| cmp(s, a, b)))
+        .max_by(|a, b| cmp(s, a, b))?;
+    let mut candidates: Vec<&str> = needs
+        .iter()
+        .flat_map(|n| n.fixed.iter().copied())
+        .filter(|c| cmp(s, c, floor) != Ordering::Less)
+        .collect();
+    candidates.sort_by(|a, b| cmp(s, a, b).then_with(|| a.cmp(b)));
+    candidates.dedup();
+    let fixes_all = |c: &&str| needs.iter().all(|n| n.fixed_by(s, c));
+    Some(
+        candidates
+            .into_iter()
+            .find(fixes_all)
+            .unwrap_or(floor)
+            .to_owned(),
+    )
 }
 
 impl Remediation {
@@ -217,6 +281,50 @@ mod tests {
         assert_eq!(
             p[0].summary(),
             "upgrade libc6@2.31-13+deb11u4 to >= 2.31-13+deb11u7: fixes 2, 1 in KEV"
+        );
+    }
+
+    /// The target leaves every finding's ranges: urllib3 1.26.4 with CVE-2024-37891's real
+    /// ranges (fixed in 1.26.19 and 2.2.2) and a finding fixed only in 2.0.7 needs 2.2.2; the
+    /// largest of the per-finding smallest fixes (2.0.7) is still inside CVE-2024-37891's 2.x
+    /// range. Without the second finding, the installed 1.26 branch wins (1.26.19).
+    #[test]
+    fn target_leaves_every_range() {
+        use crate::version::{Event, Range, RangeKind};
+        let affected = |ranges: &[(&str, &str)]| crate::db::Affected {
+            ecosystem: "PyPI".into(),
+            name: "urllib3".into(),
+            ranges: ranges
+                .iter()
+                .map(|(i, f)| Range {
+                    kind: RangeKind::Ecosystem,
+                    events: vec![Event::Introduced((*i).into()), Event::Fixed((*f).into())],
+                })
+                .collect(),
+            versions: Vec::new(),
+        };
+        let mut ev = fixture::evaluation();
+        ev.findings.truncate(1);
+        let first = &mut ev.findings[0].finding;
+        first.component.purl = Some("pkg:pypi/urllib3@1.26.4".into());
+        first.component.name = "urllib3".into();
+        first.component.version = Some("1.26.4".into());
+        first.id = "CVE-2024-37891".into();
+        first.kev = None;
+        first.fixed_versions = vec!["1.26.19".into(), "2.2.2".into()];
+        first.affected = vec![affected(&[("0", "1.26.19"), ("2.0.0", "2.2.2")])];
+        assert_eq!(plan(&ev)[0].upgrade_to.as_deref(), Some("1.26.19"));
+
+        let mut second = ev.findings[0].clone();
+        second.finding.id = "CVE-X".into();
+        second.finding.fixed_versions = vec!["2.0.7".into()];
+        second.finding.affected = vec![affected(&[("0", "2.0.7")])];
+        ev.findings.push(second);
+        let p = plan(&ev);
+        assert_eq!(p[0].upgrade_to.as_deref(), Some("2.2.2"));
+        assert_eq!(
+            p[0].summary(),
+            "upgrade urllib3@1.26.4 to >= 2.2.2: fixes 2"
         );
     }
 }

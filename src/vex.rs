@@ -10,8 +10,12 @@
 //!   `resolved_with_pedigree` suppress; `exploitable` and `in_triage` do not.
 //!
 //! The reason shown is the statement's own words: status, justification, then the impact
-//! statement or detail. Scope: an OpenVEX statement covers its `subcomponents` when it lists
-//! any (the product is the thing built from them), else its `products`; a product that is
+//! statement or detail. Scope: an OpenVEX statement applies only when one of its `products`
+//! is the scanned SBOM's subject or one of its components (purls compared without qualifiers
+//! and subpath; a product without a version matches every version, with one only that
+//! version); otherwise it is about another product and gives a `vex-other-product` note.
+//! An applying statement covers the `subcomponents` of its applying products when it lists
+//! any (the product is the thing built from them), else those products; a product that is
 //! the scanned SBOM's own subject covers every component. A CycloneDX statement covers the
 //! components its `affects[].ref` name, resolved through the document's `bom-ref`s or given
 //! as purls; a ref that resolves to nothing (a `urn:cdx:` link to another BOM) covers
@@ -45,13 +49,58 @@ pub enum VexError {
     },
 }
 
-/// Parses an OpenVEX or CycloneDX VEX document into ignores. `subject_purl` is the scanned
-/// SBOM's own purl (`metadata.component.purl`), if any.
-pub fn parse(
-    bytes: &[u8],
-    file: &str,
-    subject_purl: Option<&str>,
-) -> Result<Vec<Ignore>, VexError> {
+/// What was scanned, for OpenVEX product matching: purls of the SBOM's subject
+/// (`metadata.component`) and of its components.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scanned<'a> {
+    /// The subject's purl, if any.
+    pub subject: Option<&'a str>,
+    /// Every component's purl.
+    pub components: Vec<&'a str>,
+}
+
+impl<'a> Scanned<'a> {
+    /// The purls of `sbom`.
+    pub fn of(sbom: &'a crate::sbom::Sbom) -> Scanned<'a> {
+        Scanned {
+            subject: sbom.subject.as_ref().and_then(|c| c.purl.as_deref()),
+            components: sbom
+                .components
+                .iter()
+                .filter_map(|c| c.purl.as_deref())
+                .collect(),
+        }
+    }
+
+    /// Whether product purl `p` is the subject or a component.
+    fn has(&self, p: &str) -> bool {
+        self.is_subject(p)
+            || self
+                .components
+                .iter()
+                .any(|c| crate::policy::purl_in_scope(c, p))
+    }
+
+    /// Whether product purl `p` is the subject.
+    fn is_subject(&self, p: &str) -> bool {
+        self.subject
+            .is_some_and(|subject| crate::policy::purl_in_scope(subject, p))
+    }
+}
+
+/// A VEX document's ignores, and messages about OpenVEX statements not applied because they
+/// are about another product (`vex-other-product` notes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The statements that suppress, one ignore per id.
+    pub ignores: Vec<Ignore>,
+    /// One message per statement about another product.
+    pub other_products: Vec<String>,
+}
+
+/// Parses an OpenVEX or CycloneDX VEX document into ignores, matching OpenVEX products
+/// against what was `scanned`.
+pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, VexError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| VexError::Json {
         file: file.to_owned(),
         reason: e.to_string(),
@@ -62,10 +111,13 @@ pub fn parse(
     };
     if value.get("statements").is_some() {
         let doc: OpenVexDto = serde_json::from_value(value).map_err(json_err)?;
-        Ok(openvex(doc, file, subject_purl))
+        Ok(openvex(doc, file, scanned))
     } else if value.get("vulnerabilities").is_some() || value.get("bomFormat").is_some() {
         let doc: CdxDto = serde_json::from_value(value).map_err(json_err)?;
-        Ok(cyclonedx(doc, file))
+        Ok(Parsed {
+            ignores: cyclonedx(doc, file),
+            other_products: Vec::new(),
+        })
     } else {
         Err(VexError::UnknownFormat {
             file: file.to_owned(),
@@ -150,6 +202,14 @@ impl ProductDto {
         .filter(|p| p.starts_with("pkg:"))
     }
 
+    /// The `@id` as written.
+    fn id(&self) -> Option<&str> {
+        match self {
+            ProductDto::Id(id) => Some(id.as_str()),
+            ProductDto::Object { id, .. } => id.as_deref(),
+        }
+    }
+
     fn subcomponents(&self) -> &[ProductDto] {
         match self {
             ProductDto::Id(_) => &[],
@@ -158,8 +218,8 @@ impl ProductDto {
     }
 }
 
-fn openvex(doc: OpenVexDto, file: &str, subject_purl: Option<&str>) -> Vec<Ignore> {
-    let mut out = Vec::new();
+fn openvex(doc: OpenVexDto, file: &str, scanned: &Scanned<'_>) -> Parsed {
+    let mut out = Parsed::default();
     for (i, s) in doc.statements.into_iter().enumerate() {
         let status = s.status.as_deref().unwrap_or_default();
         if !matches!(status, "not_affected" | "fixed") {
@@ -175,21 +235,36 @@ fn openvex(doc: OpenVexDto, file: &str, subject_purl: Option<&str>) -> Vec<Ignor
                 .collect(),
             None => Vec::new(),
         };
+        let applying: Vec<&ProductDto> = s
+            .products
+            .iter()
+            .filter(|p| p.purl().is_some_and(|p| scanned.has(p)))
+            .collect();
+        if !s.products.is_empty() && applying.is_empty() {
+            let named: Vec<String> = s
+                .products
+                .iter()
+                .map(|p| format!("`{}`", p.purl().or(p.id()).unwrap_or("?")))
+                .collect();
+            out.other_products.push(format!(
+                "VEX statement {} of `{file}` (`{}`) is about {}, which is neither the \
+                 scanned SBOM's subject nor one of its components: not applied",
+                i + 1,
+                ids.first().map_or("?", String::as_str),
+                named.join(", ")
+            ));
+            continue;
+        }
         let subs: Vec<&str> = s
             .subcomponents
             .iter()
-            .chain(s.products.iter().flat_map(|p| p.subcomponents()))
+            .chain(applying.iter().flat_map(|p| p.subcomponents()))
             .filter_map(ProductDto::purl)
             .collect();
-        let products: Vec<&str> = s.products.iter().filter_map(ProductDto::purl).collect();
-        let covers_subject = subject_purl.is_some_and(|subject| {
-            products
-                .iter()
-                .any(|p| crate::policy::purl_in_scope(subject, p))
-        });
+        let products: Vec<&str> = applying.iter().filter_map(|p| p.purl()).collect();
         let purls: Vec<String> = if !subs.is_empty() {
             subs.iter().map(|p| (*p).to_owned()).collect()
-        } else if covers_subject {
+        } else if products.iter().any(|p| scanned.is_subject(p)) {
             Vec::new()
         } else if products.is_empty() {
             // No scope we can check: a statement about nothing suppresses nothing.
@@ -204,7 +279,7 @@ fn openvex(doc: OpenVexDto, file: &str, subject_purl: Option<&str>) -> Vec<Ignor
             .filter(|d| !d.trim().is_empty());
         let reason = reason("VEX", status, s.justification.as_deref(), detail.as_deref());
         push_ids(
-            &mut out,
+            &mut out.ignores,
             &ids,
             &reason,
             &purls,
@@ -377,7 +452,13 @@ mod tests {
     #[test]
     fn openvex_trivy_subcomponents() {
         let bytes = include_bytes!("../tests/fixtures/vex/trivy-project.openvex.json");
-        let ignores = parse(bytes, "t.json", None).expect("valid");
+        let trivy = Scanned {
+            subject: Some("pkg:golang/github.com/aquasecurity/trivy@v0.53.0"),
+            components: Vec::new(),
+        };
+        let parsed = parse(bytes, "t.json", &trivy).expect("valid");
+        assert_eq!(parsed.other_products, Vec::<String>::new());
+        let ignores = parsed.ignores;
         let first = &ignores[0];
         assert_eq!(first.id, "GO-2024-2575");
         assert_eq!(first.purls, ["pkg:golang/helm.sh/helm/v3"]);
@@ -392,6 +473,34 @@ mod tests {
                 .any(|i| i.id == "CVE-2023-39325" && i.purls == ["pkg:golang/golang.org/x/net"])
         );
         assert!(ignores.iter().all(|i| i.source == IgnoreSource::Vex));
+        // The product as a component (any version: the product has none) applies too.
+        let as_component = Scanned {
+            subject: Some("pkg:golang/github.com/elastic/harp@v0.2.10"),
+            components: vec!["pkg:golang/github.com/aquasecurity/trivy@v0.40.0"],
+        };
+        assert_eq!(
+            parse(bytes, "t.json", &as_component)
+                .expect("valid")
+                .ignores,
+            ignores
+        );
+        // Another product: nothing applies, one note per statement.
+        let harp = Scanned {
+            subject: Some("pkg:golang/github.com/elastic/harp@v0.2.10?type=module#cmd/harp"),
+            components: vec![
+                "pkg:golang/golang.org/x/net@v0.17.0",
+                "pkg:golang/helm.sh/helm/v3@v3.14.0",
+            ],
+        };
+        let other = parse(bytes, "t.json", &harp).expect("valid");
+        assert_eq!(other.ignores, []);
+        assert_eq!(
+            other.other_products[0],
+            "VEX statement 1 of `t.json` (`GO-2024-2575`) is about \
+             `pkg:golang/github.com/aquasecurity/trivy`, which is neither the scanned SBOM's \
+             subject nor one of its components: not applied"
+        );
+        assert_eq!(other.other_products.len(), 3);
     }
 
     /// vexctl's samples: `fixed` suppresses, `under_investigation` does not, v0.0.1 string
@@ -400,7 +509,11 @@ mod tests {
     fn openvex_statuses_and_versions() {
         let two = include_bytes!("../tests/fixtures/vex/vexctl-sample-2vulns.openvex.json");
         let nginx = "pkg:oci/nginx@sha256%3A13d22ec63300e16014d4a42aed735207a8b33c223cff19627dd3042e5a10a3a0";
-        let ignores = parse(two, "v.json", Some(nginx)).expect("valid");
+        let subject = Scanned {
+            subject: Some(nginx),
+            components: Vec::new(),
+        };
+        let ignores = parse(two, "v.json", &subject).expect("valid").ignores;
         let ids: Vec<_> = ignores.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -416,19 +529,41 @@ mod tests {
             ignores[2].reason,
             "VEX fixed: This is a sample OpenVEX file, it is not a real security assessment."
         );
-        // Without the subject, the statement covers the image purl only.
-        let scoped = parse(two, "v.json", None).expect("valid");
+        // The image as a component, not the subject: the statement covers it only.
+        let component = Scanned {
+            subject: None,
+            components: vec![nginx],
+        };
+        let scoped = parse(two, "v.json", &component).expect("valid").ignores;
         assert_eq!(scoped[0].purls, [nginx]);
+        // Not scanned at all: another product.
+        let none = parse(two, "v.json", &Scanned::default()).expect("valid");
+        assert_eq!((none.ignores.len(), none.other_products.len()), (0, 2));
 
         for file in [
             &include_bytes!("../tests/fixtures/vex/vexctl-v001-1.vex.json")[..],
             &include_bytes!("../tests/fixtures/vex/vexctl-v020-1.vex.json")[..],
         ] {
-            assert_eq!(parse(file, "v.json", None).expect("valid"), []);
+            assert_eq!(
+                parse(file, "v.json", &Scanned::default()).expect("valid"),
+                Parsed::default()
+            );
         }
         let demo = include_bytes!("../tests/fixtures/vex/vexctl-demo.vex.json");
+        // Qualifiers are not compared; the version is.
+        let git = |purl| Scanned {
+            subject: None,
+            components: vec![purl],
+        };
+        let older = parse(
+            demo,
+            "d.json",
+            &git("pkg:apk/distro/git@2.38.0-r0?arch=x86_64"),
+        );
+        assert_eq!(older.expect("valid").other_products.len(), 1);
+        let scanned = git("pkg:apk/distro/git@2.39.0-r1?arch=x86_64&distro=alpine-3.17");
         assert_eq!(
-            summary(&parse(demo, "d.json", None).expect("valid")),
+            summary(&parse(demo, "d.json", &scanned).expect("valid").ignores),
             [(
                 "CVE-2014-123456".to_owned(),
                 vec![
@@ -444,7 +579,10 @@ mod tests {
     #[test]
     fn cyclonedx_exploitable_suppresses_nothing() {
         let bytes = include_bytes!("../tests/fixtures/sbom/other-cdx1.4-vex-log4j-affected.json");
-        assert_eq!(parse(bytes, "c.json", None).expect("valid"), []);
+        assert_eq!(
+            parse(bytes, "c.json", &Scanned::default()).expect("valid"),
+            Parsed::default()
+        );
         assert_eq!(from_sbom(bytes, "c.json"), []);
     }
 
@@ -469,7 +607,9 @@ mod tests {
             {"id": "CVE-5", "affects": [{"ref": "jq"}]}
           ]
         }"#;
-        let ignores = parse(doc, "c.json", None).expect("valid");
+        let ignores = parse(doc, "c.json", &Scanned::default())
+            .expect("valid")
+            .ignores;
         assert_eq!(
             summary(&ignores),
             [
@@ -506,14 +646,20 @@ mod tests {
             b"{\"hello\": 1}",
         ];
         for bytes in cases {
-            assert!(parse(bytes, "x.json", None).is_err(), "{bytes:?}");
+            assert!(
+                parse(bytes, "x.json", &Scanned::default()).is_err(),
+                "{bytes:?}"
+            );
             assert_eq!(from_sbom(bytes, "x.json"), []);
         }
         // Statements without a vulnerability or products suppress nothing.
         let odd = br#"{"statements": [{"status": "not_affected"}, {"vulnerability": 7}]}"#;
-        assert!(parse(odd, "x.json", None).is_err());
+        assert!(parse(odd, "x.json", &Scanned::default()).is_err());
         let empty =
             br#"{"statements": [{"status": "not_affected", "vulnerability": {"name": "CVE-1"}}]}"#;
-        assert_eq!(parse(empty, "x.json", None).expect("valid"), []);
+        assert_eq!(
+            parse(empty, "x.json", &Scanned::default()).expect("valid"),
+            Parsed::default()
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! `raw/state.json`, written by `kevgate db update`).
 
 use crate::db::VulnDb;
+use crate::db::build::hex;
 use crate::db::update::State;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -26,6 +27,9 @@ pub struct Status {
     pub data_date: Option<String>,
     /// Days from `data_date` to today.
     pub age_days: Option<i64>,
+    /// The URL of the signed prebuilt database this file was downloaded from
+    /// (`db update --from`); `None` when built here from the feeds.
+    pub prebuilt_url: Option<String>,
     /// Per source, in database order.
     pub sources: Vec<SourceStatus>,
 }
@@ -41,8 +45,9 @@ pub struct SourceStatus {
     pub data_date: Option<String>,
     /// Days from `data_date` to today.
     pub age_days: Option<i64>,
-    /// When `kevgate db update` last fetched it (RFC 3339); `None` for a database not in a
-    /// cache directory. For OSV, the oldest fetch among the ecosystems.
+    /// When `kevgate db update` last fetched it (RFC 3339): for a prebuilt database, when
+    /// the database was downloaded; `None` for a database not in a cache directory or not
+    /// the one the cache state describes. For OSV, the oldest fetch among the ecosystems.
     pub fetched_at: Option<String>,
     /// sha256 over the source's input files, from the manifest.
     pub sha256: String,
@@ -61,8 +66,18 @@ pub fn status(
         let date: jiff::civil::Date = d?.parse().ok()?;
         Some(i64::from((today - date).get_days()))
     };
+    let sha256 = hex(&Sha256::digest(bytes));
+    // The state describes this file only if its database record names this file's sha256
+    // (states written before that record existed describe the feed-built database).
+    let state = state.filter(|s| s.database.as_ref().is_none_or(|d| d.sha256 == sha256));
+    let prebuilt = state
+        .and_then(|s| s.database.as_ref())
+        .filter(|d| d.prebuilt_url.is_some());
     let fetched = |name: &str| -> Option<String> {
         let state = state?;
+        if let Some(d) = prebuilt {
+            return Some(d.written_at.clone());
+        }
         if name == "osv" {
             return state
                 .sources
@@ -76,11 +91,12 @@ pub fn status(
     let manifest = db.manifest();
     Status {
         path: path.to_string(),
-        sha256: hex(&Sha256::digest(bytes)),
+        sha256,
         bytes: bytes.len() as u64,
         built_at: manifest.built_at.clone(),
         data_date: db.data_date().map(|d| d.to_string()),
         age_days: db.age_days(today),
+        prebuilt_url: prebuilt.and_then(|d| d.prebuilt_url.clone()),
         sources: manifest
             .sources
             .iter()
@@ -104,6 +120,9 @@ pub fn write_table(status: &Status, out: &mut dyn Write) -> std::io::Result<()> 
     writeln!(out, "sha256     {}", status.sha256)?;
     writeln!(out, "size       {} bytes", status.bytes)?;
     writeln!(out, "built at   {}", status.built_at)?;
+    if let Some(url) = &status.prebuilt_url {
+        writeln!(out, "prebuilt   {url}")?;
+    }
     writeln!(
         out,
         "data date  {} ({} days old)",
@@ -129,8 +148,4 @@ pub fn write_table(status: &Status, out: &mut dyn Write) -> std::io::Result<()> 
         )?;
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -6,7 +6,8 @@
 //! ```text
 //! kevgate.db                 the database (replaced atomically: write, fsync, rename)
 //! .lock                      held (`File::lock`) for the whole update
-//! raw/state.json             per source: fetched at, ETag, NVD `lastModified` high-water mark
+//! raw/state.json             per source: fetched at, ETag, NVD `lastModified` high-water
+//!                            mark; and which database they made (or the prebuilt one's URL)
 //! raw/kev/known_exploited_vulnerabilities.json
 //! raw/nvd/full-0000000.json  NVD API 2.0 pages; incremental pages `incr-<window>-<start>.json`
 //! raw/osv/<ecosystem>/all.zip
@@ -25,13 +26,14 @@
 //! are single files, re-downloaded unless the server answers `304 Not Modified` to the
 //! stored ETag.
 //!
-//! HTTP: every request has connect/read/write timeouts (a server that stops sending fails
-//! the update instead of hanging it); 429 and 503 are retried with exponential backoff,
-//! waiting `Retry-After` when the server gives it. NVD requests are rate limited to the
-//! published limits (5 per 30 s, 50 with an API key).
+//! HTTP (`src/http.rs`): timeouts on every wait, retries of transient failures (429, 502,
+//! 503, 504, NVD's rate-limit 403, resets, short bodies) honouring `Retry-After`, a progress
+//! display. NVD requests are also spaced to the published limits (5 per 30 s, 50 with an API
+//! key). `db update --from` (a signed prebuilt database) is `db/prebuilt.rs`.
 
 use crate::db::feeds::{self, Doc, DocKind};
 use crate::db::{DbError, VulnDb, build::BuildInputs};
+use crate::http::{self, Fetched};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
@@ -93,17 +95,10 @@ pub struct UpdateOptions {
     pub epss_url: String,
     /// NVD API key, sent as the `apiKey` header.
     pub nvd_api_key: Option<String>,
-    /// Timeout of each connect, read and write.
-    pub timeout: Duration,
-    /// Attempts per request on 429/503 (at least 1).
-    pub attempts: u32,
-    /// Longest wait between attempts (caps `Retry-After`).
-    pub max_backoff: Duration,
+    /// Timeouts, retries, extra roots, progress display.
+    pub http: http::Settings,
     /// Recorded as the database's `built_at`.
     pub built_at: jiff::Timestamp,
-    /// Redraw a progress line (`\r`) while downloading, for a terminal; otherwise only
-    /// plain lines are logged.
-    pub progress: bool,
 }
 
 impl UpdateOptions {
@@ -120,11 +115,8 @@ impl UpdateOptions {
                 .collect(),
             epss_url: DEFAULT_EPSS_URL.into(),
             nvd_api_key: None,
-            timeout: Duration::from_secs(60),
-            attempts: 5,
-            max_backoff: Duration::from_secs(120),
+            http: http::Settings::default(),
             built_at: jiff::Timestamp::now(),
-            progress: false,
         }
     }
 }
@@ -150,6 +142,9 @@ pub enum UpdateError {
         /// What went wrong.
         reason: String,
     },
+    /// The HTTP client could not be set up (`SSL_CERT_FILE`).
+    #[error(transparent)]
+    Http(#[from] http::SetupError),
     /// The downloads did not build into a database.
     #[error("rebuilding the database failed: {0}")]
     Build(#[from] DbError),
@@ -183,6 +178,20 @@ pub struct UpdateReport {
 pub struct State {
     /// By source name (`kev`, `nvd`, `epss`, `osv/<ecosystem>`).
     pub sources: BTreeMap<String, SourceState>,
+    /// What made the cache's database: the feeds above, or a prebuilt download.
+    pub database: Option<DatabaseState>,
+}
+
+/// Where the cache's database came from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseState {
+    /// The prebuilt database's URL (`db update --from`); `None` when built from the feeds.
+    pub prebuilt_url: Option<String>,
+    /// When it was written (RFC 3339).
+    pub written_at: String,
+    /// sha256 of the database file (hex): the record describes that file only.
+    pub sha256: String,
 }
 
 /// The state of one downloaded file or source.
@@ -212,28 +221,7 @@ pub fn read_state(cache_dir: &Path) -> State {
 pub fn update(opts: &UpdateOptions, log: &mut dyn Write) -> Result<UpdateReport, UpdateError> {
     let cache = &opts.cache_dir;
     fs_err::create_dir_all(cache).map_err(|e| cache_error(cache, e))?;
-    let lock_path = cache.join(".lock");
-    let lock = fs_err::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| cache_error(&lock_path, e))?;
-    match lock.file().try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let _ = writeln!(
-                log,
-                "waiting for another `kevgate db update` on `{}`",
-                cache.display()
-            );
-            lock.file().lock().map_err(|e| cache_error(&lock_path, e))?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(cache_error(&lock_path, e)),
-    }
-    // We hold the lock: staging left by a killed run is ours to remove.
-    remove_stale_staging(cache);
-
+    let lock = lock_cache(cache, log)?;
     let staging = cache.join(format!(".raw-new-{}", std::process::id()));
     let result = stage_and_build(opts, &staging, log);
     let (bytes, report) = match result {
@@ -256,7 +244,35 @@ pub fn update(opts: &UpdateOptions, log: &mut dyn Write) -> Result<UpdateReport,
     })
 }
 
-fn cache_error(path: &Path, e: impl std::fmt::Display) -> UpdateError {
+/// Creates the cache directory and takes its lock (waiting for another update to end), then
+/// removes what a killed run left behind. The lock is held while the file is open.
+pub(crate) fn lock_cache(cache: &Path, log: &mut dyn Write) -> Result<fs_err::File, UpdateError> {
+    fs_err::create_dir_all(cache).map_err(|e| cache_error(cache, e))?;
+    let lock_path = cache.join(".lock");
+    let lock = fs_err::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| cache_error(&lock_path, e))?;
+    match lock.file().try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let _ = writeln!(
+                log,
+                "waiting for another `kevgate db update` on `{}`",
+                cache.display()
+            );
+            lock.file().lock().map_err(|e| cache_error(&lock_path, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(cache_error(&lock_path, e)),
+    }
+    // We hold the lock: staging left by a killed run is ours to remove.
+    remove_stale_staging(cache);
+    Ok(lock)
+}
+
+pub(crate) fn cache_error(path: &Path, e: impl std::fmt::Display) -> UpdateError {
     UpdateError::Cache {
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -269,7 +285,10 @@ fn remove_stale_staging(cache: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".raw-new-") || name.starts_with(".raw-old-") {
+        if name.starts_with(".raw-new-")
+            || name.starts_with(".raw-old-")
+            || name.starts_with(".prebuilt-new-")
+        {
             let _ = fs_err::remove_dir_all(entry.path());
         } else if name.starts_with(".kevgate.db.tmp") {
             let _ = fs_err::remove_file(entry.path());
@@ -285,7 +304,10 @@ fn stage_and_build(
 ) -> Result<(Vec<u8>, Vec<SourceReport>), UpdateError> {
     let raw = opts.cache_dir.join(RAW_DIR);
     let mut state = read_state(&opts.cache_dir);
-    let http = Http::new(opts);
+    let http = Http {
+        client: http::Client::new(opts.http.clone())?,
+        nvd_recent: Default::default(),
+    };
     let mkdir = |p: &Path| fs_err::create_dir_all(p).map_err(|e| cache_error(p, e));
     mkdir(staging)?;
     let now = jiff::Timestamp::now();
@@ -382,10 +404,6 @@ fn stage_and_build(
     )?;
     reports.push(r);
 
-    let state_path = staging.join(STATE_FILE);
-    let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
-    fs_err::write(&state_path, json).map_err(|e| cache_error(&state_path, e))?;
-
     let _ = writeln!(log, "building the database");
     let inputs = BuildInputs {
         kev: vec![staging.join("kev")],
@@ -395,23 +413,22 @@ fn stage_and_build(
     };
     let bytes = crate::db::build(&inputs, opts.built_at)?;
     VulnDb::from_bytes(bytes.clone())?;
+
+    state.database = Some(DatabaseState {
+        prebuilt_url: None,
+        written_at: now.to_string(),
+        sha256: sha256_hex(&bytes),
+    });
+    let state_path = staging.join(STATE_FILE);
+    let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
+    fs_err::write(&state_path, json).map_err(|e| cache_error(&state_path, e))?;
     Ok((bytes, reports))
 }
 
 /// Swaps the raw directories and renames the database into place.
 fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
     let db = cache.join(DB_FILE);
-    let tmp = cache.join(format!(".kevgate.db.tmp{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs_err::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        Ok(())
-    };
-    if let Err(e) = write() {
-        let _ = fs_err::remove_file(&tmp);
-        return Err(cache_error(&tmp, e));
-    }
+    let tmp = write_temp_db(cache, bytes)?;
     let raw = cache.join(RAW_DIR);
     let old = cache.join(format!(".raw-old-{}", std::process::id()));
     let had_raw = raw.exists();
@@ -441,6 +458,25 @@ fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateError>
     }
     let _ = fs_err::remove_dir_all(&old);
     Ok(())
+}
+
+/// Writes `bytes` to a temporary file beside the database and syncs it; the caller renames
+/// it into place.
+pub(crate) fn write_temp_db(cache: &Path, bytes: &[u8]) -> Result<PathBuf, UpdateError> {
+    let tmp = cache.join(format!(".kevgate.db.tmp{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs_err::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    };
+    match write() {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs_err::remove_file(&tmp);
+            Err(cache_error(&tmp, e))
+        }
+    }
 }
 
 /// Reads a downloaded file and runs a feed parser over it, so a bad download fails here,
@@ -541,26 +577,34 @@ fn fetch_file(
     if let Some(etag) = &etag {
         headers.push(("If-None-Match", etag.clone()));
     }
-    let resp = http.get(source_name, url, &[], &headers)?;
+    let fetched = http.fetch(source_name, url, &[], &headers, dest, log)?;
     state.fetched_at = Some(now.to_string());
     state.url = Some(url.to_string());
-    if resp.status() == 304 {
-        link_or_copy(previous, dest)?;
-        let _ = writeln!(log, "{source_name}: unchanged");
-        return Ok(SourceReport {
-            name: source_name,
-            bytes: 0,
-            requests: 1,
-        });
+    match fetched {
+        Fetched::NotModified => {
+            link_or_copy(previous, dest)?;
+            let _ = writeln!(log, "{source_name}: unchanged");
+            Ok(SourceReport {
+                name: source_name,
+                bytes: 0,
+                requests: 1,
+            })
+        }
+        Fetched::Saved { bytes, etag } => {
+            state.etag = etag;
+            Ok(SourceReport {
+                name: source_name,
+                bytes,
+                requests: 1,
+            })
+        }
     }
-    state.etag = resp.header("ETag").map(str::to_string);
-    let bytes = http.save(source_name, url, resp, dest, log)?;
-    let _ = writeln!(log, "{source_name}: {bytes} bytes");
-    Ok(SourceReport {
-        name: source_name,
-        bytes,
-        requests: 1,
-    })
+}
+
+/// sha256 as lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    crate::db::build::hex(&sha2::Sha256::digest(bytes))
 }
 
 fn link_or_copy(from: &Path, to: &Path) -> Result<(), UpdateError> {
@@ -663,9 +707,11 @@ fn fetch_nvd(
             }
             let _ = writeln!(log, "nvd: downloading `{url}` from record {start}");
             http.nvd_rate_limit(opts.nvd_api_key.is_some());
-            let resp = http.get("nvd", url, &query, &headers)?;
             let path = dir.join(format!("{prefix}-{start:07}.json"));
-            report.bytes += http.save("nvd", url, resp, &path, log)?;
+            report.bytes += match http.fetch("nvd", url, &query, &headers, &path, log)? {
+                Fetched::Saved { bytes, .. } => bytes,
+                Fetched::NotModified => 0,
+            };
             report.requests += 1;
             let asked = start;
             let err = |reason: String| UpdateError::Source {
@@ -713,32 +759,13 @@ fn fetch_nvd(
     Ok(report)
 }
 
-/// A blocking HTTP client with timeouts, retries and the NVD rate limit.
+/// The HTTP client and the NVD rate limit.
 struct Http {
-    agent: ureq::Agent,
-    attempts: u32,
-    max_backoff: Duration,
-    progress: bool,
+    client: http::Client,
     nvd_recent: std::cell::RefCell<VecDeque<Instant>>,
 }
 
 impl Http {
-    fn new(opts: &UpdateOptions) -> Http {
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(opts.timeout)
-            .timeout_read(opts.timeout)
-            .timeout_write(opts.timeout)
-            .user_agent(concat!("kevgate/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Http {
-            agent,
-            attempts: opts.attempts.max(1),
-            max_backoff: opts.max_backoff,
-            progress: opts.progress,
-            nvd_recent: Default::default(),
-        }
-    }
-
     /// Waits until another NVD request fits in the published limit: 5 requests in any 30 s
     /// without a key, 50 with one.
     fn nvd_rate_limit(&self, with_key: bool) {
@@ -757,128 +784,32 @@ impl Http {
         recent.push_back(Instant::now());
     }
 
-    /// GET with retries on 429/503. `Ok` for 2xx and 304.
-    fn get(
+    /// Downloads into `dest` (retries are the client's); errors name the source and URL.
+    fn fetch(
         &self,
         source_name: &'static str,
         url: &str,
         query: &[(&str, String)],
         headers: &[(&str, String)],
-    ) -> Result<ureq::Response, UpdateError> {
-        let err = |reason: String| UpdateError::Source {
-            source_name,
-            url: url.to_string(),
-            reason,
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut req = self.agent.get(url);
-            for (k, v) in query {
-                req = req.query(k, v);
-            }
-            for (k, v) in headers {
-                req = req.set(k, v);
-            }
-            match req.call() {
-                Ok(resp) => return Ok(resp),
-                Err(ureq::Error::Status(code, resp)) if code == 429 || code == 503 => {
-                    if attempt >= self.attempts {
-                        return Err(err(format!(
-                            "HTTP {code} {} after {attempt} attempts",
-                            resp.status_text()
-                        )));
-                    }
-                    let wait = retry_after(resp.header("Retry-After"))
-                        .unwrap_or_else(|| Duration::from_secs(1 << (attempt - 1).min(6)))
-                        .min(self.max_backoff);
-                    std::thread::sleep(wait);
-                }
-                Err(ureq::Error::Status(code, resp)) => {
-                    return Err(err(format!("HTTP {code} {}", resp.status_text())));
-                }
-                Err(ureq::Error::Transport(t)) => return Err(err(one_line(&t.to_string()))),
-            }
-        }
-    }
-
-    /// Streams the body to `dest`; a short or stalled body is an error. On a terminal, a
-    /// progress line is redrawn every MiB.
-    fn save(
-        &self,
-        source_name: &'static str,
-        url: &str,
-        resp: ureq::Response,
         dest: &Path,
         log: &mut dyn Write,
-    ) -> Result<u64, UpdateError> {
-        let expected: Option<u64> = resp
-            .header("Content-Length")
-            .and_then(|v| v.trim().parse().ok());
-        let mut file = fs_err::File::create(dest).map_err(|e| cache_error(dest, e))?;
-        let mut reader = resp.into_reader();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut n: u64 = 0;
-        let mut shown: u64 = 0;
-        loop {
-            let read = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(UpdateError::Source {
-                        source_name,
-                        url: url.to_string(),
-                        reason: format!("download failed: {}", one_line(&e.to_string())),
-                    });
-                }
-            };
-            file.write_all(&buf[..read])
-                .map_err(|e| cache_error(dest, e))?;
-            n += read as u64;
-            if self.progress && n - shown >= 1 << 20 {
-                shown = n;
-                let total = expected
-                    .map(|t| format!(" of {:.1}", t as f64 / 1048576.0))
-                    .unwrap_or_default();
-                let _ = write!(
-                    log,
-                    "\r{source_name}: {:.1}{total} MiB",
-                    n as f64 / 1048576.0
-                );
-                let _ = log.flush();
-            }
-        }
-        if self.progress && shown > 0 {
-            let _ = writeln!(log);
-        }
-        if let Some(expected) = expected
-            && n != expected
-        {
-            return Err(UpdateError::Source {
+    ) -> Result<Fetched, UpdateError> {
+        let req = http::Request {
+            label: source_name,
+            url,
+            query,
+            headers,
+            forbidden_is_rate_limit: source_name == "nvd",
+        };
+        self.client.download(&req, dest, log).map_err(|e| match e {
+            http::DownloadError::Http(reason) => UpdateError::Source {
                 source_name,
                 url: url.to_string(),
-                reason: format!("truncated download: {n} of {expected} bytes"),
-            });
-        }
-        file.sync_all().map_err(|e| cache_error(dest, e))?;
-        Ok(n)
+                reason,
+            },
+            http::DownloadError::Write { path, reason } => UpdateError::Cache { path, reason },
+        })
     }
-}
-
-/// `Retry-After`: seconds, or an HTTP date.
-fn retry_after(value: Option<&str>) -> Option<Duration> {
-    let value = value?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    let secs = when.as_second() - jiff::Timestamp::now().as_second();
-    Some(Duration::from_secs(secs.max(0) as u64))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -904,20 +835,6 @@ mod tests {
             if let (Some(first), Some(last)) = (w.first(), w.last()) {
                 assert_eq!((first.0, last.1), (s, u));
             }
-        }
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let cases: &[(Option<&str>, Option<u64>)] = &[
-            (Some("3"), Some(3)),
-            (Some(" 0 "), Some(0)),
-            (Some("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0)), // in the past
-            (Some("soon"), None),
-            (None, None),
-        ];
-        for (value, want) in cases {
-            assert_eq!(retry_after(*value).map(|d| d.as_secs()), *want, "{value:?}");
         }
     }
 

@@ -73,6 +73,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         ),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     }
 }
 
@@ -183,6 +184,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2023-4911".to_owned()),
         cwes: strings(&["CWE-122"]),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     };
     let xz = Finding {
         id: "CVE-2024-3094".to_owned(),
@@ -202,6 +204,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-3094".to_owned()),
         cwes: strings(&["CWE-506"]),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     };
     let gcrypt = Finding {
         id: "CVE-2024-2236".to_owned(),
@@ -225,6 +228,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-2236".to_owned()),
         cwes: strings(&["CWE-208"]),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     };
     let sbom_only = Finding {
         id: "CVE-2019-11358".to_owned(),
@@ -245,6 +249,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://avd.aquasec.com/nvd/cve-2019-11358".to_owned()),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     };
     let hostile_finding = Finding {
         id: "[x](javascript:alert(1))".to_owned(),
@@ -261,6 +266,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("javascript:alert(1)".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     };
     let go = Finding {
         id: "CVE-2025-22869".to_owned(),
@@ -277,6 +283,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://pkg.go.dev/vuln/GO-2025-3487".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        affected: Vec::new(),
     };
 
     let findings = vec![

@@ -47,6 +47,7 @@ struct Policy {
     fail_on_epss: Option<f64>,
     only_fixable: bool,
     fail_on_new_only: bool,
+    severity_source: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -188,6 +189,12 @@ fn report(ev: &Evaluation) -> Report<'_> {
             fail_on_epss: ev.policy.fail_on_epss,
             only_fixable: ev.policy.only_fixable,
             fail_on_new_only: ev.policy.fail_on_new_only,
+            severity_source: ev
+                .policy
+                .severity_source
+                .iter()
+                .map(|s| s.as_str())
+                .collect(),
         },
         counts: JsonCounts {
             total: c.total,
@@ -313,16 +320,16 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// Where the severity came from: `kev` when KEV raised it, the CVSS source, or the word's
-/// source (`ghsa`, `sbom:nvd`) when there is no score.
+/// Where the severity came from: `kev` when KEV raised it, the word's source (`ghsa`,
+/// `sbom:nvd`) when a severity word set it, else the CVSS source.
 fn severity_source(e: &crate::policy::Evaluated) -> Option<&str> {
     let f = &e.finding;
     if f.kev.is_some() && e.severity != f.severity {
         Some("kev")
-    } else if let Some(c) = &f.cvss {
-        Some(c.source.as_str())
+    } else if let Some(word) = &f.severity_source {
+        Some(word.as_str())
     } else {
-        f.severity_source.as_deref()
+        f.cvss.as_ref().map(|c| c.source.as_str())
     }
 }
 

@@ -10,7 +10,7 @@
 //! writes). A missing image or podman fails the tests: they are never skipped.
 
 use crate::action::{assert_valid_request, fake};
-use crate::trivy::{KEV_FINDINGS, build_fixture_db, trivy_sbom};
+use crate::trivy::{KEV_FINDINGS, fixture_db, sbom_of};
 use crate::{TempDir, fixture, run};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
@@ -74,12 +74,8 @@ impl Runner {
             dir(rel);
         }
         let ws = tmp.path().join("workspace");
-        trivy_sbom(
-            &fixture("trivy/project"),
-            &ws.join("sbom.cdx.json"),
-            &tmp.path().join("trivy-cache"),
-        );
-        build_fixture_db(&ws.join("kevgate.kvdb"));
+        sbom_of(&fixture("trivy/project"), &ws.join("sbom.cdx.json"));
+        fixture_db(&ws.join("kevgate.kvdb"));
         fs_err::copy(
             fixture("github/pull_request.opened.payload.json"),
             tmp.path().join("workflow/event.json"),

@@ -243,26 +243,53 @@ fn config_errors_exit_2_with_lines() {
     assert!(stderr.contains("nope.yaml"), "{stderr}");
 }
 
-/// Flags override the file; unused ignores are reported.
+/// Flags override the file; ignores that matched nothing are reported: `unknown-ignore` when
+/// the database does not know the id at all (a CVE NVD, KEV and EPSS lack; an id no advisory
+/// of the ignore's `purl` package has), else `unused-ignore` (known but not in this SBOM, or
+/// an unscoped non-CVE id the database cannot look up).
 #[test]
 fn flags_override_file_and_unused_ignores() {
     let tmp = TempDir::new("policy-flags");
     let db = build_kev_hits_db(tmp.path());
     fs_err::write(
         tmp.path().join(".kevgate.yaml"),
-        "fail-on: none\nfail-on-kev: false\nignore:\n  - id: CVE-1999-0001\n    reason: gone\n",
+        "fail-on: none\nfail-on-kev: false\nignore:\n\
+         \x20 - id: CVE-1999-0001\n    reason: gone\n\
+         \x20 - id: CVE-2023-4911\n    reason: no glibc here\n\
+         \x20 - id: GHSA-jpcq-cgw6-v4j6\n    reason: old\n    purl: pkg:npm/jquery@9.9.9\n\
+         \x20 - id: GHSA-0000-0000-0000\n    reason: typo\n    purl: pkg:npm/jquery\n\
+         \x20 - id: GHSA-0000-0000-0001\n    reason: not checkable\n",
     )
     .expect("write");
     let (code, report, _) = scan_json(tmp.path(), &webgoat(), &db, &[]);
     assert_eq!(code, 0);
     assert_eq!(report["policy"]["fail_on"], "none");
     assert_eq!(report["policy"]["fail_on_kev"], false);
-    let unused = notes(&report, "unused-ignore");
+    let unknown = |id: &str, line: u32| {
+        format!(
+            "the ignore of `{id}` (`.kevgate.yaml` line {line}) names an id the database does \
+             not know; hint: check the id for a typo, or ignore the id the finding shows"
+        )
+    };
+    let unused = |id: &str, line: u32| {
+        format!(
+            "the ignore of `{id}` (`.kevgate.yaml` line {line}) matched no finding; hint: \
+             remove it if the vulnerability is gone, or check the id and purl"
+        )
+    };
     assert_eq!(
-        unused,
+        notes(&report, "unknown-ignore"),
         [
-            "the ignore of `CVE-1999-0001` (`.kevgate.yaml` line 4) matched no finding; hint: \
-          remove it if the vulnerability is gone, or check the id and purl"
+            unknown("CVE-1999-0001", 4),
+            unknown("GHSA-0000-0000-0000", 11)
+        ]
+    );
+    assert_eq!(
+        notes(&report, "unused-ignore"),
+        [
+            unused("CVE-2023-4911", 6),
+            unused("GHSA-0000-0000-0001", 14),
+            unused("GHSA-jpcq-cgw6-v4j6", 8),
         ]
     );
 
@@ -316,10 +343,12 @@ fn trivyignore_is_honoured() {
     }
 }
 
-/// trivy's real OpenVEX says golang.org/x/net is not affected by CVE-2023-39325 and
-/// CVE-2023-3978: those findings are ignored with the justification; CVE-2023-44487 (KEV),
-/// which it does not mention, still fails. The real CycloneDX VEX (`exploitable`) suppresses
-/// nothing.
+/// trivy's real OpenVEX is about trivy: on harp's SBOM it applies nowhere and each statement
+/// gets a `vex-other-product` note. The same statements with harp as the product (no
+/// version) say golang.org/x/net is not affected by CVE-2023-39325 and CVE-2023-3978: those
+/// findings are ignored with the justification; CVE-2023-44487 (KEV), which they do not
+/// mention, still fails. With another harp version as the product, nothing applies again.
+/// The real CycloneDX VEX (`exploitable`) suppresses nothing.
 #[test]
 fn vex_documents_suppress_what_they_say() {
     let tmp = TempDir::new("policy-vex");
@@ -341,8 +370,39 @@ fn vex_documents_suppress_what_they_say() {
         "vex:\n  - security/openvex.json\n  - security/cdx-vex.json\n",
     )
     .expect("write");
+
+    // trivy's VEX is about trivy (`pkg:golang/github.com/aquasecurity/trivy`), not harp:
+    // nothing is suppressed, and each statement says so.
     let (code, report, stderr) = scan_json(tmp.path(), &harp(), &db, &[]);
     assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["counts"]["ignored"], 0, "{stderr}");
+    let other = notes(&report, "vex-other-product");
+    assert_eq!(other.len(), 3, "{other:?}");
+    assert!(
+        other[0].contains("is about `pkg:golang/github.com/aquasecurity/trivy`, which is neither"),
+        "{other:?}"
+    );
+
+    // The same statements as harp's maintainers would publish them (product: harp, any
+    // version, matching the SBOM subject `pkg:golang/github.com/elastic/harp@v0.2.10`).
+    let mut vex: Value = serde_json::from_slice(
+        &fs_err::read(fixture("vex/trivy-project.openvex.json")).expect("read"),
+    )
+    .expect("JSON");
+    for statement in vex["statements"].as_array_mut().expect("statements") {
+        for product in statement["products"].as_array_mut().expect("products") {
+            product["@id"] = "pkg:golang/github.com/elastic/harp".into();
+            product["identifiers"]["purl"] = "pkg:golang/github.com/elastic/harp".into();
+        }
+    }
+    fs_err::write(
+        tmp.path().join("security/openvex.json"),
+        serde_json::to_vec(&vex).expect("JSON"),
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &harp(), &db, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(notes(&report, "vex-other-product"), Vec::<&str>::new());
     assert_kev_fail(&report, "CVE-2023-44487", "golang.org/x/net@");
     let mut suppressed = 0;
     for id in ["CVE-2023-39325", "CVE-2023-3978"] {
@@ -375,6 +435,20 @@ fn vex_documents_suppress_what_they_say() {
         notes(&report, "unused-ignore").is_empty(),
         "no notes for VEX"
     );
+
+    // A product version other than the scanned one is another product.
+    let text = String::from_utf8(serde_json::to_vec(&vex).expect("JSON")).expect("UTF-8");
+    fs_err::write(
+        tmp.path().join("security/openvex.json"),
+        text.replace(
+            "\"pkg:golang/github.com/elastic/harp\"",
+            "\"pkg:golang/github.com/elastic/harp@v0.2.9\"",
+        ),
+    )
+    .expect("write");
+    let (_, report, _) = scan_json(tmp.path(), &harp(), &db, &[]);
+    assert_eq!(report["counts"]["ignored"], 0);
+    assert_eq!(notes(&report, "vex-other-product").len(), 3);
 }
 
 fn assert_kev_fail(report: &Value, id: &str, purl_part: &str) {
@@ -629,7 +703,7 @@ fn policy_test_command() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("ok      log4j-core is ignored until the ignore expires"));
     assert!(
-        stdout.ends_with("3 cases: 3 passed, 0 failed\n"),
+        stdout.ends_with("5 cases: 5 passed, 0 failed\n"),
         "{stdout}"
     );
 
@@ -648,6 +722,45 @@ fn policy_test_command() {
         "{stdout}"
     );
 
+    // Priority cases: a wrong `expect-priority` fails with the priority it got.
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "tests:\n\
+         \x20 - name: exploit and automatable total impact\n    finding:\n      id: CVE-1\n\
+         \x20     cvss: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n\
+         \x20     exploit-refs: [https://example.org/poc]\n    expect-priority: attend\n\
+         \x20 - name: no exploit known\n    finding:\n      id: CVE-2\n\
+         \x20     cvss: CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n\
+         \x20   expect: fail\n    expect-priority: attend\n",
+    )
+    .expect("write");
+    let (code, stdout, _) = run(kevgate(tmp.path()).args(["policy", "test"]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("ok      exploit and automatable total impact (`.kevgate.yaml` line 2)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "FAILED  no exploit known (`.kevgate.yaml` line 8): expected priority `attend`, got `track*`"
+        ),
+        "{stdout}"
+    );
+    // The vector's score (9.8) set the severity: `expect: fail` held.
+    assert!(!stdout.contains("expected `fail`"), "{stdout}");
+
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "tests:\n  - finding:\n      id: CVE-1\n      cvss: not-a-vector\n    expect: fail\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(kevgate(tmp.path()).args(["policy", "test"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("has `cvss: not-a-vector`, not a CVSS vector"),
+        "{stderr}"
+    );
+
     fs_err::write(
         tmp.path().join(".kevgate.yaml"),
         "tests:\n  - finding: {}\n",
@@ -656,4 +769,268 @@ fn policy_test_command() {
     let (code, _, stderr) = run(kevgate(tmp.path()).args(["policy", "test"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("line 2"), "{stderr}");
+}
+
+/// The trivy fixture database (`tests/fixtures/trivy/`, data from 2025-11) in `dir`.
+fn trivy_db(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("trivy-fixture.kvdb");
+    crate::trivy::fixture_db(&db);
+    db
+}
+
+/// `kevgate scan --format json` on the trivy fixture data's date.
+fn scan_trivy(dir: &Path, sbom: &Path, db: &Path, extra: &[&str]) -> (i32, Value, String) {
+    crate::scan::scan_json_on("2025-11-04", dir, sbom, db, extra)
+}
+
+/// `(id, package name, change)` of every finding, sorted.
+fn changes(report: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().expect("id").to_owned(),
+                f["component"]["name"].as_str().expect("name").to_owned(),
+                f["change"].as_str().unwrap_or("none").to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `(id, package@version)` of the baseline's fixed findings, sorted.
+fn fixed_findings(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<_> = report["fixed_findings"]
+        .as_array()
+        .expect("fixed_findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().expect("id").to_owned(),
+                f["package"].as_str().expect("package").to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A real base/head pair: trivy makes the SBOMs of three npm projects
+/// (`tests/fixtures/policy/baseline/`): `base` (jquery 3.4.1, lodash 4.17.15), `head` (adds
+/// minimist 1.2.5) and `fixed` (head with lodash 4.17.21). Against the base SBOM and against
+/// the base's JSON report, head's minimist finding is introduced and the rest unchanged;
+/// `fixed` lists lodash's three findings as fixed. With `--fail-on-new-only` the KEV jQuery
+/// finding (unchanged) stops failing, the introduced critical minimist one still fails, and
+/// `fixed` against `head` passes.
+#[test]
+fn baseline_on_real_trivy_sboms() {
+    let tmp = TempDir::new("policy-baseline-trivy");
+    let dir = tmp.path();
+    let db = trivy_db(dir);
+    let sbom = |name: &str| {
+        let out = dir.join(format!("{name}.cdx.json"));
+        crate::trivy::sbom_of(&fixture(&format!("policy/baseline/{name}")), &out);
+        out
+    };
+    let (base, head, fixed) = (sbom("base"), sbom("head"), sbom("fixed"));
+    let ch =
+        |id: &str, name: &str, change: &str| (id.to_owned(), name.to_owned(), change.to_owned());
+    let jquery_lodash_unchanged = [
+        ch("CVE-2020-11022", "jquery", "unchanged"),
+        ch("CVE-2020-11023", "jquery", "unchanged"),
+        ch("CVE-2020-28500", "lodash", "unchanged"),
+        ch("CVE-2020-8203", "lodash", "unchanged"),
+        ch("CVE-2021-23337", "lodash", "unchanged"),
+        ch("GHSA-257q-pv89-v3xv", "jquery", "unchanged"),
+    ];
+    let minimist_introduced = ch("CVE-2021-44906", "minimist", "introduced");
+
+    // The base's own JSON report, for the second kind of baseline.
+    let base_report = dir.join("base-report.json");
+    let (code, _, stderr) = run(kevgate(dir)
+        .env("KEVGATE_NOW", "2025-11-04")
+        .arg("scan")
+        .arg(&base)
+        .arg("--db")
+        .arg(&db)
+        .args(["--format", "json", "--output"])
+        .arg(&base_report));
+    assert_eq!(code, 1, "jQuery's KEV finding fails the base: {stderr}");
+
+    for baseline in [&base, &base_report] {
+        let b = baseline.to_str().expect("UTF-8 path");
+        let (code, report, stderr) = scan_trivy(dir, &head, &db, &["--baseline", b]);
+        assert_eq!(code, 1, "{stderr}");
+        let mut want = jquery_lodash_unchanged.to_vec();
+        want.push(minimist_introduced.clone());
+        want.sort();
+        assert_eq!(changes(&report), want, "baseline `{b}`");
+        assert_eq!(fixed_findings(&report), [], "baseline `{b}`");
+        let note = notes(&report, "baseline");
+        assert!(
+            note[0].ends_with(": 1 introduced, 6 unchanged, 0 fixed"),
+            "{note:?}"
+        );
+
+        let (code, report, stderr) = scan_trivy(dir, &fixed, &db, &["--baseline", b]);
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(
+            changes(&report),
+            [
+                ch("CVE-2020-11022", "jquery", "unchanged"),
+                ch("CVE-2020-11023", "jquery", "unchanged"),
+                minimist_introduced.clone(),
+                ch("GHSA-257q-pv89-v3xv", "jquery", "unchanged"),
+            ],
+            "baseline `{b}`"
+        );
+        assert_eq!(
+            fixed_findings(&report),
+            [
+                ("CVE-2020-28500".to_owned(), "lodash@4.17.15".to_owned()),
+                ("CVE-2020-8203".to_owned(), "lodash@4.17.15".to_owned()),
+                ("CVE-2021-23337".to_owned(), "lodash@4.17.15".to_owned()),
+            ],
+            "baseline `{b}`"
+        );
+
+        // Only introduced findings can fail: minimist's critical one does.
+        let (code, report, _) =
+            scan_trivy(dir, &head, &db, &["--baseline", b, "--fail-on-new-only"]);
+        assert_eq!(code, 1);
+        assert_eq!(report["policy"]["fail_on_new_only"], true);
+        assert_eq!(failing(&report), ["CVE-2021-44906"]);
+        let jquery = findings(&report, "CVE-2020-11023", "pkg:npm/jquery@");
+        assert_eq!(jquery[0]["decision"], "warn", "{}", jquery[0]);
+        assert_eq!(
+            jquery[0]["reasons"],
+            serde_json::json!(["kev", "severity", "not-new"])
+        );
+    }
+
+    // `fixed` against `head` introduces nothing: the gate passes.
+    let h = head.to_str().expect("UTF-8 path");
+    let (code, report, stderr) =
+        scan_trivy(dir, &fixed, &db, &["--baseline", h, "--fail-on-new-only"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(failing(&report), Vec::<String>::new());
+    assert!(
+        changes(&report).iter().all(|(_, _, c)| c == "unchanged"),
+        "{:?}",
+        changes(&report)
+    );
+    assert_eq!(fixed_findings(&report).len(), 3);
+}
+
+/// Severity-source precedence on a real record whose sources disagree: Jinja2's
+/// GHSA-q2x7-8rv6-6q7h (CVE-2024-56326, no NVD record here) has the CVSS 3.1 vector
+/// `AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H` (7.8, high) and the severity word `MODERATE`. By
+/// default the vector wins; `--severity-source ghsa,...` or `severity-source: [ghsa, osv]`
+/// in the config makes GitHub's word win; the JSON names the order. A bad value is a config
+/// error.
+#[test]
+fn severity_source_precedence() {
+    let tmp = TempDir::new("policy-severity-source");
+    let dir = tmp.path();
+    let db = trivy_db(dir);
+    let sbom = crate::root().join("examples/trivy-sbom.cdx.json");
+    let jinja = |report: &Value| -> Value {
+        let found = findings(report, "CVE-2024-56326", "pkg:pypi/jinja2@");
+        assert_eq!(found.len(), 1, "{report:#}");
+        found[0].clone()
+    };
+
+    let (_, report, _) = scan_trivy(dir, &sbom, &db, &[]);
+    assert_eq!(
+        report["policy"]["severity_source"],
+        serde_json::json!(["nvd", "osv", "sbom", "ghsa"])
+    );
+    let f = jinja(&report);
+    assert_eq!(f["severity"], "high", "{f}");
+    assert_eq!(f["severity_source"], "osv", "{f}");
+    assert_eq!(f["cvss"]["score"], 7.8, "{f}");
+
+    let (_, report, _) = scan_trivy(
+        dir,
+        &sbom,
+        &db,
+        &[
+            "--severity-source",
+            "ghsa,nvd,osv,sbom",
+            "--fail-on",
+            "high",
+        ],
+    );
+    assert_eq!(
+        report["policy"]["severity_source"],
+        serde_json::json!(["ghsa", "nvd", "osv", "sbom"])
+    );
+    let f = jinja(&report);
+    assert_eq!(f["severity"], "medium", "{f}");
+    assert_eq!(f["severity_source"], "ghsa", "{f}");
+    assert_eq!(
+        f["decision"], "warn",
+        "medium is below `--fail-on high`: {f}"
+    );
+    assert_eq!(
+        f["cvss"]["vector"], "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H",
+        "the vector stays shown (and feeds the priority): {f}"
+    );
+
+    fs_err::write(dir.join(".kevgate.yaml"), "severity-source: [ghsa, osv]\n").expect("write");
+    let (_, report, _) = scan_trivy(dir, &sbom, &db, &[]);
+    assert_eq!(
+        report["policy"]["severity_source"],
+        serde_json::json!(["ghsa", "osv"])
+    );
+    assert_eq!(jinja(&report)["severity"], "medium");
+    // The flag overrides the file.
+    let (_, report, _) = scan_trivy(dir, &sbom, &db, &["--severity-source", "osv"]);
+    assert_eq!(jinja(&report)["severity"], "high");
+
+    fs_err::write(dir.join(".kevgate.yaml"), "severity-source: [ghsa, cvss]\n").expect("write");
+    let (code, _, stderr) = run(kevgate(dir)
+        .env("KEVGATE_NOW", "2025-11-04")
+        .arg("scan")
+        .arg(&sbom)
+        .arg("--db")
+        .arg(&db));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("line 1: `severity-source` has `cvss`"),
+        "{stderr}"
+    );
+}
+
+/// Remediation on real advisories with release branches: log4j-core 2.14.1 needs 2.17.1
+/// (fixes in 2.15.0/2.12.2, 2.16.0, 2.17.0/2.12.3, 2.17.1/2.12.4), and urllib3 1.26.4 gets
+/// 1.26.19, its own branch, rather than a 2.x (CVE-2023-43804 is fixed in 1.26.17 and
+/// 2.0.6, CVE-2024-37891 in 1.26.19 and 2.2.2).
+#[test]
+fn remediation_with_release_branches() {
+    let tmp = TempDir::new("policy-remediation-branches");
+    let dir = tmp.path();
+    let db = trivy_db(dir);
+    let sbom = crate::root().join("examples/trivy-sbom.cdx.json");
+    let (_, report, _) = scan_trivy(dir, &sbom, &db, &[]);
+    let plan = |name: &str| -> Value {
+        report["remediations"]
+            .as_array()
+            .expect("remediations")
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no remediation for `{name}`: {report:#}"))
+            .clone()
+    };
+    let log4j = plan("log4j-core");
+    assert_eq!(log4j["upgrade_to"], "2.17.1", "{log4j}");
+    assert_eq!(
+        log4j["summary"], "upgrade log4j-core@2.14.1 to >= 2.17.1: fixes 4, 2 in KEV",
+        "{log4j}"
+    );
+    let urllib3 = plan("urllib3");
+    assert_eq!(urllib3["upgrade_to"], "1.26.19", "{urllib3}");
 }

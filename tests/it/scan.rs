@@ -50,7 +50,19 @@ pub fn sbom_fixture(name: &str) -> PathBuf {
 
 /// Scans `sbom` with `db` and returns (exit code, JSON report, stderr).
 pub fn scan_json(dir: &Path, sbom: &Path, db: &Path, extra: &[&str]) -> (i32, Value, String) {
+    scan_json_on("2025-08-26", dir, sbom, db, extra)
+}
+
+/// [`scan_json`] on another date (`KEVGATE_NOW`), for databases of other data dates.
+pub fn scan_json_on(
+    today: &str,
+    dir: &Path,
+    sbom: &Path,
+    db: &Path,
+    extra: &[&str],
+) -> (i32, Value, String) {
     let (code, stdout, stderr) = run(kevgate(dir)
+        .env("KEVGATE_NOW", today)
         .arg("scan")
         .arg(sbom)
         .arg("--db")

@@ -99,7 +99,8 @@ fn fixtures() -> PathBuf {
     Path::new(MANIFEST_DIR).join("tests/fixtures/trivy")
 }
 
-pub(crate) fn trivy() -> PathBuf {
+/// trivy: `$KEVGATE_TRIVY`, else `.tools/bin/trivy`; missing fails the test.
+pub fn trivy() -> PathBuf {
     let path = std::env::var_os("KEVGATE_TRIVY")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(MANIFEST_DIR).join(".tools/bin/trivy"));
@@ -184,12 +185,13 @@ fn summary(found: &[&Value]) -> String {
     lines.join("\n")
 }
 
-/// Real trivy, offline (`--format cyclonedx` only inventories: no DB download, no version
-/// check, no telemetry): writes the CycloneDX SBOM of `project` to `sbom`.
-pub(crate) fn trivy_sbom(project: &Path, sbom: &Path, cache: &Path) {
-    let out = run(Command::new(trivy())
+/// Real trivy, offline: the CycloneDX SBOM of the lockfiles in `project`, written to
+/// `out` (its cache goes beside it).
+pub fn sbom_of(project: &Path, out: &Path) {
+    let cache = out.with_extension("trivy-cache");
+    let result = run(Command::new(trivy())
         .args(["fs", "--quiet", "--cache-dir"])
-        .arg(cache)
+        .arg(&cache)
         .args([
             "--skip-version-check",
             "--disable-telemetry",
@@ -198,18 +200,23 @@ pub(crate) fn trivy_sbom(project: &Path, sbom: &Path, cache: &Path) {
             "cyclonedx",
             "--output",
         ])
-        .arg(sbom)
+        .arg(out)
         .arg(project));
-    assert!(out.status.success(), "trivy failed: {}", describe(&out));
+    assert!(
+        result.status.success(),
+        "trivy failed: {}",
+        describe(&result)
+    );
+    let _ = fs_err::remove_dir_all(&cache);
 }
 
-/// `kevgate db build` from the real OSV, KEV, NVD and EPSS records trimmed into
-/// `tests/fixtures/trivy/` (data from 2025-11: use `KEVGATE_NOW=2025-11-04` with it).
-pub(crate) fn build_fixture_db(db: &Path) {
+/// `kevgate db build` of the real records trimmed into `tests/fixtures/trivy/` (data from
+/// 2025-11: scan with `KEVGATE_NOW=2025-11-04`), written to `out`.
+pub fn fixture_db(out: &Path) {
     let fx = fixtures();
-    let out = run(Command::new(KEVGATE)
+    let result = run(Command::new(KEVGATE)
         .args(["db", "build", "--output"])
-        .arg(db)
+        .arg(out)
         .arg("--osv")
         .arg(fx.join("osv"))
         .arg("--kev")
@@ -219,9 +226,9 @@ pub(crate) fn build_fixture_db(db: &Path) {
         .arg("--epss")
         .arg(fx.join("epss.csv")));
     assert!(
-        out.status.success(),
+        result.status.success(),
         "kevgate db build failed: {}",
-        describe(&out)
+        describe(&result)
     );
 }
 
@@ -232,7 +239,7 @@ fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
 
     // 1. Real trivy, offline: inventory the project's lockfiles.
     let sbom = tmp.join("project.cdx.json");
-    trivy_sbom(&fx.join("project"), &sbom, &tmp.join("trivy-cache"));
+    sbom_of(&fx.join("project"), &sbom);
     let doc: Value = serde_json::from_slice(&fs_err::read(&sbom).expect("trivy wrote the SBOM"))
         .expect("trivy writes JSON");
     let purls: Vec<&str> = doc["components"]
@@ -250,7 +257,7 @@ fn trivy_sbom_of_vulnerable_project_fails_the_gate_with_real_findings() {
 
     // 2. A database from the trimmed real feeds.
     let db = tmp.join("test.kvdb");
-    build_fixture_db(&db);
+    fixture_db(&db);
 
     // 3. The gate.
     // The fixture data is from 2025-11; fix "today" so the database is fresh.

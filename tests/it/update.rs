@@ -31,6 +31,8 @@ enum Reply {
     Truncated(Vec<u8>),
     /// Sends nothing for this long, then closes.
     Hang(Duration),
+    /// Closes the connection with the request unread, so the kernel answers with a reset.
+    Reset,
 }
 
 fn ok(body: Vec<u8>) -> Reply {
@@ -112,13 +114,35 @@ impl Server {
 
     /// `kevgate db update` with every URL pointing here.
     fn update(&self, cache: &Path) -> (i32, String, String) {
+        run(&mut self.command(cache))
+    }
+
+    /// `kevgate db update --from` this server's prebuilt database, trusting the TEST-ONLY
+    /// key unless `trust_test_key` is false (then the key built into the binary).
+    fn update_from(&self, cache: &Path, trust_test_key: bool) -> (i32, String, String) {
+        let mut cmd = self.command(cache);
+        cmd.args(["--from", &self.prebuilt_url()]);
+        if trust_test_key {
+            cmd.arg("--public-key")
+                .arg(fixture("update/prebuilt/test-only.pub"));
+        }
+        run(&mut cmd)
+    }
+
+    fn prebuilt_url(&self) -> String {
+        format!("http://{}/prebuilt/kevgate.db", self.addr)
+    }
+
+    /// The `kevgate db update` command with every URL pointing here; 3 tries, waits of at
+    /// most 1 s.
+    fn command(&self, cache: &Path) -> std::process::Command {
         let cwd = cache
             .ancestors()
             .find(|p| p.is_dir())
             .expect("some ancestor is a directory");
         let base = format!("http://{}", self.addr);
-        run(kevgate(cwd)
-            .args(["db", "update"])
+        let mut cmd = kevgate(cwd);
+        cmd.args(["db", "update"])
             .env("KEVGATE_CACHE_DIR", cache)
             .env(
                 "KEVGATE_KEV_URL",
@@ -132,7 +156,10 @@ impl Server {
                 format!("{base}/epss/epss_scores-current.csv.gz"),
             )
             .env("NVD_API_KEY", "test-key")
-            .env("KEVGATE_HTTP_TIMEOUT_SECS", "1"))
+            .env("KEVGATE_HTTP_TIMEOUT_SECS", "1")
+            .env("KEVGATE_HTTP_ATTEMPTS", "3")
+            .env("KEVGATE_HTTP_MAX_BACKOFF_SECS", "1");
+        cmd
     }
 }
 
@@ -148,15 +175,23 @@ impl Drop for Server {
 
 fn handle(mut conn: TcpStream, world: &Mutex<World>) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match conn.read(&mut chunk) {
+    // Peek at the request head, leaving it unread until the reply is known (`Reply::Reset`
+    // closes with it unread).
+    let mut buf = vec![0u8; 64 * 1024];
+    let head_len = loop {
+        let n = match conn.peek(&mut buf) {
             Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(n) => n,
+        };
+        if let Some(i) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
         }
-    }
-    let text = String::from_utf8_lossy(&buf).into_owned();
+        if n == buf.len() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let text = String::from_utf8_lossy(&buf[..head_len]).into_owned();
     let mut lines = text.split("\r\n");
     let target = lines
         .next()
@@ -189,6 +224,13 @@ fn handle(mut conn: TcpStream, world: &Mutex<World>) {
             None => serve(w.kev, &req),
         }
     };
+    if matches!(reply, Reply::Reset) {
+        drop(conn);
+        return;
+    }
+    if conn.read_exact(&mut buf[..head_len]).is_err() {
+        return;
+    }
     let head = |status: u16, len: usize, extra: &[(String, String)]| {
         let mut h =
             format!("HTTP/1.1 {status} X\r\nContent-Length: {len}\r\nConnection: close\r\n");
@@ -212,6 +254,7 @@ fn handle(mut conn: TcpStream, world: &Mutex<World>) {
             let _ = conn.write_all(&body[..body.len() / 2]);
         }
         Reply::Hang(d) => std::thread::sleep(d),
+        Reply::Reset => {}
     }
     let _ = conn.flush();
 }
@@ -312,6 +355,12 @@ fn serve(kev: &str, req: &Request) -> Reply {
             status: 200,
             headers: vec![("ETag".into(), etag)],
             body,
+        };
+    }
+    if let Some(file) = path.strip_prefix("/prebuilt/") {
+        return match fs_err::read(fixture(&format!("update/prebuilt/{file}"))) {
+            Ok(bytes) if file.starts_with("kevgate.db") => ok(bytes),
+            _ => status(404, &[]),
         };
     }
     if path == "/epss/epss_scores-current.csv.gz" {
@@ -501,6 +550,29 @@ fn on(prefix: &'static str, reply: impl Fn() -> Reply + Send + Sync + 'static) -
     Box::new(move |r: &Request| r.path.starts_with(prefix).then(&reply))
 }
 
+/// Like [`on`], for the first request under `prefix` only; the counter counts them all.
+fn first(
+    prefix: &'static str,
+    reply: impl Fn() -> Reply + Send + Sync + 'static,
+) -> (Fault, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let fault: Fault = Box::new(move |r: &Request| {
+        (r.path.starts_with(prefix) && c.fetch_add(1, Ordering::SeqCst) == 0).then(&reply)
+    });
+    (fault, calls)
+}
+
+/// The `startIndex` of every NVD request the server saw since the last look.
+fn nvd_starts(server: &Server) -> Vec<String> {
+    server
+        .take_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/nvd/"))
+        .map(|r| r.query["startIndex"].clone())
+        .collect()
+}
+
 #[test]
 fn http_500_fails_naming_the_source() {
     assert_fault_keeps_cache(
@@ -556,22 +628,12 @@ fn http_429_honours_retry_after_then_succeeds() {
     let tmp = TempDir::new("update-429");
     let cache = tmp.path().join("cache");
     let server = Server::start("2025-08-25");
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
-    server.set_fault(Some(Box::new(move |r: &Request| {
-        (r.path.starts_with("/nvd/") && c.fetch_add(1, Ordering::SeqCst) == 0)
-            .then(|| status(429, &[("Retry-After", "1")]))
-    })));
+    let (fault, _) = first("/nvd/", || status(429, &[("Retry-After", "1")]));
+    server.set_fault(Some(fault));
     let (code, _, err) = server.update(&cache);
     assert_eq!(code, 0, "{err}");
-    let starts: Vec<_> = server
-        .take_log()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/nvd/"))
-        .map(|r| r.query["startIndex"].clone())
-        .collect();
     assert_eq!(
-        starts,
+        nvd_starts(&server),
         ["0", "0", "20"],
         "the rate-limited page is asked again"
     );
@@ -666,4 +728,258 @@ fn failing_final_rename_keeps_the_raw_files() {
     assert!(err.contains("cache `"), "{err}");
     assert!(err.contains("kevgate.db"), "{err}");
     assert_eq!(hashes(&cache), before, "raw files changed");
+}
+
+#[test]
+fn connection_reset_is_retried_then_succeeds() {
+    let tmp = TempDir::new("update-reset");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (fault, calls) = first("/kev/", || Reply::Reset);
+    server.set_fault(Some(fault));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("kev: ") && err.contains("retrying in"),
+        "{err}"
+    );
+    assert!(err.contains("Connection reset by peer"), "{err}");
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "asked twice");
+    assert_eq!(records(&status_json(&cache), "kev"), 1404);
+}
+
+#[test]
+fn connection_resets_fail_after_the_attempts() {
+    let fault = on("/kev/", || Reply::Reset);
+    assert_fault_keeps_cache("update-resets", fault, "kev", "after 3 attempts");
+}
+
+#[test]
+fn nvd_403_rate_limit_is_retried_then_succeeds() {
+    // NVD answers 403 (not 429) when a client exceeds its rate limit, without Retry-After;
+    // its docs say to wait and retry.
+    let tmp = TempDir::new("update-nvd-403");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (fault, _) = first("/nvd/", || status(403, &[]));
+    server.set_fault(Some(fault));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("nvd: HTTP 403 Forbidden; retrying in 1 s"),
+        "{err}"
+    );
+    assert_eq!(nvd_starts(&server), ["0", "0", "20"]);
+    assert_eq!(records(&status_json(&cache), "nvd"), 38);
+}
+
+#[test]
+fn http_403_from_other_sources_is_not_retried() {
+    let tmp = TempDir::new("update-kev-403");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    server.set_fault(Some(on("/kev/", || status(403, &[]))));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("kev: HTTP 403 Forbidden (`"), "{err}");
+    let kev = server
+        .take_log()
+        .iter()
+        .filter(|r| r.path.starts_with("/kev/"))
+        .count();
+    assert_eq!(kev, 1);
+}
+
+#[test]
+fn progress_is_plain_lines_off_a_terminal() {
+    // stderr is a pipe here: no bar, no `\r`, no escape codes; one summary line per file.
+    let tmp = TempDir::new("update-progress");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    for label in ["kev", "nvd", "osv", "epss"] {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("{label}: ")) && l.contains(" bytes in "))
+            .unwrap_or_else(|| panic!("no summary line for {label}: {err}"));
+        let rest = line.split_once(": ").expect("label").1;
+        let (bytes, rest) = rest.split_once(" bytes in ").expect("bytes");
+        assert!(bytes.parse::<u64>().expect("a byte count") > 0, "{line}");
+        assert!(rest.ends_with(" MiB/s)") && rest.contains(" s ("), "{line}");
+    }
+}
+
+#[test]
+fn bad_ssl_cert_file_fails_naming_it() {
+    let tmp = TempDir::new("update-ssl-cert-file");
+    let cache = tmp.path().join("cache");
+    let pem = tmp.path().join("corporate-roots.pem");
+    fs_err::write(&pem, "-----BEGIN CERTIFICATE-----\nnot base64!\n").expect("write");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = run(server.command(&cache).env("SSL_CERT_FILE", &pem));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("corporate-roots.pem"), "{err}");
+    assert!(err.contains("SSL_CERT_FILE"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(server.take_log().is_empty(), "nothing downloaded");
+    assert!(!cache.join("kevgate.db").exists());
+}
+
+#[test]
+fn prebuilt_database_is_verified_and_installed() {
+    let tmp = TempDir::new("update-prebuilt");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = server.update_from(&cache, true);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sha256 and signature verified"), "{err}");
+    let paths: Vec<_> = server.take_log().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/prebuilt/kevgate.db",
+            "/prebuilt/kevgate.db.sha256",
+            "/prebuilt/kevgate.db.minisig"
+        ],
+        "only the prebuilt files, no feed"
+    );
+    assert_eq!(
+        fs_err::read(cache.join("kevgate.db")).expect("db"),
+        fs_err::read(fixture("update/prebuilt/kevgate.db")).expect("fixture")
+    );
+    let (code, _, err) = run(kevgate(tmp.path())
+        .args(["db", "verify", "--cache-dir"])
+        .arg(&cache));
+    assert_eq!(code, 0, "{err}");
+    // Status says where it came from and when it was fetched (now, not the feeds' times).
+    let s = status_json(&cache);
+    assert_eq!(s["prebuilt_url"], server.prebuilt_url().as_str(), "{s}");
+    let today = jiff::Timestamp::now().to_string()[..10].to_string();
+    for src in s["sources"].as_array().expect("sources") {
+        let at = src["fetched_at"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{src}"));
+        assert!(at.starts_with(&today), "{src}");
+    }
+
+    // A feed update afterwards replaces it, and the status follows.
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let s = status_json(&cache);
+    assert!(s["prebuilt_url"].is_null(), "{s}");
+    assert_eq!(records(&s, "kev"), 1404);
+
+    // The env forms of `--from` and `--public-key`, over a feed-built cache.
+    let (code, _, err) = run(server
+        .command(&cache)
+        .env("KEVGATE_DB_FROM", server.prebuilt_url())
+        .env(
+            "KEVGATE_DB_PUBLIC_KEY",
+            fixture("update/prebuilt/test-only.pub"),
+        ));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        status_json(&cache)["prebuilt_url"],
+        server.prebuilt_url().as_str()
+    );
+}
+
+/// A feed-built cache, then `--from` with `fault` (and the TEST-ONLY key unless
+/// `trust_test_key` is false): it must fail naming the problem and keep the cache
+/// byte-identical.
+fn assert_prebuilt_fault(name: &str, fault: Fault, trust_test_key: bool, reason: &str) {
+    let tmp = TempDir::new(name);
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 0, "{err}");
+    let before = hashes(&cache);
+    server.set_fault(Some(fault));
+    let (code, _, err) = server.update_from(&cache, trust_test_key);
+    assert_eq!(code, 2, "{name}: {err}");
+    assert!(err.contains("prebuilt: "), "{name}: {err}");
+    assert!(err.contains(reason), "{name}: {err}");
+    assert_eq!(hashes(&cache), before, "{name}: cache changed");
+}
+
+#[test]
+fn prebuilt_bad_checksum_fails() {
+    let fault = on("/prebuilt/kevgate.db.sha256", || {
+        ok(format!("{}  kevgate.db\n", "0".repeat(64)).into_bytes())
+    });
+    assert_prebuilt_fault("prebuilt-checksum", fault, true, "checksum mismatch");
+}
+
+#[test]
+fn prebuilt_bad_signature_fails() {
+    // The real signature file with one character of the signature changed.
+    let fault = on("/prebuilt/kevgate.db.minisig", || {
+        let text =
+            fs_err::read_to_string(fixture("update/prebuilt/kevgate.db.minisig")).expect("fixture");
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let sig = &mut lines[1];
+        let i = sig.len() - 6;
+        let c = if &sig[i..=i] == "A" { "B" } else { "A" };
+        sig.replace_range(i..=i, c);
+        ok((lines.join("\n") + "\n").into_bytes())
+    });
+    assert_prebuilt_fault("prebuilt-signature", fault, true, "bad signature");
+}
+
+#[test]
+fn prebuilt_signed_with_another_key_fails() {
+    // Signed with the TEST-ONLY key, verified with the project key built into the binary.
+    let fault: Fault = Box::new(|_| None);
+    assert_prebuilt_fault(
+        "prebuilt-wrong-key",
+        fault,
+        false,
+        "signed with a different key",
+    );
+}
+
+#[test]
+fn prebuilt_truncated_download_fails() {
+    let fault = on("/prebuilt/kevgate.db", || {
+        Reply::Truncated(fs_err::read(fixture("update/prebuilt/kevgate.db")).expect("fixture"))
+    });
+    assert_prebuilt_fault("prebuilt-truncated", fault, true, "truncated download");
+}
+
+#[test]
+fn valid_ssl_cert_file_is_accepted() {
+    // A real CA certificate bundle is added to the roots; the (plain HTTP) update proceeds.
+    let tmp = TempDir::new("update-ssl-cert-file-ok");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let (code, _, err) = run(server
+        .command(&cache)
+        .env("SSL_CERT_FILE", fixture("update/isrg-root-x1.pem")));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(records(&status_json(&cache), "kev"), 1404);
+}
+
+#[test]
+fn unreadable_public_key_fails_naming_it() {
+    let tmp = TempDir::new("update-prebuilt-key");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let missing = tmp.path().join("mirror.pub");
+    let (code, _, err) = run(server
+        .command(&cache)
+        .args(["--from", &server.prebuilt_url(), "--public-key"])
+        .arg(&missing));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("mirror.pub"), "{err}");
+    assert!(server.take_log().is_empty(), "nothing downloaded");
+    let garbage = tmp.path().join("garbage.pub");
+    fs_err::write(&garbage, "untrusted comment: x\nnot a key\n").expect("write");
+    let (code, _, err) = run(server
+        .command(&cache)
+        .args(["--from", &server.prebuilt_url(), "--public-key"])
+        .arg(&garbage));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a minisign public key"), "{err}");
 }

@@ -1,0 +1,233 @@
+//! `kevgate db update --from URL`: installs a signed prebuilt database (one small download
+//! instead of the feeds; `.github/workflows/db.yml` publishes one daily).
+//!
+//! Downloads `URL`, `URL.sha256` (`sha256sum` format) and `URL.minisig` (minisign) into a
+//! staging directory, then checks, in order: the sha256, the signature against the pinned
+//! public key (`assets/db-signing.pub`, or `--public-key`), and the database's own header and
+//! CRC. Only then is the database renamed into the cache, under the cache lock, and the cache
+//! state records where it came from (for `db status`). Any failure leaves the cache as it
+//! was and names the file and the problem.
+
+use crate::db::VulnDb;
+use crate::db::update::{
+    self, DB_FILE, DatabaseState, RAW_DIR, STATE_FILE, UpdateError, cache_error, lock_cache,
+};
+use crate::http::{self, Fetched};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The project's minisign public key: prebuilt databases are signed with its secret key
+/// (the `KEVGATE_DB_SIGNING_KEY` secret of the db workflow).
+pub const PUBLIC_KEY: &str = include_str!("../../assets/db-signing.pub");
+
+/// What `--from` needs.
+#[derive(Debug, Clone)]
+pub struct PrebuiltOptions {
+    /// The cache directory (created if missing).
+    pub cache_dir: PathBuf,
+    /// The database's URL; `.sha256` and `.minisig` are beside it.
+    pub url: String,
+    /// A minisign public key file's text (`untrusted comment:` line and the key), or the
+    /// bare base64 key.
+    pub public_key: String,
+    /// Timeouts, retries, extra roots, progress display.
+    pub http: http::Settings,
+}
+
+impl PrebuiltOptions {
+    /// Verified with the pinned project key and the default HTTP settings.
+    pub fn new(cache_dir: PathBuf, url: String) -> PrebuiltOptions {
+        PrebuiltOptions {
+            cache_dir,
+            url,
+            public_key: PUBLIC_KEY.to_string(),
+            http: http::Settings::default(),
+        }
+    }
+}
+
+/// What was installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrebuiltReport {
+    /// The database written.
+    pub db_path: PathBuf,
+    /// Its size.
+    pub db_bytes: u64,
+    /// Its sha256 (hex).
+    pub sha256: String,
+    /// The signature's trusted comment.
+    pub trusted_comment: String,
+}
+
+/// Downloads, verifies and installs the prebuilt database.
+pub fn update_from(
+    opts: &PrebuiltOptions,
+    log: &mut dyn Write,
+) -> Result<PrebuiltReport, UpdateError> {
+    let key = parse_public_key(&opts.public_key)?;
+    let client = http::Client::new(opts.http.clone())?;
+    let cache = &opts.cache_dir;
+    let lock = lock_cache(cache, log)?;
+    let staging = cache.join(format!(".prebuilt-new-{}", std::process::id()));
+    let result = fetch_and_verify(opts, &key, &client, &staging, log)
+        .and_then(|verified| install(cache, &opts.url, verified));
+    let _ = fs_err::remove_dir_all(&staging);
+    drop(lock);
+    result
+}
+
+fn source_error(url: &str, reason: String) -> UpdateError {
+    UpdateError::Source {
+        source_name: "prebuilt",
+        url: url.to_string(),
+        reason,
+    }
+}
+
+fn parse_public_key(text: &str) -> Result<minisign_verify::PublicKey, UpdateError> {
+    let key_line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
+        .unwrap_or("");
+    minisign_verify::PublicKey::from_base64(key_line).map_err(|e| UpdateError::Source {
+        source_name: "prebuilt",
+        url: "public key".into(),
+        reason: format!("not a minisign public key: {e}"),
+    })
+}
+
+/// A downloaded database that passed every check.
+struct Verified {
+    bytes: Vec<u8>,
+    sha256: String,
+    trusted_comment: String,
+}
+
+fn fetch_and_verify(
+    opts: &PrebuiltOptions,
+    key: &minisign_verify::PublicKey,
+    client: &http::Client,
+    staging: &Path,
+    log: &mut dyn Write,
+) -> Result<Verified, UpdateError> {
+    fs_err::create_dir_all(staging).map_err(|e| cache_error(staging, e))?;
+    let url = opts.url.as_str();
+    let sum_url = format!("{url}.sha256");
+    let sig_url = format!("{url}.minisig");
+    let mut fetch = |u: &str, file: &str| -> Result<Vec<u8>, UpdateError> {
+        let dest = staging.join(file);
+        let _ = writeln!(log, "prebuilt: downloading `{u}`");
+        let req = http::Request {
+            label: "prebuilt",
+            url: u,
+            query: &[],
+            headers: &[],
+            forbidden_is_rate_limit: false,
+        };
+        match client.download(&req, &dest, log) {
+            Ok(Fetched::Saved { .. }) => fs_err::read(&dest).map_err(|e| cache_error(&dest, e)),
+            Ok(Fetched::NotModified) => Err(source_error(u, "unexpected 304".into())),
+            Err(http::DownloadError::Http(reason)) => Err(source_error(u, reason)),
+            Err(http::DownloadError::Write { path, reason }) => {
+                Err(UpdateError::Cache { path, reason })
+            }
+        }
+    };
+    let bytes = fetch(url, "kevgate.db")?;
+    let sum = fetch(&sum_url, "kevgate.db.sha256")?;
+    let sig = fetch(&sig_url, "kevgate.db.minisig")?;
+
+    let expected = String::from_utf8_lossy(&sum)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if expected.len() != 64 || !expected.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(source_error(
+            &sum_url,
+            "not a sha256 checksum file (want `<64 hex digits>  <name>`)".into(),
+        ));
+    }
+    let sha256 = update::sha256_hex(&bytes);
+    if sha256 != expected {
+        return Err(source_error(
+            url,
+            format!("checksum mismatch: the file's sha256 is {sha256}, `.sha256` says {expected}"),
+        ));
+    }
+    let sig_text = String::from_utf8_lossy(&sig);
+    let signature = minisign_verify::Signature::decode(&sig_text)
+        .map_err(|e| source_error(&sig_url, format!("not a minisign signature: {e}")))?;
+    key.verify(&bytes, &signature, false).map_err(|e| {
+        let why = match e {
+            minisign_verify::Error::UnexpectedKeyId => {
+                "signed with a different key than the trusted public key".to_string()
+            }
+            other => format!("bad signature: {other}"),
+        };
+        source_error(&sig_url, why)
+    })?;
+    VulnDb::from_bytes(bytes.clone())
+        .map_err(|e| source_error(url, format!("not a usable kevgate database: {e}")))?;
+    let _ = writeln!(
+        log,
+        "prebuilt: sha256 and signature verified ({})",
+        signature.trusted_comment()
+    );
+    Ok(Verified {
+        bytes,
+        sha256,
+        trusted_comment: signature.trusted_comment().to_string(),
+    })
+}
+
+/// Renames the verified database into the cache and records its origin in the state.
+fn install(cache: &Path, url: &str, v: Verified) -> Result<PrebuiltReport, UpdateError> {
+    let db = cache.join(DB_FILE);
+    let tmp = update::write_temp_db(cache, &v.bytes)?;
+    if let Err(e) = fs_err::rename(&tmp, &db) {
+        let _ = fs_err::remove_file(&tmp);
+        return Err(cache_error(&db, e));
+    }
+    // The raw feed downloads stay (a later feed update continues from them); the state
+    // says the database is the prebuilt one, so `db status` shows when it was fetched.
+    let raw = cache.join(RAW_DIR);
+    let mut state = update::read_state(cache);
+    state.database = Some(DatabaseState {
+        prebuilt_url: Some(url.to_string()),
+        written_at: jiff::Timestamp::now().to_string(),
+        sha256: v.sha256.clone(),
+    });
+    let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
+    let state_path = raw.join(STATE_FILE);
+    let state_tmp = raw.join(format!(".{STATE_FILE}.tmp{}", std::process::id()));
+    fs_err::create_dir_all(&raw)
+        .and_then(|()| fs_err::write(&state_tmp, json))
+        .and_then(|()| fs_err::rename(&state_tmp, &state_path))
+        .map_err(|e| {
+            let _ = fs_err::remove_file(&state_tmp);
+            cache_error(&state_path, e)
+        })?;
+    if let Ok(d) = fs_err::File::open(cache) {
+        let _ = d.sync_all();
+    }
+    Ok(PrebuiltReport {
+        db_path: db,
+        db_bytes: v.bytes.len() as u64,
+        sha256: v.sha256,
+        trusted_comment: v.trusted_comment,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_key_parses() {
+        parse_public_key(PUBLIC_KEY).expect("assets/db-signing.pub");
+        let e = parse_public_key("untrusted comment: x\nnot base64!\n").unwrap_err();
+        assert!(e.to_string().contains("not a minisign public key"), "{e}");
+    }
+}
