@@ -11,7 +11,7 @@
 
 use crate::action::{assert_valid_request, fake};
 use crate::trivy::{KEV_FINDINGS, fixture_db, sbom_of};
-use crate::{TempDir, fixture, run};
+use crate::{TempDir, fixture, output, run};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -280,13 +280,7 @@ fn action_in_the_image_reports_a_pull_request() {
 
     // Outputs, summary and reports, written as root into runner-owned places.
     let outputs = runner.read("file_commands/set_output_1");
-    let get = |name: &str| {
-        outputs
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("output `{name}` in {outputs}"))
-            .to_owned()
-    };
+    let get = |name: &str| output(&outputs, name);
     assert_eq!(get("verdict"), "fail");
     assert_eq!(get("findings"), findings.len().to_string());
     assert_eq!(get("kev-count"), KEV_FINDINGS.len().to_string());

@@ -70,6 +70,15 @@ pub fn kevgate(cwd: &Path) -> Command {
     cmd
 }
 
+/// The value of step output `name` in a `$GITHUB_OUTPUT` file (`name=value` lines).
+pub fn output(outputs: &str, name: &str) -> String {
+    outputs
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("output `{name}` in {outputs}"))
+        .to_owned()
+}
+
 /// Runs a command, returning (exit code, stdout, stderr).
 pub fn run(cmd: &mut Command) -> (i32, String, String) {
     let Output {
