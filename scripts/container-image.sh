@@ -2,13 +2,15 @@
 # Builds the kevgate container image for the tests (tests/it/container.rs), from the
 # Dockerfile's `FROM scratch` runtime stage, the way release.yml does but without a registry:
 #   1. apt: podman, runc, musl-tools (musl-gcc, for ring's C); rustup: the musl target;
-#   2. a static musl binary, cargo profile `container-test` (release minus fat LTO);
+#   2. a static musl binary, cargo profile `container-test` (release minus optimisation and LTO);
 #   3. `podman build --build-arg KEVGATE_FROM=prebuilt` with a build context holding only that
 #      binary (as `kevgate-amd64`, the name release.yml gives it): no Rust build stage, no
 #      registry pull.
 # Podman runs rootful with vfs storage, cgroupfs and runc; its config and storage live under
 # `$CARGO_TARGET_DIR/container/` (the system's /etc/containers and /var/lib/containers are
 # left alone), behind the wrapper `$CARGO_TARGET_DIR/container/podman` the tests call.
+# Run it as root, as CI does (rootful podman: container uids are host uids, which
+# tests/it/container.rs relies on to show a non-root uid cannot write the runner's files).
 #
 #   scripts/container-image.sh    # prints `KEVGATE_IMAGE=<name>` last
 #
