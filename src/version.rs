@@ -20,9 +20,11 @@
 mod apk;
 mod composer;
 mod dpkg;
+mod evr;
 mod maven;
 mod nuget;
 mod num;
+mod parts;
 mod pep440;
 mod rpm;
 mod rubygems;
