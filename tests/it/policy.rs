@@ -1054,12 +1054,11 @@ fn cyclonedx_vex_applies_to_its_own_sbom_only() {
     assert_eq!(code, 1);
     assert_kev_fail(&before, "CVE-2020-11023", "pkg:npm/jquery@3.3.9");
 
-    fs_err::write(
-        tmp.path().join(".kevgate.yaml"),
-        "vex:\n  - cdx-vex-trivy-npm-golden.json\n",
-    )
-    .expect("write");
-    let (code, report, stderr) = scan_json(tmp.path(), &npm, &db, &[]);
+    let scan_with_vex = |name: &str| {
+        fs_err::write(tmp.path().join(".kevgate.yaml"), format!("vex: [{name}]\n")).expect("write");
+        scan_json(tmp.path(), &npm, &db, &[])
+    };
+    let (code, report, stderr) = scan_with_vex("cdx-vex-trivy-npm-golden.json");
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(notes(&report, "vex-other-product"), Vec::<&str>::new());
     let decisions: Vec<(&str, &str)> = report["findings"]
@@ -1090,12 +1089,7 @@ fn cyclonedx_vex_applies_to_its_own_sbom_only() {
          help page; no untrusted HTML reaches it"
     );
 
-    fs_err::write(
-        tmp.path().join(".kevgate.yaml"),
-        "vex:\n  - cdx-vex-trivy-mixed-image.json\n",
-    )
-    .expect("write");
-    let (code, report, stderr) = scan_json(tmp.path(), &npm, &db, &[]);
+    let (code, report, stderr) = scan_with_vex("cdx-vex-trivy-mixed-image.json");
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(report["counts"]["ignored"], 0);
     assert_kev_fail(&report, "CVE-2020-11023", "pkg:npm/jquery@3.3.9");
