@@ -292,7 +292,7 @@ fn decode_subpath(text: &str) -> Result<Option<String>, PurlError> {
 }
 
 /// Percent-decodes `text`. A `%` not followed by two hex digits is kept as written.
-fn decode(text: &str) -> Result<String, PurlError> {
+pub(crate) fn decode(text: &str) -> Result<String, PurlError> {
     if !text.contains('%') {
         return Ok(text.to_string());
     }

@@ -4,7 +4,9 @@
 //! from the reference implementation (dpkg's `verrevcmp`, `rpmvercmp`, apk-tools, Maven's
 //! `ComparableVersion`, `Gem::Version`, PEP 440, NuGet, Composer + PHP `version_compare`,
 //! SemVer 2.0). A version is parsed once into that scheme's representation, so the many
-//! comparisons of range evaluation are cheap.
+//! comparisons of range evaluation are cheap. What several schemes share lives in `num`
+//! (digit strings and runs), `parts` (numeric cores, number-or-word labels, SemVer-style
+//! pre-release order) and `evr` (`[epoch:]version[-release]` of dpkg and RPM).
 //!
 //! Decisions a reader may question:
 //! - Parsing is lenient only where real data is (a `v` prefix, `1.2` for `1.2.0` in SemVer,
@@ -20,9 +22,11 @@
 mod apk;
 mod composer;
 mod dpkg;
+mod evr;
 mod maven;
 mod nuget;
 mod num;
+mod parts;
 mod pep440;
 mod rpm;
 mod rubygems;

@@ -16,10 +16,14 @@
 //! version); otherwise it is about another product and gives a `vex-other-product` note.
 //! An applying statement covers the `subcomponents` of its applying products when it lists
 //! any (the product is the thing built from them), else those products; a product that is
-//! the scanned SBOM's own subject covers every component. A CycloneDX statement covers the
-//! components its `affects[].ref` name, resolved through the document's `bom-ref`s or given
-//! as purls; a ref that resolves to nothing (a `urn:cdx:` link to another BOM) covers
-//! nothing, so a VEX about another product never silences this one. Every id of a
+//! the scanned SBOM's own subject covers every component. A statement of a separate
+//! CycloneDX VEX document covers the components of the scanned SBOM its `affects[].ref` name:
+//! a BOM-Link `urn:cdx:<serial>/<version>#<bom-ref>` only when the serial is the scanned
+//! SBOM's (any version; no fragment or the subject's bom-ref: every component), a plain ref
+//! through the document's own `bom-ref`s (to a purl that must be scanned) else the scanned
+//! SBOM's, a purl when it is scanned. When none of its refs is in the scanned SBOM, it is
+//! about another product and gives a `vex-other-product` note. The `analysis` embedded in
+//! the scanned SBOM covers what its refs name there. Every id of a
 //! statement (name and aliases) becomes an ignore, so it matches whichever id the finding
 //! shows. These formats are not ours: their DTOs are lenient and unknown fields are skipped.
 
@@ -49,19 +53,44 @@ pub enum VexError {
     },
 }
 
-/// What was scanned, for OpenVEX product matching: purls of the SBOM's subject
-/// (`metadata.component`) and of its components.
+/// What was scanned, for matching VEX products: purls of the SBOM's subject
+/// (`metadata.component`) and of its components, its `serialNumber` and `bom-ref`s.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scanned<'a> {
     /// The subject's purl, if any.
     pub subject: Option<&'a str>,
     /// Every component's purl.
     pub components: Vec<&'a str>,
+    /// The SBOM's `serialNumber` (`urn:uuid:…`), which CycloneDX BOM-Links name.
+    pub serial: Option<&'a str>,
+    /// The subject's `bom-ref`.
+    pub subject_ref: Option<&'a str>,
+    /// Each component's `bom-ref` and purl (if any).
+    pub refs: HashMap<&'a str, Option<&'a str>>,
+}
+
+/// What a CycloneDX `affects[].ref` of a separate VEX document names in the scanned SBOM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target<'a> {
+    /// The subject: the statement covers every component.
+    Subject,
+    /// A component, by purl.
+    Component(&'a str),
+    /// A component without a purl: nothing it could cover was checked.
+    Unidentified,
+    /// Nothing of the scanned SBOM (another BOM, an unknown ref or purl).
+    Other,
 }
 
 impl<'a> Scanned<'a> {
-    /// The purls of `sbom`.
+    /// The purls, serial number and bom-refs of `sbom`.
     pub fn of(sbom: &'a crate::sbom::Sbom) -> Scanned<'a> {
+        let mut refs = HashMap::new();
+        for c in &sbom.components {
+            if let Some(r) = c.bom_ref.as_deref() {
+                refs.entry(r).or_insert(c.purl.as_deref());
+            }
+        }
         Scanned {
             subject: sbom.subject.as_ref().and_then(|c| c.purl.as_deref()),
             components: sbom
@@ -69,6 +98,9 @@ impl<'a> Scanned<'a> {
                 .iter()
                 .filter_map(|c| c.purl.as_deref())
                 .collect(),
+            serial: sbom.serial_number.as_deref(),
+            subject_ref: sbom.subject.as_ref().and_then(|c| c.bom_ref.as_deref()),
+            refs,
         }
     }
 
@@ -86,10 +118,56 @@ impl<'a> Scanned<'a> {
         self.subject
             .is_some_and(|subject| crate::policy::purl_in_scope(subject, p))
     }
+
+    /// What purl `p` names here.
+    fn purl_target<'p>(&self, p: &'p str) -> Target<'p> {
+        if self.is_subject(p) {
+            Target::Subject
+        } else if self.has(p) {
+            Target::Component(p)
+        } else {
+            Target::Other
+        }
+    }
+
+    /// What `bom-ref` `r` of the scanned SBOM names.
+    fn ref_target(&self, r: &str) -> Target<'a> {
+        if self.subject_ref == Some(r) {
+            return Target::Subject;
+        }
+        match self.refs.get(r) {
+            Some(Some(purl)) => Target::Component(purl),
+            Some(None) => Target::Unidentified,
+            None => Target::Other,
+        }
+    }
+
+    /// What BOM-Link `urn:cdx:<serial>/<version>[#<bom-ref>]` names: nothing unless the
+    /// serial is the scanned SBOM's (any version); without a fragment, the whole BOM.
+    fn link_target(&self, link: &str) -> Target<'a> {
+        let rest = &link["urn:cdx:".len()..];
+        let (bom, fragment) = match rest.split_once('#') {
+            Some((bom, f)) => (bom, Some(f)),
+            None => (rest, None),
+        };
+        let serial = bom.split('/').next().unwrap_or_default();
+        let ours = self.serial.is_some_and(|s| {
+            let s = s.strip_prefix("urn:uuid:").unwrap_or(s);
+            !serial.is_empty() && s.eq_ignore_ascii_case(serial)
+        });
+        match (ours, fragment) {
+            (false, _) => Target::Other,
+            (true, None) => Target::Subject,
+            (true, Some(f)) => match crate::purl::decode(f) {
+                Ok(r) => self.ref_target(&r),
+                Err(_) => Target::Other,
+            },
+        }
+    }
 }
 
-/// A VEX document's ignores, and messages about OpenVEX statements not applied because they
-/// are about another product (`vex-other-product` notes).
+/// A VEX document's ignores, and messages about statements not applied because they are
+/// about another product (`vex-other-product` notes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Parsed {
     /// The statements that suppress, one ignore per id.
@@ -98,8 +176,8 @@ pub struct Parsed {
     pub other_products: Vec<String>,
 }
 
-/// Parses an OpenVEX or CycloneDX VEX document into ignores, matching OpenVEX products
-/// against what was `scanned`.
+/// Parses an OpenVEX or CycloneDX VEX document into ignores, matching its products against
+/// what was `scanned`.
 pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, VexError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| VexError::Json {
         file: file.to_owned(),
@@ -114,10 +192,7 @@ pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, 
         Ok(openvex(doc, file, scanned))
     } else if value.get("vulnerabilities").is_some() || value.get("bomFormat").is_some() {
         let doc: CdxDto = serde_json::from_value(value).map_err(json_err)?;
-        Ok(Parsed {
-            ignores: cyclonedx(doc, file),
-            other_products: Vec::new(),
-        })
+        Ok(cyclonedx(doc, file, Some(scanned)))
     } else {
         Err(VexError::UnknownFormat {
             file: file.to_owned(),
@@ -129,7 +204,7 @@ pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, 
 /// own CycloneDX VEX. Unreadable input gives none (the SBOM parser reports problems).
 pub fn from_sbom(bytes: &[u8], file: &str) -> Vec<Ignore> {
     serde_json::from_slice::<CdxDto>(bytes)
-        .map(|doc| cyclonedx(doc, file))
+        .map(|doc| cyclonedx(doc, file, None).ignores)
         .unwrap_or_default()
 }
 
@@ -349,13 +424,23 @@ fn collect_refs<'a>(components: &'a [CdxComponentDto], map: &mut HashMap<&'a str
     }
 }
 
-fn cyclonedx(doc: CdxDto, file: &str) -> Vec<Ignore> {
+/// The ignores of a CycloneDX document. A separate VEX document is matched against what was
+/// `scanned`; the scanned SBOM's own `analysis` (`None`) covers what its refs name.
+fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
     let mut refs = HashMap::new();
     collect_refs(&doc.components, &mut refs);
     if let Some(c) = doc.metadata.as_ref().and_then(|m| m.component.as_ref()) {
         collect_refs(std::slice::from_ref(c), &mut refs);
     }
-    let mut out = Vec::new();
+    // A ref as a purl, resolved through the document's own bom-refs.
+    let as_purl = |r: &str| -> Option<String> {
+        if r.starts_with("pkg:") {
+            Some(r.to_owned())
+        } else {
+            refs.get(r).map(|p| (*p).to_owned())
+        }
+    };
+    let mut out = Parsed::default();
     for (i, v) in doc.vulnerabilities.iter().enumerate() {
         let Some(analysis) = &v.analysis else {
             continue;
@@ -367,27 +452,69 @@ fn cyclonedx(doc: CdxDto, file: &str) -> Vec<Ignore> {
         ) {
             continue;
         }
-        let purls: Vec<String> = v
-            .affects
-            .iter()
-            .filter_map(|a| a.reference.as_deref())
-            .filter_map(|r| {
-                if r.starts_with("pkg:") {
-                    Some(r)
-                } else {
-                    refs.get(r).copied()
-                }
-            })
-            .map(str::to_owned)
-            .collect();
-        if purls.is_empty() {
-            continue;
-        }
         let ids: Vec<String> =
             v.id.iter()
                 .chain(v.references.iter().filter_map(|r| r.id.as_ref()))
                 .cloned()
                 .collect();
+        let affects: Vec<&str> = v
+            .affects
+            .iter()
+            .filter_map(|a| a.reference.as_deref())
+            .collect();
+        let purls: Vec<String> = match scanned {
+            None => {
+                let purls: Vec<String> = affects.iter().filter_map(|r| as_purl(r)).collect();
+                if purls.is_empty() {
+                    continue;
+                }
+                purls
+            }
+            Some(scanned) => {
+                let targets: Vec<Target<'_>> = affects
+                    .iter()
+                    .map(|r| {
+                        if r.starts_with("urn:cdx:") {
+                            scanned.link_target(r)
+                        } else if let Some(p) = as_purl(r) {
+                            match scanned.purl_target(&p) {
+                                Target::Component(_) => Target::Component(r),
+                                Target::Subject => Target::Subject,
+                                Target::Unidentified | Target::Other => Target::Other,
+                            }
+                        } else {
+                            scanned.ref_target(r)
+                        }
+                    })
+                    .collect();
+                if !targets.is_empty() && targets.iter().all(|t| *t == Target::Other) {
+                    let named: Vec<String> = affects.iter().map(|r| format!("`{r}`")).collect();
+                    out.other_products.push(format!(
+                        "CycloneDX VEX vulnerabilities[{i}] of `{file}` (`{}`) is about {}, \
+                         which is neither the scanned SBOM's subject nor one of its components: \
+                         not applied",
+                        ids.first().map_or("?", String::as_str),
+                        named.join(", ")
+                    ));
+                    continue;
+                }
+                if targets.contains(&Target::Subject) {
+                    Vec::new()
+                } else {
+                    let purls: Vec<String> = targets
+                        .iter()
+                        .filter_map(|t| match t {
+                            Target::Component(r) => as_purl(r),
+                            _ => None,
+                        })
+                        .collect();
+                    if purls.is_empty() {
+                        continue;
+                    }
+                    purls
+                }
+            }
+        };
         let reason = reason(
             "CycloneDX VEX",
             state,
@@ -395,7 +522,7 @@ fn cyclonedx(doc: CdxDto, file: &str) -> Vec<Ignore> {
             analysis.detail.as_deref().filter(|d| !d.trim().is_empty()),
         );
         push_ids(
-            &mut out,
+            &mut out.ignores,
             &ids,
             &reason,
             &purls,
@@ -455,6 +582,7 @@ mod tests {
         let trivy = Scanned {
             subject: Some("pkg:golang/github.com/aquasecurity/trivy@v0.53.0"),
             components: Vec::new(),
+            ..Scanned::default()
         };
         let parsed = parse(bytes, "t.json", &trivy).expect("valid");
         assert_eq!(parsed.other_products, Vec::<String>::new());
@@ -477,6 +605,7 @@ mod tests {
         let as_component = Scanned {
             subject: Some("pkg:golang/github.com/elastic/harp@v0.2.10"),
             components: vec!["pkg:golang/github.com/aquasecurity/trivy@v0.40.0"],
+            ..Scanned::default()
         };
         assert_eq!(
             parse(bytes, "t.json", &as_component)
@@ -491,6 +620,7 @@ mod tests {
                 "pkg:golang/golang.org/x/net@v0.17.0",
                 "pkg:golang/helm.sh/helm/v3@v3.14.0",
             ],
+            ..Scanned::default()
         };
         let other = parse(bytes, "t.json", &harp).expect("valid");
         assert_eq!(other.ignores, []);
@@ -512,6 +642,7 @@ mod tests {
         let subject = Scanned {
             subject: Some(nginx),
             components: Vec::new(),
+            ..Scanned::default()
         };
         let ignores = parse(two, "v.json", &subject).expect("valid").ignores;
         let ids: Vec<_> = ignores.iter().map(|i| i.id.as_str()).collect();
@@ -533,6 +664,7 @@ mod tests {
         let component = Scanned {
             subject: None,
             components: vec![nginx],
+            ..Scanned::default()
         };
         let scoped = parse(two, "v.json", &component).expect("valid").ignores;
         assert_eq!(scoped[0].purls, [nginx]);
@@ -554,6 +686,7 @@ mod tests {
         let git = |purl| Scanned {
             subject: None,
             components: vec![purl],
+            ..Scanned::default()
         };
         let older = parse(
             demo,
@@ -587,7 +720,7 @@ mod tests {
     }
 
     /// Hand-written CycloneDX VEX: states that suppress and states that do not; refs resolve
-    /// through bom-refs (nested too) or are purls; unresolvable refs cover nothing.
+    /// through bom-refs (nested too) or are purls; a BOM-Link to another BOM covers nothing.
     #[test]
     fn cyclonedx_states_and_refs() {
         let doc = br#"{
@@ -607,9 +740,20 @@ mod tests {
             {"id": "CVE-5", "affects": [{"ref": "jq"}]}
           ]
         }"#;
-        let ignores = parse(doc, "c.json", &Scanned::default())
-            .expect("valid")
-            .ignores;
+        let scanned = Scanned {
+            components: vec!["pkg:npm/jquery@3.4.1", "pkg:npm/x@1"],
+            ..Scanned::default()
+        };
+        let parsed = parse(doc, "c.json", &scanned).expect("valid");
+        assert_eq!(
+            parsed.other_products,
+            [
+                "CycloneDX VEX vulnerabilities[4] of `c.json` (`CVE-4`) is about \
+              `urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#other`, which is neither the \
+              scanned SBOM's subject nor one of its components: not applied"
+            ]
+        );
+        let ignores = parsed.ignores;
         assert_eq!(
             summary(&ignores),
             [
@@ -633,6 +777,89 @@ mod tests {
             ]
         );
         assert_eq!(from_sbom(doc, "c.json").len(), 3);
+    }
+
+    /// A separate CycloneDX VEX built against trivy's npm SBOM applies to it: a BOM-Link with
+    /// its serial (percent-encoded bom-ref), a plain bom-ref, the subject's bom-ref (every
+    /// component). Built against another SBOM, or with refs this SBOM lacks, nothing applies
+    /// and each statement is noted, even when the BOM-Link's bom-ref exists here too.
+    #[test]
+    fn cyclonedx_separate_vex_matches_the_scanned_sbom() {
+        let bytes =
+            include_bytes!("../tests/fixtures/sbom/trivy-cdx1.7-golden-fs-npm-with-vuln.json");
+        let sbom = crate::sbom::parse(bytes).expect("valid SBOM");
+        let scanned = Scanned::of(&sbom);
+        let ours = include_bytes!("../tests/fixtures/vex/cdx-vex-trivy-npm-golden.json");
+        let parsed = parse(ours, "v.json", &scanned).expect("valid");
+        assert_eq!(parsed.other_products, Vec::<String>::new());
+        let jq = vec!["pkg:npm/jquery@3.3.9".to_owned()];
+        assert_eq!(
+            summary(&parsed.ignores),
+            [
+                (
+                    "CVE-2020-11023".to_owned(),
+                    jq.clone(),
+                    "CycloneDX VEX not_affected (code_not_reachable): jQuery only renders the \
+                     offline help page; no untrusted HTML reaches it"
+                        .to_owned()
+                ),
+                (
+                    "GHSA-jpcq-cgw6-v4j6".to_owned(),
+                    jq.clone(),
+                    "CycloneDX VEX not_affected (code_not_reachable): jQuery only renders the \
+                     offline help page; no untrusted HTML reaches it"
+                        .to_owned()
+                ),
+                (
+                    "CVE-2019-11358".to_owned(),
+                    jq,
+                    "CycloneDX VEX false_positive".to_owned()
+                ),
+                (
+                    "CVE-2020-11022".to_owned(),
+                    Vec::new(),
+                    "CycloneDX VEX resolved: patched in the vendored copy".to_owned()
+                ),
+            ]
+        );
+
+        let other = include_bytes!("../tests/fixtures/vex/cdx-vex-trivy-mixed-image.json");
+        let parsed = parse(other, "o.json", &scanned).expect("valid");
+        assert_eq!(parsed.ignores, []);
+        assert_eq!(
+            parsed.other_products.len(),
+            3,
+            "{:?}",
+            parsed.other_products
+        );
+        assert!(
+            parsed.other_products[0].starts_with(
+                "CycloneDX VEX vulnerabilities[0] of `o.json` (`CVE-2020-11023`) is about \
+                 `urn:cdx:c986ba94-e37d-49c8-9e30-96daccd0415b/1#pkg%3Anpm%2Fjquery%403.3.9`"
+            ),
+            "{:?}",
+            parsed.other_products
+        );
+        // The same document against the SBOM it was built for: BOM-Link and subject resolve.
+        let mixed = include_bytes!(
+            "../tests/fixtures/sbom/trivy-cdx1.5-image-mixed-apk-composer-go-maven-npm.json"
+        );
+        let mixed = crate::sbom::parse(mixed).expect("valid SBOM");
+        let parsed = parse(other, "o.json", &Scanned::of(&mixed)).expect("valid");
+        assert_eq!(
+            parsed.other_products.len(),
+            1,
+            "{:?}",
+            parsed.other_products
+        );
+        assert_eq!(
+            parsed
+                .ignores
+                .iter()
+                .map(|i| (i.id.as_str(), i.purls.len()))
+                .collect::<Vec<_>>(),
+            [("CVE-2019-11358", 0), ("CVE-2020-11022", 1)]
+        );
     }
 
     /// Malformed documents are errors, never panics.

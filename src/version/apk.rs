@@ -4,7 +4,7 @@
 //! a part with leading zeros after a `.` compares as a fraction (`1.01 < 1.1`).
 //! Checked against apk-tools' `test/version.data` (not vendored: GPL-2.0).
 
-use super::num::cmp_digits;
+use super::num::{cmp_digits, take_digits};
 use std::cmp::Ordering;
 
 /// A validated apk version (compared by re-tokenizing, as apk does).
@@ -73,13 +73,11 @@ pub(super) fn parse(text: &str) -> Option<Apk> {
                 Value::Neg(pos - start)
             }
             Kind::DigitOrZero | Kind::Digit | Kind::SuffixNo | Kind::RevisionNo => {
-                while s.get(pos).is_some_and(u8::is_ascii_digit) {
-                    pos += 1;
-                }
-                if pos == start {
+                let digits = take_digits(s, &mut pos);
+                if digits.is_empty() {
                     return None;
                 }
-                Value::Pos(String::from_utf8_lossy(&s[start..pos]).into_owned())
+                Value::Pos(digits.to_owned())
             }
             Kind::Letter => {
                 pos += 1;

@@ -2,56 +2,33 @@
 //! `verrevcmp` (lib/dpkg/version.c): letters before non-letters, `~` before everything,
 //! even the end of the string, digit runs numerically.
 
-use super::num::{cmp_digits, is_digits};
+use super::evr::Evr;
+use super::num::{cmp_digits, take_digits};
 use std::cmp::Ordering;
 
-/// A parsed dpkg version.
+/// A parsed dpkg version: epoch, upstream version and Debian revision.
 #[derive(Debug, Clone)]
-pub(super) struct Dpkg {
-    epoch: String,
-    upstream: String,
-    revision: String,
-}
+pub(super) struct Dpkg(Evr);
 
 /// Parses like dpkg's `parseversion`, rejecting what it rejects (and an upstream version
 /// that does not start with a digit, which dpkg only warns about: we never guess).
 pub(super) fn parse(text: &str) -> Option<Dpkg> {
-    let s = text.trim();
-    let (epoch, rest) = match s.split_once(':') {
-        Some((e, r)) => {
-            if !is_digits(e) {
-                return None;
-            }
-            (e, r)
-        }
-        None => ("0", s),
-    };
-    let (upstream, revision) = match rest.rsplit_once('-') {
-        Some((u, r)) => {
-            if r.is_empty() {
-                return None;
-            }
-            (u, r)
-        }
-        None => (rest, ""),
-    };
-    if !upstream.starts_with(|c: char| c.is_ascii_digit()) {
+    let evr = Evr::split(text)?;
+    if !evr.version.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let upstream_ok = upstream
+    let upstream_ok = evr
+        .version
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b".+-~:".contains(&b));
-    let revision_ok = revision
+    let revision_ok = evr
+        .release
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b".+~".contains(&b));
     if !upstream_ok || !revision_ok {
         return None;
     }
-    Some(Dpkg {
-        epoch: epoch.to_owned(),
-        upstream: upstream.to_owned(),
-        revision: revision.to_owned(),
-    })
+    Some(Dpkg(evr))
 }
 
 /// dpkg's `order()`: digits and the end 0, letters their code, `~` -1, others code + 256.
@@ -80,18 +57,7 @@ pub(super) fn verrevcmp(a: &str, b: &str) -> Ordering {
             i += 1;
             j += 1;
         }
-        let si = i;
-        while a.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let sj = j;
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-        }
-        // Both runs are ASCII digits, so these slices are valid UTF-8.
-        let da = std::str::from_utf8(&a[si.min(a.len())..i.min(a.len())]).unwrap_or("");
-        let db = std::str::from_utf8(&b[sj.min(b.len())..j.min(b.len())]).unwrap_or("");
-        let o = cmp_digits(da, db);
+        let o = cmp_digits(take_digits(a, &mut i), take_digits(b, &mut j));
         if o != Ordering::Equal {
             return o;
         }
@@ -101,9 +67,7 @@ pub(super) fn verrevcmp(a: &str, b: &str) -> Ordering {
 
 impl Dpkg {
     pub(super) fn cmp(&self, other: &Dpkg) -> Ordering {
-        cmp_digits(&self.epoch, &other.epoch)
-            .then_with(|| verrevcmp(&self.upstream, &other.upstream))
-            .then_with(|| verrevcmp(&self.revision, &other.revision))
+        self.0.cmp_with(&other.0, verrevcmp)
     }
 }
 

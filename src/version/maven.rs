@@ -186,21 +186,16 @@ pub(super) fn parse(text: &str) -> Option<Maven> {
     let mut start = 0;
     let slice = |from: usize, to: usize| chars[from..to].iter().collect::<String>();
     for (i, &c) in chars.iter().enumerate() {
-        if c == '.' {
+        if c == '.' || c == '-' {
             if i == start {
                 steps.push(Item::Int("0".to_owned()));
             } else {
                 steps.push(parse_item(is_digit, &slice(start, i)));
             }
             start = i + 1;
-        } else if c == '-' {
-            if i == start {
-                steps.push(Item::Int("0".to_owned()));
-            } else {
-                steps.push(parse_item(is_digit, &slice(start, i)));
+            if c == '-' {
+                steps.open();
             }
-            start = i + 1;
-            steps.open();
         } else if c.is_ascii_digit() {
             if !is_digit && i > start {
                 steps.push(string_item(&slice(start, i), true));

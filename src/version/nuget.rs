@@ -2,7 +2,7 @@
 //! label by label case-insensitively, metadata ignored. `1.0` == `1.0.0.0`.
 //! Reference: <https://learn.microsoft.com/en-us/nuget/concepts/package-versioning>.
 
-use super::num::{cmp_digits, is_digits};
+use super::parts::{Part, cmp_numbers, cmp_pre_release, numeric_core, split_pre_build};
 use std::cmp::Ordering;
 
 /// A parsed NuGet version.
@@ -10,81 +10,26 @@ use std::cmp::Ordering;
 pub(super) struct NuGet {
     parts: [String; 4],
     /// Lower-cased labels.
-    pre: Vec<String>,
+    pre: Vec<Part>,
 }
 
 /// Parses `major[.minor[.patch[.revision]]][-pre][+metadata]`, a `v` prefix tolerated.
 pub(super) fn parse(text: &str) -> Option<NuGet> {
     let s = text.trim();
     let s = s.strip_prefix(['v', 'V']).unwrap_or(s);
-    let s = match s.split_once('+') {
-        Some((rest, meta)) => {
-            if !valid_labels(meta) {
-                return None;
-            }
-            rest
-        }
-        None => s,
-    };
-    let (core, pre) = match s.split_once('-') {
-        Some((c, p)) => (c, Some(p)),
-        None => (s, None),
-    };
-    let mut parts: [String; 4] = Default::default();
-    let mut n = 0;
-    for p in core.split('.') {
-        if n == 4 || !is_digits(p) {
-            return None;
-        }
-        parts[n] = p.to_owned();
-        n += 1;
-    }
-    for slot in parts.iter_mut().skip(n) {
-        *slot = "0".to_owned();
-    }
-    let pre = match pre {
-        Some(p) => {
-            if !valid_labels(p) {
-                return None;
-            }
-            p.split('.').map(str::to_ascii_lowercase).collect()
-        }
-        None => Vec::new(),
-    };
+    let (core, pre) = split_pre_build(s)?;
+    let parts = numeric_core::<4>(core)?;
+    let pre = pre.map_or_else(Vec::new, |p| {
+        p.split('.')
+            .map(|l| Part::of(&l.to_ascii_lowercase()))
+            .collect()
+    });
     Some(NuGet { parts, pre })
-}
-
-fn valid_labels(s: &str) -> bool {
-    s.split('.')
-        .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 impl NuGet {
     pub(super) fn cmp(&self, other: &NuGet) -> Ordering {
-        for (a, b) in self.parts.iter().zip(&other.parts) {
-            let o = cmp_digits(a, b);
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        match (self.pre.is_empty(), other.pre.is_empty()) {
-            (true, true) => return Ordering::Equal,
-            (true, false) => return Ordering::Greater,
-            (false, true) => return Ordering::Less,
-            (false, false) => {}
-        }
-        for (a, b) in self.pre.iter().zip(&other.pre) {
-            let o = match (is_digits(a), is_digits(b)) {
-                (true, true) => cmp_digits(a, b),
-                (true, false) => Ordering::Less,
-                (false, true) => Ordering::Greater,
-                (false, false) => a.cmp(b),
-            };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        self.pre.len().cmp(&other.pre.len())
+        cmp_numbers(&self.parts, &other.parts).then_with(|| cmp_pre_release(&self.pre, &other.pre))
     }
 }
 

@@ -23,6 +23,22 @@ pub(super) fn is_zero(digits: &str) -> bool {
     trim_zeros(digits).is_empty()
 }
 
+/// The run of bytes from `*i` on that satisfy `class` (an ASCII class: digits, letters),
+/// advancing `*i` past it. An `*i` at or beyond the end gives `""`.
+pub(super) fn take_run<'s>(s: &'s [u8], i: &mut usize, class: impl Fn(&u8) -> bool) -> &'s str {
+    let start = (*i).min(s.len());
+    while s.get(*i).is_some_and(&class) {
+        *i += 1;
+    }
+    // The run is ASCII, so valid UTF-8.
+    std::str::from_utf8(&s[start..(*i).min(s.len())]).unwrap_or("")
+}
+
+/// The run of ASCII digits from `*i` on, advancing `*i` past it.
+pub(super) fn take_digits<'s>(s: &'s [u8], i: &mut usize) -> &'s str {
+    take_run(s, i, u8::is_ascii_digit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +59,17 @@ mod tests {
         for (a, b, want) in cases {
             assert_eq!(cmp_digits(a, b), want, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn takes_runs() {
+        let s = b"10.0ab";
+        let mut i = 0;
+        assert_eq!(take_digits(s, &mut i), "10");
+        assert_eq!((take_digits(s, &mut i), i), ("", 2));
+        i = 4;
+        assert_eq!(take_run(s, &mut i, u8::is_ascii_alphabetic), "ab");
+        i = 9;
+        assert_eq!((take_digits(s, &mut i), i), ("", 9));
     }
 }

@@ -5,7 +5,8 @@
 //! crate's numbers are `u64` while we must survive absurd inputs. Legacy (non-PEP 440)
 //! versions such as `1.9.0ubuntu1.2`, seen in PYSEC records, are rejected, never guessed.
 
-use super::num::{cmp_digits, is_digits, is_zero};
+use super::num::{cmp_digits, is_zero};
+use super::parts::{Numbers, Part, cmp_numbers, cmp_seq};
 use std::cmp::Ordering;
 
 /// A parsed PEP 440 version.
@@ -18,13 +19,7 @@ pub(super) struct Pep440 {
     pre: Option<(u8, String)>,
     post: Option<String>,
     dev: Option<String>,
-    local: Vec<LocalPart>,
-}
-
-#[derive(Debug, Clone)]
-enum LocalPart {
-    Alpha(String),
-    Numeric(String),
+    local: Vec<Part>,
 }
 
 /// A tiny cursor over the lower-cased text.
@@ -138,11 +133,7 @@ pub(super) fn parse(text: &str) -> Option<Pep440> {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return None;
             }
-            local.push(if is_digits(part) {
-                LocalPart::Numeric(part.to_owned())
-            } else {
-                LocalPart::Alpha(part.to_owned())
-            });
+            local.push(Part::of(part));
         }
         c.s = "";
     }
@@ -207,33 +198,16 @@ impl Pep440 {
 
     pub(super) fn cmp(&self, other: &Pep440) -> Ordering {
         cmp_digits(&self.epoch, &other.epoch)
-            .then_with(|| {
-                // Trailing zeros were stripped, so lexicographic order is PEP 440 padding order.
-                for (a, b) in self.release.iter().zip(&other.release) {
-                    let o = cmp_digits(a, b);
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                self.release.len().cmp(&other.release.len())
-            })
+            // Trailing zeros were stripped, so lexicographic order is PEP 440 padding order.
+            .then_with(|| cmp_numbers(&self.release, &other.release))
             .then_with(|| self.pre_key().cmp(&other.pre_key()))
             .then_with(|| self.post_key().cmp(&other.post_key()))
             .then_with(|| self.dev_key().cmp(&other.dev_key()))
+            // No local version sorts first; numeric parts sort after alphanumeric ones.
             .then_with(|| {
-                // No local version sorts first; numeric parts sort after alphanumeric ones.
-                for (a, b) in self.local.iter().zip(&other.local) {
-                    let o = match (a, b) {
-                        (LocalPart::Numeric(x), LocalPart::Numeric(y)) => cmp_digits(x, y),
-                        (LocalPart::Numeric(_), LocalPart::Alpha(_)) => Ordering::Greater,
-                        (LocalPart::Alpha(_), LocalPart::Numeric(_)) => Ordering::Less,
-                        (LocalPart::Alpha(x), LocalPart::Alpha(y)) => x.cmp(y),
-                    };
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                self.local.len().cmp(&other.local.len())
+                cmp_seq(&self.local, &other.local, |a, b| {
+                    a.cmp(b, Numbers::AfterWords)
+                })
             })
     }
 }

@@ -2,16 +2,13 @@
 //! (rpmio/rpmvercmp.c, with `~` sorting before everything and `^` after the base version
 //! but before anything else). A missing epoch is 0, as Red Hat's `0:` prefix spells out.
 
-use super::num::{cmp_digits, is_digits};
+use super::evr::Evr;
+use super::num::{cmp_digits, take_run};
 use std::cmp::Ordering;
 
 /// A parsed RPM EVR.
 #[derive(Debug, Clone)]
-pub(super) struct Rpm {
-    epoch: String,
-    version: String,
-    release: String,
-}
+pub(super) struct Rpm(Evr);
 
 fn valid_part(s: &str) -> bool {
     s.bytes()
@@ -20,33 +17,15 @@ fn valid_part(s: &str) -> bool {
 
 /// Parses an EVR; the release is everything after the last `-`.
 pub(super) fn parse(text: &str) -> Option<Rpm> {
-    let s = text.trim();
-    let (epoch, rest) = match s.split_once(':') {
-        Some((e, r)) => {
-            if !is_digits(e) {
-                return None;
-            }
-            (e, r)
-        }
-        None => ("0", s),
-    };
-    let (version, release) = match rest.rsplit_once('-') {
-        Some((v, r)) => (v, r),
-        None => (rest, ""),
-    };
-    if version.is_empty()
-        || !valid_part(version)
-        || !valid_part(release)
-        || (rest.contains('-') && release.is_empty())
-        || !version.bytes().any(|b| b.is_ascii_alphanumeric())
+    let evr = Evr::split(text)?;
+    if evr.version.is_empty()
+        || !valid_part(&evr.version)
+        || !valid_part(&evr.release)
+        || !evr.version.bytes().any(|b| b.is_ascii_alphanumeric())
     {
         return None;
     }
-    Some(Rpm {
-        epoch: epoch.to_owned(),
-        version: version.to_owned(),
-        release: release.to_owned(),
-    })
+    Some(Rpm(evr))
 }
 
 /// `rpmvercmp`, with digit runs compared as strings.
@@ -109,20 +88,12 @@ pub(super) fn rpmvercmp(a: &str, b: &str) -> Ordering {
                 c.is_ascii_alphabetic()
             }
         };
-        let (si, sj) = (i, j);
-        while a.get(i).is_some_and(class) {
-            i += 1;
-        }
-        while b.get(j).is_some_and(class) {
-            j += 1;
-        }
-        if sj == j {
+        let sa = take_run(a, &mut i, class);
+        let sb = take_run(b, &mut j, class);
+        if sb.is_empty() {
             // Different segment types: numeric is newer than alpha.
             return if is_num { Greater } else { Less };
         }
-        // ASCII slices, so valid UTF-8.
-        let sa = std::str::from_utf8(&a[si..i]).unwrap_or("");
-        let sb = std::str::from_utf8(&b[sj..j]).unwrap_or("");
         let o = if is_num {
             cmp_digits(sa, sb)
         } else {
@@ -136,9 +107,7 @@ pub(super) fn rpmvercmp(a: &str, b: &str) -> Ordering {
 
 impl Rpm {
     pub(super) fn cmp(&self, other: &Rpm) -> Ordering {
-        cmp_digits(&self.epoch, &other.epoch)
-            .then_with(|| rpmvercmp(&self.version, &other.version))
-            .then_with(|| rpmvercmp(&self.release, &other.release))
+        self.0.cmp_with(&other.0, rpmvercmp)
     }
 }
 

@@ -6,18 +6,13 @@
 //! numeric prefix and of the rest are dropped before comparing (`canonical_segments`).
 //! Letters compare byte-wise, as Ruby's `String#<=>` does.
 
-use super::num::{cmp_digits, is_zero};
+use super::num::{is_digits, is_zero, take_run};
+use super::parts::{Numbers, Part, is_labels};
 use std::cmp::Ordering;
 
+/// A parsed gem version: its canonical segments (numbers and words).
 #[derive(Debug, Clone)]
-enum Segment {
-    Num(String),
-    Str(String),
-}
-
-/// A parsed gem version: its canonical segments.
-#[derive(Debug, Clone)]
-pub(super) struct Gem(Vec<Segment>);
+pub(super) struct Gem(Vec<Part>);
 
 /// Parses per `Gem::Version::ANCHORED_VERSION_PATTERN`; blank means `0`.
 pub(super) fn parse(text: &str) -> Option<Gem> {
@@ -30,16 +25,14 @@ pub(super) fn parse(text: &str) -> Option<Gem> {
     };
     let mut parts = main.split('.');
     let first = parts.next()?;
-    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_digits(first) {
         return None;
     }
     if !parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric())) {
         return None;
     }
     if let Some(pre) = pre
-        && !pre
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && !is_labels(pre)
     {
         return None;
     }
@@ -49,17 +42,13 @@ pub(super) fn parse(text: &str) -> Option<Gem> {
     let bytes = normalized.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let start = i;
         if bytes[i].is_ascii_digit() {
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
-                i += 1;
-            }
-            segments.push(Segment::Num(normalized[start..i].to_owned()));
+            segments.push(Part::Num(
+                take_run(bytes, &mut i, u8::is_ascii_digit).to_owned(),
+            ));
         } else if bytes[i].is_ascii_alphabetic() {
-            while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            segments.push(Segment::Str(normalized[start..i].to_owned()));
+            let word = take_run(bytes, &mut i, u8::is_ascii_alphabetic);
+            segments.push(Part::Word(word.to_owned()));
         } else {
             i += 1;
         }
@@ -67,11 +56,11 @@ pub(super) fn parse(text: &str) -> Option<Gem> {
     // canonical_segments: split at the first string, drop trailing zeros of each half.
     let split = segments
         .iter()
-        .position(|s| matches!(s, Segment::Str(_)))
+        .position(|s| matches!(s, Part::Word(_)))
         .unwrap_or(segments.len());
     let mut rest = segments.split_off(split);
-    let trim = |v: &mut Vec<Segment>| {
-        while matches!(v.last(), Some(Segment::Num(d)) if is_zero(d)) {
+    let trim = |v: &mut Vec<Part>| {
+        while matches!(v.last(), Some(Part::Num(d)) if is_zero(d)) {
             v.pop();
         }
     };
@@ -83,17 +72,13 @@ pub(super) fn parse(text: &str) -> Option<Gem> {
 
 impl Gem {
     pub(super) fn cmp(&self, other: &Gem) -> Ordering {
-        let zero = Segment::Num("0".to_owned());
+        // The shorter is padded with zeros; a word sorts before any number.
+        let zero = Part::Num("0".to_owned());
         let n = self.0.len().max(other.0.len());
         for i in 0..n {
             let a = self.0.get(i).unwrap_or(&zero);
             let b = other.0.get(i).unwrap_or(&zero);
-            let o = match (a, b) {
-                (Segment::Num(x), Segment::Num(y)) => cmp_digits(x, y),
-                (Segment::Str(_), Segment::Num(_)) => Ordering::Less,
-                (Segment::Num(_), Segment::Str(_)) => Ordering::Greater,
-                (Segment::Str(x), Segment::Str(y)) => x.cmp(y),
-            };
+            let o = a.cmp(b, Numbers::AfterWords);
             if o != Ordering::Equal {
                 return o;
             }

@@ -5,36 +5,14 @@
 //! `1.2.0`), leading zeros (`19.03.9` in Docker's Go GHSA records), and numbers beyond
 //! `u64`. Build metadata (`+incompatible`, `+security-01`) never affects the order.
 
-use super::num::{cmp_digits, is_digits};
+use super::parts::{Part, cmp_numbers, cmp_pre_release, numeric_core, split_pre_build};
 use std::cmp::Ordering;
 
 /// A parsed SemVer-like version: three numeric parts and the pre-release identifiers.
 #[derive(Debug, Clone)]
 pub(super) struct Semver {
     core: [String; 3],
-    pre: Vec<Ident>,
-}
-
-#[derive(Debug, Clone)]
-enum Ident {
-    Numeric(String),
-    Alpha(String),
-}
-
-impl Ident {
-    fn cmp(&self, other: &Ident) -> Ordering {
-        match (self, other) {
-            (Ident::Numeric(a), Ident::Numeric(b)) => cmp_digits(a, b),
-            // SemVer 2.0 §11.4.3: numeric identifiers have lower precedence.
-            (Ident::Numeric(_), Ident::Alpha(_)) => Ordering::Less,
-            (Ident::Alpha(_), Ident::Numeric(_)) => Ordering::Greater,
-            (Ident::Alpha(a), Ident::Alpha(b)) => a.cmp(b),
-        }
-    }
-}
-
-fn is_ident_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-'
+    pre: Vec<Part>,
 }
 
 /// Parses leniently: `v`/`V`/`=` prefix, 1–3 numeric parts, `-pre`, `+build`.
@@ -46,74 +24,15 @@ pub(super) fn parse(text: &str) -> Option<Semver> {
         .or_else(|| s.strip_prefix('V'))
         .unwrap_or(s);
     // Build metadata: validated, then ignored.
-    let s = match s.split_once('+') {
-        Some((rest, build)) => {
-            if build.is_empty()
-                || !build
-                    .split('.')
-                    .all(|p| !p.is_empty() && p.chars().all(is_ident_char))
-            {
-                return None;
-            }
-            rest
-        }
-        None => s,
-    };
-    let (core_text, pre_text) = match s.split_once('-') {
-        Some((core, pre)) => (core, Some(pre)),
-        None => (s, None),
-    };
-    let mut core: [String; 3] = Default::default();
-    let mut n = 0;
-    for part in core_text.split('.') {
-        if n == 3 || !is_digits(part) {
-            return None;
-        }
-        core[n] = part.to_owned();
-        n += 1;
-    }
-    for slot in core.iter_mut().skip(n) {
-        *slot = "0".to_owned();
-    }
-    let mut pre = Vec::new();
-    if let Some(pre_text) = pre_text {
-        for part in pre_text.split('.') {
-            if part.is_empty() || !part.chars().all(is_ident_char) {
-                return None;
-            }
-            pre.push(if is_digits(part) {
-                Ident::Numeric(part.to_owned())
-            } else {
-                Ident::Alpha(part.to_owned())
-            });
-        }
-    }
+    let (core, pre) = split_pre_build(s)?;
+    let core = numeric_core::<3>(core)?;
+    let pre = pre.map_or_else(Vec::new, |p| p.split('.').map(Part::of).collect());
     Some(Semver { core, pre })
 }
 
 impl Semver {
     pub(super) fn cmp(&self, other: &Semver) -> Ordering {
-        for (a, b) in self.core.iter().zip(&other.core) {
-            let o = cmp_digits(a, b);
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        match (self.pre.is_empty(), other.pre.is_empty()) {
-            (true, true) => Ordering::Equal,
-            // A pre-release sorts before its release.
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => {
-                for (a, b) in self.pre.iter().zip(&other.pre) {
-                    let o = a.cmp(b);
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                self.pre.len().cmp(&other.pre.len())
-            }
-        }
+        cmp_numbers(&self.core, &other.core).then_with(|| cmp_pre_release(&self.pre, &other.pre))
     }
 }
 

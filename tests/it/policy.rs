@@ -1034,3 +1034,69 @@ fn remediation_with_release_branches() {
     let urllib3 = plan("urllib3");
     assert_eq!(urllib3["upgrade_to"], "1.26.19", "{urllib3}");
 }
+
+/// A separate CycloneDX VEX built against trivy's npm SBOM (BOM-Link with its serial, its
+/// bom-refs) suppresses what it says there: the KEV finding CVE-2020-11023 is ignored and the
+/// gate passes. The same ids in a VEX built against another trivy SBOM (its serial, its
+/// subject, its purl) suppress nothing, each with a `vex-other-product` note.
+#[test]
+fn cyclonedx_vex_applies_to_its_own_sbom_only() {
+    let tmp = TempDir::new("policy-cdx-vex");
+    let db = build_kev_hits_db(tmp.path());
+    let npm = fixture("sbom/trivy-cdx1.7-golden-fs-npm-with-vuln.json");
+    for name in [
+        "cdx-vex-trivy-npm-golden.json",
+        "cdx-vex-trivy-mixed-image.json",
+    ] {
+        fs_err::copy(fixture(&format!("vex/{name}")), tmp.path().join(name)).expect("copy");
+    }
+    let (code, before, _) = scan_json(tmp.path(), &npm, &db, &[]);
+    assert_eq!(code, 1);
+    assert_kev_fail(&before, "CVE-2020-11023", "pkg:npm/jquery@3.3.9");
+
+    let scan_with_vex = |name: &str| {
+        fs_err::write(tmp.path().join(".kevgate.yaml"), format!("vex: [{name}]\n")).expect("write");
+        scan_json(tmp.path(), &npm, &db, &[])
+    };
+    let (code, report, stderr) = scan_with_vex("cdx-vex-trivy-npm-golden.json");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(notes(&report, "vex-other-product"), Vec::<&str>::new());
+    let decisions: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or_default(),
+                f["decision"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("CVE-2020-11023", "ignored"),
+            ("CVE-2019-11358", "ignored"),
+            ("CVE-2020-11022", "ignored"),
+            ("GHSA-257q-pv89-v3xv", "warn"),
+            ("GHSA-wv67-q8rr-grjp", "warn"),
+        ]
+    );
+    let kev = findings(&report, "CVE-2020-11023", "jquery");
+    assert_eq!(
+        kev[0]["ignored_reason"],
+        "CycloneDX VEX not_affected (code_not_reachable): jQuery only renders the offline \
+         help page; no untrusted HTML reaches it"
+    );
+
+    let (code, report, stderr) = scan_with_vex("cdx-vex-trivy-mixed-image.json");
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["counts"]["ignored"], 0);
+    assert_kev_fail(&report, "CVE-2020-11023", "pkg:npm/jquery@3.3.9");
+    let other = notes(&report, "vex-other-product");
+    assert_eq!(other.len(), 3, "{other:?}");
+    assert!(
+        other[0].contains("(`CVE-2020-11023`) is about `urn:cdx:c986ba94-"),
+        "{other:?}"
+    );
+}
