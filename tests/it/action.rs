@@ -156,7 +156,7 @@ fn sbom_is_required() {
 
 // ---- REST calls against a loopback fake GitHub API ------------------------------------
 
-mod fake {
+pub(crate) mod fake {
     //! A loopback HTTP/1.1 server that records every request and answers from a route table.
 
     use serde_json::Value;
@@ -250,7 +250,7 @@ mod fake {
 const SUBSET: &str = include_str!("../fixtures/github/checks-statuses-comments-pulls.subset.json");
 
 /// Validates a recorded body against the OpenAPI request schema of its operation.
-fn assert_valid_request(method: &str, template: &str, body: &Value) {
+pub(crate) fn assert_valid_request(method: &str, template: &str, body: &Value) {
     let api: Value = serde_json::from_str(SUBSET).expect("OpenAPI subset is JSON");
     let schema = &api["paths"][template][method.to_ascii_lowercase()]["requestBody"]["content"]["application/json"]
         ["schema"];

@@ -6,8 +6,10 @@
 
 mod action;
 mod cli;
+mod container;
 mod demo_db;
 mod policy;
+mod release;
 mod sboms;
 mod scan;
 mod trivy;
@@ -66,6 +68,15 @@ pub fn kevgate(cwd: &Path) -> Command {
         .env("KEVGATE_CACHE_DIR", cwd.join("no-cache"))
         .env("NO_COLOR", "1");
     cmd
+}
+
+/// The value of step output `name` in a `$GITHUB_OUTPUT` file (`name=value` lines).
+pub fn output(outputs: &str, name: &str) -> String {
+    outputs
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("output `{name}` in {outputs}"))
+        .to_owned()
 }
 
 /// Runs a command, returning (exit code, stdout, stderr).

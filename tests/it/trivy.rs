@@ -16,7 +16,7 @@ const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 const KEVGATE: &str = env!("CARGO_BIN_EXE_kevgate");
 
 /// KEV findings the scan must report: (CVE, purl prefix of the component).
-const KEV_FINDINGS: &[(&str, &str)] = &[
+pub(crate) const KEV_FINDINGS: &[(&str, &str)] = &[
     ("CVE-2020-11023", "pkg:npm/jquery@"),
     (
         "CVE-2021-44228",
