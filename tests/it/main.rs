@@ -6,6 +6,7 @@
 
 mod action;
 mod cli;
+mod cve_scope;
 mod demo_db;
 mod policy;
 mod sboms;
