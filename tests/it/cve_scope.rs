@@ -1,6 +1,9 @@
 //! `db build --cve-scope referenced`: a smaller database that leaves out the NVD and EPSS
 //! records of CVEs no OSV advisory or KEV entry names, and scans the same.
 
+use crate::policy::{unknown_ignore, unused_ignore};
+use crate::scan::kev_hits_build;
+use crate::update::records;
 use crate::{TempDir, fixture, kevgate, run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -10,29 +13,12 @@ use std::path::{Path, PathBuf};
 /// `dir/<name>.db`, with `extra` arguments and environment `env`. Returns the path and stderr.
 fn build(dir: &Path, name: &str, extra: &[&str], env: &[(&str, &str)]) -> (PathBuf, String) {
     let out = dir.join(format!("{name}.db"));
-    let src = fixture("kev-hits");
-    let mut cmd = kevgate(dir);
-    cmd.args([
-        "db",
-        "build",
-        "--built-at",
-        "2025-08-26T00:00:00Z",
-        "--output",
-    ])
-    .arg(&out)
-    .arg("--osv")
-    .arg(src.join("osv.jsonl"))
-    .arg("--kev")
-    .arg(src.join("kev.json"))
-    .arg("--nvd")
-    .arg(src.join("nvd"))
-    .arg("--nvd")
-    .arg(fixture("db/nvd"))
-    .arg("--epss")
-    .arg(src.join("epss.csv"))
-    .arg("--epss")
-    .arg(fixture("db/epss/epss_scores-head-vunnel.csv"))
-    .args(extra);
+    let mut cmd = kev_hits_build(dir, &out);
+    cmd.arg("--nvd")
+        .arg(fixture("db/nvd"))
+        .arg("--epss")
+        .arg(fixture("db/epss/epss_scores-head-vunnel.csv"))
+        .args(extra);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -47,16 +33,6 @@ fn status(dir: &Path, db: &Path) -> Value {
         .arg(db));
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(&out).expect("status JSON")
-}
-
-fn records(status: &Value, name: &str) -> u64 {
-    status["sources"]
-        .as_array()
-        .expect("sources")
-        .iter()
-        .find(|s| s["name"] == name)
-        .and_then(|s| s["records"].as_u64())
-        .unwrap_or_else(|| panic!("no source `{name}` in {status}"))
 }
 
 /// Scans webgoat (Maven + npm, OSV-matched KEV hits) with `db` and `config` as
@@ -168,32 +144,23 @@ fn referenced_scope_never_calls_a_cve_unknown() {
     let config = "fail-on: none\nfail-on-kev: false\nignore:\n\
                   \x20 - id: CVE-2025-4565\n    reason: not here\n\
                   \x20 - id: CVE-2099-0001\n    reason: typo\n";
-    let unknown = |id: &str, line: u32| {
-        format!(
-            "the ignore of `{id}` (`.kevgate.yaml` line {line}) names an id the database does \
-             not know; hint: check the id for a typo, or ignore the id the finding shows"
-        )
-    };
-    let unused = |id: &str, line: u32| {
-        format!(
-            "the ignore of `{id}` (`.kevgate.yaml` line {line}) matched no finding; hint: \
-             remove it if the vulnerability is gone, or check the id and purl"
-        )
-    };
     let report = scan(tmp.path(), &all, config);
     assert_eq!(
         notes(&report, "unknown-ignore"),
-        [unknown("CVE-2099-0001", 6)]
+        [unknown_ignore("CVE-2099-0001", 6)]
     );
     assert_eq!(
         notes(&report, "unused-ignore"),
-        [unused("CVE-2025-4565", 4)]
+        [unused_ignore("CVE-2025-4565", 4)]
     );
     let report = scan(tmp.path(), &referenced, config);
     assert_eq!(notes(&report, "unknown-ignore"), Vec::<String>::new());
     assert_eq!(
         notes(&report, "unused-ignore"),
-        [unused("CVE-2025-4565", 4), unused("CVE-2099-0001", 6)]
+        [
+            unused_ignore("CVE-2025-4565", 4),
+            unused_ignore("CVE-2099-0001", 6)
+        ]
     );
 }
 

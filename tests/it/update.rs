@@ -413,7 +413,8 @@ fn status_json(cache: &Path) -> serde_json::Value {
     serde_json::from_str(&out).expect("status JSON")
 }
 
-fn records(status: &serde_json::Value, name: &str) -> u64 {
+/// The `records` of source `name` in `db status --format json` output.
+pub fn records(status: &serde_json::Value, name: &str) -> u64 {
     status["sources"]
         .as_array()
         .expect("sources")
