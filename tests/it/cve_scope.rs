@@ -125,6 +125,8 @@ fn referenced_scope_is_smaller_and_scans_the_same() {
         "some finding is enriched: {r_all}"
     );
     assert_eq!(r_all["findings"], r_ref["findings"]);
+    assert_eq!(r_all["db"].get("cve_scope"), None);
+    assert_eq!(r_ref["db"]["cve_scope"], "referenced");
     assert_eq!(r_all["summary"], r_ref["summary"]);
 }
 
