@@ -415,8 +415,15 @@ fn stage_and_build(
         epss: vec![staging.join("epss")],
         cve_scope: opts.cve_scope,
     };
-    let bytes = crate::db::build(&inputs, opts.built_at)?;
+    let (bytes, stats) = crate::db::build_with_stats(&inputs, opts.built_at)?;
     VulnDb::from_bytes(bytes.clone())?;
+    if opts.cve_scope == crate::db::CveScope::Referenced {
+        let _ = writeln!(
+            log,
+            "cve scope referenced: left out {} NVD records and {} EPSS scores",
+            stats.nvd_out_of_scope, stats.epss_out_of_scope
+        );
+    }
 
     state.database = Some(DatabaseState {
         prebuilt_url: None,

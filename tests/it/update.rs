@@ -726,6 +726,7 @@ fn update_with_referenced_cve_scope() {
         .env(epoch.0, epoch.1)
         .args(["--cve-scope", "referenced"]));
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("cve scope referenced: left out "), "{err}");
     let by_env = tmp.path().join("by-env");
     let (code, _, err) = run(server
         .command(&by_env)
