@@ -405,3 +405,49 @@ fn all_scope_is_not_written_to_the_manifest() {
         "{manifest}"
     );
 }
+
+/// The CVEs an advisory names, as `--cve-scope referenced` keeps them.
+#[test]
+fn advisory_cves() {
+    let advisory = |id: &str, aliases: &[&str], related: &[&str]| Advisory {
+        id: id.into(),
+        aliases: aliases.iter().map(|s| s.to_string()).collect(),
+        related: related.iter().map(|s| s.to_string()).collect(),
+        summary: None,
+        published: None,
+        modified: None,
+        withdrawn: None,
+        severity: Vec::new(),
+        database_severity: None,
+        affected: Vec::new(),
+        url: None,
+    };
+    let cases: &[(Advisory, &[&str])] = &[
+        (
+            advisory("GHSA-jpcq-cgw6-v4j6", &["CVE-2020-11023"], &[]),
+            &["CVE-2020-11023"],
+        ),
+        (
+            advisory("DSA-603-1", &[], &["CVE-2004-0975"]),
+            &["CVE-2004-0975"],
+        ),
+        (
+            advisory("UBUNTU-CVE-2022-3219", &[], &[]),
+            &["CVE-2022-3219"],
+        ),
+        (
+            advisory("DEBIAN-CVE-2024-1580", &[], &[]),
+            &["CVE-2024-1580"],
+        ),
+        (
+            advisory("CVE-2016-7054", &["DSA-3773-1"], &[]),
+            &["CVE-2016-7054"],
+        ),
+        (advisory("MAL-2024-2936", &[], &[]), &[]),
+        (advisory("GO-2025-3451", &["GHSA-x"], &["PYSEC-1"]), &[]),
+    ];
+    for (a, want) in cases {
+        let got: Vec<String> = a.cves().collect();
+        assert_eq!(got, *want, "{}", a.id);
+    }
+}
