@@ -66,6 +66,7 @@ fn inputs(root: &std::path::Path, full: bool) -> BuildInputs {
             nvd: vec![root.join("nvd")],
             kev: vec![root.join("kev")],
             epss: vec![root.join("epss")],
+            ..BuildInputs::default()
         };
     }
     // Only the OSV-format parts of the shared data: the other files are skipped anyway, but
@@ -98,6 +99,7 @@ fn inputs(root: &std::path::Path, full: bool) -> BuildInputs {
         ],
         kev: vec![root.join("kev")],
         epss: vec![root.join("epss")],
+        ..BuildInputs::default()
     }
 }
 

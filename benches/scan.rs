@@ -33,6 +33,7 @@ fn main() {
                 kev: vec![src.join("kev.json")],
                 nvd: vec![src.join("nvd")],
                 epss: vec![src.join("epss.csv")],
+                ..BuildInputs::default()
             };
             build(&inputs, jiff::Timestamp::UNIX_EPOCH).expect("build the fixture database")
         }

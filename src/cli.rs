@@ -189,6 +189,10 @@ struct BuildArgs {
     /// else now. Fix it for reproducible databases.
     #[arg(long, value_name = "TIMESTAMP")]
     built_at: Option<String>,
+    /// Which CVEs to keep NVD and EPSS records for: `all`, or `referenced` (those an OSV
+    /// advisory or KEV entry names; smaller) (env `KEVGATE_CVE_SCOPE`; default `all`).
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    cve_scope: Option<db::CveScope>,
 }
 
 /// What the process needs from its surroundings.
@@ -732,8 +736,9 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         nvd: args.nvd,
         osv: args.osv,
         epss: args.epss,
+        cve_scope: cve_scope(args.cve_scope, io.env)?,
     };
-    let bytes = db::build::build(&inputs, built_at)?;
+    let (bytes, stats) = db::build::build_with_stats(&inputs, built_at)?;
     let db = VulnDb::from_bytes(bytes.clone()).context("the database just built does not load")?;
     write_atomically(&args.output, &bytes)?;
     for source in &db.manifest().sources {
@@ -745,6 +750,14 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             source.data_date.as_deref().unwrap_or("unknown date")
         )?;
     }
+    if inputs.cve_scope == db::CveScope::Referenced {
+        writeln!(
+            io.stderr,
+            "cve scope referenced: left out {} NVD records and {} EPSS scores of CVEs no \
+             advisory or KEV entry names",
+            stats.nvd_out_of_scope, stats.epss_out_of_scope
+        )?;
+    }
     writeln!(
         io.stderr,
         "wrote `{}` ({} bytes)",
@@ -752,6 +765,22 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         bytes.len()
     )?;
     Ok(Outcome::Passed)
+}
+
+/// `--cve-scope`, else `KEVGATE_CVE_SCOPE`, else `all`.
+fn cve_scope(
+    flag: Option<db::CveScope>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<db::CveScope> {
+    if let Some(scope) = flag {
+        return Ok(scope);
+    }
+    match env("KEVGATE_CVE_SCOPE").filter(|v| !v.trim().is_empty()) {
+        None => Ok(db::CveScope::All),
+        Some(v) => <db::CveScope as ValueEnum>::from_str(v.trim(), true).map_err(|_| {
+            anyhow::anyhow!("`KEVGATE_CVE_SCOPE` is not `all` or `referenced`: `{v}`")
+        }),
+    }
 }
 
 /// `@SECONDS` (as `SOURCE_DATE_EPOCH` gives) or RFC 3339.
@@ -824,12 +853,18 @@ struct UpdateArgs {
     /// EPSS `epss_scores-current.csv.gz` URL (env `KEVGATE_EPSS_URL`).
     #[arg(long, value_name = "URL")]
     epss_url: Option<String>,
+    /// Which CVEs to keep NVD and EPSS records for: `all`, or `referenced` (those an OSV
+    /// advisory or KEV entry names; smaller) (env `KEVGATE_CVE_SCOPE`; default `all`).
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    cve_scope: Option<db::CveScope>,
     /// Install a signed prebuilt database instead of downloading the feeds: `URL`, with
     /// `URL.sha256` and `URL.minisig` beside it (env `KEVGATE_DB_FROM`).
     #[arg(
         long,
         value_name = "URL",
-        conflicts_with_all = ["kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url"]
+        conflicts_with_all = [
+            "kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url", "cve_scope"
+        ]
     )]
     from: Option<String>,
     /// The minisign public key file that `--from` trusts, instead of the one built in (env
@@ -912,6 +947,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         opts.osv_ecosystems = ecosystems;
     }
     opts.nvd_api_key = var("NVD_API_KEY");
+    opts.cve_scope = cve_scope(args.cve_scope, env)?;
     opts.http = http;
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;

@@ -540,7 +540,9 @@ fn ignore_notes(
 /// it can tell it does not, `None` when it cannot tell. A CVE (when the database has NVD
 /// data) is known when NVD, KEV or EPSS has it, or an advisory of the ignore's `purl` packages names it; any other id (GHSA,
 /// PYSEC, GO-, ...) only when the ignore has a `purl` scope, by the advisories of those
-/// packages (the database is indexed by package, not by advisory id), else `None`.
+/// packages (the database is indexed by package, not by advisory id), else `None`. A
+/// database built with `--cve-scope referenced` left out the NVD records of CVEs no
+/// advisory names, so there a CVE it does not find is `None`, never unknown.
 fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
     let id = ignore.id.as_str();
     // Without NVD data, a CVE's absence says nothing.
@@ -580,6 +582,10 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
         if advisories.iter().any(names) {
             return Some(true);
         }
+    }
+    let names_cve = id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
+    if names_cve && db.manifest().cve_scope != crate::db::CveScope::All {
+        return None;
     }
     (is_cve || checked).then_some(false)
 }

@@ -11,6 +11,9 @@
 //! - NVD: by CVE, the newest `lastModified` wins.
 //! - KEV: the union of the catalogs; per CVE the entry of the newest `dateReleased` wins.
 //! - EPSS: per CVE the score of the newest `score_date` wins (undated files count as oldest).
+//! - Scope ([`BuildInputs::cve_scope`]): with [`CveScope::Referenced`], NVD and EPSS records
+//!   are kept only for the CVEs a stored OSV advisory ([`Advisory::cves`]) or a KEV entry
+//!   names; the source's `records` count what was kept, its `data_date` what was read.
 //!
 //! Input files: within a directory, files of a type the feed is never published as are
 //! skipped with a warning ([`BuildStats::warnings`]), as are recognisable files of other
@@ -20,11 +23,11 @@
 use crate::db::codec;
 use crate::db::feeds::{self, Doc, InputFile, Outcome};
 use crate::db::format::{self, Codec};
-use crate::db::model::{Advisory, Affected, KevEntry, Manifest, NvdRecord, SourceInfo};
+use crate::db::model::{Advisory, Affected, CveScope, KevEntry, Manifest, NvdRecord, SourceInfo};
 use crate::db::{DbError, EpssScore, encode_epss, package_key};
 use crate::purl::Ecosystem;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// The inputs of a build: each a file or a directory (read recursively).
@@ -38,6 +41,8 @@ pub struct BuildInputs {
     pub osv: Vec<PathBuf>,
     /// EPSS CSVs.
     pub epss: Vec<PathBuf>,
+    /// Which CVEs to keep NVD and EPSS records for (recorded in the manifest).
+    pub cve_scope: CveScope,
 }
 
 /// What a build read and kept.
@@ -63,6 +68,10 @@ pub struct BuildStats {
     pub kev_entries: u64,
     /// Distinct EPSS scores stored.
     pub epss_scores: u64,
+    /// NVD records left out by [`CveScope::Referenced`].
+    pub nvd_out_of_scope: u64,
+    /// EPSS scores left out by [`CveScope::Referenced`].
+    pub epss_out_of_scope: u64,
     /// Files skipped, one line each (`` `path`: why ``).
     pub warnings: Vec<String>,
 }
@@ -146,6 +155,8 @@ pub fn build_with_stats(
     let mut osv_read = 0;
     let mut osv_duplicates = 0;
     let mut advisory_entries = Vec::new();
+    // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
     if let Some(mut src) = Source::open("osv", &inputs.osv)? {
         src.each(&mut stats, |doc, _| {
             feeds::osv::parse(doc, &mut |a| {
@@ -173,6 +184,9 @@ pub fn build_with_stats(
         stats.osv_read = osv_read;
         stats.osv_duplicates = osv_duplicates;
         for (key, advisories) in index_packages(std::mem::take(&mut osv), &mut stats) {
+            if inputs.cve_scope == CveScope::Referenced {
+                referenced.extend(advisories.iter().flat_map(Advisory::cves));
+            }
             advisory_entries.push((key, codec::encode(&advisories)));
         }
         sources.push(src.info(osv_date.clone(), stats.osv_advisories));
@@ -208,10 +222,29 @@ pub fn build_with_stats(
         sources.push(src.info(epss_date, stats.epss_scores));
     }
 
+    if inputs.cve_scope == CveScope::Referenced {
+        referenced.extend(kev.keys().map(|c| c.to_ascii_uppercase()));
+        let before = (nvd.len(), epss.len());
+        nvd.retain(|cve, _| referenced.contains(cve));
+        epss.retain(|cve, _| referenced.contains(cve));
+        stats.nvd_out_of_scope = (before.0 - nvd.len()) as u64;
+        stats.epss_out_of_scope = (before.1 - epss.len()) as u64;
+        stats.nvd_records = nvd.len() as u64;
+        stats.epss_scores = epss.len() as u64;
+        for source in &mut sources {
+            match source.name.as_str() {
+                "nvd" => source.records = stats.nvd_records,
+                "epss" => source.records = stats.epss_scores,
+                _ => {}
+            }
+        }
+    }
+
     let manifest = Manifest {
         format_version: format::FORMAT_VERSION,
         built_at: built_at.to_string(),
         sources,
+        cve_scope: inputs.cve_scope,
     };
     let fmt = |e: format::FormatError| DbError::Format(e.0);
     let nvd_entries = nvd

@@ -40,6 +40,24 @@ pub struct Advisory {
     pub url: Option<String>,
 }
 
+impl Advisory {
+    /// The CVEs the advisory names: its id, `aliases` and `related` that are CVE ids, and
+    /// the CVE inside a per-CVE distro id (`UBUNTU-CVE-2022-3219`, `DEBIAN-CVE-…`).
+    pub fn cves(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(&self.id)
+            .chain(&self.aliases)
+            .chain(&self.related)
+            .filter_map(|id| {
+                let at = if id.starts_with("CVE-") {
+                    0
+                } else {
+                    id.find("-CVE-")? + 1
+                };
+                Some(id[at..].to_ascii_uppercase())
+            })
+    }
+}
+
 /// One `severity[]` entry of an OSV record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OsvSeverity {
@@ -144,6 +162,39 @@ pub struct Manifest {
     pub built_at: String,
     /// One entry per source kind that was given.
     pub sources: Vec<SourceInfo>,
+    /// Which NVD and EPSS records the build kept. Absent (older databases, and every `all`
+    /// build, so their bytes do not change) means [`CveScope::All`].
+    #[serde(default, skip_serializing_if = "CveScope::is_all")]
+    pub cve_scope: CveScope,
+}
+
+/// Which CVEs a database keeps NVD and EPSS records for (`db build|update --cve-scope`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CveScope {
+    /// Every CVE the feeds hold.
+    #[default]
+    All,
+    /// Only CVEs that an OSV advisory of the database (id, `aliases`, `related`) or a KEV
+    /// entry names: the only ones an OSV-matched finding can be enriched with. Smaller; a
+    /// CVE the SBOM itself carries (`found_by: sbom`) that no advisory names gets no NVD or
+    /// EPSS data.
+    Referenced,
+}
+
+impl CveScope {
+    /// `all` (the serde default, left out of the manifest).
+    pub fn is_all(&self) -> bool {
+        *self == CveScope::All
+    }
+
+    /// The name as `--cve-scope` and the manifest spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CveScope::All => "all",
+            CveScope::Referenced => "referenced",
+        }
+    }
 }
 
 /// One source of a database.

@@ -30,6 +30,8 @@ pub struct Status {
     /// The URL of the signed prebuilt database this file was downloaded from
     /// (`db update --from`); `None` when built here from the feeds.
     pub prebuilt_url: Option<String>,
+    /// Which CVEs NVD and EPSS records were kept for (`all`, `referenced`).
+    pub cve_scope: crate::db::CveScope,
     /// Per source, in database order.
     pub sources: Vec<SourceStatus>,
 }
@@ -97,6 +99,7 @@ pub fn status(
         data_date: db.data_date().map(|d| d.to_string()),
         age_days: db.age_days(today),
         prebuilt_url: prebuilt.and_then(|d| d.prebuilt_url.clone()),
+        cve_scope: manifest.cve_scope,
         sources: manifest
             .sources
             .iter()
@@ -129,6 +132,13 @@ pub fn write_table(status: &Status, out: &mut dyn Write) -> std::io::Result<()> 
         opt(&status.data_date),
         age(status.age_days)
     )?;
+    if status.cve_scope != crate::db::CveScope::All {
+        writeln!(
+            out,
+            "cve scope  {} (NVD and EPSS only for CVEs an advisory or KEV names)",
+            status.cve_scope.as_str()
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,

@@ -10,6 +10,7 @@ fn fixtures() -> BuildInputs {
         nvd: vec![dir.join("nvd")],
         osv: vec![dir.join("osv")],
         epss: vec![dir.join("epss")],
+        ..BuildInputs::default()
     }
 }
 
@@ -285,4 +286,160 @@ fn bad_inputs() {
     let (_, stats) = build_with_stats(&inputs, built_at()).expect("skips unknown types");
     assert_eq!(stats.warnings.len(), 1, "{:?}", stats.warnings);
     let _ = fs_err::remove_dir_all(&dir);
+}
+
+/// Every key of one of `db`'s tables.
+fn keys(db: &VulnDb, table: &format::Table) -> std::collections::BTreeSet<String> {
+    (0..table.len())
+        .map(|i| {
+            let key = table.key_at(&db.bytes, i).expect("key");
+            String::from_utf8(key.to_vec()).expect("utf-8 key")
+        })
+        .collect()
+}
+
+/// `CveScope::Referenced` keeps NVD and EPSS records for exactly the CVEs a stored advisory
+/// (id, aliases, related, `UBUNTU-CVE-…`) or a KEV entry names, and nothing else changes.
+/// Built with and without the KEV catalog: without it, only the advisories' names count.
+#[test]
+fn referenced_scope_keeps_exactly_the_named_cves() {
+    let without_kev = BuildInputs {
+        kev: Vec::new(),
+        ..fixtures()
+    };
+    for inputs in [fixtures(), without_kev] {
+        let all = VulnDb::from_bytes(build(&inputs, built_at()).expect("builds")).expect("loads");
+        let inputs = BuildInputs {
+            cve_scope: CveScope::Referenced,
+            ..inputs
+        };
+        let (bytes, stats) = build_with_stats(&inputs, built_at()).expect("builds");
+        let size = bytes.len();
+        let referenced = VulnDb::from_bytes(bytes).expect("loads");
+        assert_eq!(all.manifest().cve_scope, CveScope::All);
+        assert_eq!(referenced.manifest().cve_scope, CveScope::Referenced);
+
+        // What the stored advisories and KEV name, read back from the `all` database.
+        let mut named = keys(&all, &all.kev);
+        for package in keys(&all, &all.advisories) {
+            let value = all
+                .advisories
+                .get(&all.bytes, package.as_bytes())
+                .expect("read")
+                .expect("present");
+            let advisories: Vec<Advisory> = codec::decode(&value).expect("decodes");
+            for a in advisories {
+                for id in std::iter::once(&a.id).chain(&a.aliases).chain(&a.related) {
+                    let id = id.strip_prefix("UBUNTU-").unwrap_or(id);
+                    if id.starts_with("CVE-") {
+                        named.insert(id.to_string());
+                    }
+                }
+            }
+        }
+        let (all_nvd, all_epss) = (keys(&all, &all.nvd), keys(&all, &all.epss));
+        let want_nvd: Vec<_> = all_nvd.intersection(&named).cloned().collect();
+        let want_epss: Vec<_> = all_epss.intersection(&named).cloned().collect();
+        let got_nvd: Vec<_> = keys(&referenced, &referenced.nvd).into_iter().collect();
+        let got_epss: Vec<_> = keys(&referenced, &referenced.epss).into_iter().collect();
+        assert_eq!(got_nvd, want_nvd);
+        assert_eq!(got_epss, want_epss);
+        // The advisories name jQuery's and Log4Shell's CVEs (EPSS has them); the kept NVD
+        // records are all KEV's (Struts, libwebp, glibc).
+        assert_eq!(got_epss, ["CVE-2020-11023", "CVE-2021-44228"]);
+        let kev_cves: &[&str] = if inputs.kev.is_empty() {
+            &[]
+        } else {
+            &["CVE-2017-5638", "CVE-2023-4863", "CVE-2023-4911"]
+        };
+        assert_eq!(got_nvd, kev_cves);
+        assert!(got_nvd.len() < all_nvd.len() && got_epss.len() < all_epss.len());
+        assert_eq!(
+            stats.nvd_out_of_scope as usize,
+            all_nvd.len() - got_nvd.len()
+        );
+        assert_eq!(
+            stats.epss_out_of_scope as usize,
+            all_epss.len() - got_epss.len()
+        );
+        let records = |db: &VulnDb, name: &str| {
+            db.manifest()
+                .sources
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.records)
+        };
+        assert_eq!(records(&referenced, "nvd"), Some(got_nvd.len() as u64));
+        assert_eq!(records(&referenced, "epss"), Some(got_epss.len() as u64));
+        // Advisories and KEV are untouched, kept records too; the file is smaller.
+        assert_eq!(
+            keys(&referenced, &referenced.advisories),
+            keys(&all, &all.advisories)
+        );
+        assert_eq!(keys(&referenced, &referenced.kev), keys(&all, &all.kev));
+        for cve in &got_nvd {
+            assert_eq!(referenced.nvd(cve), all.nvd(cve));
+        }
+        assert!(size < all.bytes.len(), "{size} vs {}", all.bytes.len());
+    }
+}
+
+/// An `all` build leaves the scope out of the manifest, so its bytes are those of a build
+/// before the option existed.
+#[test]
+fn all_scope_is_not_written_to_the_manifest() {
+    let all = VulnDb::from_bytes(fixture_db()).expect("loads");
+    let header = format::read_header(&all.bytes).expect("header");
+    let manifest = std::str::from_utf8(&all.bytes[header.manifest]).expect("utf-8");
+    assert!(!manifest.contains("cve_scope"), "{manifest}");
+    let inputs = BuildInputs {
+        cve_scope: CveScope::Referenced,
+        ..fixtures()
+    };
+    let referenced =
+        VulnDb::from_bytes(build(&inputs, built_at()).expect("builds")).expect("loads");
+    let header = format::read_header(&referenced.bytes).expect("header");
+    let manifest = std::str::from_utf8(&referenced.bytes[header.manifest]).expect("utf-8");
+    assert!(
+        manifest.contains(r#""cve_scope":"referenced""#),
+        "{manifest}"
+    );
+}
+
+/// The CVEs an advisory names, as `--cve-scope referenced` keeps them.
+#[test]
+fn advisory_cves() {
+    let advisory = |id: &str, aliases: &[&str], related: &[&str]| -> Advisory {
+        let json =
+            serde_json::json!({"id": id, "aliases": aliases, "related": related, "affected": []});
+        serde_json::from_value(json).expect("an advisory")
+    };
+    let cases: &[(Advisory, &[&str])] = &[
+        (
+            advisory("GHSA-jpcq-cgw6-v4j6", &["CVE-2020-11023"], &[]),
+            &["CVE-2020-11023"],
+        ),
+        (
+            advisory("DSA-603-1", &[], &["CVE-2004-0975"]),
+            &["CVE-2004-0975"],
+        ),
+        (
+            advisory("UBUNTU-CVE-2022-3219", &[], &[]),
+            &["CVE-2022-3219"],
+        ),
+        (
+            advisory("DEBIAN-CVE-2024-1580", &[], &[]),
+            &["CVE-2024-1580"],
+        ),
+        (
+            advisory("CVE-2016-7054", &["DSA-3773-1"], &[]),
+            &["CVE-2016-7054"],
+        ),
+        (advisory("MAL-2024-2936", &[], &[]), &[]),
+        (advisory("GO-2025-3451", &["GHSA-x"], &["PYSEC-1"]), &[]),
+    ];
+    for (a, want) in cases {
+        let got: Vec<String> = a.cves().collect();
+        assert_eq!(got, *want, "{}", a.id);
+    }
 }

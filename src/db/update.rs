@@ -99,6 +99,8 @@ pub struct UpdateOptions {
     pub http: http::Settings,
     /// Recorded as the database's `built_at`.
     pub built_at: jiff::Timestamp,
+    /// Which CVEs the database keeps NVD and EPSS records for.
+    pub cve_scope: crate::db::CveScope,
 }
 
 impl UpdateOptions {
@@ -117,6 +119,7 @@ impl UpdateOptions {
             nvd_api_key: None,
             http: http::Settings::default(),
             built_at: jiff::Timestamp::now(),
+            cve_scope: crate::db::CveScope::All,
         }
     }
 }
@@ -410,9 +413,17 @@ fn stage_and_build(
         nvd: vec![staging.join("nvd")],
         osv: vec![staging.join("osv")],
         epss: vec![staging.join("epss")],
+        cve_scope: opts.cve_scope,
     };
-    let bytes = crate::db::build(&inputs, opts.built_at)?;
+    let (bytes, stats) = crate::db::build_with_stats(&inputs, opts.built_at)?;
     VulnDb::from_bytes(bytes.clone())?;
+    if opts.cve_scope == crate::db::CveScope::Referenced {
+        let _ = writeln!(
+            log,
+            "cve scope referenced: left out {} NVD records and {} EPSS scores",
+            stats.nvd_out_of_scope, stats.epss_out_of_scope
+        );
+    }
 
     state.database = Some(DatabaseState {
         prebuilt_url: None,

@@ -384,6 +384,7 @@ pub(crate) fn evaluation() -> Evaluation {
                     files: strings(&["epss_scores-2025-08-20-kev-subset.csv.gz"]),
                 },
             ],
+            cve_scope: crate::db::CveScope::All,
         },
         db_origin: DbOrigin {
             kind: DbOriginKind::Bundled,

@@ -158,6 +158,9 @@ struct Db<'a> {
     path: Option<&'a str>,
     age_days: Option<i64>,
     built_at: &'a str,
+    /// Left out for `all` (every CVE), as the manifest does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cve_scope: Option<&'static str>,
     sources: Vec<Source<'a>>,
 }
 
@@ -299,6 +302,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
             path: ev.db_origin.path.as_deref(),
             age_days: ev.db_origin.age_days,
             built_at: &ev.db.built_at,
+            cve_scope: (!ev.db.cve_scope.is_all()).then(|| ev.db.cve_scope.as_str()),
             sources: ev
                 .db
                 .sources

@@ -7,6 +7,7 @@
 mod action;
 mod cli;
 mod container;
+mod cve_scope;
 mod demo_db;
 mod policy;
 mod release;

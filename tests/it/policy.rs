@@ -243,6 +243,22 @@ fn config_errors_exit_2_with_lines() {
     assert!(stderr.contains("nope.yaml"), "{stderr}");
 }
 
+/// The `unknown-ignore` note of an ignore of `id` at `.kevgate.yaml` line `line`.
+pub fn unknown_ignore(id: &str, line: u32) -> String {
+    format!(
+        "the ignore of `{id}` (`.kevgate.yaml` line {line}) names an id the database does not \
+         know; hint: check the id for a typo, or ignore the id the finding shows"
+    )
+}
+
+/// The `unused-ignore` note of an ignore of `id` at `.kevgate.yaml` line `line`.
+pub fn unused_ignore(id: &str, line: u32) -> String {
+    format!(
+        "the ignore of `{id}` (`.kevgate.yaml` line {line}) matched no finding; hint: remove \
+         it if the vulnerability is gone, or check the id and purl"
+    )
+}
+
 /// Flags override the file; ignores that matched nothing are reported: `unknown-ignore` when
 /// the database does not know the id at all (a CVE NVD, KEV and EPSS lack; an id no advisory
 /// of the ignore's `purl` package has), else `unused-ignore` (known but not in this SBOM, or
@@ -265,31 +281,19 @@ fn flags_override_file_and_unused_ignores() {
     assert_eq!(code, 0);
     assert_eq!(report["policy"]["fail_on"], "none");
     assert_eq!(report["policy"]["fail_on_kev"], false);
-    let unknown = |id: &str, line: u32| {
-        format!(
-            "the ignore of `{id}` (`.kevgate.yaml` line {line}) names an id the database does \
-             not know; hint: check the id for a typo, or ignore the id the finding shows"
-        )
-    };
-    let unused = |id: &str, line: u32| {
-        format!(
-            "the ignore of `{id}` (`.kevgate.yaml` line {line}) matched no finding; hint: \
-             remove it if the vulnerability is gone, or check the id and purl"
-        )
-    };
     assert_eq!(
         notes(&report, "unknown-ignore"),
         [
-            unknown("CVE-1999-0001", 4),
-            unknown("GHSA-0000-0000-0000", 11)
+            unknown_ignore("CVE-1999-0001", 4),
+            unknown_ignore("GHSA-0000-0000-0000", 11)
         ]
     );
     assert_eq!(
         notes(&report, "unused-ignore"),
         [
-            unused("CVE-2023-4911", 6),
-            unused("GHSA-0000-0000-0001", 14),
-            unused("GHSA-jpcq-cgw6-v4j6", 8),
+            unused_ignore("CVE-2023-4911", 6),
+            unused_ignore("GHSA-0000-0000-0001", 14),
+            unused_ignore("GHSA-jpcq-cgw6-v4j6", 8),
         ]
     );
 

@@ -8,26 +8,32 @@ use std::path::{Path, PathBuf};
 /// `dir` with the real `kevgate db build`.
 pub fn build_kev_hits_db(dir: &Path) -> PathBuf {
     let out = dir.join("kev-hits.db");
-    let src = fixture("kev-hits");
-    let (code, _, stderr) = run(kevgate(dir)
-        .args([
-            "db",
-            "build",
-            "--built-at",
-            "2025-08-26T00:00:00Z",
-            "--output",
-        ])
-        .arg(&out)
-        .arg("--osv")
-        .arg(src.join("osv.jsonl"))
-        .arg("--kev")
-        .arg(src.join("kev.json"))
-        .arg("--nvd")
-        .arg(src.join("nvd"))
-        .arg("--epss")
-        .arg(src.join("epss.csv")));
+    let (code, _, stderr) = run(&mut kev_hits_build(dir, &out));
     assert_eq!(code, 0, "db build failed: {stderr}");
     out
+}
+
+/// The `kevgate db build` command of [`build_kev_hits_db`], writing `out`, for more arguments.
+pub fn kev_hits_build(dir: &Path, out: &Path) -> std::process::Command {
+    let src = fixture("kev-hits");
+    let mut cmd = kevgate(dir);
+    cmd.args([
+        "db",
+        "build",
+        "--built-at",
+        "2025-08-26T00:00:00Z",
+        "--output",
+    ])
+    .arg(out)
+    .arg("--osv")
+    .arg(src.join("osv.jsonl"))
+    .arg("--kev")
+    .arg(src.join("kev.json"))
+    .arg("--nvd")
+    .arg(src.join("nvd"))
+    .arg("--epss")
+    .arg(src.join("epss.csv"));
+    cmd
 }
 
 /// A fixture SBOM by file name, wherever it sits below `tests/fixtures/sbom`.

@@ -413,7 +413,8 @@ fn status_json(cache: &Path) -> serde_json::Value {
     serde_json::from_str(&out).expect("status JSON")
 }
 
-fn records(status: &serde_json::Value, name: &str) -> u64 {
+/// The `records` of source `name` in `db status --format json` output.
+pub fn records(status: &serde_json::Value, name: &str) -> u64 {
     status["sources"]
         .as_array()
         .expect("sources")
@@ -706,6 +707,50 @@ fn status_reads_a_db_file_and_flags_corruption() {
     let (code, _, err) = run(kevgate(tmp.path()).args(["db", "verify", "--db"]).arg(&bad));
     assert_eq!(code, 2);
     assert!(err.contains("checksum"), "{err}");
+}
+
+/// `db update --cve-scope referenced` (and `KEVGATE_CVE_SCOPE`) builds the cache's database
+/// with NVD and EPSS only for CVEs the downloaded advisories or KEV name; `db status` says so.
+#[test]
+fn update_with_referenced_cve_scope() {
+    let tmp = TempDir::new("update-scope");
+    let server = Server::start("2025-08-25");
+    let full = tmp.path().join("full");
+    let (code, _, err) = server.update(&full);
+    assert_eq!(code, 0, "{err}");
+    let scoped = tmp.path().join("scoped");
+    // A fixed `built_at`, so the two scoped databases can be compared byte for byte.
+    let epoch = ("SOURCE_DATE_EPOCH", "1756166400");
+    let (code, _, err) = run(server
+        .command(&scoped)
+        .env(epoch.0, epoch.1)
+        .args(["--cve-scope", "referenced"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("cve scope referenced: left out "), "{err}");
+    let by_env = tmp.path().join("by-env");
+    let (code, _, err) = run(server
+        .command(&by_env)
+        .env(epoch.0, epoch.1)
+        .env("KEVGATE_CVE_SCOPE", "referenced"));
+    assert_eq!(code, 0, "{err}");
+    let (full, scoped, by_env) = (
+        status_json(&full),
+        status_json(&scoped),
+        status_json(&by_env),
+    );
+    assert_eq!(full["cve_scope"], "all");
+    assert_eq!(scoped["cve_scope"], "referenced");
+    assert_eq!(by_env["cve_scope"], "referenced");
+    assert_eq!(scoped["sha256"], by_env["sha256"]);
+    assert!(
+        scoped["bytes"].as_u64() < full["bytes"].as_u64(),
+        "{scoped} vs {full}"
+    );
+    assert!(records(&scoped, "nvd") < records(&full, "nvd"), "{scoped}");
+    // The served EPSS file is the KEV subset: every score is of a KEV CVE, all kept.
+    for source in ["kev", "osv", "epss"] {
+        assert_eq!(records(&scoped, source), records(&full, source));
+    }
 }
 
 #[test]
