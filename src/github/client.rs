@@ -591,3 +591,68 @@ fn comment(
         Err(e) => warnings.push(format!("cannot write the pull request comment: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is retried: 429, secondary rate limits (403 with the rate-limit headers or
+    /// text), 5xx; not a plain 403 or 404; at most [`RETRIES`] times; `retry-after` is
+    /// honoured up to [`MAX_WAIT`], else the backoff doubles.
+    #[test]
+    fn retries() {
+        let backoff = Duration::from_millis(100);
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = http::HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        let none = headers(&[]);
+        let secondary = "You have exceeded a secondary rate limit. Please wait a few minutes.";
+        assert_eq!(retry_wait(429, &none, "", backoff, 0), Some(backoff));
+        assert_eq!(retry_wait(502, &none, "", backoff, 2), Some(backoff * 4));
+        assert_eq!(retry_wait(502, &none, "", backoff, RETRIES), None);
+        assert_eq!(
+            retry_wait(403, &none, secondary, backoff, 1),
+            Some(backoff * 2)
+        );
+        assert_eq!(
+            retry_wait(403, &headers(&[("retry-after", "5")]), "", backoff, 0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            retry_wait(429, &headers(&[("retry-after", "3600")]), "", backoff, 0),
+            Some(MAX_WAIT)
+        );
+        assert_eq!(
+            retry_wait(
+                403,
+                &headers(&[("x-ratelimit-remaining", "0")]),
+                "",
+                backoff,
+                0
+            ),
+            Some(backoff)
+        );
+        let denied = r#"{"message": "Resource not accessible by integration"}"#;
+        assert_eq!(retry_wait(403, &none, denied, backoff, 0), None);
+        assert_eq!(retry_wait(404, &none, "", backoff, 0), None);
+        assert_eq!(retry_wait(201, &none, "", backoff, 0), None);
+    }
+
+    /// `SSL_CERT_FILE` adds its roots; a file without certificates, or a missing one, is
+    /// an error naming the file.
+    #[test]
+    fn extra_roots() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/github");
+        assert!(tls_config(None).is_ok());
+        assert!(tls_config(Some(Path::new(&format!("{dir}/tls/ca.pem")))).is_ok());
+        for bad in ["SOURCES.md", "tls/missing.pem"] {
+            let path = format!("{dir}/{bad}");
+            let err = tls_config(Some(Path::new(&path))).expect_err(bad);
+            assert!(err.contains("SSL_CERT_FILE") && err.contains(bad), "{err}");
+        }
+    }
+}

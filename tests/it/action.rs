@@ -982,3 +982,81 @@ fn readme_workflows_are_the_linted_files() {
     assert_eq!(shown, files);
     assert_eq!(files.len(), 6);
 }
+
+/// A CONNECT proxy on 127.0.0.1 that records each `CONNECT` target and relays bytes.
+fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let mut reader = BufReader::new(client.try_clone().expect("clone"));
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+            }
+            let target = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            log.lock().expect("lock").push(line.trim().to_owned());
+            let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+                continue;
+            };
+            let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+            let (mut up_read, mut up_write) = (upstream.try_clone().expect("clone"), upstream);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut reader, &mut up_write);
+                let _ = up_write.shutdown(std::net::Shutdown::Write);
+            });
+            let _ = std::io::copy(&mut up_read, &mut client);
+        }
+    });
+    (url, seen)
+}
+
+/// `HTTPS_PROXY` tunnels the API calls through the proxy (CONNECT to the API host);
+/// `NO_PROXY` naming the host bypasses it.
+#[test]
+fn https_proxy_and_no_proxy() {
+    let tmp = TempDir::new("action-proxy");
+    let db = build_many_findings_db(tmp.path());
+    let fake = fake::serve_tls(all_allowed);
+    let host = fake.url.trim_start_matches("https://").to_owned();
+    let (proxy, connects) = connect_proxy();
+    let scan = |no_proxy: &str| {
+        run(action(&tmp)
+            .env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
+            .env("INPUT_DB", &db)
+            .env("INPUT_COMMENT", "false")
+            .env("GITHUB_API_URL", &fake.url)
+            .env("SSL_CERT_FILE", fixture("github/tls/ca.pem"))
+            .env("HTTPS_PROXY", &proxy)
+            .env("NO_PROXY", no_proxy))
+    };
+    let (code, stdout, stderr) = scan("");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stdout.contains("::warning"), "{stdout}");
+    assert_eq!(requests(&fake).len(), 3);
+    let seen = connects.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|l| l == &format!("CONNECT {host} HTTP/1.1")),
+        "{seen:?}"
+    );
+
+    let (code, stdout, stderr) = scan("example.com,127.0.0.1");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stdout.contains("::warning"), "{stdout}");
+    assert_eq!(requests(&fake).len(), 6);
+    assert_eq!(connects.lock().expect("lock").len(), 3, "bypassed");
+}
