@@ -502,23 +502,22 @@ fn rate_limit_is_retried() {
 /// The database of `tests/fixtures/github/many-findings`: 141 real Debian OSV records for
 /// imagemagick, three of them in CISA KEV.
 fn build_many_findings_db(dir: &std::path::Path) -> std::path::PathBuf {
-    let out = dir.join("many.db");
     let src = fixture("github/many-findings");
-    let (code, _, stderr) = run(kevgate(dir)
-        .args([
-            "db",
-            "build",
-            "--built-at",
-            "2025-08-26T00:00:00Z",
-            "--output",
-        ])
-        .arg(&out)
-        .arg("--osv")
-        .arg(src.join("osv.jsonl"))
-        .arg("--kev")
-        .arg(src.join("kev.json")));
-    assert_eq!(code, 0, "db build failed: {stderr}");
-    out
+    crate::scan::build_db(
+        &dir.join("many.db"),
+        &[
+            ("--osv", src.join("osv.jsonl")),
+            ("--kev", src.join("kev.json")),
+        ],
+    )
+}
+
+/// `kevgate action` on the many-findings SBOM with its database `db`.
+fn many_findings(tmp: &TempDir, db: &std::path::Path) -> Command {
+    let mut cmd = action(tmp);
+    cmd.env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
+        .env("INPUT_DB", db);
+    cmd
 }
 
 /// A route for a token that may do everything: check runs are created (id 7) and updated,
@@ -546,9 +545,7 @@ fn annotations_in_batches_of_50() {
     let tmp = TempDir::new("action-batches");
     let db = build_many_findings_db(tmp.path());
     let fake = fake::serve(all_allowed);
-    let (code, stdout, stderr) = run(action(&tmp)
-        .env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
-        .env("INPUT_DB", &db)
+    let (code, stdout, stderr) = run(many_findings(&tmp, &db)
         .env("INPUT_COMMENT", "false")
         .env("GITHUB_API_URL", &fake.url));
     assert_eq!(code, 1, "{stdout}{stderr}");
@@ -728,9 +725,7 @@ fn head_sha_per_event() {
     ];
     for (event, payload, want, pr) in cases {
         let fake = fake::serve(all_allowed);
-        let (code, stdout, stderr) = run(action(&tmp)
-            .env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
-            .env("INPUT_DB", &db)
+        let (code, stdout, stderr) = run(many_findings(&tmp, &db)
             .env("GITHUB_EVENT_NAME", event)
             .env("GITHUB_EVENT_PATH", &payload)
             .env("GITHUB_SHA", github_sha)
@@ -777,10 +772,8 @@ fn config_input() {
     )
     .expect("write config");
     let scan = |extra: &[(&str, &str)]| {
-        let mut cmd = action(&tmp);
-        cmd.env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
-            .env("INPUT_DB", &db)
-            .env("INPUT_GITHUB-TOKEN", "")
+        let mut cmd = many_findings(&tmp, &db);
+        cmd.env("INPUT_GITHUB-TOKEN", "")
             .env("INPUT_CONFIG", "policy.yaml");
         for (k, v) in extra {
             cmd.env(k, v);
@@ -810,10 +803,8 @@ fn ghes_base_url_and_private_ca() {
     let fake = fake::serve_tls(all_allowed);
     let ghes = format!("{}/api/v3", fake.url);
     let scan = |ca: Option<std::path::PathBuf>| {
-        let mut cmd = action(&tmp);
-        cmd.env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
-            .env("INPUT_DB", &db)
-            .env("INPUT_COMMENT", "false")
+        let mut cmd = many_findings(&tmp, &db);
+        cmd.env("INPUT_COMMENT", "false")
             .env("GITHUB_API_URL", &ghes)
             .env("GITHUB_SERVER_URL", "https://ghes.test");
         if let Some(ca) = ca {
@@ -1033,9 +1024,7 @@ fn https_proxy_and_no_proxy() {
     let host = fake.url.trim_start_matches("https://").to_owned();
     let (proxy, connects) = connect_proxy();
     let scan = |no_proxy: &str| {
-        run(action(&tmp)
-            .env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
-            .env("INPUT_DB", &db)
+        run(many_findings(&tmp, &db)
             .env("INPUT_COMMENT", "false")
             .env("GITHUB_API_URL", &fake.url)
             .env("SSL_CERT_FILE", fixture("github/tls/ca.pem"))

@@ -7,27 +7,36 @@ use std::path::{Path, PathBuf};
 /// Builds the database of `tests/fixtures/kev-hits` (real OSV, KEV, NVD, EPSS records) into
 /// `dir` with the real `kevgate db build`.
 pub fn build_kev_hits_db(dir: &Path) -> PathBuf {
-    let out = dir.join("kev-hits.db");
     let src = fixture("kev-hits");
-    let (code, _, stderr) = run(kevgate(dir)
-        .args([
-            "db",
-            "build",
-            "--built-at",
-            "2025-08-26T00:00:00Z",
-            "--output",
-        ])
-        .arg(&out)
-        .arg("--osv")
-        .arg(src.join("osv.jsonl"))
-        .arg("--kev")
-        .arg(src.join("kev.json"))
-        .arg("--nvd")
-        .arg(src.join("nvd"))
-        .arg("--epss")
-        .arg(src.join("epss.csv")));
+    build_db(
+        &dir.join("kev-hits.db"),
+        &[
+            ("--osv", src.join("osv.jsonl")),
+            ("--kev", src.join("kev.json")),
+            ("--nvd", src.join("nvd")),
+            ("--epss", src.join("epss.csv")),
+        ],
+    )
+}
+
+/// `kevgate db build --output out` from `sources` (flag, path), built at 2025-08-26.
+pub fn build_db(out: &Path, sources: &[(&str, PathBuf)]) -> PathBuf {
+    let dir = out.parent().expect("a file in a directory");
+    let mut cmd = kevgate(dir);
+    cmd.args([
+        "db",
+        "build",
+        "--built-at",
+        "2025-08-26T00:00:00Z",
+        "--output",
+    ])
+    .arg(out);
+    for (flag, path) in sources {
+        cmd.arg(flag).arg(path);
+    }
+    let (code, _, stderr) = run(&mut cmd);
     assert_eq!(code, 0, "db build failed: {stderr}");
-    out
+    out.to_path_buf()
 }
 
 /// A fixture SBOM by file name, wherever it sits below `tests/fixtures/sbom`.
