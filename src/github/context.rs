@@ -9,8 +9,9 @@
 //! | `pull_request`, `pull_request_target` | `opened`, `synchronize`, `reopened` | `pull_request.head.sha` |
 //! | `pull_request`, `pull_request_target` | `closed` with `merged: true` | `pull_request.merge_commit_sha` |
 //! | `push` | | `after` (a deleted ref is an error) |
-//! | `workflow_dispatch` | | `GITHUB_SHA` |
+//! | `workflow_dispatch` | | input `ref` when it is a commit SHA; a branch or tag in `ref` is resolved through the API; else `GITHUB_SHA` |
 //! | `merge_group` | | `merge_group.head_sha` |
+//! | `workflow_run` | | `workflow_run.head_sha` (the PR's head for a fork PR's run) |
 //!
 //! Anything else, a PR closed without merging included, is an error rather than a guess: a
 //! check run on the wrong commit is worse than none.
@@ -38,9 +39,19 @@ pub enum Event {
     /// `push`.
     Push,
     /// `workflow_dispatch`.
-    WorkflowDispatch,
+    WorkflowDispatch {
+        /// The dispatch input `ref` when it names a branch or tag (not a SHA, and not the
+        /// ref the workflow runs on): the commit is the ref's head, which only the API knows.
+        resolve: Option<String>,
+    },
     /// `merge_group`.
     MergeGroup,
+    /// `workflow_run`: a privileged workflow reporting on another run (fork PRs).
+    WorkflowRun {
+        /// The first of `workflow_run.pull_requests` (GitHub leaves the list empty for a
+        /// fork's pull request, so then there is no comment).
+        pull_request: Option<u64>,
+    },
 }
 
 /// The facts about the run kevgate needs to report on it.
@@ -96,7 +107,7 @@ pub enum ContextError {
     /// An event or action kevgate does not report on.
     #[error(
         "event `{event}`{} is not supported; hint: use `pull_request`, `push`, \
-         `workflow_dispatch` or `merge_group`",
+         `workflow_dispatch`, `merge_group` or `workflow_run`",
         action.as_deref().map(|a| format!(" (action `{a}`)")).unwrap_or_default()
     )]
     Unsupported {
@@ -118,6 +129,21 @@ struct Payload {
     deleted: Option<bool>,
     r#ref: Option<String>,
     merge_group: Option<MergeGroup>,
+    inputs: Option<serde_json::Map<String, serde_json::Value>>,
+    workflow_run: Option<WorkflowRun>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct WorkflowRun {
+    head_sha: Option<String>,
+    pull_requests: Vec<Number>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Number {
+    number: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -242,7 +268,58 @@ impl Context {
                 }
                 (Event::Push, after, "after")
             }
-            "workflow_dispatch" => (Event::WorkflowDispatch, need("GITHUB_SHA")?, "GITHUB_SHA"),
+            "workflow_dispatch" => {
+                let input = payload
+                    .inputs
+                    .as_ref()
+                    .and_then(|i| i.get("ref"))
+                    .and_then(|v| v.as_str())
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty());
+                let running = payload.r#ref.as_deref().unwrap_or_default();
+                match input {
+                    Some(sha) if is_sha(sha) => (
+                        Event::WorkflowDispatch { resolve: None },
+                        sha.to_owned(),
+                        "inputs.ref",
+                    ),
+                    Some(name)
+                        if name != running
+                            && running.strip_prefix("refs/heads/") != Some(name)
+                            && running.strip_prefix("refs/tags/") != Some(name) =>
+                    {
+                        (
+                            Event::WorkflowDispatch {
+                                resolve: Some(git_ref(name)?),
+                            },
+                            need("GITHUB_SHA")?,
+                            "GITHUB_SHA",
+                        )
+                    }
+                    _ => (
+                        Event::WorkflowDispatch { resolve: None },
+                        need("GITHUB_SHA")?,
+                        "GITHUB_SHA",
+                    ),
+                }
+            }
+            "workflow_run" => {
+                let run = payload
+                    .workflow_run
+                    .as_ref()
+                    .ok_or_else(|| missing("workflow_run"))?;
+                let sha = run
+                    .head_sha
+                    .clone()
+                    .ok_or_else(|| missing("workflow_run.head_sha"))?;
+                (
+                    Event::WorkflowRun {
+                        pull_request: run.pull_requests.first().and_then(|p| p.number),
+                    },
+                    sha,
+                    "workflow_run.head_sha",
+                )
+            }
             "merge_group" => {
                 let sha = payload
                     .merge_group
@@ -269,13 +346,15 @@ impl Context {
         })
     }
 
-    /// The PR number, for the comment; `None` unless the event is an open pull request.
+    /// The PR number, for the comment; `None` unless the event is an open pull request
+    /// (directly, or the run a `workflow_run` reports on).
     pub fn pull_request(&self) -> Option<u64> {
         match self.event {
             Event::PullRequest {
                 number,
                 merged: false,
             } => Some(number),
+            Event::WorkflowRun { pull_request } => pull_request,
             _ => None,
         }
     }
@@ -302,9 +381,34 @@ fn shorten(s: &str) -> String {
     crate::text::terminal(&crate::text::one_line(s, 80)).into_owned()
 }
 
+/// Whether `s` is a full commit SHA: 40 (SHA-1) or 64 (SHA-256) hex digits.
+fn is_sha(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A branch or tag name from the `ref` input, as far as it is safe in an API path: the
+/// characters `git check-ref-format` allows, minus the ones a URL would need escaped.
+fn git_ref(name: &str) -> Result<String, ContextError> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['/', '.', '-'])
+        && !name.contains("..")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(ContextError::Invalid {
+            name: "inputs.ref",
+            value: shorten(name),
+        })
+    }
+}
+
 /// A commit SHA: 40 (SHA-1) or 64 (SHA-256) hex digits, lower-cased.
 fn commit_sha(name: &'static str, sha: &str) -> Result<String, ContextError> {
-    if matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if is_sha(sha) {
         Ok(sha.to_ascii_lowercase())
     } else {
         Err(ContextError::Invalid {
@@ -469,7 +573,7 @@ mod tests {
                 "workflow_dispatch",
                 Ok((
                     "1111111111111111111111111111111111111111",
-                    Event::WorkflowDispatch,
+                    Event::WorkflowDispatch { resolve: None },
                 )),
             ),
             (
@@ -478,6 +582,16 @@ mod tests {
                 Ok((
                     "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d",
                     Event::MergeGroup,
+                )),
+            ),
+            (
+                "workflow_run",
+                "workflow_run.completed.with-pull-requests",
+                Ok((
+                    "3484a3fb816e0859fd6e1cea078d76385ff50625",
+                    Event::WorkflowRun {
+                        pull_request: Some(2),
+                    },
                 )),
             ),
             // A payload of another event than the name says: no guessing.
@@ -506,6 +620,59 @@ mod tests {
                 .map_err(Clone::clone);
             assert_eq!(got, want, "{event} {file}");
         }
+    }
+
+    /// `workflow_dispatch` with a `ref` input: a SHA is taken as it is, the running ref is
+    /// `GITHUB_SHA`, another branch is left to resolve, a hostile one refused; a fork PR's
+    /// `workflow_run` (empty `pull_requests`) has a SHA but no PR to comment on.
+    #[test]
+    fn dispatch_ref_and_fork_run() {
+        let vars = env("workflow_dispatch");
+        let dispatch = |input: &str| {
+            let payload = serde_json::json!({
+                "inputs": {"ref": input, "sbom": "sbom.cdx.json"},
+                "ref": "refs/heads/main",
+            });
+            context(&vars, payload.to_string().as_bytes()).map(|c| (c.sha, c.event))
+        };
+        let sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+        assert_eq!(
+            dispatch(sha),
+            Ok((sha.to_owned(), Event::WorkflowDispatch { resolve: None }))
+        );
+        let running = ("1".repeat(40), Event::WorkflowDispatch { resolve: None });
+        assert_eq!(dispatch("main"), Ok(running.clone()));
+        assert_eq!(dispatch("refs/heads/main"), Ok(running.clone()));
+        assert_eq!(dispatch(""), Ok(running));
+        assert_eq!(
+            dispatch("release/1.x"),
+            Ok((
+                "1".repeat(40),
+                Event::WorkflowDispatch {
+                    resolve: Some("release/1.x".into())
+                }
+            ))
+        );
+        for bad in ["../../orgs", "a b", "x?y", "-x"] {
+            assert!(
+                matches!(
+                    dispatch(bad),
+                    Err(ContextError::Invalid {
+                        name: "inputs.ref",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&fixture("workflow_run.completed.with-pull-requests"))
+                .expect("JSON");
+        payload["workflow_run"]["pull_requests"] = serde_json::json!([]);
+        let c = context(&env("workflow_run"), payload.to_string().as_bytes()).expect("valid");
+        assert_eq!(c.sha, "3484a3fb816e0859fd6e1cea078d76385ff50625");
+        assert_eq!(c.pull_request(), None);
     }
 
     /// The rest of the context: GHES URLs, the run URL, defaults, and refused values.

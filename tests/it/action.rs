@@ -1,6 +1,7 @@
 //! `kevgate action`: the GitHub Action's entry point, with the runner's environment (`INPUT_*`
-//! with hyphens kept, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, a real event payload).
-//! No REST calls yet: those come with the loopback fake GitHub API.
+//! with hyphens kept, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, real event payloads), reporting
+//! to a loopback fake GitHub API ([`fake`]) whose every request body is checked against
+//! GitHub's OpenAPI description.
 
 use crate::scan::build_kev_hits_db;
 use crate::{TempDir, fixture, kevgate, root, run};
@@ -29,12 +30,25 @@ fn action(tmp: &TempDir) -> Command {
         .env("INPUT_MAX-DB-AGE", "7")
         .env("INPUT_COMMENT", "true")
         .env("INPUT_ALLOW-DEMO-DB", "false")
-        .env("INPUT_GITHUB-TOKEN", "ghs_not_a_real_token");
+        .env("INPUT_GITHUB-TOKEN", TOKEN);
     cmd
 }
 
 fn read(path: std::path::PathBuf) -> String {
     fs_err::read_to_string(path).expect("file written")
+}
+
+const TOKEN: &str = "ghs_not_a_real_token";
+
+/// The token is masked on the first line of the log and appears nowhere else.
+fn assert_token_masked(stdout: &str, stderr: &str) {
+    assert_eq!(
+        stdout.lines().next(),
+        Some(format!("::add-mask::{TOKEN}").as_str()),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches(TOKEN).count(), 1, "{stdout}");
+    assert!(!stderr.contains(TOKEN), "{stderr}");
 }
 
 /// Without a database the action fails closed (exit 2) instead of gating on demo data,
@@ -47,7 +61,7 @@ fn refuses_the_demo_database() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("allow-demo-db: true"), "{stderr}");
     assert!(!tmp.path().join("output.txt").exists());
-    assert!(!stderr.contains("ghs_not_a_real_token") && !stdout.contains("ghs_not_a_real_token"));
+    assert_token_masked(&stdout, &stderr);
 }
 
 /// `allow-demo-db: true` runs on the bundled database, says so, and gates (exit 1).
@@ -81,7 +95,7 @@ fn gate_outputs_and_reports() {
         stdout.contains("CVE-2023-4911"),
         "the table is in the log: {stdout}"
     );
-    assert!(!stdout.contains("ghs_") && !stderr.contains("ghs_"));
+    assert_token_masked(&stdout, &stderr);
 
     let report: Value =
         serde_json::from_str(&read(tmp.path().join("kevgate.json"))).expect("JSON report");
@@ -125,24 +139,22 @@ fn gate_outputs_and_reports() {
     );
 }
 
-/// On an event kevgate does not report on (a PR closed without merging), the gate still
-/// runs and the reason is a `::warning::` in the log.
+/// On an event kevgate cannot report on (a PR closed without merging), the action stops
+/// with a one-line error (exit 2) before scanning: no outputs, no summary.
 #[test]
-fn unsupported_event_warns_and_gates() {
+fn unsupported_event_is_an_error() {
     let tmp = TempDir::new("action-closed");
-    let (code, stdout, stderr) = run(action(&tmp)
+    let (code, _, stderr) = run(action(&tmp)
         .env("INPUT_SBOM", root().join("examples/trivy-sbom.cdx.json"))
         .env("INPUT_ALLOW-DEMO-DB", "true")
         .env(
             "GITHUB_EVENT_PATH",
             fixture("github/pull_request.closed.payload.json"),
         ));
-    assert_eq!(code, 1, "{stderr}");
-    let warning = stdout
-        .lines()
-        .find(|l| l.starts_with("::warning "))
-        .unwrap_or_else(|| panic!("a warning in {stdout}"));
-    assert!(warning.contains("closed without merging"), "{warning}");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("closed without merging"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!tmp.path().join("output.txt").exists());
 }
 
 /// A missing `sbom` input is a usage error (exit 2).
@@ -157,7 +169,9 @@ fn sbom_is_required() {
 // ---- REST calls against a loopback fake GitHub API ------------------------------------
 
 pub(crate) mod fake {
-    //! A loopback HTTP/1.1 server that records every request and answers from a route table.
+    //! A loopback HTTP/1.1 server (plain, or TLS with the test CA) that records every request
+    //! and answers from a route table; [`assert_valid_request`] checks a recorded body
+    //! against GitHub's OpenAPI description. Other test modules (the container test) use it.
 
     use serde_json::Value;
     use std::io::{BufRead, BufReader, Read, Write};
@@ -171,6 +185,18 @@ pub(crate) mod fake {
         pub path: String,
         pub authorization: String,
         pub body: Value,
+        /// All headers, names lower-cased, in order.
+        pub headers: Vec<(String, String)>,
+    }
+
+    impl Recorded {
+        /// The first header `name` (lower case), if sent.
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        }
     }
 
     /// An answer: status, JSON body, extra headers.
@@ -184,81 +210,138 @@ pub(crate) mod fake {
 
     /// Serves `route(method, path, times this method+path was seen before)` on 127.0.0.1.
     pub fn serve(route: impl Fn(&str, &str, usize) -> Answer + Send + 'static) -> Fake {
+        start(None, route)
+    }
+
+    /// As [`serve`], over TLS with `tests/fixtures/github/tls/server.pem` (signed by the
+    /// test CA `ca.pem`, for 127.0.0.1): a GitHub Enterprise Server with a private CA.
+    pub fn serve_tls(route: impl Fn(&str, &str, usize) -> Answer + Send + 'static) -> Fake {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let dir = crate::fixture("github/tls");
+        let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("certificates");
+        let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).expect("server.key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .expect("server certificate");
+        start(Some(Arc::new(config)), route)
+    }
+
+    fn start(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        route: impl Fn(&str, &str, usize) -> Answer + Send + 'static,
+    ) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().expect("local addr"));
         let requests = Arc::new(Mutex::new(Vec::<Recorded>::new()));
         let log = Arc::clone(&requests);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    continue;
-                }
-                let mut parts = line.split_whitespace();
-                let method = parts.next().unwrap_or_default().to_owned();
-                let path = parts.next().unwrap_or_default().to_owned();
-                let (mut length, mut authorization) = (0usize, String::new());
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = h.split_once(':') {
-                        match k.trim().to_ascii_lowercase().as_str() {
-                            "content-length" => length = v.trim().parse().unwrap_or(0),
-                            "authorization" => authorization = v.trim().to_owned(),
-                            _ => {}
-                        }
+                let Ok(stream) = stream else { continue };
+                match &tls {
+                    None => answer(stream, &route, &log),
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(Arc::clone(config)) else {
+                            continue;
+                        };
+                        answer(rustls::StreamOwned::new(conn, stream), &route, &log);
                     }
                 }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let seen = {
-                    let mut log = log.lock().expect("lock");
-                    let seen = log
-                        .iter()
-                        .filter(|r| r.method == method && r.path == path)
-                        .count();
-                    log.push(Recorded {
-                        method: method.clone(),
-                        path: path.clone(),
-                        authorization,
-                        body,
-                    });
-                    seen
-                };
-                let (status, answer, headers) = route(&method, &path, seen);
-                let mut response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    answer.len()
-                );
-                for (k, v) in headers {
-                    response.push_str(&format!("{k}: {v}\r\n"));
-                }
-                response.push_str("\r\n");
-                response.push_str(answer);
-                let _ = stream.write_all(response.as_bytes());
             }
         });
         Fake { url, requests }
     }
+
+    /// Reads one request from `stream`, records it, writes the route's answer.
+    fn answer(
+        mut stream: impl Read + Write,
+        route: &impl Fn(&str, &str, usize) -> Answer,
+        log: &Mutex<Vec<Recorded>>,
+    ) {
+        let mut reader = BufReader::new(&mut stream);
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let (mut length, mut headers) = (0usize, Vec::new());
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                if k == "content-length" {
+                    length = v.parse().unwrap_or(0);
+                }
+                headers.push((k, v));
+            }
+        }
+        let mut body = vec![0; length];
+        let _ = reader.read_exact(&mut body);
+        drop(reader);
+        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let seen = {
+            let mut log = log.lock().expect("lock");
+            let seen = log
+                .iter()
+                .filter(|r| r.method == method && r.path == path)
+                .count();
+            let authorization = headers
+                .iter()
+                .find(|(k, _)| k == "authorization")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            log.push(Recorded {
+                method: method.clone(),
+                path: path.clone(),
+                authorization,
+                body,
+                headers,
+            });
+            seen
+        };
+        let (status, answer, extra) = route(&method, &path, seen);
+        let mut response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            answer.len()
+        );
+        for (k, v) in extra {
+            response.push_str(&format!("{k}: {v}\r\n"));
+        }
+        response.push_str("\r\n");
+        response.push_str(answer);
+        let _ = stream.write_all(response.as_bytes());
+        let _ = stream.flush();
+    }
+
+    const SUBSET: &str =
+        include_str!("../fixtures/github/checks-statuses-comments-pulls.subset.json");
+
+    /// Validates a recorded body against the OpenAPI request schema of its operation.
+    pub fn assert_valid_request(method: &str, template: &str, body: &Value) {
+        let api: Value = serde_json::from_str(SUBSET).expect("OpenAPI subset is JSON");
+        let schema = &api["paths"][template][method.to_ascii_lowercase()]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert!(schema.is_object(), "no schema for {method} {template}");
+        let validator = jsonschema::draft7::new(schema).expect("schema compiles");
+        let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{method} {template}: {errors:#?}");
+    }
 }
 
-const SUBSET: &str = include_str!("../fixtures/github/checks-statuses-comments-pulls.subset.json");
-
-/// Validates a recorded body against the OpenAPI request schema of its operation.
-pub(crate) fn assert_valid_request(method: &str, template: &str, body: &Value) {
-    let api: Value = serde_json::from_str(SUBSET).expect("OpenAPI subset is JSON");
-    let schema = &api["paths"][template][method.to_ascii_lowercase()]["requestBody"]["content"]["application/json"]
-        ["schema"];
-    assert!(schema.is_object(), "no schema for {method} {template}");
-    let validator = jsonschema::draft7::new(schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{method} {template}: {errors:#?}");
-}
+pub(crate) use fake::assert_valid_request;
 
 const REPO: &str = "/repos/Codertocat/Hello-World";
 const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
@@ -298,7 +381,7 @@ fn check_run_and_sticky_comment() {
     let (code, stdout, stderr) = action_against(&tmp, &fake.url);
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert!(!stdout.contains("::warning"), "{stdout}");
-    assert!(!stdout.contains("ghs_") && !stderr.contains("ghs_"));
+    assert_token_masked(&stdout, &stderr);
 
     let reqs = requests(&fake);
     let seen: Vec<(String, String)> = reqs
@@ -317,7 +400,14 @@ fn check_run_and_sticky_comment() {
         ]
     );
     for r in &reqs {
-        assert_eq!(r.authorization, "Bearer ghs_not_a_real_token");
+        assert_eq!(r.authorization, format!("Bearer {TOKEN}"));
+        assert_eq!(r.header("x-github-api-version"), Some("2022-11-28"));
+        assert_eq!(r.header("accept"), Some("application/vnd.github+json"));
+        assert!(
+            r.header("user-agent")
+                .is_some_and(|ua| ua.starts_with("kevgate/")),
+            "{r:?}"
+        );
     }
     let create = &reqs[0].body;
     assert_valid_request("POST", "/repos/{owner}/{repo}/check-runs", create);
@@ -407,4 +497,555 @@ fn rate_limit_is_retried() {
         .count();
     assert_eq!(posts, 2, "{reqs:#?}");
     assert_eq!(reqs[0].body, reqs[1].body, "the retry sends the same body");
+}
+
+/// The database of `tests/fixtures/github/many-findings`: 141 real Debian OSV records for
+/// imagemagick, three of them in CISA KEV.
+fn build_many_findings_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let src = fixture("github/many-findings");
+    crate::scan::build_db(
+        &dir.join("many.db"),
+        &[
+            ("--osv", src.join("osv.jsonl")),
+            ("--kev", src.join("kev.json")),
+        ],
+    )
+}
+
+/// `kevgate action` on the many-findings SBOM with its database `db`.
+fn many_findings(tmp: &TempDir, db: &std::path::Path) -> Command {
+    let mut cmd = action(tmp);
+    cmd.env("INPUT_SBOM", fixture("github/many-findings/sbom.cdx.json"))
+        .env("INPUT_DB", db);
+    cmd
+}
+
+/// A route for a token that may do everything: check runs are created (id 7) and updated,
+/// comments listed (none) and posted, commits resolved.
+fn all_allowed(method: &str, path: &str, _: usize) -> fake::Answer {
+    match (method, path) {
+        ("POST", p) if p.ends_with("/check-runs") => (201, r#"{"id": 7}"#, vec![]),
+        ("PATCH", p) if p.ends_with("/check-runs/7") => (200, r#"{"id": 7}"#, vec![]),
+        ("GET", p) if p.contains("/comments") => (200, "[]", vec![]),
+        ("POST", p) if p.ends_with("/comments") => (201, r#"{"id": 5}"#, vec![]),
+        ("GET", p) if p.ends_with("/commits/release/1.x") => (
+            200,
+            r#"{"sha": "0123456789abcdef0123456789abcdef01234567"}"#,
+            vec![],
+        ),
+        _ => (404, r#"{"message": "Not Found"}"#, vec![]),
+    }
+}
+
+/// 141 findings: one check run created with the first 50 annotations, then two PATCHes
+/// with 50 and 41, all on the same run, in order; conclusion `failure` (KEV); every body
+/// valid against GitHub's OpenAPI description; the annotations are on the SBOM.
+#[test]
+fn annotations_in_batches_of_50() {
+    let tmp = TempDir::new("action-batches");
+    let db = build_many_findings_db(tmp.path());
+    let fake = fake::serve(all_allowed);
+    let (code, stdout, stderr) = run(many_findings(&tmp, &db)
+        .env("INPUT_COMMENT", "false")
+        .env("GITHUB_API_URL", &fake.url));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(!stdout.contains("::warning"), "{stdout}");
+    let reqs = requests(&fake);
+    let seen: Vec<(&str, &str)> = reqs
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
+    let create = format!("{REPO}/check-runs");
+    let update = format!("{REPO}/check-runs/7");
+    assert_eq!(
+        seen,
+        [
+            ("POST", create.as_str()),
+            ("PATCH", update.as_str()),
+            ("PATCH", update.as_str())
+        ]
+    );
+    assert_valid_request("POST", "/repos/{owner}/{repo}/check-runs", &reqs[0].body);
+    for r in &reqs[1..] {
+        assert_valid_request(
+            "PATCH",
+            "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+            &r.body,
+        );
+    }
+    let batch = |i: usize| {
+        reqs[i].body["output"]["annotations"]
+            .as_array()
+            .expect("annotations")
+            .clone()
+    };
+    assert_eq!(
+        [batch(0).len(), batch(1).len(), batch(2).len()],
+        [50, 50, 41]
+    );
+    assert_eq!(reqs[0].body["conclusion"], "failure");
+    assert_eq!(reqs[0].body["head_sha"], HEAD);
+    let all: Vec<Value> = (0..3).flat_map(batch).collect();
+    let titles: std::collections::BTreeSet<&str> =
+        all.iter().filter_map(|a| a["title"].as_str()).collect();
+    assert_eq!(titles.len(), 141, "each finding annotated once");
+    assert!(all.iter().all(|a| {
+        a["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("many-findings/sbom.cdx.json"))
+    }));
+    let kev = all
+        .iter()
+        .filter(|a| {
+            a["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("CISA KEV"))
+        })
+        .count();
+    assert_eq!(kev, 3);
+}
+
+/// The commit each event reports on, through the binary: the check run's `head_sha` on the
+/// real webhook payloads. A PR closed without merging, a branch deletion and an unsupported
+/// event stop with exit 2 before any request.
+#[test]
+fn head_sha_per_event() {
+    let tmp = TempDir::new("action-events");
+    let db = build_many_findings_db(tmp.path());
+    let payloads = tmp.path().join("payloads");
+    fs_err::create_dir_all(&payloads).expect("mkdir");
+    let write = |name: &str, v: Value| {
+        let path = payloads.join(name);
+        fs_err::write(&path, v.to_string()).expect("write payload");
+        path
+    };
+    let dispatch_sha = write(
+        "dispatch-sha.json",
+        serde_json::json!({"inputs": {"ref": "5a47c3f3c22f54f37a3297f2f1c98d860fba4489", "sbom": "x"}, "ref": "refs/heads/main"}),
+    );
+    let dispatch_branch = write(
+        "dispatch-branch.json",
+        serde_json::json!({"inputs": {"ref": "release/1.x", "sbom": "x"}, "ref": "refs/heads/main"}),
+    );
+    let mut fork_run: Value = serde_json::from_str(&read(fixture(
+        "github/workflow_run.completed.with-pull-requests.payload.json",
+    )))
+    .expect("JSON");
+    fork_run["workflow_run"]["pull_requests"] = serde_json::json!([]);
+    let fork_run = write("fork-run.json", fork_run);
+    let gh = |name: &str| fixture(&format!("github/{name}.payload.json"));
+    let github_sha = "1111111111111111111111111111111111111111";
+    // (event, payload, expected head_sha or error text, PR number commented on)
+    type Case = (
+        &'static str,
+        std::path::PathBuf,
+        Result<&'static str, &'static str>,
+        Option<u64>,
+    );
+    let cases: Vec<Case> = vec![
+        ("pull_request", gh("pull_request.opened"), Ok(HEAD), Some(2)),
+        (
+            "pull_request",
+            gh("pull_request.synchronize"),
+            Ok(HEAD),
+            Some(2),
+        ),
+        (
+            "pull_request",
+            gh("pull_request.reopened"),
+            Ok(HEAD),
+            Some(2),
+        ),
+        (
+            "pull_request",
+            gh("pull_request.closed.MERGED"),
+            Ok("5a47c3f3c22f54f37a3297f2f1c98d860fba4489"),
+            None,
+        ),
+        (
+            "push",
+            gh("push.with-new-branch"),
+            Ok("6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
+            None,
+        ),
+        (
+            "workflow_dispatch",
+            gh("workflow_dispatch"),
+            Ok(github_sha),
+            None,
+        ),
+        (
+            "workflow_dispatch",
+            dispatch_sha,
+            Ok("5a47c3f3c22f54f37a3297f2f1c98d860fba4489"),
+            None,
+        ),
+        (
+            "workflow_dispatch",
+            dispatch_branch,
+            Ok("0123456789abcdef0123456789abcdef01234567"),
+            None,
+        ),
+        (
+            "merge_group",
+            gh("merge_group.checks_requested"),
+            Ok("2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d"),
+            None,
+        ),
+        (
+            "workflow_run",
+            gh("workflow_run.completed.with-pull-requests"),
+            Ok("3484a3fb816e0859fd6e1cea078d76385ff50625"),
+            Some(2),
+        ),
+        (
+            "workflow_run",
+            fork_run,
+            Ok("3484a3fb816e0859fd6e1cea078d76385ff50625"),
+            None,
+        ),
+        (
+            "pull_request",
+            gh("pull_request.closed"),
+            Err("closed without merging"),
+            None,
+        ),
+        (
+            "push",
+            gh("push"),
+            Err("the push deleted `refs/tags/simple-tag`"),
+            None,
+        ),
+        (
+            "issue_comment",
+            gh("pull_request.opened"),
+            Err("event `issue_comment` (action `opened`) is not supported"),
+            None,
+        ),
+    ];
+    for (event, payload, want, pr) in cases {
+        let fake = fake::serve(all_allowed);
+        let (code, stdout, stderr) = run(many_findings(&tmp, &db)
+            .env("GITHUB_EVENT_NAME", event)
+            .env("GITHUB_EVENT_PATH", &payload)
+            .env("GITHUB_SHA", github_sha)
+            .env("GITHUB_API_URL", &fake.url));
+        let reqs = requests(&fake);
+        let case = format!("{event} {}", payload.display());
+        match want {
+            Ok(sha) => {
+                assert_eq!(code, 1, "{case}: {stdout}{stderr}");
+                assert!(!stdout.contains("::warning"), "{case}: {stdout}");
+                let create = reqs
+                    .iter()
+                    .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+                    .unwrap_or_else(|| panic!("{case}: no check run in {reqs:#?}"));
+                assert_eq!(create.body["head_sha"], sha, "{case}");
+                let commented = reqs
+                    .iter()
+                    .find(|r| r.method == "POST" && r.path.ends_with("/comments"))
+                    .map(|r| r.path.clone());
+                assert_eq!(
+                    commented,
+                    pr.map(|n| format!("{REPO}/issues/{n}/comments")),
+                    "{case}"
+                );
+            }
+            Err(text) => {
+                assert_eq!(code, 2, "{case}: {stdout}{stderr}");
+                assert!(stderr.contains(text), "{case}: {stderr}");
+                assert!(reqs.is_empty(), "{case}: {reqs:#?}");
+            }
+        }
+    }
+}
+
+/// The `config` input is the policy file `scan --config` reads; `fail-on` and `fail-on-kev`
+/// at their defaults leave it in force, set away from them they override it.
+#[test]
+fn config_input() {
+    let tmp = TempDir::new("action-config");
+    let db = build_many_findings_db(tmp.path());
+    fs_err::write(
+        tmp.path().join("policy.yaml"),
+        "fail-on: none\nfail-on-kev: false\n",
+    )
+    .expect("write config");
+    let scan = |extra: &[(&str, &str)]| {
+        let mut cmd = many_findings(&tmp, &db);
+        cmd.env("INPUT_GITHUB-TOKEN", "")
+            .env("INPUT_CONFIG", "policy.yaml");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    let (code, stdout, stderr) = scan(&[]);
+    assert_eq!(code, 0, "the config turns KEV off: {stdout}{stderr}");
+    let (code, _, stderr) = scan(&[("INPUT_FAIL-ON-KEV", "false"), ("INPUT_FAIL-ON", "low")]);
+    assert_eq!(code, 1, "`fail-on: low` overrides the config: {stderr}");
+    let (code, _, stderr) = scan(&[("INPUT_CONFIG", "missing.yaml")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.yaml"), "{stderr}");
+    fs_err::write(tmp.path().join("bad.yaml"), "fail-on: sometimes\n").expect("write");
+    let (code, _, stderr) = scan(&[("INPUT_CONFIG", "bad.yaml")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bad.yaml"), "{stderr}");
+}
+
+/// GitHub Enterprise Server: `GITHUB_API_URL` with its `/api/v3` path, over TLS with a
+/// private CA trusted through `SSL_CERT_FILE`. Without the CA file the TLS handshake fails:
+/// no request arrives, a warning says why, and the gate's exit code is unchanged.
+#[test]
+fn ghes_base_url_and_private_ca() {
+    let tmp = TempDir::new("action-ghes");
+    let db = build_many_findings_db(tmp.path());
+    let fake = fake::serve_tls(all_allowed);
+    let ghes = format!("{}/api/v3", fake.url);
+    let scan = |ca: Option<std::path::PathBuf>| {
+        let mut cmd = many_findings(&tmp, &db);
+        cmd.env("INPUT_COMMENT", "false")
+            .env("GITHUB_API_URL", &ghes)
+            .env("GITHUB_SERVER_URL", "https://ghes.test");
+        if let Some(ca) = ca {
+            cmd.env("SSL_CERT_FILE", ca);
+        }
+        run(&mut cmd)
+    };
+    let (code, stdout, stderr) = scan(None);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(requests(&fake).is_empty());
+    let warning = stdout
+        .lines()
+        .find(|l| l.starts_with("::warning "))
+        .unwrap_or_else(|| panic!("a warning in {stdout}"));
+    assert!(warning.contains("cannot create the check run"), "{warning}");
+
+    let (code, stdout, stderr) = scan(Some(fixture("github/tls/ca.pem")));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stdout.contains("::warning"), "{stdout}");
+    let reqs = requests(&fake);
+    assert_eq!(reqs.len(), 3, "{reqs:#?}");
+    assert_eq!(
+        reqs[0].path,
+        "/api/v3/repos/Codertocat/Hello-World/check-runs"
+    );
+    assert_eq!(reqs[0].authorization, format!("Bearer {TOKEN}"));
+    assert_eq!(
+        reqs[0].body["details_url"],
+        "https://ghes.test/Codertocat/Hello-World/actions/runs/42"
+    );
+}
+
+/// An SBOM with hostile component names and file paths (workflow commands, HTML, links,
+/// table breaks, mentions) and so many findings (30 components x 141) that every report
+/// is cut: the check run summary and the PR comment to GitHub's 65,535 characters, the step
+/// summary under 1 MiB, each pointing to the full report. Nothing hostile gets through as
+/// a command, a tag or a link.
+#[test]
+fn hostile_names_and_truncation() {
+    let tmp = TempDir::new("action-hostile");
+    let db = build_many_findings_db(tmp.path());
+    let hostile = "x\n::error::pwned\r\n%0A::warning::pwned <img src=x onerror=alert(1)> \
+                   [click](https://evil.example) | @everyone </details>";
+    let components: Vec<Value> = (0..30)
+        .map(|i| {
+            let purl = format!("pkg:deb/debian/imagemagick@8:6.9.6.2+dfsg-1?distro=debian-11&n={i}");
+            serde_json::json!({
+                "bom-ref": purl,
+                "type": "library",
+                "name": format!("{hostile} {i} {}", "A".repeat(150)),
+                "version": "8:6.9.6.2+dfsg-1",
+                "purl": purl,
+                "properties": [{"name": "aquasecurity:trivy:FilePath", "value": format!("{hostile}/{i}")}],
+            })
+        })
+        .collect();
+    let sbom = tmp.path().join("hostile.cdx.json");
+    fs_err::write(
+        &sbom,
+        serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": components})
+            .to_string(),
+    )
+    .expect("write SBOM");
+    let fake = fake::serve(all_allowed);
+    let (code, stdout, stderr) = run(action(&tmp)
+        .env("INPUT_SBOM", &sbom)
+        .env("INPUT_DB", &db)
+        .env("GITHUB_API_URL", &fake.url));
+    assert_eq!(code, 1, "{stderr}");
+    let commands: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("::"))
+        .collect();
+    assert_eq!(commands, [format!("::add-mask::{TOKEN}")], "{stdout}");
+    assert!(!stderr.contains("::error::pwned"), "{stderr}");
+
+    let summary = read(tmp.path().join("summary.md"));
+    let reqs = requests(&fake);
+    let create = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+        .expect("check run");
+    assert_valid_request("POST", "/repos/{owner}/{repo}/check-runs", &create.body);
+    let check_summary = create.body["output"]["summary"].as_str().expect("summary");
+    let comment = reqs
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/comments"))
+        .expect("comment");
+    assert_valid_request(
+        "POST",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        &comment.body,
+    );
+    let comment = comment.body["body"].as_str().expect("comment body");
+    assert!(
+        check_summary.chars().count() <= 65_535,
+        "{}",
+        check_summary.len()
+    );
+    assert!(comment.chars().count() <= 65_536, "{}", comment.len());
+    assert!(summary.len() < 1024 * 1024, "{}", summary.len());
+    for (name, md) in [
+        ("check run", check_summary),
+        ("comment", comment),
+        ("step summary", summary.as_str()),
+    ] {
+        assert!(
+            md.contains("more findings not shown; see [the full report]("),
+            "{name} is cut with a pointer"
+        );
+        assert!(!md.contains("<img"), "{name}");
+        assert!(!md.contains("</details> "), "{name}");
+        assert!(!md.contains("[click](https://evil"), "{name}");
+        assert!(!md.contains("@everyone"), "{name}: a mention");
+        assert!(
+            !md.lines().any(|l| l.trim_start().starts_with("::")),
+            "{name}: a workflow command"
+        );
+    }
+    // 30 x 141 annotations: 85 requests of 50; titles and paths are one line each.
+    let patches = reqs.iter().filter(|r| r.method == "PATCH").count();
+    assert_eq!(patches, 30 * 141 / 50 - 1 + usize::from(30 * 141 % 50 > 0));
+    for r in reqs.iter().filter(|r| r.path.contains("/check-runs")) {
+        for a in r.body["output"]["annotations"]
+            .as_array()
+            .expect("annotations")
+        {
+            for field in ["title", "path"] {
+                let v = a[field].as_str().expect(field);
+                assert!(!v.contains('\n') && !v.contains('\r'), "{field}: {v:?}");
+            }
+        }
+    }
+}
+
+/// Each workflow in the README is, byte for byte, its file in `docs/examples/workflows/`
+/// (the files are what `scripts/lint-action.sh` lints), and every file is in the README.
+#[test]
+fn readme_workflows_are_the_linted_files() {
+    let readme = read(root().join("README.md"));
+    let mut shown = Vec::new();
+    let mut rest = readme.as_str();
+    while let Some(at) = rest.find("<!-- docs/examples/workflows/") {
+        let after = &rest[at + "<!-- ".len()..];
+        let (file, after) = after
+            .split_once(" -->\n```yaml\n")
+            .expect("marker, then a yaml block");
+        let (block, after) = after.split_once("```\n").expect("the block ends");
+        assert_eq!(
+            block,
+            read(root().join(file)),
+            "README block for {file} differs from the file"
+        );
+        shown.push(
+            file.trim_start_matches("docs/examples/workflows/")
+                .to_owned(),
+        );
+        rest = after;
+    }
+    let mut files: Vec<String> = fs_err::read_dir(root().join("docs/examples/workflows"))
+        .expect("examples")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    shown.sort();
+    assert_eq!(shown, files);
+    assert_eq!(files.len(), 6);
+}
+
+/// A CONNECT proxy on 127.0.0.1 that records each `CONNECT` target and relays bytes.
+fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let mut reader = BufReader::new(client.try_clone().expect("clone"));
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                    break;
+                }
+            }
+            let target = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            log.lock().expect("lock").push(line.trim().to_owned());
+            let Ok(upstream) = std::net::TcpStream::connect(&target) else {
+                continue;
+            };
+            let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+            let (mut up_read, mut up_write) = (upstream.try_clone().expect("clone"), upstream);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut reader, &mut up_write);
+                let _ = up_write.shutdown(std::net::Shutdown::Write);
+            });
+            let _ = std::io::copy(&mut up_read, &mut client);
+        }
+    });
+    (url, seen)
+}
+
+/// `HTTPS_PROXY` tunnels the API calls through the proxy (CONNECT to the API host);
+/// `NO_PROXY` naming the host bypasses it.
+#[test]
+fn https_proxy_and_no_proxy() {
+    let tmp = TempDir::new("action-proxy");
+    let db = build_many_findings_db(tmp.path());
+    let fake = fake::serve_tls(all_allowed);
+    let host = fake.url.trim_start_matches("https://").to_owned();
+    let (proxy, connects) = connect_proxy();
+    let scan = |no_proxy: &str| {
+        run(many_findings(&tmp, &db)
+            .env("INPUT_COMMENT", "false")
+            .env("GITHUB_API_URL", &fake.url)
+            .env("SSL_CERT_FILE", fixture("github/tls/ca.pem"))
+            .env("HTTPS_PROXY", &proxy)
+            .env("NO_PROXY", no_proxy))
+    };
+    let (code, stdout, stderr) = scan("");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stdout.contains("::warning"), "{stdout}");
+    assert_eq!(requests(&fake).len(), 3);
+    let seen = connects.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|l| l == &format!("CONNECT {host} HTTP/1.1")),
+        "{seen:?}"
+    );
+
+    let (code, stdout, stderr) = scan("example.com,127.0.0.1");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stdout.contains("::warning"), "{stdout}");
+    assert_eq!(requests(&fake).len(), 6);
+    assert_eq!(connects.lock().expect("lock").len(), 3, "bypassed");
 }

@@ -16,6 +16,28 @@ pub fn build_kev_hits_db(dir: &Path) -> PathBuf {
 /// The `kevgate db build` command of [`build_kev_hits_db`], writing `out`, for more arguments.
 pub fn kev_hits_build(dir: &Path, out: &Path) -> std::process::Command {
     let src = fixture("kev-hits");
+    db_build(
+        dir,
+        out,
+        &[
+            ("--osv", src.join("osv.jsonl")),
+            ("--kev", src.join("kev.json")),
+            ("--nvd", src.join("nvd")),
+            ("--epss", src.join("epss.csv")),
+        ],
+    )
+}
+
+/// `kevgate db build --output out` from `sources` (flag, path), built at 2025-08-26.
+pub fn build_db(out: &Path, sources: &[(&str, PathBuf)]) -> PathBuf {
+    let dir = out.parent().expect("a file in a directory");
+    let (code, _, stderr) = run(&mut db_build(dir, out, sources));
+    assert_eq!(code, 0, "db build failed: {stderr}");
+    out.to_path_buf()
+}
+
+/// The `kevgate db build` command, run in `dir`, writing `out` from `sources` (flag, path).
+fn db_build(dir: &Path, out: &Path, sources: &[(&str, PathBuf)]) -> std::process::Command {
     let mut cmd = kevgate(dir);
     cmd.args([
         "db",
@@ -24,15 +46,10 @@ pub fn kev_hits_build(dir: &Path, out: &Path) -> std::process::Command {
         "2025-08-26T00:00:00Z",
         "--output",
     ])
-    .arg(out)
-    .arg("--osv")
-    .arg(src.join("osv.jsonl"))
-    .arg("--kev")
-    .arg(src.join("kev.json"))
-    .arg("--nvd")
-    .arg(src.join("nvd"))
-    .arg("--epss")
-    .arg(src.join("epss.csv"));
+    .arg(out);
+    for (flag, path) in sources {
+        cmd.arg(flag).arg(path);
+    }
     cmd
 }
 
