@@ -160,7 +160,6 @@ struct ScanArgs {
     /// if there is one. Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    // -- policy helper (issue 5) --
     /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
     /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]

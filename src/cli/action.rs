@@ -137,8 +137,12 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let args = scan_args(&inputs);
     let config = read_config(args.config.as_deref())?;
     let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
-        let subject = parsed.subject.as_ref().and_then(|c| c.purl.as_deref());
-        load_policy(&args, config.clone(), bytes, subject)
+        load_policy(
+            &args,
+            config.clone(),
+            bytes,
+            &crate::vex::Scanned::of(parsed),
+        )
     };
     let evaluation = evaluate_sbom(
         &ScanInputs {
@@ -243,6 +247,7 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         sort: SortOrder::Kev,
         fail_on_new_only: false,
         config: inputs.config.clone(),
+        severity_source: Vec::new(),
     }
 }
 
