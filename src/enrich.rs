@@ -374,7 +374,9 @@ fn finding(
             purl: component.purl.clone(),
             name: component.name.clone(),
             version: component.version.clone(),
-            file_path: component.trivy.file_path.clone(),
+            file_path: (component.trivy.file_path.as_ref())
+                .or(component.found_in.as_ref())
+                .cloned(),
         },
         summary,
         severity,

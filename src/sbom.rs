@@ -66,6 +66,11 @@ pub struct Component {
     pub purl: Option<String>,
     /// trivy's properties, when present.
     pub trivy: TrivyProperties,
+    /// The manifest the package came from, by the dependency graph: the name of the first
+    /// `application` component whose `dependencies` reach it. trivy names each lockfile it
+    /// reads as such an application (`package-lock.json`, `app/go.mod`) but writes no
+    /// per-package `FilePath` for `fs` scans, so this is where annotations point.
+    pub found_in: Option<String>,
 }
 
 /// The `aquasecurity:trivy:*` properties kevgate uses.
@@ -293,12 +298,23 @@ fn parse_careful(text: &str) -> Result<Sbom, SbomError> {
     let dto: BomDto = typed(&value, "")?;
     let mut components = Vec::new();
     collect_components(doc.get("components"), "components", &mut components)?;
+    let dependencies = match dto.dependencies {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => serde_json::from_value(value).unwrap_or_else(|_| {
+            warnings.push(
+                "`dependencies` is not a list of {ref, dependsOn}; annotations point at the SBOM"
+                    .to_owned(),
+            );
+            Vec::new()
+        }),
+    };
     Ok(assemble(
         spec_version,
         dto.serial_number,
         dto.metadata,
         components,
         dto.vulnerabilities,
+        &dependencies,
         warnings,
     ))
 }
@@ -325,6 +341,7 @@ fn parse_fast(text: &str) -> Option<Sbom> {
         fast.metadata,
         components,
         fast.vulnerabilities,
+        &fast.dependencies.unwrap_or_default(),
         warnings,
     ))
 }
@@ -352,6 +369,7 @@ fn assemble(
     metadata: Option<MetadataDto>,
     components: Vec<Component>,
     vulnerabilities: Option<Vec<VulnerabilityDto>>,
+    dependencies: &[DependencyDto],
     mut warnings: Vec<String>,
 ) -> Sbom {
     let mut sbom = Sbom {
@@ -371,6 +389,7 @@ fn assemble(
         .map(|c| (c.name.clone(), c.version.clone().unwrap_or_default()));
 
     let refs = index_refs(&sbom.components, &mut warnings);
+    let owners = manifest_owners(&sbom.components, &refs, dependencies);
     let mut unresolved = 0usize;
     let mut missing_id = 0usize;
     for vuln in vulnerabilities.unwrap_or_default() {
@@ -450,6 +469,10 @@ fn assemble(
         warnings.push(format!(
             "{missing_id} vulnerabilities without an `id` ignored"
         ));
+    }
+    drop(refs);
+    for (component, owner) in sbom.components.iter_mut().zip(owners) {
+        component.found_in = owner;
     }
     sbom.warnings = warnings;
     sbom
@@ -761,6 +784,48 @@ fn index_refs<'a>(
     refs
 }
 
+/// For each component, the name of the first `application` component (in document order)
+/// whose dependency graph reaches it, walking `dependsOn` breadth-first and stopping at other
+/// applications. trivy writes one application per lockfile or binary, named by its path.
+fn manifest_owners(
+    components: &[Component],
+    refs: &HashMap<&str, usize>,
+    dependencies: &[DependencyDto],
+) -> Vec<Option<String>> {
+    let mut owners = vec![None; components.len()];
+    if dependencies.is_empty() {
+        return owners;
+    }
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); components.len()];
+    for dependency in dependencies {
+        let Some(from) = dependency
+            .reference
+            .as_deref()
+            .and_then(|r| resolve_ref(refs, r))
+        else {
+            continue;
+        };
+        for to in dependency.depends_on.iter().flatten() {
+            if let Some(to) = resolve_ref(refs, to) {
+                edges[from].push(to);
+            }
+        }
+    }
+    let is_app = |c: &Component| c.kind == "application" && !c.name.trim().is_empty();
+    let mut queue = std::collections::VecDeque::new();
+    for (app, component) in components.iter().enumerate().filter(|(_, c)| is_app(c)) {
+        queue.extend(edges[app].iter().copied());
+        while let Some(next) = queue.pop_front() {
+            if owners[next].is_some() || is_app(&components[next]) {
+                continue;
+            }
+            owners[next] = Some(component.name.clone());
+            queue.extend(edges[next].iter().copied());
+        }
+    }
+    owners
+}
+
 /// A ref as written, or the fragment of a BOM-Link (`urn:cdx:<serial>/<version>#<bom-ref>`).
 fn resolve_ref(refs: &HashMap<&str, usize>, reference: &str) -> Option<usize> {
     if let Some(&index) = refs.get(reference) {
@@ -869,6 +934,8 @@ struct BomDto {
     serial_number: Option<String>,
     metadata: Option<MetadataDto>,
     vulnerabilities: Option<Vec<VulnerabilityDto>>,
+    /// Read leniently: only annotations use it, so a malformed graph is a warning, not an error.
+    dependencies: Option<Value>,
 }
 
 /// The fast path's document: only what kevgate reads; anything unusual fails the whole parse
@@ -884,6 +951,16 @@ struct FastBomDto {
     metadata: Option<MetadataDto>,
     components: Option<Vec<FastComponentDto>>,
     vulnerabilities: Option<Vec<VulnerabilityDto>>,
+    dependencies: Option<Vec<DependencyDto>>,
+}
+
+/// One `dependencies[]` entry.
+#[derive(Deserialize)]
+struct DependencyDto {
+    #[serde(rename = "ref")]
+    reference: Option<String>,
+    #[serde(rename = "dependsOn")]
+    depends_on: Option<Vec<String>>,
 }
 
 /// [`ComponentDto`] plus its nested components (spelled out: `flatten` would buffer every
@@ -956,6 +1033,7 @@ impl ComponentDto {
             version: non_empty(self.version),
             purl: non_empty(self.purl.map(|p| p.trim().to_string())),
             trivy,
+            found_in: None,
         }
     }
 }
@@ -1351,6 +1429,56 @@ mod tests {
             [
                 "duplicate bom-ref `a` (components 0 and 1): vulnerabilities referring to it are attached to the first"
             ]
+        );
+    }
+
+    /// Each package is attributed to the lockfile or binary trivy found it in, through the
+    /// `dependencies` graph: trivy `fs` writes no per-package `FilePath`, only one
+    /// `application` component per manifest that depends on its packages.
+    #[test]
+    fn manifest_from_the_dependency_graph() {
+        let found_in = |file: &str| -> HashMap<String, Option<String>> {
+            let sbom = parse(&std::fs::read(file).unwrap()).unwrap();
+            sbom.components
+                .iter()
+                .filter_map(|c| Some((c.purl.clone()?, c.found_in.clone())))
+                .collect()
+        };
+        let example = found_in(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/trivy-sbom.cdx.json"
+        ));
+        let of = |purl: &str| example[purl].as_deref();
+        assert_eq!(
+            of("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"),
+            Some("gradle.lockfile")
+        );
+        assert_eq!(of("pkg:npm/jquery@3.4.1"), Some("package-lock.json"));
+        assert_eq!(of("pkg:golang/golang.org/x/net@v0.15.0"), Some("go.mod"));
+        assert!(example.values().all(Option::is_some), "{example:?}");
+
+        let image = found_in(
+            &fixtures()
+                .join("trivy-cdx1.5-image-mixed-apk-composer-go-maven-npm.json")
+                .to_string_lossy(),
+        );
+        // OS packages hang off the operating-system component: no manifest.
+        assert_eq!(image["pkg:apk/alpine/musl@1.2.3-r0?distro=3.16.0"], None);
+        assert_eq!(
+            image["pkg:composer/pear/log@1.13.1"].as_deref(),
+            Some("app/composer/composer.lock")
+        );
+        assert_eq!(
+            image["pkg:golang/github.com/package-url/packageurl-go@v0.1.1-0.20220203205134-d70459300c8a"].as_deref(),
+            Some("app/gobinary/gobinary")
+        );
+        // A malformed graph is tolerated with a warning, not an error.
+        let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"a"}],"dependencies":[{"ref":1}]}"#).unwrap();
+        assert_eq!(sbom.components[0].found_in, None);
+        assert!(
+            sbom.warnings.iter().any(|w| w.contains("dependencies")),
+            "{:?}",
+            sbom.warnings
         );
     }
 
