@@ -164,7 +164,6 @@ struct ScanArgs {
     /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
     severity_source: Vec<crate::enrich::SeveritySource>,
-    // -- end policy helper --
 }
 
 #[derive(Debug, Args)]

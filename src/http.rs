@@ -130,11 +130,12 @@ impl Client {
             // In the blocking client this limits the wait for the response head and each
             // read of the body, not the whole download.
             .timeout(settings.timeout);
-        if let Some(path) = &settings.extra_roots {
-            for cert in read_roots(path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
+        let tls =
+            crate::tls::client_config(settings.extra_roots.as_deref()).map_err(|e| match e {
+                crate::tls::TlsError::Roots { path, reason } => SetupError::Roots { path, reason },
+                crate::tls::TlsError::Config(reason) => SetupError::Client(reason),
+            })?;
+        builder = builder.use_preconfigured_tls(tls);
         let inner = builder
             .build()
             .map_err(|e| SetupError::Client(error_chain(&e)))?;
@@ -286,22 +287,6 @@ enum Attempt {
     },
     /// Not worth another try.
     Fatal(DownloadError),
-}
-
-fn read_roots(path: &Path) -> Result<Vec<reqwest::Certificate>, SetupError> {
-    let err = |reason: String| SetupError::Roots {
-        path: path.display().to_string(),
-        reason,
-    };
-    // The error names the path and the variable itself; fs_err would name the path twice.
-    #[allow(clippy::disallowed_methods)]
-    let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| err(format!("not a PEM certificate bundle: {}", error_chain(&e))))?;
-    if certs.is_empty() {
-        return Err(err("no PEM certificate in the file".into()));
-    }
-    Ok(certs)
 }
 
 /// The wait before try `attempt + 1`: `Retry-After` if given, else 1, 2, 4, 8 s… (6, 12,
@@ -518,23 +503,5 @@ mod tests {
             plain_line("kev", mib / 2, Some(0), 0.0),
             "kev: 0.5 MiB, 0.0 MiB/s"
         );
-    }
-
-    #[test]
-    fn bad_root_file_is_named() {
-        let dir = std::env::temp_dir().join(format!("kevgate-roots-{}", std::process::id()));
-        fs_err::create_dir_all(&dir).unwrap();
-        let path = dir.join("roots.pem");
-        fs_err::write(&path, "not a certificate\n").unwrap();
-        let e = read_roots(&path).unwrap_err().to_string();
-        assert!(
-            e.contains("roots.pem") && e.contains("SSL_CERT_FILE"),
-            "{e}"
-        );
-        let e = read_roots(&dir.join("missing.pem"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("missing.pem"), "{e}");
-        let _ = fs_err::remove_dir_all(&dir);
     }
 }

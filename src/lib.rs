@@ -37,6 +37,7 @@ pub mod remediation;
 pub mod report;
 pub mod sbom;
 pub mod text;
+pub mod tls;
 pub mod trivyignore;
 pub mod version;
 pub mod vex;

@@ -1438,7 +1438,7 @@ mod tests {
     #[test]
     fn manifest_from_the_dependency_graph() {
         let found_in = |file: &str| -> HashMap<String, Option<String>> {
-            let sbom = parse(&std::fs::read(file).unwrap()).unwrap();
+            let sbom = parse(&fs_err::read(file).unwrap()).unwrap();
             sbom.components
                 .iter()
                 .filter_map(|c| Some((c.purl.clone()?, c.found_in.clone())))

@@ -27,7 +27,6 @@ use octocrab::service::middleware::extra_headers::ExtraHeadersLayer;
 use octocrab::{AuthState, OctoBody, Octocrab, OctocrabBuilder};
 use serde::Serialize;
 use std::future::Future;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -132,36 +131,6 @@ struct Response {
     body: String,
 }
 
-/// The TLS settings: ring, the Mozilla roots compiled in, and the roots in `SSL_CERT_FILE`.
-fn tls_config(ssl_cert_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ssl_cert_file {
-        let bad = |e: &dyn std::fmt::Display| {
-            format!(
-                "cannot read the CA certificates in `SSL_CERT_FILE` ({}): {e}",
-                path.display()
-            )
-        };
-        let mut added = 0;
-        for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(&e))? {
-            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err(bad(&"no PEM certificate in the file"));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
-}
-
 /// A TCP connector that tunnels through the proxy `HTTPS_PROXY`/`HTTP_PROXY` name for a
 /// destination, unless `NO_PROXY` excludes it.
 #[derive(Clone)]
@@ -214,7 +183,8 @@ impl Api {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
-        let tls = tls_config(req.network.ssl_cert_file.as_deref())?;
+        let tls = crate::tls::client_config(req.network.ssl_cert_file.as_deref())
+            .map_err(|e| e.to_string())?;
         let mut proxies = Matcher::builder();
         if let Some(p) = &req.network.https_proxy {
             proxies = proxies.https(p.clone());
@@ -640,19 +610,5 @@ mod tests {
         assert_eq!(retry_wait(403, &none, denied, backoff, 0), None);
         assert_eq!(retry_wait(404, &none, "", backoff, 0), None);
         assert_eq!(retry_wait(201, &none, "", backoff, 0), None);
-    }
-
-    /// `SSL_CERT_FILE` adds its roots; a file without certificates, or a missing one, is
-    /// an error naming the file.
-    #[test]
-    fn extra_roots() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/github");
-        assert!(tls_config(None).is_ok());
-        assert!(tls_config(Some(Path::new(&format!("{dir}/tls/ca.pem")))).is_ok());
-        for bad in ["SOURCES.md", "tls/missing.pem"] {
-            let path = format!("{dir}/{bad}");
-            let err = tls_config(Some(Path::new(&path))).expect_err(bad);
-            assert!(err.contains("SSL_CERT_FILE") && err.contains(bad), "{err}");
-        }
     }
 }

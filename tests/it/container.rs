@@ -241,30 +241,29 @@ fn action_in_the_image_reports_a_pull_request() {
         findings.len(),
         "one annotation per finding"
     );
-    // An annotation goes on the package's manifest when the SBOM names it per package
-    // (`aquasecurity:trivy:FilePath`), else on the SBOM. (`trivy fs` 0.76 names the lockfile
-    // only as the application component that depends on the package, so today all land on
-    // the SBOM.)
-    let mut files: Vec<String> = fs_err::read_dir(fixture("trivy/project"))
+    // An annotation goes on the manifest the package came from: `trivy fs` 0.76 names each
+    // lockfile as an application component that depends on its packages (no per-package
+    // `FilePath`), so every finding of this project lands on one of its lockfiles.
+    let files: Vec<String> = fs_err::read_dir(fixture("trivy/project"))
         .expect("project dir")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
-    files.push("sbom.cdx.json".to_owned());
     for a in &annotations {
         let path = a["path"].as_str().expect("annotation path");
         assert!(
             files.iter().any(|l| l == path),
-            "annotation on `{path}`, not on a project manifest or the SBOM {files:?}"
+            "annotation on `{path}`, not on a project manifest {files:?}"
         );
     }
     assert!(
         annotations
             .iter()
             .any(|a| a["annotation_level"] == "failure"
+                && a["path"] == "package-lock.json"
                 && a["title"]
                     .as_str()
                     .is_some_and(|t| t.contains("CVE-2020-11023") && t.contains("jquery"))),
-        "the jQuery KEV finding is a failure annotation: {annotations:#?}"
+        "the jQuery KEV finding is a failure annotation on package-lock.json: {annotations:#?}"
     );
 
     // The sticky comment: none yet, so one is posted.
