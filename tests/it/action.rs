@@ -38,10 +38,10 @@ fn read(path: std::path::PathBuf) -> String {
     fs_err::read_to_string(path).expect("file written")
 }
 
-const TOKEN: &str = "ghs_not_a_real_token";
+pub(crate) const TOKEN: &str = "ghs_not_a_real_token";
 
 /// The token is masked on the first line of the log and appears nowhere else.
-fn assert_token_masked(stdout: &str, stderr: &str) {
+pub(crate) fn assert_token_masked(stdout: &str, stderr: &str) {
     assert_eq!(
         stdout.lines().next(),
         Some(format!("::add-mask::{TOKEN}").as_str()),

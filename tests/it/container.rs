@@ -9,7 +9,7 @@
 //! `$KEVGATE_PODMAN` (default `<target dir>/container/podman`, the wrapper the script
 //! writes). A missing image or podman fails the tests: they are never skipped.
 
-use crate::action::{assert_valid_request, fake};
+use crate::action::{TOKEN, assert_token_masked, assert_valid_request, fake};
 use crate::trivy::{KEV_FINDINGS, fixture_db, sbom_of};
 use crate::{TempDir, fixture, output, run};
 use serde_json::Value;
@@ -17,7 +17,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const TOKEN: &str = "ghs_container_test_token";
 const REPO: &str = "/repos/Codertocat/Hello-World";
 
 /// The target directory (`CARGO_TARGET_TMPDIR` is `<target>/tmp`).
@@ -188,7 +187,7 @@ fn action_in_the_image_reports_a_pull_request() {
         "the gate fails on KEV findings\n{stdout}\n{stderr}"
     );
     assert!(!stdout.contains("::warning"), "{stdout}");
-    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    assert_token_masked(&stdout, &stderr);
     for (cve, _) in KEV_FINDINGS {
         assert!(
             stdout.contains(cve),
