@@ -32,8 +32,10 @@ use std::path::{Path, PathBuf};
 struct Inputs {
     sbom: PathBuf,
     db: Option<PathBuf>,
-    fail_on: FailOn,
-    fail_on_kev: bool,
+    /// `fail-on`; unset or empty: the config file's value, else `critical`.
+    fail_on: Option<FailOn>,
+    /// `fail-on-kev`; unset or empty: the config file's value, else `true`.
+    fail_on_kev: Option<bool>,
     max_db_age: u32,
     /// `config`: the policy file, as `scan --config`.
     config: Option<PathBuf>,
@@ -60,10 +62,18 @@ fn bool_input(
     name: &str,
     default: bool,
 ) -> anyhow::Result<bool> {
+    Ok(optional_bool_input(env, name)?.unwrap_or(default))
+}
+
+/// A boolean input, `None` when unset or empty.
+fn optional_bool_input(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> anyhow::Result<Option<bool>> {
     match input(env, name).as_deref() {
-        None => Ok(default),
-        Some("true" | "True" | "TRUE") => Ok(true),
-        Some("false" | "False" | "FALSE") => Ok(false),
+        None => Ok(None),
+        Some("true" | "True" | "TRUE") => Ok(Some(true)),
+        Some("false" | "False" | "FALSE") => Ok(Some(false)),
         Some(other) => bail!(
             "input `{name}` is not a boolean: `{}`; hint: use `true` or `false`",
             crate::text::terminal(&crate::text::one_line(other, 40))
@@ -75,14 +85,14 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
     let sbom = input(env, "sbom")
         .context("input `sbom` is required; hint: `with: sbom: path/to/sbom.cdx.json`")?;
     let fail_on = match input(env, "fail-on") {
-        None => FailOn::Critical,
-        Some(v) => FailOn::from_str(&v, true).map_err(|_| {
+        None => None,
+        Some(v) => Some(FailOn::from_str(&v, true).map_err(|_| {
             anyhow::anyhow!(
                 "input `fail-on` is not a severity: `{}`; hint: one of `critical`, `high`, \
                  `medium`, `low`, `none`",
                 crate::text::terminal(&crate::text::one_line(&v, 40))
             )
-        })?,
+        })?),
     };
     let max_db_age = match input(env, "max-db-age") {
         None => 7,
@@ -97,7 +107,7 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         sbom: PathBuf::from(sbom),
         db: input(env, "db").map(PathBuf::from),
         fail_on,
-        fail_on_kev: bool_input(env, "fail-on-kev", true)?,
+        fail_on_kev: optional_bool_input(env, "fail-on-kev")?,
         max_db_age,
         config: input(env, "config").map(PathBuf::from),
         check_name: input(env, "check-name")
@@ -133,7 +143,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
     };
     // The policy: the `config` file (or `.kevgate.yaml`), loaded as `scan --config` does;
-    // `fail-on` and `fail-on-kev` override it only when set away from their defaults.
+    // `fail-on` and `fail-on-kev`, when given, override it, as flags override it for `scan`.
     let args = scan_args(&inputs);
     let config = read_config(args.config.as_deref())?;
     let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
@@ -225,18 +235,19 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     })
 }
 
-/// The `scan` arguments the inputs amount to, for the policy loading `scan` does. A
-/// `fail-on` of `critical` and a `fail-on-kev` of `true` are the defaults the runner passes
-/// when the workflow gives none, so they leave the config file's values in force.
+/// The `scan` arguments the inputs amount to, for the policy loading `scan` does. `fail-on`
+/// and `fail-on-kev` default to empty in action.yml, so an input the workflow does not give
+/// leaves the config file's value (else kevgate's default) in force, and one it gives wins,
+/// `critical` and `true` included.
 fn scan_args(inputs: &Inputs) -> ScanArgs {
     ScanArgs {
         sbom: inputs.sbom.clone(),
         db: inputs.db.clone(),
         format: Vec::new(),
         output: Vec::new(),
-        fail_on: (inputs.fail_on != FailOn::Critical).then_some(inputs.fail_on),
-        fail_on_kev: false,
-        no_fail_on_kev: !inputs.fail_on_kev,
+        fail_on: inputs.fail_on,
+        fail_on_kev: inputs.fail_on_kev == Some(true),
+        no_fail_on_kev: inputs.fail_on_kev == Some(false),
         max_db_age: inputs.max_db_age,
         color: ColorChoice::Never,
         fail_on_ransomware: false,
@@ -290,8 +301,8 @@ mod tests {
         let env = |k: &str| vars.get(k).map(|v| v.to_string());
         let i = parse_inputs(&env).expect("valid");
         assert_eq!(i.sbom, PathBuf::from("sbom.json"));
-        assert_eq!(i.fail_on, FailOn::High);
-        assert!(!i.fail_on_kev);
+        assert_eq!(i.fail_on, Some(FailOn::High));
+        assert_eq!(i.fail_on_kev, Some(false));
         assert_eq!(i.max_db_age, 3);
         assert_eq!(i.db, None);
         assert_eq!(i.check_name, "gate");

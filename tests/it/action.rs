@@ -25,8 +25,8 @@ fn action(tmp: &TempDir) -> Command {
         // The runner sets every declared input, empty when not given.
         .env("INPUT_DB", "")
         .env("INPUT_CONFIG", "")
-        .env("INPUT_FAIL-ON", "critical")
-        .env("INPUT_FAIL-ON-KEV", "true")
+        .env("INPUT_FAIL-ON", "")
+        .env("INPUT_FAIL-ON-KEV", "")
         .env("INPUT_MAX-DB-AGE", "7")
         .env("INPUT_COMMENT", "true")
         .env("INPUT_ALLOW-DEMO-DB", "false")
@@ -761,7 +761,8 @@ fn head_sha_per_event() {
 }
 
 /// The `config` input is the policy file `scan --config` reads; `fail-on` and `fail-on-kev`
-/// at their defaults leave it in force, set away from them they override it.
+/// left empty (action.yml's defaults) keep it in force; given, they override it, even with
+/// the value that is kevgate's default.
 #[test]
 fn config_input() {
     let tmp = TempDir::new("action-config");
@@ -782,8 +783,17 @@ fn config_input() {
     };
     let (code, stdout, stderr) = scan(&[]);
     assert_eq!(code, 0, "the config turns KEV off: {stdout}{stderr}");
+    // Empty inputs (the runner's value for inputs the workflow does not give) keep the config.
+    let (code, _, stderr) = scan(&[("INPUT_FAIL-ON-KEV", ""), ("INPUT_FAIL-ON", "")]);
+    assert_eq!(code, 0, "empty inputs leave the config in force: {stderr}");
     let (code, _, stderr) = scan(&[("INPUT_FAIL-ON-KEV", "false"), ("INPUT_FAIL-ON", "low")]);
     assert_eq!(code, 1, "`fail-on: low` overrides the config: {stderr}");
+    // A given input wins even when it names kevgate's default.
+    let (code, _, stderr) = scan(&[("INPUT_FAIL-ON-KEV", "true")]);
+    assert_eq!(
+        code, 1,
+        "`fail-on-kev: true` overrides the config: {stderr}"
+    );
     let (code, _, stderr) = scan(&[("INPUT_CONFIG", "missing.yaml")]);
     assert_eq!(code, 2);
     assert!(stderr.contains("missing.yaml"), "{stderr}");

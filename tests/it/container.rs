@@ -135,8 +135,8 @@ impl Runner {
             // Every declared input, empty when not given, as the runner sets them.
             ("INPUT_SBOM", "sbom.cdx.json"),
             ("INPUT_DB", "kevgate.kvdb"),
-            ("INPUT_FAIL-ON", "critical"),
-            ("INPUT_FAIL-ON-KEV", "true"),
+            ("INPUT_FAIL-ON", ""),
+            ("INPUT_FAIL-ON-KEV", ""),
             ("INPUT_MAX-DB-AGE", "7"),
             ("INPUT_CONFIG", ""),
             ("INPUT_CHECK-NAME", "kevgate"),
