@@ -13,6 +13,7 @@
 //! - Progress: on a terminal a redrawn bar (bytes of total, rate); otherwise (CI logs, pipes)
 //!   a plain line every few seconds and one when a download ends.
 
+use crate::text::error_chain;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -308,24 +309,6 @@ pub fn retry_after(value: Option<&str>, now: jiff::Timestamp) -> Option<Duration
     let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
     let secs = when.as_second() - now.as_second();
     Some(Duration::from_secs(secs.max(0) as u64))
-}
-
-/// An error and its causes on one line (reqwest's own text is only the outermost layer).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts
-        .join(": ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Seconds between plain progress lines.

@@ -86,6 +86,25 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// An error and its causes on one line, each cause once (reqwest's and octocrab's own text
+/// is only the outermost layer), whitespace collapsed.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts
+        .join(": ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `s` on one line of at most `max_chars` characters: runs of whitespace (incl. newlines)
 /// become one space, leading and trailing whitespace goes, and a longer result is cut with
 /// `…` (counted in `max_chars`). Does not escape: combine with [`terminal`] or [`markdown`].

@@ -322,9 +322,7 @@ fn retry_wait(
         return None;
     }
     Some(
-        header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs)
+        crate::http::retry_after(header("retry-after"), jiff::Timestamp::now())
             .unwrap_or(backoff * 2u32.pow(attempt))
             .min(MAX_WAIT),
     )
@@ -333,17 +331,7 @@ fn retry_wait(
 /// The text of an octocrab error with its causes, one line, without the token (octocrab
 /// never puts it in errors; this is belt and braces for the URL, which has none either).
 fn error_text(e: &octocrab::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let message = cause.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
-        }
-        source = cause.source();
-    }
-    crate::text::one_line(&text, 300).into_owned()
+    crate::text::one_line(&crate::text::error_chain(e), 300).into_owned()
 }
 
 /// Whether a response is GitHub's "the token may not do this" (fork PRs, missing
