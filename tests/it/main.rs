@@ -11,6 +11,7 @@ mod cve_scope;
 mod demo_db;
 mod policy;
 mod release;
+mod runner;
 mod sboms;
 mod scan;
 mod trivy;
