@@ -46,27 +46,11 @@ use std::io::{self, Write};
 /// match. They are skipped here whatever the runner's globalization mode.
 pub fn ignorable(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\r'))
+        || crate::text::invisible(c)
         || matches!(
             c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{061C}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{202A}'..='\u{202E}'
-                | '\u{2060}'..='\u{206F}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-                | '\u{FFF0}'..='\u{FFFB}'
-                | '\u{1BCA0}'..='\u{1BCA3}'
-                | '\u{1D173}'..='\u{1D17A}'
-                | '\u{E0000}'..='\u{E0FFF}'
+            // The bidi marks, embeddings, overrides and isolates.
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
         )
 }
 
@@ -217,7 +201,9 @@ impl<W: Write> Console<W> {
             let text = String::from_utf8_lossy(&self.pending[..end]);
             // Undecided: nothing but whitespace and ignorable characters (and perhaps one
             // `:`) so far.
-            let mut seen = compared(&text).map(|(_, c)| c).filter(|c| !c.is_whitespace());
+            let mut seen = compared(&text)
+                .map(|(_, c)| c)
+                .filter(|c| !c.is_whitespace());
             let first = seen.next();
             if !self.mid_line && (first.is_none() || (first == Some(':') && seen.next().is_none()))
             {
@@ -274,12 +260,18 @@ mod tests {
             ("::add-mask::FAIL", "\\::add-mask::FAIL"),
             ("   ::stop-commands::x", "   \\::stop-commands::x"),
             ("\t\u{a0}\u{3000}::error::x", "\t\u{a0}\u{3000}\\::error::x"),
-            ("\u{feff}\u{200b}::warning::x", "\u{feff}\u{200b}\\::warning::x"),
+            (
+                "\u{feff}\u{200b}::warning::x",
+                "\u{feff}\u{200b}\\::warning::x",
+            ),
             ("::", "\\::"),
             (":: not a command", "\\:: not a command"),
             ("a ::error::x", "a ::error::x"),
             ("##[notice]gate passed", "#\\#[notice]gate passed"),
-            ("CVE-1 ##[error]x ##[warning]y", "CVE-1 #\\#[error]x #\\#[warning]y"),
+            (
+                "CVE-1 ##[error]x ##[warning]y",
+                "CVE-1 #\\#[error]x #\\#[warning]y",
+            ),
             ("###[x]", "##\\#[x]"),
             ("##[##[", "#\\#[#\\#["),
             ("::x::##[error]", "\\::x::#\\#[error]"),
@@ -292,7 +284,11 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(neutralise(input, true), *want, "{input:?}");
         }
-        assert_eq!(neutralise("::x::", false), "::x::", "mid-line `::` is inert");
+        assert_eq!(
+            neutralise("::x::", false),
+            "::x::",
+            "mid-line `::` is inert"
+        );
         assert!(matches!(neutralise("clean", true), Cow::Borrowed(_)));
         assert_eq!(
             neutralise_text("a\n::x::y\r##[error]z\r\n"),

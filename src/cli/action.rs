@@ -219,10 +219,9 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             }
         }
         (Some(_), None) => io.stdout.command(&workflow::warning(
-                Some("kevgate"),
-                "no `github-token`: no check run and no comment; the result is in the step summary"
-            )
-        )?,
+            Some("kevgate"),
+            "no `github-token`: no check run and no comment; the result is in the step summary",
+        ))?,
         (None, _) => {}
     }
 

@@ -33,7 +33,10 @@ pub struct Command {
 /// Characters ICU's collation may skip: controls other than line breaks, and format ones.
 fn skipped(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\r')
-        || matches!(c, '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{180b}'..='\u{180f}')
+        || matches!(
+            c,
+            '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{180b}'..='\u{180f}'
+        )
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}')
         || matches!(c, '\u{2060}'..='\u{206f}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}')
         || matches!(c, '\u{fff0}'..='\u{fffb}' | '\u{e0000}'..='\u{e0fff}')
@@ -150,9 +153,35 @@ impl Rng {
 /// Random text built from the pieces commands are made of, plus any character.
 fn random_text(rng: &mut Rng) -> String {
     const PIECES: &[&str] = &[
-        ":", "::", "#", "##", "##[", "[", "]", " ", "\t", "\n", "\r", "\r\n", "\u{a0}",
-        "\u{3000}", "\u{ad}", "\u{200b}", "\u{feff}", "\u{1}", "add-mask", "error", "notice",
-        "stop-commands", "%0A", "%25", "\\", "x", "=", ",", ";",
+        ":",
+        "::",
+        "#",
+        "##",
+        "##[",
+        "[",
+        "]",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\r\n",
+        "\u{a0}",
+        "\u{3000}",
+        "\u{ad}",
+        "\u{200b}",
+        "\u{feff}",
+        "\u{1}",
+        "add-mask",
+        "error",
+        "notice",
+        "stop-commands",
+        "%0A",
+        "%25",
+        "\\",
+        "x",
+        "=",
+        ",",
+        ";",
     ];
     let len = rng.below(24);
     let mut s = String::new();
@@ -285,12 +314,8 @@ fn scan_output_holds_no_command() {
         .arg(&bad));
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert_only(&stdout, &stderr, &[]);
-    let (code, stdout, stderr) = run(kevgate(tmp.path()).args([
-        "scan",
-        "--fail-on",
-        "::add-mask::FAIL",
-        "::error::x",
-    ]));
+    let (code, stdout, stderr) =
+        run(kevgate(tmp.path()).args(["scan", "--fail-on", "::add-mask::FAIL", "::error::x"]));
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("add-mask::FAIL"), "{stderr}");
     assert_only(&stdout, &stderr, &[]);
