@@ -171,17 +171,23 @@ impl<W: Write> Console<W> {
         Ok(())
     }
 
-    /// Writes the complete lines in `pending`.
+    /// Writes the complete lines in `pending`, keeping the partial one: one pass over the
+    /// bytes, one drain, however many lines a write brings.
     fn write_lines(&mut self) -> io::Result<()> {
-        while let Some(i) = self.pending.iter().position(|b| matches!(b, b'\n' | b'\r')) {
-            let line: Vec<u8> = self.pending.drain(..=i).collect();
-            let (text, brk) = line.split_at(i);
-            let text = String::from_utf8_lossy(text);
+        let mut from = 0;
+        while let Some(n) = self.pending[from..]
+            .iter()
+            .position(|b| matches!(b, b'\n' | b'\r'))
+        {
+            let end = from + n;
+            let text = String::from_utf8_lossy(&self.pending[from..end]);
             let safe = neutralise(&text, !self.mid_line);
             self.inner.write_all(safe.as_bytes())?;
-            self.inner.write_all(brk)?;
+            self.inner.write_all(&self.pending[end..=end])?;
             self.mid_line = false;
+            from = end + 1;
         }
+        self.pending.drain(..from);
         Ok(())
     }
 
@@ -232,7 +238,11 @@ impl<W: Write> Console<W> {
 impl<W: Write> Write for Console<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.pending.extend_from_slice(buf);
-        self.write_lines()?;
+        // Only a line break ends a line: small writes inside a long line (a serializer's
+        // tokens) are not rescanned.
+        if buf.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+            self.write_lines()?;
+        }
         Ok(buf.len())
     }
 
