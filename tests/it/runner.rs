@@ -348,27 +348,45 @@ fn action_output_holds_only_its_own_commands() {
             data: TOKEN.into(),
         }],
     );
-    // With an event, a token and an API that is down: warnings, kevgate's own.
-    let event = crate::fixture("github/push.payload.json");
+    // With an event, a token and a GitHub API whose error messages are hostile: kevgate's
+    // warnings quote them, each warning is one command, and nothing else is.
+    let api = crate::action::fake::serve(|_, _, _| {
+        (
+            422,
+            r#"{"message": "bad\n::add-mask::FAIL\r##[error]x %0A::error::y"}"#,
+            vec![],
+        )
+    });
     let (code, stdout, stderr) = run(kevgate(tmp.path())
         .arg("action")
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_EVENT_NAME", "push")
-        .env("GITHUB_EVENT_PATH", &event)
+        .env(
+            "GITHUB_EVENT_PATH",
+            crate::fixture("github/push.with-new-branch.payload.json"),
+        )
         .env("GITHUB_REPOSITORY", "Codertocat/Hello-World")
         .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
-        .env("KEVGATE_HTTP_ATTEMPTS", "1")
-        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .env("GITHUB_API_URL", &api.url)
         .env("INPUT_SBOM", &sbom)
         .env("INPUT_DB", &db)
         .env("INPUT_CHECK-NAME", HOSTILE[0])
         .env("INPUT_GITHUB-TOKEN", TOKEN));
-    assert!(code == 1 || code == 2, "{stdout}{stderr}");
+    assert_eq!(code, 1, "{stdout}{stderr}");
     let own = commands(&stdout);
     assert_eq!(own.first().map(|c| c.name.as_str()), Some("add-mask"));
+    let warnings = &own[1..];
+    assert!(!warnings.is_empty(), "{stdout}");
+    for w in warnings {
+        assert_eq!(
+            w.name, "warning",
+            "only kevgate's warnings: {own:?}\n{stdout}"
+        );
+        assert!(!w.data.contains('\n') && !w.data.contains('\r'), "{w:?}");
+    }
     assert!(
-        own[1..].iter().all(|c| c.name == "warning"),
-        "only kevgate's warnings: {own:?}\n{stdout}"
+        warnings.iter().any(|w| w.data.contains("add-mask::FAIL")),
+        "the hostile message is quoted, inert: {stdout}"
     );
     assert_eq!(commands(&stderr), [], "stderr:\n{stderr}");
 }
