@@ -134,6 +134,20 @@ pub(crate) fn package_label(c: &crate::enrich::ComponentRef) -> String {
     }
 }
 
+/// What fixes a finding, as one sentence for SARIF and annotations; `esc` makes a version
+/// safe for the destination. `Fix: upgrade to 3.5.0.`, `Affected up to 5.5.40; no fixed
+/// version is known.` (ranges ending in `last_affected`), `No fixed version is known.`
+pub(crate) fn fix_sentence(f: &crate::enrich::Finding, esc: &dyn Fn(&str) -> String) -> String {
+    use crate::remediation::Fix;
+    match crate::remediation::fix(f) {
+        Fix::Upgrade(v) => format!("Fix: upgrade to {}.", esc(&v[0])),
+        Fix::AffectedUpTo(v) => {
+            format!("Affected up to {}; no fixed version is known.", esc(&v))
+        }
+        Fix::Unknown => "No fixed version is known.".to_owned(),
+    }
+}
+
 /// EPSS as a percentage with one decimal (`22.0%`).
 pub(crate) fn epss_percent(score: f64) -> String {
     format!("{:.1}%", score * 100.0)
