@@ -211,7 +211,10 @@ mod tests {
                 "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
                 Some(9.3),
             ),
-            ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:X/SC:N/SI:N/SA:N", None),
+            (
+                "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:X/SC:N/SI:N/SA:N",
+                None,
+            ),
             ("CVSS:4.0/AV:N/AC:L", None),
             ("CVSS:3.1/AV:X/AC:L", None),
             ("garbage", None),

@@ -517,3 +517,91 @@ fn link(id: &str, m: &Match, sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> 
         .or_else(|| m.advisories.iter().find_map(|a| a.url.clone()))
         .or_else(|| plain.then(|| format!("https://osv.dev/vulnerability/{id}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A match of `ids` with one advisory, `advisory` (its id and first reference).
+    fn matched(ids: &[&str], advisory: (&str, Option<&str>)) -> Match {
+        let advisory = serde_json::from_value(serde_json::json!({
+            "id": advisory.0,
+            "affected": [],
+            "url": advisory.1,
+        }))
+        .expect("advisory");
+        Match {
+            component: 0,
+            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            advisories: vec![advisory],
+            fixed_versions: Vec::new(),
+            sbom_vulnerabilities: Vec::new(),
+            affected: Vec::new(),
+        }
+    }
+
+    /// The link is the canonical page of the finding's own id, whatever the advisory's first
+    /// reference says (GHSA-x7p5-p2c9-phvg's is GHSA-3p32-j457-pg5x); an id that is no plain
+    /// token falls back to the references.
+    #[test]
+    fn link_is_the_own_id_page() {
+        let other =
+            Some("https://github.com/laravel/framework/security/advisories/GHSA-3p32-j457-pg5x");
+        let cases = [
+            (
+                "GHSA-x7p5-p2c9-phvg",
+                ("GHSA-x7p5-p2c9-phvg", other),
+                Some("https://github.com/advisories/GHSA-x7p5-p2c9-phvg"),
+            ),
+            (
+                "CVE-2018-15133",
+                (
+                    "GHSA-qvqm-h22r-4cp9",
+                    Some("https://nvd.nist.gov/vuln/detail/CVE-2017-0001"),
+                ),
+                Some("https://nvd.nist.gov/vuln/detail/CVE-2018-15133"),
+            ),
+            (
+                "GO-2023-2102",
+                ("GO-2023-2102", Some("https://go.dev/issue/63417")),
+                Some("https://osv.dev/vulnerability/GO-2023-2102"),
+            ),
+            (
+                "RHSA-2025:1301",
+                ("RHSA-2025:1301", None),
+                Some("https://osv.dev/vulnerability/RHSA-2025:1301"),
+            ),
+            // Not a plain id: never spliced into a URL.
+            (
+                "x](javascript:alert(1))",
+                ("x](javascript:alert(1))", other),
+                other,
+            ),
+        ];
+        for (id, advisory, want) in cases {
+            let m = matched(&[id], advisory);
+            assert_eq!(link(id, &m, &[]).as_deref(), want, "{id}");
+        }
+    }
+
+    /// Fixed versions take the installed version's `v` (Go), and only then.
+    #[test]
+    fn fixed_spelled_like_installed() {
+        let cases = [
+            ("0.17.0", Some("v0.8.0"), "v0.17.0"),
+            ("v0.17.0", Some("v0.8.0"), "v0.17.0"),
+            ("0.17.0", Some("0.8.0"), "0.17.0"),
+            ("6.20.45", Some("5.5.40"), "6.20.45"),
+            ("1:2.3-1", Some("1:2.2-1"), "1:2.3-1"),
+            ("0.17.0", Some("vendor"), "0.17.0"),
+            ("0.17.0", None, "0.17.0"),
+        ];
+        for (fixed, installed, want) in cases {
+            assert_eq!(
+                spelled_like(fixed, installed),
+                want,
+                "{fixed} {installed:?}"
+            );
+        }
+    }
+}

@@ -500,4 +500,67 @@ mod tests {
             "upgrade urllib3@1.26.4 to >= 2.2.2: fixes 2; on 1.x: >= 1.26.19 fixes 1"
         );
     }
+
+    /// What fixes a finding, as users read it: its fixed versions, else the `last_affected`
+    /// end of the range that holds the installed version (CVE-2018-15133's real ranges: through
+    /// 5.5.40, and 5.6.0 to 5.6.29), else nothing known.
+    #[test]
+    fn fix_of_a_finding() {
+        use crate::version::{Event, Range, RangeKind};
+        let laravel = crate::db::Affected {
+            ecosystem: "Packagist".into(),
+            name: "laravel/framework".into(),
+            ranges: [("0", "5.5.40"), ("5.6.0", "5.6.29")]
+                .iter()
+                .map(|(i, l)| Range {
+                    kind: RangeKind::Ecosystem,
+                    events: vec![
+                        Event::Introduced((*i).into()),
+                        Event::LastAffected((*l).into()),
+                    ],
+                })
+                .collect(),
+            versions: Vec::new(),
+        };
+        let cases: [(&str, &[&str], bool, Fix); 5] = [
+            ("5.5.40", &[], true, Fix::AffectedUpTo("5.5.40".into())),
+            ("5.1.0", &[], true, Fix::AffectedUpTo("5.5.40".into())),
+            ("5.6.3", &[], true, Fix::AffectedUpTo("5.6.29".into())),
+            (
+                "5.5.40",
+                &["6.20.45"],
+                true,
+                Fix::Upgrade(vec!["6.20.45".into()]),
+            ),
+            ("5.5.40", &[], false, Fix::Unknown),
+        ];
+        let ev = fixture::evaluation();
+        for (installed, fixed, ranges, want) in cases {
+            let mut f = ev.findings[0].finding.clone();
+            f.component.purl = Some(format!("pkg:composer/laravel/framework@{installed}"));
+            f.component.version = Some(installed.into());
+            f.fixed_versions = fixed.iter().map(|v| (*v).to_owned()).collect();
+            f.affected = if ranges {
+                vec![laravel.clone()]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(fix(&f), want, "{installed} {fixed:?}");
+        }
+    }
+
+    /// The major version a branch upgrade stays on.
+    #[test]
+    fn major_of_versions() {
+        let cases = [
+            ("8.5.0", Some("8")),
+            ("v0.8.0", Some("0")),
+            ("10.2.11", Some("10")),
+            ("dev-main", None),
+            ("", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(major(v), want, "{v}");
+        }
+    }
 }

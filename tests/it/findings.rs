@@ -99,7 +99,13 @@ fn severity_score_and_link() {
     for (id, severity, score, version, url) in cases {
         let f = finding(&report, id);
         assert_eq!(f["severity"], severity, "{id}: {f:#}");
-        assert_eq!(f["cvss"]["score"].as_f64().map(|s| (s * 10.0).round() / 10.0), score, "{id}");
+        assert_eq!(
+            f["cvss"]["score"]
+                .as_f64()
+                .map(|s| (s * 10.0).round() / 10.0),
+            score,
+            "{id}"
+        );
         assert_eq!(f["cvss"]["version"].as_str(), version, "{id}");
         assert_eq!(f["url"], url, "{id}");
     }
@@ -156,11 +162,18 @@ fn remediation_per_component() {
     assert!(fixes.contains(&"CVE-2018-15133"), "{laravel:#}");
     assert_eq!(laravel["fixes_kev"], 1);
     // GHSA-364w-9g92-3grq is affected through 8.70.2: 6.20.45 does not clear it.
-    assert_eq!(laravel["unfixable"], serde_json::json!(["GHSA-364w-9g92-3grq"]));
+    assert_eq!(
+        laravel["unfixable"],
+        serde_json::json!(["GHSA-364w-9g92-3grq"])
+    );
     let drupal = &remediation(&report, "drupal/core")["branch_upgrade"];
     assert_eq!(drupal["line"], "8");
     assert_eq!(drupal["upgrade_to"], "8.9.19");
-    assert!(remediation(&report, "golang.org/x/net").get("branch_upgrade").is_none());
+    assert!(
+        remediation(&report, "golang.org/x/net")
+            .get("branch_upgrade")
+            .is_none()
+    );
     assert_eq!(
         finding(&report, "CVE-2023-39325")["fixed_versions"],
         serde_json::json!(["v0.17.0"])
@@ -176,16 +189,28 @@ fn wording_in_every_report() {
     let (_, markdown) = scan(tmp.path(), "markdown");
     let (_, sarif) = scan(tmp.path(), "sarif");
     let cases: [(&str, &str, &str); 6] = [
-        ("table", &table, "fix: affected up to 5.5.40; no fixed version known"),
+        (
+            "table",
+            &table,
+            "fix: affected up to 5.5.40; no fixed version known",
+        ),
         ("table", &table, "fix: upgrade golang.org/x/net to v0.17.0"),
         (
             "table",
             &table,
             "kev: due 2022-05-03: Apply updates per vendor instructions; ransomware: Known",
         ),
-        ("markdown", &markdown, "Affected up to 5.5.40; no fixed version known."),
+        (
+            "markdown",
+            &markdown,
+            "Affected up to 5.5.40; no fixed version known.",
+        ),
         ("markdown", &markdown, "Upgrade to v0.17.0."),
-        ("sarif", &sarif, "Affected up to 5.5.40; no fixed version is known."),
+        (
+            "sarif",
+            &sarif,
+            "Affected up to 5.5.40; no fixed version is known.",
+        ),
     ];
     for (format, out, want) in cases {
         assert!(out.contains(want), "{format} lacks `{want}`:\n{out}");
