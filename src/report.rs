@@ -126,6 +126,16 @@ pub(crate) fn bundled_banner(ev: &Evaluation) -> Option<String> {
     ))
 }
 
+/// The notes a human-readable report lists: all but `bundled-db` when [`bundled_banner`]
+/// already says the demo database was used, so the warning shows once.
+pub(crate) fn listed_notes(ev: &Evaluation) -> Vec<&crate::policy::Note> {
+    let banner = bundled_banner(ev).is_some();
+    ev.notes
+        .iter()
+        .filter(|n| !(banner && n.code == crate::policy::NoteCode::BundledDb))
+        .collect()
+}
+
 /// `name@version`, or the name alone.
 pub(crate) fn package_label(c: &crate::enrich::ComponentRef) -> String {
     match &c.version {

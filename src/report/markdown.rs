@@ -231,15 +231,16 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         md.push('\n');
     }
 
-    if notes && !ev.notes.is_empty() {
+    let listed = super::listed_notes(ev);
+    if notes && !listed.is_empty() {
         md.push_str("### Notes\n\n");
         // Notes never take more than a quarter of the budget: findings come first.
         let budget = opts.max_bytes / 4;
         let mut used = 0;
         let mut i = 0;
-        while i < ev.notes.len() {
-            let code_of = ev.notes[i].code;
-            let group: Vec<_> = ev.notes[i..]
+        while i < listed.len() {
+            let code_of = listed[i].code;
+            let group: Vec<_> = listed[i..]
                 .iter()
                 .take_while(|n| n.code == code_of)
                 .collect();

@@ -283,9 +283,10 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         }
     }
 
-    if !ev.notes.is_empty() {
+    let notes = super::listed_notes(ev);
+    if !notes.is_empty() {
         writeln!(out)?;
-        for note in &ev.notes {
+        for note in notes {
             let code = super::code(note.code);
             writeln!(
                 out,
@@ -298,10 +299,6 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
 
     writeln!(out)?;
     writeln!(out, "{}", summary(ev, color))?;
-    if let Some(b) = &banner {
-        writeln!(out)?;
-        writeln!(out, "{b}")?;
-    }
     Ok(())
 }
 
@@ -346,7 +343,7 @@ mod tests {
     }
 
     /// The plain table of the fixture: banner, rows in the evaluation's order, advice,
-    /// notes, summary, banner.
+    /// notes, summary.
     #[test]
     fn table_plain() {
         insta::assert_snapshot!("table_plain", render(&fixture::evaluation(), false));
