@@ -339,7 +339,7 @@ fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
 fn major(v: &str) -> Option<&str> {
     let v = v.strip_prefix('v').unwrap_or(v);
     let end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    (end > 0).then(|| &v[..end])
+    (end > 0).then_some(&v[..end])
 }
 
 /// The smallest upgrade on the installed major version: [`target`] over the findings that
@@ -363,7 +363,7 @@ fn branch(
                 .copied()
                 .filter(|v| major(v) == Some(line))
                 .collect();
-            (!fixed.is_empty()).then(|| Need {
+            (!fixed.is_empty()).then_some(Need {
                 fixed,
                 affected: n.affected,
                 ..*n
