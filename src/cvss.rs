@@ -300,4 +300,27 @@ mod tests {
             ]
         );
     }
+
+    /// Hostile vectors (from an SBOM or a forged feed) give `None`, never a panic or a score:
+    /// truncated, repeated, unknown, out-of-order-junk and oversized input.
+    #[test]
+    fn hostile_v4_vectors_do_not_score() {
+        let long = format!("CVSS:4.0/{}", "AV:N/".repeat(10_000));
+        let cases = [
+            "CVSS:4.0/",
+            "CVSS:4.0",
+            "CVSS:4.0//",
+            "CVSS:4.0/AV:N/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N",
+            "CVSS:4.0/AV:Z/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/XX:Y",
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:\u{202e}N",
+            "CVSS:4.0/AV:Ｎ/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+            long.as_str(),
+        ];
+        for vector in cases {
+            let shown: String = vector.chars().take(80).collect();
+            assert_eq!(base_score(vector), None, "{shown}");
+        }
+    }
 }
