@@ -269,14 +269,7 @@ fn finding(
 
     // Each source's rating: its CVSS score, else its severity word.
     let nvd_metrics: Vec<&CvssMetric> = nvd.iter().flat_map(|r| r.cvss.iter()).collect();
-    let nvd_score = || {
-        best_metric(nvd_metrics.iter().copied().filter(|c| c.primary))
-            .map(|c| to_cvss(c, "nvd"))
-            .or_else(|| {
-                best_metric(nvd_metrics.iter().copied().filter(|c| !c.primary))
-                    .map(|c| to_cvss(c, "nvd-secondary"))
-            })
-    };
+    let nvd_score = || nvd_cvss(&nvd_metrics);
     let osv_score = || {
         m.advisories
             .iter()
@@ -416,8 +409,16 @@ fn preference(c: &Cvss) -> (bool, u8) {
     cvss::preference(c.score, &c.version)
 }
 
-fn best_metric<'a>(metrics: impl Iterator<Item = &'a CvssMetric>) -> Option<&'a CvssMetric> {
-    metrics.min_by_key(|c| cvss::preference(c.score, &c.version))
+/// The NVD score shown: NVD's own (primary) before a secondary one (the CNA's), unless NVD's
+/// own rates nothing (0.0); within each, [`cvss::preference`].
+fn nvd_cvss(metrics: &[&CvssMetric]) -> Option<Cvss> {
+    metrics
+        .iter()
+        .min_by_key(|c| {
+            let (zero, rank) = cvss::preference(c.score, &c.version);
+            (zero, !c.primary, rank)
+        })
+        .map(|c| to_cvss(c, if c.primary { "nvd" } else { "nvd-secondary" }))
 }
 
 fn to_cvss(metric: &CvssMetric, source: &str) -> Cvss {
@@ -581,6 +582,44 @@ mod tests {
         for (id, advisory, want) in cases {
             let m = matched(&[id], advisory);
             assert_eq!(link(id, &m, &[]).as_deref(), want, "{id}");
+        }
+    }
+
+    /// NVD's score: its own before the CNA's, v3.1 before v4.0, and a 0.0 score last.
+    /// CVE-2025-6965 (NVD API 2.0): primary v3.1 9.8, Google's v4.0 7.2. CVE-2024-52301 as
+    /// GitHub scores it: v3.1 `C:N/I:N/A:N` 0.0 and v4.0 8.7.
+    #[test]
+    fn nvd_score_choice() {
+        let metric = |version: &str, score: f32, primary: bool| CvssMetric {
+            version: version.into(),
+            score,
+            vector: format!("CVSS:{version}/…"),
+            source: if primary { "nvd@nist.gov" } else { "cna" }.into(),
+            primary,
+        };
+        let cases = [
+            (
+                vec![metric("4.0", 7.2, false), metric("3.1", 9.8, true)],
+                Some((9.8, "3.1", "nvd")),
+            ),
+            (
+                vec![metric("3.1", 0.0, false), metric("4.0", 8.7, false)],
+                Some((8.7, "4.0", "nvd-secondary")),
+            ),
+            (
+                vec![metric("3.1", 0.0, true), metric("4.0", 8.7, false)],
+                Some((8.7, "4.0", "nvd-secondary")),
+            ),
+            (vec![metric("3.1", 0.0, true)], Some((0.0, "3.1", "nvd"))),
+            (Vec::new(), None),
+        ];
+        for (metrics, want) in cases {
+            let refs: Vec<&CvssMetric> = metrics.iter().collect();
+            let got = nvd_cvss(&refs);
+            let got = got
+                .as_ref()
+                .map(|c| (c.score, c.version.as_str(), c.source.as_str()));
+            assert_eq!(got, want, "{metrics:?}");
         }
     }
 
