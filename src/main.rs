@@ -13,6 +13,12 @@ use std::process::ExitCode;
 // the `Console`s, which neutralise workflow commands (`src/output.rs`).
 #[allow(clippy::disallowed_methods)]
 fn main() -> ExitCode {
+    // A panic's message can quote input too: it goes through a console like everything else.
+    std::panic::set_hook(Box::new(|info| {
+        let mut err = Console::new(std::io::stderr());
+        let _ = writeln!(err, "{info}");
+        let _ = err.finish();
+    }));
     let env = |key: &str| std::env::var(key).ok();
     let mut out: Console = Console::new(Box::new(std::io::stdout().lock()));
     let mut err: Console = Console::new(Box::new(std::io::stderr().lock()));
