@@ -173,6 +173,16 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let ws = Workspace::from_env(env)?;
     // On a pull request, the base commit's policy files: to list the exceptions the PR adds,
     // or (`policy-from: base`) to gate with.
+    // The head's files first: a policy file that leads out of the workspace stops the run
+    // before any request.
+    let head = match inputs.policy_from {
+        PolicyFrom::Head => Some(read_policy_files(
+            &ws,
+            args.config.as_deref(),
+            NamedBy::Repository,
+        )?),
+        PolicyFrom::Base => None,
+    };
     let network = client::Network::from_env(env);
     let base = match (&context, &inputs.token) {
         (Some(ctx @ Context { base_sha: Some(sha), .. }), Some(token)) => Some(
@@ -184,12 +194,9 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         )),
         _ => None,
     };
-    let (files, compare_with) = match inputs.policy_from {
-        PolicyFrom::Head => (
-            read_policy_files(&ws, args.config.as_deref(), NamedBy::Repository)?,
-            base,
-        ),
-        PolicyFrom::Base => match base {
+    let (files, compare_with) = match head {
+        Some(files) => (files, base),
+        None => match base {
             Some(Ok(files)) => {
                 writeln!(
                     io.stderr,
