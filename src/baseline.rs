@@ -10,10 +10,8 @@
 //! `fixed`. The verdict stays in `policy.rs`, which reads [`Baseline`] through the
 //! [`Policy`](crate::policy::Policy).
 
-
 use crate::policy::Evaluation;
 use serde::{Deserialize, Serialize};
-
 
 /// Largest baseline read (an SBOM or a JSON report): 1 GiB, as the SBOM.
 pub const MAX_BYTES: u64 = 1 << 30;

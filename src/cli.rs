@@ -340,11 +340,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
 
     // The policy files are checked first: a config error is reported before any scanning.
     let ws = crate::workspace::Workspace::new(Path::new("."))?;
-    let files = read_policy_files(
-        &ws,
-        args.config.as_deref(),
-        crate::workspace::NamedBy::User,
-    )?;
+    let files = read_policy_files(&ws, args.config.as_deref(), crate::workspace::NamedBy::User)?;
     let make_policy = |bytes: &[u8],
                        parsed: &sbom::Sbom,
                        db: &VulnDb|
@@ -465,9 +461,7 @@ fn read_policy_files(
         ),
     };
     let config = match &config_file {
-        Some(path) => {
-            crate::config::parse(&read(path, config_by)?, &path.display().to_string())?
-        }
+        Some(path) => crate::config::parse(&read(path, config_by)?, &path.display().to_string())?,
         None => crate::config::Config::default(),
     };
     let mut trivyignore = Vec::new();

@@ -563,6 +563,15 @@ mod tests {
             assert!(!is_vulnerability_id(not), "{not}");
         }
         assert!(!is_vulnerability_id(&format!("CVE-{}", "1".repeat(70))));
+        // An `ignore` id of another shape is an error naming its line, not its text.
+        let err = parse(
+            b"ignore:\n  - id: GITHUB_TOKEN=ghs_secret0123\n    reason: r\n",
+            ".kevgate.yaml",
+        )
+        .expect_err("not an id");
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.problems[0].line, Some(2));
+        assert!(!err.to_string().contains("ghs_secret"), "{err}");
     }
 
     fn problems(yaml: &str) -> Vec<(Option<u64>, String)> {

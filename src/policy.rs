@@ -735,7 +735,12 @@ mod tests {
             ignore(Vex, "CVE-2022-1", &["pkg:npm/b", "pkg:npm/a"], None),
             ignore(Config, "CVE-2023-4911", &[], None),
             ignore(Config, "CVE-2023-4911", &[], None),
-            ignore(Trivyignore, "CVE-2023-4911", &["pkg:deb/debian/libc6"], None),
+            ignore(
+                Trivyignore,
+                "CVE-2023-4911",
+                &["pkg:deb/debian/libc6"],
+                None,
+            ),
         ];
         let added = added_exceptions(&head, &base);
         let added: Vec<(IgnoreSource, &str)> =

@@ -279,13 +279,21 @@ GHSA-jpcq-cgw6-v4j6
         );
         assert_eq!(p.skipped.len(), 3);
         for s in &p.skipped {
-            assert!(!s.contains("secret") && !s.contains("aws") && !s.contains("eyJ"), "{s}");
+            assert!(
+                !s.contains("secret") && !s.contains("aws") && !s.contains("eyJ"),
+                "{s}"
+            );
         }
-        let yaml = "vulnerabilities:\n  - id: \"TOKEN=ghs_secret0123\"\n  - id: GHSA-jpcq-cgw6-v4j6\n";
+        let yaml =
+            "vulnerabilities:\n  - id: \"TOKEN=ghs_secret0123\"\n  - id: GHSA-jpcq-cgw6-v4j6\n";
         let p = parse_yaml(yaml.as_bytes(), ".trivyignore.yaml").expect("valid");
         assert_eq!(p.ignores.len(), 1);
         assert_eq!(p.skipped.len(), 1);
-        assert!(p.skipped[0].starts_with("`.trivyignore.yaml` line 2 is not"), "{:?}", p.skipped);
+        assert!(
+            p.skipped[0].starts_with("`.trivyignore.yaml` line 2 is not"),
+            "{:?}",
+            p.skipped
+        );
     }
 
     /// `.trivyignore.yaml` as trivy documents it: statement, expired_at, purls; a

@@ -11,7 +11,10 @@
 //!
 //! Inside a workflow the event must be one kevgate can report on (see
 //! [`crate::github::context`]); otherwise it stops before scanning (exit 2). The policy is
-//! the `config` file (or `.kevgate.yaml`), loaded as `scan --config` loads it.
+//! the `config` file (or `.kevgate.yaml`), loaded as `scan --config` loads it, every file
+//! confined to `GITHUB_WORKSPACE` ([`crate::workspace`]). On a pull request the base commit's
+//! policy files are read through the contents API ([`client::Contents`]): the exceptions the
+//! PR adds are listed in the reports, or, with `policy-from: base`, the base's policy gates.
 //!
 //! Then, with a token, it reports to GitHub ([`client::publish`]):
 //! check run, else commit status, else the step summary alone, plus the sticky PR comment.
@@ -21,10 +24,10 @@ use super::{
     file_ignores, load_policy, read_policy_files, report_options, today, trivyignore_parser,
     write_atomically,
 };
-use crate::workspace::{NamedBy, POLICY_FILE_MAX_BYTES, Workspace};
 use crate::github::{Context, client, workflow};
 use crate::policy::{FailOn, Verdict};
 use crate::report::{self, Format};
+use crate::workspace::{NamedBy, POLICY_FILE_MAX_BYTES, Workspace};
 use anyhow::{Context as _, bail};
 use clap::ValueEnum;
 use std::io::Write;
@@ -185,11 +188,24 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     };
     let network = client::Network::from_env(env);
     let base = match (&context, &inputs.token) {
-        (Some(ctx @ Context { base_sha: Some(sha), .. }), Some(token)) => Some(
+        (
+            Some(
+                ctx @ Context {
+                    base_sha: Some(sha),
+                    ..
+                },
+            ),
+            Some(token),
+        ) => Some(
             client::Contents::new(ctx, token, &network)
                 .and_then(|api| base_policy_files(&api, &ws, args.config.as_deref(), sha)),
         ),
-        (Some(Context { base_sha: Some(_), .. }), None) => Some(Err(
+        (
+            Some(Context {
+                base_sha: Some(_), ..
+            }),
+            None,
+        ) => Some(Err(
             "there is no `github-token` to read the base commit's policy files with".to_owned(),
         )),
         _ => None,

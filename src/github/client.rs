@@ -515,7 +515,8 @@ fn encode_path(path: &str) -> String {
         .map(|seg| {
             let mut out = String::new();
             for b in seg.bytes() {
-                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~')
+                if b.is_ascii_alphanumeric()
+                    || matches!(b, b'-' | b'_' | b'~')
                     || (b == b'.' && seg != "." && seg != "..")
                 {
                     out.push(char::from(b));

@@ -278,7 +278,12 @@ const MAX_ADDED_EXCEPTIONS: usize = 25;
 /// exception for its own finding and pass its own gate; reviewers see it here, before the
 /// findings. Every value comes from the pull request's files and is escaped.
 fn added_exceptions(md: &mut String, ev: &Evaluation) {
-    let Some(added) = ev.policy.added_exceptions.as_deref().filter(|a| !a.is_empty()) else {
+    let Some(added) = ev
+        .policy
+        .added_exceptions
+        .as_deref()
+        .filter(|a| !a.is_empty())
+    else {
         return;
     };
     let _ = writeln!(
@@ -290,7 +295,9 @@ Not in the base branch's policy: \
 ",
         added.len()
     );
-    md.push_str("| Id | Kind | Declared in | Scope | Expires | Reason |\n|---|---|---|---|---|---|\n");
+    md.push_str(
+        "| Id | Kind | Declared in | Scope | Expires | Reason |\n|---|---|---|---|---|---|\n",
+    );
     for i in added.iter().take(MAX_ADDED_EXCEPTIONS) {
         let scope = if i.purls.is_empty() {
             "every component".to_owned()

@@ -405,7 +405,10 @@ pub(crate) mod fake {
             "components": api["components"],
         });
         let validator = jsonschema::draft7::new(&schema).expect("schema compiles");
-        let errors: Vec<String> = validator.iter_errors(&body).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "content-file: {errors:#?}");
         Box::leak(body.to_string().into_boxed_str())
     }
@@ -1224,7 +1227,9 @@ fn policy_symlink_out_of_the_workspace_is_refused() {
 #[test]
 fn device_and_fifo_policy_files_are_refused() {
     let tmp = TempDir::new("action-devzero");
-    let cases: [(&str, &dyn Fn(&std::path::Path)); 2] = [
+    /// Makes a policy file that is not a regular file at the path.
+    type Make = dyn Fn(&std::path::Path);
+    let cases: [(&str, &Make); 2] = [
         (".kevgate.yaml", &|p| {
             std::os::unix::fs::symlink("/dev/zero", p).expect("symlink")
         }),
@@ -1400,7 +1405,10 @@ fn policy_from_base() {
         ),
     ]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("`policy-from: base` needs a pull request"), "{stderr}");
+    assert!(
+        stderr.contains("`policy-from: base` needs a pull request"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = base(&[("INPUT_GITHUB-TOKEN", "")]);
     assert_eq!(code, 2, "{stderr}");

@@ -20,7 +20,9 @@ fn scan_all(dir: &Path, db: &Path, extra: &[&str]) -> (i32, String, String) {
         .arg(webgoat())
         .arg("--db")
         .arg(db)
-        .args(["--format", "table", "--format", "json", "--output", "r.json"])
+        .args([
+            "--format", "table", "--format", "json", "--output", "r.json",
+        ])
         .args(["--format", "sarif", "--output", "r.sarif"])
         .args(["--format", "markdown", "--output", "r.md"])
         .args(extra))
@@ -42,7 +44,9 @@ fn policy_files_symlinked_out_are_refused() {
         let (code, stdout, stderr) = scan_all(tmp.path(), &db, &[]);
         assert_eq!(code, 2, "{name}: {stdout}{stderr}");
         assert!(
-            stderr.contains(&format!("`{name}` is a symlink that leads out of the workspace")),
+            stderr.contains(&format!(
+                "`{name}` is a symlink that leads out of the workspace"
+            )),
             "{stderr}"
         );
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
@@ -95,7 +99,10 @@ fn confinement_follows_the_workspace() {
     symlink(&cfg, tmp.path().join("link.yaml")).expect("symlink");
     let (code, _, stderr) = scan_all(tmp.path(), &db, &["--config", "link.yaml"]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("`link.yaml` is a symlink that leads out"), "{stderr}");
+    assert!(
+        stderr.contains("`link.yaml` is a symlink that leads out"),
+        "{stderr}"
+    );
 
     fs_err::copy(
         fixture("vex/trivy-project.openvex.json"),
@@ -146,7 +153,10 @@ fn devices_fifos_and_huge_files_are_refused() {
         let start = std::time::Instant::now();
         let (code, _, stderr) = scan_all(tmp.path(), &db, &[]);
         assert_eq!(code, 2, "{target:?}: {stderr}");
-        assert!(stderr.contains("`.trivyignore`") && stderr.contains(want), "{stderr}");
+        assert!(
+            stderr.contains("`.trivyignore`") && stderr.contains(want),
+            "{stderr}"
+        );
         assert!(start.elapsed() < std::time::Duration::from_secs(60));
         fs_err::remove_file(&link).expect("rm");
     }
