@@ -440,7 +440,7 @@ fn trivyignore_parser(
 }
 
 /// Reads the policy files from the workspace: `--config FILE` (named by `by`) or
-/// `.kevgate.yaml`, `.trivyignore`, `.trivyignore.yaml` (working directory) and the config's
+/// `.kevgate.yaml`, `.trivyignore`, `.trivyignore.yaml` (workspace root) and the config's
 /// `vex` documents (relative to the config's directory), each a regular file confined to the
 /// workspace ([`crate::workspace`]) and size-capped. A name that exists but is not such a file
 /// (a symlink out, a FIFO, a directory) is an error, never skipped. The config and the trivy
@@ -452,11 +452,11 @@ fn read_policy_files(
 ) -> anyhow::Result<PolicyFiles> {
     use crate::workspace::{NamedBy, POLICY_FILE_MAX_BYTES};
     let read = |path: &Path, by: NamedBy| ws.read(path, by, POLICY_FILE_MAX_BYTES);
-    let default_file = Path::new(crate::config::DEFAULT_FILE);
+    let default_file = ws.file(crate::config::DEFAULT_FILE);
     let (config_file, config_by) = match flag {
         Some(path) => (Some(path.to_path_buf()), by),
         None => (
-            ws.exists(default_file).then(|| default_file.to_path_buf()),
+            ws.exists(&default_file).then_some(default_file),
             NamedBy::Repository,
         ),
     };
@@ -466,8 +466,9 @@ fn read_policy_files(
     };
     let mut trivyignore = Vec::new();
     for name in [crate::trivyignore::FILE, crate::trivyignore::YAML_FILE] {
-        if ws.exists(Path::new(name)) {
-            let bytes = read(Path::new(name), NamedBy::Repository)?;
+        let path = ws.file(name);
+        if ws.exists(&path) {
+            let bytes = read(&path, NamedBy::Repository)?;
             trivyignore_parser(name)(&bytes, name)?;
             trivyignore.push((name, bytes));
         }

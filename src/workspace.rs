@@ -68,6 +68,18 @@ impl Workspace {
         }
     }
 
+    /// The file `name` at the workspace root, as a path to read: `name` itself when the
+    /// working directory is the root (messages then show just the name), else the root
+    /// joined with it (the action run from another directory still reads the workspace's
+    /// `.kevgate.yaml`).
+    pub fn file(&self, name: &str) -> PathBuf {
+        if self.cwd == self.given || self.cwd == self.root {
+            PathBuf::from(name)
+        } else {
+            self.given.join(name)
+        }
+    }
+
     /// `path` made absolute and normalized (no `.` or `..`), without touching the disk.
     fn absolute(&self, path: &Path) -> PathBuf {
         normalize(&self.cwd.join(path))

@@ -355,7 +355,8 @@ fn base_policy_files(
         })?;
         api.get(&name, sha, POLICY_FILE_MAX_BYTES)
     };
-    let config_path = config.unwrap_or(Path::new(crate::config::DEFAULT_FILE));
+    let default_file = ws.file(crate::config::DEFAULT_FILE);
+    let config_path = config.unwrap_or(&default_file);
     let parsed = match get(config_path)? {
         Some(bytes) => crate::config::parse(&bytes, &config_path.display().to_string())
             .map_err(|e| format!("the base commit's {e}"))?,
@@ -363,7 +364,7 @@ fn base_policy_files(
     };
     let mut trivyignore = Vec::new();
     for name in [crate::trivyignore::FILE, crate::trivyignore::YAML_FILE] {
-        if let Some(bytes) = get(Path::new(name))? {
+        if let Some(bytes) = get(&ws.file(name))? {
             trivyignore_parser(name)(&bytes, name).map_err(|e| format!("the base commit's {e}"))?;
             trivyignore.push((name, bytes));
         }

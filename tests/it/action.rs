@@ -1416,3 +1416,42 @@ fn policy_from_base() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("input `policy-from`"), "{stderr}");
 }
+
+/// The workspace is `GITHUB_WORKSPACE`, wherever the action runs from: its `.trivyignore` is
+/// read (and refused when it leads out), and a `json-file` outside it is refused.
+#[test]
+fn workspace_is_github_workspace() {
+    let tmp = TempDir::new("action-ghws");
+    let outside = TempDir::new("action-ghws-outside");
+    let ws = tmp.path().join("ws");
+    fs_err::create_dir_all(&ws).expect("mkdir");
+    std::os::unix::fs::symlink(secret_file(outside.path()), ws.join(".trivyignore"))
+        .expect("symlink");
+    let demo = |extra: &[(&str, &str)]| {
+        let mut cmd = action(&tmp);
+        cmd.env("INPUT_SBOM", root().join("examples/trivy-sbom.cdx.json"))
+            .env("INPUT_ALLOW-DEMO-DB", "true")
+            .env("INPUT_GITHUB-TOKEN", "")
+            .env("GITHUB_WORKSPACE", &ws);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    let (code, _, stderr) = demo(&[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(".trivyignore` is a symlink that leads out"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SECRET));
+    fs_err::remove_file(ws.join(".trivyignore")).expect("rm");
+    let (code, _, stderr) = demo(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, _, stderr) = demo(&[("INPUT_JSON-FILE", "kevgate.json")]);
+    assert_eq!(
+        code, 2,
+        "the working directory is outside the workspace: {stderr}"
+    );
+    assert!(!tmp.path().join("kevgate.json").exists());
+}
