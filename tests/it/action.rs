@@ -1319,8 +1319,22 @@ fn exceptions_the_pr_adds() {
     )
     .expect("write");
     let fake = fake::serve(with_base(&[(".trivyignore", "CVE-2019-1010022\n")]));
-    let (code, stdout, stderr) = action_against(&tmp, &fake.url);
+    let (code, stdout, stderr) = run(action(&tmp)
+        .env(
+            "INPUT_SBOM",
+            fixture("kev-hits/sboms/other-syft-cdx-image-python-latest.json"),
+        )
+        .env("INPUT_DB", build_kev_hits_db(tmp.path()))
+        .env("INPUT_JSON-FILE", "kevgate.json")
+        .env("GITHUB_API_URL", &fake.url));
     assert_ne!(code, 2, "{stdout}{stderr}");
+    let report: Value =
+        serde_json::from_str(&read(tmp.path().join("kevgate.json"))).expect("JSON report");
+    let added = &report["policy"]["added_exceptions"];
+    assert_eq!(added.as_array().map(Vec::len), Some(1), "{added}");
+    assert_eq!(added[0]["id"], "CVE-2023-4911");
+    assert_eq!(added[0]["source"], "trivyignore");
+    assert_eq!(added[0]["origin"], "`.trivyignore` line 2");
     let all = fake.requests.lock().expect("lock").clone();
     let reads: Vec<&fake::Recorded> = all
         .iter()
