@@ -380,8 +380,13 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             Some(path) => {
                 let mut buf = Vec::new();
                 report::write(*format, &evaluation, &mut buf, &report_options(false))?;
-                let target = ws.output_path(path, crate::workspace::NamedBy::User)?;
-                write_atomically(&target, &buf)?;
+                let user = crate::workspace::NamedBy::User;
+                if ws.confines(path, user) {
+                    write_atomically(&ws.output_path(path, user)?, &buf)?;
+                } else {
+                    // Outside the working directory: the user's choice (`/dev/stdout` too).
+                    fs_err::write(path, buf).map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
             }
             None => {
                 report::write(*format, &evaluation, io.stdout, &report_options(color))?;

@@ -114,10 +114,16 @@ impl Workspace {
         (!parts.is_empty()).then(|| parts.join("/"))
     }
 
+    /// Whether `path`, named by `by`, must stay in the workspace: always for the repository's
+    /// names, and for the user's when it lies in the workspace as written.
+    pub fn confines(&self, path: &Path, by: NamedBy) -> bool {
+        by == NamedBy::Repository || self.contains_lexically(path)
+    }
+
     /// Where `path` really is, refusing a symlink that leads out of the workspace (for a path
     /// the repository named, or one in the workspace).
     fn resolve(&self, path: &Path, by: NamedBy) -> anyhow::Result<PathBuf> {
-        let confined = by == NamedBy::Repository || self.contains_lexically(path);
+        let confined = self.confines(path, by);
         let shown = path.display();
         if confined && !self.contains_lexically(path) {
             bail!(
