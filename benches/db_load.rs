@@ -270,9 +270,9 @@ fn run_once(bytes: Vec<u8>, cves: &[String]) -> Result<Run, Box<dyn std::error::
     let (hits, cve_time) = timed(|| {
         let (mut nvd, mut kev, mut epss) = (0, 0, 0);
         for cve in cves {
-            nvd += usize::from(db.nvd(cve).is_some());
-            kev += usize::from(db.kev(cve).is_some());
-            epss += usize::from(db.epss(cve).is_some());
+            nvd += usize::from(matches!(db.nvd(cve), Ok(Some(_))));
+            kev += usize::from(matches!(db.kev(cve), Ok(Some(_))));
+            epss += usize::from(matches!(db.epss(cve), Ok(Some(_))));
         }
         format!("nvd {nvd}, kev {kev}, epss {epss} hits")
     });

@@ -517,7 +517,7 @@ fn load_baseline(
         return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
     }
     let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
-    let evaluation = crate::evaluate(&base, db, policy, today);
+    let evaluation = crate::evaluate(&base, db, policy, today)?;
     Ok(crate::baseline::Baseline::from_evaluation(
         &evaluation,
         &source,
@@ -562,7 +562,8 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     };
     let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
         .context("the database bundled in kevgate is corrupt")?;
-    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today);
+    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today)
+        .context("the database bundled in kevgate is corrupt")?;
     let code = |d| crate::report::code(d);
     for o in &outcomes {
         if o.passed() {
@@ -690,7 +691,11 @@ fn evaluate_sbom(
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
 
     let (policy, policy_notes) = (inputs.policy)(&bytes, &parsed, &db)?;
-    let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    let mut evaluation =
+        crate::evaluate(&parsed, &db, &policy, today).with_context(|| match &origin.path {
+            Some(path) => format!("database `{path}`"),
+            None => "the database bundled in kevgate".to_string(),
+        })?;
     evaluation.notes.extend(policy_notes);
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
@@ -1008,16 +1013,57 @@ fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Out
     let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = VulnDb::from_bytes(bytes.clone())
         .with_context(|| format!("database `{}` cannot be used", path.display()))?;
+    let state = cache.as_deref().map(db::update::read_state);
     if verify {
+        let shown = path.display();
+        let counts = db
+            .verify()
+            .with_context(|| format!("database `{shown}` is corrupt"))?;
+        let sha256 = db::update::sha256_hex(&bytes);
+        // The file's sha256 against what the last writer recorded: the cache state (`db
+        // update`) or a `<file>.sha256` beside it (as `db update --from` downloads).
+        let recorded = match state.as_ref().and_then(|s| s.database.as_ref()) {
+            Some(d) => Some((
+                d.sha256.clone(),
+                "the cache state (`raw/state.json`)".to_string(),
+            )),
+            None => {
+                let sidecar = PathBuf::from(format!("{}.sha256", path.display()));
+                match fs_err::read_to_string(&sidecar) {
+                    Ok(text) => Some((
+                        text.split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_ascii_lowercase(),
+                        format!("`{}`", sidecar.display()),
+                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(anyhow::anyhow!("{e}")),
+                }
+            }
+        };
+        if let Some((want, from)) = &recorded
+            && *want != sha256
+        {
+            bail!(
+                "database `{shown}` has sha256 `{sha256}`, {from} records `{}`: the file \
+                 changed since it was written; hint: run `kevgate db update` again",
+                crate::text::one_line(want, 80)
+            );
+        }
         writeln!(
             io.stdout,
-            "`{}`: ok (checksum verified, {} sources)",
-            path.display(),
+            "`{shown}`: ok (checksum{} verified, {} records decoded, {} sources)",
+            if recorded.is_some() {
+                " and sha256"
+            } else {
+                ""
+            },
+            counts.packages + counts.nvd + counts.kev + counts.epss,
             db.manifest().sources.len()
         )?;
         return Ok(Outcome::Passed);
     }
-    let state = cache.as_deref().map(db::update::read_state);
     let status = db::status::status(
         &path.display().to_string(),
         &bytes,

@@ -11,7 +11,7 @@
 //! the policy, not here.
 
 use crate::cvss;
-use crate::db::{CvssMetric, VulnDb};
+use crate::db::{CvssMetric, DbError, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
 use serde::Serialize;
@@ -200,17 +200,19 @@ impl SeveritySource {
 }
 
 /// Turns matches into findings, one per match. `severity_sources` is the precedence of the
-/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise).
+/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise). A NVD,
+/// KEV or EPSS record that cannot be decoded is an error: read as absent, a KEV hit would
+/// become a warning.
 pub fn enrich(
     matches: &Matches,
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
-) -> Vec<Finding> {
+) -> Result<Vec<Finding>, DbError> {
     matches
         .matches
         .iter()
-        .filter_map(|m| finding(m, sbom, db, severity_sources))
+        .filter_map(|m| finding(m, sbom, db, severity_sources).transpose())
         .collect()
 }
 
@@ -219,9 +221,11 @@ fn finding(
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
-) -> Option<Finding> {
-    let component = sbom.components.get(m.component)?;
-    let id = m.ids.first()?.clone();
+) -> Result<Option<Finding>, DbError> {
+    let (Some(component), Some(id)) = (sbom.components.get(m.component), m.ids.first()) else {
+        return Ok(None);
+    };
+    let id = id.clone();
     let aliases: Vec<String> = {
         let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
         a.sort();
@@ -234,25 +238,32 @@ fn finding(
         .filter(|i| matching::is_cve(i))
         .collect();
 
-    let nvd: Vec<_> = cves.iter().filter_map(|c| db.nvd(c)).collect();
-    let kev = cves.iter().find_map(|c| {
-        db.kev(c).map(|k| Kev {
-            cve: k.cve_id,
-            date_added: k.date_added,
-            due_date: k.due_date,
-            required_action: k.required_action,
-            known_ransomware_campaign_use: k.known_ransomware_campaign_use,
-            name: k.vulnerability_name,
-        })
-    });
-    let epss = cves
-        .iter()
-        .filter_map(|c| db.epss(c))
-        .max_by(|a, b| a.score.total_cmp(&b.score))
-        .map(|e| Epss {
-            score: e.score,
-            percentile: e.percentile,
-        });
+    // Every CVE's records are read (not only up to the first KEV hit), so a record that
+    // cannot be decoded is found wherever it is.
+    let mut nvd = Vec::new();
+    let mut kev = None;
+    let mut epss: Option<Epss> = None;
+    for c in &cves {
+        nvd.extend(db.nvd(c)?);
+        if let Some(k) = db.kev(c)? {
+            kev.get_or_insert(Kev {
+                cve: k.cve_id,
+                date_added: k.date_added,
+                due_date: k.due_date,
+                required_action: k.required_action,
+                known_ransomware_campaign_use: k.known_ransomware_campaign_use,
+                name: k.vulnerability_name,
+            });
+        }
+        if let Some(e) = db.epss(c)?
+            && epss.is_none_or(|best| e.score > best.score)
+        {
+            epss = Some(Epss {
+                score: e.score,
+                percentile: e.percentile,
+            });
+        }
+    }
 
     let sbom_vulns: Vec<_> = m
         .sbom_vulnerabilities
@@ -366,7 +377,7 @@ fn finding(
         found_by.push(FoundBy::Sbom);
     }
 
-    Some(Finding {
+    Ok(Some(Finding {
         id,
         aliases,
         component: ComponentRef {
@@ -390,7 +401,7 @@ fn finding(
         cwes,
         exploit_refs,
         affected: m.affected.clone(),
-    })
+    }))
 }
 
 /// Lower is preferred: v3.1, v3.0, v4.0, v2.

@@ -12,7 +12,7 @@
 //! an ecosystem without data, a version that does not parse each become a [`Note`].
 //! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
-use crate::db::{Advisory, VulnDb};
+use crate::db::{Advisory, DbError, VulnDb};
 use crate::policy::{Note, NoteCode};
 use crate::purl::{self, Ecosystem, IdentifyError, PackageId, Purl};
 use crate::sbom::{Component, Sbom};
@@ -90,8 +90,9 @@ struct Query {
     version: String,
 }
 
-/// Matches every component of `sbom` against `db`.
-pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
+/// Matches every component of `sbom` against `db`. A database record that cannot be
+/// decoded is an error, never "no advisories": corruption must not read as a clean package.
+pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
     let mut out = Matches::default();
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
@@ -121,28 +122,17 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
 
     // Read each package's advisories once, in key order: the database inflates a block of
     // neighbouring keys at a time and keeps the last one.
-    let mut keys: Vec<(Ecosystem, &str, usize)> = queries
+    let mut keys: Vec<(Ecosystem, &str)> = queries
         .iter()
-        .map(|(index, q)| (q.package.ecosystem, q.key_name.as_str(), *index))
+        .map(|(_, q)| (q.package.ecosystem, q.key_name.as_str()))
         .collect();
     keys.sort_by(|a, b| (a.0.osv_name(), a.1).cmp(&(b.0.osv_name(), b.1)));
-    for (eco, name, index) in keys {
+    for (eco, name) in keys {
         let key = (eco, name.to_string());
         if cache.contains_key(&key) {
             continue;
         }
-        let advisories = db.advisories(eco, name).unwrap_or_else(|e| {
-            out.notes.push(Note {
-                code: NoteCode::UnverifiedVersion,
-                message: format!(
-                    "`{}`: database records for `{}` could not be read: {e}",
-                    display_name(&sbom.components[index]),
-                    text::one_line(name, 120)
-                ),
-                component: Some(index),
-            });
-            Vec::new()
-        });
+        let advisories = db.advisories(eco, name)?;
         cache.insert(key, advisories);
     }
 
@@ -245,7 +235,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     }
     out.notes
         .sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
-    out
+    Ok(out)
 }
 
 fn display_name(component: &Component) -> String {

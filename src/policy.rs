@@ -288,7 +288,7 @@ pub fn evaluate(
     db: &VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
-) -> Evaluation {
+) -> Result<Evaluation, crate::db::DbError> {
     let mut hits = vec![0usize; policy.ignores.len()];
     let base_entries = policy.baseline.as_ref().map_or(&[][..], |b| &b.entries[..]);
     let mut base_used = vec![false; base_entries.len()];
@@ -348,7 +348,7 @@ pub fn evaluate(
         key(a).cmp(&key(b))
     });
     let mut notes = notes;
-    notes.extend(ignore_notes(policy, &hits, db, today));
+    notes.extend(ignore_notes(policy, &hits, db, today)?);
     if let Some(base) = &policy.baseline {
         let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
         notes.push(Note {
@@ -375,7 +375,7 @@ pub fn evaluate(
     } else {
         Verdict::Pass
     };
-    Evaluation {
+    Ok(Evaluation {
         findings: evaluated,
         notes,
         verdict,
@@ -385,7 +385,7 @@ pub fn evaluate(
         subject: Subject::default(),
         today,
         fixed,
-    }
+    })
 }
 
 /// The decision for one finding. `hits[i]` counts the findings `policy.ignores[i]` matched
@@ -492,7 +492,7 @@ fn ignore_notes(
     hits: &[usize],
     db: &VulnDb,
     today: jiff::civil::Date,
-) -> Vec<Note> {
+) -> Result<Vec<Note>, crate::db::DbError> {
     let mut notes = Vec::new();
     for (ignore, &n) in policy.ignores.iter().zip(hits) {
         let plural = if n == 1 { "" } else { "s" };
@@ -508,7 +508,7 @@ fn ignore_notes(
                 component: None,
             }),
             _ if n == 0 && ignore.source != IgnoreSource::Vex => {
-                notes.push(if is_known(db, ignore) == Some(false) {
+                notes.push(if is_known(db, ignore)? == Some(false) {
                     Note {
                         code: NoteCode::UnknownIgnore,
                         message: format!(
@@ -533,7 +533,7 @@ fn ignore_notes(
             _ => {}
         }
     }
-    notes
+    Ok(notes)
 }
 
 /// Whether the database knows the ignore's id: `Some(true)` when it does, `Some(false)` when
@@ -543,7 +543,7 @@ fn ignore_notes(
 /// packages (the database is indexed by package, not by advisory id), else `None`. A
 /// database built with `--cve-scope referenced` left out the NVD records of CVEs no
 /// advisory names, so there a CVE it does not find is `None`, never unknown.
-fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
+fn is_known(db: &VulnDb, ignore: &Ignore) -> Result<Option<bool>, crate::db::DbError> {
     let id = ignore.id.as_str();
     // Without NVD data, a CVE's absence says nothing.
     let has_nvd = db
@@ -554,8 +554,8 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
     let is_cve = has_nvd && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
     if is_cve {
         let upper = id.to_ascii_uppercase();
-        if db.nvd(&upper).is_some() || db.kev(&upper).is_some() || db.epss(&upper).is_some() {
-            return Some(true);
+        if db.nvd(&upper)?.is_some() || db.kev(&upper)?.is_some() || db.epss(&upper)?.is_some() {
+            return Ok(Some(true));
         }
     }
     let mut checked = false;
@@ -569,9 +569,7 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
             continue;
         };
         let name = package.ecosystem.normalize_name(&package.name);
-        let Ok(advisories) = db.advisories(package.ecosystem, &name) else {
-            continue;
-        };
+        let advisories = db.advisories(package.ecosystem, &name)?;
         checked = true;
         let names = |a: &crate::db::Advisory| {
             std::iter::once(&a.id)
@@ -580,14 +578,14 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
                 .any(|x| x.eq_ignore_ascii_case(id))
         };
         if advisories.iter().any(names) {
-            return Some(true);
+            return Ok(Some(true));
         }
     }
     let names_cve = id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
     if names_cve && db.manifest().cve_scope != crate::db::CveScope::All {
-        return None;
+        return Ok(None);
     }
-    (is_cve || checked).then_some(false)
+    Ok((is_cve || checked).then_some(false))
 }
 
 impl Ignore {

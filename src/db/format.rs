@@ -337,6 +337,17 @@ impl Table {
         Ok(None)
     }
 
+    /// The key and value of entry `i`, decompressed (for `db verify`, which decodes every
+    /// record).
+    pub fn entry_at<'a>(
+        &self,
+        bytes: &'a [u8],
+        i: usize,
+    ) -> Result<(&'a [u8], Vec<u8>), FormatError> {
+        let e = self.entry(bytes, i)?;
+        Ok((self.key(bytes, &e)?, self.value(bytes, &e)?))
+    }
+
     /// The value stored under `key`, decompressed.
     pub fn get(&self, bytes: &[u8], key: &[u8]) -> Result<Option<Vec<u8>>, FormatError> {
         let Some(e) = self.find(bytes, key)? else {

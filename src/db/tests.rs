@@ -55,19 +55,29 @@ fn round_trip() {
             .is_empty()
     );
 
-    let kev = db.kev("CVE-2020-11023").expect("KEV entry");
+    let kev = db
+        .kev("CVE-2020-11023")
+        .expect("decodes")
+        .expect("KEV entry");
     assert_eq!(kev.cve_id, "CVE-2020-11023");
     assert_eq!(
-        db.kev("cve-2021-44228").map(|k| k.cve_id).as_deref(),
+        db.kev("cve-2021-44228")
+            .expect("decodes")
+            .map(|k| k.cve_id)
+            .as_deref(),
         Some("CVE-2021-44228")
     );
-    assert!(db.kev("CVE-1999-0001").is_none());
+    assert!(db.kev("CVE-1999-0001").expect("decodes").is_none());
 
-    let nvd = db.nvd("CVE-2025-6965").expect("NVD record");
+    let nvd = db
+        .nvd("CVE-2025-6965")
+        .expect("decodes")
+        .expect("NVD record");
     assert_eq!(nvd.cvss[0].version, "4.0");
     // From the `.zip` of a JSON 1.1 feed.
     let zipped = db
         .nvd("CVE-2022-37199")
+        .expect("decodes")
         .expect("NVD record from a zip member");
     assert!(
         zipped
@@ -75,11 +85,14 @@ fn round_trip() {
             .iter()
             .all(|m| m.primary && m.source == "nvd@nist.gov")
     );
-    assert!(db.nvd("CVE-1900-0001").is_none());
+    assert!(db.nvd("CVE-1900-0001").expect("decodes").is_none());
 
-    let epss = db.epss("CVE-1999-0001").expect("EPSS score");
+    let epss = db
+        .epss("CVE-1999-0001")
+        .expect("decodes")
+        .expect("EPSS score");
     assert!(epss.score > 0.0 && epss.percentile > 0.0);
-    assert!(db.epss("CVE-1900-0001").is_none());
+    assert!(db.epss("CVE-1900-0001").expect("decodes").is_none());
 
     // Age counts from the newest source data date.
     let newest = db
@@ -130,15 +143,21 @@ fn merge_rules() {
             .all(|a| a.ecosystem.starts_with("Alpine"))
     );
     // CVE-2022-34668: NVD 1.1 feed (2022-08-29) vs API 2.0 response (2023-03-27).
-    let nvd = db.nvd("CVE-2022-34668").expect("NVD record");
+    let nvd = db
+        .nvd("CVE-2022-34668")
+        .expect("decodes")
+        .expect("NVD record");
     assert!(nvd.status.is_some(), "the API 2.0 record won: {nvd:?}");
     // CVE-2025-23006: ransomware use `Unknown` in 2025-01-24, `Known` in 2025-08-25.
-    let kev = db.kev("CVE-2025-23006").expect("KEV entry");
+    let kev = db
+        .kev("CVE-2025-23006")
+        .expect("decodes")
+        .expect("KEV entry");
     assert_eq!(kev.known_ransomware_campaign_use, "Known");
     // The union of both catalogs (the older one's entries are all in the newer one).
     assert_eq!(stats.kev_entries, 30);
     // EPSS from the undated jgamblin CSV.
-    assert!(db.epss("CVE-2020-11023").is_some());
+    assert!(db.epss("CVE-2020-11023").expect("decodes").is_some());
     let mut warnings = stats.warnings.clone();
     warnings.sort();
     insta::assert_debug_snapshot!("fixture_warnings", warnings);
@@ -230,6 +249,7 @@ fn corrupt_but_checksummed() {
             let _ = db.nvd("CVE-2025-6965");
             let _ = db.kev("CVE-2020-11023");
             let _ = db.epss("CVE-1999-0001");
+            let _ = db.verify();
         }
     }
 }
@@ -378,7 +398,10 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         );
         assert_eq!(keys(&referenced, &referenced.kev), keys(&all, &all.kev));
         for cve in &got_nvd {
-            assert_eq!(referenced.nvd(cve), all.nvd(cve));
+            assert_eq!(
+                referenced.nvd(cve).expect("decodes"),
+                all.nvd(cve).expect("decodes")
+            );
         }
         assert!(size < all.bytes.len(), "{size} vs {}", all.bytes.len());
     }

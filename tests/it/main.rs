@@ -8,6 +8,7 @@ mod action;
 mod cli;
 mod container;
 mod cve_scope;
+mod db_corrupt;
 mod demo_db;
 mod policy;
 mod release;
