@@ -874,6 +874,10 @@ struct UpdateArgs {
     /// `KEVGATE_DB_PUBLIC_KEY`; for mirrors that sign with their own key).
     #[arg(long, value_name = "FILE")]
     public_key: Option<PathBuf>,
+    /// With `--from`: install the database even when its data date or build serial is
+    /// older than the installed one's (a rollback is refused by default).
+    #[arg(long)]
+    allow_downgrade: bool,
 }
 
 #[derive(Debug, Args)]
@@ -909,6 +913,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
         let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
         opts.http = http;
+        opts.allow_downgrade = args.allow_downgrade;
         if let Some(path) = args
             .public_key
             .or_else(|| var("KEVGATE_DB_PUBLIC_KEY").map(PathBuf::from))
