@@ -127,6 +127,13 @@ struct ScanArgs {
     /// Do not fail on KEV findings by themselves (they still count as critical).
     #[arg(long, overrides_with = "fail_on_kev")]
     no_fail_on_kev: bool,
+    /// Fail on any known-malicious package version (the default).
+    #[arg(long, overrides_with = "no_fail_on_malicious")]
+    fail_on_malicious: bool,
+    /// Do not fail on known-malicious package versions by themselves (they are still
+    /// reported, and fail by severity like any finding).
+    #[arg(long, overrides_with = "fail_on_malicious")]
+    no_fail_on_malicious: bool,
     /// Refuse a database whose data is older than this many days (the bundled demo is exempt).
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     max_db_age: u32,
@@ -432,6 +439,13 @@ fn load_policy(
     } else {
         config.fail_on_kev.unwrap_or(true)
     };
+    let fail_on_malicious = if args.fail_on_malicious {
+        true
+    } else if args.no_fail_on_malicious {
+        false
+    } else {
+        config.fail_on_malicious.unwrap_or(true)
+    };
     let mut ignores = config.ignores;
     let mut notes = Vec::new();
     for (name, parse) in [
@@ -473,6 +487,7 @@ fn load_policy(
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,
+        fail_on_malicious,
         fail_on_ransomware: args.fail_on_ransomware || config.fail_on_ransomware == Some(true),
         fail_on_kev_past_due: args.fail_on_kev_past_due
             || config.fail_on_kev_past_due == Some(true),
@@ -553,6 +568,7 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     let policy = Policy {
         fail_on: config.fail_on.unwrap_or(FailOn::Critical),
         fail_on_kev: config.fail_on_kev.unwrap_or(true),
+        fail_on_malicious: config.fail_on_malicious.unwrap_or(true),
         fail_on_ransomware: config.fail_on_ransomware == Some(true),
         fail_on_kev_past_due: config.fail_on_kev_past_due == Some(true),
         fail_on_epss: config.fail_on_epss,

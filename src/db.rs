@@ -93,6 +93,8 @@ pub enum DbError {
 /// A loaded database. Cheap to load: records are decoded on demand.
 pub struct VulnDb {
     manifest: Manifest,
+    /// The file's format version (advisory records are decoded by it).
+    version: u32,
     bytes: Vec<u8>,
     advisories: Table,
     nvd: Table,
@@ -131,6 +133,7 @@ impl VulnDb {
         }
         Ok(VulnDb {
             manifest,
+            version: header.version,
             bytes,
             advisories,
             nvd,
@@ -160,7 +163,7 @@ impl VulnDb {
             .map_err(|e| record(e.0))?
         {
             None => Ok(Vec::new()),
-            Some(bytes) => codec::decode(&bytes).map_err(record),
+            Some(bytes) => codec::decode(&bytes, self.version).map_err(record),
         }
     }
 
@@ -225,7 +228,7 @@ impl VulnDb {
                 }
                 previous = Some(key);
                 match name {
-                    "advisories" => codec::decode(&value).map(drop),
+                    "advisories" => codec::decode(&value, self.version).map(drop),
                     "nvd" => serde_json::from_slice::<NvdRecord>(&value)
                         .map(drop)
                         .map_err(|e| e.to_string()),

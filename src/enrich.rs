@@ -163,6 +163,10 @@ pub struct Finding {
     /// The advisories' affected ranges for this component's package: remediation checks
     /// that an upgrade leaves every range. Empty when only the SBOM reported it.
     pub affected: Vec<crate::db::Affected>,
+    /// A known-malicious package version, not a vulnerability: an advisory of the finding
+    /// reports malware ([`crate::db::Malware::Malicious`]), or one of its ids is an OpenSSF
+    /// `MAL-` id (the SBOM's own reports included). The policy fails it like KEV.
+    pub malicious: bool,
 }
 
 /// Who rates a finding's severity, for the `severity-source` precedence.
@@ -369,6 +373,12 @@ fn finding(
     exploit_refs.sort();
     exploit_refs.dedup();
 
+    let malicious = m
+        .advisories
+        .iter()
+        .any(|a| a.malware == crate::db::Malware::Malicious)
+        || m.ids.iter().any(|i| crate::db::is_malware_id(i));
+
     let mut found_by = Vec::new();
     if !m.advisories.is_empty() {
         found_by.push(FoundBy::Db);
@@ -401,6 +411,7 @@ fn finding(
         cwes,
         exploit_refs,
         affected: m.affected.clone(),
+        malicious,
     }))
 }
 

@@ -12,7 +12,7 @@
 //! an ecosystem without data, a version that does not parse each become a [`Note`].
 //! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
-use crate::db::{Advisory, DbError, VulnDb};
+use crate::db::{Advisory, DbError, Malware, VulnDb};
 use crate::policy::{Note, NoteCode};
 use crate::purl::{self, Ecosystem, IdentifyError, PackageId, Purl};
 use crate::sbom::{Component, Sbom};
@@ -104,6 +104,8 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
     let mut packages: HashMap<usize, PackageId> = HashMap::new();
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
+    // Per component, the ids of malware reports that call themselves false positives.
+    let mut withdrawn_malware: HashMap<usize, BTreeSet<String>> = HashMap::new();
 
     let mut queries: Vec<(usize, Query)> = Vec::new();
     for (index, component) in sbom.components.iter().enumerate() {
@@ -139,17 +141,35 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
     for (index, query) in queries {
         let component = &sbom.components[index];
         let advisories = &cache[&(query.package.ecosystem, query.key_name.clone())];
-        let units = match_component(index, component, &query, advisories, &mut out.notes);
+        let mut false_positives = BTreeSet::new();
+        let units = match_component(
+            index,
+            component,
+            &query,
+            advisories,
+            &mut out.notes,
+            &mut false_positives,
+        );
+        if !false_positives.is_empty() {
+            withdrawn_malware.insert(index, false_positives);
+        }
         packages.insert(index, query.package);
         if !units.is_empty() {
             per_component.insert(index, units);
         }
     }
 
-    // Vulnerabilities the SBOM embeds join the component's units by id.
+    // Vulnerabilities the SBOM embeds join the component's units by id (except a malware
+    // report the database knows to be a false positive: its note is already there).
     for (vi, vuln) in sbom.vulnerabilities.iter().enumerate() {
         for &ci in &vuln.affects {
             let ci = duplicate_of.get(&ci).copied().unwrap_or(ci);
+            if withdrawn_malware
+                .get(&ci)
+                .is_some_and(|ids| ids.iter().any(|i| i.eq_ignore_ascii_case(&vuln.id)))
+            {
+                continue;
+            }
             per_component.entry(ci).or_default().push(Unit {
                 ids: BTreeSet::from([vuln.id.clone()]),
                 advisories: Vec::new(),
@@ -432,6 +452,7 @@ fn match_component(
     query: &Query,
     advisories: &[Advisory],
     notes: &mut Vec<Note>,
+    false_positives: &mut BTreeSet<String>,
 ) -> Vec<Unit> {
     let scheme = query.package.ecosystem.scheme();
     let mut units = Vec::new();
@@ -469,6 +490,24 @@ fn match_component(
             }
         }
         if !hit {
+            continue;
+        }
+        if advisory.malware == Malware::FalsePositive {
+            notes.push(Note {
+                code: NoteCode::MalwareFalsePositive,
+                message: format!(
+                    "`{}`: `{}` reported it as malicious, and the record itself calls that a \
+                     false positive; not a finding",
+                    display_name(component),
+                    text::one_line(&advisory.id, 80)
+                ),
+                component: Some(index),
+            });
+            false_positives.extend(
+                std::iter::once(&advisory.id)
+                    .chain(&advisory.aliases)
+                    .cloned(),
+            );
             continue;
         }
         // A fix is a version above the installed one (a record may list the fix of an earlier
@@ -654,6 +693,7 @@ mod tests {
             database_severity: None,
             affected: vec![],
             url: None,
+            malware: crate::db::Malware::No,
         }
     }
 

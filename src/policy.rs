@@ -30,6 +30,8 @@ pub struct Policy {
     pub fail_on: FailOn,
     /// Fail on any finding in CISA KEV. Default: true.
     pub fail_on_kev: bool,
+    /// Fail on any known-malicious package version ([`Finding::malicious`]). Default: true.
+    pub fail_on_malicious: bool,
     /// Fail on KEV findings CISA knows to be used in ransomware campaigns, even with
     /// `fail_on_kev` off. Default: false.
     pub fail_on_ransomware: bool,
@@ -64,6 +66,7 @@ impl Default for Policy {
         Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
+            fail_on_malicious: true,
             fail_on_ransomware: false,
             fail_on_kev_past_due: false,
             fail_on_epss: None,
@@ -154,6 +157,8 @@ pub enum Reason {
     NoFix,
     /// Would fail, but is already in the baseline and `fail-on-new-only` is on.
     NotNew,
+    /// A known-malicious package version, and `fail-on-malicious` is on.
+    Malicious,
 }
 
 /// A finding with the gate's decision.
@@ -203,6 +208,9 @@ pub enum NoteCode {
     VexOtherProduct,
     /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
     Baseline,
+    /// A malicious-package report that matched the component but calls itself a false
+    /// positive (MAL-2024-2929 for `react` 35.0.0): withdrawn in substance, not a finding.
+    MalwareFalsePositive,
 }
 
 /// Something the user should know that is not a finding.
@@ -220,7 +228,8 @@ pub struct Note {
 /// The result of the gate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
-    /// Findings, sorted: KEV first, then severity, then EPSS (highest first), then id.
+    /// Findings, sorted: malicious and KEV first, then severity, then EPSS (highest first),
+    /// then id.
     pub findings: Vec<Evaluated>,
     /// Notes, sorted by code then message.
     pub notes: Vec<Note>,
@@ -281,7 +290,8 @@ pub struct Subject {
 }
 
 /// Applies `policy` to `findings`: KEV counts as critical; a finding fails the gate when it
-/// is in KEV and `fail_on_kev` is set, or when its severity is at or above `fail_on`.
+/// is a known-malicious package version and `fail_on_malicious` is set, when it is in KEV and
+/// `fail_on_kev` is set, or when its severity is at or above `fail_on`.
 pub fn evaluate(
     findings: Vec<Finding>,
     notes: Vec<Note>,
@@ -337,7 +347,7 @@ pub fn evaluate(
     evaluated.sort_by(|a, b| {
         let key = |e: &Evaluated| {
             (
-                e.finding.kev.is_none(),
+                !e.finding.malicious && e.finding.kev.is_none(),
                 e.severity,
                 std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
                 e.finding.id.clone(),
@@ -427,6 +437,9 @@ fn decide(
         };
     }
     let mut reasons = Vec::new();
+    if finding.malicious && policy.fail_on_malicious {
+        reasons.push(Reason::Malicious);
+    }
     if in_kev && policy.fail_on_kev {
         reasons.push(Reason::Kev);
     }

@@ -150,6 +150,9 @@ impl CaseFinding {
             cwes: Vec::new(),
             exploit_refs: self.exploit_refs.clone(),
             affected: Vec::new(),
+            malicious: std::iter::once(&self.id)
+                .chain(&self.aliases)
+                .any(|i| crate::db::is_malware_id(i)),
         }
     }
 }

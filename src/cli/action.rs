@@ -36,6 +36,8 @@ struct Inputs {
     fail_on: Option<FailOn>,
     /// `fail-on-kev`; unset or empty: the config file's value, else `true`.
     fail_on_kev: Option<bool>,
+    /// `fail-on-malicious`; unset or empty: the config file's value, else `true`.
+    fail_on_malicious: Option<bool>,
     max_db_age: u32,
     /// `config`: the policy file, as `scan --config`.
     config: Option<PathBuf>,
@@ -108,6 +110,7 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         db: input(env, "db").map(PathBuf::from),
         fail_on,
         fail_on_kev: optional_bool_input(env, "fail-on-kev")?,
+        fail_on_malicious: optional_bool_input(env, "fail-on-malicious")?,
         max_db_age,
         config: input(env, "config").map(PathBuf::from),
         check_name: input(env, "check-name")
@@ -248,6 +251,8 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         fail_on: inputs.fail_on,
         fail_on_kev: inputs.fail_on_kev == Some(true),
         no_fail_on_kev: inputs.fail_on_kev == Some(false),
+        fail_on_malicious: inputs.fail_on_malicious == Some(true),
+        no_fail_on_malicious: inputs.fail_on_malicious == Some(false),
         max_db_age: inputs.max_db_age,
         color: ColorChoice::Never,
         fail_on_ransomware: false,
