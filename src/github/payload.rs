@@ -234,12 +234,14 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
     let mut message = format!(
         "{package} is affected by {id} ({}{}).",
         e.severity.as_str(),
-        if f.kev.is_some() {
-            ", known exploited: in CISA KEV"
-        } else {
-            ""
-        }
+        crate::report::message_flags(f)
     );
+    if f.malicious {
+        message.push_str(&format!(
+            " Malicious: {}.",
+            crate::report::MALICIOUS_ADVICE
+        ));
+    }
     match f.fixed_versions.first() {
         Some(v) => message.push_str(&format!(" Fix: upgrade to {}.", plain(v, 64))),
         None => message.push_str(" No fixed version is known."),
