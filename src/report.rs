@@ -216,6 +216,7 @@ mod tests {
                 fail: 4,
                 ignored: 0,
                 kev: 3,
+                malicious: 0,
                 critical: 4,
                 high: 0,
                 medium: 2,

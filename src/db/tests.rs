@@ -347,7 +347,8 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
                 .get(&all.bytes, package.as_bytes())
                 .expect("read")
                 .expect("present");
-            let advisories: Vec<Advisory> = codec::decode(&value).expect("decodes");
+            let advisories: Vec<Advisory> =
+                codec::decode(&value, format::FORMAT_VERSION).expect("decodes");
             for a in advisories {
                 for id in std::iter::once(&a.id).chain(&a.aliases).chain(&a.related) {
                     let id = id.strip_prefix("UBUNTU-").unwrap_or(id);

@@ -237,10 +237,7 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
         crate::report::message_flags(f)
     );
     if f.malicious {
-        message.push_str(&format!(
-            " Malicious: {}.",
-            crate::report::MALICIOUS_ADVICE
-        ));
+        message.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
     }
     match f.fixed_versions.first() {
         Some(v) => message.push_str(&format!(" Fix: upgrade to {}.", plain(v, 64))),
