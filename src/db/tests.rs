@@ -467,3 +467,58 @@ fn advisory_cves() {
         assert_eq!(got, *want, "{}", a.id);
     }
 }
+
+/// A database of format 1 (before the malware flag) still loads and answers queries; its
+/// advisories are malicious only by a `MAL-` id or alias.
+#[test]
+fn format_1_still_loads() {
+    let advisory = |id: &str, aliases: &[&str]| -> Advisory {
+        let json = serde_json::json!({"id": id, "aliases": aliases, "affected": [
+            {"ecosystem": "crates.io", "name": "rustdecimal"}
+        ]});
+        serde_json::from_value(json).expect("an advisory")
+    };
+    let list = [
+        advisory("GHSA-7pwq-f4pq-78gm", &["MAL-2022-1"]),
+        advisory("RUSTSEC-2099-0001", &[]),
+    ];
+    // Format 1 wrote the same list without the trailing malware byte of each advisory:
+    // encode each alone (count 1 .. malware) and keep the body.
+    let mut v1 = vec![2u8];
+    for a in &list {
+        let one = codec::encode(std::slice::from_ref(a));
+        v1.extend_from_slice(&one[1..one.len() - 1]);
+    }
+    let manifest = serde_json::to_vec(&Manifest {
+        format_version: 1,
+        built_at: "2025-01-01T00:00:00Z".into(),
+        sources: Vec::new(),
+        cve_scope: CveScope::All,
+    })
+    .expect("json");
+    let tables = [
+        format::write_table(
+            &[("crates.io/rustdecimal".into(), v1)],
+            format::Codec::Deflate,
+        ),
+        format::write_table(&[], format::Codec::Deflate),
+        format::write_table(&[], format::Codec::Deflate),
+        format::write_table(&[], format::Codec::Raw),
+    ]
+    .map(|t| t.expect("table"));
+    let mut bytes = format::write_file(&manifest, &tables).expect("file");
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let db = VulnDb::from_bytes(bytes).expect("format 1 loads");
+    let got = db
+        .advisories(Ecosystem::Cargo, "rustdecimal")
+        .expect("decodes");
+    let flags: Vec<(&str, Malware)> = got.iter().map(|a| (a.id.as_str(), a.malware)).collect();
+    assert_eq!(
+        flags,
+        [
+            ("GHSA-7pwq-f4pq-78gm", Malware::Malicious),
+            ("RUSTSEC-2099-0001", Malware::No)
+        ]
+    );
+    db.verify().expect("verifies");
+}

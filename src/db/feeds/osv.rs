@@ -394,6 +394,83 @@ mod tests {
         }
     }
 
+    /// Every record of `tests/fixtures/malware/osv.jsonl` (real OSV records) gets the malware
+    /// flag its origin says: `MAL-` id or alias, OpenSSF origins, GitHub's CWE-506; the
+    /// OpenSSF reports that call themselves false positives are [`Malware::FalsePositive`];
+    /// a vulnerability titled "Opening a malicious website…" is not malware. Plus synthetic
+    /// edge cases of the same rules.
+    #[test]
+    fn malware_flag_of_real_records() {
+        let path = format!(
+            "{}/tests/fixtures/malware/osv.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let doc = Doc {
+            name: "osv.jsonl".into(),
+            kind: DocKind::Jsonl,
+            bytes: fs_err::read(&path).expect("fixture exists"),
+        };
+        let got: Vec<(String, Malware)> = parse_all(&doc)
+            .into_iter()
+            .map(|a| (a.id, a.malware))
+            .collect();
+        let want = [
+            ("GHSA-7pwq-f4pq-78gm", Malware::Malicious),
+            ("MAL-2022-1", Malware::Malicious),
+            ("RUSTSEC-2022-0042", Malware::Malicious),
+            ("MAL-2023-462", Malware::Malicious),
+            ("MAL-2024-2929", Malware::FalsePositive),
+            ("MAL-2024-2936", Malware::FalsePositive),
+            ("GHSA-226w-6hhj-69hp", Malware::Malicious),
+            ("GHSA-2452-6xj8-jh47", Malware::No),
+        ];
+        let want: Vec<(String, Malware)> = want.iter().map(|(i, m)| (i.to_string(), *m)).collect();
+        assert_eq!(got, want);
+
+        let flag = |json: serde_json::Value| {
+            let doc = Doc {
+                name: "x.json".into(),
+                kind: DocKind::Json,
+                bytes: serde_json::to_vec(&json).expect("json"),
+            };
+            parse_all(&doc)[0].malware
+        };
+        let cases = [
+            (
+                serde_json::json!({"id": "GHSA-x", "summary": "Malicious package in foo"}),
+                Malware::Malicious,
+            ),
+            (
+                serde_json::json!({"id": "GHSA-x", "summary": "foo is malware"}),
+                Malware::Malicious,
+            ),
+            (
+                serde_json::json!({"id": "GHSA-x", "summary": "A malicious payload can crash foo"}),
+                Malware::No,
+            ),
+            (
+                serde_json::json!({"id": "GHSA-x", "database_specific": {"cwe_ids": ["CWE-79"]}}),
+                Malware::No,
+            ),
+            (serde_json::json!({"id": "mal-2024-1"}), Malware::Malicious),
+            (
+                serde_json::json!({"id": "MAL-2024-1", "details": "x\n---\nsource: a false positive elsewhere"}),
+                Malware::Malicious,
+            ),
+            (
+                serde_json::json!({"id": "MAL-2024-1", "summary": "False positive"}),
+                Malware::FalsePositive,
+            ),
+            (
+                serde_json::json!({"id": "OSV-1", "database_specific": {"malicious-packages-origins": []}}),
+                Malware::Malicious,
+            ),
+        ];
+        for (json, want) in cases {
+            assert_eq!(flag(json.clone()), want, "{json}");
+        }
+    }
+
     fn parse_all(doc: &Doc) -> Vec<Advisory> {
         let mut out = Vec::new();
         let outcome = parse(doc, &mut |a| out.push(a)).expect("parses");
