@@ -207,7 +207,8 @@ fn split_cost(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
         let Some(raw) = raw.map_err(|e| e.0)? else {
             return Ok(());
         };
-        let (parsed, (_, decode)) = timed(|| kevgate::db::codec::decode(&raw));
+        let (parsed, (_, decode)) =
+            timed(|| kevgate::db::codec::decode(&raw, kevgate::db::format::FORMAT_VERSION));
         parsed?;
         if inflate + decode < best.0.saturating_add(best.1) {
             best = (inflate, decode, raw.len());
