@@ -300,6 +300,7 @@ mod tests {
             ("INPUT_SBOM", " sbom.json "),
             ("INPUT_FAIL-ON", "high"),
             ("INPUT_FAIL-ON-KEV", "False"),
+            ("INPUT_FAIL-ON-MALICIOUS", "false"),
             ("INPUT_MAX-DB-AGE", "3"),
             ("INPUT_DB", ""),
             ("INPUT_CHECK-NAME", "gate"),
@@ -309,6 +310,9 @@ mod tests {
         assert_eq!(i.sbom, PathBuf::from("sbom.json"));
         assert_eq!(i.fail_on, Some(FailOn::High));
         assert_eq!(i.fail_on_kev, Some(false));
+        assert_eq!(i.fail_on_malicious, Some(false));
+        let args = scan_args(&i);
+        assert!(args.no_fail_on_malicious && !args.fail_on_malicious);
         assert_eq!(i.max_db_age, 3);
         assert_eq!(i.db, None);
         assert_eq!(i.check_name, "gate");
