@@ -18,6 +18,7 @@ mod sboms;
 mod scan;
 mod trivy;
 mod update;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
