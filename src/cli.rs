@@ -127,6 +127,13 @@ struct ScanArgs {
     /// Do not fail on KEV findings by themselves (they still count as critical).
     #[arg(long, overrides_with = "fail_on_kev")]
     no_fail_on_kev: bool,
+    /// Fail on any known-malicious package version (the default).
+    #[arg(long, overrides_with = "no_fail_on_malicious")]
+    fail_on_malicious: bool,
+    /// Do not fail on known-malicious package versions by themselves (they are still
+    /// reported, and fail by severity like any finding).
+    #[arg(long, overrides_with = "fail_on_malicious")]
+    no_fail_on_malicious: bool,
     /// Refuse a database whose data is older than this many days (the bundled demo is exempt).
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     max_db_age: u32,
@@ -522,6 +529,13 @@ fn load_policy(
     } else {
         config.fail_on_kev.unwrap_or(true)
     };
+    let fail_on_malicious = if args.fail_on_malicious {
+        true
+    } else if args.no_fail_on_malicious {
+        false
+    } else {
+        config.fail_on_malicious.unwrap_or(true)
+    };
     let (mut ignores, notes) = file_ignores(files, scanned)?;
     ignores.extend(crate::vex::from_sbom(
         sbom_bytes,
@@ -530,6 +544,7 @@ fn load_policy(
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,
+        fail_on_malicious,
         fail_on_ransomware: args.fail_on_ransomware || config.fail_on_ransomware == Some(true),
         fail_on_kev_past_due: args.fail_on_kev_past_due
             || config.fail_on_kev_past_due == Some(true),
@@ -606,7 +621,7 @@ fn load_baseline(
         return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
     }
     let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
-    let evaluation = crate::evaluate(&base, db, policy, today);
+    let evaluation = crate::evaluate(&base, db, policy, today)?;
     Ok(crate::baseline::Baseline::from_evaluation(
         &evaluation,
         &source,
@@ -632,6 +647,7 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     let policy = Policy {
         fail_on: config.fail_on.unwrap_or(FailOn::Critical),
         fail_on_kev: config.fail_on_kev.unwrap_or(true),
+        fail_on_malicious: config.fail_on_malicious.unwrap_or(true),
         fail_on_ransomware: config.fail_on_ransomware == Some(true),
         fail_on_kev_past_due: config.fail_on_kev_past_due == Some(true),
         fail_on_epss: config.fail_on_epss,
@@ -641,7 +657,8 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     };
     let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
         .context("the database bundled in kevgate is corrupt")?;
-    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today);
+    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today)
+        .context("the database bundled in kevgate is corrupt")?;
     let code = |d| crate::report::code(d);
     for o in &outcomes {
         if o.passed() {
@@ -773,7 +790,11 @@ fn evaluate_sbom(
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
 
     let (policy, policy_notes) = (inputs.policy)(&bytes, &parsed, &db)?;
-    let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    let mut evaluation =
+        crate::evaluate(&parsed, &db, &policy, today).with_context(|| match &origin.path {
+            Some(path) => format!("database `{path}`"),
+            None => "the database bundled in kevgate".to_string(),
+        })?;
     evaluation.notes.extend(policy_notes);
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
@@ -958,6 +979,10 @@ struct UpdateArgs {
     /// `KEVGATE_DB_PUBLIC_KEY`; for mirrors that sign with their own key).
     #[arg(long, value_name = "FILE")]
     public_key: Option<PathBuf>,
+    /// With `--from`: install the database even when its data date or build serial is
+    /// older than the installed one's (a rollback is refused by default).
+    #[arg(long)]
+    allow_downgrade: bool,
 }
 
 #[derive(Debug, Args)]
@@ -993,6 +1018,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
         let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
         opts.http = http;
+        opts.allow_downgrade = args.allow_downgrade;
         if let Some(path) = args
             .public_key
             .or_else(|| var("KEVGATE_DB_PUBLIC_KEY").map(PathBuf::from))
@@ -1099,16 +1125,57 @@ fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Out
     let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = VulnDb::from_bytes(bytes.clone())
         .with_context(|| format!("database `{}` cannot be used", path.display()))?;
+    let state = cache.as_deref().map(db::update::read_state);
     if verify {
+        let shown = path.display();
+        let counts = db
+            .verify()
+            .with_context(|| format!("database `{shown}` is corrupt"))?;
+        let sha256 = db::update::sha256_hex(&bytes);
+        // The file's sha256 against what the last writer recorded: the cache state (`db
+        // update`) or a `<file>.sha256` beside it (as `db update --from` downloads).
+        let recorded = match state.as_ref().and_then(|s| s.database.as_ref()) {
+            Some(d) => Some((
+                d.sha256.clone(),
+                "the cache state (`raw/state.json`)".to_string(),
+            )),
+            None => {
+                let sidecar = PathBuf::from(format!("{}.sha256", path.display()));
+                match fs_err::read_to_string(&sidecar) {
+                    Ok(text) => Some((
+                        text.split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_ascii_lowercase(),
+                        format!("`{}`", sidecar.display()),
+                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(anyhow::anyhow!("{e}")),
+                }
+            }
+        };
+        if let Some((want, from)) = &recorded
+            && *want != sha256
+        {
+            bail!(
+                "database `{shown}` has sha256 `{sha256}`, {from} records `{}`: the file \
+                 changed since it was written; hint: run `kevgate db update` again",
+                crate::text::one_line(want, 80)
+            );
+        }
         writeln!(
             io.stdout,
-            "`{}`: ok (checksum verified, {} sources)",
-            path.display(),
+            "`{shown}`: ok (checksum{} verified, {} records decoded, {} sources)",
+            if recorded.is_some() {
+                " and sha256"
+            } else {
+                ""
+            },
+            counts.packages + counts.nvd + counts.kev + counts.epss,
             db.manifest().sources.len()
         )?;
         return Ok(Outcome::Passed);
     }
-    let state = cache.as_deref().map(db::update::read_state);
     let status = db::status::status(
         &path.display().to_string(),
         &bytes,

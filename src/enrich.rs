@@ -18,7 +18,7 @@
 //! `v0.8.0`).
 
 use crate::cvss;
-use crate::db::{CvssMetric, VulnDb};
+use crate::db::{CvssMetric, DbError, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
 use serde::Serialize;
@@ -170,6 +170,10 @@ pub struct Finding {
     /// The advisories' affected ranges for this component's package: remediation checks
     /// that an upgrade leaves every range. Empty when only the SBOM reported it.
     pub affected: Vec<crate::db::Affected>,
+    /// A known-malicious package version, not a vulnerability: an advisory of the finding
+    /// reports malware ([`crate::db::Malware::Malicious`]), or one of its ids is an OpenSSF
+    /// `MAL-` id (the SBOM's own reports included). The policy fails it like KEV.
+    pub malicious: bool,
 }
 
 /// Who rates a finding's severity, for the `severity-source` precedence.
@@ -207,17 +211,19 @@ impl SeveritySource {
 }
 
 /// Turns matches into findings, one per match. `severity_sources` is the precedence of the
-/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise).
+/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise). A NVD,
+/// KEV or EPSS record that cannot be decoded is an error: read as absent, a KEV hit would
+/// become a warning.
 pub fn enrich(
     matches: &Matches,
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
-) -> Vec<Finding> {
+) -> Result<Vec<Finding>, DbError> {
     matches
         .matches
         .iter()
-        .filter_map(|m| finding(m, sbom, db, severity_sources))
+        .filter_map(|m| finding(m, sbom, db, severity_sources).transpose())
         .collect()
 }
 
@@ -226,9 +232,11 @@ fn finding(
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
-) -> Option<Finding> {
-    let component = sbom.components.get(m.component)?;
-    let id = m.ids.first()?.clone();
+) -> Result<Option<Finding>, DbError> {
+    let (Some(component), Some(id)) = (sbom.components.get(m.component), m.ids.first()) else {
+        return Ok(None);
+    };
+    let id = id.clone();
     let aliases: Vec<String> = {
         let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
         a.sort();
@@ -241,25 +249,32 @@ fn finding(
         .filter(|i| matching::is_cve(i))
         .collect();
 
-    let nvd: Vec<_> = cves.iter().filter_map(|c| db.nvd(c)).collect();
-    let kev = cves.iter().find_map(|c| {
-        db.kev(c).map(|k| Kev {
-            cve: k.cve_id,
-            date_added: k.date_added,
-            due_date: k.due_date,
-            required_action: k.required_action,
-            known_ransomware_campaign_use: k.known_ransomware_campaign_use,
-            name: k.vulnerability_name,
-        })
-    });
-    let epss = cves
-        .iter()
-        .filter_map(|c| db.epss(c))
-        .max_by(|a, b| a.score.total_cmp(&b.score))
-        .map(|e| Epss {
-            score: e.score,
-            percentile: e.percentile,
-        });
+    // Every CVE's records are read (not only up to the first KEV hit), so a record that
+    // cannot be decoded is found wherever it is.
+    let mut nvd = Vec::new();
+    let mut kev = None;
+    let mut epss: Option<Epss> = None;
+    for c in &cves {
+        nvd.extend(db.nvd(c)?);
+        if let Some(k) = db.kev(c)? {
+            kev.get_or_insert(Kev {
+                cve: k.cve_id,
+                date_added: k.date_added,
+                due_date: k.due_date,
+                required_action: k.required_action,
+                known_ransomware_campaign_use: k.known_ransomware_campaign_use,
+                name: k.vulnerability_name,
+            });
+        }
+        if let Some(e) = db.epss(c)?
+            && epss.is_none_or(|best| e.score > best.score)
+        {
+            epss = Some(Epss {
+                score: e.score,
+                percentile: e.percentile,
+            });
+        }
+    }
 
     let sbom_vulns: Vec<_> = m
         .sbom_vulnerabilities
@@ -365,6 +380,12 @@ fn finding(
     exploit_refs.sort();
     exploit_refs.dedup();
 
+    let malicious = m
+        .advisories
+        .iter()
+        .any(|a| a.malware == crate::db::Malware::Malicious)
+        || m.ids.iter().any(|i| crate::db::is_malware_id(i));
+
     let mut found_by = Vec::new();
     if !m.advisories.is_empty() {
         found_by.push(FoundBy::Db);
@@ -373,7 +394,7 @@ fn finding(
         found_by.push(FoundBy::Sbom);
     }
 
-    Some(Finding {
+    Ok(Some(Finding {
         id,
         aliases,
         component: ComponentRef {
@@ -401,7 +422,8 @@ fn finding(
         cwes,
         exploit_refs,
         affected: m.affected.clone(),
-    })
+        malicious,
+    }))
 }
 
 /// Which score of one source to show, lower first ([`cvss::preference`]).

@@ -35,8 +35,12 @@ use std::ops::Range;
 
 /// The file's first eight bytes.
 pub const MAGIC: &[u8; 8] = b"KEVGATE\0";
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes. 2 added the malware flag of each advisory
+/// (`db/codec.rs`).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build still reads (a cache filled by an older kevgate
+/// keeps working until its next update).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 32;
 /// Uncompressed size a block is filled to before it is closed (a single larger value gets
@@ -187,6 +191,8 @@ pub struct Header {
     pub manifest: Range<usize>,
     /// Number of tables.
     pub tables: usize,
+    /// The file's format version.
+    pub version: u32,
 }
 
 /// Checks magic, version, length and CRC, and returns where the manifest is.
@@ -202,7 +208,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, crate::db::DbError> {
     }
     let fmt = |e: FormatError| DbError::Format(e.0);
     let version = read_u32(bytes, 8).map_err(fmt)?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(DbError::Version {
             found: version,
             expected: FORMAT_VERSION,
@@ -234,6 +240,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, crate::db::DbError> {
     Ok(Header {
         manifest: HEADER_LEN..end,
         tables,
+        version,
     })
 }
 
@@ -335,6 +342,17 @@ impl Table {
             }
         }
         Ok(None)
+    }
+
+    /// The key and value of entry `i`, decompressed (for `db verify`, which decodes every
+    /// record).
+    pub fn entry_at<'a>(
+        &self,
+        bytes: &'a [u8],
+        i: usize,
+    ) -> Result<(&'a [u8], Vec<u8>), FormatError> {
+        let e = self.entry(bytes, i)?;
+        Ok((self.key(bytes, &e)?, self.value(bytes, &e)?))
     }
 
     /// The value stored under `key`, decompressed.

@@ -38,6 +38,54 @@ pub struct Advisory {
     /// A link for humans: the advisory's `ADVISORY` or `WEB` reference, else the first one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Whether the advisory reports a malicious package (computed from the OSV record when
+    /// the database is built, see [`Malware`]).
+    #[serde(default, skip_serializing_if = "Malware::is_no")]
+    pub malware: Malware,
+}
+
+/// Whether an advisory reports a known-malicious package version rather than a
+/// vulnerability: such a version fails the gate like KEV (`fail-on-malicious`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Malware {
+    /// A vulnerability report (or anything else).
+    #[default]
+    No,
+    /// A malicious package: an OSV `MAL-` id or alias, OpenSSF malicious-packages origins
+    /// (`database_specific.malicious-packages-origins`), or a GitHub malware advisory (CWE-506
+    /// "Embedded Malicious Code", or a summary that says so).
+    Malicious,
+    /// A malicious-package report the record itself calls a false positive (OpenSSF moves
+    /// them to `osv/withdrawn/` without always setting `withdrawn`, e.g. MAL-2024-2929 for
+    /// `react` 35.0.0: "False positive caused by problematic ingestion"): withdrawn in
+    /// substance, a note rather than a finding.
+    FalsePositive,
+}
+
+impl Malware {
+    /// Not a malware report (the serde default, left out of the JSON).
+    pub fn is_no(&self) -> bool {
+        *self == Malware::No
+    }
+
+    /// What a database of format 1 (which did not store the flag) can still tell: an
+    /// advisory with a `MAL-` id or alias is malicious.
+    pub fn of_ids(id: &str, aliases: &[String]) -> Malware {
+        if std::iter::once(id)
+            .chain(aliases.iter().map(String::as_str))
+            .any(is_malware_id)
+        {
+            Malware::Malicious
+        } else {
+            Malware::No
+        }
+    }
+}
+
+/// Whether an id is an OpenSSF malicious-packages id (`MAL-2022-1`).
+pub fn is_malware_id(id: &str) -> bool {
+    id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("MAL-"))
 }
 
 impl Advisory {

@@ -195,6 +195,10 @@ pub struct DatabaseState {
     pub written_at: String,
     /// sha256 of the database file (hex): the record describes that file only.
     pub sha256: String,
+    /// The build serial in the prebuilt database's signed trusted comment (`serial N`),
+    /// when it had one: `db update --from` refuses a lower one (a rollback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<u64>,
 }
 
 /// The state of one downloaded file or source.
@@ -429,6 +433,7 @@ fn stage_and_build(
         prebuilt_url: None,
         written_at: now.to_string(),
         sha256: sha256_hex(&bytes),
+        serial: None,
     });
     let state_path = staging.join(STATE_FILE);
     let json = serde_json::to_vec_pretty(&state).expect("the state serialises");

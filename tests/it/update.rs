@@ -359,7 +359,7 @@ fn serve(kev: &str, req: &Request) -> Reply {
     }
     if let Some(file) = path.strip_prefix("/prebuilt/") {
         return match fs_err::read(fixture(&format!("update/prebuilt/{file}"))) {
-            Ok(bytes) if file.starts_with("kevgate.db") => ok(bytes),
+            Ok(bytes) if file.starts_with("kevgate.db") || file.starts_with("older") => ok(bytes),
             _ => status(404, &[]),
         };
     }
@@ -1027,4 +1027,70 @@ fn unreadable_public_key_fails_naming_it() {
         .arg(&garbage));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a minisign public key"), "{err}");
+}
+
+/// `db update --from` with a prebuilt database of this server by file name (`older.db`),
+/// trusting the TEST-ONLY key, plus `extra` arguments.
+fn update_from_file(
+    server: &Server,
+    cache: &Path,
+    file: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let url = format!("http://{}/prebuilt/{file}", server.addr);
+    run(server
+        .command(cache)
+        .args(["--from", &url, "--public-key"])
+        .arg(fixture("update/prebuilt/test-only.pub"))
+        .args(extra))
+}
+
+/// Rollback (issue 10, item 5): a validly signed database older than the installed one (an
+/// older data date, or the same date with a lower build serial in the signed trusted
+/// comment) is refused with exit 2 and the cache byte-identical, unless `--allow-downgrade`.
+#[test]
+fn prebuilt_rollback_is_refused() {
+    let tmp = TempDir::new("update-prebuilt-rollback");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    // Data from 2025-11-03, serial 5.
+    let (code, _, err) = update_from_file(&server, &cache, "kevgate.db", &[]);
+    assert_eq!(code, 0, "{err}");
+    let before = hashes(&cache);
+
+    // Data from 2025-08-25, serial 3: refused by the data date.
+    let (code, _, err) = update_from_file(&server, &cache, "older.db", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refusing a downgrade"), "{err}");
+    assert!(
+        err.contains("2025-08-25") && err.contains("2025-11-03"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-downgrade"), "{err}");
+    assert_eq!(
+        err.lines().last().map(|l| l.starts_with("error")),
+        Some(true),
+        "{err}"
+    );
+    assert_eq!(hashes(&cache), before, "cache changed");
+
+    // The operator's choice: installed, serial 3 recorded.
+    let (code, _, err) = update_from_file(&server, &cache, "older.db", &["--allow-downgrade"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        fs_err::read(cache.join("kevgate.db")).expect("db"),
+        fs_err::read(fixture("update/prebuilt/older.db")).expect("fixture")
+    );
+    let before = hashes(&cache);
+
+    // The same data date, serial 2 < 3: refused by the serial alone.
+    let (code, _, err) = update_from_file(&server, &cache, "older-serial2.db", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("build serial is 2"), "{err}");
+    assert!(err.contains("is 3"), "{err}");
+    assert_eq!(hashes(&cache), before, "cache changed");
+
+    // Newer again: installed without a flag.
+    let (code, _, err) = update_from_file(&server, &cache, "kevgate.db", &[]);
+    assert_eq!(code, 0, "{err}");
 }
