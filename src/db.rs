@@ -1,5 +1,5 @@
-//! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV and
-//! EPSS keyed by CVE, and a manifest saying where each came from.
+//! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV, EPSS
+//! and JVN iPedia keyed by CVE, and a manifest saying where each came from.
 //!
 //! `db/build.rs` reads the feeds into a file (`db/feeds/` has one parser per feed), and
 //! `db/format.rs` defines the file: a header, the manifest and four sorted key tables whose
@@ -94,9 +94,12 @@ pub struct VulnDb {
     nvd: Table,
     kev: Table,
     epss: Table,
+    /// Present when the database was built with JVN (a fifth table).
+    jvn: Option<Table>,
 }
 
-/// The tables of a database file, in file order.
+/// The tables of a database file, in file order: advisories, nvd, kev, epss, then the
+/// optional jvn table.
 const TABLES: usize = 4;
 
 impl VulnDb {
@@ -106,9 +109,10 @@ impl VulnDb {
     /// parses the manifest and locates the tables; records are decoded by the queries.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<VulnDb, DbError> {
         let header = format::read_header(&bytes)?;
-        if header.tables != TABLES {
+        if header.tables != TABLES && header.tables != TABLES + 1 {
             return Err(DbError::Format(format!(
-                "expected {TABLES} tables, found {}",
+                "expected {TABLES} or {} tables, found {}",
+                TABLES + 1,
                 header.tables
             )));
         }
@@ -119,6 +123,12 @@ impl VulnDb {
         let (nvd, at) = Table::read(&bytes, at).map_err(fmt)?;
         let (kev, at) = Table::read(&bytes, at).map_err(fmt)?;
         let (epss, at) = Table::read(&bytes, at).map_err(fmt)?;
+        let (jvn, at) = if header.tables > TABLES {
+            let (t, at) = Table::read(&bytes, at).map_err(fmt)?;
+            (Some(t), at)
+        } else {
+            (None, at)
+        };
         if at != bytes.len() {
             return Err(DbError::Format(format!(
                 "{} unexpected bytes after the last table",
@@ -132,6 +142,7 @@ impl VulnDb {
             nvd,
             kev,
             epss,
+            jvn,
         })
     }
 
@@ -175,13 +186,22 @@ impl VulnDb {
         decode_epss(&v)
     }
 
-    /// Number of package keys, NVD, KEV and EPSS records (for `kevgate db info`).
+    /// The JVN iPedia entries naming a CVE, sorted by JVNDB id (empty without a JVN table).
+    pub fn jvn(&self, cve: &str) -> Vec<JvnEntry> {
+        match &self.jvn {
+            Some(table) => self.cve_json(table, cve).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Number of package keys, NVD, KEV, EPSS and JVN records (for `kevgate db info`).
     pub fn counts(&self) -> DbCounts {
         DbCounts {
             packages: self.advisories.len(),
             nvd: self.nvd.len(),
             kev: self.kev.len(),
             epss: self.epss.len(),
+            jvn: self.jvn.as_ref().map_or(0, Table::len),
         }
     }
 
@@ -240,6 +260,8 @@ pub struct DbCounts {
     pub kev: usize,
     /// EPSS scores.
     pub epss: usize,
+    /// CVEs with JVN entries.
+    pub jvn: usize,
 }
 
 /// The key an advisory list is stored under: `"<OSV ecosystem>/<normalised name>"`.

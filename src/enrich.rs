@@ -1,17 +1,18 @@
-//! Matches x VulnDb -> [`Finding`]s: joins NVD CVSS, CISA KEV and EPSS by CVE through every
-//! alias and related id, and picks the id, severity and link to show.
+//! Matches x VulnDb -> [`Finding`]s: joins NVD CVSS, CISA KEV, EPSS and JVN iPedia by CVE
+//! through every alias and related id, and picks the id, severity and link to show.
 //!
 //! The severity follows one precedence of sources ([`SeveritySource`], the policy's
 //! `severity-source`), so the same CVE always gets the same severity; the default is NVD's
 //! own (primary) score, v3.1 before v3.0 before v4.0 before v2, else a secondary score NVD
-//! lists (the CNA's); then the advisory's own vector (computed, v3/v2 only); then the
+//! lists (the CNA's); then JVN iPedia's score (IPA's, v3 before v2, else its severity word;
+//! a CVE NVD has not scored yet still gets a severity); then the advisory's own vector (computed, v3/v2 only); then the
 //! producer's rating in the SBOM (score, else word); then the advisory database's severity
 //! word (GHSA `database_specific.severity`). The first listed source that rates
 //! the finding sets the severity; a word is named in `severity_source`. KEV is applied by
 //! the policy, not here.
 
 use crate::cvss;
-use crate::db::{CvssMetric, VulnDb};
+use crate::db::{CvssMetric, JvnEntry, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
 use serde::Serialize;
@@ -96,8 +97,8 @@ pub struct Cvss {
     pub version: String,
     /// Vector string.
     pub vector: String,
-    /// `nvd` (NVD primary), `nvd-secondary` (a CNA via NVD), `osv` (the advisory's vector),
-    /// `sbom` (the producer's rating).
+    /// `nvd` (NVD primary), `nvd-secondary` (a CNA via NVD), `jvn` (JVN iPedia), `osv` (the
+    /// advisory's vector), `sbom` (the producer's rating).
     pub source: String,
 }
 
@@ -127,6 +128,15 @@ pub struct Epss {
     pub score: f64,
     /// Percentile, 0-1.
     pub percentile: f64,
+}
+
+/// A JVN iPedia entry naming one of the finding's CVEs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JvnLink {
+    /// `JVNDB-YYYY-NNNNNN` (also among the finding's aliases).
+    pub id: String,
+    /// The entry's page on jvndb.jvn.jp.
+    pub url: String,
 }
 
 /// One vulnerability in one component, with everything a person needs to act on it.
@@ -160,6 +170,8 @@ pub struct Finding {
     pub cwes: Vec<String>,
     /// Reference URLs tagged Exploit in NVD.
     pub exploit_refs: Vec<String>,
+    /// JVN iPedia entries naming its CVEs, sorted by id.
+    pub jvn: Vec<JvnLink>,
     /// The advisories' affected ranges for this component's package: remediation checks
     /// that an upgrade leaves every range. Empty when only the SBOM reported it.
     pub affected: Vec<crate::db::Affected>,
@@ -171,6 +183,8 @@ pub struct Finding {
 pub enum SeveritySource {
     /// NVD's CVSS score: NVD's own (primary), else a secondary (the CNA's).
     Nvd,
+    /// JVN iPedia's (IPA) CVSS score, v3 before v2, else its severity word.
+    Jvn,
     /// The advisories' own CVSS vectors (GHSA, PYSEC, GO, ...; v2 and v3.x are scored).
     Osv,
     /// The advisory database's severity word: GHSA `database_specific.severity`.
@@ -180,9 +194,11 @@ pub enum SeveritySource {
 }
 
 impl SeveritySource {
-    /// The built-in precedence: every CVSS score (the SBOM's too) before GitHub's word.
-    pub const DEFAULT: [SeveritySource; 4] = [
+    /// The built-in precedence: every CVSS score (the SBOM's too) before GitHub's word; JVN
+    /// right after NVD (JVN rates many CVEs NVD has not scored yet).
+    pub const DEFAULT: [SeveritySource; 5] = [
         SeveritySource::Nvd,
+        SeveritySource::Jvn,
         SeveritySource::Osv,
         SeveritySource::Sbom,
         SeveritySource::Ghsa,
@@ -192,6 +208,7 @@ impl SeveritySource {
     pub fn as_str(self) -> &'static str {
         match self {
             SeveritySource::Nvd => "nvd",
+            SeveritySource::Jvn => "jvn",
             SeveritySource::Osv => "osv",
             SeveritySource::Ghsa => "ghsa",
             SeveritySource::Sbom => "sbom",
@@ -222,17 +239,23 @@ fn finding(
 ) -> Option<Finding> {
     let component = sbom.components.get(m.component)?;
     let id = m.ids.first()?.clone();
-    let aliases: Vec<String> = {
-        let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
-        a.sort();
-        a
-    };
     let cves: Vec<&str> = m
         .ids
         .iter()
         .map(String::as_str)
         .filter(|i| matching::is_cve(i))
         .collect();
+    // JVN entries of every CVE, one per JVNDB id.
+    let mut jvn: Vec<JvnEntry> = cves.iter().flat_map(|c| db.jvn(c)).collect();
+    jvn.sort_by(|a, b| a.id.cmp(&b.id));
+    jvn.dedup_by(|a, b| a.id == b.id);
+    let aliases: Vec<String> = {
+        let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
+        a.extend(jvn.iter().map(|e| e.id.clone()));
+        a.sort();
+        a.dedup();
+        a
+    };
 
     let nvd: Vec<_> = cves.iter().filter_map(|c| db.nvd(c)).collect();
     let kev = cves.iter().find_map(|c| {
@@ -312,6 +335,9 @@ fn finding(
         let scored = |c: Cvss| (Severity::from_score(c.score), Some(c), None);
         match source {
             SeveritySource::Nvd => nvd_score().map(scored),
+            SeveritySource::Jvn => jvn_score(&jvn)
+                .map(scored)
+                .or_else(|| jvn_word(&jvn).map(|sev| (sev, None, Some("jvn".to_string())))),
             SeveritySource::Osv => osv_score().map(scored),
             SeveritySource::Ghsa => advisory_word(m).map(|(sev, source)| (sev, None, Some(source))),
             SeveritySource::Sbom => sbom_score()
@@ -389,8 +415,45 @@ fn finding(
         url,
         cwes,
         exploit_refs,
+        jvn: jvn
+            .into_iter()
+            .map(|e| JvnLink {
+                id: e.id,
+                url: e.url,
+            })
+            .collect(),
         affected: m.affected.clone(),
     })
+}
+
+/// JVN's best CVSS score over the entries: the newest version first (v3 before v2), then
+/// the highest score.
+fn jvn_score(entries: &[JvnEntry]) -> Option<Cvss> {
+    entries
+        .iter()
+        .flat_map(|e| e.cvss.iter())
+        .filter_map(|c| Some((c, c.score?)))
+        .filter(|(_, score)| *score > 0.0)
+        .min_by(|(a, sa), (b, sb)| {
+            version_rank(&a.version)
+                .cmp(&version_rank(&b.version))
+                .then(sb.total_cmp(sa))
+        })
+        .map(|(c, score)| Cvss {
+            score,
+            version: c.version.clone(),
+            vector: c.vector.clone().unwrap_or_default(),
+            source: "jvn".to_string(),
+        })
+}
+
+/// JVN's severity word, when no entry has a score (the worst over the entries).
+fn jvn_word(entries: &[JvnEntry]) -> Option<Severity> {
+    entries
+        .iter()
+        .flat_map(|e| e.cvss.iter())
+        .filter_map(|c| parse_word(c.severity.as_deref()?))
+        .min()
 }
 
 /// Lower is preferred: v3.1, v3.0, v4.0, v2.

@@ -73,6 +73,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         ),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     }
 }
@@ -184,6 +185,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2023-4911".to_owned()),
         cwes: strings(&["CWE-122"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     };
     let xz = Finding {
@@ -204,6 +206,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-3094".to_owned()),
         cwes: strings(&["CWE-506"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     };
     let gcrypt = Finding {
@@ -228,6 +231,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-2236".to_owned()),
         cwes: strings(&["CWE-208"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     };
     let sbom_only = Finding {
@@ -249,6 +253,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://avd.aquasec.com/nvd/cve-2019-11358".to_owned()),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     };
     let hostile_finding = Finding {
@@ -266,6 +271,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("javascript:alert(1)".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     };
     let go = Finding {
@@ -283,6 +289,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://pkg.go.dev/vuln/GO-2025-3487".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
     };
 
