@@ -161,7 +161,7 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
-    /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
+    /// [default: `severity-source` in the config, else nvd,jvn,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
     severity_source: Vec<crate::enrich::SeveritySource>,
 }

@@ -235,9 +235,12 @@ fn open(
     cur: &mut Option<Current>,
     doc: &mut Document,
 ) -> Result<(), String> {
-    // Check every attribute once, so a malformed one fails wherever it is.
+    // Check every attribute once, so a malformed one or an undefined entity fails
+    // wherever it is.
     for a in e.attributes() {
-        a.map_err(|err| format!("invalid attribute in `<{name}>`: {err}"))?;
+        let a = a.map_err(|err| format!("invalid attribute in `<{name}>`: {err}"))?;
+        a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| format!("invalid attribute value in `<{name}>`: {err}"))?;
     }
     match (vuldef, name) {
         (false, "item") | (true, "Vulinfo") => *cur = Some(Current::default()),
