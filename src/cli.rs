@@ -751,6 +751,9 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let (bytes, stats) = db::build::build_with_stats(&inputs, built_at)?;
     let db = VulnDb::from_bytes(bytes.clone()).context("the database just built does not load")?;
     write_atomically(&args.output, &bytes)?;
+    for warning in &stats.warnings {
+        writeln!(io.stderr, "warning: {}", crate::text::terminal(warning))?;
+    }
     for source in &db.manifest().sources {
         writeln!(
             io.stderr,
