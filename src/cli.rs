@@ -736,9 +736,7 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         && args.epss.is_empty()
         && args.jvn.is_empty()
     {
-        bail!(
-            "no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`, `--jvn`"
-        );
+        bail!("no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`, `--jvn`");
     }
     let inputs = db::build::BuildInputs {
         kev: args.kev,

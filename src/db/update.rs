@@ -843,7 +843,11 @@ fn fetch_jvn(
             }
             // JVN dates are Japan time (UTC+9, no daylight saving); a day of overlap.
             let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
-            let day = since.to_zoned(jst).date().yesterday().unwrap_or(jiff::civil::Date::MIN);
+            let day = since
+                .to_zoned(jst)
+                .date()
+                .yesterday()
+                .unwrap_or(jiff::civil::Date::MIN);
             query_base.push(("datePublishedStartY", day.year().to_string()));
             query_base.push(("datePublishedStartM", day.month().to_string()));
             query_base.push(("datePublishedStartD", day.day().to_string()));
@@ -895,7 +899,9 @@ fn fetch_jvn(
             && let Some(first) = status.first_res
             && first != start
         {
-            return Err(err(format!("page starts at entry {first}, asked for {start}")));
+            return Err(err(format!(
+                "page starts at entry {first}, asked for {start}"
+            )));
         }
         start += n;
         if start > total {

@@ -197,13 +197,25 @@ fn build_reads_jvn_documents() {
     let tmp = TempDir::new("jvn-build");
     let out = tmp.path().join("jvn.db");
     let (code, _, err) = run(kevgate(tmp.path())
-        .args(["db", "build", "--built-at", "2025-08-26T00:00:00Z", "--output"])
+        .args([
+            "db",
+            "build",
+            "--built-at",
+            "2025-08-26T00:00:00Z",
+            "--output",
+        ])
         .arg(&out)
         .arg("--jvn")
         .arg(fixture("db/jvn")));
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("jvn: 8 entries read, 8 kept, 0 name no CVE"), "{err}");
-    assert!(err.contains("skipped jvn input `jvn/mod_sec_3.0.xsd`"), "{err}");
+    assert!(
+        err.contains("jvn: 8 entries read, 8 kept, 0 name no CVE"),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped jvn input `jvn/mod_sec_3.0.xsd`"),
+        "{err}"
+    );
     let (code, status, err) = run(kevgate(tmp.path())
         .args(["db", "status", "--format", "json", "--db"])
         .arg(&out));

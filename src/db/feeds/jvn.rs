@@ -76,9 +76,7 @@ pub fn parse(doc: &Doc) -> Result<(Outcome, Vec<Parsed>), crate::db::DbError> {
     match read(&doc.bytes).map_err(|e| doc.error(e))? {
         Read::Document(d) => Ok((Outcome::Read(d.entries.len()), d.entries)),
         Read::Other(root) => Ok((
-            Outcome::Skipped(format!(
-                "not a JVN iPedia document (root element `{root}`)"
-            )),
+            Outcome::Skipped(format!("not a JVN iPedia document (root element `{root}`)")),
             Vec::new(),
         )),
     }
@@ -139,7 +137,12 @@ pub fn read(bytes: &[u8]) -> Result<Read, String> {
                         _ => return Ok(Read::Other(name)),
                     }
                     if let Some(l) = attr(e, "lang")? {
-                        lang = if l.eq_ignore_ascii_case("en") { "en" } else { "ja" }.into();
+                        lang = if l.eq_ignore_ascii_case("en") {
+                            "en"
+                        } else {
+                            "ja"
+                        }
+                        .into();
                     }
                     root = Some(name.clone());
                 }
@@ -211,7 +214,12 @@ fn local(qname: &str) -> String {
 /// An attribute's value by local name; malformed attributes are errors.
 fn attr(e: &BytesStart<'_>, want: &str) -> Result<Option<String>, String> {
     for a in e.attributes() {
-        let a = a.map_err(|err| format!("invalid attribute in `<{}>`: {err}", local(e.name().as_ref())))?;
+        let a = a.map_err(|err| {
+            format!(
+                "invalid attribute in `<{}>`: {err}",
+                local(e.name().as_ref())
+            )
+        })?;
         if local(a.key.as_ref()) == want {
             let v = a
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
@@ -377,9 +385,8 @@ fn close(
 /// Checks an entry and gives it its page.
 fn finish(c: Current, vuldef: bool, lang: &str) -> Result<Parsed, String> {
     let what = if vuldef { "`Vulinfo`" } else { "`item`" };
-    let id = c
-        .id
-        .ok_or_else(|| format!("an {what} without a JVNDB id"))?;
+    let id =
+        c.id.ok_or_else(|| format!("an {what} without a JVNDB id"))?;
     let year = jvndb_year(&id).ok_or_else(|| format!("`{id}` is not a JVNDB id"))?;
     let url = match c.url {
         Some(u) if u.starts_with("https://") || u.starts_with("http://") => u,

@@ -127,8 +127,11 @@ fn reads_every_shape() {
 /// An XSD (or any other XML) is skipped with a reason, a non-XML file type too.
 #[test]
 fn skips_other_documents() {
-    let (outcome, parsed) =
-        parse(&doc("mod_sec_3.0.xsd.xml", fixture("db/jvn/mod_sec_3.0.xsd"))).expect("skipped");
+    let (outcome, parsed) = parse(&doc(
+        "mod_sec_3.0.xsd.xml",
+        fixture("db/jvn/mod_sec_3.0.xsd"),
+    ))
+    .expect("skipped");
     assert!(parsed.is_empty());
     assert!(
         matches!(&outcome, Outcome::Skipped(why) if why.contains("root element `schema`")),
@@ -148,7 +151,10 @@ fn malformed_real_document_is_an_error() {
     ))
     .expect_err("not well-formed");
     let msg = err.to_string();
-    assert!(msg.starts_with("cannot read `dataFeed_jvndb_rss_hnd.xml`"), "{msg}");
+    assert!(
+        msg.starts_with("cannot read `dataFeed_jvndb_rss_hnd.xml`"),
+        "{msg}"
+    );
     assert!(msg.contains("attribute"), "{msg}");
 }
 
@@ -173,7 +179,11 @@ fn refuses_dtds_and_entities() {
         r#"<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:1/x.dtd"> %p;]>{}"#,
         rss("x")
     );
-    for (what, xml) in [("billion laughs", &laughs), ("xxe", &xxe), ("parameter", &param)] {
+    for (what, xml) in [
+        ("billion laughs", &laughs),
+        ("xxe", &xxe),
+        ("parameter", &param),
+    ] {
         let err = read(xml.as_bytes()).expect_err(what);
         assert!(err.contains("DTD"), "{what}: {err}");
     }
