@@ -346,7 +346,7 @@ fn read_jvn(
         Ok(outcome)
     })?;
     let mut by_cve: BTreeMap<String, Vec<JvnEntry>> = BTreeMap::new();
-    for (_, (_, entry, cves)) in &by_id {
+    for (_, entry, cves) in by_id.values() {
         if cves.is_empty() {
             stats.jvn_without_cve += 1;
         }

@@ -338,10 +338,10 @@ fn close(
     if vuldef {
         match (name, within) {
             ("VulinfoID", "Vulinfo") => c.id = non_empty(),
-            ("VulinfoID", "RelatedItem") => {
-                if c.related_type.as_deref() == Some("advisory") && is_cve(value) {
-                    push_cve(&mut c.cves, value);
-                }
+            ("VulinfoID", "RelatedItem")
+                if c.related_type.as_deref() == Some("advisory") && is_cve(value) =>
+            {
+                push_cve(&mut c.cves, value);
             }
             ("Title", "VulinfoData") => c.title = trim_text(value, MAX_TITLE),
             ("DateLastUpdated", "VulinfoData") => c.modified = non_empty(),
@@ -364,18 +364,13 @@ fn close(
             ("RelatedItem", _) => c.related_type = None,
             _ => {}
         }
-        let _ = lang;
     } else {
         match (name, within) {
             ("identifier", "item") => c.id = non_empty(),
             ("link", "item") => c.url = non_empty(),
             ("title", "item") => c.title = trim_text(value, MAX_TITLE),
             ("modified", "item") => c.modified = non_empty(),
-            ("date", "item") => {
-                if c.modified.is_none() {
-                    c.modified = non_empty();
-                }
-            }
+            ("date", "item") if c.modified.is_none() => c.modified = non_empty(),
             _ => {}
         }
     }
