@@ -162,13 +162,13 @@ pub struct Manifest {
     pub built_at: String,
     /// One entry per source kind that was given.
     pub sources: Vec<SourceInfo>,
-    /// Which NVD and EPSS records the build kept. Absent (older databases, and every `all`
+    /// Which NVD, EPSS and JVN records the build kept. Absent (older databases, and every `all`
     /// build, so their bytes do not change) means [`CveScope::All`].
     #[serde(default, skip_serializing_if = "CveScope::is_all")]
     pub cve_scope: CveScope,
 }
 
-/// Which CVEs a database keeps NVD and EPSS records for (`db build|update --cve-scope`).
+/// Which CVEs a database keeps NVD, EPSS and JVN records for (`db build|update --cve-scope`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CveScope {

@@ -480,6 +480,19 @@ fn jvn_table_is_optional() {
         stats.warnings
     );
 
+    // `--cve-scope referenced` keeps JVN only for CVEs an advisory or KEV names: Log4Shell
+    // (GHSA-jfh8-c2jp-5v3q in the OSV fixtures), not a 2025 CVE no advisory names.
+    let scoped = BuildInputs {
+        cve_scope: CveScope::Referenced,
+        ..with
+    };
+    let (bytes, stats) = build_with_stats(&scoped, built_at()).expect("builds");
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    assert_eq!(db.jvn("CVE-2021-44228").len(), 1);
+    assert!(db.jvn("CVE-2025-31084").is_empty());
+    assert_eq!(stats.jvn_cves + stats.jvn_out_of_scope, 10, "{stats:?}");
+    assert_eq!(db.counts().jvn as u64, stats.jvn_cves);
+
     let without = fixture_db();
     assert_eq!(format::read_header(&without).expect("header").tables, 4);
     let db = VulnDb::from_bytes(without).expect("loads");
