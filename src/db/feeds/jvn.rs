@@ -145,6 +145,8 @@ pub fn read(bytes: &[u8]) -> Result<Read, String> {
                         .into();
                     }
                     root = Some(name.clone());
+                } else if stack.is_empty() {
+                    return Err(format!("a second root element `<{name}>`"));
                 }
                 if stack.len() >= MAX_DEPTH {
                     return Err(format!("elements nested deeper than {MAX_DEPTH}"));
@@ -158,7 +160,9 @@ pub fn read(bytes: &[u8]) -> Result<Read, String> {
                 }
             }
             Event::End(_) => {
-                let name = stack.pop().expect("check_end_names pairs every end tag");
+                let name = stack
+                    .pop()
+                    .ok_or_else(|| "an end tag without a start tag".to_string())?;
                 let value = std::mem::take(&mut text);
                 close(&name, &stack, vuldef, &lang, &value, &mut cur, &mut doc)?;
             }

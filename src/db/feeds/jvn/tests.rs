@@ -240,6 +240,8 @@ fn rejects_bad_values() {
             "MyJVN API error: retCd `1`, errCd `E01`: bad parameter",
         ),
         ("<rdf:RDF><item></rdf:RDF>".to_string(), "invalid XML"),
+        ("<rdf:RDF/><rdf:RDF/>".to_string(), "a second root element"),
+        ("<rdf:RDF/></item>".to_string(), "does not match any open tag"),
         (String::new(), "no root element"),
     ];
     for (xml, want) in cases {
