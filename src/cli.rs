@@ -201,10 +201,10 @@ struct BuildArgs {
 pub struct Io<'a> {
     /// Environment lookup.
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// Standard output (data only).
-    pub stdout: &'a mut dyn Write,
-    /// Standard error (logs, warnings).
-    pub stderr: &'a mut dyn Write,
+    /// Standard output (data only), neutralised for the Actions runner.
+    pub stdout: &'a mut crate::output::Console,
+    /// Standard error (logs, warnings), neutralised likewise.
+    pub stderr: &'a mut crate::output::Console,
     /// Whether standard output is a terminal.
     pub stdout_is_terminal: bool,
 }
@@ -938,6 +938,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Whether this process's stdout is a terminal.
+#[allow(clippy::disallowed_methods, reason = "asks, writes nothing")]
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
@@ -1113,7 +1114,9 @@ fn http_settings(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate::
         s.max_backoff = std::time::Duration::from_secs(secs);
     }
     s.extra_roots = var("SSL_CERT_FILE").map(PathBuf::from);
-    s.progress = if std::io::stderr().is_terminal() && var("CI").is_none() {
+    #[allow(clippy::disallowed_methods, reason = "asks, writes nothing")]
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    s.progress = if stderr_is_terminal && var("CI").is_none() {
         crate::http::Progress::Bar
     } else {
         crate::http::Progress::Lines

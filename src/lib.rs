@@ -29,6 +29,7 @@ pub mod enrich;
 pub mod github;
 pub mod http;
 pub mod matching;
+pub mod output;
 pub mod policy;
 pub mod policy_test;
 pub mod priority;

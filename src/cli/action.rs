@@ -153,7 +153,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     // The token is masked before anything else is printed, so that no later line (ours or
     // a library's) can show it.
     if let Some(token) = input(env, "github-token") {
-        write!(io.stdout, "{}", workflow::add_mask(&token))?;
+        io.stdout.command(&workflow::add_mask(&token))?;
     }
     let inputs = parse_inputs(env)?;
     let today = today(env)?;
@@ -316,17 +316,13 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                 },
             );
             for w in warnings {
-                write!(io.stdout, "{}", workflow::warning(Some("kevgate"), &w))?;
+                io.stdout.command(&workflow::warning(Some("kevgate"), &w))?;
             }
         }
-        (Some(_), None) => write!(
-            io.stdout,
-            "{}",
-            workflow::warning(
-                Some("kevgate"),
-                "no `github-token`: no check run and no comment; the result is in the step summary"
-            )
-        )?,
+        (Some(_), None) => io.stdout.command(&workflow::warning(
+            Some("kevgate"),
+            "no `github-token`: no check run and no comment; the result is in the step summary",
+        ))?,
         (None, _) => {}
     }
 

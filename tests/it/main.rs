@@ -13,6 +13,7 @@ mod findings;
 mod jvn;
 mod policy;
 mod release;
+mod runner;
 mod sboms;
 mod scan;
 mod trivy;
