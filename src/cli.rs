@@ -74,7 +74,7 @@ struct PolicyTestArgs {
 
 #[derive(Debug, Subcommand)]
 enum DbCommand {
-    /// Build a database from feed files (OSV, NVD, CISA KEV, EPSS) as they are published.
+    /// Build a database from feed files (OSV, NVD, CISA KEV, EPSS, JVN) as they are published.
     Build(BuildArgs),
     /// Download the feeds into the cache and rebuild its database.
     Update(UpdateArgs),
@@ -168,7 +168,7 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
-    /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
+    /// [default: `severity-source` in the config, else nvd,jvn,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
     severity_source: Vec<crate::enrich::SeveritySource>,
 }
@@ -190,6 +190,10 @@ struct BuildArgs {
     /// FIRST EPSS CSV, plain or .gz (file or directory).
     #[arg(long, value_name = "PATH")]
     epss: Vec<PathBuf>,
+    /// JVN iPedia (IPA): MyJVN API responses or the RSS / detail feeds (`.rdf`, `.xml`,
+    /// maybe `.gz`; file or directory).
+    #[arg(long, value_name = "PATH")]
+    jvn: Vec<PathBuf>,
     /// The build time recorded in the manifest (RFC 3339). Default: `SOURCE_DATE_EPOCH`,
     /// else now. Fix it for reproducible databases.
     #[arg(long, value_name = "TIMESTAMP")]
@@ -830,19 +834,28 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Some(text) => parse_timestamp(&text)?,
         None => jiff::Timestamp::now(),
     };
-    if args.kev.is_empty() && args.nvd.is_empty() && args.osv.is_empty() && args.epss.is_empty() {
-        bail!("no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`");
+    if args.kev.is_empty()
+        && args.nvd.is_empty()
+        && args.osv.is_empty()
+        && args.epss.is_empty()
+        && args.jvn.is_empty()
+    {
+        bail!("no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`, `--jvn`");
     }
     let inputs = db::build::BuildInputs {
         kev: args.kev,
         nvd: args.nvd,
         osv: args.osv,
         epss: args.epss,
+        jvn: args.jvn,
         cve_scope: cve_scope(args.cve_scope, io.env)?,
     };
     let (bytes, stats) = db::build::build_with_stats(&inputs, built_at)?;
     let db = VulnDb::from_bytes(bytes.clone()).context("the database just built does not load")?;
     write_atomically(&args.output, &bytes)?;
+    for warning in &stats.warnings {
+        writeln!(io.stderr, "warning: {}", crate::text::terminal(warning))?;
+    }
     for source in &db.manifest().sources {
         writeln!(
             io.stderr,
@@ -858,6 +871,20 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             "cve scope referenced: left out {} NVD records and {} EPSS scores of CVEs no \
              advisory or KEV entry names",
             stats.nvd_out_of_scope, stats.epss_out_of_scope
+        )?;
+    }
+    if !inputs.jvn.is_empty() {
+        writeln!(
+            io.stderr,
+            "jvn: {} entries read, {} kept, {} name no CVE{}",
+            stats.jvn_read,
+            stats.jvn_entries,
+            stats.jvn_without_cve,
+            if stats.jvn_out_of_scope > 0 {
+                format!(", {} CVEs out of scope", stats.jvn_out_of_scope)
+            } else {
+                String::new()
+            }
         )?;
     }
     writeln!(
@@ -961,6 +988,14 @@ struct UpdateArgs {
     /// EPSS `epss_scores-current.csv.gz` URL (env `KEVGATE_EPSS_URL`).
     #[arg(long, value_name = "URL")]
     epss_url: Option<String>,
+    /// Also download JVN iPedia (IPA) from the MyJVN API: JVNDB ids, JVN's CVSS severity
+    /// and links per CVE (the first update asks for every entry, 50 per request).
+    #[arg(long)]
+    jvn: bool,
+    /// MyJVN API endpoint, `.../myjvn`; implies `--jvn` (env `KEVGATE_JVN_URL`, which
+    /// does too; default `https://jvndb.jvn.jp/myjvn`).
+    #[arg(long, value_name = "URL")]
+    jvn_url: Option<String>,
     /// Which CVEs to keep NVD and EPSS records for: `all`, or `referenced` (those an OSV
     /// advisory or KEV entry names; smaller) (env `KEVGATE_CVE_SCOPE`; default `all`).
     #[arg(long, value_enum, value_name = "SCOPE")]
@@ -971,7 +1006,8 @@ struct UpdateArgs {
         long,
         value_name = "URL",
         conflicts_with_all = [
-            "kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url", "cve_scope"
+            "kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url", "cve_scope", "jvn",
+            "jvn_url"
         ]
     )]
     from: Option<String>,
@@ -1048,6 +1084,10 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(u) = args.epss_url.or_else(|| var("KEVGATE_EPSS_URL")) {
         opts.epss_url = u;
     }
+    opts.jvn_url = match args.jvn_url.or_else(|| var("KEVGATE_JVN_URL")) {
+        Some(u) => Some(u),
+        None => args.jvn.then(|| db::update::DEFAULT_JVN_URL.to_string()),
+    };
     let ecosystems = if args.osv_ecosystems.is_empty() {
         var("KEVGATE_OSV_ECOSYSTEMS")
             .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())

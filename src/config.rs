@@ -263,8 +263,8 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                 None => problem(
                     line,
                     format!(
-                        "`severity-source` has `{name}`; hint: a list of `nvd`, `osv`, \
-                         `ghsa`, `sbom`, e.g. `[nvd, ghsa, osv, sbom]`"
+                        "`severity-source` has `{name}`; hint: a list of `nvd`, `jvn`, \
+                         `osv`, `ghsa`, `sbom`, e.g. `[nvd, jvn, ghsa, osv, sbom]`"
                     ),
                 ),
             }
@@ -272,7 +272,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         if v.value.is_empty() {
             problem(
                 line,
-                "`severity-source` is empty; hint: a list of `nvd`, `osv`, `ghsa`, `sbom`"
+                "`severity-source` is empty; hint: a list of `nvd`, `jvn`, `osv`, `ghsa`, `sbom`"
                     .to_owned(),
             );
         }

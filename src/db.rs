@@ -1,5 +1,5 @@
-//! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV and
-//! EPSS keyed by CVE, and a manifest saying where each came from.
+//! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV, EPSS
+//! and JVN iPedia keyed by CVE, and a manifest saying where each came from.
 //!
 //! `db/build.rs` reads the feeds into a file (`db/feeds/` has one parser per feed), and
 //! `db/format.rs` defines the file: a header, the manifest and four sorted key tables whose
@@ -100,9 +100,12 @@ pub struct VulnDb {
     nvd: Table,
     kev: Table,
     epss: Table,
+    /// Present when the database was built with JVN (a fifth table).
+    jvn: Option<Table>,
 }
 
-/// The tables of a database file, in file order.
+/// The tables of a database file, in file order: advisories, nvd, kev, epss, then the
+/// optional jvn table.
 const TABLES: usize = 4;
 
 impl VulnDb {
@@ -112,9 +115,10 @@ impl VulnDb {
     /// parses the manifest and locates the tables; records are decoded by the queries.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<VulnDb, DbError> {
         let header = format::read_header(&bytes)?;
-        if header.tables != TABLES {
+        if header.tables != TABLES && header.tables != TABLES + 1 {
             return Err(DbError::Format(format!(
-                "expected {TABLES} tables, found {}",
+                "expected {TABLES} or {} tables, found {}",
+                TABLES + 1,
                 header.tables
             )));
         }
@@ -125,6 +129,12 @@ impl VulnDb {
         let (nvd, at) = Table::read(&bytes, at).map_err(fmt)?;
         let (kev, at) = Table::read(&bytes, at).map_err(fmt)?;
         let (epss, at) = Table::read(&bytes, at).map_err(fmt)?;
+        let (jvn, at) = if header.tables > TABLES {
+            let (t, at) = Table::read(&bytes, at).map_err(fmt)?;
+            (Some(t), at)
+        } else {
+            (None, at)
+        };
         if at != bytes.len() {
             return Err(DbError::Format(format!(
                 "{} unexpected bytes after the last table",
@@ -139,6 +149,7 @@ impl VulnDb {
             nvd,
             kev,
             epss,
+            jvn,
         })
     }
 
@@ -201,13 +212,15 @@ impl VulnDb {
     /// the CRC, which a writer that re-checksums a bad body passes. The first problem is
     /// the error, naming the record.
     pub fn verify(&self) -> Result<DbCounts, DbError> {
-        let tables: [(&'static str, &Table); 4] = [
-            ("advisories", &self.advisories),
-            ("nvd", &self.nvd),
-            ("kev", &self.kev),
-            ("epss", &self.epss),
+        let tables: [(&'static str, Option<&Table>); 5] = [
+            ("advisories", Some(&self.advisories)),
+            ("nvd", Some(&self.nvd)),
+            ("kev", Some(&self.kev)),
+            ("epss", Some(&self.epss)),
+            ("jvn", self.jvn.as_ref()),
         ];
         for (name, table) in tables {
+            let Some(table) = table else { continue };
             let mut previous: Option<&[u8]> = None;
             for i in 0..table.len() {
                 let (key, value) = table
@@ -235,6 +248,9 @@ impl VulnDb {
                     "kev" => serde_json::from_slice::<KevEntry>(&value)
                         .map(drop)
                         .map_err(|e| e.to_string()),
+                    "jvn" => serde_json::from_slice::<Vec<JvnEntry>>(&value)
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
                     _ => decode_epss(&value).map(drop),
                 }
                 .map_err(record)?;
@@ -243,13 +259,23 @@ impl VulnDb {
         Ok(self.counts())
     }
 
-    /// Number of package keys, NVD, KEV and EPSS records (for `kevgate db info`).
+    /// The JVN iPedia entries naming a CVE, sorted by JVNDB id (empty without a JVN table).
+    /// An error when an entry is there but cannot be decoded.
+    pub fn jvn(&self, cve: &str) -> Result<Vec<JvnEntry>, DbError> {
+        match &self.jvn {
+            Some(table) => Ok(self.cve_json(table, "jvn", cve)?.unwrap_or_default()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Number of package keys, NVD, KEV, EPSS and JVN records (for `kevgate db info`).
     pub fn counts(&self) -> DbCounts {
         DbCounts {
             packages: self.advisories.len(),
             nvd: self.nvd.len(),
             kev: self.kev.len(),
             epss: self.epss.len(),
+            jvn: self.jvn.as_ref().map_or(0, Table::len),
         }
     }
 
@@ -326,6 +352,8 @@ pub struct DbCounts {
     pub kev: usize,
     /// EPSS scores.
     pub epss: usize,
+    /// CVEs with JVN entries.
+    pub jvn: usize,
 }
 
 /// The key an advisory list is stored under: `"<OSV ecosystem>/<normalised name>"`.

@@ -149,6 +149,7 @@ impl CaseFinding {
             url: None,
             cwes: Vec::new(),
             exploit_refs: self.exploit_refs.clone(),
+            jvn: Vec::new(),
             affected: Vec::new(),
             malicious: std::iter::once(&self.id)
                 .chain(&self.aliases)

@@ -9,7 +9,7 @@
 //!   crc32   u32  CRC-32 (IEEE) of every byte after the header
 //!   length  u64  total file length, header included
 //!   manifest u32 length of the manifest JSON that follows the header
-//!   tables  u32  number of tables (4: advisories, nvd, kev, epss)
+//!   tables  u32  number of tables (4: advisories, nvd, kev, epss; 5 with jvn)
 //! manifest JSON
 //! per table:
 //!   count u32, blocks u32, codec u32 (0 raw, 1 deflate), keys_len u32, data_len u32
@@ -18,6 +18,11 @@
 //!   keys     keys_len bytes, the keys in byte order (binary-searched in place)
 //!   data     data_len bytes, the blocks
 //! ```
+//!
+//! The JVN table (JVN iPedia entries by CVE, JSON, deflate) is optional and last: a build
+//! without JVN writes the four tables exactly as before, so databases (and the bundled demo)
+//! keep their bytes and the format version; a kevgate that predates JVN refuses a five-table
+//! file with a format error instead of misreading it.
 //!
 //! Why this shape: loading must be O(header) (`from_bytes` + a query mix within 20 ms, the
 //! whole scan within 64 MiB), so nothing is deserialised up front: a query binary-searches

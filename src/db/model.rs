@@ -210,13 +210,13 @@ pub struct Manifest {
     pub built_at: String,
     /// One entry per source kind that was given.
     pub sources: Vec<SourceInfo>,
-    /// Which NVD and EPSS records the build kept. Absent (older databases, and every `all`
+    /// Which NVD, EPSS and JVN records the build kept. Absent (older databases, and every `all`
     /// build, so their bytes do not change) means [`CveScope::All`].
     #[serde(default, skip_serializing_if = "CveScope::is_all")]
     pub cve_scope: CveScope,
 }
 
-/// Which CVEs a database keeps NVD and EPSS records for (`db build|update --cve-scope`).
+/// Which CVEs a database keeps NVD, EPSS and JVN records for (`db build|update --cve-scope`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CveScope {
@@ -248,10 +248,10 @@ impl CveScope {
 /// One source of a database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
-    /// `kev`, `nvd`, `osv` or `epss`.
+    /// `kev`, `nvd`, `osv`, `epss` or `jvn`.
     pub name: String,
     /// The newest data date in the source (KEV `dateReleased`, EPSS `score_date`, newest
-    /// NVD `lastModified` / OSV `modified`), YYYY-MM-DD.
+    /// NVD `lastModified` / OSV `modified` / JVN `dcterms:modified`), YYYY-MM-DD.
     pub data_date: Option<String>,
     /// Records kept from this source.
     pub records: u64,
@@ -259,4 +259,38 @@ pub struct SourceInfo {
     pub sha256: String,
     /// The input files (as given on the command line, made relative where possible).
     pub files: Vec<String>,
+}
+
+/// A JVN iPedia (IPA) entry naming a CVE: stored per CVE (a CVE can be in several entries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JvnEntry {
+    /// `JVNDB-YYYY-NNNNNN`.
+    pub id: String,
+    /// The entry's page on jvndb.jvn.jp.
+    pub url: String,
+    /// The entry's title (often Japanese), trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// JVN's own CVSS ratings (v3.0 and/or v2.0 in the real feeds), in feed order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cvss: Vec<JvnCvss>,
+    /// Last update (`dcterms:modified`, VULDEF `DateLastUpdated`), as written (+09:00).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+}
+
+/// One CVSS rating of a JVN entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JvnCvss {
+    /// `3.0`, `2.0` (`3.1`, `4.0` accepted).
+    pub version: String,
+    /// Base score, 0.0-10.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// JVN's severity word: `Critical`, `High`, `Medium`, `Low`, `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The vector (v3 with its `CVSS:3.0/` prefix, v2 without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<String>,
 }

@@ -522,3 +522,59 @@ fn format_1_still_loads() {
     );
     db.verify().expect("verifies");
 }
+
+/// JVN is an optional fifth table: a build with `--jvn` has it (entries by CVE, sorted by
+/// JVNDB id, a `jvn` manifest source); one without keeps the four-table layout.
+#[test]
+fn jvn_table_is_optional() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db/jvn");
+    let with = BuildInputs {
+        jvn: vec![dir],
+        ..fixtures()
+    };
+    let (bytes, stats) = build_with_stats(&with, built_at()).expect("builds");
+    assert_eq!(format::read_header(&bytes).expect("header").tables, 5);
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    let jvn = db.jvn("cve-2021-44228").expect("decodes");
+    assert_eq!(jvn.len(), 1);
+    assert_eq!(jvn[0].id, "JVNDB-2021-005429");
+    assert_eq!(
+        jvn[0].url,
+        "https://jvndb.jvn.jp/ja/contents/2021/JVNDB-2021-005429.html"
+    );
+    assert!(db.jvn("CVE-1999-0001").expect("decodes").is_empty());
+    let source = db
+        .manifest()
+        .sources
+        .iter()
+        .find(|s| s.name == "jvn")
+        .expect("jvn source");
+    assert_eq!(source.records, db.counts().jvn as u64);
+    assert_eq!(source.data_date.as_deref(), Some("2025-04-04"));
+    // 8 entries in the fixture files (the XSD is skipped with a warning); each names CVEs.
+    assert_eq!((stats.jvn_read, stats.jvn_entries), (8, 8), "{stats:?}");
+    assert!(
+        stats.warnings.iter().any(|w| w.contains("mod_sec_3.0.xsd")),
+        "{:?}",
+        stats.warnings
+    );
+
+    // `--cve-scope referenced` keeps JVN only for CVEs an advisory or KEV names: Log4Shell
+    // (GHSA-jfh8-c2jp-5v3q in the OSV fixtures), not a 2025 CVE no advisory names.
+    let scoped = BuildInputs {
+        cve_scope: CveScope::Referenced,
+        ..with
+    };
+    let (bytes, stats) = build_with_stats(&scoped, built_at()).expect("builds");
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    assert_eq!(db.jvn("CVE-2021-44228").expect("decodes").len(), 1);
+    assert!(db.jvn("CVE-2025-31084").expect("decodes").is_empty());
+    assert_eq!(stats.jvn_cves + stats.jvn_out_of_scope, 10, "{stats:?}");
+    assert_eq!(db.counts().jvn as u64, stats.jvn_cves);
+
+    let without = fixture_db();
+    assert_eq!(format::read_header(&without).expect("header").tables, 4);
+    let db = VulnDb::from_bytes(without).expect("loads");
+    assert!(db.jvn("CVE-2021-44228").expect("decodes").is_empty());
+    assert_eq!(db.counts().jvn, 0);
+}

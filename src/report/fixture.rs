@@ -73,6 +73,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         ),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     }
@@ -185,6 +186,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2023-4911".to_owned()),
         cwes: strings(&["CWE-122"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     };
@@ -206,6 +208,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-3094".to_owned()),
         cwes: strings(&["CWE-506"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     };
@@ -231,6 +234,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-2236".to_owned()),
         cwes: strings(&["CWE-208"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     };
@@ -253,6 +257,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://avd.aquasec.com/nvd/cve-2019-11358".to_owned()),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     };
@@ -271,6 +276,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("javascript:alert(1)".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     };
@@ -289,6 +295,7 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://pkg.go.dev/vuln/GO-2025-3487".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
     };

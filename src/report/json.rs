@@ -99,6 +99,7 @@ struct Finding<'a> {
     url: Option<&'a str>,
     cwes: &'a [String],
     exploit_refs: &'a [String],
+    jvn: &'a [crate::enrich::JvnLink],
 }
 
 #[derive(Serialize)]
@@ -293,6 +294,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                     url: f.url.as_deref(),
                     cwes: &f.cwes,
                     exploit_refs: &f.exploit_refs,
+                    jvn: &f.jvn,
                 }
             })
             .collect(),

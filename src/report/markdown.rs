@@ -360,10 +360,21 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
             (Decision::Warn, false, false) => ":warning:",
         };
         let id = text::markdown(&text::one_line(&f.id, 64));
-        let id = match f.url.as_deref().and_then(safe_url) {
+        let mut id = match f.url.as_deref().and_then(safe_url) {
             Some(url) => format!("[{id}]({})", link_target(url)),
             None => id,
         };
+        for j in &f.jvn {
+            let jid = text::markdown(&text::one_line(&j.id, 64));
+            match safe_url(&j.url) {
+                Some(url) => {
+                    let _ = write!(id, "<br>[{jid}]({})", link_target(url));
+                }
+                None => {
+                    let _ = write!(id, "<br>{jid}");
+                }
+            }
+        }
         let fixed = if f.fixed_versions.is_empty() {
             "–".to_owned()
         } else {

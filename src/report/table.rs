@@ -154,6 +154,12 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     if let Some(url) = f.url.as_deref().and_then(safe_url) {
         lines.push((format!("see: {url}"), Some(sgr::DIM)));
     }
+    for j in &f.jvn {
+        let url = safe_url(&j.url)
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        lines.push((format!("jvn: {}{url}", cell(&j.id, MAX_ID)), Some(sgr::DIM)));
+    }
     lines
 }
 

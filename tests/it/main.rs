@@ -11,6 +11,7 @@ mod cve_scope;
 mod db_corrupt;
 mod demo_db;
 mod findings;
+mod jvn;
 mod malware;
 mod policy;
 mod release;

@@ -14,14 +14,14 @@ use std::time::Duration;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
-struct Request {
-    path: String,
-    query: BTreeMap<String, String>,
-    headers: BTreeMap<String, String>,
+pub(crate) struct Request {
+    pub(crate) path: String,
+    pub(crate) query: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
 }
 
 /// What the server sends back.
-enum Reply {
+pub(crate) enum Reply {
     Full {
         status: u16,
         headers: Vec<(String, String)>,
@@ -35,7 +35,7 @@ enum Reply {
     Reset,
 }
 
-fn ok(body: Vec<u8>) -> Reply {
+pub(crate) fn ok(body: Vec<u8>) -> Reply {
     Reply::Full {
         status: 200,
         headers: vec![],
@@ -54,7 +54,7 @@ fn status(code: u16, headers: &[(&str, &str)]) -> Reply {
     }
 }
 
-type Fault = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
+pub(crate) type Fault = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
 
 /// The recorded feeds, and what the server does today.
 struct World {
@@ -64,15 +64,16 @@ struct World {
 }
 
 /// A loopback HTTP/1.1 server on a thread; one thread per connection; stopped at drop.
-struct Server {
-    addr: String,
+pub(crate) struct Server {
+    /// `127.0.0.1:<port>`.
+    pub(crate) addr: String,
     world: Arc<Mutex<World>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(kev: &'static str) -> Server {
+    pub(crate) fn start(kev: &'static str) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().expect("local addr").to_string();
         let world = Arc::new(Mutex::new(World {
@@ -104,11 +105,11 @@ impl Server {
         self.world.lock().expect("world").kev = kev;
     }
 
-    fn set_fault(&self, fault: Option<Fault>) {
+    pub(crate) fn set_fault(&self, fault: Option<Fault>) {
         self.world.lock().expect("world").fault = fault;
     }
 
-    fn take_log(&self) -> Vec<Request> {
+    pub(crate) fn take_log(&self) -> Vec<Request> {
         std::mem::take(&mut self.world.lock().expect("world").log)
     }
 
@@ -135,7 +136,7 @@ impl Server {
 
     /// The `kevgate db update` command with every URL pointing here; 3 tries, waits of at
     /// most 1 s.
-    fn command(&self, cache: &Path) -> std::process::Command {
+    pub(crate) fn command(&self, cache: &Path) -> std::process::Command {
         let cwd = cache
             .ancestors()
             .find(|p| p.is_dir())
@@ -363,6 +364,9 @@ fn serve(kev: &str, req: &Request) -> Reply {
             _ => status(404, &[]),
         };
     }
+    if path == "/myjvn" {
+        return crate::jvn::myjvn(req);
+    }
     if path == "/epss/epss_scores-current.csv.gz" {
         return ok(
             fs_err::read(fixture("update/epss_scores-2025-08-20-kev-subset.csv.gz"))
@@ -386,7 +390,7 @@ fn osv_zip(file: &str) -> Vec<u8> {
 }
 
 /// sha256 of every file under `dir`, by relative path.
-fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
+pub(crate) fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -404,7 +408,7 @@ fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
-fn status_json(cache: &Path) -> serde_json::Value {
+pub(crate) fn status_json(cache: &Path) -> serde_json::Value {
     let cwd = cache.parent().expect("parent");
     let (code, out, err) = run(kevgate(cwd)
         .args(["db", "status", "--format", "json", "--cache-dir"])
