@@ -99,7 +99,8 @@ impl Ecosystem {
     /// How this ecosystem orders versions.
     pub fn scheme(self) -> VersionScheme {
         match self {
-            Ecosystem::Npm | Ecosystem::Cargo | Ecosystem::Pub => VersionScheme::Semver,
+            Ecosystem::Npm | Ecosystem::Cargo => VersionScheme::Semver,
+            Ecosystem::Pub => VersionScheme::Pub,
             Ecosystem::Go => VersionScheme::Go,
             Ecosystem::PyPI => VersionScheme::Pep440,
             Ecosystem::Maven => VersionScheme::Maven,
