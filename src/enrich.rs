@@ -163,6 +163,9 @@ pub struct Finding {
     /// The advisories' affected ranges for this component's package: remediation checks
     /// that an upgrade leaves every range. Empty when only the SBOM reported it.
     pub affected: Vec<crate::db::Affected>,
+    /// When only a paid stream's records matched (Ubuntu Pro (ESM), Red Hat ELS): the fix is
+    /// "available with" it. `None`: the release's ordinary updates.
+    pub fix_channel: Option<crate::purl::FixChannel>,
 }
 
 /// Who rates a finding's severity, for the `severity-source` precedence.
@@ -390,6 +393,7 @@ fn finding(
         cwes,
         exploit_refs,
         affected: m.affected.clone(),
+        fix_channel: m.fix_channel,
     })
 }
 

@@ -14,7 +14,7 @@
 
 use crate::db::{Advisory, VulnDb};
 use crate::policy::{Note, NoteCode};
-use crate::purl::{self, Ecosystem, IdentifyError, PackageId, Purl};
+use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, RhelStream};
 use crate::sbom::{Component, Sbom};
 use crate::text;
 use crate::version::{self, Event, Version};
@@ -47,6 +47,10 @@ pub struct Match {
     /// The matched advisories' `affected` entries for the component's package (its
     /// ecosystem and release): what remediation checks a candidate upgrade against.
     pub affected: Vec<crate::db::Affected>,
+    /// Where the fix comes from when only records of a paid stream matched (Ubuntu Pro
+    /// (ESM), Red Hat ELS): the package is affected, and the fix is "available with" it.
+    /// `None` when a record of the release's ordinary updates matched too.
+    pub fix_channel: Option<FixChannel>,
 }
 
 /// Advisory id prefixes of distribution advisories: they name the CVEs they fix in
@@ -90,8 +94,9 @@ struct Query {
     version: String,
 }
 
-/// Matches every component of `sbom` against `db`.
-pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
+/// Matches every component of `sbom` against `db`. `rhel_stream` is the Red Hat extended
+/// stream the system is on (`--rhel-stream`), `None` for the main stream.
+pub fn find(sbom: &Sbom, db: &VulnDb, rhel_stream: Option<&RhelStream>) -> Matches {
     let mut out = Matches::default();
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
@@ -105,10 +110,24 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
 
     let mut queries: Vec<(usize, Query)> = Vec::new();
+    let mut other_majors: BTreeSet<String> = BTreeSet::new();
     for (index, component) in sbom.components.iter().enumerate() {
-        let Some(query) = query_for(index, component, os, &mut out.notes, &mut unsupported) else {
+        let Some(mut query) = query_for(index, component, os, &mut out.notes, &mut unsupported)
+        else {
             continue;
         };
+        if let (Some(stream), Ecosystem::RedHat) = (rhel_stream, query.package.ecosystem) {
+            // A stream is one major release's; packages of another stay on the main stream.
+            match query.package.release.as_deref() {
+                Some(major) if major == stream.major() => {
+                    query.package.rhel_stream = Some(stream.clone());
+                }
+                Some(major) => {
+                    other_majors.insert(major.to_owned());
+                }
+                None => {}
+            }
+        }
         if let Some(purl) = &component.purl {
             if let Some(&first) = seen_purls.get(purl) {
                 duplicate_of.insert(index, first);
@@ -165,6 +184,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
                 advisories: Vec::new(),
                 fixed: vuln.fixed_versions.clone(),
                 sbom: vec![vi],
+                channels: BTreeSet::new(),
             });
         }
     }
@@ -210,6 +230,11 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
             let mut sbom_vulnerabilities = unit.sbom;
             sbom_vulnerabilities.sort_unstable();
             sbom_vulnerabilities.dedup();
+            // A paid channel only when every matching record is of it.
+            let fix_channel = match unit.channels.first() {
+                Some(Some(channel)) if unit.channels.len() == 1 => Some(*channel),
+                _ => None,
+            };
             out.matches.push(Match {
                 component,
                 ids,
@@ -217,12 +242,25 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
                 fixed_versions: fixed,
                 sbom_vulnerabilities,
                 affected,
+                fix_channel,
             });
         }
     }
     out.matches
         .sort_by(|a, b| (a.component, &a.ids[0]).cmp(&(b.component, &b.ids[0])));
 
+    if let Some(stream) = rhel_stream.filter(|_| !other_majors.is_empty()) {
+        out.notes.push(Note {
+            code: NoteCode::UnusedRhelStream,
+            message: format!(
+                "the Red Hat stream `{stream}` is of RHEL {}, not of the SBOM's RHEL {}: its \
+                 packages were checked against the main stream",
+                stream.major(),
+                other_majors.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            component: None,
+        });
+    }
     for warning in &sbom.warnings {
         out.notes.push(Note {
             code: NoteCode::SbomWarning,
@@ -433,6 +471,8 @@ struct Unit {
     advisories: Vec<Advisory>,
     fixed: Vec<String>,
     sbom: Vec<usize>,
+    /// The fix channels of the database records that matched (`None`: ordinary updates).
+    channels: BTreeSet<Option<FixChannel>>,
 }
 
 /// Evaluates every advisory's ranges for one component.
@@ -447,12 +487,11 @@ fn match_component(
     let mut units = Vec::new();
     let mut unverified: Vec<String> = Vec::new();
     let mut invalid_component_version = None;
+    let mut withdrawn: Vec<&str> = Vec::new();
     for advisory in advisories {
-        if advisory.withdrawn.is_some() {
-            continue;
-        }
         let mut hit = false;
         let mut fixed = Vec::new();
+        let mut channels = BTreeSet::new();
         for affected in &advisory.affected {
             if !query.package.osv_ecosystem_matches(&affected.ecosystem) {
                 continue;
@@ -460,6 +499,7 @@ fn match_component(
             match version::affects(scheme, &query.version, &affected.ranges, &affected.versions) {
                 Ok(true) => {
                     hit = true;
+                    channels.insert(query.package.fix_channel(&affected.ecosystem));
                     for range in &affected.ranges {
                         for event in &range.events {
                             if let Event::Fixed(v) = event {
@@ -469,6 +509,7 @@ fn match_component(
                     }
                 }
                 Ok(false) => {}
+                Err(_) if advisory.withdrawn.is_some() => {}
                 Err(e) => {
                     if version::Version::parse(scheme, &query.version).is_err() {
                         invalid_component_version = Some(e);
@@ -481,6 +522,12 @@ fn match_component(
         if !hit {
             continue;
         }
+        // A withdrawn advisory (by its `withdrawn` field, or by its text: see the OSV feed)
+        // is no vulnerability; it is only mentioned.
+        if advisory.withdrawn.is_some() {
+            withdrawn.push(&advisory.id);
+            continue;
+        }
         // A fix is a version above the installed one (a record may list the fix of an earlier
         // branch: `introduced 0, fixed 1.2; introduced 2.0, fixed 2.5`) that no advisory of
         // the vulnerability still calls affected (checked once the advisories are grouped).
@@ -490,7 +537,32 @@ fn match_component(
                 Ok(std::cmp::Ordering::Greater)
             )
         });
-        units.extend(units_of(advisory, fixed));
+        units.extend(units_of(advisory, fixed).into_iter().map(|mut u| {
+            u.channels = channels.clone();
+            u
+        }));
+    }
+    if !withdrawn.is_empty() {
+        withdrawn.sort_unstable();
+        withdrawn.dedup();
+        notes.push(Note {
+            code: NoteCode::WithdrawnAdvisory,
+            message: format!(
+                "`{}`: {} withdrawn and not counted ({})",
+                display_name(component),
+                if withdrawn.len() == 1 {
+                    "an advisory that would match is"
+                } else {
+                    "advisories that would match are"
+                },
+                withdrawn
+                    .iter()
+                    .map(|id| format!("`{}`", text::one_line(id, 60)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            component: Some(index),
+        });
     }
     if let Some(e) = invalid_component_version {
         notes.push(Note {
@@ -550,23 +622,36 @@ fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
                     ids: BTreeSet::from([cve.clone(), advisory.id.clone()]),
                     advisories: vec![advisory.clone()],
                     fixed: fixed.clone(),
-                    sbom: Vec::new(),
+                    ..Unit::default()
                 })
                 .collect();
         }
     }
     let mut ids: BTreeSet<String> = advisory.aliases.iter().cloned().collect();
     ids.insert(advisory.id.clone());
-    // Ubuntu's per-CVE records are `UBUNTU-CVE-…`: the CVE is in the id.
-    if let Some(cve) = advisory.id.strip_prefix("UBUNTU-").filter(|c| is_cve(c)) {
+    // Ubuntu's and Debian's per-CVE records are `UBUNTU-CVE-…` and `DEBIAN-CVE-…`: the CVE
+    // is in the id.
+    if let Some(cve) = per_cve_record(&advisory.id) {
         ids.insert(cve.to_string());
     }
     vec![Unit {
         ids,
         advisories: vec![advisory.clone()],
         fixed,
-        sbom: Vec::new(),
+        ..Unit::default()
     }]
+}
+
+/// Distributions whose per-CVE records carry the CVE in their id (`UBUNTU-CVE-2022-3219`,
+/// `DEBIAN-CVE-2024-1234`).
+const PER_CVE_PREFIXES: &[&str] = &["UBUNTU-", "DEBIAN-"];
+
+/// The CVE a per-CVE distro record is about, from its id.
+fn per_cve_record(id: &str) -> Option<&str> {
+    PER_CVE_PREFIXES
+        .iter()
+        .find_map(|p| id.strip_prefix(p))
+        .filter(|c| is_cve(c))
 }
 
 /// Merges units that share an id (union-find over ids; small inputs, so quadratic merging
@@ -581,6 +666,7 @@ fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
             current.advisories.extend(other.advisories);
             current.fixed.extend(other.fixed);
             current.sbom.extend(other.sbom);
+            current.channels.extend(other.channels);
         }
         merged.push(current);
     }

@@ -57,6 +57,10 @@ pub struct Policy {
     ///
     /// [`SeveritySource::DEFAULT`]: crate::enrich::SeveritySource::DEFAULT
     pub severity_source: Vec<crate::enrich::SeveritySource>,
+    /// The Red Hat extended stream the scanned system is on (`eus-8.6`, `aus-8.4`, ...):
+    /// its packages are checked against that stream's advisories instead of the main
+    /// stream's. Default: none (the main stream).
+    pub rhel_stream: Option<crate::purl::RhelStream>,
 }
 
 impl Default for Policy {
@@ -72,6 +76,7 @@ impl Default for Policy {
             fail_on_new_only: false,
             ignores: Vec::new(),
             severity_source: crate::enrich::SeveritySource::DEFAULT.to_vec(),
+            rhel_stream: None,
         }
     }
 }
@@ -203,6 +208,13 @@ pub enum NoteCode {
     VexOtherProduct,
     /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
     Baseline,
+    /// An advisory that would match a component is withdrawn (by its `withdrawn` field, or
+    /// by its text: "Withdrawn Advisory", a GHSA "Duplicate Advisory" pointing to another
+    /// one): it is not counted.
+    WithdrawnAdvisory,
+    /// `--rhel-stream` names a stream of another RHEL major release than the SBOM's: those
+    /// packages were checked against the main stream.
+    UnusedRhelStream,
 }
 
 /// Something the user should know that is not a finding.

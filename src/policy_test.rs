@@ -150,6 +150,7 @@ impl CaseFinding {
             cwes: Vec::new(),
             exploit_refs: self.exploit_refs.clone(),
             affected: Vec::new(),
+            fix_channel: None,
         }
     }
 }

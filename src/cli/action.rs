@@ -259,6 +259,7 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         fail_on_new_only: false,
         config: inputs.config.clone(),
         severity_source: Vec::new(),
+        rhel_stream: None,
     }
 }
 

@@ -12,6 +12,7 @@ pub mod epss;
 pub mod kev;
 pub mod nvd;
 pub mod osv;
+mod withdrawn;
 
 use crate::db::DbError;
 use sha2::{Digest, Sha256};

@@ -74,6 +74,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     }
 }
 
@@ -185,6 +186,7 @@ pub(crate) fn evaluation() -> Evaluation {
         cwes: strings(&["CWE-122"]),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     };
     let xz = Finding {
         id: "CVE-2024-3094".to_owned(),
@@ -205,6 +207,7 @@ pub(crate) fn evaluation() -> Evaluation {
         cwes: strings(&["CWE-506"]),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     };
     let gcrypt = Finding {
         id: "CVE-2024-2236".to_owned(),
@@ -229,6 +232,7 @@ pub(crate) fn evaluation() -> Evaluation {
         cwes: strings(&["CWE-208"]),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     };
     let sbom_only = Finding {
         id: "CVE-2019-11358".to_owned(),
@@ -250,6 +254,7 @@ pub(crate) fn evaluation() -> Evaluation {
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     };
     let hostile_finding = Finding {
         id: "[x](javascript:alert(1))".to_owned(),
@@ -267,6 +272,7 @@ pub(crate) fn evaluation() -> Evaluation {
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     };
     let go = Finding {
         id: "CVE-2025-22869".to_owned(),
@@ -284,6 +290,7 @@ pub(crate) fn evaluation() -> Evaluation {
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
         affected: Vec::new(),
+        fix_channel: None,
     };
 
     let findings = vec![

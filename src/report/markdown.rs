@@ -323,15 +323,19 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }
+        let channel =
+            crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
         match f.fixed_versions.first() {
             Some(v) => {
                 let _ = write!(
                     todo,
-                    "Upgrade to {}.",
+                    "Upgrade to {}{channel}.",
                     text::markdown(&text::one_line(v, 64))
                 );
             }
-            None => todo.push_str("No fixed version known."),
+            None => {
+                let _ = write!(todo, "No fixed version known{channel}.");
+            }
         }
         if let Some(s) = &f.summary {
             let _ = write!(

@@ -342,9 +342,11 @@ fn message(e: &Evaluated) -> String {
             ""
         }
     );
+    let channel =
+        crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
     match f.fixed_versions.first() {
-        Some(v) => m.push_str(&format!(" Fix: upgrade to {}.", plain(v, 64))),
-        None => m.push_str(" No fixed version is known."),
+        Some(v) => m.push_str(&format!(" Fix: upgrade to {}{channel}.", plain(v, 64))),
+        None => m.push_str(&format!(" No fixed version is known{channel}.")),
     }
     if let Some(kev) = &f.kev {
         m.push_str(&format!(

@@ -11,6 +11,7 @@
 use super::{Counts, bundled_banner, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
 use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::purl::FixChannel;
 use crate::text;
 use std::io::{self, Write};
 
@@ -113,7 +114,7 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
         }
         lines.push((line, Some(sgr::RED)));
     }
-    let fix = if f.fixed_versions.is_empty() {
+    let mut fix = if f.fixed_versions.is_empty() {
         "fix: no fixed version known".to_owned()
     } else {
         format!(
@@ -122,6 +123,10 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
             cell(&f.fixed_versions.join(" or "), MAX_ADVICE)
         )
     };
+    fix.push_str(&FixChannel::advice_suffix(
+        f.fix_channel,
+        !f.fixed_versions.is_empty(),
+    ));
     lines.push((fix, None));
     if let Some(summary) = &f.summary {
         lines.push((

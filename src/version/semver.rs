@@ -10,7 +10,9 @@
 //! (`1.0.0 < 1.0.0+1`), and builds compare label by label like pre-releases
 //! (`1.2.3+1 < 1.2.3+2`, `1.2.3+a < 1.2.3+a1`). Flutter apps and packages do ship `+N`.
 
-use super::parts::{Part, cmp_numbers, cmp_pre_release, cmp_seq, numeric_core, split_pre_and_build, Numbers};
+use super::parts::{
+    Numbers, Part, cmp_numbers, cmp_pre_release, cmp_seq, numeric_core, split_pre_and_build,
+};
 use std::cmp::Ordering;
 
 /// A parsed SemVer-like version: three numeric parts and the pre-release identifiers.
@@ -32,7 +34,8 @@ pub(super) fn parse(text: &str) -> Option<Semver> {
         .unwrap_or(s);
     let (core, pre, build) = split_pre_and_build(s)?;
     let core = numeric_core::<3>(core)?;
-    let labels = |l: Option<&str>| l.map_or_else(Vec::new, |p| p.split('.').map(Part::of).collect());
+    let labels =
+        |l: Option<&str>| l.map_or_else(Vec::new, |p| p.split('.').map(Part::of).collect());
     Some(Semver {
         core,
         pre: labels(pre),
@@ -50,7 +53,9 @@ impl Semver {
     /// labels as pre-release labels are compared (numbers before words, fewer labels first).
     pub(super) fn cmp_pub(&self, other: &Semver) -> Ordering {
         self.cmp(other).then_with(|| {
-            cmp_seq(&self.build, &other.build, |x, y| x.cmp(y, Numbers::BeforeWords))
+            cmp_seq(&self.build, &other.build, |x, y| {
+                x.cmp(y, Numbers::BeforeWords)
+            })
         })
     }
 }

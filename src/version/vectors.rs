@@ -255,7 +255,9 @@ fn contested_rows_get_an_implementations_answer() {
         }
         match compare(scheme, a, b) {
             Ok(o) if allowed.contains(&o) => checked += 1,
-            Ok(o) => wrong.push(format!("{file}: `{a}` vs `{b}`: kevgate says {o:?} ({note})")),
+            Ok(o) => wrong.push(format!(
+                "{file}: `{a}` vs `{b}`: kevgate says {o:?} ({note})"
+            )),
             Err(_) => checked += 1,
         }
     }
