@@ -25,7 +25,8 @@ fn findings<'a>(report: &'a Value, id: &str, purl: &str) -> Vec<&'a Value> {
         .expect("findings[]")
         .iter()
         .filter(|f| {
-            let ids = std::iter::once(&f["id"]).chain(f["aliases"].as_array().into_iter().flatten());
+            let ids =
+                std::iter::once(&f["id"]).chain(f["aliases"].as_array().into_iter().flatten());
             ids.into_iter().any(|i| i == id)
                 && f["component"]["purl"]
                     .as_str()
@@ -61,8 +62,16 @@ fn ubuntu_pro_records_apply_to_their_release() {
     let (code, report, stderr) = scan_json(tmp.path(), &xenial, &db, &["--fail-on", "low"]);
     assert_eq!(code, 1, "low findings fail with --fail-on low: {stderr}");
     for (cve, record, purl) in [
-        ("CVE-2022-3219", "UBUNTU-CVE-2022-3219", "pkg:deb/ubuntu/gnupg@"),
-        ("CVE-2024-56433", "UBUNTU-CVE-2024-56433", "pkg:deb/ubuntu/login@"),
+        (
+            "CVE-2022-3219",
+            "UBUNTU-CVE-2022-3219",
+            "pkg:deb/ubuntu/gnupg@",
+        ),
+        (
+            "CVE-2024-56433",
+            "UBUNTU-CVE-2024-56433",
+            "pkg:deb/ubuntu/login@",
+        ),
     ] {
         let hits = findings(&report, cve, purl);
         assert_eq!(hits.len(), 1, "{cve} on {purl}: {report}");
@@ -122,7 +131,10 @@ fn rhel_extended_stream_applies_to_a_system_on_it() {
     let (_, main, stderr) = scan_json(tmp.path(), &rhel86, &db, &[]);
     assert_eq!(gmp_fix(&main), ["1:6.1.2-11.el8"], "{stderr}");
     let hit = &findings(&main, "CVE-2021-43618", "gmp@")[0];
-    assert!(strings(&hit["aliases"]).contains(&"RHSA-2024:3214"), "{hit}");
+    assert!(
+        strings(&hit["aliases"]).contains(&"RHSA-2024:3214"),
+        "{hit}"
+    );
 
     let (_, eus, stderr) = scan_json(tmp.path(), &rhel86, &db, &["--rhel-stream", "eus-8.6"]);
     assert_eq!(gmp_fix(&eus), ["1:6.1.2-11.el8_6.1"], "{stderr}");
@@ -156,7 +168,10 @@ fn rhel_extended_stream_applies_to_a_system_on_it() {
         .args(["--rhel-stream", "els-8"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
-    assert!(stderr.contains("els-8") && stderr.contains("hint:"), "{stderr}");
+    assert!(
+        stderr.contains("els-8") && stderr.contains("hint:"),
+        "{stderr}"
+    );
     fs_err::write(&config, "rhel-stream: eus8.6\n").expect("write config");
     let (code, _, stderr) = run(kevgate(tmp.path())
         .arg("scan")
@@ -166,7 +181,10 @@ fn rhel_extended_stream_applies_to_a_system_on_it() {
         .arg("--config")
         .arg(&config));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("rhel-stream") && stderr.contains("line 1"), "{stderr}");
+    assert!(
+        stderr.contains("rhel-stream") && stderr.contains("line 1"),
+        "{stderr}"
+    );
 }
 
 /// GHSA-cg28-v4wq-whv5 ("Withdrawn Advisory: Symfony's VarDumper vulnerable to unsafe
