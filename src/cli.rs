@@ -370,6 +370,9 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: args.max_db_age,
             allow_bundled: true,
+            banner_on_stdout: formats.iter().enumerate().any(|(i, f)| {
+                args.output.get(i).is_none() && matches!(f, Format::Table | Format::Markdown)
+            }),
         },
         today,
         io,
@@ -645,6 +648,9 @@ struct ScanInputs<'a> {
     max_db_age: u32,
     /// Whether the bundled demo database may be used (`action` refuses it by default).
     allow_bundled: bool,
+    /// Whether a report that shows the demo-database banner (table, Markdown) goes to stdout:
+    /// then the warning is not repeated on stderr, so a terminal shows it once.
+    banner_on_stdout: bool,
 }
 
 /// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
@@ -667,6 +673,7 @@ fn evaluate_sbom(
              real builds; hint: pass a database (`db` input or `KEVGATE_DB`), or set \
              `allow-demo-db: true` to try kevgate out"
         ),
+        DbOriginKind::Bundled if inputs.banner_on_stdout => {}
         DbOriginKind::Bundled => {
             writeln!(
                 io.stderr,

@@ -173,6 +173,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: inputs.max_db_age,
             allow_bundled: inputs.allow_demo_db,
+            banner_on_stdout: false,
         },
         today,
         io,

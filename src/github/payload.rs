@@ -240,12 +240,8 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
             ""
         }
     );
-    let channel =
-        crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
-    match f.fixed_versions.first() {
-        Some(v) => message.push_str(&format!(" Fix: upgrade to {}{channel}.", plain(v, 64))),
-        None => message.push_str(&format!(" No fixed version is known{channel}.")),
-    }
+    message.push(' ');
+    message.push_str(&crate::report::fix_sentence(f, &|v| plain(v, 64)));
     if let Some(kev) = &f.kev {
         message.push_str(&format!(
             " KEV required action (due {}): {}",

@@ -18,6 +18,7 @@
 use super::{Counts, bundled_banner, code, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
 use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::remediation::Fix;
 use crate::text;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -230,15 +231,16 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         md.push('\n');
     }
 
-    if notes && !ev.notes.is_empty() {
+    let listed = super::listed_notes(ev);
+    if notes && !listed.is_empty() {
         md.push_str("### Notes\n\n");
         // Notes never take more than a quarter of the budget: findings come first.
         let budget = opts.max_bytes / 4;
         let mut used = 0;
         let mut i = 0;
-        while i < ev.notes.len() {
-            let code_of = ev.notes[i].code;
-            let group: Vec<_> = ev.notes[i..]
+        while i < listed.len() {
+            let code_of = listed[i].code;
+            let group: Vec<_> = listed[i..]
                 .iter()
                 .take_while(|n| n.code == code_of)
                 .collect();
@@ -323,17 +325,21 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }
+        let version = |v: &str| text::markdown(&text::one_line(v, 64));
         let channel =
             crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
-        match f.fixed_versions.first() {
-            Some(v) => {
+        match crate::remediation::fix(f) {
+            Fix::Upgrade(v) => {
+                let _ = write!(todo, "Upgrade to {}{channel}.", version(&v[0]));
+            }
+            Fix::AffectedUpTo(v) => {
                 let _ = write!(
                     todo,
-                    "Upgrade to {}{channel}.",
-                    text::markdown(&text::one_line(v, 64))
+                    "Affected up to {}; no fixed version known{channel}.",
+                    version(&v)
                 );
             }
-            None => {
+            Fix::Unknown => {
                 let _ = write!(todo, "No fixed version known{channel}.");
             }
         }

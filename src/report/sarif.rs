@@ -342,12 +342,8 @@ fn message(e: &Evaluated) -> String {
             ""
         }
     );
-    let channel =
-        crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
-    match f.fixed_versions.first() {
-        Some(v) => m.push_str(&format!(" Fix: upgrade to {}{channel}.", plain(v, 64))),
-        None => m.push_str(&format!(" No fixed version is known{channel}.")),
-    }
+    m.push(' ');
+    m.push_str(&super::fix_sentence(f, &|v| plain(v, 64)));
     if let Some(kev) = &f.kev {
         m.push_str(&format!(
             " KEV required action (due {}): {}",

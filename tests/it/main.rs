@@ -10,6 +10,7 @@ mod container;
 mod cve_scope;
 mod demo_db;
 mod distro;
+mod findings;
 mod policy;
 mod release;
 mod sboms;
