@@ -230,11 +230,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb, rhel_stream: Option<&RhelStream>) -> Match
             let mut sbom_vulnerabilities = unit.sbom;
             sbom_vulnerabilities.sort_unstable();
             sbom_vulnerabilities.dedup();
-            // A paid channel only when every matching record is of it.
-            let fix_channel = match unit.channels.first() {
-                Some(Some(channel)) if unit.channels.len() == 1 => Some(*channel),
-                _ => None,
-            };
+            let fix_channel = fix_channel(&unit.channels);
             out.matches.push(Match {
                 component,
                 ids,
@@ -642,6 +638,15 @@ fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
     }]
 }
 
+/// The fix channel of a vulnerability from its matching records' channels: a paid channel
+/// only when every matching record is of it (one ordinary-updates record makes it ordinary).
+fn fix_channel(channels: &BTreeSet<Option<FixChannel>>) -> Option<FixChannel> {
+    match channels.first() {
+        Some(Some(channel)) if channels.len() == 1 => Some(*channel),
+        _ => None,
+    }
+}
+
 /// Distributions whose per-CVE records carry the CVE in their id (`UBUNTU-CVE-2022-3219`,
 /// `DEBIAN-CVE-2024-1234`).
 const PER_CVE_PREFIXES: &[&str] = &["UBUNTU-", "DEBIAN-"];
@@ -751,6 +756,51 @@ mod tests {
             affected: vec![],
             url: None,
         }
+    }
+
+    /// A vulnerability matched only by Ubuntu Pro records is fixed "with Ubuntu Pro"; one
+    /// that a record of the ordinary updates matches too is not, whatever the merge order.
+    #[test]
+    fn fix_channel_needs_every_record_on_it() {
+        let pro = |ids: &[&str]| Unit {
+            channels: BTreeSet::from([Some(FixChannel::UbuntuPro)]),
+            ..unit(ids)
+        };
+        let main = |ids: &[&str]| Unit {
+            channels: BTreeSet::from([None]),
+            ..unit(ids)
+        };
+        let only_pro = merge_units(vec![pro(&["UBUNTU-CVE-1", "CVE-1"]), pro(&["CVE-1"])]);
+        assert_eq!(
+            fix_channel(&only_pro[0].channels),
+            Some(FixChannel::UbuntuPro)
+        );
+        for units in [
+            vec![pro(&["UBUNTU-CVE-1", "CVE-1"]), main(&["USN-1", "CVE-1"])],
+            vec![main(&["USN-1", "CVE-1"]), pro(&["UBUNTU-CVE-1", "CVE-1"])],
+        ] {
+            let merged = merge_units(units);
+            assert_eq!(merged.len(), 1);
+            assert_eq!(fix_channel(&merged[0].channels), None);
+        }
+        // SBOM-only vulnerabilities have no records: ordinary.
+        assert_eq!(fix_channel(&BTreeSet::new()), None);
+    }
+
+    #[test]
+    fn per_cve_distro_ids_name_their_cve() {
+        assert_eq!(
+            per_cve_record("UBUNTU-CVE-2022-3219"),
+            Some("CVE-2022-3219")
+        );
+        assert_eq!(
+            per_cve_record("DEBIAN-CVE-2024-1234"),
+            Some("CVE-2024-1234")
+        );
+        assert_eq!(per_cve_record("DEBIAN-DSA-5514-1"), None);
+        assert_eq!(per_cve_record("CVE-2022-3219"), None);
+        let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
+        assert!(units[0].ids.contains("CVE-2024-1234"));
     }
 
     #[test]
