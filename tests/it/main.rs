@@ -17,6 +17,7 @@ mod sboms;
 mod scan;
 mod trivy;
 mod update;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
