@@ -171,6 +171,17 @@ struct ScanArgs {
     /// [default: `severity-source` in the config, else nvd,jvn,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
     severity_source: Vec<crate::enrich::SeveritySource>,
+    /// The Red Hat extended stream the scanned system is on: `eus-8.6`, `aus-8.4`,
+    /// `e4s-9.0`, `tus-8.8`. Its RHEL packages are checked against that stream's advisories
+    /// instead of the main stream's [default: `rhel-stream` in the config, else the main
+    /// stream].
+    #[arg(long, value_name = "STREAM", value_parser = parse_rhel_stream)]
+    rhel_stream: Option<crate::purl::RhelStream>,
+}
+
+/// `--rhel-stream`: `eus-8.6` and friends.
+fn parse_rhel_stream(text: &str) -> Result<crate::purl::RhelStream, String> {
+    text.parse()
 }
 
 #[derive(Debug, Args)]
@@ -560,6 +571,7 @@ fn load_policy(
             ([], None) => crate::enrich::SeveritySource::DEFAULT.to_vec(),
             (order, _) => order.to_vec(),
         },
+        rhel_stream: args.rhel_stream.clone().or(config.rhel_stream.clone()),
         ..Policy::default()
     };
     Ok((policy, notes))

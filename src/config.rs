@@ -40,6 +40,8 @@ pub struct Config {
     pub only_fixable: Option<bool>,
     /// `severity-source`: whose rating sets the severity, in order.
     pub severity_source: Option<Vec<crate::enrich::SeveritySource>>,
+    /// `rhel-stream`: the Red Hat extended stream the system is on (`eus-8.6`).
+    pub rhel_stream: Option<crate::purl::RhelStream>,
     /// `ignore`: triaged vulnerabilities, in file order.
     pub ignores: Vec<Ignore>,
     /// `vex`: VEX documents (OpenVEX or CycloneDX), relative to the config file's directory.
@@ -127,6 +129,7 @@ struct RawConfig {
     fail_on_epss: Option<Spanned<f64>>,
     only_fixable: Option<bool>,
     severity_source: Option<Spanned<Vec<String>>>,
+    rhel_stream: Option<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<RawIgnore>>,
     #[serde(default)]
@@ -277,6 +280,12 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             );
         }
         (order.len() == v.value.len() && !order.is_empty()).then_some(order)
+    });
+    let rhel_stream = raw.rhel_stream.and_then(|v| {
+        v.value
+            .parse::<crate::purl::RhelStream>()
+            .map_err(|e| problem(v.referenced.line(), format!("`rhel-stream`: {e}")))
+            .ok()
     });
     let mut ignores = Vec::new();
     for entry in raw.ignore {
@@ -503,6 +512,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             fail_on_epss,
             only_fixable: raw.only_fixable,
             severity_source,
+            rhel_stream,
             ignores,
             vex,
             tests,

@@ -186,6 +186,9 @@ pub struct Finding {
     /// reports malware ([`crate::db::Malware::Malicious`]), or one of its ids is an OpenSSF
     /// `MAL-` id (the SBOM's own reports included). The policy fails it like KEV.
     pub malicious: bool,
+    /// When only a paid stream's records matched (Ubuntu Pro (ESM), Red Hat ELS): the fix is
+    /// "available with" it. `None`: the release's ordinary updates.
+    pub fix_channel: Option<crate::purl::FixChannel>,
 }
 
 /// Who rates a finding's severity, for the `severity-source` precedence.
@@ -458,6 +461,7 @@ fn finding(
             })
             .collect(),
         affected: m.affected.clone(),
+        fix_channel: m.fix_channel,
         malicious,
     }))
 }
@@ -626,6 +630,7 @@ mod tests {
             fixed_versions: Vec::new(),
             sbom_vulnerabilities: Vec::new(),
             affected: Vec::new(),
+            fix_channel: None,
         }
     }
 

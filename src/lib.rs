@@ -57,7 +57,7 @@ pub fn evaluate(
     policy: &Policy,
     today: jiff::civil::Date,
 ) -> Result<Evaluation, db::DbError> {
-    let matches = matching::find(sbom, db)?;
+    let matches = matching::find(sbom, db, policy.rhel_stream.as_ref())?;
     let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source)?;
     let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today)?;
     evaluation.subject = policy::Subject {

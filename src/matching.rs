@@ -14,7 +14,7 @@
 
 use crate::db::{Advisory, DbError, Malware, VulnDb};
 use crate::policy::{Note, NoteCode};
-use crate::purl::{self, Ecosystem, IdentifyError, PackageId, Purl};
+use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, RhelStream};
 use crate::sbom::{Component, Sbom};
 use crate::text;
 use crate::version::{self, Event, Version};
@@ -47,6 +47,10 @@ pub struct Match {
     /// The matched advisories' `affected` entries for the component's package (its
     /// ecosystem and release): what remediation checks a candidate upgrade against.
     pub affected: Vec<crate::db::Affected>,
+    /// Where the fix comes from when only records of a paid stream matched (Ubuntu Pro
+    /// (ESM), Red Hat ELS): the package is affected, and the fix is "available with" it.
+    /// `None` when a record of the release's ordinary updates matched too.
+    pub fix_channel: Option<FixChannel>,
 }
 
 /// Advisory id prefixes of distribution advisories: they name the CVEs they fix in
@@ -90,9 +94,15 @@ struct Query {
     version: String,
 }
 
-/// Matches every component of `sbom` against `db`. A database record that cannot be
-/// decoded is an error, never "no advisories": corruption must not read as a clean package.
-pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
+/// Matches every component of `sbom` against `db`. `rhel_stream` is the Red Hat extended
+/// stream the system is on (`--rhel-stream`), `None` for the main stream. A database record
+/// that cannot be decoded is an error, never "no advisories": corruption must not read as a
+/// clean package.
+pub fn find(
+    sbom: &Sbom,
+    db: &VulnDb,
+    rhel_stream: Option<&RhelStream>,
+) -> Result<Matches, DbError> {
     let mut out = Matches::default();
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
@@ -108,10 +118,24 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
     let mut withdrawn_malware: HashMap<usize, BTreeSet<String>> = HashMap::new();
 
     let mut queries: Vec<(usize, Query)> = Vec::new();
+    let mut other_majors: BTreeSet<String> = BTreeSet::new();
     for (index, component) in sbom.components.iter().enumerate() {
-        let Some(query) = query_for(index, component, os, &mut out.notes, &mut unsupported) else {
+        let Some(mut query) = query_for(index, component, os, &mut out.notes, &mut unsupported)
+        else {
             continue;
         };
+        if let (Some(stream), Ecosystem::RedHat) = (rhel_stream, query.package.ecosystem) {
+            // A stream is one major release's; packages of another stay on the main stream.
+            match query.package.release.as_deref() {
+                Some(major) if major == stream.major() => {
+                    query.package.rhel_stream = Some(stream.clone());
+                }
+                Some(major) => {
+                    other_majors.insert(major.to_owned());
+                }
+                None => {}
+            }
+        }
         if let Some(purl) = &component.purl {
             if let Some(&first) = seen_purls.get(purl) {
                 duplicate_of.insert(index, first);
@@ -175,6 +199,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
                 advisories: Vec::new(),
                 fixed: vuln.fixed_versions.clone(),
                 sbom: vec![vi],
+                channels: BTreeSet::new(),
             });
         }
     }
@@ -220,6 +245,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
             let mut sbom_vulnerabilities = unit.sbom;
             sbom_vulnerabilities.sort_unstable();
             sbom_vulnerabilities.dedup();
+            let fix_channel = fix_channel(&unit.channels);
             out.matches.push(Match {
                 component,
                 ids,
@@ -227,12 +253,25 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
                 fixed_versions: fixed,
                 sbom_vulnerabilities,
                 affected,
+                fix_channel,
             });
         }
     }
     out.matches
         .sort_by(|a, b| (a.component, &a.ids[0]).cmp(&(b.component, &b.ids[0])));
 
+    if let Some(stream) = rhel_stream.filter(|_| !other_majors.is_empty()) {
+        out.notes.push(Note {
+            code: NoteCode::UnusedRhelStream,
+            message: format!(
+                "the Red Hat stream `{stream}` is of RHEL {}, not of the SBOM's RHEL {}: its \
+                 packages were checked against the main stream",
+                stream.major(),
+                other_majors.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            component: None,
+        });
+    }
     for warning in &sbom.warnings {
         out.notes.push(Note {
             code: NoteCode::SbomWarning,
@@ -443,6 +482,8 @@ struct Unit {
     advisories: Vec<Advisory>,
     fixed: Vec<String>,
     sbom: Vec<usize>,
+    /// The fix channels of the database records that matched (`None`: ordinary updates).
+    channels: BTreeSet<Option<FixChannel>>,
 }
 
 /// Evaluates every advisory's ranges for one component.
@@ -458,12 +499,11 @@ fn match_component(
     let mut units = Vec::new();
     let mut unverified: Vec<String> = Vec::new();
     let mut invalid_component_version = None;
+    let mut withdrawn: Vec<&str> = Vec::new();
     for advisory in advisories {
-        if advisory.withdrawn.is_some() {
-            continue;
-        }
         let mut hit = false;
         let mut fixed = Vec::new();
+        let mut channels = BTreeSet::new();
         for affected in &advisory.affected {
             if !query.package.osv_ecosystem_matches(&affected.ecosystem) {
                 continue;
@@ -471,6 +511,7 @@ fn match_component(
             match version::affects(scheme, &query.version, &affected.ranges, &affected.versions) {
                 Ok(true) => {
                     hit = true;
+                    channels.insert(query.package.fix_channel(&affected.ecosystem));
                     for range in &affected.ranges {
                         for event in &range.events {
                             if let Event::Fixed(v) = event {
@@ -480,6 +521,7 @@ fn match_component(
                     }
                 }
                 Ok(false) => {}
+                Err(_) if advisory.withdrawn.is_some() => {}
                 Err(e) => {
                     if version::Version::parse(scheme, &query.version).is_err() {
                         invalid_component_version = Some(e);
@@ -510,6 +552,12 @@ fn match_component(
             );
             continue;
         }
+        // A withdrawn advisory (by its `withdrawn` field, or by its text: see the OSV feed)
+        // is no vulnerability; it is only mentioned.
+        if advisory.withdrawn.is_some() {
+            withdrawn.push(&advisory.id);
+            continue;
+        }
         // A fix is a version above the installed one (a record may list the fix of an earlier
         // branch: `introduced 0, fixed 1.2; introduced 2.0, fixed 2.5`) that no advisory of
         // the vulnerability still calls affected (checked once the advisories are grouped).
@@ -519,7 +567,32 @@ fn match_component(
                 Ok(std::cmp::Ordering::Greater)
             )
         });
-        units.extend(units_of(advisory, fixed));
+        units.extend(units_of(advisory, fixed).into_iter().map(|mut u| {
+            u.channels = channels.clone();
+            u
+        }));
+    }
+    if !withdrawn.is_empty() {
+        withdrawn.sort_unstable();
+        withdrawn.dedup();
+        notes.push(Note {
+            code: NoteCode::WithdrawnAdvisory,
+            message: format!(
+                "`{}`: {} withdrawn and not counted ({})",
+                display_name(component),
+                if withdrawn.len() == 1 {
+                    "an advisory that would match is"
+                } else {
+                    "advisories that would match are"
+                },
+                withdrawn
+                    .iter()
+                    .map(|id| format!("`{}`", text::one_line(id, 60)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            component: Some(index),
+        });
     }
     if let Some(e) = invalid_component_version {
         notes.push(Note {
@@ -579,23 +652,45 @@ fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
                     ids: BTreeSet::from([cve.clone(), advisory.id.clone()]),
                     advisories: vec![advisory.clone()],
                     fixed: fixed.clone(),
-                    sbom: Vec::new(),
+                    ..Unit::default()
                 })
                 .collect();
         }
     }
     let mut ids: BTreeSet<String> = advisory.aliases.iter().cloned().collect();
     ids.insert(advisory.id.clone());
-    // Ubuntu's per-CVE records are `UBUNTU-CVE-…`: the CVE is in the id.
-    if let Some(cve) = advisory.id.strip_prefix("UBUNTU-").filter(|c| is_cve(c)) {
+    // Ubuntu's and Debian's per-CVE records are `UBUNTU-CVE-…` and `DEBIAN-CVE-…`: the CVE
+    // is in the id.
+    if let Some(cve) = per_cve_record(&advisory.id) {
         ids.insert(cve.to_string());
     }
     vec![Unit {
         ids,
         advisories: vec![advisory.clone()],
         fixed,
-        sbom: Vec::new(),
+        ..Unit::default()
     }]
+}
+
+/// The fix channel of a vulnerability from its matching records' channels: a paid channel
+/// only when every matching record is of it (one ordinary-updates record makes it ordinary).
+fn fix_channel(channels: &BTreeSet<Option<FixChannel>>) -> Option<FixChannel> {
+    match channels.first() {
+        Some(Some(channel)) if channels.len() == 1 => Some(*channel),
+        _ => None,
+    }
+}
+
+/// Distributions whose per-CVE records carry the CVE in their id (`UBUNTU-CVE-2022-3219`,
+/// `DEBIAN-CVE-2024-1234`).
+const PER_CVE_PREFIXES: &[&str] = &["UBUNTU-", "DEBIAN-"];
+
+/// The CVE a per-CVE distro record is about, from its id.
+fn per_cve_record(id: &str) -> Option<&str> {
+    PER_CVE_PREFIXES
+        .iter()
+        .find_map(|p| id.strip_prefix(p))
+        .filter(|c| is_cve(c))
 }
 
 /// Merges units that share an id (union-find over ids; small inputs, so quadratic merging
@@ -610,6 +705,7 @@ fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
             current.advisories.extend(other.advisories);
             current.fixed.extend(other.fixed);
             current.sbom.extend(other.sbom);
+            current.channels.extend(other.channels);
         }
         merged.push(current);
     }
@@ -695,6 +791,51 @@ mod tests {
             url: None,
             malware: crate::db::Malware::No,
         }
+    }
+
+    /// A vulnerability matched only by Ubuntu Pro records is fixed "with Ubuntu Pro"; one
+    /// that a record of the ordinary updates matches too is not, whatever the merge order.
+    #[test]
+    fn fix_channel_needs_every_record_on_it() {
+        let pro = |ids: &[&str]| Unit {
+            channels: BTreeSet::from([Some(FixChannel::UbuntuPro)]),
+            ..unit(ids)
+        };
+        let main = |ids: &[&str]| Unit {
+            channels: BTreeSet::from([None]),
+            ..unit(ids)
+        };
+        let only_pro = merge_units(vec![pro(&["UBUNTU-CVE-1", "CVE-1"]), pro(&["CVE-1"])]);
+        assert_eq!(
+            fix_channel(&only_pro[0].channels),
+            Some(FixChannel::UbuntuPro)
+        );
+        for units in [
+            vec![pro(&["UBUNTU-CVE-1", "CVE-1"]), main(&["USN-1", "CVE-1"])],
+            vec![main(&["USN-1", "CVE-1"]), pro(&["UBUNTU-CVE-1", "CVE-1"])],
+        ] {
+            let merged = merge_units(units);
+            assert_eq!(merged.len(), 1);
+            assert_eq!(fix_channel(&merged[0].channels), None);
+        }
+        // SBOM-only vulnerabilities have no records: ordinary.
+        assert_eq!(fix_channel(&BTreeSet::new()), None);
+    }
+
+    #[test]
+    fn per_cve_distro_ids_name_their_cve() {
+        assert_eq!(
+            per_cve_record("UBUNTU-CVE-2022-3219"),
+            Some("CVE-2022-3219")
+        );
+        assert_eq!(
+            per_cve_record("DEBIAN-CVE-2024-1234"),
+            Some("CVE-2024-1234")
+        );
+        assert_eq!(per_cve_record("DEBIAN-DSA-5514-1"), None);
+        assert_eq!(per_cve_record("CVE-2022-3219"), None);
+        let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
+        assert!(units[0].ids.contains("CVE-2024-1234"));
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub struct Policy {
     ///
     /// [`SeveritySource::DEFAULT`]: crate::enrich::SeveritySource::DEFAULT
     pub severity_source: Vec<crate::enrich::SeveritySource>,
+    /// The Red Hat extended stream the scanned system is on (`eus-8.6`, `aus-8.4`, ...):
+    /// its packages are checked against that stream's advisories instead of the main
+    /// stream's. Default: none (the main stream).
+    pub rhel_stream: Option<crate::purl::RhelStream>,
     /// On a pull request, the exceptions (ignores and VEX statements of the policy files)
     /// that the base commit's policy does not have ([`added_exceptions`]): a PR can add an
     /// ignore for its own finding, so reports list these under their own heading. Default:
@@ -80,6 +84,7 @@ impl Default for Policy {
             fail_on_new_only: false,
             ignores: Vec::new(),
             severity_source: crate::enrich::SeveritySource::DEFAULT.to_vec(),
+            rhel_stream: None,
             added_exceptions: None,
         }
     }
@@ -217,6 +222,13 @@ pub enum NoteCode {
     /// A malicious-package report that matched the component but calls itself a false
     /// positive (MAL-2024-2929 for `react` 35.0.0): withdrawn in substance, not a finding.
     MalwareFalsePositive,
+    /// An advisory that would match a component is withdrawn (by its `withdrawn` field, or
+    /// by its text: "Withdrawn Advisory", a GHSA "Duplicate Advisory" pointing to another
+    /// one): it is not counted.
+    WithdrawnAdvisory,
+    /// `--rhel-stream` names a stream of another RHEL major release than the SBOM's: those
+    /// packages were checked against the main stream.
+    UnusedRhelStream,
     /// The exceptions a pull request adds could not be listed: the base commit's policy
     /// files could not be read or parsed.
     ExceptionsUnchecked,

@@ -154,6 +154,7 @@ impl CaseFinding {
             malicious: std::iter::once(&self.id)
                 .chain(&self.aliases)
                 .any(|i| crate::db::is_malware_id(i)),
+            fix_channel: None,
         }
     }
 }

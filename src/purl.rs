@@ -99,7 +99,8 @@ impl Ecosystem {
     /// How this ecosystem orders versions.
     pub fn scheme(self) -> VersionScheme {
         match self {
-            Ecosystem::Npm | Ecosystem::Cargo | Ecosystem::Pub => VersionScheme::Semver,
+            Ecosystem::Npm | Ecosystem::Cargo => VersionScheme::Semver,
+            Ecosystem::Pub => VersionScheme::Pub,
             Ecosystem::Go => VersionScheme::Go,
             Ecosystem::PyPI => VersionScheme::Pep440,
             Ecosystem::Maven => VersionScheme::Maven,
@@ -337,33 +338,143 @@ pub struct PackageId {
     /// The distribution release, where the ecosystem has releases, in OSV's terms:
     /// Debian `12`, Ubuntu `22.04`, Alpine `v3.20`, Red Hat / AlmaLinux / Rocky major `8`.
     pub release: Option<String>,
+    /// For Red Hat: the extended stream the system is on (EUS, AUS, E4S, TUS of one minor
+    /// release), set by the user (`--rhel-stream`); `None` is the main stream. [`identify`]
+    /// never sets it: a purl does not say.
+    pub rhel_stream: Option<RhelStream>,
 }
 
-/// Red Hat OSV products whose packages are RHEL's own (mainline, EUS, AUS, E4S, TUS, ELS
-/// streams of one major release). Layered products (`satellite`, `openshift`, `openstack`,
-/// `rhev_hypervisor`, `openjdk_els`, software collections, ...) ship their own builds and are
-/// not installed by being on RHEL, so their records do not apply to a plain RHEL package.
-const RHEL_PRODUCTS: [&str; 6] = [
-    "enterprise_linux",
-    "rhel_eus",
-    "rhel_aus",
-    "rhel_e4s",
-    "rhel_tus",
-    "rhel_els",
-];
+/// Where a fix comes from when it is not the distribution's ordinary updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixChannel {
+    /// Ubuntu Pro's Expanded Security Maintenance (`Ubuntu:Pro:<release>:LTS` records): the
+    /// only stream with fixes for an Ubuntu LTS release after its standard support.
+    UbuntuPro,
+    /// Red Hat's Extended Life-cycle Support (`rhel_els:<major>` records), the add-on that
+    /// continues a major release's updates after its maintenance phase.
+    RedHatEls,
+}
+
+impl FixChannel {
+    /// How users know it: "available with {label}".
+    pub fn label(self) -> &'static str {
+        match self {
+            FixChannel::UbuntuPro => "Ubuntu Pro (ESM)",
+            FixChannel::RedHatEls => "Red Hat ELS",
+        }
+    }
+
+    /// What reports add after the fix advice: ` (available with Ubuntu Pro (ESM))` after an
+    /// upgrade, `, even with Ubuntu Pro (ESM)` after "no fixed version known".
+    pub fn advice_suffix(channel: Option<FixChannel>, has_fix: bool) -> String {
+        match (channel, has_fix) {
+            (None, _) => String::new(),
+            (Some(c), true) => format!(" (available with {})", c.label()),
+            (Some(c), false) => format!(", even with {}", c.label()),
+        }
+    }
+}
+
+/// A Red Hat Enterprise Linux extended update stream of one minor release: Extended Update
+/// Support, Advanced Update Support, Update Services for SAP Solutions (E4S) or Telecommunications
+/// Update Service. Written `eus-8.6`, `aus-8.4`, `e4s-9.0`, `tus-8.8` (the OSV product
+/// `rhel_eus:8.6` and friends).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RhelStream {
+    /// `eus`, `aus`, `e4s` or `tus`.
+    kind: &'static str,
+    /// `8`.
+    major: String,
+    /// `6`.
+    minor: String,
+}
+
+/// The extended streams, as the config spells them.
+const RHEL_STREAM_KINDS: [&str; 4] = ["eus", "aus", "e4s", "tus"];
+
+impl std::str::FromStr for RhelStream {
+    type Err = String;
+
+    /// Parses `eus-8.6` (case-insensitive; `rhel_eus:8.6` and `rhel-eus-8.6` also read).
+    fn from_str(text: &str) -> Result<RhelStream, String> {
+        let lower = text.trim().to_ascii_lowercase();
+        let bare = lower
+            .strip_prefix("rhel_")
+            .or_else(|| lower.strip_prefix("rhel-"));
+        let bare = bare.unwrap_or(&lower);
+        let invalid = || {
+            format!(
+                "`{}` is not a Red Hat extended stream; hint: `eus-8.6`, `aus-8.4`, `e4s-9.0` \
+                 or `tus-8.8` (the stream and the minor release the system is on)",
+                text.chars().take(60).collect::<String>()
+            )
+        };
+        let (kind, version) = bare.split_once(['-', ':']).ok_or_else(invalid)?;
+        let kind = RHEL_STREAM_KINDS
+            .into_iter()
+            .find(|k| *k == kind)
+            .ok_or_else(invalid)?;
+        let (major, minor) = version.split_once('.').ok_or_else(invalid)?;
+        let number =
+            |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+        if !number(major) || !number(minor) {
+            return Err(invalid());
+        }
+        Ok(RhelStream {
+            kind,
+            major: major.to_owned(),
+            minor: minor.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for RhelStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}.{}", self.kind, self.major, self.minor)
+    }
+}
+
+impl RhelStream {
+    /// The major release it belongs to (`8`).
+    pub fn major(&self) -> &str {
+        &self.major
+    }
+
+    /// Whether an OSV Red Hat product and version (`rhel_eus`, `8.6`) is this stream.
+    fn is(&self, product: &str, version: &str) -> bool {
+        product.strip_prefix("rhel_") == Some(self.kind)
+            && version.split_once('.') == Some((self.major.as_str(), self.minor.as_str()))
+    }
+}
+
+/// Red Hat OSV products of a major release's main stream: `enterprise_linux:<major>` and its
+/// paid continuation `rhel_els:<major>`. The per-minor extended streams (`rhel_eus`,
+/// `rhel_aus`, `rhel_e4s`, `rhel_tus`) apply only to a system on them ([`RhelStream`]).
+/// Layered products (`satellite`, `openshift`, `openstack`, `rhev_hypervisor`,
+/// `openjdk_els`, software collections, ...) ship their own builds and are not installed by
+/// being on RHEL, so their records do not apply to a plain RHEL package.
+const MAIN_STREAM_PRODUCTS: [&str; 2] = ["enterprise_linux", "rhel_els"];
 
 impl PackageId {
     /// Whether an OSV ecosystem string (`Debian:12`, `Alpine:v3.20`,
     /// `Red Hat:enterprise_linux:8::appstream`, `Ubuntu:22.04:LTS`, `Ubuntu:Pro:16.04:LTS`)
-    /// applies to this package's release. Ecosystems without releases match their bare name.
-    /// A distro package whose release is unknown matches no release-specific record.
+    /// applies to this package's release and stream. Ecosystems without releases match their
+    /// bare name. A distro package whose release is unknown matches no release-specific record.
     ///
-    /// - Ubuntu: `Ubuntu:<release>` and `Ubuntu:<release>:LTS` match; `Ubuntu:Pro:...`
-    ///   (ESM) records do not: their fixes reach only Pro-enabled hosts, and a plain host
-    ///   checked against them would be told to upgrade to versions it cannot install.
-    /// - Red Hat: the major version after a RHEL product (`enterprise_linux`, `rhel_eus`,
-    ///   `rhel_aus`, `rhel_e4s`, `rhel_tus`, `rhel_els`) must equal the release (`rhel_aus:8.4::appstream` applies to `8`);
-    ///   other products never match.
+    /// - Ubuntu: `Ubuntu:<release>`, `Ubuntu:<release>:LTS` and `Ubuntu:Pro:<release>:LTS`
+    ///   match. Pro (ESM) records are the same release's packages: for 14.04 and 16.04
+    ///   Canonical publishes advisories only there, and the package is affected whether or
+    ///   not the host has Pro; the fix is "available with Ubuntu Pro (ESM)" (see
+    ///   [`PackageId::fix_channel`]). Other Pro streams (`Pro:FIPS:…`, `Pro:FIPS-updates:…`,
+    ///   `Pro:Realtime:…`) ship their own builds and do not match.
+    /// - Red Hat: the system's stream decides. On the main stream (no [`Self::rhel_stream`])
+    ///   `enterprise_linux:<major>` records match, and `rhel_els:<major>` (the paid
+    ///   continuation of the main stream); on an extended stream (`eus-8.6`) only that
+    ///   stream's records (`rhel_eus:8.6::…`). Per-minor extended streams ship builds a
+    ///   main-stream system cannot install (`1:6.1.2-11.el8_8.1` is no fix for RHEL 8.10),
+    ///   and the main stream's fixes are not what an EUS system installs. Other products
+    ///   (`satellite`, `openshift`, ...) never match.
     /// - AlmaLinux, Rocky Linux: the major version of the suffix.
     pub fn osv_ecosystem_matches(&self, osv_ecosystem: &str) -> bool {
         let Some((eco, suffix)) = Ecosystem::from_osv(osv_ecosystem) else {
@@ -381,6 +492,7 @@ impl PackageId {
         match eco {
             Ecosystem::Debian | Ecosystem::Alpine => suffix == release,
             Ecosystem::Ubuntu => {
+                let suffix = suffix.strip_prefix("Pro:").unwrap_or(suffix);
                 let mut parts = suffix.split(':');
                 parts.next() == Some(release) && parts.all(|p| p == "LTS")
             }
@@ -388,10 +500,28 @@ impl PackageId {
                 let mut parts = suffix.split(':');
                 let product = parts.next().unwrap_or_default();
                 let version = parts.next().unwrap_or_default();
-                RHEL_PRODUCTS.contains(&product) && major(version) == release
+                match &self.rhel_stream {
+                    None => MAIN_STREAM_PRODUCTS.contains(&product) && version == release,
+                    Some(stream) => stream.major() == release && stream.is(product, version),
+                }
             }
             Ecosystem::AlmaLinux | Ecosystem::Rocky => major(suffix) == release,
             _ => false,
+        }
+    }
+
+    /// The channel a fix from a matching OSV ecosystem comes through, when it is not the
+    /// release's ordinary updates: Ubuntu Pro (ESM) for `Ubuntu:Pro:…`, Red Hat ELS for
+    /// `rhel_els:…`. Only meaningful where [`Self::osv_ecosystem_matches`] holds.
+    pub fn fix_channel(&self, osv_ecosystem: &str) -> Option<FixChannel> {
+        match Ecosystem::from_osv(osv_ecosystem)? {
+            (Ecosystem::Ubuntu, Some(suffix)) if suffix.starts_with("Pro:") => {
+                Some(FixChannel::UbuntuPro)
+            }
+            (Ecosystem::RedHat, Some(suffix)) if suffix.starts_with("rhel_els:") => {
+                Some(FixChannel::RedHatEls)
+            }
+            _ => None,
         }
     }
 }
@@ -507,6 +637,7 @@ pub fn identify(purl: &Purl, os: Option<(&str, &str)>) -> Result<PackageId, Iden
         ecosystem,
         name,
         release,
+        rhel_stream: None,
     })
 }
 
@@ -911,6 +1042,7 @@ mod tests {
             ecosystem,
             name: name.to_string(),
             release: release.map(str::to_string),
+            rhel_stream: None,
         }
     }
 
@@ -1125,9 +1257,21 @@ mod tests {
             (id(Ubuntu, "x", Some("22.04")), "Ubuntu:22.04", true),
             (id(Ubuntu, "x", Some("25.10")), "Ubuntu:25.10", true),
             (id(Ubuntu, "x", Some("20.04")), "Ubuntu:22.04:LTS", false),
+            // Pro (ESM) is the same release; Pro's FIPS and Realtime streams are not.
+            (id(Ubuntu, "x", Some("16.04")), "Ubuntu:Pro:16.04:LTS", true),
+            (
+                id(Ubuntu, "x", Some("14.04")),
+                "Ubuntu:Pro:16.04:LTS",
+                false,
+            ),
             (
                 id(Ubuntu, "x", Some("16.04")),
-                "Ubuntu:Pro:16.04:LTS",
+                "Ubuntu:Pro:FIPS:16.04:LTS",
+                false,
+            ),
+            (
+                id(Ubuntu, "x", Some("18.04")),
+                "Ubuntu:Pro:FIPS-updates:18.04:LTS",
                 false,
             ),
             (id(Ubuntu, "x", Some("16.04")), "Ubuntu:16.04:LTS", true),
@@ -1143,15 +1287,16 @@ mod tests {
                 "Red Hat:enterprise_linux:8::appstream",
                 true,
             ),
+            // Per-minor extended streams are not the main stream's.
             (
                 id(RedHat, "x", Some("8")),
                 "Red Hat:rhel_aus:8.4::appstream",
-                true,
+                false,
             ),
             (
                 id(RedHat, "x", Some("8")),
                 "Red Hat:rhel_eus:8.6::crb",
-                true,
+                false,
             ),
             (id(RedHat, "x", Some("7")), "Red Hat:rhel_els:7", true),
             (
@@ -1172,7 +1317,7 @@ mod tests {
             (
                 id(RedHat, "x", Some("6")),
                 "Red Hat:rhel_eus:6.2::server",
-                true,
+                false,
             ),
             (
                 id(RedHat, "x", None),
@@ -1188,5 +1333,81 @@ mod tests {
         for (pkg, osv, want) in cases {
             assert_eq!(pkg.osv_ecosystem_matches(osv), want, "{pkg:?} vs {osv}");
         }
+    }
+
+    /// A system on an extended Red Hat stream matches that stream's records only (real
+    /// ecosystems of RHSA-2024:1102, RHSA-2024:1412, RHSA-2024:3214, gmp CVE-2021-43618).
+    #[test]
+    fn rhel_streams_match_their_own_records() {
+        let on = |stream: &str, release: &str| PackageId {
+            rhel_stream: Some(stream.parse().expect("valid stream")),
+            ..id(Ecosystem::RedHat, "gmp", Some(release))
+        };
+        let cases = [
+            (on("eus-8.6", "8"), "Red Hat:rhel_eus:8.6::baseos", true),
+            (on("EUS-8.6", "8"), "Red Hat:rhel_eus:8.6::appstream", true),
+            (
+                on("rhel_eus:8.6", "8"),
+                "Red Hat:rhel_eus:8.6::baseos",
+                true,
+            ),
+            (on("eus-8.6", "8"), "Red Hat:rhel_eus:8.8::baseos", false),
+            (on("eus-8.6", "8"), "Red Hat:rhel_aus:8.6::baseos", false),
+            (
+                on("eus-8.6", "8"),
+                "Red Hat:enterprise_linux:8::baseos",
+                false,
+            ),
+            (on("eus-8.6", "8"), "Red Hat:rhel_els:8", false),
+            (on("aus-8.4", "8"), "Red Hat:rhel_aus:8.4::appstream", true),
+            (on("e4s-9.0", "9"), "Red Hat:rhel_e4s:9.0::baseos", true),
+            (on("tus-8.8", "8"), "Red Hat:rhel_tus:8.8::baseos", true),
+            // A stream of another major release does not apply.
+            (on("eus-8.6", "9"), "Red Hat:rhel_eus:8.6::baseos", false),
+            (
+                on("eus-8.6", "9"),
+                "Red Hat:enterprise_linux:9::baseos",
+                false,
+            ),
+        ];
+        for (pkg, osv, want) in cases {
+            assert_eq!(pkg.osv_ecosystem_matches(osv), want, "{pkg:?} vs {osv}");
+        }
+        for bad in [
+            "",
+            "eus",
+            "eus-8",
+            "els-7",
+            "eus-8.x",
+            "main",
+            "eus-8.6.1",
+            "eus-88888.6",
+        ] {
+            assert!(bad.parse::<RhelStream>().is_err(), "`{bad}`");
+        }
+        assert_eq!(
+            "RHEL_AUS:8.4".parse::<RhelStream>().map(|s| s.to_string()),
+            Ok("aus-8.4".to_owned())
+        );
+    }
+
+    /// Fixes from Ubuntu Pro and Red Hat ELS records are marked as such.
+    #[test]
+    fn fix_channels() {
+        let xenial = id(Ecosystem::Ubuntu, "gnupg", Some("16.04"));
+        assert_eq!(
+            xenial.fix_channel("Ubuntu:Pro:16.04:LTS"),
+            Some(FixChannel::UbuntuPro)
+        );
+        assert_eq!(xenial.fix_channel("Ubuntu:16.04:LTS"), None);
+        let rhel7 = id(Ecosystem::RedHat, "bash", Some("7"));
+        assert_eq!(
+            rhel7.fix_channel("Red Hat:rhel_els:7"),
+            Some(FixChannel::RedHatEls)
+        );
+        assert_eq!(
+            rhel7.fix_channel("Red Hat:enterprise_linux:7::server"),
+            None
+        );
     }
 }

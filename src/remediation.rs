@@ -115,7 +115,8 @@ pub fn fix(f: &Finding) -> Fix {
 fn scheme(purl: Option<&str>) -> Option<VersionScheme> {
     let ty = purl?.strip_prefix("pkg:")?.split('/').next()?;
     Some(match ty.to_ascii_lowercase().as_str() {
-        "npm" | "cargo" | "pub" => VersionScheme::Semver,
+        "npm" | "cargo" => VersionScheme::Semver,
+        "pub" => VersionScheme::Pub,
         "golang" => VersionScheme::Go,
         "pypi" => VersionScheme::Pep440,
         "maven" => VersionScheme::Maven,

@@ -171,12 +171,18 @@ pub(crate) fn package_label(c: &crate::enrich::ComponentRef) -> String {
 /// version is known.` (ranges ending in `last_affected`), `No fixed version is known.`
 pub(crate) fn fix_sentence(f: &crate::enrich::Finding, esc: &dyn Fn(&str) -> String) -> String {
     use crate::remediation::Fix;
+    // ` (available with Ubuntu Pro (ESM))` when only a paid stream's records matched.
+    let channel =
+        crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
     match crate::remediation::fix(f) {
-        Fix::Upgrade(v) => format!("Fix: upgrade to {}.", esc(&v[0])),
+        Fix::Upgrade(v) => format!("Fix: upgrade to {}{channel}.", esc(&v[0])),
         Fix::AffectedUpTo(v) => {
-            format!("Affected up to {}; no fixed version is known.", esc(&v))
+            format!(
+                "Affected up to {}; no fixed version is known{channel}.",
+                esc(&v)
+            )
         }
-        Fix::Unknown => "No fixed version is known.".to_owned(),
+        Fix::Unknown => format!("No fixed version is known{channel}."),
     }
 }
 

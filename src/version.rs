@@ -31,6 +31,8 @@ mod pep440;
 mod rpm;
 mod rubygems;
 mod semver;
+#[cfg(test)]
+mod vectors;
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -43,8 +45,10 @@ pub const MAX_VERSION_LEN: usize = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VersionScheme {
-    /// SemVer 2.0 (npm, crates.io, Pub; Packagist/NuGet are close but have their own rules).
+    /// SemVer 2.0 (npm, crates.io; Packagist/NuGet are close but have their own rules).
     Semver,
+    /// Pub (Dart): SemVer that orders build metadata (`1.0.0 < 1.0.0+1`), as pub_semver does.
+    Pub,
     /// Go modules: SemVer with a `v` prefix, pseudo-versions, `+incompatible`.
     Go,
     /// PEP 440 (PyPI).
@@ -98,7 +102,7 @@ pub struct Version {
 /// One parsed representation per scheme.
 #[derive(Debug, Clone)]
 enum Parsed {
-    /// Semver and Go share one representation.
+    /// Semver, Go and Pub share one representation.
     Semver(semver::Semver),
     Pep440(pep440::Pep440),
     Maven(maven::Maven),
@@ -124,7 +128,9 @@ impl Version {
             return Err(invalid());
         }
         let parsed = match scheme {
-            VersionScheme::Semver | VersionScheme::Go => semver::parse(text).map(Parsed::Semver),
+            VersionScheme::Semver | VersionScheme::Go | VersionScheme::Pub => {
+                semver::parse(text).map(Parsed::Semver)
+            }
             VersionScheme::Pep440 => pep440::parse(text).map(Parsed::Pep440),
             VersionScheme::Maven => maven::parse(text).map(Parsed::Maven),
             VersionScheme::RubyGems => rubygems::parse(text).map(Parsed::RubyGems),
@@ -168,7 +174,13 @@ impl PartialOrd for Version {
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
         match (&self.parsed, &other.parsed) {
-            (Parsed::Semver(a), Parsed::Semver(b)) if self.scheme == other.scheme => a.cmp(b),
+            (Parsed::Semver(a), Parsed::Semver(b)) if self.scheme == other.scheme => {
+                if self.scheme == VersionScheme::Pub {
+                    a.cmp_pub(b)
+                } else {
+                    a.cmp(b)
+                }
+            }
             (Parsed::Pep440(a), Parsed::Pep440(b)) => a.cmp(b),
             (Parsed::Maven(a), Parsed::Maven(b)) => a.cmp(b),
             (Parsed::RubyGems(a), Parsed::RubyGems(b)) => a.cmp(b),
@@ -553,7 +565,7 @@ mod tests {
     #[test]
     fn zero_parses_everywhere() {
         for scheme in [
-            Semver, Go, Pep440, Maven, RubyGems, NuGet, Composer, Dpkg, Rpm, Apk,
+            Semver, Go, Pub, Pep440, Maven, RubyGems, NuGet, Composer, Dpkg, Rpm, Apk,
         ] {
             assert!(Version::parse(scheme, "0").is_ok(), "{scheme:?}");
         }
@@ -584,7 +596,7 @@ mod tests {
     #[test]
     fn survives_absurd_input() {
         let schemes = [
-            Semver, Go, Pep440, Maven, RubyGems, NuGet, Composer, Dpkg, Rpm, Apk,
+            Semver, Go, Pub, Pep440, Maven, RubyGems, NuGet, Composer, Dpkg, Rpm, Apk,
         ];
         let long_digits = "9".repeat(1_000_000);
         let long_mixed = "1a-".repeat(300_000);

@@ -46,6 +46,8 @@ struct Inputs {
     max_db_age: u32,
     /// `config`: the policy file, as `scan --config`.
     config: Option<PathBuf>,
+    /// `rhel-stream`, as `scan --rhel-stream`; unset or empty: the config file's value.
+    rhel_stream: Option<crate::purl::RhelStream>,
     check_name: String,
     comment: bool,
     sarif_file: Option<PathBuf>,
@@ -131,6 +133,16 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         fail_on_malicious: optional_bool_input(env, "fail-on-malicious")?,
         max_db_age,
         config: input(env, "config").map(PathBuf::from),
+        rhel_stream: input(env, "rhel-stream")
+            .map(|v| {
+                v.parse::<crate::purl::RhelStream>().map_err(|e: String| {
+                    anyhow::anyhow!(
+                        "input `rhel-stream`: {}",
+                        crate::text::terminal(&crate::text::one_line(&e, 200))
+                    )
+                })
+            })
+            .transpose()?,
         check_name: input(env, "check-name")
             .unwrap_or_else(|| crate::github::payload::DEFAULT_CHECK_NAME.to_owned()),
         comment: bool_input(env, "comment", true)?,
@@ -417,6 +429,7 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         fail_on_new_only: false,
         config: inputs.config.clone(),
         severity_source: Vec::new(),
+        rhel_stream: inputs.rhel_stream.clone(),
     }
 }
 
@@ -456,9 +469,14 @@ mod tests {
             ("INPUT_MAX-DB-AGE", "3"),
             ("INPUT_DB", ""),
             ("INPUT_CHECK-NAME", "gate"),
+            ("INPUT_RHEL-STREAM", "eus-8.6"),
         ]);
         let env = |k: &str| vars.get(k).map(|v| v.to_string());
         let i = parse_inputs(&env).expect("valid");
+        assert_eq!(
+            i.rhel_stream.as_ref().map(|s| s.to_string()),
+            Some("eus-8.6".to_owned())
+        );
         assert_eq!(i.sbom, PathBuf::from("sbom.json"));
         assert_eq!(i.fail_on, Some(FailOn::High));
         assert_eq!(i.fail_on_kev, Some(false));
@@ -486,6 +504,11 @@ mod tests {
                 "INPUT_MAX-DB-AGE",
                 "-1",
                 "input `max-db-age` is not a number",
+            ),
+            (
+                "INPUT_RHEL-STREAM",
+                "eus",
+                "input `rhel-stream`: `eus` is not a Red Hat extended stream",
             ),
         ] {
             let mut vars = vars.clone();

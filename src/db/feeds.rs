@@ -13,6 +13,7 @@ pub mod jvn;
 pub mod kev;
 pub mod nvd;
 pub mod osv;
+mod withdrawn;
 
 use crate::db::DbError;
 use sha2::{Digest, Sha256};

@@ -76,6 +76,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     }
 }
 
@@ -189,6 +190,7 @@ pub(crate) fn evaluation() -> Evaluation {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     };
     let xz = Finding {
         id: "CVE-2024-3094".to_owned(),
@@ -211,6 +213,7 @@ pub(crate) fn evaluation() -> Evaluation {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     };
     let gcrypt = Finding {
         id: "CVE-2024-2236".to_owned(),
@@ -237,6 +240,7 @@ pub(crate) fn evaluation() -> Evaluation {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     };
     let sbom_only = Finding {
         id: "CVE-2019-11358".to_owned(),
@@ -260,6 +264,7 @@ pub(crate) fn evaluation() -> Evaluation {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     };
     let hostile_finding = Finding {
         id: "[x](javascript:alert(1))".to_owned(),
@@ -279,6 +284,7 @@ pub(crate) fn evaluation() -> Evaluation {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     };
     let go = Finding {
         id: "CVE-2025-22869".to_owned(),
@@ -298,6 +304,7 @@ pub(crate) fn evaluation() -> Evaluation {
         jvn: Vec::new(),
         affected: Vec::new(),
         malicious: false,
+        fix_channel: None,
     };
 
     let findings = vec![

@@ -89,6 +89,10 @@ struct Finding<'a> {
     malicious: bool,
     epss: Option<Epss>,
     fixed_versions: &'a [String],
+    /// `Ubuntu Pro (ESM)`, `Red Hat ELS`: where the fix comes from when not from the
+    /// release's ordinary updates (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix_available_with: Option<&'static str>,
     found_by: Vec<String>,
     decision: String,
     reasons: Vec<String>,
@@ -284,6 +288,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                         percentile: e.percentile,
                     }),
                     fixed_versions: &f.fixed_versions,
+                    fix_available_with: f.fix_channel.map(crate::purl::FixChannel::label),
                     found_by: f.found_by.iter().map(|b| code(*b)).collect(),
                     decision: code(e.decision),
                     reasons: e.reasons.iter().map(|r| code(*r)).collect(),

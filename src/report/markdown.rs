@@ -415,18 +415,22 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
             }
         }
         let version = |v: &str| text::markdown(&text::one_line(v, 64));
+        let channel =
+            crate::purl::FixChannel::advice_suffix(f.fix_channel, !f.fixed_versions.is_empty());
         match crate::remediation::fix(f) {
             Fix::Upgrade(v) => {
-                let _ = write!(todo, "Upgrade to {}.", version(&v[0]));
+                let _ = write!(todo, "Upgrade to {}{channel}.", version(&v[0]));
             }
             Fix::AffectedUpTo(v) => {
                 let _ = write!(
                     todo,
-                    "Affected up to {}; no fixed version known.",
+                    "Affected up to {}; no fixed version known{channel}.",
                     version(&v)
                 );
             }
-            Fix::Unknown => todo.push_str("No fixed version known."),
+            Fix::Unknown => {
+                let _ = write!(todo, "No fixed version known{channel}.");
+            }
         }
         if let Some(s) = &f.summary {
             let _ = write!(

@@ -11,6 +11,7 @@
 use super::{Counts, bundled_banner, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
 use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::purl::FixChannel;
 use crate::remediation::Fix;
 use crate::text;
 use std::io::{self, Write};
@@ -132,7 +133,7 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
         }
         lines.push((line, Some(sgr::RED)));
     }
-    let fix = match crate::remediation::fix(f) {
+    let mut fix = match crate::remediation::fix(f) {
         Fix::Upgrade(v) => format!(
             "fix: upgrade {} to {}",
             cell(&f.component.name, MAX_PACKAGE),
@@ -144,6 +145,10 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
         ),
         Fix::Unknown => "fix: no fixed version known".to_owned(),
     };
+    fix.push_str(&FixChannel::advice_suffix(
+        f.fix_channel,
+        !f.fixed_versions.is_empty(),
+    ));
     lines.push((fix, None));
     if let Some(summary) = &f.summary {
         lines.push((

@@ -109,12 +109,17 @@ pub(super) fn parse(text: &str) -> Option<Apk> {
             break;
         }
         if let Some(k) = next_kind {
-            // apk 2 then reads an empty digit token when no digit follows the zeros, which
-            // makes `1.0_rc1` sort after `1.0`; we follow the documented order instead (the
-            // suffix is a pre-release), as apk 3's rewritten comparison does.
             kind = k;
             if s[pos].is_ascii_digit() {
                 continue;
+            }
+            // No digit follows the zeros: apk reads an empty digit token (value 0), so the
+            // zero part keeps a digit after its leading-zero run, and `1.0.1 < 1.06`
+            // (apk-tools 2.x `version.data`). Before a `_` suffix apk 2's empty token would
+            // make `1.0_rc1` sort after `1.0`; there we follow the documented order instead
+            // (the suffix is a pre-release), as apk 3's rewritten comparison does.
+            if s[pos] != b'_' {
+                tokens.push((Kind::Digit, Value::small(0)));
             }
         }
         // next_token
@@ -233,6 +238,11 @@ mod tests {
             ("1.0", "1.0-r0", Less),
             ("1.0_rc1", "1.0", Less),
             ("1.01", "1.1", Less),
+            // apk-tools 2.x test/unit/version.data: a zero part keeps a digit after its
+            // leading-zero run.
+            ("1.0.1", "1.06-r1", Less),
+            ("1.0-r1", "1.0", Greater),
+            ("1.0.0", "1.0.1", Less),
             ("1.0", "1", Greater),
             ("2.40-r10", "2.40-r9", Greater),
             ("1.2.3_rc1_p1", "1.2.3_rc1", Greater),

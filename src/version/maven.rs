@@ -8,9 +8,11 @@
 //! any qualifier before any number. Numbers are compared as digit strings.
 //! Reference: <https://maven.apache.org/pom.html#Version_Order_Specification>.
 //!
-//! Follows Maven 3.9 in putting every qualifier at the head of its own list (`.X` is read
-//! as `-X`, so `1.0.0.RC1` == `1.0.0-RC1`), which also keeps the order transitive on real
-//! data. Not implemented: 3.9's "combination" items, which make `1-ga-1` equal `1-1`.
+//! Follows Maven 3.9 in reading a trailing qualifier and one followed by a digit as if after
+//! a `-` (`1.0.0.RC1` == `1.0.0-RC1`), while a qualifier between dots in the middle stays in
+//! its list (`3.6.2.FL.20090615 < 3.6.2-FL-2009-05-11`). Not implemented: 3.9's
+//! "combination" items, which make `1-ga-1` equal `1-1`. Held to Maven's own
+//! `ComparableVersionTest` by `version/vectors.rs`.
 
 use super::num::{cmp_digits, is_zero};
 use std::cmp::Ordering;
@@ -156,14 +158,21 @@ struct Steps {
 }
 
 impl Steps {
-    /// Maven 3.9 ("treat .X as -X for any string qualifier X", and `X1` combinations open
-    /// a list): a qualifier never sits beside numbers in one list. Besides matching current
+    /// Maven 3.9 ("treat .X as -X for any string qualifier X" at the end, and `X1`
+    /// combinations open a list): such a qualifier never sits beside numbers in one list. Besides matching current
     /// Maven (`1.0.0.RC1` == `1.0.0-RC1`), this keeps the order transitive: with Maven 3.8's
     /// rules `0.3.0.Beta5 < 0.3 < 0.3.0-Beryllium` yet `0.3.0.Beta5 > 0.3.0-Beryllium`.
     fn push(&mut self, item: Item) {
         if matches!(item, Item::Str(_)) && self.filled {
             self.open();
         }
+        self.push_in_place(item);
+    }
+
+    /// A qualifier ended by `.` or `-` in the middle of the version stays in the current
+    /// list, as in Maven 3.9 and 4: only a trailing qualifier and one followed by a digit
+    /// are read as if after a `-` (`3.6.2.FL.20090615 < 3.6.2-FL-2009-05-11`).
+    fn push_in_place(&mut self, item: Item) {
         self.list.push(Step::Push(item));
         self.filled = true;
     }
@@ -190,7 +199,7 @@ pub(super) fn parse(text: &str) -> Option<Maven> {
             if i == start {
                 steps.push(Item::Int("0".to_owned()));
             } else {
-                steps.push(parse_item(is_digit, &slice(start, i)));
+                steps.push_in_place(parse_item(is_digit, &slice(start, i)));
             }
             start = i + 1;
             if c == '-' {
@@ -290,6 +299,9 @@ mod tests {
             ("15.4-rc-1", "15.4", Less),
             ("5.2-milestone-2", "5.2-rc-1", Less),
             ("1.0-alpha-10", "1.0-alpha-9", Greater),
+            // Maven 3.9 and 4: a qualifier between dots stays beside the numbers.
+            ("3.6.2.FL.20090615", "3.6.2-FL-2009-05-11", Less),
+            ("1.0.0.RC1", "1.0.0-RC1", Equal),
         ];
         assert_orders(cmp, &cases);
     }

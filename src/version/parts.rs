@@ -78,19 +78,25 @@ pub(super) fn is_labels(s: &str) -> bool {
 /// Splits `core[-pre][+build]` (SemVer's shape): the build metadata is validated and
 /// dropped, the pre-release validated and returned.
 pub(super) fn split_pre_build(s: &str) -> Option<(&str, Option<&str>)> {
-    let s = match s.split_once('+') {
+    split_pre_and_build(s).map(|(core, pre, _)| (core, pre))
+}
+
+/// Splits `core[-pre][+build]` (SemVer's shape) into its three parts, validating the labels
+/// of the pre-release and the build metadata.
+pub(super) fn split_pre_and_build(s: &str) -> Option<(&str, Option<&str>, Option<&str>)> {
+    let (s, build) = match s.split_once('+') {
         Some((rest, build)) => {
             if !is_labels(build) {
                 return None;
             }
-            rest
+            (rest, Some(build))
         }
-        None => s,
+        None => (s, None),
     };
     match s.split_once('-') {
         Some((_, pre)) if !is_labels(pre) => None,
-        Some((core, pre)) => Some((core, Some(pre))),
-        None => Some((s, None)),
+        Some((core, pre)) => Some((core, Some(pre), build)),
+        None => Some((s, None, build)),
     }
 }
 

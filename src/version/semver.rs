@@ -3,9 +3,16 @@
 //! Written by hand rather than with the `semver` crate because real data is looser than
 //! SemVer: a leading `v` or `=` (npm loose mode), two-part versions like `1.2` (taken as
 //! `1.2.0`), leading zeros (`19.03.9` in Docker's Go GHSA records), and numbers beyond
-//! `u64`. Build metadata (`+incompatible`, `+security-01`) never affects the order.
+//! `u64`. Build metadata (`+incompatible`, `+security-01`) never affects the SemVer order.
+//!
+//! Pub (Dart) is SemVer with one difference: pub_semver orders build metadata
+//! (`Version.compareTo`): a version without a build sorts before the same version with one
+//! (`1.0.0 < 1.0.0+1`), and builds compare label by label like pre-releases
+//! (`1.2.3+1 < 1.2.3+2`, `1.2.3+a < 1.2.3+a1`). Flutter apps and packages do ship `+N`.
 
-use super::parts::{Part, cmp_numbers, cmp_pre_release, numeric_core, split_pre_build};
+use super::parts::{
+    Numbers, Part, cmp_numbers, cmp_pre_release, cmp_seq, numeric_core, split_pre_and_build,
+};
 use std::cmp::Ordering;
 
 /// A parsed SemVer-like version: three numeric parts and the pre-release identifiers.
@@ -13,6 +20,8 @@ use std::cmp::Ordering;
 pub(super) struct Semver {
     core: [String; 3],
     pre: Vec<Part>,
+    /// Build metadata labels: ignored by SemVer and Go, ordered by Pub.
+    build: Vec<Part>,
 }
 
 /// Parses leniently: `v`/`V`/`=` prefix, 1–3 numeric parts, `-pre`, `+build`.
@@ -23,16 +32,31 @@ pub(super) fn parse(text: &str) -> Option<Semver> {
         .strip_prefix('v')
         .or_else(|| s.strip_prefix('V'))
         .unwrap_or(s);
-    // Build metadata: validated, then ignored.
-    let (core, pre) = split_pre_build(s)?;
+    let (core, pre, build) = split_pre_and_build(s)?;
     let core = numeric_core::<3>(core)?;
-    let pre = pre.map_or_else(Vec::new, |p| p.split('.').map(Part::of).collect());
-    Some(Semver { core, pre })
+    let labels =
+        |l: Option<&str>| l.map_or_else(Vec::new, |p| p.split('.').map(Part::of).collect());
+    Some(Semver {
+        core,
+        pre: labels(pre),
+        build: labels(build),
+    })
 }
 
 impl Semver {
+    /// SemVer 2.0 §11 (and Go): build metadata does not count.
     pub(super) fn cmp(&self, other: &Semver) -> Ordering {
         cmp_numbers(&self.core, &other.core).then_with(|| cmp_pre_release(&self.pre, &other.pre))
+    }
+
+    /// pub_semver's `Version.compareTo`: SemVer, then no build before a build, then build
+    /// labels as pre-release labels are compared (numbers before words, fewer labels first).
+    pub(super) fn cmp_pub(&self, other: &Semver) -> Ordering {
+        self.cmp(other).then_with(|| {
+            cmp_seq(&self.build, &other.build, |x, y| {
+                x.cmp(y, Numbers::BeforeWords)
+            })
+        })
     }
 }
 
@@ -100,6 +124,24 @@ mod tests {
             ("11.0.6+security-01", "11.0.6", Equal),
         ];
         assert_orders(cmp, &cases);
+    }
+
+    /// pub_semver orders build metadata (dart-lang/tools `pkgs/pub_semver/test/version_test.dart`);
+    /// SemVer and Go do not.
+    #[test]
+    fn orders_pub_build_metadata() {
+        let pub_cmp = |a: &str, b: &str| parsed(parse, a).cmp_pub(&parsed(parse, b));
+        let cases = [
+            ("1.0.0", "1.0.0+1", Less),
+            ("1.2.3+1", "1.2.3+2", Less),
+            ("1.2.3+a", "1.2.3+a1", Less),
+            ("1.2.3+1", "1.2.3+a", Less),
+            ("1.2.3-rc+9", "1.2.3", Less),
+            ("1.2.3+1.2", "1.2.3+1", Greater),
+            ("2.0.0+1", "2.0.0+01", Equal),
+        ];
+        assert_orders(pub_cmp, &cases);
+        assert_eq!(cmp("1.0.0", "1.0.0+1"), Equal);
     }
 
     #[test]

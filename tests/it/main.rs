@@ -10,6 +10,7 @@ mod container;
 mod cve_scope;
 mod db_corrupt;
 mod demo_db;
+mod distro;
 mod findings;
 mod jvn;
 mod malware;

@@ -201,6 +201,15 @@ fn convert(dto: OsvDto) -> Result<Advisory, String> {
         .filter(|s| !s.trim().is_empty())
         .ok_or("not an OSV record: no `id`")?;
     let malware = malware(&dto, &id);
+    // Withdrawn in its text only (GitHub's way): recorded as withdrawn when last modified.
+    let withdrawn = dto.withdrawn.clone().or_else(|| {
+        super::withdrawn::in_text(&id, dto.summary.as_deref(), dto.details.as_deref()).then(|| {
+            dto.modified
+                .clone()
+                .or(dto.published.clone())
+                .unwrap_or_default()
+        })
+    });
     let summary = dto
         .summary
         .as_deref()
@@ -243,7 +252,7 @@ fn convert(dto: OsvDto) -> Result<Advisory, String> {
         summary,
         published: dto.published,
         modified: dto.modified,
-        withdrawn: dto.withdrawn,
+        withdrawn,
         severity,
         database_severity,
         affected: dto
