@@ -106,8 +106,13 @@ enum ColorChoice {
 
 #[derive(Debug, Args)]
 struct ScanArgs {
-    /// The CycloneDX JSON SBOM (spec 1.2-1.7), e.g. from `trivy fs --format cyclonedx`.
+    /// The SBOM: CycloneDX JSON or XML (1.2-1.7), SPDX 2.x JSON or SPDX 3 JSON-LD, plain or
+    /// gzip'd; the format is told from the content. E.g. `trivy fs --format cyclonedx`.
     sbom: PathBuf,
+    /// Refuse an SBOM larger than this, read or inflated (bytes, or with a unit: `2GiB`,
+    /// `512MiB`) [default: `KEVGATE_MAX_SBOM_SIZE`, else 1GiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_sbom_size: Option<u64>,
     /// Database file. Default: `KEVGATE_DB`, else the cache `kevgate db update` fills, else
     /// the demo snapshot bundled in the binary.
     #[arg(long, value_name = "PATH")]
@@ -347,7 +352,8 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         let scanned = crate::vex::Scanned::of(parsed);
         let (mut policy, notes) = load_policy(&args, config.clone(), bytes, &scanned)?;
         if let Some(path) = &args.baseline {
-            policy.baseline = Some(load_baseline(path, db, &policy, today)?);
+            let cap = max_sbom_bytes(args.max_sbom_size, io.env)?;
+            policy.baseline = Some(load_baseline(path, cap, db, &policy, today)?);
             policy.fail_on_new_only = args.fail_on_new_only;
         }
         Ok((policy, notes))
@@ -359,6 +365,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: args.max_db_age,
             allow_bundled: true,
+            max_sbom_bytes: args.max_sbom_size,
         },
         today,
         io,
@@ -507,16 +514,21 @@ fn general_notes(
 /// same database and policy.
 fn load_baseline(
     path: &Path,
+    max_sbom_bytes: u64,
     db: &VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
 ) -> anyhow::Result<crate::baseline::Baseline> {
-    let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let source = path.display().to_string();
-    if crate::baseline::Baseline::is_report(&bytes) {
-        return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
+    let raw = read_sbom(path, max_sbom_bytes)?;
+    let inflated =
+        sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let bytes = &inflated.bytes;
+    if crate::baseline::Baseline::is_report(bytes) {
+        return Ok(crate::baseline::Baseline::from_report(bytes, &source)?);
     }
-    let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let base = sbom::parse_inflated(&inflated)
+        .map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
     let evaluation = crate::evaluate(&base, db, policy, today);
     Ok(crate::baseline::Baseline::from_evaluation(
         &evaluation,
@@ -633,6 +645,84 @@ struct ScanInputs<'a> {
     max_db_age: u32,
     /// Whether the bundled demo database may be used (`action` refuses it by default).
     allow_bundled: bool,
+    /// `--max-sbom-size`; `None`: `KEVGATE_MAX_SBOM_SIZE`, else [`sbom::DEFAULT_MAX_BYTES`].
+    max_sbom_bytes: Option<u64>,
+}
+
+/// The SBOM size cap: the flag, else `KEVGATE_MAX_SBOM_SIZE`, else 1 GiB.
+fn max_sbom_bytes(flag: Option<u64>, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<u64> {
+    if let Some(bytes) = flag {
+        return Ok(bytes);
+    }
+    match env("KEVGATE_MAX_SBOM_SIZE").filter(|v| !v.trim().is_empty()) {
+        None => Ok(sbom::DEFAULT_MAX_BYTES),
+        Some(v) => parse_size(&v).map_err(|e| anyhow::anyhow!("`KEVGATE_MAX_SBOM_SIZE`: {e}")),
+    }
+}
+
+/// A size: bytes, or a number with a unit (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => u32::MAX,
+    };
+    let number: u64 = number.parse().unwrap_or(0);
+    match 1u64.checked_shl(shift).and_then(|unit| number.checked_mul(unit)) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!(
+            "`{}` is not a size; hint: bytes, or a number with a unit, e.g. `2GiB`, `512MiB`",
+            crate::text::terminal(&crate::text::one_line(text, 40))
+        )),
+    }
+}
+
+/// Reads an SBOM file, at most `max_bytes` of it: a larger one (or an endless one such as
+/// `/dev/zero`) is an error, not an out-of-memory kill. Reading stops early once the first
+/// bytes show the file is no SBOM (binary, another compression), for the parser to explain.
+fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let too_large = || {
+        anyhow::anyhow!(
+            "`{}`: the SBOM is larger than the size cap of {max_bytes} bytes; hint: raise the \
+             cap with `--max-sbom-size` (or `KEVGATE_MAX_SBOM_SIZE`), e.g. `--max-sbom-size 4GiB`",
+            path.display()
+        )
+    };
+    let file = fs_err::File::open(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Ok(meta) = file.metadata()
+        && meta.is_file()
+        && meta.len() > max_bytes
+    {
+        return Err(too_large());
+    }
+    let mut reader = file.take(max_bytes.saturating_add(1));
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(anyhow::anyhow!("cannot read `{}`: {e}", path.display())),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_large());
+        }
+        if bytes.len() <= chunk.len() && sbom::refused_early(&bytes) {
+            break;
+        }
+    }
+    Ok(bytes)
 }
 
 /// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
@@ -685,11 +775,14 @@ fn evaluate_sbom(
         }
     }
 
-    let bytes = fs_err::read(inputs.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let parsed =
-        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
+    let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
+    let raw = read_sbom(inputs.sbom, max_sbom_bytes)?;
+    let shown = inputs.sbom.display();
+    let inflated =
+        sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
+    let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
 
-    let (policy, policy_notes) = (inputs.policy)(&bytes, &parsed, &db)?;
+    let (policy, policy_notes) = (inputs.policy)(&inflated.bytes, &parsed, &db)?;
     let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
     evaluation.notes.extend(policy_notes);
     if origin.kind == DbOriginKind::Bundled {
