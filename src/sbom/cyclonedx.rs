@@ -204,8 +204,8 @@ pub(super) fn assemble(
                     source: r.source.and_then(|s| s.name),
                     score: r.score,
                     severity: r.severity.map(|s| s.to_lowercase()),
+                    vector: r.vector.map(|v| full_vector(r.method.as_deref(), v)),
                     method: r.method,
-                    vector: r.vector,
                 })
                 .collect(),
             cwes: vuln.cwes.unwrap_or_default(),
@@ -422,6 +422,24 @@ fn resolve_ref(refs: &HashMap<&str, usize>, reference: &str) -> Option<usize> {
     }
     let (_, fragment) = reference.strip_prefix("urn:cdx:")?.split_once('#')?;
     refs.get(fragment).copied()
+}
+
+/// A CVSS vector with its version prefix: CycloneDX's own examples (and converters such as
+/// cyclonedx-python-lib) write v3 and v4 vectors without `CVSS:3.1/`, which the `method`
+/// (`CVSSv3`, `CVSSv31`, `CVSSv4`) then gives. v2 vectors have no prefix.
+fn full_vector(method: Option<&str>, vector: String) -> String {
+    let prefix = match method {
+        Some("CVSSv3") => "CVSS:3.0/",
+        Some("CVSSv31") => "CVSS:3.1/",
+        Some("CVSSv4") => "CVSS:4.0/",
+        _ => return vector,
+    };
+    let trimmed = vector.trim();
+    if trimmed.starts_with("AV:") {
+        format!("{prefix}{trimmed}")
+    } else {
+        vector
+    }
 }
 
 /// The versions in trivy's `Upgrade jquery to version 3.4.0` (or `... 6.0.3.1, 5.2.4.3`).

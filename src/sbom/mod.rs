@@ -10,7 +10,7 @@
 //!
 //! Decisions a reader may question:
 //! - Bounded: the caller caps the bytes it reads (`cli.rs`, [`DEFAULT_MAX_BYTES`]); a gzip'd
-//!   SBOM is inflated up to the same cap ([`parse_with_limit`]), so a decompression bomb is an
+//!   SBOM is inflated up to the same cap, so a decompression bomb is an
 //!   error, not an out-of-memory kill.
 //! - A JSON document with a duplicate key anywhere is refused: parsers disagree on which value
 //!   counts (serde_json keeps the last, others the first), so a component could hide behind one.

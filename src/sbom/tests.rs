@@ -51,13 +51,15 @@ const HOSTILE_OK: &[&str] = &[
     "absurd-versions.json",
     "bad-purls.json",
     "control-chars-names.json",
+    "cyclonedx.xml",
     "duplicate-bom-refs.json",
-    "duplicate-keys.json",
     "empty-object-components.json",
+    "gzip-compressed.json.gz",
     // `version: 1e999` is valid JSON grammar in a field kevgate does not read.
     "huge-number.json",
     "nested-components-20.json",
     "nulls-everywhere.json",
+    "spdx.json",
     "specversion-1.9-future.json",
     "specversion-number.json",
     "tools-mixed.json",
@@ -186,7 +188,7 @@ fn generated_hostile_inputs() {
 fn error_messages() {
     let cases: [(&[u8], &str); 8] = [
         (b"", "the file is empty; hint: generate a CycloneDX SBOM with `trivy fs --format cyclonedx --output sbom.cdx.json .`"),
-        (br#"{"spdxVersion":"SPDX-2.3"}"#, "this is an SPDX document, not CycloneDX; hint: generate a CycloneDX SBOM with `trivy fs --format cyclonedx --output sbom.cdx.json .`"),
+        (br#"{"spdxVersion":"SPDX-3.0"}"#, "SPDX version `SPDX-3.0` is not supported (kevgate reads SPDX 2.x JSON and SPDX 3 JSON-LD); hint: generate a CycloneDX SBOM with `trivy fs --format cyclonedx --output sbom.cdx.json .`"),
         (br#"{"SchemaVersion":2,"Results":[]}"#, "this is a trivy JSON report, not an SBOM; hint: generate a CycloneDX SBOM with `trivy image --format cyclonedx --output sbom.cdx.json <image>`"),
         (b"{\n\"bomFormat\": \"CycloneDX\",\n\"specVer", "the JSON ends early at line 3, column 8: the file looks truncated; hint: regenerate it, or check that the upload or download finished"),
         (br#"{"bomFormat":"\u001b[31mx`y"}"#, "`bomFormat` is `\\u{1b}[31mx'y`, not `CycloneDX`; hint: generate a CycloneDX SBOM with `trivy fs --format cyclonedx --output sbom.cdx.json .`"),
@@ -213,7 +215,7 @@ fn real_sboms() {
         let sbom = match timed(&bytes, &file) {
             Ok(sbom) => sbom,
             Err(err) => {
-                let refused = matches!(err, SbomError::Spdx | SbomError::TrivyReport);
+                let refused = matches!(err, SbomError::TrivyReport);
                 assert!(refused, "{file}: {err}");
                 writeln!(summary, "{file}: error: {err}\n").expect("write to string");
                 continue;
@@ -410,5 +412,234 @@ fn components_and_os() {
             src_name: Some("openssl-src".into()),
             ..TrivyProperties::default()
         }
+    );
+}
+
+fn formats() -> PathBuf {
+    fixtures().join("formats")
+}
+
+fn read_format(file: &str) -> Sbom {
+    let bytes = fs_err::read(formats().join(file)).expect("fixture readable");
+    parse(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("in-memory gzip");
+    encoder.finish().expect("in-memory gzip")
+}
+
+/// What a reader must agree on across formats: every component with its identity, kind,
+/// trivy facts and manifest (sorted: writers order differently; SPDXIDs and bom-refs are
+/// format-specific), the subject, the OS, the tools, and the embedded vulnerabilities with
+/// what they affect.
+fn essence(sbom: &Sbom, level: Level) -> String {
+    let mut lines: Vec<String> = sbom
+        .components
+        .iter()
+        .map(|c| match level {
+            Level::Full => format!(
+                "{} {:?} {} {:?} {:?} {:?} at={:?}",
+                c.kind,
+                c.group,
+                c.name,
+                c.version,
+                c.purl,
+                TrivyProperties {
+                    file_path: None,
+                    ..c.trivy.clone()
+                },
+                location(c)
+            ),
+            Level::Purls => format!("{:?} at={:?}", c.purl, location(c)),
+        })
+        .collect();
+    lines.sort();
+    for v in &sbom.vulnerabilities {
+        let mut affects: Vec<_> = v
+            .affects
+            .iter()
+            .map(|&i| sbom.components[i].purl.clone())
+            .collect();
+        affects.sort();
+        // Converters reorder ratings: compare them as a set.
+        let mut ratings: Vec<String> = v.ratings.iter().map(|r| format!("{r:?}")).collect();
+        ratings.sort();
+        lines.push(format!(
+            "{} {:?} fixed={:?} ratings={ratings:?} cwes={:?} {:?} {:?}",
+            v.id, affects, v.fixed_versions, v.cwes, v.source_name, v.url
+        ));
+    }
+    lines.push(format!(
+        "subject={:?} os={:?} tools={:?} warnings={:?}",
+        sbom.subject.as_ref().map(|s| &s.name),
+        sbom.os,
+        sbom.tools,
+        sbom.warnings
+    ));
+    lines.join("\n")
+}
+
+/// Where findings on a component point (as `enrich.rs` picks it): the file trivy recorded
+/// (a CycloneDX property, SPDX `sourceInfo`), else the manifest the graph attributes it to.
+fn location(c: &Component) -> Option<&str> {
+    c.trivy.file_path.as_deref().or(c.found_in.as_deref())
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    /// Everything (both files carry trivy's properties).
+    Full,
+    /// Purls and manifests (CycloneDX 1.2 has no `properties`).
+    Purls,
+}
+
+/// The same SBOM in every format reads the same: trivy's CycloneDX JSON of the fixture
+/// project against trivy's SPDX JSON of it, its CycloneDX XML 1.2/1.4/1.6 (converted by
+/// cyclonedx-python-lib, validated against the CycloneDX XSD) and gzip of each; trivy's OS
+/// packages (source packages included) likewise; syft's CycloneDX JSON against its own XML
+/// 1.2-1.6; a trivy SBOM with an embedded vulnerability against its XML.
+#[test]
+fn formats_read_alike() {
+    let cases: &[(&str, &str, Level)] = &[
+        ("trivy-fs-project.cdx.json", "trivy-fs-project.spdx.json", Level::Full),
+        ("trivy-fs-project.cdx.json", "trivy-fs-project.cdx-1.6.xml", Level::Full),
+        ("trivy-fs-project.cdx.json", "trivy-fs-project.cdx-1.4.xml", Level::Full),
+        ("trivy-fs-project.cdx.json", "trivy-fs-project.cdx-1.2.xml", Level::Purls),
+        ("trivy-rootfs-debian.cdx.json", "trivy-rootfs-debian.spdx.json", Level::Full),
+        ("trivy-rootfs-debian.cdx.json", "trivy-rootfs-debian.cdx-1.6.xml", Level::Full),
+        ("trivy-golden-npm-with-vuln.cdx.json", "trivy-golden-npm-with-vuln.cdx-1.6.xml", Level::Full),
+        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.6.xml", Level::Full),
+        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.5.xml", Level::Full),
+        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.4.xml", Level::Full),
+        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.3.xml", Level::Full),
+        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.2.xml", Level::Purls),
+    ];
+    for &(json, other, level) in cases {
+        let want = read_format(json);
+        let got = read_format(other);
+        assert!(!want.components.is_empty(), "{json}");
+        let (want_text, got_text) = (essence(&want, level), essence(&got, level));
+        // CycloneDX 1.2 has no `metadata.tools` components shape with a group; compare tools
+        // only where both have them.
+        assert_eq!(want_text, got_text, "{json} vs {other}");
+        let gz = gzip(&fs_err::read(formats().join(other)).expect("fixture readable"));
+        let unzipped = parse(&gz).expect("gzip'd fixture parses");
+        assert!(unzipped.gzip);
+        assert_eq!(essence(&unzipped, level), got_text, "gzip'd {other}");
+        assert_eq!(unzipped.format, got.format);
+    }
+    assert_eq!(read_format("trivy-fs-project.spdx.json").format, Format::SpdxJson);
+    assert_eq!(read_format("trivy-fs-project.cdx-1.6.xml").format, Format::CycloneDxXml);
+    // The source packages Debian advisories are keyed by come from SPDX `sourceInfo`.
+    let spdx = read_format("trivy-rootfs-debian.spdx.json");
+    let libssl = spdx.components.iter().find(|c| c.name == "libssl3").expect("libssl3");
+    assert_eq!(libssl.trivy.src_name.as_deref(), Some("openssl"));
+    assert_eq!(spdx.os, Some(("debian".into(), "12.11".into())));
+}
+
+/// syft's SPDX JSON names the same packages (purls) as its CycloneDX JSON.
+#[test]
+fn syft_spdx_has_the_same_purls() {
+    let purls = |sbom: &Sbom| -> std::collections::BTreeSet<String> {
+        sbom.components.iter().filter_map(|c| c.purl.clone()).collect()
+    };
+    let cdx = read_format("syft-fs-project.cdx.json");
+    let spdx = read_format("syft-fs-project.spdx.json");
+    assert!(purls(&cdx).len() >= 15);
+    assert_eq!(purls(&cdx), purls(&spdx));
+}
+
+/// A gzip bomb stops at the cap, whatever the compression ratio; gzip inside gzip and a
+/// truncated stream are errors.
+#[test]
+fn gzip_is_bounded() {
+    let doc = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"name":"{}"}}]}}"#,
+        " ".repeat(4 << 20)
+    );
+    let bomb = gzip(doc.as_bytes());
+    assert!(bomb.len() < 64 << 10, "compresses well: {}", bomb.len());
+    assert_eq!(
+        inflate(&bomb, 1 << 20).and_then(|d| parse_inflated(&d)),
+        Err(SbomError::TooLarge { limit: 1 << 20 })
+    );
+    assert!(inflate(&bomb, 8 << 20).and_then(|d| parse_inflated(&d)).is_ok());
+    assert_eq!(
+        parse(&gzip(&gzip(b"{}"))),
+        Err(SbomError::Compressed("doubly gzip"))
+    );
+    let mut cut = gzip(doc.as_bytes());
+    cut.truncate(cut.len() / 2);
+    assert!(matches!(parse(&cut), Err(SbomError::BadGzip(_))));
+}
+
+/// Reading can stop once the first bytes show the file is no SBOM (`/dev/zero`), never for
+/// text or gzip.
+#[test]
+fn refused_early_only_for_what_parse_refuses() {
+    assert!(refused_early(&[0u8; 4096]));
+    assert!(refused_early(b"PK\x03\x04rest"));
+    assert!(!refused_early(&gzip(b"{}")[..8]));
+    assert!(!refused_early(br#"{"bomFormat":"Cyclo"#));
+    assert!(!refused_element_cut());
+}
+
+/// A multi-byte character cut by the read boundary is not a reason to stop.
+fn refused_element_cut() -> bool {
+    refused_early("{\"name\":\"é".as_bytes().split_last().expect("non-empty").1)
+}
+
+/// Ids are normalised to their scheme's spelling; unknown schemes are kept as written.
+#[test]
+fn normalize_ids() {
+    let cases = [
+        ("cve-2021-44228", "CVE-2021-44228"),
+        (" Cve-2021-44228 ", "CVE-2021-44228"),
+        ("CVE-2021-44228", "CVE-2021-44228"),
+        ("ghsa-JFH8-c2jp-5v3q", "GHSA-jfh8-c2jp-5v3q"),
+        ("rustsec-2022-0042", "RUSTSEC-2022-0042"),
+        ("go-2022-0969", "GO-2022-0969"),
+        ("mal-2022-1", "MAL-2022-1"),
+        ("dsa-5000-1", "DSA-5000-1"),
+        ("suse-su-2024:1234-1", "SUSE-SU-2024:1234-1"),
+        ("npm:lodash:20180130", "npm:lodash:20180130"),
+        ("TEMP-0000000-A0B1C2", "TEMP-0000000-A0B1C2"),
+        ("", ""),
+    ];
+    for (input, want) in cases {
+        assert_eq!(normalize_id(input), want, "{input:?}");
+    }
+}
+
+/// Issue 10 item 7: shapes that used to pass in silence.
+#[test]
+fn silent_shapes_are_read_or_said() {
+    // Duplicate keys: refused, naming the key.
+    let err = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a","purl":"pkg:npm/a@1","purl":"pkg:npm/a@2"}]}"#)
+        .expect_err("duplicate key");
+    assert!(matches!(&err, SbomError::DuplicateKey { key, .. } if key == "purl"), "{err}");
+    // Nested under the subject: scanned.
+    let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","metadata":{"component":{"name":"app","components":[{"name":"log4j-core","purl":"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1","components":[{"name":"x","purl":"pkg:npm/x@1"}]}]}}}"#)
+        .expect("valid");
+    let purls: Vec<_> = sbom.components.iter().filter_map(|c| c.purl.as_deref()).collect();
+    assert_eq!(purls, ["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:npm/x@1"]);
+    assert_eq!(sbom.warnings, Vec::<String>::new());
+    // A vulnerability without `affects`, and a lower-case id.
+    let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"bom-ref":"a","name":"a","purl":"pkg:npm/a@1"}],"vulnerabilities":[{"id":"cve-2021-44228","affects":[{"ref":"a"}]},{"id":"CVE-2020-11023"}]}"#)
+        .expect("valid");
+    assert_eq!(sbom.vulnerabilities[0].id, "CVE-2021-44228");
+    assert_eq!(
+        sbom.warnings,
+        ["1 vulnerability without `affects` name no component, so they were not attributed to any: `CVE-2020-11023`"]
+    );
+    // Only the subject: a warning, never a silent pass.
+    let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","metadata":{"component":{"type":"application","name":"app"}}}"#)
+        .expect("valid");
+    assert_eq!(
+        sbom.warnings,
+        ["the SBOM lists no components (only its subject `app`): nothing was checked; hint: check that the SBOM tool found the lockfiles or packages"]
     );
 }
