@@ -521,14 +521,14 @@ fn load_baseline(
 ) -> anyhow::Result<crate::baseline::Baseline> {
     let source = path.display().to_string();
     let raw = read_sbom(path, max_sbom_bytes)?;
-    let inflated =
-        sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let inflated = sbom::inflate(&raw, max_sbom_bytes)
+        .map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
     let bytes = &inflated.bytes;
     if crate::baseline::Baseline::is_report(bytes) {
         return Ok(crate::baseline::Baseline::from_report(bytes, &source)?);
     }
-    let base = sbom::parse_inflated(&inflated)
-        .map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let base =
+        sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
     let evaluation = crate::evaluate(&base, db, policy, today);
     Ok(crate::baseline::Baseline::from_evaluation(
         &evaluation,
@@ -676,7 +676,10 @@ fn parse_size(text: &str) -> Result<u64, String> {
         _ => u32::MAX,
     };
     let number: u64 = number.parse().unwrap_or(0);
-    match 1u64.checked_shl(shift).and_then(|unit| number.checked_mul(unit)) {
+    match 1u64
+        .checked_shl(shift)
+        .and_then(|unit| number.checked_mul(unit))
+    {
         Some(bytes) if bytes > 0 => Ok(bytes),
         _ => Err(format!(
             "`{}` is not a size; hint: bytes, or a number with a unit, e.g. `2GiB`, `512MiB`",

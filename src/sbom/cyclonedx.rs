@@ -179,7 +179,10 @@ pub(super) fn assemble(
         "bom-ref",
         &mut warnings,
     );
-    let owners = super::manifest_owners(&sbom.components, &dependency_edges(&refs, dependencies, sbom.components.len()));
+    let owners = super::manifest_owners(
+        &sbom.components,
+        &dependency_edges(&refs, dependencies, sbom.components.len()),
+    );
     let mut unresolved = 0usize;
     let mut missing_id = 0usize;
     let mut unattributed = Vec::new();
@@ -288,7 +291,10 @@ pub(super) fn assemble(
 }
 
 /// Checks `bomFormat` and `specVersion`; returns the spec version as written.
-pub(super) fn check_header(doc: &Map<String, Value>, warnings: &mut Vec<String>) -> Result<String, SbomError> {
+pub(super) fn check_header(
+    doc: &Map<String, Value>,
+    warnings: &mut Vec<String>,
+) -> Result<String, SbomError> {
     match doc.get("bomFormat") {
         None | Some(Value::Null) => return Err(SbomError::MissingBomFormat),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("CycloneDX") => {}
@@ -637,4 +643,3 @@ pub(super) struct AffectVersionDto {
 pub(super) struct AnalysisDto {
     pub(super) state: Option<String>,
 }
-

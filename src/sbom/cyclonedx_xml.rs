@@ -142,7 +142,11 @@ fn check_depth(root: Node<'_, '_>) -> Result<(), SbomError> {
                 column: pos.col as usize,
             });
         }
-        stack.extend(node.children().filter(Node::is_element).map(|c| (c, depth + 1)));
+        stack.extend(
+            node.children()
+                .filter(Node::is_element)
+                .map(|c| (c, depth + 1)),
+        );
     }
     Ok(())
 }
@@ -186,7 +190,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The text of the one child element `name`, trimmed; empty text is absent.
-    fn text(&self, node: Node<'_, '_>, name: &'static str, path: &str) -> Result<Option<String>, SbomError> {
+    fn text(
+        &self,
+        node: Node<'_, '_>,
+        name: &'static str,
+        path: &str,
+    ) -> Result<Option<String>, SbomError> {
         Ok(self
             .single(node, name, path)?
             .and_then(|n| n.text())
@@ -195,7 +204,12 @@ impl<'a> Reader<'a> {
     }
 
     /// `components/component`, flattened pre-order with their nested `components`.
-    fn components(&self, list: Node<'_, '_>, path: &str, out: &mut Vec<Component>) -> Result<(), SbomError> {
+    fn components(
+        &self,
+        list: Node<'_, '_>,
+        path: &str,
+        out: &mut Vec<Component>,
+    ) -> Result<(), SbomError> {
         for (i, node) in self.children(list, "component").enumerate() {
             let item = format!("{path}[{i}]");
             out.push(self.component(node, &item)?);

@@ -222,9 +222,7 @@ pub enum SbomError {
     )]
     WideEncoding(&'static str),
     /// Contains NUL bytes: not text.
-    #[error(
-        "this is a binary file (NUL byte at offset {offset}), not an SBOM; {HINT_FS}"
-    )]
+    #[error("this is a binary file (NUL byte at offset {offset}), not an SBOM; {HINT_FS}")]
     Binary {
         /// Byte offset of the first NUL.
         offset: usize,
@@ -438,10 +436,43 @@ fn finish(sbom: &mut Sbom) {
 pub fn normalize_id(id: &str) -> String {
     /// Id schemes whose prefix is upper case by definition (OSV's list, the distros').
     const PREFIXES: &[&str] = &[
-        "CVE", "GHSA", "GO", "PYSEC", "RUSTSEC", "OSV", "MAL", "GSD", "DSA", "DLA", "DTSA",
-        "RHSA", "RHBA", "RHEA", "ALSA", "ALBA", "ALEA", "RLSA", "RXSA", "USN", "UBUNTU",
-        "DEBIAN", "JVNDB", "BIT", "CGA", "ELSA", "PSF", "HSEC", "RSEC", "LBSEC", "MGASA",
-        "OESA", "ECHO", "MINI", "CURL", "SUSE-SU", "OPENSUSE-SU",
+        "CVE",
+        "GHSA",
+        "GO",
+        "PYSEC",
+        "RUSTSEC",
+        "OSV",
+        "MAL",
+        "GSD",
+        "DSA",
+        "DLA",
+        "DTSA",
+        "RHSA",
+        "RHBA",
+        "RHEA",
+        "ALSA",
+        "ALBA",
+        "ALEA",
+        "RLSA",
+        "RXSA",
+        "USN",
+        "UBUNTU",
+        "DEBIAN",
+        "JVNDB",
+        "BIT",
+        "CGA",
+        "ELSA",
+        "PSF",
+        "HSEC",
+        "RSEC",
+        "LBSEC",
+        "MGASA",
+        "OESA",
+        "ECHO",
+        "MINI",
+        "CURL",
+        "SUSE-SU",
+        "OPENSUSE-SU",
     ];
     let id = id.trim();
     let Some((prefix, body)) = id.split_once('-') else {
@@ -469,7 +500,10 @@ pub fn normalize_id(id: &str) -> String {
 /// whose dependency graph (`edges[from]` = what `from` depends on or contains) reaches it,
 /// walking breadth-first and stopping at other applications. trivy writes one application
 /// per lockfile or binary, named by its path, in CycloneDX and SPDX alike.
-pub(crate) fn manifest_owners(components: &[Component], edges: &[Vec<usize>]) -> Vec<Option<String>> {
+pub(crate) fn manifest_owners(
+    components: &[Component],
+    edges: &[Vec<usize>],
+) -> Vec<Option<String>> {
     let mut owners = vec![None; components.len()];
     if edges.iter().all(Vec::is_empty) {
         return owners;
@@ -575,7 +609,6 @@ pub(crate) fn quote_long(text: &str, max: usize) -> String {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests;

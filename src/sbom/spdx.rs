@@ -26,7 +26,9 @@ pub(super) fn from_value(value: &Value) -> Result<Sbom, SbomError> {
     let spec_version = match value.get("spdxVersion") {
         Some(Value::String(s)) => s.trim().to_owned(),
         None | Some(Value::Null) => {
-            return Err(SbomError::UnsupportedSpdxVersion("(missing `spdxVersion`)".to_owned()));
+            return Err(SbomError::UnsupportedSpdxVersion(
+                "(missing `spdxVersion`)".to_owned(),
+            ));
         }
         Some(other) => return Err(SbomError::UnsupportedSpdxVersion(quote_value(other))),
     };
@@ -39,12 +41,11 @@ pub(super) fn from_value(value: &Value) -> Result<Sbom, SbomError> {
             quote(&spec_version)
         )));
     }
-    let doc: DocumentDto = serde_path_to_error::deserialize(value).map_err(|err| {
-        SbomError::WrongType {
+    let doc: DocumentDto =
+        serde_path_to_error::deserialize(value).map_err(|err| SbomError::WrongType {
             field: quote(&err.path().to_string()),
             detail: quote_long(&err.into_inner().to_string(), 200),
-        }
-    })?;
+        })?;
     if let Some(Value::Array(items)) = value.get("packages")
         && let Some(item) = items.iter().find(|p| !p.is_object())
     {
@@ -153,7 +154,7 @@ pub(super) fn from_value(value: &Value) -> Result<Sbom, SbomError> {
 
 /// SPDX writes tools as `name-version` (`trivy-0.76.0`); shown as CycloneDX does
 /// (`trivy 0.76.0`) when the part after the last `-` is a version.
-fn tool_name(tool: &str) -> String {
+pub(super) fn tool_name(tool: &str) -> String {
     match tool.rsplit_once('-') {
         Some((name, version))
             if !name.is_empty()
@@ -170,7 +171,7 @@ fn tool_name(tool: &str) -> String {
 /// SPDX names a Maven package `group:artifact` and a scoped npm package `@scope/name`, where
 /// CycloneDX (trivy's writer included) has `group` and `name`: split them the same way, so
 /// both formats of one SBOM name their components alike.
-fn split_group(purl: Option<&str>, name: String) -> (Option<String>, String) {
+pub(super) fn split_group(purl: Option<&str>, name: String) -> (Option<String>, String) {
     let ty = purl
         .and_then(|p| p.strip_prefix("pkg:"))
         .and_then(|p| p.split_once('/'))
@@ -185,6 +186,41 @@ fn split_group(purl: Option<&str>, name: String) -> (Option<String>, String) {
             (Some(group.to_owned()), rest.to_owned())
         }
         _ => (None, name),
+    }
+}
+
+/// trivy's `sourceInfo` (SPDX 2) / `software_sourceInfo` (SPDX 3): `built package from:
+/// <name> [<epoch>:]<version>[-<release>]` (an OS package's source package) or `package found
+/// in: <file>`.
+pub(super) fn source_info(info: &str, trivy: &mut TrivyProperties) {
+    let info = info.trim();
+    if let Some(source) = info.strip_prefix("built package from:") {
+        let mut parts = source.split_whitespace();
+        if let (Some(name), Some(version)) = (parts.next(), parts.next()) {
+            let (epoch, rest) = match version.split_once(':') {
+                Some((epoch, rest)) if epoch.bytes().all(|b| b.is_ascii_digit()) => {
+                    (Some(epoch), rest)
+                }
+                _ => (None, version),
+            };
+            let (upstream, release) = match rest.rsplit_once('-') {
+                Some((upstream, release)) => (upstream, Some(release)),
+                None => (rest, None),
+            };
+            trivy.src_name.get_or_insert_with(|| name.to_owned());
+            trivy.src_version.get_or_insert_with(|| upstream.to_owned());
+            if let Some(release) = release {
+                trivy.src_release.get_or_insert_with(|| release.to_owned());
+            }
+            if let Some(epoch) = epoch {
+                trivy.src_epoch.get_or_insert_with(|| epoch.to_owned());
+            }
+        }
+    } else if let Some(file) = info.strip_prefix("package found in:") {
+        let file = file.trim();
+        if !file.is_empty() {
+            trivy.file_path.get_or_insert_with(|| file.to_owned());
+        }
     }
 }
 
@@ -204,45 +240,23 @@ impl PackageDto {
             .filter(|p| !p.is_empty());
         let mut trivy = TrivyProperties::default();
         for annotation in self.annotations.unwrap_or_default() {
-            if let Some((key, value)) = annotation.comment.as_deref().and_then(|c| c.split_once(": ")) {
+            if let Some((key, value)) = annotation
+                .comment
+                .as_deref()
+                .and_then(|c| c.split_once(": "))
+            {
                 super::set_trivy_property(&mut trivy, key.trim(), value.trim().to_owned());
             }
         }
-        if let Some(info) = self.source_info.as_deref().map(str::trim) {
-            if let Some(source) = info.strip_prefix("built package from:") {
-                let mut parts = source.split_whitespace();
-                if let (Some(name), Some(version)) = (parts.next(), parts.next()) {
-                    let (epoch, rest) = match version.split_once(':') {
-                        Some((epoch, rest)) if epoch.bytes().all(|b| b.is_ascii_digit()) => {
-                            (Some(epoch), rest)
-                        }
-                        _ => (None, version),
-                    };
-                    let (upstream, release) = match rest.rsplit_once('-') {
-                        Some((upstream, release)) => (upstream, Some(release)),
-                        None => (rest, None),
-                    };
-                    trivy.src_name.get_or_insert_with(|| name.to_owned());
-                    trivy.src_version.get_or_insert_with(|| upstream.to_owned());
-                    if let Some(release) = release {
-                        trivy.src_release.get_or_insert_with(|| release.to_owned());
-                    }
-                    if let Some(epoch) = epoch {
-                        trivy.src_epoch.get_or_insert_with(|| epoch.to_owned());
-                    }
-                }
-            } else if let Some(file) = info.strip_prefix("package found in:") {
-                let file = file.trim();
-                if !file.is_empty() {
-                    trivy.file_path.get_or_insert_with(|| file.to_owned());
-                }
-            }
+        if let Some(info) = self.source_info.as_deref() {
+            source_info(info, &mut trivy);
         }
         let kind = match self.primary_package_purpose.as_deref() {
             None | Some("") => "library".to_owned(),
             Some(purpose) => purpose.to_ascii_lowercase().replace('_', "-"),
         };
-        let non_empty = |s: Option<String>| s.filter(|s| !s.trim().is_empty() && s != "NOASSERTION");
+        let non_empty =
+            |s: Option<String>| s.filter(|s| !s.trim().is_empty() && s != "NOASSERTION");
         let (group, name) = split_group(purl.as_deref(), self.name.unwrap_or_default());
         Component {
             bom_ref: non_empty(self.spdx_id),

@@ -1,7 +1,7 @@
 //! The SBOM readers against real and hostile documents.
 
-use super::*;
 use super::detect::decode_text;
+use super::*;
 use crate::purl::Purl;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -504,18 +504,76 @@ enum Level {
 #[test]
 fn formats_read_alike() {
     let cases: &[(&str, &str, Level)] = &[
-        ("trivy-fs-project.cdx.json", "trivy-fs-project.spdx.json", Level::Full),
-        ("trivy-fs-project.cdx.json", "trivy-fs-project.cdx-1.6.xml", Level::Full),
-        ("trivy-fs-project.cdx.json", "trivy-fs-project.cdx-1.4.xml", Level::Full),
-        ("trivy-fs-project.cdx.json", "trivy-fs-project.cdx-1.2.xml", Level::Purls),
-        ("trivy-rootfs-debian.cdx.json", "trivy-rootfs-debian.spdx.json", Level::Full),
-        ("trivy-rootfs-debian.cdx.json", "trivy-rootfs-debian.cdx-1.6.xml", Level::Full),
-        ("trivy-golden-npm-with-vuln.cdx.json", "trivy-golden-npm-with-vuln.cdx-1.6.xml", Level::Full),
-        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.6.xml", Level::Full),
-        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.5.xml", Level::Full),
-        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.4.xml", Level::Full),
-        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.3.xml", Level::Full),
-        ("syft-fs-project.cdx.json", "syft-fs-project.cdx-1.2.xml", Level::Purls),
+        (
+            "trivy-fs-project.cdx.json",
+            "trivy-fs-project.spdx.json",
+            Level::Full,
+        ),
+        (
+            "trivy-fs-project.cdx.json",
+            "trivy-fs-project.spdx3.json",
+            Level::Full,
+        ),
+        (
+            "trivy-rootfs-debian.cdx.json",
+            "trivy-rootfs-debian.spdx3.json",
+            Level::Full,
+        ),
+        (
+            "trivy-fs-project.cdx.json",
+            "trivy-fs-project.cdx-1.6.xml",
+            Level::Full,
+        ),
+        (
+            "trivy-fs-project.cdx.json",
+            "trivy-fs-project.cdx-1.4.xml",
+            Level::Full,
+        ),
+        (
+            "trivy-fs-project.cdx.json",
+            "trivy-fs-project.cdx-1.2.xml",
+            Level::Purls,
+        ),
+        (
+            "trivy-rootfs-debian.cdx.json",
+            "trivy-rootfs-debian.spdx.json",
+            Level::Full,
+        ),
+        (
+            "trivy-rootfs-debian.cdx.json",
+            "trivy-rootfs-debian.cdx-1.6.xml",
+            Level::Full,
+        ),
+        (
+            "trivy-golden-npm-with-vuln.cdx.json",
+            "trivy-golden-npm-with-vuln.cdx-1.6.xml",
+            Level::Full,
+        ),
+        (
+            "syft-fs-project.cdx.json",
+            "syft-fs-project.cdx-1.6.xml",
+            Level::Full,
+        ),
+        (
+            "syft-fs-project.cdx.json",
+            "syft-fs-project.cdx-1.5.xml",
+            Level::Full,
+        ),
+        (
+            "syft-fs-project.cdx.json",
+            "syft-fs-project.cdx-1.4.xml",
+            Level::Full,
+        ),
+        (
+            "syft-fs-project.cdx.json",
+            "syft-fs-project.cdx-1.3.xml",
+            Level::Full,
+        ),
+        (
+            "syft-fs-project.cdx.json",
+            "syft-fs-project.cdx-1.2.xml",
+            Level::Purls,
+        ),
     ];
     for &(json, other, level) in cases {
         let want = read_format(json);
@@ -531,11 +589,26 @@ fn formats_read_alike() {
         assert_eq!(essence(&unzipped, level), got_text, "gzip'd {other}");
         assert_eq!(unzipped.format, got.format);
     }
-    assert_eq!(read_format("trivy-fs-project.spdx.json").format, Format::SpdxJson);
-    assert_eq!(read_format("trivy-fs-project.cdx-1.6.xml").format, Format::CycloneDxXml);
+    assert_eq!(
+        read_format("trivy-fs-project.spdx.json").format,
+        Format::SpdxJson
+    );
+    assert_eq!(
+        read_format("trivy-fs-project.cdx-1.6.xml").format,
+        Format::CycloneDxXml
+    );
+    let spdx3 = read_format("trivy-fs-project.spdx3.json");
+    assert_eq!(
+        (spdx3.format, spdx3.spec_version.as_str()),
+        (Format::Spdx3JsonLd, "3.0.1")
+    );
     // The source packages Debian advisories are keyed by come from SPDX `sourceInfo`.
     let spdx = read_format("trivy-rootfs-debian.spdx.json");
-    let libssl = spdx.components.iter().find(|c| c.name == "libssl3").expect("libssl3");
+    let libssl = spdx
+        .components
+        .iter()
+        .find(|c| c.name == "libssl3")
+        .expect("libssl3");
     assert_eq!(libssl.trivy.src_name.as_deref(), Some("openssl"));
     assert_eq!(spdx.os, Some(("debian".into(), "12.11".into())));
 }
@@ -544,7 +617,10 @@ fn formats_read_alike() {
 #[test]
 fn syft_spdx_has_the_same_purls() {
     let purls = |sbom: &Sbom| -> std::collections::BTreeSet<String> {
-        sbom.components.iter().filter_map(|c| c.purl.clone()).collect()
+        sbom.components
+            .iter()
+            .filter_map(|c| c.purl.clone())
+            .collect()
     };
     let cdx = read_format("syft-fs-project.cdx.json");
     let spdx = read_format("syft-fs-project.spdx.json");
@@ -566,7 +642,11 @@ fn gzip_is_bounded() {
         inflate(&bomb, 1 << 20).and_then(|d| parse_inflated(&d)),
         Err(SbomError::TooLarge { limit: 1 << 20 })
     );
-    assert!(inflate(&bomb, 8 << 20).and_then(|d| parse_inflated(&d)).is_ok());
+    assert!(
+        inflate(&bomb, 8 << 20)
+            .and_then(|d| parse_inflated(&d))
+            .is_ok()
+    );
     assert_eq!(
         parse(&gzip(&gzip(b"{}"))),
         Err(SbomError::Compressed("doubly gzip"))
@@ -589,7 +669,13 @@ fn refused_early_only_for_what_parse_refuses() {
 
 /// A multi-byte character cut by the read boundary is not a reason to stop.
 fn refused_element_cut() -> bool {
-    refused_early("{\"name\":\"é".as_bytes().split_last().expect("non-empty").1)
+    refused_early(
+        "{\"name\":\"é"
+            .as_bytes()
+            .split_last()
+            .expect("non-empty")
+            .1,
+    )
 }
 
 /// Ids are normalised to their scheme's spelling; unknown schemes are kept as written.
@@ -620,12 +706,25 @@ fn silent_shapes_are_read_or_said() {
     // Duplicate keys: refused, naming the key.
     let err = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":"a","purl":"pkg:npm/a@1","purl":"pkg:npm/a@2"}]}"#)
         .expect_err("duplicate key");
-    assert!(matches!(&err, SbomError::DuplicateKey { key, .. } if key == "purl"), "{err}");
+    assert!(
+        matches!(&err, SbomError::DuplicateKey { key, .. } if key == "purl"),
+        "{err}"
+    );
     // Nested under the subject: scanned.
     let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","metadata":{"component":{"name":"app","components":[{"name":"log4j-core","purl":"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1","components":[{"name":"x","purl":"pkg:npm/x@1"}]}]}}}"#)
         .expect("valid");
-    let purls: Vec<_> = sbom.components.iter().filter_map(|c| c.purl.as_deref()).collect();
-    assert_eq!(purls, ["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "pkg:npm/x@1"]);
+    let purls: Vec<_> = sbom
+        .components
+        .iter()
+        .filter_map(|c| c.purl.as_deref())
+        .collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            "pkg:npm/x@1"
+        ]
+    );
     assert_eq!(sbom.warnings, Vec::<String>::new());
     // A vulnerability without `affects`, and a lower-case id.
     let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"bom-ref":"a","name":"a","purl":"pkg:npm/a@1"}],"vulnerabilities":[{"id":"cve-2021-44228","affects":[{"ref":"a"}]},{"id":"CVE-2020-11023"}]}"#)
@@ -633,13 +732,52 @@ fn silent_shapes_are_read_or_said() {
     assert_eq!(sbom.vulnerabilities[0].id, "CVE-2021-44228");
     assert_eq!(
         sbom.warnings,
-        ["1 vulnerability without `affects` name no component, so they were not attributed to any: `CVE-2020-11023`"]
+        [
+            "1 vulnerability without `affects` name no component, so they were not attributed to any: `CVE-2020-11023`"
+        ]
     );
     // Only the subject: a warning, never a silent pass.
     let sbom = parse(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","metadata":{"component":{"type":"application","name":"app"}}}"#)
         .expect("valid");
     assert_eq!(
         sbom.warnings,
-        ["the SBOM lists no components (only its subject `app`): nothing was checked; hint: check that the SBOM tool found the lockfiles or packages"]
+        [
+            "the SBOM lists no components (only its subject `app`): nothing was checked; hint: check that the SBOM tool found the lockfiles or packages"
+        ]
     );
+}
+
+/// SPDX 3: elements spelled with `@type`/`@id` read like `type`/`spdxId`; vulnerabilities are
+/// not read but counted in a warning; a document without `@graph` is refused.
+#[test]
+fn spdx3_shapes() {
+    let doc = br#"{"@context":["https://spdx.org/rdf/3.0.1/spdx-context.jsonld"],"@graph":[
+        {"@type":"CreationInfo","@id":"_:c","specVersion":"3.0.1"},
+        {"@type":"software_Package","@id":"urn:a","name":"org.apache.logging.log4j:log4j-core","software_packageVersion":"2.14.1",
+         "externalIdentifier":[{"type":"ExternalIdentifier","externalIdentifierType":"packageUrl","identifier":"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"}]},
+        {"type":"security_Vulnerability","spdxId":"urn:v","name":"CVE-2021-44228"}]}"#;
+    let sbom = parse(doc).expect("valid SPDX 3");
+    let c = &sbom.components[0];
+    assert_eq!(
+        (c.group.as_deref(), c.name.as_str(), c.purl.as_deref()),
+        (
+            Some("org.apache.logging.log4j"),
+            "log4j-core",
+            Some("pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1")
+        )
+    );
+    assert_eq!(
+        sbom.warnings,
+        [
+            "1 SPDX 3 `security_Vulnerability` element was not read: kevgate checks the packages against its database instead"
+        ]
+    );
+    assert!(matches!(
+        parse(br#"{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","type":"software_Package"}"#),
+        Err(SbomError::UnsupportedSpdxVersion(_))
+    ));
+    assert!(matches!(
+        parse(br#"{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[1]}"#),
+        Err(SbomError::WrongType { .. })
+    ));
 }

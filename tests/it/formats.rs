@@ -46,7 +46,8 @@ fn finding_ids(report: &Value) -> Vec<String> {
 
 /// Real trivy writes CycloneDX JSON and SPDX JSON of the fixture project; each, gzip'd too,
 /// gives the same JSON report (all KEV findings included); so do the committed CycloneDX XML
-/// 1.2/1.4/1.6 conversions of trivy's CycloneDX, and syft's own XML against its JSON.
+/// 1.2/1.4/1.6 conversions of trivy's CycloneDX and the SPDX 3 carry-over of its SPDX 2.3,
+/// and syft's own XML 1.2-1.6 and SPDX against its CycloneDX JSON.
 #[test]
 fn every_format_gives_the_same_findings() {
     let tmp = TempDir::new("formats");
@@ -76,7 +77,12 @@ fn every_format_gives_the_same_findings() {
     for other in &others {
         let (code, got, stderr) = scan_json(dir, other, &db);
         assert_eq!(code, 1, "{}: {stderr}", other.display());
-        assert_eq!(got, want, "{} differs from trivy's CycloneDX JSON", other.display());
+        assert_eq!(
+            got,
+            want,
+            "{} differs from trivy's CycloneDX JSON",
+            other.display()
+        );
     }
 
     // Committed conversions (tests/fixtures/sbom/formats/SOURCES.md).
@@ -84,7 +90,13 @@ fn every_format_gives_the_same_findings() {
     for (json, xmls) in [
         (
             "trivy-fs-project.cdx.json",
-            &["trivy-fs-project.cdx-1.2.xml", "trivy-fs-project.cdx-1.4.xml", "trivy-fs-project.cdx-1.6.xml"][..],
+            &[
+                "trivy-fs-project.cdx-1.2.xml",
+                "trivy-fs-project.cdx-1.4.xml",
+                "trivy-fs-project.cdx-1.6.xml",
+                "trivy-fs-project.spdx.json",
+                "trivy-fs-project.spdx3.json",
+            ][..],
         ),
         (
             "syft-fs-project.cdx.json",
@@ -100,7 +112,11 @@ fn every_format_gives_the_same_findings() {
     ] {
         let (code, want, _) = scan_json(dir, &formats.join(json), &db);
         assert_eq!(code, 1, "{json}");
-        assert_eq!(finding_ids(&want), ids, "{json}: same project, same findings");
+        assert_eq!(
+            finding_ids(&want),
+            ids,
+            "{json}: same project, same findings"
+        );
         for xml in xmls {
             let path = formats.join(xml);
             let (_, got, stderr) = scan_json(dir, &path, &db);
@@ -179,7 +195,9 @@ fn silent_shapes_are_judged_or_said() {
     assert!(finding["kev"].is_object(), "{finding:#}");
     let notes = report["notes"].to_string();
     assert!(
-        notes.contains("sbom-warning") && notes.contains("without `affects`") && notes.contains("CVE-2020-11023"),
+        notes.contains("sbom-warning")
+            && notes.contains("without `affects`")
+            && notes.contains("CVE-2020-11023"),
         "{notes}"
     );
 
@@ -234,7 +252,8 @@ fn the_sbom_read_is_capped() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("larger than the size cap of 1048576 bytes") && stderr.contains("--max-sbom-size"),
+        stderr.contains("larger than the size cap of 1048576 bytes")
+            && stderr.contains("--max-sbom-size"),
         "{stderr}"
     );
 
@@ -248,7 +267,10 @@ fn the_sbom_read_is_capped() {
     let big = big.to_string_lossy().into_owned();
     let (code, _, stderr) = run(scan(&big).env("KEVGATE_MAX_SBOM_SIZE", "1MiB"));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("big.cdx.json") && stderr.contains("size cap"), "{stderr}");
+    assert!(
+        stderr.contains("big.cdx.json") && stderr.contains("size cap"),
+        "{stderr}"
+    );
     let (code, _, stderr) = run(scan(&big)
         .env("KEVGATE_MAX_SBOM_SIZE", "1MiB")
         .args(["--max-sbom-size", "4MiB"]));
@@ -260,7 +282,10 @@ fn the_sbom_read_is_capped() {
     assert!(fs_err::metadata(&bomb).expect("written").len() < 64 << 10);
     let (code, _, stderr) = run(scan(&bomb.to_string_lossy()).env("KEVGATE_MAX_SBOM_SIZE", "1MiB"));
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("inflates to more than 1048576 bytes"), "{stderr}");
+    assert!(
+        stderr.contains("inflates to more than 1048576 bytes"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run(scan(&big).env("KEVGATE_MAX_SBOM_SIZE", "lots"));
     assert_eq!(code, 2, "{stderr}");
