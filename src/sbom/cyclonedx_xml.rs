@@ -222,17 +222,14 @@ impl<'a> Reader<'a> {
     }
 
     fn component(&self, node: Node<'_, '_>, path: &str) -> Result<Component, SbomError> {
-        let properties = match self.single(node, "properties", path)? {
-            Some(list) => Some(
-                self.children(list, "property")
-                    .map(|p| PropertyDto {
-                        name: p.attribute("name").map(str::to_owned),
-                        value: p.text().map(|t| t.trim().to_owned()),
-                    })
-                    .collect(),
-            ),
-            None => None,
-        };
+        let properties = self.single(node, "properties", path)?.map(|list| {
+            self.children(list, "property")
+                .map(|p| PropertyDto {
+                    name: p.attribute("name").map(str::to_owned),
+                    value: p.text().map(|t| t.trim().to_owned()),
+                })
+                .collect()
+        });
         Ok(ComponentDto {
             bom_ref: node.attribute("bom-ref").map(str::to_owned),
             kind: node.attribute("type").map(str::to_owned),
