@@ -366,6 +366,9 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             max_db_age: args.max_db_age,
             allow_bundled: true,
             max_sbom_bytes: args.max_sbom_size,
+            banner_on_stdout: formats.iter().enumerate().any(|(i, f)| {
+                args.output.get(i).is_none() && matches!(f, Format::Table | Format::Markdown)
+            }),
         },
         today,
         io,
@@ -647,6 +650,9 @@ struct ScanInputs<'a> {
     allow_bundled: bool,
     /// `--max-sbom-size`; `None`: `KEVGATE_MAX_SBOM_SIZE`, else [`sbom::DEFAULT_MAX_BYTES`].
     max_sbom_bytes: Option<u64>,
+    /// Whether a report that shows the demo-database banner (table, Markdown) goes to stdout:
+    /// then the warning is not repeated on stderr, so a terminal shows it once.
+    banner_on_stdout: bool,
 }
 
 /// The SBOM size cap: the flag, else `KEVGATE_MAX_SBOM_SIZE`, else 1 GiB.
@@ -748,6 +754,7 @@ fn evaluate_sbom(
              real builds; hint: pass a database (`db` input or `KEVGATE_DB`), or set \
              `allow-demo-db: true` to try kevgate out"
         ),
+        DbOriginKind::Bundled if inputs.banner_on_stdout => {}
         DbOriginKind::Bundled => {
             writeln!(
                 io.stderr,

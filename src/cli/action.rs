@@ -162,6 +162,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             max_db_age: inputs.max_db_age,
             allow_bundled: inputs.allow_demo_db,
             max_sbom_bytes: None,
+            banner_on_stdout: false,
         },
         today,
         io,

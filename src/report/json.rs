@@ -96,8 +96,17 @@ struct Remediation {
     fixes: Vec<String>,
     fixes_kev: usize,
     unfixable: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch_upgrade: Option<BranchUpgrade>,
     kev_actions: Vec<KevAction>,
     links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct BranchUpgrade {
+    line: String,
+    upgrade_to: String,
+    fixes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -277,6 +286,11 @@ fn report(ev: &Evaluation) -> Report<'_> {
                 fixes: r.fixes,
                 fixes_kev: r.fixes_kev,
                 unfixable: r.unfixable,
+                branch_upgrade: r.branch.map(|b| BranchUpgrade {
+                    line: b.line,
+                    upgrade_to: b.upgrade_to,
+                    fixes: b.fixes,
+                }),
                 kev_actions: r
                     .kev_actions
                     .into_iter()

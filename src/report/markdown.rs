@@ -18,6 +18,7 @@
 use super::{Counts, bundled_banner, code, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
 use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::remediation::Fix;
 use crate::text;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -230,15 +231,16 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         md.push('\n');
     }
 
-    if notes && !ev.notes.is_empty() {
+    let listed = super::listed_notes(ev);
+    if notes && !listed.is_empty() {
         md.push_str("### Notes\n\n");
         // Notes never take more than a quarter of the budget: findings come first.
         let budget = opts.max_bytes / 4;
         let mut used = 0;
         let mut i = 0;
-        while i < ev.notes.len() {
-            let code_of = ev.notes[i].code;
-            let group: Vec<_> = ev.notes[i..]
+        while i < listed.len() {
+            let code_of = listed[i].code;
+            let group: Vec<_> = listed[i..]
                 .iter()
                 .take_while(|n| n.code == code_of)
                 .collect();
@@ -323,15 +325,19 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }
-        match f.fixed_versions.first() {
-            Some(v) => {
+        let version = |v: &str| text::markdown(&text::one_line(v, 64));
+        match crate::remediation::fix(f) {
+            Fix::Upgrade(v) => {
+                let _ = write!(todo, "Upgrade to {}.", version(&v[0]));
+            }
+            Fix::AffectedUpTo(v) => {
                 let _ = write!(
                     todo,
-                    "Upgrade to {}.",
-                    text::markdown(&text::one_line(v, 64))
+                    "Affected up to {}; no fixed version known.",
+                    version(&v)
                 );
             }
-            None => todo.push_str("No fixed version known."),
+            Fix::Unknown => todo.push_str("No fixed version known."),
         }
         if let Some(s) = &f.summary {
             let _ = write!(

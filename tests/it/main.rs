@@ -9,6 +9,7 @@ mod cli;
 mod container;
 mod cve_scope;
 mod demo_db;
+mod findings;
 mod formats;
 mod policy;
 mod release;
