@@ -291,3 +291,32 @@ fn the_sbom_read_is_capped() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("KEVGATE_MAX_SBOM_SIZE"), "{stderr}");
 }
+
+/// The action reads `INPUT_SBOM` through the same capped reader: `/dev/zero` is exit 2 at
+/// once (issue 10 item 12: it used to be read until the out-of-memory killer), and
+/// `KEVGATE_MAX_SBOM_SIZE` applies.
+#[test]
+fn the_action_caps_the_sbom_read() {
+    let tmp = TempDir::new("action-sbom-cap");
+    let dir = tmp.path();
+    let action = |sbom: &str| {
+        let mut cmd = kevgate(dir);
+        cmd.arg("action")
+            .env("INPUT_SBOM", sbom)
+            .env("INPUT_DB", crate::root().join("assets/demo.kvdb"))
+            .env("INPUT_MAX-DB-AGE", "100000")
+            .env("INPUT_ALLOW-DEMO-DB", "true")
+            .env("GITHUB_OUTPUT", dir.join("output.txt"))
+            .env("GITHUB_STEP_SUMMARY", dir.join("summary.md"));
+        cmd
+    };
+    let (code, stdout, stderr) = run(&mut action("/dev/zero"));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("/dev/zero") && stderr.contains("binary file"), "{stderr}");
+
+    let sbom = fixture("sbom/formats/trivy-fs-project.cdx.json");
+    let (code, _, stderr) =
+        run(action(&sbom.to_string_lossy()).env("KEVGATE_MAX_SBOM_SIZE", "4KiB"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("size cap of 4096 bytes"), "{stderr}");
+}
