@@ -350,7 +350,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                        db: &VulnDb|
      -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
         let scanned = crate::vex::Scanned::of(parsed);
-        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, &scanned)?;
+        let (mut policy, notes) = load_policy(&args, config.clone(), (bytes, parsed), &scanned)?;
         if let Some(path) = &args.baseline {
             let cap = max_sbom_bytes(args.max_sbom_size, io.env)?;
             policy.baseline = Some(load_baseline(path, cap, db, &policy, today)?);
@@ -431,7 +431,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
 fn load_policy(
     args: &ScanArgs,
     (file, config): (Option<PathBuf>, crate::config::Config),
-    sbom_bytes: &[u8],
+    (sbom_bytes, parsed): (&[u8], &sbom::Sbom),
     scanned: &crate::vex::Scanned<'_>,
 ) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
     let file = file.as_deref();
@@ -476,10 +476,13 @@ fn load_policy(
             parsed.other_products,
         ));
     }
-    ignores.extend(crate::vex::from_sbom(
-        sbom_bytes,
-        &args.sbom.display().to_string(),
-    ));
+    // The SBOM's own VEX `analysis`: from the document (JSON), or from the parsed SBOM for
+    // serialisations the VEX reader does not parse (CycloneDX XML).
+    let sbom_name = args.sbom.display().to_string();
+    ignores.extend(match parsed.format {
+        sbom::Format::CycloneDxXml => crate::vex::from_parsed(parsed, &sbom_name),
+        _ => crate::vex::from_sbom(sbom_bytes, &sbom_name),
+    });
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,

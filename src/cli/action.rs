@@ -150,7 +150,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         load_policy(
             &args,
             config.clone(),
-            bytes,
+            (bytes, parsed),
             &crate::vex::Scanned::of(parsed),
         )
     };

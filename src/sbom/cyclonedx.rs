@@ -213,6 +213,15 @@ pub(super) fn assemble(
                 .collect(),
             cwes: vuln.cwes.unwrap_or_default(),
             description: vuln.description,
+            references: vuln
+                .references
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.id)
+                .map(|id| super::normalize_id(&id))
+                .collect(),
+            analysis_justification: vuln.analysis.as_ref().and_then(|a| a.justification.clone()),
+            analysis_detail: vuln.analysis.as_ref().and_then(|a| a.detail.clone()),
             analysis_state: vuln.analysis.and_then(|a| a.state),
             id,
             ..SbomVulnerability::default()
@@ -596,6 +605,7 @@ pub(super) struct VulnerabilityDto {
     pub(super) description: Option<String>,
     pub(super) recommendation: Option<String>,
     pub(super) advisories: Option<Vec<AdvisoryDto>>,
+    pub(super) references: Option<Vec<ReferenceDto>>,
     pub(super) affects: Option<Vec<AffectDto>>,
     pub(super) analysis: Option<AnalysisDto>,
 }
@@ -642,4 +652,12 @@ pub(super) struct AffectVersionDto {
 #[serde(expecting = "an analysis object")]
 pub(super) struct AnalysisDto {
     pub(super) state: Option<String>,
+    pub(super) justification: Option<String>,
+    pub(super) detail: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a reference object")]
+pub(super) struct ReferenceDto {
+    pub(super) id: Option<String>,
 }

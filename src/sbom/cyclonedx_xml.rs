@@ -21,7 +21,7 @@
 
 use super::cyclonedx::{
     AdvisoryDto, AffectDto, AffectVersionDto, AnalysisDto, ComponentDto, DependencyDto, Header,
-    PropertyDto, RatingDto, SourceDto, VulnerabilityDto, assemble, check_header,
+    PropertyDto, RatingDto, ReferenceDto, SourceDto, VulnerabilityDto, assemble, check_header,
 };
 use super::{Component, Format, Sbom, SbomError, quote};
 use roxmltree::{Document, Node, ParsingOptions};
@@ -341,6 +341,8 @@ impl<'a> Reader<'a> {
         let analysis = match self.single(node, "analysis", path)? {
             Some(a) => Some(AnalysisDto {
                 state: self.text(a, "state", path)?,
+                justification: self.text(a, "justification", path)?,
+                detail: self.text(a, "detail", path)?,
             }),
             None => None,
         };
@@ -352,6 +354,18 @@ impl<'a> Reader<'a> {
             description: self.text(node, "description", path)?,
             recommendation: self.text(node, "recommendation", path)?,
             advisories,
+            references: match self.single(node, "references", path)? {
+                Some(list) => Some(
+                    self.children(list, "reference")
+                        .map(|r| {
+                            Ok(ReferenceDto {
+                                id: self.text(r, "id", path)?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, SbomError>>()?,
+                ),
+                None => None,
+            },
             affects: Some(affects),
             analysis,
         })

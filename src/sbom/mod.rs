@@ -161,6 +161,12 @@ pub struct SbomVulnerability {
     pub fixed_versions: Vec<String>,
     /// `analysis.state` (VEX), as written.
     pub analysis_state: Option<String>,
+    /// `analysis.justification` (VEX), as written.
+    pub analysis_justification: Option<String>,
+    /// `analysis.detail` (VEX), as written.
+    pub analysis_detail: Option<String>,
+    /// `references[].id`: the same vulnerability under other ids.
+    pub references: Vec<String>,
 }
 
 /// One `ratings[]` entry.

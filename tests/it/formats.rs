@@ -312,11 +312,57 @@ fn the_action_caps_the_sbom_read() {
     };
     let (code, stdout, stderr) = run(&mut action("/dev/zero"));
     assert_eq!(code, 2, "{stdout}{stderr}");
-    assert!(stderr.contains("/dev/zero") && stderr.contains("binary file"), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero") && stderr.contains("binary file"),
+        "{stderr}"
+    );
 
     let sbom = fixture("sbom/formats/trivy-fs-project.cdx.json");
     let (code, _, stderr) =
         run(action(&sbom.to_string_lossy()).env("KEVGATE_MAX_SBOM_SIZE", "4KiB"));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("size cap of 4096 bytes"), "{stderr}");
+}
+
+/// The SBOM's own VEX `analysis` suppresses the same findings in CycloneDX XML as in JSON.
+#[test]
+fn embedded_vex_applies_in_xml_as_in_json() {
+    let tmp = TempDir::new("xml-vex");
+    let dir = tmp.path();
+    let formats = fixture("sbom/formats");
+    let json_text = fs_err::read_to_string(formats.join("trivy-golden-npm-with-vuln.cdx.json"))
+        .expect("fixture");
+    let mut json: Value = serde_json::from_str(&json_text).expect("JSON");
+    json["vulnerabilities"][0]["analysis"] = serde_json::json!({"state": "not_affected", "justification": "code_not_reachable", "detail": "only the docs use it"});
+    let xml = fs_err::read_to_string(formats.join("trivy-golden-npm-with-vuln.cdx-1.6.xml"))
+        .expect("fixture")
+        .replacen(
+            "<affects>",
+            "<analysis><state>not_affected</state><justification>code_not_reachable</justification><detail>only the docs use it</detail></analysis><affects>",
+            1,
+        );
+    let (json_path, xml_path) = (dir.join("vex.cdx.json"), dir.join("vex.cdx.xml"));
+    fs_err::write(&json_path, json.to_string()).expect("writable");
+    fs_err::write(&xml_path, xml).expect("writable");
+    let reports: Vec<Value> = [&json_path, &xml_path]
+        .iter()
+        .map(|path| {
+            let (code, stdout, stderr) = run(kevgate(dir)
+                .arg("scan")
+                .arg(path)
+                .arg("--db")
+                .arg(crate::root().join("assets/demo.kvdb"))
+                .args(["--max-db-age", "100000", "--format", "json"]));
+            assert!(code < 2, "{stderr}");
+            let mut report: Value = serde_json::from_str(&stdout).expect("JSON");
+            report["subject"]["sbom_path"] = Value::Null;
+            report
+        })
+        .collect();
+    let ignored = reports[0].to_string();
+    assert!(
+        ignored.contains("CycloneDX VEX not_affected (code_not_reachable): only the docs use it"),
+        "{ignored}"
+    );
+    assert_eq!(reports[0], reports[1]);
 }
