@@ -29,6 +29,7 @@ pub mod enrich;
 pub mod github;
 pub mod http;
 pub mod matching;
+pub mod output;
 pub mod policy;
 pub mod policy_test;
 pub mod priority;
@@ -41,6 +42,7 @@ pub mod tls;
 pub mod trivyignore;
 pub mod version;
 pub mod vex;
+pub mod workspace;
 
 pub use policy::{Evaluation, Policy, Verdict};
 

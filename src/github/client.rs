@@ -277,12 +277,22 @@ impl Api {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, String> {
-        let uri = format!("{}{path}", self.repo);
+        self.send_uri(method, &format!("{}{path}", self.repo), path, body)
+    }
+
+    /// Sends `method {uri}` (`path` names it in errors), retrying rate limits and 5xx answers.
+    fn send_uri(
+        &self,
+        method: Method,
+        uri: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, String> {
         self.runtime.block_on(async {
             let mut attempt = 0;
             loop {
                 let (status, headers, text) = self
-                    .attempt(method, &uri, body)
+                    .attempt(method, uri, body)
                     .await
                     .map_err(|e| format!("{method} `{path}`: {e}"))?;
                 if let Some(wait) = retry_wait(status, &headers, &text, self.backoff, attempt) {
@@ -412,6 +422,124 @@ fn resolve(api: &Api, name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("GitHub's answer for the commit of `{name}` has no commit SHA"))
 }
 
+/// Reads files of the repository at a commit through the contents API (`GET
+/// /repos/{owner}/{repo}/contents/{path}?ref={sha}`): the base commit's policy files, for
+/// the exceptions a pull request adds and `policy-from: base`. The container has no git, and
+/// the checkout may hold only the head.
+pub struct Contents {
+    api: Api,
+}
+
+impl Contents {
+    /// A client for the repository of `ctx`, authenticated with `token`.
+    pub fn new(ctx: &Context, token: &str, network: &Network) -> Result<Contents, String> {
+        let req = Request {
+            check_name: "",
+            comment: false,
+            token,
+            backoff: Duration::from_secs(1),
+            network,
+        };
+        Ok(Contents {
+            api: Api::new(ctx, &req)?,
+        })
+    }
+
+    /// The bytes of the regular file `path` (repository-relative, `/`-separated) at commit
+    /// `sha`, `None` when the commit has no such file (404). What GitHub answers is as
+    /// untrusted as the head's files: anything but a base64-encoded regular file (a
+    /// directory, a symlink, a submodule, a file too large for the API) is an error, and so
+    /// is a file of more than `max` bytes.
+    pub fn get(&self, path: &str, sha: &str, max: u64) -> Result<Option<Vec<u8>>, String> {
+        if !(matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err("the base commit is not a commit SHA".to_owned());
+        }
+        let shown = crate::text::terminal(&crate::text::one_line(path, 200)).into_owned();
+        let r = self.api.send(
+            Method::Get,
+            &format!("/contents/{}?ref={sha}", encode_path(path)),
+            None,
+        )?;
+        if r.status == 404 {
+            return Ok(None);
+        }
+        if r.status != 200 {
+            return Err(describe(
+                &format!("cannot read `{shown}` at the base commit"),
+                &r,
+            ));
+        }
+        let content: ContentDto = serde_json::from_str(&r.body)
+            .map_err(|_| format!("GitHub's answer for `{shown}` is not a file's contents"))?;
+        if content.r#type != "file" {
+            return Err(format!(
+                "`{shown}` at the base commit is not a regular file (GitHub says `{}`)",
+                crate::text::terminal(&crate::text::one_line(&content.r#type, 20))
+            ));
+        }
+        if content.size > max {
+            return Err(format!(
+                "`{shown}` at the base commit is larger than {max} bytes"
+            ));
+        }
+        if content.encoding != "base64" {
+            return Err(format!(
+                "`{shown}` at the base commit is not base64-encoded (too large for the \
+                 contents API)"
+            ));
+        }
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            content
+                .content
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect::<Vec<u8>>(),
+        )
+        .map_err(|_| format!("`{shown}` at the base commit is not valid base64"))?;
+        if bytes.len() as u64 > max {
+            return Err(format!(
+                "`{shown}` at the base commit is larger than {max} bytes"
+            ));
+        }
+        Ok(Some(bytes))
+    }
+}
+
+/// The parts of a contents API answer kevgate reads (`content-file` in GitHub's OpenAPI).
+#[derive(serde::Deserialize)]
+struct ContentDto {
+    r#type: String,
+    #[serde(default)]
+    encoding: String,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    content: String,
+}
+
+/// A repository path for a URL: each `/`-separated segment percent-encoded but for the
+/// unreserved characters; `.` and `..` segments (which a URL would resolve) are encoded too.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let mut out = String::new();
+            for b in seg.bytes() {
+                if b.is_ascii_alphanumeric()
+                    || matches!(b, b'-' | b'_' | b'~')
+                    || (b == b'.' && seg != "." && seg != "..")
+                {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn check_run(
     api: &Api,
     ev: &Evaluation,
@@ -493,8 +621,49 @@ fn commit_status(
     }
 }
 
-/// The id of kevgate's comment on PR `number`, if there is one.
+/// Whom the token acts as: the only author whose comment kevgate edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Author {
+    /// A personal or OAuth token: `GET /user` names the user.
+    Login(String),
+    /// The workflow's `GITHUB_TOKEN`: `GET /user` is refused ("Resource not accessible by
+    /// integration"), and what it writes is authored by the `github-actions[bot]` bot.
+    ActionsBot,
+}
+
+/// The login the Actions token writes as.
+const ACTIONS_BOT: &str = "github-actions[bot]";
+
+/// Asks GitHub whom the token acts as (`GET /user`).
+fn token_author(api: &Api) -> Result<Author, String> {
+    let r = api.send_uri(Method::Get, "/user", "/user", None)?;
+    match r.status {
+        200 => serde_json::from_str::<serde_json::Value>(&r.body)
+            .ok()
+            .and_then(|v| v["login"].as_str().map(str::to_owned))
+            .filter(|l| !l.is_empty())
+            .map(Author::Login)
+            .ok_or_else(|| "GitHub's answer for the token's user has no `login`".to_owned()),
+        403 => Ok(Author::ActionsBot),
+        _ => Err(describe("cannot tell whom the token acts as", &r)),
+    }
+}
+
+/// Whether comment `c` (an issue-comment object) was written by `author`.
+fn written_by(c: &serde_json::Value, author: &Author) -> bool {
+    let login = c["user"]["login"].as_str().unwrap_or_default();
+    match author {
+        Author::Login(me) => login.eq_ignore_ascii_case(me),
+        Author::ActionsBot => login == ACTIONS_BOT && c["user"]["type"] == "Bot",
+    }
+}
+
+/// The id of kevgate's comment on PR `number`, if there is one: the first comment that starts
+/// with kevgate's marker *and* was written by the identity the token acts as. Anyone can write
+/// the marker; editing another user's comment would put kevgate's report under their name and
+/// destroy what they wrote. Whom the token acts as is asked only once a marked comment is seen.
 fn find_comment(api: &Api, number: u64) -> Result<Option<u64>, String> {
+    let mut author: Option<Author> = None;
     for page in 1..=MAX_COMMENT_PAGES {
         let r = api.send(
             Method::Get,
@@ -506,13 +675,19 @@ fn find_comment(api: &Api, number: u64) -> Result<Option<u64>, String> {
         }
         let comments: Vec<serde_json::Value> =
             serde_json::from_str(&r.body).map_err(|e| format!("comment list: {e}"))?;
-        if let Some(id) = comments.iter().find_map(|c| {
-            c["body"]
-                .as_str()
-                .filter(|b| payload::is_kevgate_comment(b))
-                .and(c["id"].as_u64())
-        }) {
-            return Ok(Some(id));
+        for c in &comments {
+            if !c["body"].as_str().is_some_and(payload::is_kevgate_comment) {
+                continue;
+            }
+            let me = match &author {
+                Some(a) => a,
+                None => author.insert(token_author(api)?),
+            };
+            if written_by(c, me)
+                && let Some(id) = c["id"].as_u64()
+            {
+                return Ok(Some(id));
+            }
         }
         if comments.len() < 100 {
             break;
@@ -553,6 +728,25 @@ fn comment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A comment is kevgate's only when its author is the token's identity: the login a
+    /// personal token names (any case), or the Actions bot (login and type both).
+    #[test]
+    fn comment_authors() {
+        let c =
+            |login: &str, kind: &str| serde_json::json!({"user": {"login": login, "type": kind}});
+        let me = Author::Login("Octocat".into());
+        assert!(written_by(&c("octocat", "User"), &me));
+        assert!(!written_by(&c("octocat2", "User"), &me));
+        assert!(!written_by(&serde_json::json!({"user": null}), &me));
+        assert!(written_by(&c(ACTIONS_BOT, "Bot"), &Author::ActionsBot));
+        assert!(!written_by(&c(ACTIONS_BOT, "User"), &Author::ActionsBot));
+        assert!(!written_by(&c("mallory", "User"), &Author::ActionsBot));
+        assert!(!written_by(
+            &c("github-actions", "Bot"),
+            &Author::ActionsBot
+        ));
+    }
 
     /// What is retried: 429, secondary rate limits (403 with the rate-limit headers or
     /// text), 5xx; not a plain 403 or 404; at most [`RETRIES`] times; `retry-after` is

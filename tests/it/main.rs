@@ -13,10 +13,12 @@ mod findings;
 mod formats;
 mod policy;
 mod release;
+mod runner;
 mod sboms;
 mod scan;
 mod trivy;
 mod update;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
