@@ -106,8 +106,13 @@ enum ColorChoice {
 
 #[derive(Debug, Args)]
 struct ScanArgs {
-    /// The CycloneDX JSON SBOM (spec 1.2-1.7), e.g. from `trivy fs --format cyclonedx`.
+    /// The SBOM: CycloneDX JSON or XML (1.2-1.7), SPDX 2.x JSON or SPDX 3 JSON-LD, plain or
+    /// gzip'd; the format is told from the content. E.g. `trivy fs --format cyclonedx`.
     sbom: PathBuf,
+    /// Refuse an SBOM larger than this, read or inflated (bytes, or with a unit: `2GiB`,
+    /// `512MiB`) [default: `KEVGATE_MAX_SBOM_SIZE`, else 1GiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_sbom_size: Option<u64>,
     /// Database file. Default: `KEVGATE_DB`, else the cache `kevgate db update` fills, else
     /// the demo snapshot bundled in the binary.
     #[arg(long, value_name = "PATH")]
@@ -368,9 +373,10 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                        db: &VulnDb|
      -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
         let scanned = crate::vex::Scanned::of(parsed);
-        let (mut policy, notes) = load_policy(&args, &files, bytes, &scanned)?;
+        let (mut policy, notes) = load_policy(&args, &files, (bytes, parsed), &scanned)?;
         if let Some(path) = &args.baseline {
-            policy.baseline = Some(load_baseline(&ws, path, db, &policy, today)?);
+            let cap = max_sbom_bytes(args.max_sbom_size, io.env)?;
+            policy.baseline = Some(load_baseline(&ws, path, cap, db, &policy, today)?);
             policy.fail_on_new_only = args.fail_on_new_only;
         }
         Ok((policy, notes))
@@ -382,6 +388,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: args.max_db_age,
             allow_bundled: true,
+            max_sbom_bytes: args.max_sbom_size,
             banner_on_stdout: formats.iter().enumerate().any(|(i, f)| {
                 args.output.get(i).is_none() && matches!(f, Format::Table | Format::Markdown)
             }),
@@ -533,7 +540,7 @@ fn read_policy_files(
 fn load_policy(
     args: &ScanArgs,
     files: &PolicyFiles,
-    sbom_bytes: &[u8],
+    (sbom_bytes, parsed): (&[u8], &sbom::Sbom),
     scanned: &crate::vex::Scanned<'_>,
 ) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
     let config = &files.config;
@@ -552,10 +559,13 @@ fn load_policy(
         config.fail_on_malicious.unwrap_or(true)
     };
     let (mut ignores, notes) = file_ignores(files, scanned)?;
-    ignores.extend(crate::vex::from_sbom(
-        sbom_bytes,
-        &args.sbom.display().to_string(),
-    ));
+    // The SBOM's own VEX `analysis`: from the document (JSON), or from the parsed SBOM for
+    // serialisations the VEX reader does not parse (CycloneDX XML).
+    let sbom_name = args.sbom.display().to_string();
+    ignores.extend(match parsed.format {
+        sbom::Format::CycloneDxXml => crate::vex::from_parsed(parsed, &sbom_name),
+        _ => crate::vex::from_sbom(sbom_bytes, &sbom_name),
+    });
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,
@@ -623,20 +633,25 @@ fn general_notes(
 fn load_baseline(
     ws: &crate::workspace::Workspace,
     path: &Path,
+    max_sbom_bytes: u64,
     db: &VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
 ) -> anyhow::Result<crate::baseline::Baseline> {
-    let bytes = ws.read(
+    let raw = ws.read(
         path,
         crate::workspace::NamedBy::User,
         crate::baseline::MAX_BYTES,
     )?;
     let source = path.display().to_string();
-    if crate::baseline::Baseline::is_report(&bytes) {
-        return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
+    let inflated = sbom::inflate(&raw, max_sbom_bytes)
+        .map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let bytes = &inflated.bytes;
+    if crate::baseline::Baseline::is_report(bytes) {
+        return Ok(crate::baseline::Baseline::from_report(bytes, &source)?);
     }
-    let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
+    let base =
+        sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
     let evaluation = crate::evaluate(&base, db, policy, today)?;
     Ok(crate::baseline::Baseline::from_evaluation(
         &evaluation,
@@ -745,9 +760,90 @@ struct ScanInputs<'a> {
     max_db_age: u32,
     /// Whether the bundled demo database may be used (`action` refuses it by default).
     allow_bundled: bool,
+    /// `--max-sbom-size`; `None`: `KEVGATE_MAX_SBOM_SIZE`, else [`sbom::DEFAULT_MAX_BYTES`].
+    max_sbom_bytes: Option<u64>,
     /// Whether a report that shows the demo-database banner (table, Markdown) goes to stdout:
     /// then the warning is not repeated on stderr, so a terminal shows it once.
     banner_on_stdout: bool,
+}
+
+/// The SBOM size cap: the flag, else `KEVGATE_MAX_SBOM_SIZE`, else 1 GiB.
+fn max_sbom_bytes(flag: Option<u64>, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<u64> {
+    if let Some(bytes) = flag {
+        return Ok(bytes);
+    }
+    match env("KEVGATE_MAX_SBOM_SIZE").filter(|v| !v.trim().is_empty()) {
+        None => Ok(sbom::DEFAULT_MAX_BYTES),
+        Some(v) => parse_size(&v).map_err(|e| anyhow::anyhow!("`KEVGATE_MAX_SBOM_SIZE`: {e}")),
+    }
+}
+
+/// A size: bytes, or a number with a unit (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => u32::MAX,
+    };
+    let number: u64 = number.parse().unwrap_or(0);
+    match 1u64
+        .checked_shl(shift)
+        .and_then(|unit| number.checked_mul(unit))
+    {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!(
+            "`{}` is not a size; hint: bytes, or a number with a unit, e.g. `2GiB`, `512MiB`",
+            crate::text::terminal(&crate::text::one_line(text, 40))
+        )),
+    }
+}
+
+/// Reads an SBOM file, at most `max_bytes` of it: a larger one (or an endless one such as
+/// `/dev/zero`) is an error, not an out-of-memory kill. Reading stops early once the first
+/// bytes show the file is no SBOM (binary, another compression), for the parser to explain.
+fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let too_large = || {
+        anyhow::anyhow!(
+            "`{}`: the SBOM is larger than the size cap of {max_bytes} bytes; hint: raise the \
+             cap with `--max-sbom-size` (or `KEVGATE_MAX_SBOM_SIZE`), e.g. `--max-sbom-size 4GiB`",
+            path.display()
+        )
+    };
+    let file = fs_err::File::open(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Ok(meta) = file.metadata()
+        && meta.is_file()
+        && meta.len() > max_bytes
+    {
+        return Err(too_large());
+    }
+    let mut reader = file.take(max_bytes.saturating_add(1));
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(anyhow::anyhow!("cannot read `{}`: {e}", path.display())),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > max_bytes {
+            return Err(too_large());
+        }
+        if bytes.len() <= chunk.len() && sbom::refused_early(&bytes) {
+            break;
+        }
+    }
+    Ok(bytes)
 }
 
 /// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
@@ -801,11 +897,14 @@ fn evaluate_sbom(
         }
     }
 
-    let bytes = fs_err::read(inputs.sbom).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let parsed =
-        sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
+    let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
+    let raw = read_sbom(inputs.sbom, max_sbom_bytes)?;
+    let shown = inputs.sbom.display();
+    let inflated =
+        sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
+    let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
 
-    let (policy, policy_notes) = (inputs.policy)(&bytes, &parsed, &db)?;
+    let (policy, policy_notes) = (inputs.policy)(&inflated.bytes, &parsed, &db)?;
     let mut evaluation =
         crate::evaluate(&parsed, &db, &policy, today).with_context(|| match &origin.path {
             Some(path) => format!("database `{path}`"),

@@ -3,7 +3,7 @@
 //! The pipeline, one module per stage (types flow forward, each stage owns what it makes):
 //!
 //! ```text
-//! sbom.rs      CycloneDX JSON           -> Sbom { components }
+//! sbom/        CycloneDX JSON/XML, SPDX -> Sbom { components }
 //! purl.rs      component identity       -> Purl, PackageId, Ecosystem
 //! version.rs   per-ecosystem versions   -> Version, OSV range semantics
 //! db.rs, db/   vulnerability data       -> VulnDb + Manifest (db/build.rs reads the feeds)

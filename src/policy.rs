@@ -204,7 +204,8 @@ pub enum NoteCode {
     /// The database is the demo snapshot bundled in the binary.
     BundledDb,
     /// Something in the SBOM was odd but readable (duplicate `bom-ref`s, `affects` refs that
-    /// name no component, a newer spec version).
+    /// name no component, vulnerabilities without `affects`, no components at all, a newer
+    /// spec version).
     SbomWarning,
     /// An ignore whose `expires` date has passed: it no longer applies.
     ExpiredIgnore,

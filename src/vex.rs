@@ -208,6 +208,54 @@ pub fn from_sbom(bytes: &[u8], file: &str) -> Vec<Ignore> {
         .unwrap_or_default()
 }
 
+/// The same ignores from an SBOM already parsed: for serialisations `from_sbom` cannot read
+/// (CycloneDX XML). A statement covers the components its `affects` resolved to (those
+/// without a purl are not covered: nothing was checked there).
+pub fn from_parsed(sbom: &crate::sbom::Sbom, file: &str) -> Vec<Ignore> {
+    let mut ignores = Vec::new();
+    for (i, v) in sbom.vulnerabilities.iter().enumerate() {
+        let state = v.analysis_state.as_deref().unwrap_or_default();
+        if !suppresses(state) {
+            continue;
+        }
+        let purls: Vec<String> = v
+            .affects
+            .iter()
+            .filter_map(|&c| sbom.components.get(c)?.purl.clone())
+            .collect();
+        if purls.is_empty() {
+            continue;
+        }
+        let ids: Vec<String> = std::iter::once(v.id.clone())
+            .chain(v.references.iter().cloned())
+            .collect();
+        let reason = reason(
+            "CycloneDX VEX",
+            state,
+            v.analysis_justification.as_deref(),
+            v.analysis_detail
+                .as_deref()
+                .filter(|d| !d.trim().is_empty()),
+        );
+        push_ids(
+            &mut ignores,
+            &ids,
+            &reason,
+            &purls,
+            &format!("`{file}` vulnerabilities[{i}]"),
+        );
+    }
+    ignores
+}
+
+/// Whether a CycloneDX `analysis.state` suppresses a finding.
+fn suppresses(state: &str) -> bool {
+    matches!(
+        state,
+        "not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree"
+    )
+}
+
 #[derive(Deserialize)]
 struct OpenVexDto {
     #[serde(default)]
@@ -446,10 +494,7 @@ fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
             continue;
         };
         let state = analysis.state.as_deref().unwrap_or_default();
-        if !matches!(
-            state,
-            "not_affected" | "false_positive" | "resolved" | "resolved_with_pedigree"
-        ) {
+        if !suppresses(state) {
             continue;
         }
         let ids: Vec<String> =

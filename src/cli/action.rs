@@ -245,7 +245,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     };
     let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
         let scanned = crate::vex::Scanned::of(parsed);
-        let (mut policy, mut notes) = load_policy(&args, &files, bytes, &scanned)?;
+        let (mut policy, mut notes) = load_policy(&args, &files, (bytes, parsed), &scanned)?;
         let unchecked = |why: String| crate::policy::Note {
             code: crate::policy::NoteCode::ExceptionsUnchecked,
             message: format!(
@@ -276,6 +276,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: inputs.max_db_age,
             allow_bundled: inputs.allow_demo_db,
+            max_sbom_bytes: None,
             banner_on_stdout: false,
         },
         today,
@@ -419,6 +420,7 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         fail_on_malicious: inputs.fail_on_malicious == Some(true),
         no_fail_on_malicious: inputs.fail_on_malicious == Some(false),
         max_db_age: inputs.max_db_age,
+        max_sbom_size: None,
         color: ColorChoice::Never,
         fail_on_ransomware: false,
         fail_on_kev_past_due: false,

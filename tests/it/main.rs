@@ -12,6 +12,7 @@ mod db_corrupt;
 mod demo_db;
 mod distro;
 mod findings;
+mod formats;
 mod jvn;
 mod malware;
 mod policy;

@@ -188,6 +188,12 @@ fn summary(found: &[&Value]) -> String {
 /// Real trivy, offline: the CycloneDX SBOM of the lockfiles in `project`, written to
 /// `out` (its cache goes beside it).
 pub fn sbom_of(project: &Path, out: &Path) {
+    sbom_in_format(project, out, "cyclonedx");
+}
+
+/// Real trivy, offline: the SBOM of the lockfiles in `project` in `format` (`cyclonedx`,
+/// `spdx-json`), written to `out`.
+pub fn sbom_in_format(project: &Path, out: &Path, format: &str) {
     let cache = out.with_extension("trivy-cache");
     let result = run(Command::new(trivy())
         .args(["fs", "--quiet", "--cache-dir"])
@@ -197,7 +203,7 @@ pub fn sbom_of(project: &Path, out: &Path) {
             "--disable-telemetry",
             "--offline-scan",
             "--format",
-            "cyclonedx",
+            format,
             "--output",
         ])
         .arg(out)
