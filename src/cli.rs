@@ -976,9 +976,7 @@ fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Resul
 
 /// The decompression caps of `db build` and `db update`: `KEVGATE_MAX_ENTRY_BYTES` (per
 /// document), `KEVGATE_MAX_FEED_BYTES` (per feed file).
-fn decompression_limits(
-    env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<db::feeds::Limits> {
+fn decompression_limits(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<db::feeds::Limits> {
     let mut limits = db::feeds::Limits::default();
     if let Some(n) = env_number(env, "KEVGATE_MAX_ENTRY_BYTES")? {
         limits.max_entry_bytes = n;

@@ -245,8 +245,9 @@ impl Client {
                 req.forbidden_is_rate_limit && reason.starts_with("HTTP 403"),
             );
             let wait = asked.min(self.settings.max_backoff);
-            // A wait that cannot end inside the stall limit or the deadline fails now.
-            if let Some(limit) = self.limit_passed(req.label, &stall, wait) {
+            // A wait (as asked, before the cap) that cannot end inside the stall limit or the
+            // deadline fails now: `Retry-After: 100000` means "not today".
+            if let Some(limit) = self.limit_passed(req.label, &stall, asked.max(wait)) {
                 return Err(DownloadError::Http(format!(
                     "{reason}; not waiting {} s for attempt {}: {limit}",
                     asked.as_secs_f64().ceil() as u64,

@@ -704,15 +704,23 @@ mod tests {
         let n = 100_000;
         let ids: Vec<String> = (0..=n).map(|i| format!("CVE-2099-{i:06}")).collect();
         let shapes: [(&str, Vec<Vec<&str>>, usize); 3] = [
-            ("disjoint", (0..n).map(|i| vec![ids[i].as_str()]).collect(), n),
+            (
+                "disjoint",
+                (0..n).map(|i| vec![ids[i].as_str()]).collect(),
+                n,
+            ),
             (
                 "chain",
-                (0..n).map(|i| vec![ids[i].as_str(), ids[i + 1].as_str()]).collect(),
+                (0..n)
+                    .map(|i| vec![ids[i].as_str(), ids[i + 1].as_str()])
+                    .collect(),
                 1,
             ),
             (
                 "star",
-                (0..n).map(|i| vec![ids[i].as_str(), ids[n].as_str()]).collect(),
+                (0..n)
+                    .map(|i| vec![ids[i].as_str(), ids[n].as_str()])
+                    .collect(),
                 1,
             ),
         ];
@@ -743,13 +751,23 @@ mod tests {
         let mut flip = false;
         let junk = version::merge_sort_by((0..1000).collect::<Vec<u32>>(), |_, _| {
             flip = !flip;
-            if flip { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Less }
+            if flip {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Less
+            }
         });
         assert_eq!(junk.iter().copied().collect::<BTreeSet<u32>>().len(), 1000);
         // Through `sort_versions`: semver order, duplicates kept side by side.
-        let mut v: Vec<String> = (0..n).rev().map(|i| format!("1.{}.0", i % 50_000)).collect();
+        let mut v: Vec<String> = (0..n)
+            .rev()
+            .map(|i| format!("1.{}.0", i % 50_000))
+            .collect();
         sort_versions(version::VersionScheme::Semver, &mut v);
-        assert_eq!((v[0].as_str(), v[3].as_str(), v[4].as_str()), ("1.0.0", "1.0.0", "1.1.0"));
+        assert_eq!(
+            (v[0].as_str(), v[3].as_str(), v[4].as_str()),
+            ("1.0.0", "1.0.0", "1.1.0")
+        );
         assert_eq!(v[n - 1], "1.49999.0");
     }
 

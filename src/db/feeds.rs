@@ -251,12 +251,10 @@ pub fn open(
                 continue;
             }
             let entry = archive.by_name(&member).map_err(|e| bad(&e))?;
-            let bytes = limits
-                .read(entry, &mut total)
-                .map_err(|e| DbError::Parse {
-                    path: format!("{}!{member}", file.display),
-                    reason: format!("bad zip member: {e}"),
-                })?;
+            let bytes = limits.read(entry, &mut total).map_err(|e| DbError::Parse {
+                path: format!("{}!{member}", file.display),
+                reason: format!("bad zip member: {e}"),
+            })?;
             each(Doc {
                 name: format!("{}!{member}", file.display),
                 kind: DocKind::of(&member),
@@ -326,6 +324,55 @@ mod tests {
         for (older, newer) in cases {
             assert!(time_key(older) < time_key(newer), "{older} < {newer}");
         }
+    }
+
+    /// The caps: a document of exactly the entry cap reads, one byte more fails naming
+    /// `KEVGATE_MAX_ENTRY_BYTES`; documents adding up past the file cap fail naming
+    /// `KEVGATE_MAX_FEED_BYTES`; a gzip bomb stops after reading at most cap + 1 bytes.
+    #[test]
+    fn limits_cap_documents_and_files() {
+        let limits = Limits {
+            max_entry_bytes: 10,
+            max_file_bytes: 25,
+        };
+        let mut total = 0;
+        assert_eq!(
+            limits.read(&[1u8; 10][..], &mut total).map(|b| b.len()),
+            Ok(10)
+        );
+        let err = limits.read(&[1u8; 11][..], &mut total).unwrap_err();
+        assert!(err.contains("`KEVGATE_MAX_ENTRY_BYTES`"), "{err}");
+        assert_eq!(
+            limits.read(&[1u8; 10][..], &mut total).map(|b| b.len()),
+            Ok(10)
+        );
+        let err = limits.read(&[1u8; 6][..], &mut total).unwrap_err();
+        assert!(err.contains("`KEVGATE_MAX_FEED_BYTES`"), "{err}");
+        assert_eq!(total, 20);
+
+        // 64 MiB of zeros, gzip'd: read stops at 1 MiB + 1.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            std::io::Write::write_all(&mut gz, &zeros).expect("gzip");
+        }
+        let bomb = gz.finish().expect("gzip");
+        let limits = Limits {
+            max_entry_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let counted = std::cell::Cell::new(0u64);
+        struct Counting<'a, R>(R, &'a std::cell::Cell<u64>);
+        impl<R: Read> Read for Counting<'_, R> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n as u64);
+                Ok(n)
+            }
+        }
+        let reader = Counting(flate2::read::GzDecoder::new(&bomb[..]), &counted);
+        assert!(limits.read(reader, &mut 0).is_err());
+        assert_eq!(counted.get(), (1 << 20) + 1);
     }
 
     #[test]
