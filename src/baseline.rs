@@ -13,6 +13,9 @@
 use crate::policy::Evaluation;
 use serde::{Deserialize, Serialize};
 
+/// Largest baseline read (an SBOM or a JSON report): 1 GiB, as the SBOM.
+pub const MAX_BYTES: u64 = 1 << 30;
+
 /// Findings of the base scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Baseline {

@@ -338,16 +338,17 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         );
     }
 
-    // The policy file is checked first: a config error is reported before any scanning.
-    let config = read_config(args.config.as_deref())?;
+    // The policy files are checked first: a config error is reported before any scanning.
+    let ws = crate::workspace::Workspace::new(Path::new("."))?;
+    let files = read_policy_files(&ws, args.config.as_deref(), crate::workspace::NamedBy::User)?;
     let make_policy = |bytes: &[u8],
                        parsed: &sbom::Sbom,
                        db: &VulnDb|
      -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
         let scanned = crate::vex::Scanned::of(parsed);
-        let (mut policy, notes) = load_policy(&args, config.clone(), bytes, &scanned)?;
+        let (mut policy, notes) = load_policy(&args, &files, bytes, &scanned)?;
         if let Some(path) = &args.baseline {
-            policy.baseline = Some(load_baseline(path, db, &policy, today)?);
+            policy.baseline = Some(load_baseline(&ws, path, db, &policy, today)?);
             policy.fail_on_new_only = args.fail_on_new_only;
         }
         Ok((policy, notes))
@@ -359,6 +360,9 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: args.max_db_age,
             allow_bundled: true,
+            banner_on_stdout: formats.iter().enumerate().any(|(i, f)| {
+                args.output.get(i).is_none() && matches!(f, Format::Table | Format::Markdown)
+            }),
         },
         today,
         io,
@@ -379,7 +383,13 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             Some(path) => {
                 let mut buf = Vec::new();
                 report::write(*format, &evaluation, &mut buf, &report_options(false))?;
-                fs_err::write(path, buf).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let user = crate::workspace::NamedBy::User;
+                if ws.confines(path, user) {
+                    write_atomically(&ws.output_path(path, user)?, &buf)?;
+                } else {
+                    // Outside the working directory: the user's choice (`/dev/stdout` too).
+                    fs_err::write(path, buf).map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
             }
             None => {
                 report::write(*format, &evaluation, io.stdout, &report_options(color))?;
@@ -414,17 +424,97 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     })
 }
 
-/// The policy: `--config FILE` or `.kevgate.yaml` in the working directory, with the
-/// command-line flags over it; its ignores, then `.trivyignore`, `.trivyignore.yaml` (working
-/// directory), the config's `vex` documents and the SBOM's own VEX `analysis`. Returns notes
-/// about trivy ignores that could not be applied.
+/// The policy files as read, before parsing what depends on the SBOM: from the workspace
+/// ([`read_policy_files`]) or, for `action` on a pull request, from the base commit.
+#[derive(Debug, Clone, Default)]
+struct PolicyFiles {
+    /// The config, parsed and checked.
+    config: crate::config::Config,
+    /// `.trivyignore` and `.trivyignore.yaml` when present: name and bytes.
+    trivyignore: Vec<(&'static str, Vec<u8>)>,
+    /// The config's `vex` documents: name (as shown) and bytes.
+    vex: Vec<(String, Vec<u8>)>,
+}
+
+/// The parser of a trivy ignore file by its name.
+fn trivyignore_parser(
+    name: &str,
+) -> fn(&[u8], &str) -> Result<crate::trivyignore::Parsed, crate::config::ConfigError> {
+    if name == crate::trivyignore::YAML_FILE {
+        crate::trivyignore::parse_yaml
+    } else {
+        crate::trivyignore::parse
+    }
+}
+
+/// Reads the policy files from the workspace: `--config FILE` (named by `by`) or
+/// `.kevgate.yaml`, `.trivyignore`, `.trivyignore.yaml` (workspace root) and the config's
+/// `vex` documents (relative to the config's directory), each a regular file confined to the
+/// workspace ([`crate::workspace`]) and size-capped. A name that exists but is not such a file
+/// (a symlink out, a FIFO, a directory) is an error, never skipped. The config and the trivy
+/// files are parsed here, so their errors come before any scanning.
+fn read_policy_files(
+    ws: &crate::workspace::Workspace,
+    flag: Option<&Path>,
+    by: crate::workspace::NamedBy,
+) -> anyhow::Result<PolicyFiles> {
+    use crate::workspace::{NamedBy, POLICY_FILE_MAX_BYTES};
+    let read = |path: &Path, by: NamedBy| ws.read(path, by, POLICY_FILE_MAX_BYTES);
+    let default_file = ws.file(crate::config::DEFAULT_FILE);
+    let (config_file, config_by) = match flag {
+        Some(path) => (Some(path.to_path_buf()), by),
+        None => (
+            ws.exists(&default_file).then_some(default_file),
+            NamedBy::Repository,
+        ),
+    };
+    let config = match &config_file {
+        Some(path) => crate::config::parse(&read(path, config_by)?, &path.display().to_string())?,
+        None => crate::config::Config::default(),
+    };
+    let mut trivyignore = Vec::new();
+    for name in [crate::trivyignore::FILE, crate::trivyignore::YAML_FILE] {
+        let path = ws.file(name);
+        if ws.exists(&path) {
+            let bytes = read(&path, NamedBy::Repository)?;
+            trivyignore_parser(name)(&bytes, name)?;
+            trivyignore.push((name, bytes));
+        }
+    }
+    // The config's `vex` entries are the repository's words, unless the user named a config
+    // outside the workspace: then they are the user's too.
+    let vex_by = match &config_file {
+        Some(path) if config_by == NamedBy::User && ws.repository_path(path).is_none() => {
+            NamedBy::User
+        }
+        _ => NamedBy::Repository,
+    };
+    let base = config_file
+        .as_deref()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new(""));
+    let mut vex = Vec::new();
+    for rel in &config.vex {
+        let path = base.join(rel);
+        vex.push((path.display().to_string(), read(&path, vex_by)?));
+    }
+    Ok(PolicyFiles {
+        config,
+        trivyignore,
+        vex,
+    })
+}
+
+/// The policy: the config with the command-line flags over it; its ignores, then
+/// `.trivyignore`, `.trivyignore.yaml`, the config's `vex` documents and the SBOM's own VEX
+/// `analysis`. Returns notes about trivy ignores that could not be applied.
 fn load_policy(
     args: &ScanArgs,
-    (file, config): (Option<PathBuf>, crate::config::Config),
+    files: &PolicyFiles,
     sbom_bytes: &[u8],
     scanned: &crate::vex::Scanned<'_>,
 ) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
-    let file = file.as_deref();
+    let config = &files.config;
     let fail_on_kev = if args.fail_on_kev {
         true
     } else if args.no_fail_on_kev {
@@ -432,40 +522,7 @@ fn load_policy(
     } else {
         config.fail_on_kev.unwrap_or(true)
     };
-    let mut ignores = config.ignores;
-    let mut notes = Vec::new();
-    for (name, parse) in [
-        (
-            crate::trivyignore::FILE,
-            crate::trivyignore::parse as fn(&[u8], &str) -> _,
-        ),
-        (
-            crate::trivyignore::YAML_FILE,
-            crate::trivyignore::parse_yaml,
-        ),
-    ] {
-        let path = Path::new(name);
-        if path.is_file() {
-            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let parsed = parse(&bytes, name)?;
-            ignores.extend(parsed.ignores);
-            notes.extend(general_notes(
-                crate::policy::NoteCode::UnusedIgnore,
-                parsed.skipped,
-            ));
-        }
-    }
-    let base = file.and_then(Path::parent).unwrap_or(Path::new(""));
-    for rel in &config.vex {
-        let path = base.join(rel);
-        let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let parsed = crate::vex::parse(&bytes, &path.display().to_string(), scanned)?;
-        ignores.extend(parsed.ignores);
-        notes.extend(general_notes(
-            crate::policy::NoteCode::VexOtherProduct,
-            parsed.other_products,
-        ));
-    }
+    let (mut ignores, notes) = file_ignores(files, scanned)?;
     ignores.extend(crate::vex::from_sbom(
         sbom_bytes,
         &args.sbom.display().to_string(),
@@ -479,14 +536,41 @@ fn load_policy(
         fail_on_epss: args.fail_on_epss.or(config.fail_on_epss),
         only_fixable: args.only_fixable || config.only_fixable == Some(true),
         ignores,
-        severity_source: match (&args.severity_source[..], config.severity_source) {
-            ([], Some(order)) => order,
+        severity_source: match (&args.severity_source[..], &config.severity_source) {
+            ([], Some(order)) => order.clone(),
             ([], None) => crate::enrich::SeveritySource::DEFAULT.to_vec(),
             (order, _) => order.to_vec(),
         },
         ..Policy::default()
     };
     Ok((policy, notes))
+}
+
+/// The exceptions the policy files declare (config ignores, trivy ignore files, VEX
+/// statements), and notes about entries that could not be applied.
+fn file_ignores(
+    files: &PolicyFiles,
+    scanned: &crate::vex::Scanned<'_>,
+) -> anyhow::Result<(Vec<crate::policy::Ignore>, Vec<crate::policy::Note>)> {
+    let mut ignores = files.config.ignores.clone();
+    let mut notes = Vec::new();
+    for (name, bytes) in &files.trivyignore {
+        let parsed = trivyignore_parser(name)(bytes, name)?;
+        ignores.extend(parsed.ignores);
+        notes.extend(general_notes(
+            crate::policy::NoteCode::UnusedIgnore,
+            parsed.skipped,
+        ));
+    }
+    for (name, bytes) in &files.vex {
+        let parsed = crate::vex::parse(bytes, name, scanned)?;
+        ignores.extend(parsed.ignores);
+        notes.extend(general_notes(
+            crate::policy::NoteCode::VexOtherProduct,
+            parsed.other_products,
+        ));
+    }
+    Ok((ignores, notes))
 }
 
 /// Notes with `code` about no component in particular, one per message.
@@ -506,12 +590,17 @@ fn general_notes(
 /// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the
 /// same database and policy.
 fn load_baseline(
+    ws: &crate::workspace::Workspace,
     path: &Path,
     db: &VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
 ) -> anyhow::Result<crate::baseline::Baseline> {
-    let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = ws.read(
+        path,
+        crate::workspace::NamedBy::User,
+        crate::baseline::MAX_BYTES,
+    )?;
     let source = path.display().to_string();
     if crate::baseline::Baseline::is_report(&bytes) {
         return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
@@ -524,31 +613,21 @@ fn load_baseline(
     ))
 }
 
-/// Reads and checks `--config FILE`, else `.kevgate.yaml` if there is one; returns the file
-/// it read (for relative `vex` paths) and the config.
-fn read_config(flag: Option<&Path>) -> anyhow::Result<(Option<PathBuf>, crate::config::Config)> {
-    let default_file = Path::new(crate::config::DEFAULT_FILE);
-    let file = match flag {
-        Some(path) => Some(path.to_path_buf()),
-        None => default_file.is_file().then(|| default_file.to_path_buf()),
-    };
-    let config = match &file {
-        Some(path) => {
-            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-            crate::config::parse(&bytes, &path.display().to_string())?
-        }
-        None => crate::config::Config::default(),
-    };
-    Ok((file, config))
-}
-
 /// `kevgate policy test`: runs the config's `tests:` cases through the policy.
 fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let today = today(io.env)?;
+    let by = match args.config {
+        Some(_) => crate::workspace::NamedBy::User,
+        None => crate::workspace::NamedBy::Repository,
+    };
     let path = args
         .config
         .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE));
-    let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bytes = crate::workspace::Workspace::new(Path::new("."))?.read(
+        &path,
+        by,
+        crate::workspace::POLICY_FILE_MAX_BYTES,
+    )?;
     let config = crate::config::parse(&bytes, &path.display().to_string())?;
     let policy = Policy {
         fail_on: config.fail_on.unwrap_or(FailOn::Critical),
@@ -633,6 +712,9 @@ struct ScanInputs<'a> {
     max_db_age: u32,
     /// Whether the bundled demo database may be used (`action` refuses it by default).
     allow_bundled: bool,
+    /// Whether a report that shows the demo-database banner (table, Markdown) goes to stdout:
+    /// then the warning is not repeated on stderr, so a terminal shows it once.
+    banner_on_stdout: bool,
 }
 
 /// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
@@ -655,6 +737,7 @@ fn evaluate_sbom(
              real builds; hint: pass a database (`db` input or `KEVGATE_DB`), or set \
              `allow-demo-db: true` to try kevgate out"
         ),
+        DbOriginKind::Bundled if inputs.banner_on_stdout => {}
         DbOriginKind::Bundled => {
             writeln!(
                 io.stderr,
@@ -810,7 +893,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         None => PathBuf::from(&tmp_name),
     };
     let result = (|| -> std::io::Result<()> {
-        let mut file = fs_err::File::create(&tmp)?;
+        // `create_new`: a file (or a symlink the repository planted) already at the temporary
+        // name is an error, never opened and written through.
+        let mut file = fs_err::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs_err::rename(&tmp, path)?;

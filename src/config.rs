@@ -91,6 +91,27 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Whether `s` is shaped like a vulnerability id (`CVE-2021-44228`, `GHSA-jpcq-cgw6-v4j6`,
+/// `RHSA-2021:1234`, `openSUSE-SU-2024:1234-1`, `MAL-2022-1`): a prefix of 2 to 16 ASCII
+/// letters, then `-`-separated parts of ASCII letters, digits, `.`, `_` and `:`, with a digit
+/// somewhere, at most 64 characters. Notes quote an ignore's id only when it has this shape,
+/// so a policy file that is not one (an environment dump, a key) never reaches a report.
+pub fn is_vulnerability_id(s: &str) -> bool {
+    let Some((prefix, rest)) = s.split_once('-') else {
+        return false;
+    };
+    s.len() <= 64
+        && (2..=16).contains(&prefix.len())
+        && prefix.bytes().all(|b| b.is_ascii_alphabetic())
+        && rest.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':'))
+        })
+        && rest.bytes().any(|b| b.is_ascii_digit())
+}
+
 /// The file as written. Every field is optional here so [`validate`] can name each missing
 /// one with its line, rather than serde stopping at the first.
 #[derive(Debug, Deserialize)]
@@ -262,14 +283,28 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             e.id.as_ref()
                 .map(|s| s.value.trim().to_owned())
                 .filter(|s| !s.is_empty());
+        // An id that is not shaped like one is never quoted (see `is_vulnerability_id`).
+        let id = match id {
+            Some(id) if !is_vulnerability_id(&id) => {
+                problem(
+                    e.id.as_ref().map_or(line, |s| s.referenced.line()),
+                    "the `id` of an `ignore` entry is not a vulnerability id; hint: the CVE, \
+                     GHSA or other advisory id to ignore, e.g. `CVE-2021-44228`"
+                        .to_owned(),
+                );
+                None
+            }
+            None => {
+                problem(
+                    line,
+                    "an `ignore` entry has no `id`; hint: the CVE, GHSA or other id to ignore"
+                        .to_owned(),
+                );
+                None
+            }
+            id => id,
+        };
         let shown = id.as_deref().unwrap_or("?");
-        if id.is_none() {
-            problem(
-                line,
-                "an `ignore` entry has no `id`; hint: the CVE, GHSA or other id to ignore"
-                    .to_owned(),
-            );
-        }
         let reason = e
             .reason
             .as_ref()
@@ -489,6 +524,55 @@ fn fail_on_from_str(s: &str) -> Option<FailOn> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Vulnerability ids of every database kevgate reads have the shape; secrets, keys,
+    /// environment lines and trivy's non-vulnerability rule ids do not.
+    #[test]
+    fn vulnerability_id_shape() {
+        for id in [
+            "CVE-2021-44228",
+            "cve-2021-44228",
+            "GHSA-jpcq-cgw6-v4j6",
+            "PYSEC-2021-1",
+            "RUSTSEC-2022-0042",
+            "MAL-2022-1",
+            "GO-2022-0001",
+            "RHSA-2021:1234",
+            "DSA-5000-1",
+            "openSUSE-SU-2024:12345-1",
+            "JVNDB-2021-000001",
+            "CVE-1",
+        ] {
+            assert!(is_vulnerability_id(id), "{id}");
+        }
+        for not in [
+            "",
+            "CVE",
+            "CVE-",
+            "CVE--1",
+            "GITHUB_TOKEN=ghs_abc-123",
+            "ghs_16C7e42F292c6912E7710c838347Ae178B4a",
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0-abc",
+            "aws-access-key-id",
+            "-----BEGIN",
+            "CVE-2021-44228;rm",
+            "CVE 2021",
+            "A-1",
+            "<b>X-1",
+        ] {
+            assert!(!is_vulnerability_id(not), "{not}");
+        }
+        assert!(!is_vulnerability_id(&format!("CVE-{}", "1".repeat(70))));
+        // An `ignore` id of another shape is an error naming its line, not its text.
+        let err = parse(
+            b"ignore:\n  - id: GITHUB_TOKEN=ghs_secret0123\n    reason: r\n",
+            ".kevgate.yaml",
+        )
+        .expect_err("not an id");
+        assert_eq!(err.problems.len(), 1);
+        assert_eq!(err.problems[0].line, Some(2));
+        assert!(!err.to_string().contains("ghs_secret"), "{err}");
+    }
 
     fn problems(yaml: &str) -> Vec<(Option<u64>, String)> {
         match parse(yaml.as_bytes(), ".kevgate.yaml") {

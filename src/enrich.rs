@@ -4,11 +4,18 @@
 //! The severity follows one precedence of sources ([`SeveritySource`], the policy's
 //! `severity-source`), so the same CVE always gets the same severity; the default is NVD's
 //! own (primary) score, v3.1 before v3.0 before v4.0 before v2, else a secondary score NVD
-//! lists (the CNA's); then the advisory's own vector (computed, v3/v2 only); then the
+//! lists (the CNA's); then the advisory's own vector (computed: v4.0, v3.x, v2); then the
 //! producer's rating in the SBOM (score, else word); then the advisory database's severity
 //! word (GHSA `database_specific.severity`). The first listed source that rates
-//! the finding sets the severity; a word is named in `severity_source`. KEV is applied by
-//! the policy, not here.
+//! the finding sets the severity; a word is named in `severity_source`. A 0.0 score rates
+//! nothing (a `C:N/I:N/A:N` vector beside a real v4.0 one, CVE-2024-52301): the source's
+//! next score counts, else the next source ([`cvss::preference`]). KEV is applied by the
+//! policy, not here.
+//!
+//! The link is the canonical page of the finding's own id (GHSA: GitHub's advisory page,
+//! CVE: NVD, an OSV id: osv.dev), never an advisory's first reference, which may be another
+//! advisory. Fixed versions are spelled like the installed version (`v0.17.0` for Go's
+//! `v0.8.0`).
 
 use crate::cvss;
 use crate::db::{CvssMetric, VulnDb};
@@ -262,14 +269,7 @@ fn finding(
 
     // Each source's rating: its CVSS score, else its severity word.
     let nvd_metrics: Vec<&CvssMetric> = nvd.iter().flat_map(|r| r.cvss.iter()).collect();
-    let nvd_score = || {
-        best_metric(nvd_metrics.iter().copied().filter(|c| c.primary))
-            .map(|c| to_cvss(c, "nvd"))
-            .or_else(|| {
-                best_metric(nvd_metrics.iter().copied().filter(|c| !c.primary))
-                    .map(|c| to_cvss(c, "nvd-secondary"))
-            })
-    };
+    let nvd_score = || nvd_cvss(&nvd_metrics);
     let osv_score = || {
         m.advisories
             .iter()
@@ -282,7 +282,7 @@ fn finding(
                     source: "osv".to_string(),
                 })
             })
-            .max_by(|a, b| version_rank(&b.version).cmp(&version_rank(&a.version)))
+            .max_by(|a, b| preference(b).cmp(&preference(a)))
     };
     let sbom_score = || {
         sbom_vulns
@@ -305,16 +305,23 @@ fn finding(
                     source: format!("sbom:{}", r.source.as_deref().unwrap_or("unknown")),
                 })
             })
-            // Prefer the NVD rating among the producer's, then the newest CVSS version.
-            .min_by_key(|c| (c.source != "sbom:nvd", version_rank(&c.version)))
+            // Prefer a score that rates something, then the NVD rating among the producer's,
+            // then the CVSS version.
+            .min_by_key(|c| {
+                let (zero, rank) = preference(c);
+                (zero, c.source != "sbom:nvd", rank)
+            })
     };
     let rating = |source: SeveritySource| -> Option<(Severity, Option<Cvss>, Option<String>)> {
         let scored = |c: Cvss| (Severity::from_score(c.score), Some(c), None);
+        // A 0.0 score (no impact) rates nothing: the next source may.
+        let rates = |c: &Cvss| c.score > 0.0;
         match source {
-            SeveritySource::Nvd => nvd_score().map(scored),
-            SeveritySource::Osv => osv_score().map(scored),
+            SeveritySource::Nvd => nvd_score().filter(rates).map(scored),
+            SeveritySource::Osv => osv_score().filter(rates).map(scored),
             SeveritySource::Ghsa => advisory_word(m).map(|(sev, source)| (sev, None, Some(source))),
             SeveritySource::Sbom => sbom_score()
+                .filter(rates)
                 .map(scored)
                 .or_else(|| sbom_word(&sbom_vulns).map(|(sev, src)| (sev, None, Some(src)))),
         }
@@ -341,7 +348,7 @@ fn finding(
         .or_else(|| nvd.iter().find_map(|r| r.description.clone()))
         .or_else(|| sbom_vulns.iter().find_map(|v| v.description.clone()));
 
-    let url = link(&id, m);
+    let url = link(&id, m, &sbom_vulns);
 
     let mut cwes: Vec<String> = nvd.iter().flat_map(|r| r.cwes.iter().cloned()).collect();
     cwes.extend(
@@ -384,7 +391,11 @@ fn finding(
         cvss,
         kev,
         epss,
-        fixed_versions: m.fixed_versions.clone(),
+        fixed_versions: m
+            .fixed_versions
+            .iter()
+            .map(|v| spelled_like(v, component.version.as_deref()))
+            .collect(),
         found_by,
         url,
         cwes,
@@ -393,19 +404,21 @@ fn finding(
     })
 }
 
-/// Lower is preferred: v3.1, v3.0, v4.0, v2.
-fn version_rank(version: &str) -> u8 {
-    match version {
-        "3.1" => 0,
-        "3.0" => 1,
-        "4.0" => 2,
-        "2.0" => 3,
-        _ => 4,
-    }
+/// Which score of one source to show, lower first ([`cvss::preference`]).
+fn preference(c: &Cvss) -> (bool, u8) {
+    cvss::preference(c.score, &c.version)
 }
 
-fn best_metric<'a>(metrics: impl Iterator<Item = &'a CvssMetric>) -> Option<&'a CvssMetric> {
-    metrics.min_by_key(|c| version_rank(&c.version))
+/// The NVD score shown: NVD's own (primary) before a secondary one (the CNA's), unless NVD's
+/// own rates nothing (0.0); within each, [`cvss::preference`].
+fn nvd_cvss(metrics: &[&CvssMetric]) -> Option<Cvss> {
+    metrics
+        .iter()
+        .min_by_key(|c| {
+            let (zero, rank) = cvss::preference(c.score, &c.version);
+            (zero, !c.primary, rank)
+        })
+        .map(|c| to_cvss(c, if c.primary { "nvd" } else { "nvd-secondary" }))
 }
 
 fn to_cvss(metric: &CvssMetric, source: &str) -> Cvss {
@@ -461,24 +474,173 @@ fn sbom_word(sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> Option<(Severity
     })
 }
 
-/// A link for humans: the advisory's own page, else NVD for a CVE, else osv.dev.
-fn link(id: &str, m: &Match) -> Option<String> {
-    if let Some(url) = m
-        .advisories
+/// `fixed` spelled like the installed version: Go module versions carry a `v`
+/// (`golang.org/x/net v0.8.0`) that OSV's Go ranges leave out (`0.17.0`), and the fix is
+/// copied into `go get` as shown.
+fn spelled_like(fixed: &str, installed: Option<&str>) -> String {
+    let has_v = |v: &str| {
+        v.strip_prefix('v')
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    match installed {
+        Some(i) if has_v(i) && fixed.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("v{fixed}")
+        }
+        _ => fixed.to_owned(),
+    }
+}
+
+/// A link for humans: the canonical page of the finding's own id (GHSA -> GitHub's advisory
+/// database, CVE -> NVD, an id of an OSV advisory -> osv.dev), else the advisories' own
+/// links (the SBOM producer's, then a reference). An advisory's first reference may be a
+/// different advisory (GHSA-x7p5-p2c9-phvg's is GHSA-3p32-j457-pg5x), so it comes last.
+fn link(id: &str, m: &Match, sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> Option<String> {
+    // Ids are untrusted: only plain ones become part of a URL.
+    let plain = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if plain {
+        if id.starts_with("GHSA-") {
+            return Some(format!("https://github.com/advisories/{id}"));
+        }
+        if matching::is_cve(id) {
+            return Some(format!("https://nvd.nist.gov/vuln/detail/{id}"));
+        }
+        if m.advisories.iter().any(|a| a.id == id) {
+            return Some(format!("https://osv.dev/vulnerability/{id}"));
+        }
+    }
+    sbom_vulns
         .iter()
-        .find(|a| a.id == id)
-        .and_then(|a| a.url.clone())
-    {
-        return Some(url);
+        .filter(|v| v.id == id)
+        .find_map(|v| v.url.clone())
+        .or_else(|| m.advisories.iter().find_map(|a| a.url.clone()))
+        .or_else(|| plain.then(|| format!("https://osv.dev/vulnerability/{id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A match of `ids` with one advisory, `advisory` (its id and first reference).
+    fn matched(ids: &[&str], advisory: (&str, Option<&str>)) -> Match {
+        let advisory = serde_json::from_value(serde_json::json!({
+            "id": advisory.0,
+            "affected": [],
+            "url": advisory.1,
+        }))
+        .expect("advisory");
+        Match {
+            component: 0,
+            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            advisories: vec![advisory],
+            fixed_versions: Vec::new(),
+            sbom_vulnerabilities: Vec::new(),
+            affected: Vec::new(),
+        }
     }
-    if matching::is_cve(id) {
-        return Some(format!("https://nvd.nist.gov/vuln/detail/{id}"));
+
+    /// The link is the canonical page of the finding's own id, whatever the advisory's first
+    /// reference says (GHSA-x7p5-p2c9-phvg's is GHSA-3p32-j457-pg5x); an id that is no plain
+    /// token falls back to the references.
+    #[test]
+    fn link_is_the_own_id_page() {
+        let other =
+            Some("https://github.com/laravel/framework/security/advisories/GHSA-3p32-j457-pg5x");
+        let cases = [
+            (
+                "GHSA-x7p5-p2c9-phvg",
+                ("GHSA-x7p5-p2c9-phvg", other),
+                Some("https://github.com/advisories/GHSA-x7p5-p2c9-phvg"),
+            ),
+            (
+                "CVE-2018-15133",
+                (
+                    "GHSA-qvqm-h22r-4cp9",
+                    Some("https://nvd.nist.gov/vuln/detail/CVE-2017-0001"),
+                ),
+                Some("https://nvd.nist.gov/vuln/detail/CVE-2018-15133"),
+            ),
+            (
+                "GO-2023-2102",
+                ("GO-2023-2102", Some("https://go.dev/issue/63417")),
+                Some("https://osv.dev/vulnerability/GO-2023-2102"),
+            ),
+            (
+                "RHSA-2025:1301",
+                ("RHSA-2025:1301", None),
+                Some("https://osv.dev/vulnerability/RHSA-2025:1301"),
+            ),
+            // Not a plain id: never spliced into a URL.
+            (
+                "x](javascript:alert(1))",
+                ("x](javascript:alert(1))", other),
+                other,
+            ),
+        ];
+        for (id, advisory, want) in cases {
+            let m = matched(&[id], advisory);
+            assert_eq!(link(id, &m, &[]).as_deref(), want, "{id}");
+        }
     }
-    if id.starts_with("GHSA-") {
-        return Some(format!("https://github.com/advisories/{id}"));
+
+    /// NVD's score: its own before the CNA's, v3.1 before v4.0, and a 0.0 score last.
+    /// CVE-2025-6965 (NVD API 2.0): primary v3.1 9.8, Google's v4.0 7.2. CVE-2024-52301 as
+    /// GitHub scores it: v3.1 `C:N/I:N/A:N` 0.0 and v4.0 8.7.
+    #[test]
+    fn nvd_score_choice() {
+        let metric = |version: &str, score: f32, primary: bool| CvssMetric {
+            version: version.into(),
+            score,
+            vector: format!("CVSS:{version}/…"),
+            source: if primary { "nvd@nist.gov" } else { "cna" }.into(),
+            primary,
+        };
+        let cases = [
+            (
+                vec![metric("4.0", 7.2, false), metric("3.1", 9.8, true)],
+                Some((9.8, "3.1", "nvd")),
+            ),
+            (
+                vec![metric("3.1", 0.0, false), metric("4.0", 8.7, false)],
+                Some((8.7, "4.0", "nvd-secondary")),
+            ),
+            (
+                vec![metric("3.1", 0.0, true), metric("4.0", 8.7, false)],
+                Some((8.7, "4.0", "nvd-secondary")),
+            ),
+            (vec![metric("3.1", 0.0, true)], Some((0.0, "3.1", "nvd"))),
+            (Vec::new(), None),
+        ];
+        for (metrics, want) in cases {
+            let refs: Vec<&CvssMetric> = metrics.iter().collect();
+            let got = nvd_cvss(&refs);
+            let got = got
+                .as_ref()
+                .map(|c| (c.score, c.version.as_str(), c.source.as_str()));
+            assert_eq!(got, want, "{metrics:?}");
+        }
     }
-    m.advisories
-        .iter()
-        .find_map(|a| a.url.clone())
-        .or_else(|| Some(format!("https://osv.dev/vulnerability/{id}")))
+
+    /// Fixed versions take the installed version's `v` (Go), and only then.
+    #[test]
+    fn fixed_spelled_like_installed() {
+        let cases = [
+            ("0.17.0", Some("v0.8.0"), "v0.17.0"),
+            ("v0.17.0", Some("v0.8.0"), "v0.17.0"),
+            ("0.17.0", Some("0.8.0"), "0.17.0"),
+            ("6.20.45", Some("5.5.40"), "6.20.45"),
+            ("1:2.3-1", Some("1:2.2-1"), "1:2.3-1"),
+            ("0.17.0", Some("vendor"), "0.17.0"),
+            ("0.17.0", None, "0.17.0"),
+        ];
+        for (fixed, installed, want) in cases {
+            assert_eq!(
+                spelled_like(fixed, installed),
+                want,
+                "{fixed} {installed:?}"
+            );
+        }
+    }
 }

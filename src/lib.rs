@@ -41,6 +41,7 @@ pub mod tls;
 pub mod trivyignore;
 pub mod version;
 pub mod vex;
+pub mod workspace;
 
 pub use policy::{Evaluation, Policy, Verdict};
 

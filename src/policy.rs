@@ -57,6 +57,11 @@ pub struct Policy {
     ///
     /// [`SeveritySource::DEFAULT`]: crate::enrich::SeveritySource::DEFAULT
     pub severity_source: Vec<crate::enrich::SeveritySource>,
+    /// On a pull request, the exceptions (ignores and VEX statements of the policy files)
+    /// that the base commit's policy does not have ([`added_exceptions`]): a PR can add an
+    /// ignore for its own finding, so reports list these under their own heading. Default:
+    /// none (not compared).
+    pub added_exceptions: Option<Vec<Ignore>>,
 }
 
 impl Default for Policy {
@@ -72,6 +77,7 @@ impl Default for Policy {
             fail_on_new_only: false,
             ignores: Vec::new(),
             severity_source: crate::enrich::SeveritySource::DEFAULT.to_vec(),
+            added_exceptions: None,
         }
     }
 }
@@ -97,7 +103,7 @@ pub struct Ignore {
 }
 
 /// Where an [`Ignore`] comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IgnoreSource {
     /// `.kevgate.yaml` (or `--config`).
@@ -203,6 +209,9 @@ pub enum NoteCode {
     VexOtherProduct,
     /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
     Baseline,
+    /// The exceptions a pull request adds could not be listed: the base commit's policy
+    /// files could not be read or parsed.
+    ExceptionsUnchecked,
 }
 
 /// Something the user should know that is not a finding.
@@ -590,6 +599,27 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
     (is_cve || checked).then_some(false)
 }
 
+/// The exceptions of `head` that `base` does not have: the same source, id (ASCII
+/// case-insensitive), purl scope and expiry. A changed expiry counts as added (it revives or
+/// extends an exception); a changed reason alone does not. In `head`'s order, without
+/// repeats.
+pub fn added_exceptions(head: &[Ignore], base: &[Ignore]) -> Vec<Ignore> {
+    let key = |i: &Ignore| {
+        let mut purls: Vec<String> = i.purls.iter().map(|p| p.to_ascii_lowercase()).collect();
+        purls.sort();
+        (i.source, i.id.to_ascii_uppercase(), purls, i.expires)
+    };
+    let known: std::collections::HashSet<_> = base.iter().map(key).collect();
+    let mut seen = std::collections::HashSet::new();
+    head.iter()
+        .filter(|i| {
+            let k = key(i);
+            !known.contains(&k) && seen.insert(k)
+        })
+        .cloned()
+        .collect()
+}
+
 impl Ignore {
     /// Whether `finding` is the vulnerability this ignore names, in a component it covers.
     /// Expiry is not considered (see [`Ignore::is_expired`]).
@@ -668,5 +698,61 @@ impl PartialOrd for OrdF64 {
 impl Ord for OrdF64 {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ignore(source: IgnoreSource, id: &str, purls: &[&str], expires: Option<&str>) -> Ignore {
+        Ignore {
+            id: id.to_owned(),
+            reason: "r".to_owned(),
+            expires: expires.map(|d| d.parse().expect("date")),
+            purls: purls.iter().map(|p| (*p).to_owned()).collect(),
+            source,
+            origin: "`f` line 1".to_owned(),
+        }
+    }
+
+    /// An exception is added when the base has none with the same source, id (any case),
+    /// purl scope and expiry; a new reason alone adds nothing, a later expiry does.
+    #[test]
+    fn added_exceptions_against_the_base() {
+        use IgnoreSource::{Config, Trivyignore, Vex};
+        let base = [
+            ignore(Config, "CVE-2021-44228", &[], Some("2025-01-01")),
+            ignore(Trivyignore, "CVE-2023-4911", &[], None),
+            ignore(Vex, "CVE-2022-1", &["pkg:npm/a", "pkg:npm/b"], None),
+        ];
+        let mut same_reason = base[1].clone();
+        same_reason.reason = "another reason".to_owned();
+        let head = [
+            ignore(Config, "CVE-2021-44228", &[], Some("2030-01-01")),
+            ignore(Trivyignore, "cve-2023-4911", &[], None),
+            same_reason,
+            ignore(Vex, "CVE-2022-1", &["pkg:npm/b", "pkg:npm/a"], None),
+            ignore(Config, "CVE-2023-4911", &[], None),
+            ignore(Config, "CVE-2023-4911", &[], None),
+            ignore(
+                Trivyignore,
+                "CVE-2023-4911",
+                &["pkg:deb/debian/libc6"],
+                None,
+            ),
+        ];
+        let added = added_exceptions(&head, &base);
+        let added: Vec<(IgnoreSource, &str)> =
+            added.iter().map(|i| (i.source, i.id.as_str())).collect();
+        assert_eq!(
+            added,
+            [
+                (Config, "CVE-2021-44228"),
+                (Config, "CVE-2023-4911"),
+                (Trivyignore, "CVE-2023-4911"),
+            ]
+        );
+        assert!(added_exceptions(&base, &base).is_empty());
     }
 }

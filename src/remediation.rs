@@ -12,10 +12,21 @@
 //! still inside another finding's range there is skipped. A finding without ranges (only the
 //! SBOM reported it) counts as fixed by any version at or above one of its fixed versions.
 //! When no candidate fixes everything (versions that cannot be compared), the largest of the
-//! per-finding smallest fixes is taken, as written. Findings without any fixed version are
-//! listed as unfixable.
+//! per-finding smallest fixes is taken, as written.
+//!
+//! A finding whose ranges end in `last_affected` and name no fixed version (laravel/framework
+//! CVE-2018-15133: "through 5.5.40, and 5.6.0 to 5.6.29") is shown as "affected up to 5.5.40"
+//! ([`fix`]). It counts as fixed by the target when the target lies outside all its ranges; a
+//! candidate that also clears such findings is preferred over one that does not. Findings
+//! fixed by no known version are listed as unfixable.
+//!
+//! Beside the version that clears everything, [`Remediation::branch`] names the smallest
+//! upgrade on the installed major version (drupal/core 8.5.0: the last 8.x fixes, where
+//! everything needs 10.2.11): the findings fixed on that line, for a team that cannot take a
+//! major upgrade now. Distribution packages (deb, rpm, apk) are upgraded within their release
+//! and get none.
 
-use crate::enrich::ComponentRef;
+use crate::enrich::{ComponentRef, Finding};
 use crate::policy::{Decision, Evaluation};
 use crate::version::{self, VersionScheme};
 use std::cmp::Ordering;
@@ -32,12 +43,72 @@ pub struct Remediation {
     pub fixes: Vec<String>,
     /// How many of them are in CISA KEV.
     pub fixes_kev: usize,
-    /// Ids of findings no known version fixes.
+    /// Ids of findings no known version fixes (or that `upgrade_to` leaves affected).
     pub unfixable: Vec<String>,
+    /// The smallest upgrade on the installed major version, when it differs from
+    /// `upgrade_to`.
+    pub branch: Option<BranchUpgrade>,
     /// KEV findings: (id, due date, required action).
     pub kev_actions: Vec<(String, String, String)>,
     /// Advisory links, deduplicated.
     pub links: Vec<String>,
+}
+
+/// The smallest upgrade that stays on the installed major version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchUpgrade {
+    /// The major version (`8` for drupal/core 8.5.0), shown as `8.x`.
+    pub line: String,
+    /// The smallest version on that line that fixes every finding fixable there.
+    pub upgrade_to: String,
+    /// Ids of the findings it fixes.
+    pub fixes: Vec<String>,
+}
+
+/// What fixes one finding, as a person reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Upgrade to one of these versions (sorted; the first is the smallest).
+    Upgrade(Vec<String>),
+    /// No fixed version is named, but the advisory's range that holds the installed version
+    /// ends at this `last_affected` version: any later version outside the ranges is fixed.
+    AffectedUpTo(String),
+    /// No fixed version known.
+    Unknown,
+}
+
+/// What fixes `f`: its fixed versions, else the `last_affected` end of the range that holds
+/// the installed version (the largest such end when several do).
+pub fn fix(f: &Finding) -> Fix {
+    if !f.fixed_versions.is_empty() {
+        return Fix::Upgrade(f.fixed_versions.clone());
+    }
+    let s = scheme(f.component.purl.as_deref());
+    let installed = f.component.version.as_deref();
+    let mut ends: Vec<&str> = Vec::new();
+    for e in &f.affected {
+        for r in &e.ranges {
+            let Some(last) = r.events.iter().rev().find_map(|ev| match ev {
+                version::Event::LastAffected(v) => Some(v.as_str()),
+                _ => None,
+            }) else {
+                continue;
+            };
+            // The range must hold the installed version, when that can be told.
+            let holds = match (s, installed) {
+                (Some(s), Some(i)) => {
+                    version::affects(s, i, std::slice::from_ref(r), &[]).unwrap_or(true)
+                }
+                _ => true,
+            };
+            if holds {
+                ends.push(last);
+            }
+        }
+    }
+    ends.into_iter()
+        .max_by(|a, b| cmp(s, a, b))
+        .map_or(Fix::Unknown, |v| Fix::AffectedUpTo(v.to_owned()))
 }
 
 /// The ordering scheme of a purl type, if kevgate compares its versions.
@@ -90,6 +161,7 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
             fixes: Vec::new(),
             fixes_kev: 0,
             unfixable: Vec::new(),
+            branch: None,
             kev_actions: Vec::new(),
             links: Vec::new(),
         });
@@ -113,7 +185,19 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
                     }
                 }
                 needs.entry(c.index).or_default().push(Need {
+                    id: &f.id,
+                    kev: f.kev.is_some(),
                     fixed: above,
+                    affected: &f.affected,
+                });
+            }
+            // Ranges ending in `last_affected`: fixed by what lies outside them, decided
+            // once the target is known.
+            true if matches!(fix(f), Fix::AffectedUpTo(_)) => {
+                needs.entry(c.index).or_default().push(Need {
+                    id: &f.id,
+                    kev: f.kev.is_some(),
+                    fixed: Vec::new(),
                     affected: &f.affected,
                 });
             }
@@ -143,7 +227,24 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
         .into_iter()
         .map(|(i, mut r)| {
             let s = scheme(r.component.purl.as_deref());
-            r.upgrade_to = needs.get(&i).and_then(|n| target(s, n));
+            let n = needs.get(&i).map(Vec::as_slice).unwrap_or_default();
+            r.upgrade_to = target(s, n);
+            // The `last_affected` findings: fixed when the target clears them.
+            let mut soft_seen = std::collections::HashSet::new();
+            for need in n.iter().filter(|n| n.fixed.is_empty()) {
+                if !soft_seen.insert(need.id) {
+                    continue;
+                }
+                match &r.upgrade_to {
+                    Some(t) if need.fixed_by(s, t) => {
+                        r.fixes.push(need.id.to_owned());
+                        r.fixes_kev += usize::from(need.kev);
+                    }
+                    _ => r.unfixable.push(need.id.to_owned()),
+                }
+            }
+            r.branch = branch(s, r.component.version.as_deref(), n)
+                .filter(|b| r.upgrade_to.as_deref() != Some(b.upgrade_to.as_str()));
             r
         })
         .collect();
@@ -166,7 +267,12 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
 
 /// One fixable finding of a component, for [`target`].
 struct Need<'a> {
-    /// Its fixed versions above the installed one (not empty).
+    /// The finding's id.
+    id: &'a str,
+    /// Whether it is in KEV.
+    kev: bool,
+    /// Its fixed versions above the installed one; empty when its ranges end in
+    /// `last_affected` and name no fix.
     fixed: Vec<&'a str>,
     /// Its advisories' affected entries for the package.
     affected: &'a [crate::db::Affected],
@@ -193,7 +299,8 @@ impl Need<'_> {
 }
 
 /// The smallest candidate (any finding's fixed version above the installed one) that fixes
-/// every need; else the largest of the per-need smallest fixes.
+/// every need, the `last_affected` ones included; else the smallest that fixes every need
+/// with a fixed version; else the largest of the per-need smallest fixes.
 ///
 /// Candidates start at that largest smallest fix (below it, some finding is not fixed yet),
 /// so the first candidate usually fixes everything and a component with thousands of
@@ -223,14 +330,71 @@ fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
     });
     let mut candidates: Vec<&str> = order.into_iter().map(|i| candidates[i]).collect();
     candidates.dedup();
-    let fixes_all = |c: &&str| needs.iter().all(|n| n.fixed_by(s, c));
+    let fixes_all = |c: &&&str| needs.iter().all(|n| n.fixed_by(s, c));
+    let fixes_fixable = |c: &&&str| {
+        needs
+            .iter()
+            .filter(|n| !n.fixed.is_empty())
+            .all(|n| n.fixed_by(s, c))
+    };
     Some(
         candidates
-            .into_iter()
+            .iter()
             .find(fixes_all)
+            .or_else(|| candidates.iter().find(fixes_fixable))
+            .copied()
             .unwrap_or(floor)
             .to_owned(),
     )
+}
+
+/// The major version of `v` (`8` of `8.5.0`, `0` of `v0.8.0`), if it starts with digits.
+fn major(v: &str) -> Option<&str> {
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let end = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    (end > 0).then_some(&v[..end])
+}
+
+/// The smallest upgrade on the installed major version: [`target`] over the findings that
+/// have a fixed version on that line, with only those versions as candidates.
+fn branch(
+    s: Option<VersionScheme>,
+    installed: Option<&str>,
+    needs: &[Need<'_>],
+) -> Option<BranchUpgrade> {
+    use VersionScheme::{Apk, Dpkg, Rpm};
+    if matches!(s, None | Some(Dpkg | Rpm | Apk)) {
+        return None;
+    }
+    let line = major(installed?)?;
+    let on_line: Vec<Need<'_>> = needs
+        .iter()
+        .filter_map(|n| {
+            let fixed: Vec<&str> = n
+                .fixed
+                .iter()
+                .copied()
+                .filter(|v| major(v) == Some(line))
+                .collect();
+            (!fixed.is_empty()).then_some(Need {
+                fixed,
+                affected: n.affected,
+                ..*n
+            })
+        })
+        .collect();
+    let upgrade_to = target(s, &on_line)?;
+    let mut seen = std::collections::HashSet::new();
+    let fixes: Vec<String> = needs
+        .iter()
+        .filter(|n| n.fixed_by(s, &upgrade_to) && seen.insert(n.id))
+        .map(|n| n.id.to_owned())
+        .collect();
+    Some(BranchUpgrade {
+        line: line.to_owned(),
+        upgrade_to,
+        fixes,
+    })
 }
 
 impl Remediation {
@@ -256,6 +420,14 @@ impl Remediation {
         };
         if self.upgrade_to.is_some() && !self.unfixable.is_empty() {
             s.push_str(&format!("; {} without a fix", self.unfixable.len()));
+        }
+        if let Some(b) = &self.branch {
+            s.push_str(&format!(
+                "; on {}.x: >= {} fixes {}",
+                b.line,
+                b.upgrade_to,
+                b.fixes.len()
+            ));
         }
         s
     }
@@ -335,9 +507,73 @@ mod tests {
         ev.findings.push(second);
         let p = plan(&ev);
         assert_eq!(p[0].upgrade_to.as_deref(), Some("2.2.2"));
+        // Staying on 1.x, 1.26.19 fixes CVE-2024-37891 only.
         assert_eq!(
             p[0].summary(),
-            "upgrade urllib3@1.26.4 to >= 2.2.2: fixes 2"
+            "upgrade urllib3@1.26.4 to >= 2.2.2: fixes 2; on 1.x: >= 1.26.19 fixes 1"
         );
+    }
+
+    /// What fixes a finding, as users read it: its fixed versions, else the `last_affected`
+    /// end of the range that holds the installed version (CVE-2018-15133's real ranges: through
+    /// 5.5.40, and 5.6.0 to 5.6.29), else nothing known.
+    #[test]
+    fn fix_of_a_finding() {
+        use crate::version::{Event, Range, RangeKind};
+        let laravel = crate::db::Affected {
+            ecosystem: "Packagist".into(),
+            name: "laravel/framework".into(),
+            ranges: [("0", "5.5.40"), ("5.6.0", "5.6.29")]
+                .iter()
+                .map(|(i, l)| Range {
+                    kind: RangeKind::Ecosystem,
+                    events: vec![
+                        Event::Introduced((*i).into()),
+                        Event::LastAffected((*l).into()),
+                    ],
+                })
+                .collect(),
+            versions: Vec::new(),
+        };
+        let cases: [(&str, &[&str], bool, Fix); 5] = [
+            ("5.5.40", &[], true, Fix::AffectedUpTo("5.5.40".into())),
+            ("5.1.0", &[], true, Fix::AffectedUpTo("5.5.40".into())),
+            ("5.6.3", &[], true, Fix::AffectedUpTo("5.6.29".into())),
+            (
+                "5.5.40",
+                &["6.20.45"],
+                true,
+                Fix::Upgrade(vec!["6.20.45".into()]),
+            ),
+            ("5.5.40", &[], false, Fix::Unknown),
+        ];
+        let ev = fixture::evaluation();
+        for (installed, fixed, ranges, want) in cases {
+            let mut f = ev.findings[0].finding.clone();
+            f.component.purl = Some(format!("pkg:composer/laravel/framework@{installed}"));
+            f.component.version = Some(installed.into());
+            f.fixed_versions = fixed.iter().map(|v| (*v).to_owned()).collect();
+            f.affected = if ranges {
+                vec![laravel.clone()]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(fix(&f), want, "{installed} {fixed:?}");
+        }
+    }
+
+    /// The major version a branch upgrade stays on.
+    #[test]
+    fn major_of_versions() {
+        let cases = [
+            ("8.5.0", Some("8")),
+            ("v0.8.0", Some("0")),
+            ("10.2.11", Some("10")),
+            ("dev-main", None),
+            ("", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(major(v), want, "{v}");
+        }
     }
 }

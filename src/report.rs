@@ -126,11 +126,35 @@ pub(crate) fn bundled_banner(ev: &Evaluation) -> Option<String> {
     ))
 }
 
+/// The notes a human-readable report lists: all but `bundled-db` when [`bundled_banner`]
+/// already says the demo database was used, so the warning shows once.
+pub(crate) fn listed_notes(ev: &Evaluation) -> Vec<&crate::policy::Note> {
+    let banner = bundled_banner(ev).is_some();
+    ev.notes
+        .iter()
+        .filter(|n| !(banner && n.code == crate::policy::NoteCode::BundledDb))
+        .collect()
+}
+
 /// `name@version`, or the name alone.
 pub(crate) fn package_label(c: &crate::enrich::ComponentRef) -> String {
     match &c.version {
         Some(v) => format!("{}@{}", c.name, v),
         None => c.name.clone(),
+    }
+}
+
+/// What fixes a finding, as one sentence for SARIF and annotations; `esc` makes a version
+/// safe for the destination. `Fix: upgrade to 3.5.0.`, `Affected up to 5.5.40; no fixed
+/// version is known.` (ranges ending in `last_affected`), `No fixed version is known.`
+pub(crate) fn fix_sentence(f: &crate::enrich::Finding, esc: &dyn Fn(&str) -> String) -> String {
+    use crate::remediation::Fix;
+    match crate::remediation::fix(f) {
+        Fix::Upgrade(v) => format!("Fix: upgrade to {}.", esc(&v[0])),
+        Fix::AffectedUpTo(v) => {
+            format!("Affected up to {}; no fixed version is known.", esc(&v))
+        }
+        Fix::Unknown => "No fixed version is known.".to_owned(),
     }
 }
 

@@ -50,6 +50,13 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
         }
         let mut fields = line.split_whitespace();
         let Some(id) = fields.next() else { continue };
+        if !crate::config::is_vulnerability_id(id) {
+            // Never quoted: the line may be anything (trivy's secret and license rule ids, or
+            // a file that is not an ignore file at all).
+            comment = None;
+            out.skipped.push(not_an_id(file, line_no));
+            continue;
+        }
         let mut expires = None;
         for field in fields {
             if let Some(date) = field.strip_prefix("exp:") {
@@ -58,7 +65,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
                     None => problems.push(Problem {
                         line: Some(line_no),
                         message: format!(
-                            "`exp:{date}` of `{id}` is not a date; hint: `exp:YYYY-MM-DD`"
+                            "the `exp:` date of `{id}` is not a date; hint: `exp:YYYY-MM-DD`"
                         ),
                     }),
                 }
@@ -137,6 +144,10 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
             });
             continue;
         };
+        if !crate::config::is_vulnerability_id(&id) {
+            out.skipped.push(not_an_id(file, line));
+            continue;
+        }
         let mut expires = None;
         if let Some(date) = &e.expired_at {
             match parse_date(date) {
@@ -144,7 +155,7 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
                 None => problems.push(Problem {
                     line: Some(line),
                     message: format!(
-                        "`expired_at: {date}` of `{id}` is not a date; hint: YYYY-MM-DD"
+                        "the `expired_at` date of `{id}` is not a date; hint: YYYY-MM-DD"
                     ),
                 }),
             }
@@ -175,6 +186,15 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
     } else {
         Err(error(problems))
     }
+}
+
+/// The note for an entry whose id is not shaped like a vulnerability id: its line, never its
+/// content.
+fn not_an_id(file: &str, line: u64) -> String {
+    format!(
+        "`{file}` line {line} is not a vulnerability id; not applied; hint: kevgate applies \
+         ignores of vulnerability ids such as `CVE-2021-44228`"
+    )
 }
 
 /// `YYYY-MM-DD`, or an RFC 3339 timestamp's date.
@@ -236,10 +256,43 @@ GHSA-jpcq-cgw6-v4j6
         let err = parse(b"CVE-1 exp:soon\nCVE-2\nCVE-3 exp:2027-13-01\n", "t").expect_err("bad");
         let lines: Vec<_> = err.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [Some(1), Some(3)]);
-        assert!(parse(b"\xff\xfe\x00 exp:\n", "t").is_err());
+        let junk = parse(b"\xff\xfe\x00 exp:\n\xff\n", "t").expect("lossy");
+        assert_eq!((junk.ignores.len(), junk.skipped.len()), (0, 2));
+    }
+
+    /// A file that is not an ignore file (an environment dump, `/proc/self/environ` has NUL
+    /// separators): no line becomes an ignore, and the notes name lines, never their text.
+    #[test]
+    fn lines_that_are_not_ids_are_never_quoted() {
+        let text = "GITHUB_TOKEN=ghs_secret0123\0ACTIONS_RUNTIME_TOKEN=eyJ0eXAi.x-y\n\
+                    # a comment\n\
+                    ghs_secret0123\n\
+                    aws-access-key-id\n\
+                    CVE-2021-44228 exp:2027-01-01\n";
+        let p = parse(text.as_bytes(), ".trivyignore").expect("valid");
+        assert_eq!(ids(&p).len(), 1);
+        assert_eq!(p.ignores[0].id, "CVE-2021-44228");
         assert_eq!(
-            parse(b"\xff\xfe\x00\n", "t").expect("lossy").ignores.len(),
-            1
+            p.skipped[0],
+            "`.trivyignore` line 1 is not a vulnerability id; not applied; hint: kevgate \
+             applies ignores of vulnerability ids such as `CVE-2021-44228`"
+        );
+        assert_eq!(p.skipped.len(), 3);
+        for s in &p.skipped {
+            assert!(
+                !s.contains("secret") && !s.contains("aws") && !s.contains("eyJ"),
+                "{s}"
+            );
+        }
+        let yaml =
+            "vulnerabilities:\n  - id: \"TOKEN=ghs_secret0123\"\n  - id: GHSA-jpcq-cgw6-v4j6\n";
+        let p = parse_yaml(yaml.as_bytes(), ".trivyignore.yaml").expect("valid");
+        assert_eq!(p.ignores.len(), 1);
+        assert_eq!(p.skipped.len(), 1);
+        assert!(
+            p.skipped[0].starts_with("`.trivyignore.yaml` line 2 is not"),
+            "{:?}",
+            p.skipped
         );
     }
 

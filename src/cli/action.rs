@@ -11,18 +11,23 @@
 //!
 //! Inside a workflow the event must be one kevgate can report on (see
 //! [`crate::github::context`]); otherwise it stops before scanning (exit 2). The policy is
-//! the `config` file (or `.kevgate.yaml`), loaded as `scan --config` loads it.
+//! the `config` file (or `.kevgate.yaml`), loaded as `scan --config` loads it, every file
+//! confined to `GITHUB_WORKSPACE` ([`crate::workspace`]). On a pull request the base commit's
+//! policy files are read through the contents API ([`client::Contents`]): the exceptions the
+//! PR adds are listed in the reports, or, with `policy-from: base`, the base's policy gates.
 //!
 //! Then, with a token, it reports to GitHub ([`client::publish`]):
 //! check run, else commit status, else the step summary alone, plus the sticky PR comment.
 
 use super::{
-    ColorChoice, Io, Outcome, ScanArgs, ScanInputs, SortOrder, evaluate_sbom, load_policy,
-    read_config, report_options, today,
+    ColorChoice, Io, Outcome, PolicyFiles, ScanArgs, ScanInputs, SortOrder, evaluate_sbom,
+    file_ignores, load_policy, read_policy_files, report_options, today, trivyignore_parser,
+    write_atomically,
 };
 use crate::github::{Context, client, workflow};
 use crate::policy::{FailOn, Verdict};
 use crate::report::{self, Format};
+use crate::workspace::{NamedBy, POLICY_FILE_MAX_BYTES, Workspace};
 use anyhow::{Context as _, bail};
 use clap::ValueEnum;
 use std::io::Write;
@@ -44,8 +49,21 @@ struct Inputs {
     sarif_file: Option<PathBuf>,
     json_file: Option<PathBuf>,
     allow_demo_db: bool,
+    /// `policy-from`: whose policy files gate a pull request. Default: the head's.
+    policy_from: PolicyFrom,
     /// `github-token`; empty means no REST calls.
     token: Option<String>,
+}
+
+/// Where the policy files of a pull request come from (input `policy-from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PolicyFrom {
+    /// The workspace: the pull request's own files (the default). The exceptions it adds
+    /// compared with the base commit are listed in every report.
+    Head,
+    /// The base commit, read through the contents API: a pull request cannot change the
+    /// policy that gates it.
+    Base,
 }
 
 /// An input, trimmed; `None` when unset or empty (the runner sets every declared input,
@@ -116,6 +134,15 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         sarif_file: input(env, "sarif-file").map(PathBuf::from),
         json_file: input(env, "json-file").map(PathBuf::from),
         allow_demo_db: bool_input(env, "allow-demo-db", false)?,
+        policy_from: match input(env, "policy-from") {
+            None => PolicyFrom::Head,
+            Some(v) => PolicyFrom::from_str(&v, true).map_err(|_| {
+                anyhow::anyhow!(
+                    "input `policy-from` is not `head` or `base`: `{}`",
+                    crate::text::terminal(&crate::text::one_line(&v, 40))
+                )
+            })?,
+        },
         token: input(env, "github-token"),
     })
 }
@@ -144,15 +171,88 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     };
     // The policy: the `config` file (or `.kevgate.yaml`), loaded as `scan --config` does;
     // `fail-on` and `fail-on-kev`, when given, override it, as flags override it for `scan`.
+    // Every file the inputs or the repository name stays in the workspace.
     let args = scan_args(&inputs);
-    let config = read_config(args.config.as_deref())?;
+    let ws = Workspace::from_env(env)?;
+    // On a pull request, the base commit's policy files: to list the exceptions the PR adds,
+    // or (`policy-from: base`) to gate with.
+    // The head's files first: a policy file that leads out of the workspace stops the run
+    // before any request.
+    let head = match inputs.policy_from {
+        PolicyFrom::Head => Some(read_policy_files(
+            &ws,
+            args.config.as_deref(),
+            NamedBy::Repository,
+        )?),
+        PolicyFrom::Base => None,
+    };
+    let network = client::Network::from_env(env);
+    let base = match (&context, &inputs.token) {
+        (
+            Some(
+                ctx @ Context {
+                    base_sha: Some(sha),
+                    ..
+                },
+            ),
+            Some(token),
+        ) => Some(
+            client::Contents::new(ctx, token, &network)
+                .and_then(|api| base_policy_files(&api, &ws, args.config.as_deref(), sha)),
+        ),
+        (
+            Some(Context {
+                base_sha: Some(_), ..
+            }),
+            None,
+        ) => Some(Err(
+            "there is no `github-token` to read the base commit's policy files with".to_owned(),
+        )),
+        _ => None,
+    };
+    let (files, compare_with) = match head {
+        Some(files) => (files, base),
+        None => match base {
+            Some(Ok(files)) => {
+                writeln!(
+                    io.stderr,
+                    "kevgate: the policy files are the base commit's (`policy-from: base`)"
+                )?;
+                (files, None)
+            }
+            Some(Err(e)) => bail!("`policy-from: base`: {e}"),
+            None => bail!(
+                "`policy-from: base` needs a pull request (`pull_request` opened, synchronize \
+                 or reopened): this event has no base commit; hint: use `policy-from: head` \
+                 on other events"
+            ),
+        },
+    };
     let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
-        load_policy(
-            &args,
-            config.clone(),
-            bytes,
-            &crate::vex::Scanned::of(parsed),
-        )
+        let scanned = crate::vex::Scanned::of(parsed);
+        let (mut policy, mut notes) = load_policy(&args, &files, bytes, &scanned)?;
+        let unchecked = |why: String| crate::policy::Note {
+            code: crate::policy::NoteCode::ExceptionsUnchecked,
+            message: format!(
+                "the exceptions this pull request adds to the policy could not be listed: {why}"
+            ),
+            component: None,
+        };
+        match &compare_with {
+            None => {}
+            Some(Ok(base)) => match file_ignores(base, &scanned) {
+                Ok((base_ignores, _)) => {
+                    let (head_ignores, _) = file_ignores(&files, &scanned)?;
+                    policy.added_exceptions = Some(crate::policy::added_exceptions(
+                        &head_ignores,
+                        &base_ignores,
+                    ));
+                }
+                Err(e) => notes.push(unchecked(format!("the base commit's {e:#}"))),
+            },
+            Some(Err(e)) => notes.push(unchecked(e.clone())),
+        }
+        Ok((policy, notes))
     };
     let evaluation = evaluate_sbom(
         &ScanInputs {
@@ -161,6 +261,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             policy: &make_policy,
             max_db_age: inputs.max_db_age,
             allow_bundled: inputs.allow_demo_db,
+            banner_on_stdout: false,
         },
         today,
         io,
@@ -171,7 +272,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let write_report = |format: Format, path: &Path| -> anyhow::Result<()> {
         let mut buf = Vec::new();
         report::write(format, &evaluation, &mut buf, &report_options(false))?;
-        fs_err::write(path, buf).map_err(|e| anyhow::anyhow!("{e}"))
+        write_atomically(&ws.output_path(path, NamedBy::Repository)?, &buf)
     };
     if let Some(path) = &inputs.json_file {
         write_report(Format::Json, path)?;
@@ -211,7 +312,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                     comment: inputs.comment,
                     token,
                     backoff: std::time::Duration::from_secs(1),
-                    network: &client::Network::from_env(env),
+                    network: &network,
                 },
             );
             for w in warnings {
@@ -232,6 +333,62 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     Ok(match evaluation.verdict {
         Verdict::Pass => Outcome::Passed,
         Verdict::Fail => Outcome::Failed,
+    })
+}
+
+/// The policy files at the base commit `sha`, by the names [`read_policy_files`] reads in the
+/// workspace (the `config` input or `.kevgate.yaml`, `.trivyignore`, `.trivyignore.yaml`, the
+/// `vex` documents the base config names), fetched through the contents API, size-capped and
+/// parsed as the workspace's are. A file absent at the base is absent from its policy, but a
+/// `vex` document its config names must be there.
+fn base_policy_files(
+    api: &client::Contents,
+    ws: &Workspace,
+    config: Option<&Path>,
+    sha: &str,
+) -> Result<PolicyFiles, String> {
+    let get = |path: &Path| -> Result<Option<Vec<u8>>, String> {
+        let name = ws.repository_path(path).ok_or_else(|| {
+            format!(
+                "`{}` is not a path in the repository",
+                crate::text::terminal(&crate::text::one_line(&path.display().to_string(), 200))
+            )
+        })?;
+        api.get(&name, sha, POLICY_FILE_MAX_BYTES)
+    };
+    let default_file = ws.file(crate::config::DEFAULT_FILE);
+    let config_path = config.unwrap_or(&default_file);
+    let parsed = match get(config_path)? {
+        Some(bytes) => crate::config::parse(&bytes, &config_path.display().to_string())
+            .map_err(|e| format!("the base commit's {e}"))?,
+        None => crate::config::Config::default(),
+    };
+    let mut trivyignore = Vec::new();
+    for name in [crate::trivyignore::FILE, crate::trivyignore::YAML_FILE] {
+        if let Some(bytes) = get(&ws.file(name))? {
+            trivyignore_parser(name)(&bytes, name).map_err(|e| format!("the base commit's {e}"))?;
+            trivyignore.push((name, bytes));
+        }
+    }
+    let dir = config_path.parent().unwrap_or(Path::new(""));
+    let mut vex = Vec::new();
+    for rel in &parsed.vex {
+        let path = dir.join(rel);
+        let shown = path.display().to_string();
+        match get(&path)? {
+            Some(bytes) => vex.push((shown, bytes)),
+            None => {
+                return Err(format!(
+                    "`{}`, a `vex` document of the base commit's config, is not in that commit",
+                    crate::text::terminal(&crate::text::one_line(&shown, 200))
+                ));
+            }
+        }
+    }
+    Ok(PolicyFiles {
+        config: parsed,
+        trivyignore,
+        vex,
     })
 }
 

@@ -412,6 +412,124 @@ fn resolve(api: &Api, name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("GitHub's answer for the commit of `{name}` has no commit SHA"))
 }
 
+/// Reads files of the repository at a commit through the contents API (`GET
+/// /repos/{owner}/{repo}/contents/{path}?ref={sha}`): the base commit's policy files, for
+/// the exceptions a pull request adds and `policy-from: base`. The container has no git, and
+/// the checkout may hold only the head.
+pub struct Contents {
+    api: Api,
+}
+
+impl Contents {
+    /// A client for the repository of `ctx`, authenticated with `token`.
+    pub fn new(ctx: &Context, token: &str, network: &Network) -> Result<Contents, String> {
+        let req = Request {
+            check_name: "",
+            comment: false,
+            token,
+            backoff: Duration::from_secs(1),
+            network,
+        };
+        Ok(Contents {
+            api: Api::new(ctx, &req)?,
+        })
+    }
+
+    /// The bytes of the regular file `path` (repository-relative, `/`-separated) at commit
+    /// `sha`, `None` when the commit has no such file (404). What GitHub answers is as
+    /// untrusted as the head's files: anything but a base64-encoded regular file (a
+    /// directory, a symlink, a submodule, a file too large for the API) is an error, and so
+    /// is a file of more than `max` bytes.
+    pub fn get(&self, path: &str, sha: &str, max: u64) -> Result<Option<Vec<u8>>, String> {
+        if !(matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err("the base commit is not a commit SHA".to_owned());
+        }
+        let shown = crate::text::terminal(&crate::text::one_line(path, 200)).into_owned();
+        let r = self.api.send(
+            Method::Get,
+            &format!("/contents/{}?ref={sha}", encode_path(path)),
+            None,
+        )?;
+        if r.status == 404 {
+            return Ok(None);
+        }
+        if r.status != 200 {
+            return Err(describe(
+                &format!("cannot read `{shown}` at the base commit"),
+                &r,
+            ));
+        }
+        let content: ContentDto = serde_json::from_str(&r.body)
+            .map_err(|_| format!("GitHub's answer for `{shown}` is not a file's contents"))?;
+        if content.r#type != "file" {
+            return Err(format!(
+                "`{shown}` at the base commit is not a regular file (GitHub says `{}`)",
+                crate::text::terminal(&crate::text::one_line(&content.r#type, 20))
+            ));
+        }
+        if content.size > max {
+            return Err(format!(
+                "`{shown}` at the base commit is larger than {max} bytes"
+            ));
+        }
+        if content.encoding != "base64" {
+            return Err(format!(
+                "`{shown}` at the base commit is not base64-encoded (too large for the \
+                 contents API)"
+            ));
+        }
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            content
+                .content
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect::<Vec<u8>>(),
+        )
+        .map_err(|_| format!("`{shown}` at the base commit is not valid base64"))?;
+        if bytes.len() as u64 > max {
+            return Err(format!(
+                "`{shown}` at the base commit is larger than {max} bytes"
+            ));
+        }
+        Ok(Some(bytes))
+    }
+}
+
+/// The parts of a contents API answer kevgate reads (`content-file` in GitHub's OpenAPI).
+#[derive(serde::Deserialize)]
+struct ContentDto {
+    r#type: String,
+    #[serde(default)]
+    encoding: String,
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    content: String,
+}
+
+/// A repository path for a URL: each `/`-separated segment percent-encoded but for the
+/// unreserved characters; `.` and `..` segments (which a URL would resolve) are encoded too.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            let mut out = String::new();
+            for b in seg.bytes() {
+                if b.is_ascii_alphanumeric()
+                    || matches!(b, b'-' | b'_' | b'~')
+                    || (b == b'.' && seg != "." && seg != "..")
+                {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn check_run(
     api: &Api,
     ev: &Evaluation,

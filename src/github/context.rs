@@ -71,6 +71,10 @@ pub struct Context {
     pub server_url: String,
     /// `GITHUB_RUN_ID`, digits only; `None` when unset.
     pub run_id: Option<String>,
+    /// On a pull request (`opened`, `synchronize`, `reopened`), the base commit
+    /// (`pull_request.base.sha`): whose policy files the exceptions the PR adds are compared
+    /// with. `None` on other events.
+    pub base_sha: Option<String>,
 }
 
 /// Why the context cannot be decided.
@@ -151,6 +155,7 @@ struct Number {
 struct PullRequest {
     number: Option<u64>,
     head: Option<Head>,
+    base: Option<Head>,
     merged: Option<bool>,
     merge_commit_sha: Option<String>,
 }
@@ -210,6 +215,7 @@ impl Context {
             reason: format!("`{field}` is missing"),
         };
 
+        let mut base_sha = None;
         let (event, sha, sha_name) = match event_name.as_str() {
             "pull_request" | "pull_request_target" => {
                 let pr = payload
@@ -227,6 +233,12 @@ impl Context {
                             .as_ref()
                             .and_then(|h| h.sha.clone())
                             .ok_or_else(|| missing("pull_request.head.sha"))?;
+                        base_sha = pr
+                            .base
+                            .as_ref()
+                            .and_then(|b| b.sha.as_deref())
+                            .map(|b| commit_sha("pull_request.base.sha", b))
+                            .transpose()?;
                         (
                             Event::PullRequest {
                                 number,
@@ -343,6 +355,7 @@ impl Context {
             api_url,
             server_url,
             run_id,
+            base_sha,
         })
     }
 

@@ -326,10 +326,8 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
             ""
         }
     );
-    match f.fixed_versions.first() {
-        Some(v) => message.push_str(&format!(" Fix: upgrade to {}.", plain(v, 64))),
-        None => message.push_str(" No fixed version is known."),
-    }
+    message.push(' ');
+    message.push_str(&crate::report::fix_sentence(f, &|v| plain(v, 64)));
     if let Some(kev) = &f.kev {
         message.push_str(&format!(
             " KEV required action (due {}): {}",

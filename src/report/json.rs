@@ -48,6 +48,18 @@ struct Policy {
     only_fixable: bool,
     fail_on_new_only: bool,
     severity_source: Vec<&'static str>,
+    added_exceptions: Option<Vec<AddedException>>,
+}
+
+/// An exception the pull request adds to the base commit's policy.
+#[derive(Serialize)]
+struct AddedException {
+    id: String,
+    source: String,
+    origin: String,
+    reason: String,
+    expires: Option<String>,
+    purls: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -96,8 +108,17 @@ struct Remediation {
     fixes: Vec<String>,
     fixes_kev: usize,
     unfixable: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch_upgrade: Option<BranchUpgrade>,
     kev_actions: Vec<KevAction>,
     links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct BranchUpgrade {
+    line: String,
+    upgrade_to: String,
+    fixes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -198,6 +219,19 @@ fn report(ev: &Evaluation) -> Report<'_> {
                 .iter()
                 .map(|s| s.as_str())
                 .collect(),
+            added_exceptions: ev.policy.added_exceptions.as_ref().map(|added| {
+                added
+                    .iter()
+                    .map(|i| AddedException {
+                        id: i.id.clone(),
+                        source: code(i.source),
+                        origin: i.origin.clone(),
+                        reason: i.reason.clone(),
+                        expires: i.expires.map(|d| d.to_string()),
+                        purls: i.purls.clone(),
+                    })
+                    .collect()
+            }),
         },
         counts: JsonCounts {
             total: c.total,
@@ -277,6 +311,11 @@ fn report(ev: &Evaluation) -> Report<'_> {
                 fixes: r.fixes,
                 fixes_kev: r.fixes_kev,
                 unfixable: r.unfixable,
+                branch_upgrade: r.branch.map(|b| BranchUpgrade {
+                    line: b.line,
+                    upgrade_to: b.upgrade_to,
+                    fixes: b.fixes,
+                }),
                 kev_actions: r
                     .kev_actions
                     .into_iter()

@@ -18,6 +18,7 @@
 use super::{Counts, bundled_banner, code, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
 use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::remediation::Fix;
 use crate::text;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -160,6 +161,8 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         );
     }
 
+    added_exceptions(&mut md, ev);
+
     let visible = &ev.findings[..shown.min(ev.findings.len())];
     let fails: Vec<&Evaluated> = visible
         .iter()
@@ -230,15 +233,16 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         md.push('\n');
     }
 
-    if notes && !ev.notes.is_empty() {
+    let listed = super::listed_notes(ev);
+    if notes && !listed.is_empty() {
         md.push_str("### Notes\n\n");
         // Notes never take more than a quarter of the budget: findings come first.
         let budget = opts.max_bytes / 4;
         let mut used = 0;
         let mut i = 0;
-        while i < ev.notes.len() {
-            let code_of = ev.notes[i].code;
-            let group: Vec<_> = ev.notes[i..]
+        while i < listed.len() {
+            let code_of = listed[i].code;
+            let group: Vec<_> = listed[i..]
                 .iter()
                 .take_while(|n| n.code == code_of)
                 .collect();
@@ -266,6 +270,67 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
     }
     let _ = writeln!(md, "<sub>kevgate {}</sub>", env!("CARGO_PKG_VERSION"));
     md
+}
+
+/// Most exceptions listed under "Exceptions this pull request adds".
+const MAX_ADDED_EXCEPTIONS: usize = 25;
+
+/// "Exceptions this pull request adds": the ignores and VEX statements of the policy files
+/// that the base commit's policy does not have (issue 10, item 13). A pull request may add an
+/// exception for its own finding and pass its own gate; reviewers see it here, before the
+/// findings. Every value comes from the pull request's files and is escaped.
+fn added_exceptions(md: &mut String, ev: &Evaluation) {
+    let Some(added) = ev
+        .policy
+        .added_exceptions
+        .as_deref()
+        .filter(|a| !a.is_empty())
+    else {
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "### Exceptions this pull request adds ({})
+
+Not in the base branch's policy: \
+         review them like code.
+",
+        added.len()
+    );
+    md.push_str(
+        "| Id | Kind | Declared in | Scope | Expires | Reason |\n|---|---|---|---|---|---|\n",
+    );
+    for i in added.iter().take(MAX_ADDED_EXCEPTIONS) {
+        let scope = if i.purls.is_empty() {
+            "every component".to_owned()
+        } else {
+            i.purls
+                .iter()
+                .map(|p| format!("`{}`", code_span(p)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            code_span(&i.id),
+            match i.source {
+                crate::policy::IgnoreSource::Config => "ignore",
+                crate::policy::IgnoreSource::Trivyignore => "trivy ignore",
+                crate::policy::IgnoreSource::Vex => "VEX statement",
+            },
+            message(&i.origin),
+            scope,
+            i.expires
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "never".to_owned()),
+            text::markdown(&text::one_line(&i.reason, 200)),
+        );
+    }
+    if added.len() > MAX_ADDED_EXCEPTIONS {
+        let _ = writeln!(md, "\n… and {} more", added.len() - MAX_ADDED_EXCEPTIONS);
+    }
+    md.push('\n');
 }
 
 /// The findings table.
@@ -323,15 +388,19 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }
-        match f.fixed_versions.first() {
-            Some(v) => {
+        let version = |v: &str| text::markdown(&text::one_line(v, 64));
+        match crate::remediation::fix(f) {
+            Fix::Upgrade(v) => {
+                let _ = write!(todo, "Upgrade to {}.", version(&v[0]));
+            }
+            Fix::AffectedUpTo(v) => {
                 let _ = write!(
                     todo,
-                    "Upgrade to {}.",
-                    text::markdown(&text::one_line(v, 64))
+                    "Affected up to {}; no fixed version known.",
+                    version(&v)
                 );
             }
-            None => todo.push_str("No fixed version known."),
+            Fix::Unknown => todo.push_str("No fixed version known."),
         }
         if let Some(s) = &f.summary {
             let _ = write!(

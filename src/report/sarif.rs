@@ -342,10 +342,8 @@ fn message(e: &Evaluated) -> String {
             ""
         }
     );
-    match f.fixed_versions.first() {
-        Some(v) => m.push_str(&format!(" Fix: upgrade to {}.", plain(v, 64))),
-        None => m.push_str(" No fixed version is known."),
-    }
+    m.push(' ');
+    m.push_str(&super::fix_sentence(f, &|v| plain(v, 64)));
     if let Some(kev) = &f.kev {
         m.push_str(&format!(
             " KEV required action (due {}): {}",

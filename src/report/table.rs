@@ -11,6 +11,7 @@
 use super::{Counts, bundled_banner, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
 use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::remediation::Fix;
 use crate::text;
 use std::io::{self, Write};
 
@@ -100,27 +101,36 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     let mut lines = Vec::new();
     lines.push((format!("priority: {}", e.priority.as_str()), None));
     if let Some(kev) = &f.kev {
+        let ransomware = kev
+            .known_ransomware_campaign_use
+            .eq_ignore_ascii_case("known");
+        // KEV's actions end in a period ("Apply updates per vendor instructions."): drop it
+        // when the ransomware flag follows.
+        let action = match ransomware {
+            true => kev.required_action.trim_end().trim_end_matches('.'),
+            false => kev.required_action.as_str(),
+        };
         let mut line = format!(
             "kev: due {}: {}",
             cell(&kev.due_date, 10),
-            cell(&kev.required_action, MAX_ADVICE)
+            cell(action, MAX_ADVICE)
         );
-        if kev
-            .known_ransomware_campaign_use
-            .eq_ignore_ascii_case("known")
-        {
+        if ransomware {
             line.push_str("; ransomware: Known");
         }
         lines.push((line, Some(sgr::RED)));
     }
-    let fix = if f.fixed_versions.is_empty() {
-        "fix: no fixed version known".to_owned()
-    } else {
-        format!(
+    let fix = match crate::remediation::fix(f) {
+        Fix::Upgrade(v) => format!(
             "fix: upgrade {} to {}",
             cell(&f.component.name, MAX_PACKAGE),
-            cell(&f.fixed_versions.join(" or "), MAX_ADVICE)
-        )
+            cell(&v.join(" or "), MAX_ADVICE)
+        ),
+        Fix::AffectedUpTo(v) => format!(
+            "fix: affected up to {}; no fixed version known",
+            cell(&v, MAX_ADVICE)
+        ),
+        Fix::Unknown => "fix: no fixed version known".to_owned(),
     };
     lines.push((fix, None));
     if let Some(summary) = &f.summary {
@@ -273,9 +283,10 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         }
     }
 
-    if !ev.notes.is_empty() {
+    let notes = super::listed_notes(ev);
+    if !notes.is_empty() {
         writeln!(out)?;
-        for note in &ev.notes {
+        for note in notes {
             let code = super::code(note.code);
             writeln!(
                 out,
@@ -288,10 +299,6 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
 
     writeln!(out)?;
     writeln!(out, "{}", summary(ev, color))?;
-    if let Some(b) = &banner {
-        writeln!(out)?;
-        writeln!(out, "{b}")?;
-    }
     Ok(())
 }
 
@@ -336,7 +343,7 @@ mod tests {
     }
 
     /// The plain table of the fixture: banner, rows in the evaluation's order, advice,
-    /// notes, summary, banner.
+    /// notes, summary.
     #[test]
     fn table_plain() {
         insta::assert_snapshot!("table_plain", render(&fixture::evaluation(), false));

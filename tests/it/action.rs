@@ -339,6 +339,79 @@ pub(crate) mod fake {
         let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{method} {template}: {errors:#?}");
     }
+
+    const CONTENTS: &str = include_str!("../fixtures/github/contents.subset.json");
+
+    /// Checks a recorded GET against GitHub's OpenAPI description of `template` (the contents
+    /// API): the operation exists, the request fills its path and uses only the query
+    /// parameters it declares.
+    pub fn assert_valid_get(template: &str, recorded: &Recorded) {
+        let api: Value = serde_json::from_str(CONTENTS).expect("OpenAPI subset is JSON");
+        let op = &api["paths"][template]["get"];
+        assert!(op.is_object(), "no GET {template}");
+        assert_eq!(recorded.method, "GET");
+        let (path, query) = recorded
+            .path
+            .split_once('?')
+            .unwrap_or((recorded.path.as_str(), ""));
+        let prefix = template.split('{').next().expect("a prefix");
+        let fixed = template
+            .replace("{owner}", "Codertocat")
+            .replace("{repo}", "Hello-World");
+        let fixed = fixed.trim_end_matches("{path}");
+        assert!(
+            path.starts_with(fixed) && path.len() > fixed.len() && path.starts_with(prefix),
+            "{path} is not {template}"
+        );
+        let declared: Vec<&str> = op["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().expect("name"))
+            .collect();
+        for pair in query.split('&').filter(|q| !q.is_empty()) {
+            let name = pair.split('=').next().unwrap_or_default();
+            assert!(declared.contains(&name), "query `{name}` of {template}");
+        }
+    }
+
+    /// A `content-file` answer for `path` holding `bytes`, checked against the schema of the
+    /// contents API's 200 answer (leaked: the fake's answers are `'static`).
+    pub fn content_file(path: &str, bytes: &[u8]) -> &'static str {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        // GitHub wraps the base64 at 60 characters.
+        let wrapped: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(60)
+            .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+            .collect();
+        let sha = "3d21ec53a331a6f037a91c368710b99387d012c1";
+        let repo = "https://api.github.com/repos/Codertocat/Hello-World";
+        let url = format!("{repo}/contents/{path}");
+        let git = format!("{repo}/git/blobs/{sha}");
+        let html = format!("https://github.com/Codertocat/Hello-World/blob/master/{path}");
+        let raw = format!("https://raw.githubusercontent.com/Codertocat/Hello-World/master/{path}");
+        let body = serde_json::json!({
+            "type": "file", "encoding": "base64", "size": bytes.len(), "name": path,
+            "path": path, "content": wrapped.join("\n"), "sha": sha,
+            "url": url, "git_url": git, "html_url": html, "download_url": raw,
+            "_links": {"git": git, "html": html, "self": url}
+        });
+        let api: Value = serde_json::from_str(CONTENTS).expect("OpenAPI subset is JSON");
+        let schema = serde_json::json!({
+            "$ref": "#/components/schemas/content-file",
+            "components": api["components"],
+        });
+        let validator = jsonschema::draft7::new(&schema).expect("schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "content-file: {errors:#?}");
+        Box::leak(body.to_string().into_boxed_str())
+    }
 }
 
 pub(crate) use fake::assert_valid_request;
@@ -358,8 +431,16 @@ fn action_against(tmp: &TempDir, url: &str) -> (i32, String, String) {
         .env("GITHUB_API_URL", url))
 }
 
+/// The requests that report (check runs, statuses, comments): without the contents API
+/// reads of the base commit's policy files, which [`exceptions_the_pr_adds`] checks.
 fn requests(fake: &fake::Fake) -> Vec<fake::Recorded> {
-    fake.requests.lock().expect("lock").clone()
+    fake.requests
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|r| !r.path.contains("/contents/"))
+        .cloned()
+        .collect()
 }
 
 /// A PR with a token that may do everything: one check run with the verdict on the PR head,
@@ -1155,8 +1236,9 @@ fn https_proxy_and_no_proxy() {
     assert_eq!(code, 1, "{stderr}");
     assert!(!stdout.contains("::warning"), "{stdout}");
     assert_eq!(requests(&fake).len(), 3);
+    let all = fake.requests.lock().expect("lock").len();
     let seen = connects.lock().expect("lock").clone();
-    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen.len(), all, "one tunnel per request: {seen:?}");
     assert!(
         seen.iter()
             .all(|l| l == &format!("CONNECT {host} HTTP/1.1")),
@@ -1167,5 +1249,333 @@ fn https_proxy_and_no_proxy() {
     assert_eq!(code, 1, "{stderr}");
     assert!(!stdout.contains("::warning"), "{stdout}");
     assert_eq!(requests(&fake).len(), 6);
-    assert_eq!(connects.lock().expect("lock").len(), 3, "bypassed");
+    assert_eq!(connects.lock().expect("lock").len(), all, "bypassed");
+}
+
+// ---- Policy files a pull request controls (issue 10, items 2 and 13) ------------------
+
+/// A fake secret, shaped like the tokens the runner's environment holds.
+pub(crate) const SECRET: &str = "ghs_kevgateFakeSecret0123456789abcdefAB";
+
+/// A file outside the workspace holding "secrets", as `/proc/self/environ` would.
+pub(crate) fn secret_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("environ");
+    fs_err::write(
+        &path,
+        format!(
+            "GITHUB_TOKEN={SECRET}\nACTIONS_RUNTIME_TOKEN=eyJ0eXAiOiJKV1Qi.{SECRET}\n{SECRET}\n"
+        ),
+    )
+    .expect("write secret");
+    path
+}
+
+/// The base commit of the `pull_request.opened` fixture.
+const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+
+/// `.trivyignore` symlinked to a file outside the workspace: exit 2 before anything is
+/// published, naming the file, and the secret is nowhere (log, outputs, request bodies).
+/// The same lines in a `.trivyignore` inside the workspace are not ids: the notes name their
+/// lines, and nothing kevgate writes or sends quotes them.
+#[test]
+fn policy_symlink_out_of_the_workspace_is_refused() {
+    let tmp = TempDir::new("action-symlink");
+    let outside = TempDir::new("action-symlink-outside");
+    let secret = secret_file(outside.path());
+    std::os::unix::fs::symlink(&secret, tmp.path().join(".trivyignore")).expect("symlink");
+    let fake = fake::serve(all_allowed);
+    let db = build_kev_hits_db(tmp.path());
+    let (code, stdout, stderr) = run(action(&tmp)
+        .env(
+            "INPUT_SBOM",
+            fixture("kev-hits/sboms/other-syft-cdx-image-python-latest.json"),
+        )
+        .env("INPUT_DB", &db)
+        .env("INPUT_JSON-FILE", "kevgate.json")
+        .env("GITHUB_API_URL", &fake.url));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`.trivyignore` is a symlink that leads out of the workspace"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    assert!(!tmp.path().join("kevgate.json").exists());
+    assert!(fake.requests.lock().expect("lock").is_empty());
+
+    // The same text as a regular file in the workspace: read, and never quoted.
+    fs_err::remove_file(tmp.path().join(".trivyignore")).expect("rm");
+    fs_err::copy(&secret, tmp.path().join(".trivyignore")).expect("copy");
+    let (code, stdout, stderr) = run(action(&tmp)
+        .env(
+            "INPUT_SBOM",
+            fixture("kev-hits/sboms/other-syft-cdx-image-python-latest.json"),
+        )
+        .env("INPUT_DB", &db)
+        .env("INPUT_JSON-FILE", "kevgate.json")
+        .env("INPUT_SARIF-FILE", "kevgate.sarif")
+        .env("GITHUB_API_URL", &fake.url));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("`.trivyignore` line 1 is not a vulnerability id"),
+        "{stdout}"
+    );
+    let mut seen = vec![stdout, stderr];
+    for f in ["kevgate.json", "kevgate.sarif", "summary.md", "output.txt"] {
+        seen.push(read(tmp.path().join(f)));
+    }
+    let bodies = fake.requests.lock().expect("lock").clone();
+    assert!(bodies.len() >= 3, "{bodies:#?}");
+    seen.extend(bodies.iter().map(|r| format!("{} {}", r.path, r.body)));
+    for text in &seen {
+        assert!(!text.contains(SECRET), "the secret leaked: {text}");
+        assert!(!text.contains("ACTIONS_RUNTIME_TOKEN"), "{text}");
+    }
+}
+
+/// A symlink to `/dev/zero` and a FIFO as policy files: a bounded exit 2, naming the file.
+#[test]
+fn device_and_fifo_policy_files_are_refused() {
+    let tmp = TempDir::new("action-devzero");
+    /// Makes a policy file that is not a regular file at the path.
+    type Make = dyn Fn(&std::path::Path);
+    let cases: [(&str, &Make); 2] = [
+        (".kevgate.yaml", &|p| {
+            std::os::unix::fs::symlink("/dev/zero", p).expect("symlink")
+        }),
+        (".trivyignore.yaml", &|p| {
+            let ok = Command::new("mkfifo").arg(p).status().expect("mkfifo");
+            assert!(ok.success());
+        }),
+    ];
+    for (name, make) in cases {
+        let path = tmp.path().join(name);
+        make(&path);
+        let start = std::time::Instant::now();
+        let (code, _, stderr) = run(action(&tmp)
+            .env("INPUT_SBOM", root().join("examples/trivy-sbom.cdx.json"))
+            .env("INPUT_ALLOW-DEMO-DB", "true")
+            .env("INPUT_GITHUB-TOKEN", ""));
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(&format!("`{name}`")), "{stderr}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(60));
+        fs_err::remove_file(&path).expect("rm");
+    }
+}
+
+/// Reports the action writes never go through a symlink: one at `json-file` is replaced (the
+/// file it pointed to outside the workspace is untouched), and a directory that leads out of
+/// the workspace is refused (exit 2).
+#[test]
+fn report_outputs_do_not_follow_symlinks_out() {
+    let tmp = TempDir::new("action-outlink");
+    let outside = TempDir::new("action-outlink-outside");
+    let victim = outside.path().join("victim");
+    fs_err::write(&victim, "precious\n").expect("write");
+    std::os::unix::fs::symlink(&victim, tmp.path().join("kevgate.json")).expect("symlink");
+    let (code, _, stderr) = run(action(&tmp)
+        .env("INPUT_SBOM", root().join("examples/trivy-sbom.cdx.json"))
+        .env("INPUT_ALLOW-DEMO-DB", "true")
+        .env("INPUT_GITHUB-TOKEN", "")
+        .env("INPUT_JSON-FILE", "kevgate.json"));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(read(victim.clone()), "precious\n");
+    let meta = fs_err::symlink_metadata(tmp.path().join("kevgate.json")).expect("written");
+    assert!(meta.is_file(), "the symlink was replaced by the report");
+
+    std::os::unix::fs::symlink(outside.path(), tmp.path().join("out")).expect("symlink");
+    let (code, _, stderr) = run(action(&tmp)
+        .env("INPUT_SBOM", root().join("examples/trivy-sbom.cdx.json"))
+        .env("INPUT_ALLOW-DEMO-DB", "true")
+        .env("INPUT_GITHUB-TOKEN", "")
+        .env("INPUT_SARIF-FILE", "out/kevgate.sarif"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`out/kevgate.sarif`"), "{stderr}");
+    assert!(!outside.path().join("kevgate.sarif").exists());
+}
+
+/// A route like [`all_allowed`] whose base commit has the files `base` (path, content);
+/// every other path is absent there (404).
+fn with_base(
+    base: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str, &str, usize) -> fake::Answer + Send + 'static {
+    move |method, path, seen| {
+        let prefix = format!("{REPO}/contents/");
+        if method == "GET"
+            && let Some(rest) = path.strip_prefix(&prefix)
+        {
+            let (file, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if query == format!("ref={BASE}")
+                && let Some((_, text)) = base.iter().find(|(p, _)| *p == file)
+            {
+                return (200, fake::content_file(file, text.as_bytes()), vec![]);
+            }
+            return (404, r#"{"message": "Not Found"}"#, vec![]);
+        }
+        all_allowed(method, path, seen)
+    }
+}
+
+/// On a pull request, the exceptions its policy files add compared with the base commit's
+/// (read through the contents API; each request valid against GitHub's OpenAPI) are listed
+/// under their own heading in the check run summary, the PR comment and the step summary;
+/// one the base already has is not.
+#[test]
+fn exceptions_the_pr_adds() {
+    let tmp = TempDir::new("action-added");
+    fs_err::write(
+        tmp.path().join(".trivyignore"),
+        "# not reachable: glibc tunables unused\nCVE-2023-4911\nCVE-2019-1010022\n",
+    )
+    .expect("write");
+    let fake = fake::serve(with_base(&[(".trivyignore", "CVE-2019-1010022\n")]));
+    let (code, stdout, stderr) = run(action(&tmp)
+        .env(
+            "INPUT_SBOM",
+            fixture("kev-hits/sboms/other-syft-cdx-image-python-latest.json"),
+        )
+        .env("INPUT_DB", build_kev_hits_db(tmp.path()))
+        .env("INPUT_JSON-FILE", "kevgate.json")
+        .env("GITHUB_API_URL", &fake.url));
+    assert_ne!(code, 2, "{stdout}{stderr}");
+    let report: Value =
+        serde_json::from_str(&read(tmp.path().join("kevgate.json"))).expect("JSON report");
+    let added = &report["policy"]["added_exceptions"];
+    assert_eq!(added.as_array().map(Vec::len), Some(1), "{added}");
+    assert_eq!(added[0]["id"], "CVE-2023-4911");
+    assert_eq!(added[0]["source"], "trivyignore");
+    assert_eq!(added[0]["origin"], "`.trivyignore` line 2");
+    let all = fake.requests.lock().expect("lock").clone();
+    let reads: Vec<&fake::Recorded> = all
+        .iter()
+        .filter(|r| r.path.contains("/contents/"))
+        .collect();
+    let paths: Vec<&str> = reads.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("{REPO}/contents/.kevgate.yaml?ref={BASE}"),
+            format!("{REPO}/contents/.trivyignore?ref={BASE}"),
+            format!("{REPO}/contents/.trivyignore.yaml?ref={BASE}"),
+        ]
+    );
+    for r in &reads {
+        fake::assert_valid_get("/repos/{owner}/{repo}/contents/{path}", r);
+        assert_eq!(r.authorization, format!("Bearer {TOKEN}"));
+    }
+    let summary = read(tmp.path().join("summary.md"));
+    let check = all
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
+        .expect("a check run");
+    let check = check.body["output"]["summary"].as_str().expect("summary");
+    let comment = all
+        .iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/comments"))
+        .expect("a comment");
+    let comment = comment.body["body"].as_str().expect("body");
+    for md in [&summary[..], check, comment] {
+        let at = md
+            .find("### Exceptions this pull request adds (1)")
+            .unwrap_or_else(|| panic!("no exceptions heading in {md}"));
+        let section = &md[at..];
+        let section = &section[..section[4..].find("###").map_or(section.len(), |i| i + 4)];
+        assert!(section.contains("`CVE-2023-4911`"), "{section}");
+        assert!(section.contains("glibc tunables unused"), "{section}");
+        assert!(!section.contains("CVE-2019-1010022"), "{section}");
+    }
+}
+
+/// `policy-from: base` gates with the base commit's policy: its `.kevgate.yaml` turns the
+/// gate off, whatever the pull request's own files say; the head's `.trivyignore` (a symlink
+/// out of the workspace) is not read at all. On an event without a base commit, or when the
+/// base's files cannot be read, it is an error (exit 2), never the head's policy.
+#[test]
+fn policy_from_base() {
+    let tmp = TempDir::new("action-policy-base");
+    let fake = fake::serve(with_base(&[(
+        ".kevgate.yaml",
+        "fail-on: none\nfail-on-kev: false\n",
+    )]));
+    let (code, stdout, stderr) = action_against(&tmp, &fake.url);
+    assert_eq!(code, 1, "the head has no policy: {stdout}{stderr}");
+    let outside = TempDir::new("action-policy-base-outside");
+    std::os::unix::fs::symlink(secret_file(outside.path()), tmp.path().join(".trivyignore"))
+        .expect("symlink");
+    let db = tmp.path().join("kev-hits.db");
+    let sbom = fixture("kev-hits/sboms/other-syft-cdx-image-python-latest.json");
+    let base = |extra: &[(&str, &str)]| {
+        let mut cmd = action(&tmp);
+        cmd.env("INPUT_SBOM", &sbom)
+            .env("INPUT_DB", &db)
+            .env("GITHUB_API_URL", &fake.url)
+            .env("INPUT_POLICY-FROM", "base");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    let (code, stdout, stderr) = base(&[]);
+    assert_eq!(code, 0, "the base's policy: {stdout}{stderr}");
+    assert!(stderr.contains("base commit"), "{stderr}");
+
+    let (code, _, stderr) = base(&[
+        ("GITHUB_EVENT_NAME", "push"),
+        (
+            "GITHUB_EVENT_PATH",
+            fixture("github/push.with-new-branch.payload.json")
+                .to_str()
+                .expect("UTF-8"),
+        ),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("`policy-from: base` needs a pull request"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = base(&[("INPUT_GITHUB-TOKEN", "")]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = base(&[("INPUT_POLICY-FROM", "main")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("input `policy-from`"), "{stderr}");
+}
+
+/// The workspace is `GITHUB_WORKSPACE`, wherever the action runs from: its `.trivyignore` is
+/// read (and refused when it leads out), and a `json-file` outside it is refused.
+#[test]
+fn workspace_is_github_workspace() {
+    let tmp = TempDir::new("action-ghws");
+    let outside = TempDir::new("action-ghws-outside");
+    let ws = tmp.path().join("ws");
+    fs_err::create_dir_all(&ws).expect("mkdir");
+    std::os::unix::fs::symlink(secret_file(outside.path()), ws.join(".trivyignore"))
+        .expect("symlink");
+    let demo = |extra: &[(&str, &str)]| {
+        let mut cmd = action(&tmp);
+        cmd.env("INPUT_SBOM", root().join("examples/trivy-sbom.cdx.json"))
+            .env("INPUT_ALLOW-DEMO-DB", "true")
+            .env("INPUT_GITHUB-TOKEN", "")
+            .env("GITHUB_WORKSPACE", &ws);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        run(&mut cmd)
+    };
+    let (code, _, stderr) = demo(&[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(".trivyignore` is a symlink that leads out"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SECRET));
+    fs_err::remove_file(ws.join(".trivyignore")).expect("rm");
+    let (code, _, stderr) = demo(&[]);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, _, stderr) = demo(&[("INPUT_JSON-FILE", "kevgate.json")]);
+    assert_eq!(
+        code, 2,
+        "the working directory is outside the workspace: {stderr}"
+    );
+    assert!(!tmp.path().join("kevgate.json").exists());
 }

@@ -9,12 +9,14 @@ mod cli;
 mod container;
 mod cve_scope;
 mod demo_db;
+mod findings;
 mod policy;
 mod release;
 mod sboms;
 mod scan;
 mod trivy;
 mod update;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
