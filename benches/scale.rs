@@ -14,6 +14,9 @@ use std::time::Instant;
 
 const PURL: &str = "pkg:npm/left-pad@1.0.0";
 
+/// A named SBOM shape, made at a given size.
+type Shape = (&'static str, fn(usize) -> Vec<u8>);
+
 /// One component with `vulns` vulnerabilities, the first listing `unaffected` versions.
 fn sbom(vulns: usize, unaffected: usize) -> Vec<u8> {
     let mut list: Vec<serde_json::Value> = (0..vulns)
@@ -50,7 +53,7 @@ fn main() {
         .unwrap_or(25_000);
     let today = jiff::civil::date(2025, 8, 26);
     let policy = kevgate::Policy::default();
-    let shapes: [(&str, fn(usize) -> Vec<u8>); 2] = [
+    let shapes: [Shape; 2] = [
         ("vulnerabilities on one component", |k| sbom(k, 1)),
         ("unaffected versions in one vulnerability", |k| {
             sbom(1, 2 * k)
