@@ -207,7 +207,8 @@ fn split_cost(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
         let Some(raw) = raw.map_err(|e| e.0)? else {
             return Ok(());
         };
-        let (parsed, (_, decode)) = timed(|| kevgate::db::codec::decode(&raw));
+        let (parsed, (_, decode)) =
+            timed(|| kevgate::db::codec::decode(&raw, kevgate::db::format::FORMAT_VERSION));
         parsed?;
         if inflate + decode < best.0.saturating_add(best.1) {
             best = (inflate, decode, raw.len());
@@ -270,9 +271,9 @@ fn run_once(bytes: Vec<u8>, cves: &[String]) -> Result<Run, Box<dyn std::error::
     let (hits, cve_time) = timed(|| {
         let (mut nvd, mut kev, mut epss) = (0, 0, 0);
         for cve in cves {
-            nvd += usize::from(db.nvd(cve).is_some());
-            kev += usize::from(db.kev(cve).is_some());
-            epss += usize::from(db.epss(cve).is_some());
+            nvd += usize::from(matches!(db.nvd(cve), Ok(Some(_))));
+            kev += usize::from(matches!(db.kev(cve), Ok(Some(_))));
+            epss += usize::from(matches!(db.epss(cve), Ok(Some(_))));
         }
         format!("nvd {nvd}, kev {kev}, epss {epss} hits")
     });

@@ -74,7 +74,7 @@ struct PolicyTestArgs {
 
 #[derive(Debug, Subcommand)]
 enum DbCommand {
-    /// Build a database from feed files (OSV, NVD, CISA KEV, EPSS) as they are published.
+    /// Build a database from feed files (OSV, NVD, CISA KEV, EPSS, JVN) as they are published.
     Build(BuildArgs),
     /// Download the feeds into the cache and rebuild its database.
     Update(UpdateArgs),
@@ -127,6 +127,13 @@ struct ScanArgs {
     /// Do not fail on KEV findings by themselves (they still count as critical).
     #[arg(long, overrides_with = "fail_on_kev")]
     no_fail_on_kev: bool,
+    /// Fail on any known-malicious package version (the default).
+    #[arg(long, overrides_with = "no_fail_on_malicious")]
+    fail_on_malicious: bool,
+    /// Do not fail on known-malicious package versions by themselves (they are still
+    /// reported, and fail by severity like any finding).
+    #[arg(long, overrides_with = "fail_on_malicious")]
+    no_fail_on_malicious: bool,
     /// Refuse a database whose data is older than this many days (the bundled demo is exempt).
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     max_db_age: u32,
@@ -161,7 +168,7 @@ struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Whose rating sets a finding's severity, comma-separated, first that rates it wins
-    /// [default: `severity-source` in the config, else nvd,osv,sbom,ghsa].
+    /// [default: `severity-source` in the config, else nvd,jvn,osv,sbom,ghsa].
     #[arg(long, value_enum, value_name = "LIST", value_delimiter = ',')]
     severity_source: Vec<crate::enrich::SeveritySource>,
 }
@@ -183,6 +190,10 @@ struct BuildArgs {
     /// FIRST EPSS CSV, plain or .gz (file or directory).
     #[arg(long, value_name = "PATH")]
     epss: Vec<PathBuf>,
+    /// JVN iPedia (IPA): MyJVN API responses or the RSS / detail feeds (`.rdf`, `.xml`,
+    /// maybe `.gz`; file or directory).
+    #[arg(long, value_name = "PATH")]
+    jvn: Vec<PathBuf>,
     /// The build time recorded in the manifest (RFC 3339). Default: `SOURCE_DATE_EPOCH`,
     /// else now. Fix it for reproducible databases.
     #[arg(long, value_name = "TIMESTAMP")]
@@ -197,10 +208,10 @@ struct BuildArgs {
 pub struct Io<'a> {
     /// Environment lookup.
     pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// Standard output (data only).
-    pub stdout: &'a mut dyn Write,
-    /// Standard error (logs, warnings).
-    pub stderr: &'a mut dyn Write,
+    /// Standard output (data only), neutralised for the Actions runner.
+    pub stdout: &'a mut crate::output::Console,
+    /// Standard error (logs, warnings), neutralised likewise.
+    pub stderr: &'a mut crate::output::Console,
     /// Whether standard output is a terminal.
     pub stdout_is_terminal: bool,
 }
@@ -522,6 +533,13 @@ fn load_policy(
     } else {
         config.fail_on_kev.unwrap_or(true)
     };
+    let fail_on_malicious = if args.fail_on_malicious {
+        true
+    } else if args.no_fail_on_malicious {
+        false
+    } else {
+        config.fail_on_malicious.unwrap_or(true)
+    };
     let (mut ignores, notes) = file_ignores(files, scanned)?;
     ignores.extend(crate::vex::from_sbom(
         sbom_bytes,
@@ -530,6 +548,7 @@ fn load_policy(
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,
+        fail_on_malicious,
         fail_on_ransomware: args.fail_on_ransomware || config.fail_on_ransomware == Some(true),
         fail_on_kev_past_due: args.fail_on_kev_past_due
             || config.fail_on_kev_past_due == Some(true),
@@ -606,7 +625,7 @@ fn load_baseline(
         return Ok(crate::baseline::Baseline::from_report(&bytes, &source)?);
     }
     let base = sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
-    let evaluation = crate::evaluate(&base, db, policy, today);
+    let evaluation = crate::evaluate(&base, db, policy, today)?;
     Ok(crate::baseline::Baseline::from_evaluation(
         &evaluation,
         &source,
@@ -632,6 +651,7 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     let policy = Policy {
         fail_on: config.fail_on.unwrap_or(FailOn::Critical),
         fail_on_kev: config.fail_on_kev.unwrap_or(true),
+        fail_on_malicious: config.fail_on_malicious.unwrap_or(true),
         fail_on_ransomware: config.fail_on_ransomware == Some(true),
         fail_on_kev_past_due: config.fail_on_kev_past_due == Some(true),
         fail_on_epss: config.fail_on_epss,
@@ -641,7 +661,8 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     };
     let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
         .context("the database bundled in kevgate is corrupt")?;
-    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today);
+    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today)
+        .context("the database bundled in kevgate is corrupt")?;
     let code = |d| crate::report::code(d);
     for o in &outcomes {
         if o.passed() {
@@ -773,7 +794,11 @@ fn evaluate_sbom(
         sbom::parse(&bytes).map_err(|e| anyhow::anyhow!("`{}`: {e}", inputs.sbom.display()))?;
 
     let (policy, policy_notes) = (inputs.policy)(&bytes, &parsed, &db)?;
-    let mut evaluation = crate::evaluate(&parsed, &db, &policy, today);
+    let mut evaluation =
+        crate::evaluate(&parsed, &db, &policy, today).with_context(|| match &origin.path {
+            Some(path) => format!("database `{path}`"),
+            None => "the database bundled in kevgate".to_string(),
+        })?;
     evaluation.notes.extend(policy_notes);
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
@@ -809,20 +834,29 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Some(text) => parse_timestamp(&text)?,
         None => jiff::Timestamp::now(),
     };
-    if args.kev.is_empty() && args.nvd.is_empty() && args.osv.is_empty() && args.epss.is_empty() {
-        bail!("no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`");
+    if args.kev.is_empty()
+        && args.nvd.is_empty()
+        && args.osv.is_empty()
+        && args.epss.is_empty()
+        && args.jvn.is_empty()
+    {
+        bail!("no inputs; hint: give at least one of `--osv`, `--nvd`, `--kev`, `--epss`, `--jvn`");
     }
     let inputs = db::build::BuildInputs {
         kev: args.kev,
         nvd: args.nvd,
         osv: args.osv,
         epss: args.epss,
+        jvn: args.jvn,
         cve_scope: cve_scope(args.cve_scope, io.env)?,
         limits: decompression_limits(io.env)?,
     };
     let (bytes, stats) = db::build::build_with_stats(&inputs, built_at)?;
     let db = VulnDb::from_bytes(bytes.clone()).context("the database just built does not load")?;
     write_atomically(&args.output, &bytes)?;
+    for warning in &stats.warnings {
+        writeln!(io.stderr, "warning: {}", crate::text::terminal(warning))?;
+    }
     for source in &db.manifest().sources {
         writeln!(
             io.stderr,
@@ -838,6 +872,20 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             "cve scope referenced: left out {} NVD records and {} EPSS scores of CVEs no \
              advisory or KEV entry names",
             stats.nvd_out_of_scope, stats.epss_out_of_scope
+        )?;
+    }
+    if !inputs.jvn.is_empty() {
+        writeln!(
+            io.stderr,
+            "jvn: {} entries read, {} kept, {} name no CVE{}",
+            stats.jvn_read,
+            stats.jvn_entries,
+            stats.jvn_without_cve,
+            if stats.jvn_out_of_scope > 0 {
+                format!(", {} CVEs out of scope", stats.jvn_out_of_scope)
+            } else {
+                String::new()
+            }
         )?;
     }
     writeln!(
@@ -912,6 +960,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Whether this process's stdout is a terminal.
+#[allow(clippy::disallowed_methods, reason = "asks, writes nothing")]
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
@@ -940,6 +989,14 @@ struct UpdateArgs {
     /// EPSS `epss_scores-current.csv.gz` URL (env `KEVGATE_EPSS_URL`).
     #[arg(long, value_name = "URL")]
     epss_url: Option<String>,
+    /// Also download JVN iPedia (IPA) from the MyJVN API: JVNDB ids, JVN's CVSS severity
+    /// and links per CVE (the first update asks for every entry, 50 per request).
+    #[arg(long)]
+    jvn: bool,
+    /// MyJVN API endpoint, `.../myjvn`; implies `--jvn` (env `KEVGATE_JVN_URL`, which
+    /// does too; default `https://jvndb.jvn.jp/myjvn`).
+    #[arg(long, value_name = "URL")]
+    jvn_url: Option<String>,
     /// Which CVEs to keep NVD and EPSS records for: `all`, or `referenced` (those an OSV
     /// advisory or KEV entry names; smaller) (env `KEVGATE_CVE_SCOPE`; default `all`).
     #[arg(long, value_enum, value_name = "SCOPE")]
@@ -950,7 +1007,8 @@ struct UpdateArgs {
         long,
         value_name = "URL",
         conflicts_with_all = [
-            "kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url", "cve_scope"
+            "kev_url", "nvd_url", "osv_url", "osv_ecosystems", "epss_url", "cve_scope", "jvn",
+            "jvn_url"
         ]
     )]
     from: Option<String>,
@@ -958,6 +1016,10 @@ struct UpdateArgs {
     /// `KEVGATE_DB_PUBLIC_KEY`; for mirrors that sign with their own key).
     #[arg(long, value_name = "FILE")]
     public_key: Option<PathBuf>,
+    /// With `--from`: install the database even when its data date or build serial is
+    /// older than the installed one's (a rollback is refused by default).
+    #[arg(long)]
+    allow_downgrade: bool,
 }
 
 #[derive(Debug, Args)]
@@ -993,6 +1055,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
         let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
         opts.http = http;
+        opts.allow_downgrade = args.allow_downgrade;
         if let Some(path) = args
             .public_key
             .or_else(|| var("KEVGATE_DB_PUBLIC_KEY").map(PathBuf::from))
@@ -1022,6 +1085,10 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(u) = args.epss_url.or_else(|| var("KEVGATE_EPSS_URL")) {
         opts.epss_url = u;
     }
+    opts.jvn_url = match args.jvn_url.or_else(|| var("KEVGATE_JVN_URL")) {
+        Some(u) => Some(u),
+        None => args.jvn.then(|| db::update::DEFAULT_JVN_URL.to_string()),
+    };
     let ecosystems = if args.osv_ecosystems.is_empty() {
         var("KEVGATE_OSV_ECOSYSTEMS")
             .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
@@ -1103,7 +1170,9 @@ fn http_settings(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate::
         s.max_download_bytes = n;
     }
     s.extra_roots = var("SSL_CERT_FILE").map(PathBuf::from);
-    s.progress = if std::io::stderr().is_terminal() && var("CI").is_none() {
+    #[allow(clippy::disallowed_methods, reason = "asks, writes nothing")]
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    s.progress = if stderr_is_terminal && var("CI").is_none() {
         crate::http::Progress::Bar
     } else {
         crate::http::Progress::Lines
@@ -1126,16 +1195,57 @@ fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Out
     let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = VulnDb::from_bytes(bytes.clone())
         .with_context(|| format!("database `{}` cannot be used", path.display()))?;
+    let state = cache.as_deref().map(db::update::read_state);
     if verify {
+        let shown = path.display();
+        let counts = db
+            .verify()
+            .with_context(|| format!("database `{shown}` is corrupt"))?;
+        let sha256 = db::update::sha256_hex(&bytes);
+        // The file's sha256 against what the last writer recorded: the cache state (`db
+        // update`) or a `<file>.sha256` beside it (as `db update --from` downloads).
+        let recorded = match state.as_ref().and_then(|s| s.database.as_ref()) {
+            Some(d) => Some((
+                d.sha256.clone(),
+                "the cache state (`raw/state.json`)".to_string(),
+            )),
+            None => {
+                let sidecar = PathBuf::from(format!("{}.sha256", path.display()));
+                match fs_err::read_to_string(&sidecar) {
+                    Ok(text) => Some((
+                        text.split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_ascii_lowercase(),
+                        format!("`{}`", sidecar.display()),
+                    )),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(anyhow::anyhow!("{e}")),
+                }
+            }
+        };
+        if let Some((want, from)) = &recorded
+            && *want != sha256
+        {
+            bail!(
+                "database `{shown}` has sha256 `{sha256}`, {from} records `{}`: the file \
+                 changed since it was written; hint: run `kevgate db update` again",
+                crate::text::one_line(want, 80)
+            );
+        }
         writeln!(
             io.stdout,
-            "`{}`: ok (checksum verified, {} sources)",
-            path.display(),
+            "`{shown}`: ok (checksum{} verified, {} records decoded, {} sources)",
+            if recorded.is_some() {
+                " and sha256"
+            } else {
+                ""
+            },
+            counts.packages + counts.nvd + counts.kev + counts.epss,
             db.manifest().sources.len()
         )?;
         return Ok(Outcome::Passed);
     }
-    let state = cache.as_deref().map(db::update::read_state);
     let status = db::status::status(
         &path.display().to_string(),
         &bytes,

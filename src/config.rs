@@ -28,6 +28,8 @@ pub struct Config {
     pub fail_on: Option<FailOn>,
     /// `fail-on-kev`: fail on any finding in CISA KEV.
     pub fail_on_kev: Option<bool>,
+    /// `fail-on-malicious`: fail on any known-malicious package version (default: true).
+    pub fail_on_malicious: Option<bool>,
     /// `fail-on-ransomware`: fail on KEV findings with known ransomware use.
     pub fail_on_ransomware: Option<bool>,
     /// `fail-on-kev-past-due`: fail on KEV findings past their CISA due date.
@@ -119,6 +121,7 @@ pub fn is_vulnerability_id(s: &str) -> bool {
 struct RawConfig {
     fail_on: Option<Spanned<String>>,
     fail_on_kev: Option<bool>,
+    fail_on_malicious: Option<bool>,
     fail_on_ransomware: Option<bool>,
     fail_on_kev_past_due: Option<bool>,
     fail_on_epss: Option<Spanned<f64>>,
@@ -260,8 +263,8 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                 None => problem(
                     line,
                     format!(
-                        "`severity-source` has `{name}`; hint: a list of `nvd`, `osv`, \
-                         `ghsa`, `sbom`, e.g. `[nvd, ghsa, osv, sbom]`"
+                        "`severity-source` has `{name}`; hint: a list of `nvd`, `jvn`, \
+                         `osv`, `ghsa`, `sbom`, e.g. `[nvd, jvn, ghsa, osv, sbom]`"
                     ),
                 ),
             }
@@ -269,7 +272,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         if v.value.is_empty() {
             problem(
                 line,
-                "`severity-source` is empty; hint: a list of `nvd`, `osv`, `ghsa`, `sbom`"
+                "`severity-source` is empty; hint: a list of `nvd`, `jvn`, `osv`, `ghsa`, `sbom`"
                     .to_owned(),
             );
         }
@@ -494,6 +497,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         Ok(Config {
             fail_on,
             fail_on_kev: raw.fail_on_kev,
+            fail_on_malicious: raw.fail_on_malicious,
             fail_on_ransomware: raw.fail_on_ransomware,
             fail_on_kev_past_due: raw.fail_on_kev_past_due,
             fail_on_epss,

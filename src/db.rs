@@ -1,5 +1,5 @@
-//! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV and
-//! EPSS keyed by CVE, and a manifest saying where each came from.
+//! The vulnerability database: OSV advisories indexed by package, NVD CVSS, CISA KEV, EPSS
+//! and JVN iPedia keyed by CVE, and a manifest saying where each came from.
 //!
 //! `db/build.rs` reads the feeds into a file (`db/feeds/` has one parser per feed), and
 //! `db/format.rs` defines the file: a header, the manifest and four sorted key tables whose
@@ -76,9 +76,13 @@ pub enum DbError {
         /// The allowed maximum.
         max_days: i64,
     },
-    /// A record inside a database that passed the checksum could not be decoded.
-    #[error("corrupt database record `{key}`: {reason}")]
+    /// A record inside a database that passed the checksum could not be decoded. Never
+    /// read as "no record": a KEV entry or an advisory that cannot be read would turn a
+    /// failing finding into a pass (issue 10, item 3).
+    #[error("database record `{key}` ({table}) cannot be decoded: {reason}")]
     Record {
+        /// The table: `advisories`, `nvd`, `kev` or `epss`.
+        table: &'static str,
         /// The key queried.
         key: String,
         /// What failed.
@@ -89,14 +93,19 @@ pub enum DbError {
 /// A loaded database. Cheap to load: records are decoded on demand.
 pub struct VulnDb {
     manifest: Manifest,
+    /// The file's format version (advisory records are decoded by it).
+    version: u32,
     bytes: Vec<u8>,
     advisories: Table,
     nvd: Table,
     kev: Table,
     epss: Table,
+    /// Present when the database was built with JVN (a fifth table).
+    jvn: Option<Table>,
 }
 
-/// The tables of a database file, in file order.
+/// The tables of a database file, in file order: advisories, nvd, kev, epss, then the
+/// optional jvn table.
 const TABLES: usize = 4;
 
 impl VulnDb {
@@ -106,9 +115,10 @@ impl VulnDb {
     /// parses the manifest and locates the tables; records are decoded by the queries.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<VulnDb, DbError> {
         let header = format::read_header(&bytes)?;
-        if header.tables != TABLES {
+        if header.tables != TABLES && header.tables != TABLES + 1 {
             return Err(DbError::Format(format!(
-                "expected {TABLES} tables, found {}",
+                "expected {TABLES} or {} tables, found {}",
+                TABLES + 1,
                 header.tables
             )));
         }
@@ -119,6 +129,12 @@ impl VulnDb {
         let (nvd, at) = Table::read(&bytes, at).map_err(fmt)?;
         let (kev, at) = Table::read(&bytes, at).map_err(fmt)?;
         let (epss, at) = Table::read(&bytes, at).map_err(fmt)?;
+        let (jvn, at) = if header.tables > TABLES {
+            let (t, at) = Table::read(&bytes, at).map_err(fmt)?;
+            (Some(t), at)
+        } else {
+            (None, at)
+        };
         if at != bytes.len() {
             return Err(DbError::Format(format!(
                 "{} unexpected bytes after the last table",
@@ -127,11 +143,13 @@ impl VulnDb {
         }
         Ok(VulnDb {
             manifest,
+            version: header.version,
             bytes,
             advisories,
             nvd,
             kev,
             epss,
+            jvn,
         })
     }
 
@@ -146,6 +164,7 @@ impl VulnDb {
     pub fn advisories(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Advisory>, DbError> {
         let key = package_key(ecosystem, name);
         let record = |reason: String| DbError::Record {
+            table: "advisories",
             key: key.clone(),
             reason,
         };
@@ -155,33 +174,108 @@ impl VulnDb {
             .map_err(|e| record(e.0))?
         {
             None => Ok(Vec::new()),
-            Some(bytes) => codec::decode(&bytes).map_err(record),
+            Some(bytes) => codec::decode(&bytes, self.version).map_err(record),
         }
     }
 
-    /// NVD's record for a CVE.
-    pub fn nvd(&self, cve: &str) -> Option<NvdRecord> {
-        self.cve_json(&self.nvd, cve)
+    /// NVD's record for a CVE; an error when the record is there but cannot be decoded.
+    pub fn nvd(&self, cve: &str) -> Result<Option<NvdRecord>, DbError> {
+        self.cve_json(&self.nvd, "nvd", cve)
     }
 
-    /// The KEV catalog entry for a CVE.
-    pub fn kev(&self, cve: &str) -> Option<KevEntry> {
-        self.cve_json(&self.kev, cve)
+    /// The KEV catalog entry for a CVE; an error when the entry is there but cannot be
+    /// decoded.
+    pub fn kev(&self, cve: &str) -> Result<Option<KevEntry>, DbError> {
+        self.cve_json(&self.kev, "kev", cve)
     }
 
-    /// The EPSS score of a CVE.
-    pub fn epss(&self, cve: &str) -> Option<EpssScore> {
-        let v = self.epss.get(&self.bytes, cve_key(cve).as_bytes()).ok()??;
-        decode_epss(&v)
+    /// The EPSS score of a CVE; an error when the score is there but cannot be decoded.
+    pub fn epss(&self, cve: &str) -> Result<Option<EpssScore>, DbError> {
+        let key = cve_key(cve);
+        let record = |reason: String| DbError::Record {
+            table: "epss",
+            key: key.clone(),
+            reason,
+        };
+        match self
+            .epss
+            .get(&self.bytes, key.as_bytes())
+            .map_err(|e| record(e.0))?
+        {
+            None => Ok(None),
+            Some(v) => decode_epss(&v).map(Some).map_err(record),
+        }
     }
 
-    /// Number of package keys, NVD, KEV and EPSS records (for `kevgate db info`).
+    /// Decodes every record of every table, and checks that each table's keys are sorted
+    /// and unique (queries binary-search them): what `kevgate db verify` promises beyond
+    /// the CRC, which a writer that re-checksums a bad body passes. The first problem is
+    /// the error, naming the record.
+    pub fn verify(&self) -> Result<DbCounts, DbError> {
+        let tables: [(&'static str, Option<&Table>); 5] = [
+            ("advisories", Some(&self.advisories)),
+            ("nvd", Some(&self.nvd)),
+            ("kev", Some(&self.kev)),
+            ("epss", Some(&self.epss)),
+            ("jvn", self.jvn.as_ref()),
+        ];
+        for (name, table) in tables {
+            let Some(table) = table else { continue };
+            let mut previous: Option<&[u8]> = None;
+            for i in 0..table.len() {
+                let (key, value) = table
+                    .entry_at(&self.bytes, i)
+                    .map_err(|e| DbError::Record {
+                        table: name,
+                        key: format!("#{i}"),
+                        reason: e.0,
+                    })?;
+                let key_text = String::from_utf8_lossy(key);
+                let record = |reason: String| DbError::Record {
+                    table: name,
+                    key: crate::text::one_line(&key_text, 120).into_owned(),
+                    reason,
+                };
+                if previous.is_some_and(|p| p >= key) {
+                    return Err(record("keys out of order".into()));
+                }
+                previous = Some(key);
+                match name {
+                    "advisories" => codec::decode(&value, self.version).map(drop),
+                    "nvd" => serde_json::from_slice::<NvdRecord>(&value)
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    "kev" => serde_json::from_slice::<KevEntry>(&value)
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    "jvn" => serde_json::from_slice::<Vec<JvnEntry>>(&value)
+                        .map(drop)
+                        .map_err(|e| e.to_string()),
+                    _ => decode_epss(&value).map(drop),
+                }
+                .map_err(record)?;
+            }
+        }
+        Ok(self.counts())
+    }
+
+    /// The JVN iPedia entries naming a CVE, sorted by JVNDB id (empty without a JVN table).
+    /// An error when an entry is there but cannot be decoded.
+    pub fn jvn(&self, cve: &str) -> Result<Vec<JvnEntry>, DbError> {
+        match &self.jvn {
+            Some(table) => Ok(self.cve_json(table, "jvn", cve)?.unwrap_or_default()),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Number of package keys, NVD, KEV, EPSS and JVN records (for `kevgate db info`).
     pub fn counts(&self) -> DbCounts {
         DbCounts {
             packages: self.advisories.len(),
             nvd: self.nvd.len(),
             kev: self.kev.len(),
             epss: self.epss.len(),
+            jvn: self.jvn.as_ref().map_or(0, Table::len),
         }
     }
 
@@ -213,9 +307,27 @@ impl VulnDb {
         Ok(())
     }
 
-    fn cve_json<T: serde::de::DeserializeOwned>(&self, table: &Table, cve: &str) -> Option<T> {
-        let v = table.get(&self.bytes, cve_key(cve).as_bytes()).ok()??;
-        serde_json::from_slice(&v).ok()
+    fn cve_json<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &Table,
+        name: &'static str,
+        cve: &str,
+    ) -> Result<Option<T>, DbError> {
+        let key = cve_key(cve);
+        let record = |reason: String| DbError::Record {
+            table: name,
+            key: key.clone(),
+            reason,
+        };
+        match table
+            .get(&self.bytes, key.as_bytes())
+            .map_err(|e| record(e.0))?
+        {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| record(e.to_string())),
+        }
     }
 }
 
@@ -240,6 +352,8 @@ pub struct DbCounts {
     pub kev: usize,
     /// EPSS scores.
     pub epss: usize,
+    /// CVEs with JVN entries.
+    pub jvn: usize,
 }
 
 /// The key an advisory list is stored under: `"<OSV ecosystem>/<normalised name>"`.
@@ -262,10 +376,22 @@ pub(crate) fn encode_epss(s: &EpssScore) -> Vec<u8> {
     v
 }
 
-fn decode_epss(v: &[u8]) -> Option<EpssScore> {
-    let score = f64::from_le_bytes(v.get(0..8)?.try_into().ok()?);
-    let percentile = f64::from_le_bytes(v.get(8..16)?.try_into().ok()?);
-    Some(EpssScore { score, percentile })
+fn decode_epss(v: &[u8]) -> Result<EpssScore, String> {
+    let bytes: [u8; 16] = v
+        .try_into()
+        .map_err(|_| format!("{} bytes, want 16", v.len()))?;
+    let half = |at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&bytes[at..at + 8]);
+        f64::from_le_bytes(b)
+    };
+    let (score, percentile) = (half(0), half(8));
+    if !(0.0..=1.0).contains(&score) || !(0.0..=1.0).contains(&percentile) {
+        return Err(format!(
+            "score {score} or percentile {percentile} outside 0-1"
+        ));
+    }
+    Ok(EpssScore { score, percentile })
 }
 
 /// `YYYY-MM-DD` at the start of a date or timestamp.

@@ -1,12 +1,13 @@
-//! Matches x VulnDb -> [`Finding`]s: joins NVD CVSS, CISA KEV and EPSS by CVE through every
-//! alias and related id, and picks the id, severity and link to show.
+//! Matches x VulnDb -> [`Finding`]s: joins NVD CVSS, CISA KEV, EPSS and JVN iPedia by CVE
+//! through every alias and related id, and picks the id, severity and link to show.
 //!
 //! The severity follows one precedence of sources ([`SeveritySource`], the policy's
 //! `severity-source`), so the same CVE always gets the same severity; the default is NVD's
 //! own (primary) score, v3.1 before v3.0 before v4.0 before v2, else a secondary score NVD
-//! lists (the CNA's); then the advisory's own vector (computed: v4.0, v3.x, v2); then the
-//! producer's rating in the SBOM (score, else word); then the advisory database's severity
-//! word (GHSA `database_specific.severity`). The first listed source that rates
+//! lists (the CNA's); then JVN iPedia's score (IPA's, v3 before v2, else its severity word;
+//! a CVE NVD has not scored yet still gets a severity); then the advisory's own vector
+//! (computed: v4.0, v3.x, v2); then the producer's rating in the SBOM (score, else word);
+//! then the advisory database's severity word (GHSA `database_specific.severity`). The first listed source that rates
 //! the finding sets the severity; a word is named in `severity_source`. A 0.0 score rates
 //! nothing (a `C:N/I:N/A:N` vector beside a real v4.0 one, CVE-2024-52301): the source's
 //! next score counts, else the next source ([`cvss::preference`]). KEV is applied by the
@@ -18,7 +19,7 @@
 //! `v0.8.0`).
 
 use crate::cvss;
-use crate::db::{CvssMetric, VulnDb};
+use crate::db::{CvssMetric, DbError, JvnEntry, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
 use serde::Serialize;
@@ -103,8 +104,8 @@ pub struct Cvss {
     pub version: String,
     /// Vector string.
     pub vector: String,
-    /// `nvd` (NVD primary), `nvd-secondary` (a CNA via NVD), `osv` (the advisory's vector),
-    /// `sbom` (the producer's rating).
+    /// `nvd` (NVD primary), `nvd-secondary` (a CNA via NVD), `jvn` (JVN iPedia), `osv` (the
+    /// advisory's vector), `sbom` (the producer's rating).
     pub source: String,
 }
 
@@ -134,6 +135,15 @@ pub struct Epss {
     pub score: f64,
     /// Percentile, 0-1.
     pub percentile: f64,
+}
+
+/// A JVN iPedia entry naming one of the finding's CVEs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JvnLink {
+    /// `JVNDB-YYYY-NNNNNN` (also among the finding's aliases).
+    pub id: String,
+    /// The entry's page on jvndb.jvn.jp.
+    pub url: String,
 }
 
 /// One vulnerability in one component, with everything a person needs to act on it.
@@ -167,9 +177,15 @@ pub struct Finding {
     pub cwes: Vec<String>,
     /// Reference URLs tagged Exploit in NVD.
     pub exploit_refs: Vec<String>,
+    /// JVN iPedia entries naming its CVEs, sorted by id.
+    pub jvn: Vec<JvnLink>,
     /// The advisories' affected ranges for this component's package: remediation checks
     /// that an upgrade leaves every range. Empty when only the SBOM reported it.
     pub affected: Vec<crate::db::Affected>,
+    /// A known-malicious package version, not a vulnerability: an advisory of the finding
+    /// reports malware ([`crate::db::Malware::Malicious`]), or one of its ids is an OpenSSF
+    /// `MAL-` id (the SBOM's own reports included). The policy fails it like KEV.
+    pub malicious: bool,
 }
 
 /// Who rates a finding's severity, for the `severity-source` precedence.
@@ -178,6 +194,8 @@ pub struct Finding {
 pub enum SeveritySource {
     /// NVD's CVSS score: NVD's own (primary), else a secondary (the CNA's).
     Nvd,
+    /// JVN iPedia's (IPA) CVSS score, v3 before v2, else its severity word.
+    Jvn,
     /// The advisories' own CVSS vectors (GHSA, PYSEC, GO, ...; v2 and v3.x are scored).
     Osv,
     /// The advisory database's severity word: GHSA `database_specific.severity`.
@@ -187,9 +205,11 @@ pub enum SeveritySource {
 }
 
 impl SeveritySource {
-    /// The built-in precedence: every CVSS score (the SBOM's too) before GitHub's word.
-    pub const DEFAULT: [SeveritySource; 4] = [
+    /// The built-in precedence: every CVSS score (the SBOM's too) before GitHub's word; JVN
+    /// right after NVD (JVN rates many CVEs NVD has not scored yet).
+    pub const DEFAULT: [SeveritySource; 5] = [
         SeveritySource::Nvd,
+        SeveritySource::Jvn,
         SeveritySource::Osv,
         SeveritySource::Sbom,
         SeveritySource::Ghsa,
@@ -199,6 +219,7 @@ impl SeveritySource {
     pub fn as_str(self) -> &'static str {
         match self {
             SeveritySource::Nvd => "nvd",
+            SeveritySource::Jvn => "jvn",
             SeveritySource::Osv => "osv",
             SeveritySource::Ghsa => "ghsa",
             SeveritySource::Sbom => "sbom",
@@ -207,17 +228,19 @@ impl SeveritySource {
 }
 
 /// Turns matches into findings, one per match. `severity_sources` is the precedence of the
-/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise).
+/// severity's sources ([`SeveritySource::DEFAULT`] unless the policy says otherwise). A NVD,
+/// KEV or EPSS record that cannot be decoded is an error: read as absent, a KEV hit would
+/// become a warning.
 pub fn enrich(
     matches: &Matches,
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
-) -> Vec<Finding> {
+) -> Result<Vec<Finding>, DbError> {
     matches
         .matches
         .iter()
-        .filter_map(|m| finding(m, sbom, db, severity_sources))
+        .filter_map(|m| finding(m, sbom, db, severity_sources).transpose())
         .collect()
 }
 
@@ -226,40 +249,58 @@ fn finding(
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
-) -> Option<Finding> {
-    let component = sbom.components.get(m.component)?;
-    let id = m.ids.first()?.clone();
-    let aliases: Vec<String> = {
-        let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
-        a.sort();
-        a
+) -> Result<Option<Finding>, DbError> {
+    let (Some(component), Some(id)) = (sbom.components.get(m.component), m.ids.first()) else {
+        return Ok(None);
     };
+    let id = id.clone();
     let cves: Vec<&str> = m
         .ids
         .iter()
         .map(String::as_str)
         .filter(|i| matching::is_cve(i))
         .collect();
+    // JVN entries of every CVE, one per JVNDB id.
+    let mut jvn: Vec<JvnEntry> = Vec::new();
+    for c in &cves {
+        jvn.extend(db.jvn(c)?);
+    }
+    jvn.sort_by(|a, b| a.id.cmp(&b.id));
+    jvn.dedup_by(|a, b| a.id == b.id);
+    let aliases: Vec<String> = {
+        let mut a: Vec<String> = m.ids.iter().skip(1).cloned().collect();
+        a.extend(jvn.iter().map(|e| e.id.clone()));
+        a.sort();
+        a.dedup();
+        a
+    };
 
-    let nvd: Vec<_> = cves.iter().filter_map(|c| db.nvd(c)).collect();
-    let kev = cves.iter().find_map(|c| {
-        db.kev(c).map(|k| Kev {
-            cve: k.cve_id,
-            date_added: k.date_added,
-            due_date: k.due_date,
-            required_action: k.required_action,
-            known_ransomware_campaign_use: k.known_ransomware_campaign_use,
-            name: k.vulnerability_name,
-        })
-    });
-    let epss = cves
-        .iter()
-        .filter_map(|c| db.epss(c))
-        .max_by(|a, b| a.score.total_cmp(&b.score))
-        .map(|e| Epss {
-            score: e.score,
-            percentile: e.percentile,
-        });
+    // Every CVE's records are read (not only up to the first KEV hit), so a record that
+    // cannot be decoded is found wherever it is.
+    let mut nvd = Vec::new();
+    let mut kev = None;
+    let mut epss: Option<Epss> = None;
+    for c in &cves {
+        nvd.extend(db.nvd(c)?);
+        if let Some(k) = db.kev(c)? {
+            kev.get_or_insert(Kev {
+                cve: k.cve_id,
+                date_added: k.date_added,
+                due_date: k.due_date,
+                required_action: k.required_action,
+                known_ransomware_campaign_use: k.known_ransomware_campaign_use,
+                name: k.vulnerability_name,
+            });
+        }
+        if let Some(e) = db.epss(c)?
+            && epss.is_none_or(|best| e.score > best.score)
+        {
+            epss = Some(Epss {
+                score: e.score,
+                percentile: e.percentile,
+            });
+        }
+    }
 
     let sbom_vulns: Vec<_> = m
         .sbom_vulnerabilities
@@ -318,6 +359,9 @@ fn finding(
         let rates = |c: &Cvss| c.score > 0.0;
         match source {
             SeveritySource::Nvd => nvd_score().filter(rates).map(scored),
+            SeveritySource::Jvn => jvn_score(&jvn)
+                .map(scored)
+                .or_else(|| jvn_word(&jvn).map(|sev| (sev, None, Some("jvn".to_string())))),
             SeveritySource::Osv => osv_score().filter(rates).map(scored),
             SeveritySource::Ghsa => advisory_word(m).map(|(sev, source)| (sev, None, Some(source))),
             SeveritySource::Sbom => sbom_score()
@@ -365,6 +409,12 @@ fn finding(
     exploit_refs.sort();
     exploit_refs.dedup();
 
+    let malicious = m
+        .advisories
+        .iter()
+        .any(|a| a.malware == crate::db::Malware::Malicious)
+        || m.ids.iter().any(|i| crate::db::is_malware_id(i));
+
     let mut found_by = Vec::new();
     if !m.advisories.is_empty() {
         found_by.push(FoundBy::Db);
@@ -373,7 +423,7 @@ fn finding(
         found_by.push(FoundBy::Sbom);
     }
 
-    Some(Finding {
+    Ok(Some(Finding {
         id,
         aliases,
         component: ComponentRef {
@@ -400,8 +450,46 @@ fn finding(
         url,
         cwes,
         exploit_refs,
+        jvn: jvn
+            .into_iter()
+            .map(|e| JvnLink {
+                id: e.id,
+                url: e.url,
+            })
+            .collect(),
         affected: m.affected.clone(),
-    })
+        malicious,
+    }))
+}
+
+/// JVN's best CVSS score over the entries: by [`cvss::preference`] (v3 before v2), then the
+/// highest score; a 0.0 score rates nothing.
+fn jvn_score(entries: &[JvnEntry]) -> Option<Cvss> {
+    entries
+        .iter()
+        .flat_map(|e| e.cvss.iter())
+        .filter_map(|c| Some((c, c.score?)))
+        .filter(|(_, score)| *score > 0.0)
+        .min_by(|(a, sa), (b, sb)| {
+            cvss::preference(*sa, &a.version)
+                .cmp(&cvss::preference(*sb, &b.version))
+                .then(sb.total_cmp(sa))
+        })
+        .map(|(c, score)| Cvss {
+            score,
+            version: c.version.clone(),
+            vector: c.vector.clone().unwrap_or_default(),
+            source: "jvn".to_string(),
+        })
+}
+
+/// JVN's severity word, when no entry has a score (the worst over the entries).
+fn jvn_word(entries: &[JvnEntry]) -> Option<Severity> {
+    entries
+        .iter()
+        .flat_map(|e| e.cvss.iter())
+        .filter_map(|c| parse_word(c.severity.as_deref()?))
+        .min()
 }
 
 /// Which score of one source to show, lower first ([`cvss::preference`]).

@@ -29,6 +29,7 @@ pub mod enrich;
 pub mod github;
 pub mod http;
 pub mod matching;
+pub mod output;
 pub mod policy;
 pub mod policy_test;
 pub mod priority;
@@ -47,21 +48,23 @@ pub use policy::{Evaluation, Policy, Verdict};
 
 /// Runs the whole core: match every component, enrich the matches, apply the policy.
 ///
-/// Pure: the same inputs give the same [`Evaluation`], sorted for stable output.
+/// Pure: the same inputs give the same [`Evaluation`], sorted for stable output. A database
+/// record that cannot be decoded is the error, naming the record: the gate never decides on
+/// a database it could not read.
 pub fn evaluate(
     sbom: &sbom::Sbom,
     db: &db::VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
-) -> Evaluation {
-    let matches = matching::find(sbom, db);
-    let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source);
-    let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today);
+) -> Result<Evaluation, db::DbError> {
+    let matches = matching::find(sbom, db)?;
+    let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source)?;
+    let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today)?;
     evaluation.subject = policy::Subject {
         sbom_path: String::new(),
         name: sbom.subject.as_ref().map(|c| c.name.clone()),
         components: sbom.components.len(),
         tool: sbom.tools.first().cloned(),
     };
-    evaluation
+    Ok(evaluation)
 }

@@ -5,35 +5,48 @@
 //! that decides the exit code.
 
 use kevgate::cli::{self, Io, Outcome, UsageError};
+use kevgate::output::Console;
 use std::io::Write;
 use std::process::ExitCode;
 
+// The one place that touches the process's stdout and stderr: everything else writes through
+// the `Console`s, which neutralise workflow commands (`src/output.rs`).
+#[allow(clippy::disallowed_methods)]
 fn main() -> ExitCode {
+    // A panic's message can quote input too: it goes through a console like everything else.
+    std::panic::set_hook(Box::new(|info| {
+        let mut err = Console::new(std::io::stderr());
+        let _ = writeln!(err, "{info}");
+        let _ = err.finish();
+    }));
     let env = |key: &str| std::env::var(key).ok();
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
-    let mut io = Io {
-        env: &env,
-        stdout: &mut out,
-        stderr: &mut err,
-        stdout_is_terminal: cli::stdout_is_terminal(),
-    };
-    let result = cli::run(std::env::args_os().collect(), &mut io);
-    let _ = out.flush();
-    match result {
-        Ok(Outcome::Passed) => ExitCode::SUCCESS,
-        Ok(Outcome::Failed) => ExitCode::from(1),
-        Err(e) => {
-            if let Some(usage) = e.downcast_ref::<UsageError>() {
-                let _ = write!(err, "{usage}");
-            } else {
-                let _ = writeln!(err, "error: {}", one_line(&format!("{e:#}")));
+    let mut out: Console = Console::new(Box::new(std::io::stdout().lock()));
+    let mut err: Console = Console::new(Box::new(std::io::stderr().lock()));
+    let code = {
+        let mut io = Io {
+            env: &env,
+            stdout: &mut out,
+            stderr: &mut err,
+            stdout_is_terminal: cli::stdout_is_terminal(),
+        };
+        let result = cli::run(std::env::args_os().collect(), &mut io);
+        let _ = io.stdout.finish();
+        match result {
+            Ok(Outcome::Passed) => ExitCode::SUCCESS,
+            Ok(Outcome::Failed) => ExitCode::from(1),
+            Err(e) => {
+                if let Some(usage) = e.downcast_ref::<UsageError>() {
+                    let _ = write!(io.stderr, "{usage}");
+                } else {
+                    let _ = writeln!(io.stderr, "error: {}", one_line(&format!("{e:#}")));
+                }
+                ExitCode::from(2)
             }
-            ExitCode::from(2)
         }
-    }
+    };
+    let _ = out.finish();
+    let _ = err.finish();
+    code
 }
 
 /// Errors are one line: newlines from any source become spaces.

@@ -12,7 +12,7 @@
 //! an ecosystem without data, a version that does not parse each become a [`Note`].
 //! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
-use crate::db::{Advisory, VulnDb};
+use crate::db::{Advisory, DbError, Malware, VulnDb};
 use crate::policy::{Note, NoteCode};
 use crate::purl::{self, Ecosystem, IdentifyError, PackageId, Purl};
 use crate::sbom::{Component, Sbom};
@@ -90,8 +90,9 @@ struct Query {
     version: String,
 }
 
-/// Matches every component of `sbom` against `db`.
-pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
+/// Matches every component of `sbom` against `db`. A database record that cannot be
+/// decoded is an error, never "no advisories": corruption must not read as a clean package.
+pub fn find(sbom: &Sbom, db: &VulnDb) -> Result<Matches, DbError> {
     let mut out = Matches::default();
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
@@ -103,6 +104,8 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
     let mut packages: HashMap<usize, PackageId> = HashMap::new();
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
+    // Per component, the ids of malware reports that call themselves false positives.
+    let mut withdrawn_malware: HashMap<usize, BTreeSet<String>> = HashMap::new();
 
     let mut queries: Vec<(usize, Query)> = Vec::new();
     for (index, component) in sbom.components.iter().enumerate() {
@@ -121,45 +124,52 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
 
     // Read each package's advisories once, in key order: the database inflates a block of
     // neighbouring keys at a time and keeps the last one.
-    let mut keys: Vec<(Ecosystem, &str, usize)> = queries
+    let mut keys: Vec<(Ecosystem, &str)> = queries
         .iter()
-        .map(|(index, q)| (q.package.ecosystem, q.key_name.as_str(), *index))
+        .map(|(_, q)| (q.package.ecosystem, q.key_name.as_str()))
         .collect();
     keys.sort_by(|a, b| (a.0.osv_name(), a.1).cmp(&(b.0.osv_name(), b.1)));
-    for (eco, name, index) in keys {
+    for (eco, name) in keys {
         let key = (eco, name.to_string());
         if cache.contains_key(&key) {
             continue;
         }
-        let advisories = db.advisories(eco, name).unwrap_or_else(|e| {
-            out.notes.push(Note {
-                code: NoteCode::UnverifiedVersion,
-                message: format!(
-                    "`{}`: database records for `{}` could not be read: {e}",
-                    display_name(&sbom.components[index]),
-                    text::one_line(name, 120)
-                ),
-                component: Some(index),
-            });
-            Vec::new()
-        });
+        let advisories = db.advisories(eco, name)?;
         cache.insert(key, advisories);
     }
 
     for (index, query) in queries {
         let component = &sbom.components[index];
         let advisories = &cache[&(query.package.ecosystem, query.key_name.clone())];
-        let units = match_component(index, component, &query, advisories, &mut out.notes);
+        let mut false_positives = BTreeSet::new();
+        let units = match_component(
+            index,
+            component,
+            &query,
+            advisories,
+            &mut out.notes,
+            &mut false_positives,
+        );
+        if !false_positives.is_empty() {
+            withdrawn_malware.insert(index, false_positives);
+        }
         packages.insert(index, query.package);
         if !units.is_empty() {
             per_component.insert(index, units);
         }
     }
 
-    // Vulnerabilities the SBOM embeds join the component's units by id.
+    // Vulnerabilities the SBOM embeds join the component's units by id (except a malware
+    // report the database knows to be a false positive: its note is already there).
     for (vi, vuln) in sbom.vulnerabilities.iter().enumerate() {
         for &ci in &vuln.affects {
             let ci = duplicate_of.get(&ci).copied().unwrap_or(ci);
+            if withdrawn_malware
+                .get(&ci)
+                .is_some_and(|ids| ids.iter().any(|i| i.eq_ignore_ascii_case(&vuln.id)))
+            {
+                continue;
+            }
             per_component.entry(ci).or_default().push(Unit {
                 ids: BTreeSet::from([vuln.id.clone()]),
                 advisories: Vec::new(),
@@ -245,7 +255,7 @@ pub fn find(sbom: &Sbom, db: &VulnDb) -> Matches {
     }
     out.notes
         .sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
-    out
+    Ok(out)
 }
 
 fn display_name(component: &Component) -> String {
@@ -442,6 +452,7 @@ fn match_component(
     query: &Query,
     advisories: &[Advisory],
     notes: &mut Vec<Note>,
+    false_positives: &mut BTreeSet<String>,
 ) -> Vec<Unit> {
     let scheme = query.package.ecosystem.scheme();
     let mut units = Vec::new();
@@ -479,6 +490,24 @@ fn match_component(
             }
         }
         if !hit {
+            continue;
+        }
+        if advisory.malware == Malware::FalsePositive {
+            notes.push(Note {
+                code: NoteCode::MalwareFalsePositive,
+                message: format!(
+                    "`{}`: `{}` reported it as malicious, and the record itself calls that a \
+                     false positive; not a finding",
+                    display_name(component),
+                    text::one_line(&advisory.id, 80)
+                ),
+                component: Some(index),
+            });
+            false_positives.extend(
+                std::iter::once(&advisory.id)
+                    .chain(&advisory.aliases)
+                    .cloned(),
+            );
             continue;
         }
         // A fix is a version above the installed one (a record may list the fix of an earlier
@@ -784,6 +813,7 @@ mod tests {
             database_severity: None,
             affected: vec![],
             url: None,
+            malware: crate::db::Malware::No,
         }
     }
 

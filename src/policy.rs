@@ -30,6 +30,8 @@ pub struct Policy {
     pub fail_on: FailOn,
     /// Fail on any finding in CISA KEV. Default: true.
     pub fail_on_kev: bool,
+    /// Fail on any known-malicious package version ([`Finding::malicious`]). Default: true.
+    pub fail_on_malicious: bool,
     /// Fail on KEV findings CISA knows to be used in ransomware campaigns, even with
     /// `fail_on_kev` off. Default: false.
     pub fail_on_ransomware: bool,
@@ -69,6 +71,7 @@ impl Default for Policy {
         Policy {
             fail_on: FailOn::Critical,
             fail_on_kev: true,
+            fail_on_malicious: true,
             fail_on_ransomware: false,
             fail_on_kev_past_due: false,
             fail_on_epss: None,
@@ -160,6 +163,8 @@ pub enum Reason {
     NoFix,
     /// Would fail, but is already in the baseline and `fail-on-new-only` is on.
     NotNew,
+    /// A known-malicious package version, and `fail-on-malicious` is on.
+    Malicious,
 }
 
 /// A finding with the gate's decision.
@@ -209,6 +214,9 @@ pub enum NoteCode {
     VexOtherProduct,
     /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
     Baseline,
+    /// A malicious-package report that matched the component but calls itself a false
+    /// positive (MAL-2024-2929 for `react` 35.0.0): withdrawn in substance, not a finding.
+    MalwareFalsePositive,
     /// The exceptions a pull request adds could not be listed: the base commit's policy
     /// files could not be read or parsed.
     ExceptionsUnchecked,
@@ -229,7 +237,8 @@ pub struct Note {
 /// The result of the gate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
-    /// Findings, sorted: KEV first, then severity, then EPSS (highest first), then id.
+    /// Findings, sorted: malicious and KEV first, then severity, then EPSS (highest first),
+    /// then id.
     pub findings: Vec<Evaluated>,
     /// Notes, sorted by code then message.
     pub notes: Vec<Note>,
@@ -290,14 +299,15 @@ pub struct Subject {
 }
 
 /// Applies `policy` to `findings`: KEV counts as critical; a finding fails the gate when it
-/// is in KEV and `fail_on_kev` is set, or when its severity is at or above `fail_on`.
+/// is a known-malicious package version and `fail_on_malicious` is set, when it is in KEV and
+/// `fail_on_kev` is set, or when its severity is at or above `fail_on`.
 pub fn evaluate(
     findings: Vec<Finding>,
     notes: Vec<Note>,
     db: &VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
-) -> Evaluation {
+) -> Result<Evaluation, crate::db::DbError> {
     let mut hits = vec![0usize; policy.ignores.len()];
     let base_entries = policy.baseline.as_ref().map_or(&[][..], |b| &b.entries[..]);
     let mut base_used = vec![false; base_entries.len()];
@@ -346,7 +356,7 @@ pub fn evaluate(
     evaluated.sort_by(|a, b| {
         let key = |e: &Evaluated| {
             (
-                e.finding.kev.is_none(),
+                !e.finding.malicious && e.finding.kev.is_none(),
                 e.severity,
                 std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
                 e.finding.id.clone(),
@@ -357,7 +367,7 @@ pub fn evaluate(
         key(a).cmp(&key(b))
     });
     let mut notes = notes;
-    notes.extend(ignore_notes(policy, &hits, db, today));
+    notes.extend(ignore_notes(policy, &hits, db, today)?);
     if let Some(base) = &policy.baseline {
         let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
         notes.push(Note {
@@ -384,7 +394,7 @@ pub fn evaluate(
     } else {
         Verdict::Pass
     };
-    Evaluation {
+    Ok(Evaluation {
         findings: evaluated,
         notes,
         verdict,
@@ -394,7 +404,7 @@ pub fn evaluate(
         subject: Subject::default(),
         today,
         fixed,
-    }
+    })
 }
 
 /// The decision for one finding. `hits[i]` counts the findings `policy.ignores[i]` matched
@@ -436,6 +446,9 @@ fn decide(
         };
     }
     let mut reasons = Vec::new();
+    if finding.malicious && policy.fail_on_malicious {
+        reasons.push(Reason::Malicious);
+    }
     if in_kev && policy.fail_on_kev {
         reasons.push(Reason::Kev);
     }
@@ -501,7 +514,7 @@ fn ignore_notes(
     hits: &[usize],
     db: &VulnDb,
     today: jiff::civil::Date,
-) -> Vec<Note> {
+) -> Result<Vec<Note>, crate::db::DbError> {
     let mut notes = Vec::new();
     for (ignore, &n) in policy.ignores.iter().zip(hits) {
         let plural = if n == 1 { "" } else { "s" };
@@ -517,7 +530,7 @@ fn ignore_notes(
                 component: None,
             }),
             _ if n == 0 && ignore.source != IgnoreSource::Vex => {
-                notes.push(if is_known(db, ignore) == Some(false) {
+                notes.push(if is_known(db, ignore)? == Some(false) {
                     Note {
                         code: NoteCode::UnknownIgnore,
                         message: format!(
@@ -542,7 +555,7 @@ fn ignore_notes(
             _ => {}
         }
     }
-    notes
+    Ok(notes)
 }
 
 /// Whether the database knows the ignore's id: `Some(true)` when it does, `Some(false)` when
@@ -552,7 +565,7 @@ fn ignore_notes(
 /// packages (the database is indexed by package, not by advisory id), else `None`. A
 /// database built with `--cve-scope referenced` left out the NVD records of CVEs no
 /// advisory names, so there a CVE it does not find is `None`, never unknown.
-fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
+fn is_known(db: &VulnDb, ignore: &Ignore) -> Result<Option<bool>, crate::db::DbError> {
     let id = ignore.id.as_str();
     // Without NVD data, a CVE's absence says nothing.
     let has_nvd = db
@@ -563,8 +576,8 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
     let is_cve = has_nvd && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
     if is_cve {
         let upper = id.to_ascii_uppercase();
-        if db.nvd(&upper).is_some() || db.kev(&upper).is_some() || db.epss(&upper).is_some() {
-            return Some(true);
+        if db.nvd(&upper)?.is_some() || db.kev(&upper)?.is_some() || db.epss(&upper)?.is_some() {
+            return Ok(Some(true));
         }
     }
     let mut checked = false;
@@ -578,9 +591,7 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
             continue;
         };
         let name = package.ecosystem.normalize_name(&package.name);
-        let Ok(advisories) = db.advisories(package.ecosystem, &name) else {
-            continue;
-        };
+        let advisories = db.advisories(package.ecosystem, &name)?;
         checked = true;
         let names = |a: &crate::db::Advisory| {
             std::iter::once(&a.id)
@@ -589,14 +600,14 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Option<bool> {
                 .any(|x| x.eq_ignore_ascii_case(id))
         };
         if advisories.iter().any(names) {
-            return Some(true);
+            return Ok(Some(true));
         }
     }
     let names_cve = id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
     if names_cve && db.manifest().cve_scope != crate::db::CveScope::All {
-        return None;
+        return Ok(None);
     }
-    (is_cve || checked).then_some(false)
+    Ok((is_cve || checked).then_some(false))
 }
 
 /// The exceptions of `head` that `base` does not have: the same source, id (ASCII

@@ -149,7 +149,11 @@ impl CaseFinding {
             url: None,
             cwes: Vec::new(),
             exploit_refs: self.exploit_refs.clone(),
+            jvn: Vec::new(),
             affected: Vec::new(),
+            malicious: std::iter::once(&self.id)
+                .chain(&self.aliases)
+                .any(|i| crate::db::is_malware_id(i)),
         }
     }
 }
@@ -160,7 +164,7 @@ pub fn run(
     policy: &Policy,
     db: &crate::db::VulnDb,
     today: jiff::civil::Date,
-) -> Vec<Outcome> {
+) -> Result<Vec<Outcome>, crate::db::DbError> {
     cases
         .iter()
         .map(|case| {
@@ -170,7 +174,7 @@ pub fn run(
                 db,
                 policy,
                 case.today.unwrap_or(today),
-            );
+            )?;
             let got_priority = ev.findings.first().map_or(Priority::Track, |e| e.priority);
             let (got, why) = match ev.findings.first() {
                 Some(e) => {
@@ -187,7 +191,7 @@ pub fn run(
                 }
                 None => (Decision::Warn, "no finding".to_owned()),
             };
-            Outcome {
+            Ok(Outcome {
                 name: case.name.clone(),
                 origin: case.origin.clone(),
                 expect: case.expect,
@@ -195,7 +199,7 @@ pub fn run(
                 expect_priority: case.expect_priority,
                 got_priority,
                 why,
-            }
+            })
         })
         .collect()
 }
@@ -215,7 +219,8 @@ mod tests {
             ..Policy::default()
         };
         let db = crate::db::VulnDb::from_bytes(crate::cli::BUNDLED_DB.to_vec()).expect("db");
-        let outcomes = run(&config.tests, &policy, &db, jiff::civil::date(2025, 8, 26));
+        let outcomes =
+            run(&config.tests, &policy, &db, jiff::civil::date(2025, 8, 26)).expect("decodes");
         for o in &outcomes {
             assert!(o.passed(), "{o:?}");
         }

@@ -11,6 +11,9 @@
 //! - automatable: the CVSS vector (v3 or v4) says `AV:N`, `PR:N` and `UI:N`.
 //! - technical impact: `total` when the vector says confidentiality and integrity are both
 //!   high (`C:H/I:H`, v4 `VC:H/VI:H`); else `partial` (also without a vector).
+//!
+//! A known-malicious package version ([`Finding::malicious`]) is `act` before the tree: it
+//! is a compromise in place, not a weakness that may be exploited.
 
 use crate::enrich::Finding;
 use serde::Serialize;
@@ -58,8 +61,13 @@ impl Priority {
     }
 }
 
-/// The priority of `finding` (see the module docs for the table).
+/// The priority of `finding` (see the module docs for the table). A known-malicious package
+/// version is `act` whatever its score: the code is hostile by design, not merely
+/// exploitable.
 pub fn of(finding: &Finding) -> Priority {
+    if finding.malicious {
+        return Priority::Act;
+    }
     let vector = finding.cvss.as_ref().map(|c| c.vector.as_str());
     decide(
         exploitation(finding),

@@ -65,6 +65,8 @@ pub(crate) struct Counts {
     pub ignored: usize,
     /// Findings in CISA KEV.
     pub kev: usize,
+    /// Known-malicious package versions.
+    pub malicious: usize,
     /// By severity after the KEV rule.
     pub critical: usize,
     pub high: usize,
@@ -86,6 +88,9 @@ impl Counts {
             }
             if f.finding.kev.is_some() {
                 c.kev += 1;
+            }
+            if f.finding.malicious {
+                c.malicious += 1;
             }
             match f.severity {
                 Severity::Critical => c.critical += 1,
@@ -124,6 +129,23 @@ pub(crate) fn bundled_banner(ev: &Evaluation) -> Option<String> {
         "using the demo database bundled in kevgate (data from {date}{age}): \
          not for gating real builds; run `kevgate db update`"
     ))
+}
+
+/// What to do about a known-malicious package version, one sentence shared by every format.
+pub(crate) const MALICIOUS_ADVICE: &str = "known-malicious package version: remove it, and \
+     treat every machine that installed it (CI runners included) as compromised";
+
+/// What a one-paragraph message (SARIF result, annotation) says after the severity:
+/// `, known-malicious package` and/or `, known exploited: in CISA KEV`.
+pub(crate) fn message_flags(f: &crate::enrich::Finding) -> String {
+    let mut out = String::new();
+    if f.malicious {
+        out.push_str(", known-malicious package");
+    }
+    if f.kev.is_some() {
+        out.push_str(", known exploited: in CISA KEV");
+    }
+    out
 }
 
 /// The notes a human-readable report lists: all but `bundled-db` when [`bundled_banner`]
@@ -218,6 +240,7 @@ mod tests {
                 fail: 4,
                 ignored: 0,
                 kev: 3,
+                malicious: 0,
                 critical: 4,
                 high: 0,
                 medium: 2,

@@ -8,16 +8,55 @@
 //! such text through [`terminal`] or [`markdown`] before writing it.
 //!
 //! The escapes are visible rather than silent (`\u{1b}` instead of dropping the byte), so a
-//! reader sees that something odd was in the input. Workflow commands (`::error::`) only act
-//! at the start of a line; the table never starts a line with untrusted text and newlines are
-//! escaped, so they need no escaping of their own.
+//! reader sees that something odd was in the input; that includes the invisible characters
+//! ([`invisible`]: zero-width space and joiners, word joiner, BOM, soft hyphen, variation
+//! selectors, tags), which can hide text or make two names look alike.
+//!
+//! Workflow commands are not this module's concern: the runner finds `::cmd::` after leading
+//! whitespace and `##[cmd]` anywhere in a line, on stdout and stderr alike, and the table does
+//! start lines with untrusted text (a remediation line with the package, an ignored row with
+//! the id). Every line kevgate prints goes through [`crate::output::Console`], which
+//! neutralises both forms whatever produced the line.
 
 use std::borrow::Cow;
 
+/// Whether `c` is an invisible format character: zero-width space, non-joiner and joiner
+/// (U+200B-U+200D), word joiner and the invisible operators (U+2060-U+2064), the BOM / zero-width
+/// no-break space (U+FEFF), soft hyphen (U+00AD), combining grapheme joiner, Hangul fillers,
+/// Mongolian and other variation selectors, interlinear annotation marks, shorthand format
+/// controls, musical format controls and the tag characters (U+E0000-U+E0FFF, which also
+/// holds the supplementary variation selectors). They render as nothing and can hide text or
+/// make two names look the same; the bidi controls are in [`is_dangerous`] too.
+pub fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2065}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
 /// Whether `c` must not reach a terminal or a rendered document as is: C0 controls (incl.
-/// newline, tab and ESC), DEL, C1 controls, and the Unicode bidi controls.
-fn is_dangerous(c: char) -> bool {
+/// newline, tab and ESC), DEL, C1 controls, the Unicode bidi controls and the invisible
+/// format characters ([`invisible`]).
+pub fn is_dangerous(c: char) -> bool {
     c.is_control() // C0, DEL, C1
+        || invisible(c)
         || matches!(
             c,
             // Bidi embeddings, overrides and isolates, and the directional marks:
@@ -29,9 +68,10 @@ fn is_dangerous(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
-/// `s` for a terminal: control characters (C0 incl. newline and ESC, DEL, C1) and bidi
-/// controls become visible `\u{..}` escapes; everything else is kept. Borrows when there is
-/// nothing to escape.
+/// `s` for a terminal: control characters (C0 incl. newline and ESC, DEL, C1), bidi controls
+/// and invisible characters become visible `\u{..}` escapes; everything else is kept.
+/// Borrows when there is nothing to escape. (Workflow commands are neutralised later, for
+/// every line, by [`crate::output::Console`].)
 pub fn terminal(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_dangerous) {
         return Cow::Borrowed(s);
@@ -49,18 +89,31 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
 
 /// `s` as inert Markdown text, safe inside a paragraph, a table cell or an HTML block.
 ///
-/// Newlines (and `\r`, tabs) become spaces; other control and bidi characters become visible
-/// `\u{..}` escapes; `& < > | \` `` ` `` `[ ] * _ \ ~ #` `!` become HTML character
-/// references (they render as themselves, but cannot open a tag, a link, an image, a code
-/// span, emphasis or a table cell); an `@` that starts a word is followed by a zero-width
-/// space so `@org/team` mentions nobody (the approach Renovate takes for release notes),
-/// while `name@version` stays as it is.
+/// - Newlines (and `\r`, tabs) become spaces; other control, bidi and invisible characters
+///   become visible `\u{..}` escapes.
+/// - `& < > | \` `` ` `` `[ ] * _ \ ~ #` `!` become HTML character references (they render as
+///   themselves, but cannot open a tag, a link, an image, a code span, emphasis or a table cell).
+/// - An `@` that starts a word is followed by `&#8203;` (a zero-width space, as a reference:
+///   GitHub finds mentions in the rendered HTML's text, where `&#64;` would be a plain `@`
+///   again), so `@org/team` mentions nobody (the approach Renovate takes for release notes),
+///   while `name@version` stays as it is.
+/// - Text GitHub's autolinker (GFM's autolink extension, cmark-gfm `autolink.c`) would turn
+///   into a link gets `&#8288;` (a word joiner, as a reference) where the match needs two
+///   characters side by side: before the `:` of `scheme://`, inside `www.`, and around the
+///   `@` of an email-like `local@domain.tld` (a zero-width space after it, as for mentions: a
+///   word joiner is no word character, so `a&#8288;@b` alone could mention `@b`). The scheme must end right before `://`, `www.`
+///   must be those four characters, an email's local part must end right before `@`, in the
+///   parsed text node and in the HTML alike; a word joiner in between matches none, and
+///   renders as nothing, so the text reads as it was.
 pub fn markdown(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 16);
-    let mut prev: Option<char> = None;
-    for c in s.chars() {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        i += 1;
         let after_word = prev.is_some_and(|p| p.is_alphanumeric());
-        prev = Some(c);
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
             '&' => out.push_str("&amp;"),
@@ -76,6 +129,18 @@ pub fn markdown(s: &str) -> String {
             '~' => out.push_str("&#126;"),
             '#' => out.push_str("&#35;"),
             '!' => out.push_str("&#33;"),
+            // `scheme://`: the scheme cannot reach the `:`.
+            ':' if chars.get(i..i + 2) == Some(&['/', '/']) => out.push_str("&#8288;:"),
+            // `www.`: not four characters in a row.
+            'w' | 'W' if is_www(&chars[i - 1..]) => {
+                out.extend(&chars[i - 1..i + 2]);
+                out.push_str("&#8288;");
+                i += 2;
+            }
+            // An email address: the local part cannot reach the `@`.
+            '@' if prev.is_some_and(email_local) && email_domain(&chars[i..]) => {
+                out.push_str("&#8288;@&#8203;");
+            }
             // A mention needs `@` at a word start: `jquery@3.4.1` mentions nobody.
             '@' if after_word => out.push('@'),
             '@' => out.push_str("@&#8203;"),
@@ -84,6 +149,27 @@ pub fn markdown(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `rest` starts with `www.` (any case): the start of a GFM extended www autolink,
+/// and of what other linkifiers take for a host.
+fn is_www(rest: &[char]) -> bool {
+    rest.len() >= 4 && rest[..3].iter().all(|c| c.eq_ignore_ascii_case(&'w')) && rest[3] == '.'
+}
+
+/// A character of an email address's local part, as GFM's extended email autolink has it.
+fn email_local(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')
+}
+
+/// Whether `rest` (after an `@`) may be a domain GFM's email autolink would take. It takes
+/// alphanumerics, `.`, `-`, `_`, ending in a letter; as the escaping turns `_` into a reference
+/// and may add a word joiner, either of which can end the text the autolinker sees early, any
+/// letter in that run counts. `3.4.1` (a version) has none, so `jquery@3.4.1` stays as it is.
+fn email_domain(rest: &[char]) -> bool {
+    rest.iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .any(char::is_ascii_alphabetic)
 }
 
 /// An error and its causes on one line, each cause once (reqwest's and octocrab's own text
@@ -166,7 +252,7 @@ mod tests {
         (
             "![i](https://evil/x.png)",
             "![i](https://evil/x.png)",
-            "&#33;&#91;i&#93;(https://evil/x.png)",
+            "&#33;&#91;i&#93;(https&#8288;://evil/x.png)",
         ),
         ("@org/team", "@org/team", "@&#8203;org/team"),
         ("cc @octocat", "cc @octocat", "cc @&#8203;octocat"),
@@ -194,6 +280,50 @@ mod tests {
             "del\\u{7f}c1\\u{9b}",
         ),
         ("tab\there", "tab\\u{9}here", "tab here"),
+        // Bare URLs and addresses GitHub would autolink.
+        (
+            "see https://evil.example/login",
+            "see https://evil.example/login",
+            "see https&#8288;://evil.example/login",
+        ),
+        ("(http://x.y)", "(http://x.y)", "(http&#8288;://x.y)"),
+        (
+            "www.evil.example",
+            "www.evil.example",
+            "www&#8288;.evil.example",
+        ),
+        (
+            "go WWW.Evil.example",
+            "go WWW.Evil.example",
+            "go WWW&#8288;.Evil.example",
+        ),
+        (
+            "mail a@evil.example",
+            "mail a@evil.example",
+            "mail a&#8288;@&#8203;evil.example",
+        ),
+        (
+            "mailto:x.y+z@evil.io.",
+            "mailto:x.y+z@evil.io.",
+            "mailto:x.y+z&#8288;@&#8203;evil.io.",
+        ),
+        (
+            "pkg@1.0.0-beta",
+            "pkg@1.0.0-beta",
+            "pkg&#8288;@&#8203;1.0.0-beta",
+        ),
+        ("lodash@4.17.21", "lodash@4.17.21", "lodash@4.17.21"),
+        // Invisible characters.
+        (
+            "a\u{200b}b\u{200c}c\u{200d}d\u{2060}e\u{feff}f\u{ad}g",
+            "a\\u{200b}b\\u{200c}c\\u{200d}d\\u{2060}e\\u{feff}f\\u{ad}g",
+            "a\\u{200b}b\\u{200c}c\\u{200d}d\\u{2060}e\\u{feff}f\\u{ad}g",
+        ),
+        (
+            "x\u{e0041}\u{fe0f}\u{180e}",
+            "x\\u{e0041}\\u{fe0f}\\u{180e}",
+            "x\\u{e0041}\\u{fe0f}\\u{180e}",
+        ),
         ("\r\n", "\\u{d}\\u{a}", "  "),
         ("über 日本", "über 日本", "über 日本"),
     ];
@@ -223,6 +353,63 @@ mod tests {
                 assert!(!out.contains(bad), "{out:?} contains {bad:?}");
             }
         }
+    }
+
+    /// Property over random text built from autolink and mention pieces: the Markdown has no
+    /// raw invisible or control character, no scheme right before `://`, no `www.`, no email
+    /// local part right before an `@` with a domain, and no `@` right before a name.
+    #[test]
+    fn markdown_never_autolinks() {
+        const PIECES: &[&str] = &[
+            "http", "https", "ftp", ":", "//", "/", "www", "WwW", ".", "@", "a", "Z", "9", "+",
+            "-", "_", " ", "(", "\u{200b}", "\u{2060}", "\u{feff}", "\u{ad}", "\u{200d}", "com",
+            "&",
+        ];
+        let mut state = 0x5eed_u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next(16);
+            let input: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+            let out = markdown(&input);
+            assert!(!out.chars().any(is_dangerous), "{input:?} -> {out:?}");
+            let lower = out.to_ascii_lowercase();
+            assert!(!lower.contains("www."), "{input:?} -> {out:?}");
+            let b = out.as_bytes();
+            for (i, w) in b.windows(3).enumerate() {
+                if w == b"://" {
+                    assert!(
+                        i == 0 || !b[i - 1].is_ascii_alphabetic(),
+                        "{input:?} -> {out:?}"
+                    );
+                }
+            }
+            for (i, &c) in b.iter().enumerate() {
+                if c == b'@' && i > 0 {
+                    let prev = b[i - 1];
+                    let local = prev.is_ascii_alphanumeric() || b".-_+".contains(&prev);
+                    let domain = email_domain(&input_chars(&out[i + 1..]));
+                    assert!(!(local && domain), "email: {input:?} -> {out:?}");
+                }
+                if c == b'@' {
+                    let next = b.get(i + 1).copied().unwrap_or(b' ');
+                    let word = i > 0 && b[i - 1].is_ascii_alphanumeric();
+                    assert!(
+                        word || !next.is_ascii_alphanumeric(),
+                        "mention: {input:?} -> {out:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn input_chars(s: &str) -> Vec<char> {
+        s.chars().collect()
     }
 
     /// Whitespace is collapsed and long text cut with an ellipsis, counting characters.

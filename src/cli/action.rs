@@ -41,6 +41,8 @@ struct Inputs {
     fail_on: Option<FailOn>,
     /// `fail-on-kev`; unset or empty: the config file's value, else `true`.
     fail_on_kev: Option<bool>,
+    /// `fail-on-malicious`; unset or empty: the config file's value, else `true`.
+    fail_on_malicious: Option<bool>,
     max_db_age: u32,
     /// `config`: the policy file, as `scan --config`.
     config: Option<PathBuf>,
@@ -126,6 +128,7 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         db: input(env, "db").map(PathBuf::from),
         fail_on,
         fail_on_kev: optional_bool_input(env, "fail-on-kev")?,
+        fail_on_malicious: optional_bool_input(env, "fail-on-malicious")?,
         max_db_age,
         config: input(env, "config").map(PathBuf::from),
         check_name: input(env, "check-name")
@@ -153,7 +156,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     // The token is masked before anything else is printed, so that no later line (ours or
     // a library's) can show it.
     if let Some(token) = input(env, "github-token") {
-        write!(io.stdout, "{}", workflow::add_mask(&token))?;
+        io.stdout.command(&workflow::add_mask(&token))?;
     }
     let inputs = parse_inputs(env)?;
     let today = today(env)?;
@@ -316,17 +319,13 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                 },
             );
             for w in warnings {
-                write!(io.stdout, "{}", workflow::warning(Some("kevgate"), &w))?;
+                io.stdout.command(&workflow::warning(Some("kevgate"), &w))?;
             }
         }
-        (Some(_), None) => write!(
-            io.stdout,
-            "{}",
-            workflow::warning(
-                Some("kevgate"),
-                "no `github-token`: no check run and no comment; the result is in the step summary"
-            )
-        )?,
+        (Some(_), None) => io.stdout.command(&workflow::warning(
+            Some("kevgate"),
+            "no `github-token`: no check run and no comment; the result is in the step summary",
+        ))?,
         (None, _) => {}
     }
 
@@ -405,6 +404,8 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         fail_on: inputs.fail_on,
         fail_on_kev: inputs.fail_on_kev == Some(true),
         no_fail_on_kev: inputs.fail_on_kev == Some(false),
+        fail_on_malicious: inputs.fail_on_malicious == Some(true),
+        no_fail_on_malicious: inputs.fail_on_malicious == Some(false),
         max_db_age: inputs.max_db_age,
         color: ColorChoice::Never,
         fail_on_ransomware: false,
@@ -451,6 +452,7 @@ mod tests {
             ("INPUT_SBOM", " sbom.json "),
             ("INPUT_FAIL-ON", "high"),
             ("INPUT_FAIL-ON-KEV", "False"),
+            ("INPUT_FAIL-ON-MALICIOUS", "false"),
             ("INPUT_MAX-DB-AGE", "3"),
             ("INPUT_DB", ""),
             ("INPUT_CHECK-NAME", "gate"),
@@ -460,6 +462,9 @@ mod tests {
         assert_eq!(i.sbom, PathBuf::from("sbom.json"));
         assert_eq!(i.fail_on, Some(FailOn::High));
         assert_eq!(i.fail_on_kev, Some(false));
+        assert_eq!(i.fail_on_malicious, Some(false));
+        let args = scan_args(&i);
+        assert!(args.no_fail_on_malicious && !args.fail_on_malicious);
         assert_eq!(i.max_db_age, 3);
         assert_eq!(i.db, None);
         assert_eq!(i.check_name, "gate");

@@ -11,7 +11,10 @@
 //! - NVD: by CVE, the newest `lastModified` wins.
 //! - KEV: the union of the catalogs; per CVE the entry of the newest `dateReleased` wins.
 //! - EPSS: per CVE the score of the newest `score_date` wins (undated files count as oldest).
-//! - Scope ([`BuildInputs::cve_scope`]): with [`CveScope::Referenced`], NVD and EPSS records
+//! - JVN: by JVNDB id, the newest `dcterms:modified` / `DateLastUpdated` wins (ties: the
+//!   first read); each entry is then stored under every CVE it names (a CVE keeps all its
+//!   entries, sorted by id). Entries naming no CVE are counted, not stored.
+//! - Scope ([`BuildInputs::cve_scope`]): with [`CveScope::Referenced`], NVD, EPSS and JVN records
 //!   are kept only for the CVEs a stored OSV advisory ([`Advisory::cves`]) or a KEV entry
 //!   names; the source's `records` count what was kept, its `data_date` what was read.
 //!
@@ -23,7 +26,9 @@
 use crate::db::codec;
 use crate::db::feeds::{self, Doc, InputFile, Outcome};
 use crate::db::format::{self, Codec};
-use crate::db::model::{Advisory, Affected, CveScope, KevEntry, Manifest, NvdRecord, SourceInfo};
+use crate::db::model::{
+    Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifest, NvdRecord, SourceInfo,
+};
 use crate::db::{DbError, EpssScore, encode_epss, package_key};
 use crate::purl::Ecosystem;
 use sha2::{Digest, Sha256};
@@ -41,6 +46,9 @@ pub struct BuildInputs {
     pub osv: Vec<PathBuf>,
     /// EPSS CSVs.
     pub epss: Vec<PathBuf>,
+    /// JVN iPedia documents (MyJVN API pages, RSS and VULDEF feeds). None given: the
+    /// database has no JVN table (and the bytes of a build without JVN do not change).
+    pub jvn: Vec<PathBuf>,
     /// Which CVEs to keep NVD and EPSS records for (recorded in the manifest).
     pub cve_scope: CveScope,
     /// Caps on decompression (per document, per input file).
@@ -74,6 +82,16 @@ pub struct BuildStats {
     pub nvd_out_of_scope: u64,
     /// EPSS scores left out by [`CveScope::Referenced`].
     pub epss_out_of_scope: u64,
+    /// JVN entries read (duplicates included).
+    pub jvn_read: u64,
+    /// Distinct JVN entries (JVNDB ids) kept.
+    pub jvn_entries: u64,
+    /// JVN entries that name no CVE (not stored: kevgate joins JVN by CVE).
+    pub jvn_without_cve: u64,
+    /// CVEs with JVN entries stored.
+    pub jvn_cves: u64,
+    /// JVN CVEs left out by [`CveScope::Referenced`].
+    pub jvn_out_of_scope: u64,
     /// Files skipped, one line each (`` `path`: why ``).
     pub warnings: Vec<String>,
 }
@@ -224,6 +242,16 @@ pub fn build_with_stats(
         sources.push(src.info(epss_date, stats.epss_scores));
     }
 
+    // JVN
+    let jvn_source = read_jvn(&inputs.jvn, &mut stats)?;
+    let mut jvn = match jvn_source {
+        Some((info, by_cve)) => {
+            sources.push(info);
+            Some(by_cve)
+        }
+        None => None,
+    };
+
     if inputs.cve_scope == CveScope::Referenced {
         referenced.extend(kev.keys().map(|c| c.to_ascii_uppercase()));
         let before = (nvd.len(), epss.len());
@@ -233,10 +261,17 @@ pub fn build_with_stats(
         stats.epss_out_of_scope = (before.1 - epss.len()) as u64;
         stats.nvd_records = nvd.len() as u64;
         stats.epss_scores = epss.len() as u64;
+        if let Some(jvn) = jvn.as_mut() {
+            let before = jvn.len();
+            jvn.retain(|cve, _| referenced.contains(cve));
+            stats.jvn_out_of_scope = (before - jvn.len()) as u64;
+            stats.jvn_cves = jvn.len() as u64;
+        }
         for source in &mut sources {
             match source.name.as_str() {
                 "nvd" => source.records = stats.nvd_records,
                 "epss" => source.records = stats.epss_scores,
+                "jvn" => source.records = stats.jvn_cves,
                 _ => {}
             }
         }
@@ -261,14 +296,70 @@ pub fn build_with_stats(
         .into_iter()
         .map(|(k, (_, s))| (k, encode_epss(&s)))
         .collect();
-    let tables = [
+    let mut tables = vec![
         format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?,
         format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?,
         format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
         format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
     ];
+    // The JVN table only when JVN was an input: a database without it keeps the 4-table
+    // layout byte for byte (format.rs).
+    if let Some(jvn) = jvn {
+        let jvn_entries = jvn
+            .into_iter()
+            .map(|(k, entries)| Ok((k, to_json(&entries)?)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        tables.push(format::write_table(&jvn_entries, Codec::Deflate).map_err(fmt)?);
+    }
     let bytes = format::write_file(&to_json(&manifest)?, &tables).map_err(fmt)?;
     Ok((bytes, stats))
+}
+
+/// Reads the JVN inputs: the manifest entry and, per CVE, its entries sorted by JVNDB id.
+/// `None` when no JVN input was given.
+#[allow(clippy::type_complexity)]
+fn read_jvn(
+    roots: &[PathBuf],
+    stats: &mut BuildStats,
+) -> Result<Option<(SourceInfo, BTreeMap<String, Vec<JvnEntry>>)>, DbError> {
+    let Some(mut src) = Source::open("jvn", roots)? else {
+        return Ok(None);
+    };
+    // By JVNDB id: (time key, entry, its CVEs).
+    let mut by_id: BTreeMap<String, (String, JvnEntry, Vec<String>)> = BTreeMap::new();
+    let mut date: Option<String> = None;
+    let mut read = 0;
+    src.each(stats, |doc, _| {
+        let (outcome, parsed) = feeds::jvn::parse(doc)?;
+        for p in parsed {
+            read += 1;
+            let modified = p.entry.modified.as_deref();
+            let key = modified.map(feeds::time_key).unwrap_or_default();
+            if let Some(d) = modified.and_then(feeds::date_of) {
+                date = date.take().max(Some(d));
+            }
+            match by_id.get(&p.entry.id) {
+                Some((old, _, _)) if *old >= key => {}
+                _ => {
+                    by_id.insert(p.entry.id.clone(), (key, p.entry, p.cves));
+                }
+            }
+        }
+        Ok(outcome)
+    })?;
+    let mut by_cve: BTreeMap<String, Vec<JvnEntry>> = BTreeMap::new();
+    for (_, entry, cves) in by_id.values() {
+        if cves.is_empty() {
+            stats.jvn_without_cve += 1;
+        }
+        for cve in cves {
+            by_cve.entry(cve.clone()).or_default().push(entry.clone());
+        }
+    }
+    stats.jvn_read = read;
+    stats.jvn_entries = by_id.len() as u64;
+    stats.jvn_cves = by_cve.len() as u64;
+    Ok(Some((src.info(date, stats.jvn_cves), by_cve)))
 }
 
 /// Splits each advisory over the packages it affects.

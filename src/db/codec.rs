@@ -12,13 +12,15 @@
 //! ```text
 //! list     = count advisory*
 //! advisory = id aliases related summary? published? modified? withdrawn?
-//!            severity(kind score)* database_severity? affected* url?
+//!            severity(kind score)* database_severity? affected* url? malware
+//! malware  = u8: 0 no, 1 malicious, 2 false positive   (format 2 and later; format 1
+//!            stored none, and its advisories are malicious when an id is `MAL-`)
 //! affected = ecosystem name range* versions
 //! range    = kind(u8: 0 SEMVER, 1 ECOSYSTEM, 2 GIT, 3 other) event*
 //! event    = tag(u8: 0 introduced, 1 fixed, 2 last_affected, 3 limit) value
 //! ```
 
-use crate::db::model::{Advisory, Affected, OsvSeverity};
+use crate::db::model::{Advisory, Affected, Malware, OsvSeverity};
 use crate::version::{Event, Range, RangeKind};
 
 /// Encodes a package's advisory list.
@@ -66,12 +68,18 @@ pub fn encode(list: &[Advisory]) -> Vec<u8> {
             w.strs(&x.versions);
         }
         w.opt(&a.url);
+        w.0.push(match a.malware {
+            Malware::No => 0,
+            Malware::Malicious => 1,
+            Malware::FalsePositive => 2,
+        });
     }
     w.0
 }
 
-/// Decodes a package's advisory list; an error says what is malformed.
-pub fn decode(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
+/// Decodes a package's advisory list written by database format `version` (1 had no
+/// malware byte); an error says what is malformed.
+pub fn decode(bytes: &[u8], version: u32) -> Result<Vec<Advisory>, String> {
     let mut r = Reader { bytes, pos: 0 };
     let n = r.count()?;
     let mut list = Vec::with_capacity(n);
@@ -129,6 +137,16 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
             });
         }
         let url = r.opt()?;
+        let malware = if version < 2 {
+            Malware::of_ids(&id, &aliases)
+        } else {
+            match r.byte()? {
+                0 => Malware::No,
+                1 => Malware::Malicious,
+                2 => Malware::FalsePositive,
+                m => return Err(format!("unknown malware flag {m}")),
+            }
+        };
         list.push(Advisory {
             id,
             aliases,
@@ -141,6 +159,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Advisory>, String> {
             database_severity,
             affected,
             url,
+            malware,
         });
     }
     if r.pos != bytes.len() {
@@ -285,6 +304,8 @@ mod tests {
     fn round_trip() {
         let mut all = fixture_advisories();
         all[0].withdrawn = Some("2024-01-01T00:00:00Z".into());
+        all[0].malware = Malware::Malicious;
+        all[1].malware = Malware::FalsePositive;
         all[0].summary = Some(String::new());
         all[0].affected.push(Affected {
             ecosystem: "npm".into(),
@@ -300,10 +321,13 @@ mod tests {
             versions: vec!["1.0".into()],
         });
         let bytes = encode(&all);
-        assert_eq!(decode(&bytes).expect("decodes"), all);
+        assert_eq!(decode(&bytes, 2).expect("decodes"), all);
         let json = serde_json::to_vec(&all).expect("json");
         assert!(bytes.len() < json.len());
-        assert_eq!(decode(&encode(&[])).expect("empty"), Vec::<Advisory>::new());
+        assert_eq!(
+            decode(&encode(&[]), 2).expect("empty"),
+            Vec::<Advisory>::new()
+        );
     }
 
     /// Truncated or corrupted bytes give an error, never a panic or a huge allocation.
@@ -311,22 +335,25 @@ mod tests {
     fn hostile() {
         let bytes = encode(&fixture_advisories());
         for cut in (0..bytes.len()).step_by(97) {
-            assert!(decode(&bytes[..cut]).is_err(), "cut {cut}");
+            assert!(decode(&bytes[..cut], 2).is_err(), "cut {cut}");
         }
         for at in (0..bytes.len()).step_by(89) {
             let mut bad = bytes.clone();
             bad[at] ^= 0xff;
-            let _ = decode(&bad);
+            let _ = decode(&bad, 2);
         }
-        assert!(decode(&[0xff; 20]).is_err());
+        assert!(decode(&[0xff; 20], 2).is_err());
         assert!(
-            decode(&[
-                1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01
-            ])
+            decode(
+                &[
+                    1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01
+                ],
+                2
+            )
             .is_err()
         );
         let mut trailing = encode(&[]);
         trailing.push(0);
-        assert!(decode(&trailing).is_err());
+        assert!(decode(&trailing, 2).is_err());
     }
 }

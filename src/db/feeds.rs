@@ -1,5 +1,5 @@
 //! Reading the feeds as published: walking input directories, unpacking `.gz` and `.zip`,
-//! and one lenient parser per feed (`osv`, `nvd`, `kev`, `epss`) turning the feed's own
+//! and one lenient parser per feed (`osv`, `nvd`, `kev`, `epss`, `jvn`) turning the feed's own
 //! shapes (private DTOs) into the model types.
 //!
 //! Each parser gets a [`Doc`] (one file, or one member of an archive, already decompressed)
@@ -9,6 +9,7 @@
 //! not is an error, so a typo'd input path fails loudly instead of building an empty db.
 
 pub mod epss;
+pub mod jvn;
 pub mod kev;
 pub mod nvd;
 pub mod osv;

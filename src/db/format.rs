@@ -9,7 +9,7 @@
 //!   crc32   u32  CRC-32 (IEEE) of every byte after the header
 //!   length  u64  total file length, header included
 //!   manifest u32 length of the manifest JSON that follows the header
-//!   tables  u32  number of tables (4: advisories, nvd, kev, epss)
+//!   tables  u32  number of tables (4: advisories, nvd, kev, epss; 5 with jvn)
 //! manifest JSON
 //! per table:
 //!   count u32, blocks u32, codec u32 (0 raw, 1 deflate), keys_len u32, data_len u32
@@ -18,6 +18,11 @@
 //!   keys     keys_len bytes, the keys in byte order (binary-searched in place)
 //!   data     data_len bytes, the blocks
 //! ```
+//!
+//! The JVN table (JVN iPedia entries by CVE, JSON, deflate) is optional and last: a build
+//! without JVN writes the four tables exactly as before, so databases (and the bundled demo)
+//! keep their bytes and the format version; a kevgate that predates JVN refuses a five-table
+//! file with a format error instead of misreading it.
 //!
 //! Why this shape: loading must be O(header) (`from_bytes` + a query mix within 20 ms, the
 //! whole scan within 64 MiB), so nothing is deserialised up front: a query binary-searches
@@ -35,8 +40,12 @@ use std::ops::Range;
 
 /// The file's first eight bytes.
 pub const MAGIC: &[u8; 8] = b"KEVGATE\0";
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes. 2 added the malware flag of each advisory
+/// (`db/codec.rs`).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build still reads (a cache filled by an older kevgate
+/// keeps working until its next update).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 32;
 /// Uncompressed size a block is filled to before it is closed (a single larger value gets
@@ -187,6 +196,8 @@ pub struct Header {
     pub manifest: Range<usize>,
     /// Number of tables.
     pub tables: usize,
+    /// The file's format version.
+    pub version: u32,
 }
 
 /// Checks magic, version, length and CRC, and returns where the manifest is.
@@ -202,7 +213,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, crate::db::DbError> {
     }
     let fmt = |e: FormatError| DbError::Format(e.0);
     let version = read_u32(bytes, 8).map_err(fmt)?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(DbError::Version {
             found: version,
             expected: FORMAT_VERSION,
@@ -234,6 +245,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, crate::db::DbError> {
     Ok(Header {
         manifest: HEADER_LEN..end,
         tables,
+        version,
     })
 }
 
@@ -335,6 +347,17 @@ impl Table {
             }
         }
         Ok(None)
+    }
+
+    /// The key and value of entry `i`, decompressed (for `db verify`, which decodes every
+    /// record).
+    pub fn entry_at<'a>(
+        &self,
+        bytes: &'a [u8],
+        i: usize,
+    ) -> Result<(&'a [u8], Vec<u8>), FormatError> {
+        let e = self.entry(bytes, i)?;
+        Ok((self.key(bytes, &e)?, self.value(bytes, &e)?))
     }
 
     /// The value stored under `key`, decompressed.

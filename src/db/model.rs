@@ -38,6 +38,54 @@ pub struct Advisory {
     /// A link for humans: the advisory's `ADVISORY` or `WEB` reference, else the first one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Whether the advisory reports a malicious package (computed from the OSV record when
+    /// the database is built, see [`Malware`]).
+    #[serde(default, skip_serializing_if = "Malware::is_no")]
+    pub malware: Malware,
+}
+
+/// Whether an advisory reports a known-malicious package version rather than a
+/// vulnerability: such a version fails the gate like KEV (`fail-on-malicious`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Malware {
+    /// A vulnerability report (or anything else).
+    #[default]
+    No,
+    /// A malicious package: an OSV `MAL-` id or alias, OpenSSF malicious-packages origins
+    /// (`database_specific.malicious-packages-origins`), or a GitHub malware advisory (CWE-506
+    /// "Embedded Malicious Code", or a summary that says so).
+    Malicious,
+    /// A malicious-package report the record itself calls a false positive (OpenSSF moves
+    /// them to `osv/withdrawn/` without always setting `withdrawn`, e.g. MAL-2024-2929 for
+    /// `react` 35.0.0: "False positive caused by problematic ingestion"): withdrawn in
+    /// substance, a note rather than a finding.
+    FalsePositive,
+}
+
+impl Malware {
+    /// Not a malware report (the serde default, left out of the JSON).
+    pub fn is_no(&self) -> bool {
+        *self == Malware::No
+    }
+
+    /// What a database of format 1 (which did not store the flag) can still tell: an
+    /// advisory with a `MAL-` id or alias is malicious.
+    pub fn of_ids(id: &str, aliases: &[String]) -> Malware {
+        if std::iter::once(id)
+            .chain(aliases.iter().map(String::as_str))
+            .any(is_malware_id)
+        {
+            Malware::Malicious
+        } else {
+            Malware::No
+        }
+    }
+}
+
+/// Whether an id is an OpenSSF malicious-packages id (`MAL-2022-1`).
+pub fn is_malware_id(id: &str) -> bool {
+    id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("MAL-"))
 }
 
 impl Advisory {
@@ -162,13 +210,13 @@ pub struct Manifest {
     pub built_at: String,
     /// One entry per source kind that was given.
     pub sources: Vec<SourceInfo>,
-    /// Which NVD and EPSS records the build kept. Absent (older databases, and every `all`
+    /// Which NVD, EPSS and JVN records the build kept. Absent (older databases, and every `all`
     /// build, so their bytes do not change) means [`CveScope::All`].
     #[serde(default, skip_serializing_if = "CveScope::is_all")]
     pub cve_scope: CveScope,
 }
 
-/// Which CVEs a database keeps NVD and EPSS records for (`db build|update --cve-scope`).
+/// Which CVEs a database keeps NVD, EPSS and JVN records for (`db build|update --cve-scope`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum CveScope {
@@ -200,10 +248,10 @@ impl CveScope {
 /// One source of a database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
-    /// `kev`, `nvd`, `osv` or `epss`.
+    /// `kev`, `nvd`, `osv`, `epss` or `jvn`.
     pub name: String,
     /// The newest data date in the source (KEV `dateReleased`, EPSS `score_date`, newest
-    /// NVD `lastModified` / OSV `modified`), YYYY-MM-DD.
+    /// NVD `lastModified` / OSV `modified` / JVN `dcterms:modified`), YYYY-MM-DD.
     pub data_date: Option<String>,
     /// Records kept from this source.
     pub records: u64,
@@ -211,4 +259,38 @@ pub struct SourceInfo {
     pub sha256: String,
     /// The input files (as given on the command line, made relative where possible).
     pub files: Vec<String>,
+}
+
+/// A JVN iPedia (IPA) entry naming a CVE: stored per CVE (a CVE can be in several entries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JvnEntry {
+    /// `JVNDB-YYYY-NNNNNN`.
+    pub id: String,
+    /// The entry's page on jvndb.jvn.jp.
+    pub url: String,
+    /// The entry's title (often Japanese), trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// JVN's own CVSS ratings (v3.0 and/or v2.0 in the real feeds), in feed order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cvss: Vec<JvnCvss>,
+    /// Last update (`dcterms:modified`, VULDEF `DateLastUpdated`), as written (+09:00).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+}
+
+/// One CVSS rating of a JVN entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JvnCvss {
+    /// `3.0`, `2.0` (`3.1`, `4.0` accepted).
+    pub version: String,
+    /// Base score, 0.0-10.0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// JVN's severity word: `Critical`, `High`, `Medium`, `Low`, `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The vector (v3 with its `CVSS:3.0/` prefix, v2 without).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vector: Option<String>,
 }

@@ -4,9 +4,16 @@
 //! Downloads `URL`, `URL.sha256` (`sha256sum` format) and `URL.minisig` (minisign) into a
 //! staging directory, then checks, in order: the sha256, the signature against the pinned
 //! public key (`assets/db-signing.pub`, or `--public-key`), and the database's own header and
-//! CRC. Only then is the database renamed into the cache, under the cache lock, and the cache
-//! state records where it came from (for `db status`). Any failure leaves the cache as it
-//! was and names the file and the problem.
+//! CRC, and that every record decodes. Only then is the database renamed into the cache,
+//! under the cache lock, and the cache state records where it came from (for `db status`).
+//! Any failure leaves the cache as it was and names the file and the problem.
+//!
+//! Rollback: a validly signed database is not necessarily a current one (an attacker who
+//! controls the mirror or the network can replay last month's signed file, reopening every
+//! KEV entry added since). So `--from` refuses a database whose data date
+//! ([`VulnDb::data_date`], inside the signed bytes) is older than the installed one's, or
+//! whose build serial (`serial N` in the signed trusted comment, `scripts/sign-db.sh`) is
+//! lower than the one the cache state recorded, unless `--allow-downgrade`.
 
 use crate::db::VulnDb;
 use crate::db::update::{
@@ -32,6 +39,9 @@ pub struct PrebuiltOptions {
     pub public_key: String,
     /// Timeouts, retries, extra roots, progress display.
     pub http: http::Settings,
+    /// Install a database older than the installed one (`--allow-downgrade`). Default:
+    /// false.
+    pub allow_downgrade: bool,
 }
 
 impl PrebuiltOptions {
@@ -42,6 +52,7 @@ impl PrebuiltOptions {
             url,
             public_key: PUBLIC_KEY.to_string(),
             http: http::Settings::default(),
+            allow_downgrade: false,
         }
     }
 }
@@ -69,8 +80,12 @@ pub fn update_from(
     let cache = &opts.cache_dir;
     let lock = lock_cache(cache, log)?;
     let staging = cache.join(format!(".prebuilt-new-{}", std::process::id()));
-    let result = fetch_and_verify(opts, &key, &client, &staging, log)
-        .and_then(|verified| install(cache, &opts.url, verified));
+    let result = fetch_and_verify(opts, &key, &client, &staging, log).and_then(|verified| {
+        if !opts.allow_downgrade {
+            refuse_rollback(cache, &opts.url, &verified)?;
+        }
+        install(cache, &opts.url, verified)
+    });
     let _ = fs_err::remove_dir_all(&staging);
     drop(lock);
     result
@@ -102,6 +117,57 @@ struct Verified {
     bytes: Vec<u8>,
     sha256: String,
     trusted_comment: String,
+    /// Its newest data date.
+    data_date: Option<jiff::civil::Date>,
+    /// `serial N` from the trusted comment.
+    serial: Option<u64>,
+}
+
+/// The build serial a trusted comment names: the number after the word `serial`
+/// (`kevgate database kevgate.db sha256 … serial 412`).
+pub fn serial(trusted_comment: &str) -> Option<u64> {
+    let mut words = trusted_comment.split_whitespace();
+    words.find(|w| *w == "serial")?;
+    words.next()?.parse().ok()
+}
+
+/// `Err` when `new` is older than the database installed in `cache`: an older data date,
+/// or a lower serial than the one the cache state recorded. An installed database that does
+/// not load cannot be rolled back (replacing it is a repair).
+fn refuse_rollback(cache: &Path, url: &str, new: &Verified) -> Result<(), UpdateError> {
+    let hint = "hint: pass `--allow-downgrade` to install it anyway";
+    let installed_path = cache.join(DB_FILE);
+    let installed = match fs_err::read(&installed_path) {
+        Ok(bytes) => VulnDb::from_bytes(bytes).ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(cache_error(&installed_path, e)),
+    };
+    if let Some(installed) = installed
+        && let (Some(old), Some(new_date)) = (installed.data_date(), new.data_date)
+        && new_date < old
+    {
+        return Err(source_error(
+            url,
+            format!(
+                "refusing a downgrade: its data is from {new_date}, the installed database's \
+                 from {old}; {hint}"
+            ),
+        ));
+    }
+    let state = update::read_state(cache);
+    let recorded = state.database.as_ref().and_then(|d| d.serial);
+    if let (Some(old), Some(new_serial)) = (recorded, new.serial)
+        && new_serial < old
+    {
+        return Err(source_error(
+            url,
+            format!(
+                "refusing a downgrade: its build serial is {new_serial}, the installed \
+                 database's is {old}; {hint}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn fetch_and_verify(
@@ -168,17 +234,21 @@ fn fetch_and_verify(
         };
         source_error(&sig_url, why)
     })?;
-    VulnDb::from_bytes(bytes.clone())
+    let db = VulnDb::from_bytes(bytes.clone())
+        .and_then(|db| db.verify().map(|_| db))
         .map_err(|e| source_error(url, format!("not a usable kevgate database: {e}")))?;
+    let trusted_comment = signature.trusted_comment().to_string();
     let _ = writeln!(
         log,
         "prebuilt: sha256 and signature verified ({})",
-        signature.trusted_comment()
+        crate::text::one_line(&trusted_comment, 200)
     );
     Ok(Verified {
+        data_date: db.data_date(),
+        serial: serial(&trusted_comment),
         bytes,
         sha256,
-        trusted_comment: signature.trusted_comment().to_string(),
+        trusted_comment,
     })
 }
 
@@ -198,6 +268,7 @@ fn install(cache: &Path, url: &str, v: Verified) -> Result<PrebuiltReport, Updat
         prebuilt_url: Some(url.to_string()),
         written_at: jiff::Timestamp::now().to_string(),
         sha256: v.sha256.clone(),
+        serial: v.serial,
     });
     let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
     let state_path = raw.join(STATE_FILE);
@@ -223,6 +294,25 @@ fn install(cache: &Path, url: &str, v: Verified) -> Result<PrebuiltReport, Updat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The serial is the number after `serial`; comments without one (older signatures)
+    /// have none.
+    #[test]
+    fn serial_of_trusted_comments() {
+        for (comment, want) in [
+            (
+                "kevgate database kevgate.db sha256 ab12 serial 412",
+                Some(412),
+            ),
+            ("serial 7", Some(7)),
+            ("kevgate database kevgate.db sha256 ab12", None),
+            ("kevgate database serial x", None),
+            ("kevgate database serial", None),
+            ("serial -3", None),
+        ] {
+            assert_eq!(serial(comment), want, "{comment}");
+        }
+    }
 
     #[test]
     fn the_pinned_key_parses() {

@@ -30,7 +30,7 @@ pub struct Status {
     /// The URL of the signed prebuilt database this file was downloaded from
     /// (`db update --from`); `None` when built here from the feeds.
     pub prebuilt_url: Option<String>,
-    /// Which CVEs NVD and EPSS records were kept for (`all`, `referenced`).
+    /// Which CVEs NVD, EPSS and JVN records were kept for (`all`, `referenced`).
     pub cve_scope: crate::db::CveScope,
     /// Per source, in database order.
     pub sources: Vec<SourceStatus>,
@@ -39,7 +39,7 @@ pub struct Status {
 /// One source of a database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceStatus {
-    /// `kev`, `nvd`, `osv` or `epss`.
+    /// `kev`, `nvd`, `osv`, `epss` or `jvn`.
     pub name: String,
     /// Records kept.
     pub records: u64,
@@ -135,7 +135,7 @@ pub fn write_table(status: &Status, out: &mut dyn Write) -> std::io::Result<()> 
     if status.cve_scope != crate::db::CveScope::All {
         writeln!(
             out,
-            "cve scope  {} (NVD and EPSS only for CVEs an advisory or KEV names)",
+            "cve scope  {} (NVD, EPSS and JVN only for CVEs an advisory or KEV names)",
             status.cve_scope.as_str()
         )?;
     }

@@ -55,19 +55,29 @@ fn round_trip() {
             .is_empty()
     );
 
-    let kev = db.kev("CVE-2020-11023").expect("KEV entry");
+    let kev = db
+        .kev("CVE-2020-11023")
+        .expect("decodes")
+        .expect("KEV entry");
     assert_eq!(kev.cve_id, "CVE-2020-11023");
     assert_eq!(
-        db.kev("cve-2021-44228").map(|k| k.cve_id).as_deref(),
+        db.kev("cve-2021-44228")
+            .expect("decodes")
+            .map(|k| k.cve_id)
+            .as_deref(),
         Some("CVE-2021-44228")
     );
-    assert!(db.kev("CVE-1999-0001").is_none());
+    assert!(db.kev("CVE-1999-0001").expect("decodes").is_none());
 
-    let nvd = db.nvd("CVE-2025-6965").expect("NVD record");
+    let nvd = db
+        .nvd("CVE-2025-6965")
+        .expect("decodes")
+        .expect("NVD record");
     assert_eq!(nvd.cvss[0].version, "4.0");
     // From the `.zip` of a JSON 1.1 feed.
     let zipped = db
         .nvd("CVE-2022-37199")
+        .expect("decodes")
         .expect("NVD record from a zip member");
     assert!(
         zipped
@@ -75,11 +85,14 @@ fn round_trip() {
             .iter()
             .all(|m| m.primary && m.source == "nvd@nist.gov")
     );
-    assert!(db.nvd("CVE-1900-0001").is_none());
+    assert!(db.nvd("CVE-1900-0001").expect("decodes").is_none());
 
-    let epss = db.epss("CVE-1999-0001").expect("EPSS score");
+    let epss = db
+        .epss("CVE-1999-0001")
+        .expect("decodes")
+        .expect("EPSS score");
     assert!(epss.score > 0.0 && epss.percentile > 0.0);
-    assert!(db.epss("CVE-1900-0001").is_none());
+    assert!(db.epss("CVE-1900-0001").expect("decodes").is_none());
 
     // Age counts from the newest source data date.
     let newest = db
@@ -130,15 +143,21 @@ fn merge_rules() {
             .all(|a| a.ecosystem.starts_with("Alpine"))
     );
     // CVE-2022-34668: NVD 1.1 feed (2022-08-29) vs API 2.0 response (2023-03-27).
-    let nvd = db.nvd("CVE-2022-34668").expect("NVD record");
+    let nvd = db
+        .nvd("CVE-2022-34668")
+        .expect("decodes")
+        .expect("NVD record");
     assert!(nvd.status.is_some(), "the API 2.0 record won: {nvd:?}");
     // CVE-2025-23006: ransomware use `Unknown` in 2025-01-24, `Known` in 2025-08-25.
-    let kev = db.kev("CVE-2025-23006").expect("KEV entry");
+    let kev = db
+        .kev("CVE-2025-23006")
+        .expect("decodes")
+        .expect("KEV entry");
     assert_eq!(kev.known_ransomware_campaign_use, "Known");
     // The union of both catalogs (the older one's entries are all in the newer one).
     assert_eq!(stats.kev_entries, 30);
     // EPSS from the undated jgamblin CSV.
-    assert!(db.epss("CVE-2020-11023").is_some());
+    assert!(db.epss("CVE-2020-11023").expect("decodes").is_some());
     let mut warnings = stats.warnings.clone();
     warnings.sort();
     insta::assert_debug_snapshot!("fixture_warnings", warnings);
@@ -230,6 +249,7 @@ fn corrupt_but_checksummed() {
             let _ = db.nvd("CVE-2025-6965");
             let _ = db.kev("CVE-2020-11023");
             let _ = db.epss("CVE-1999-0001");
+            let _ = db.verify();
         }
     }
 }
@@ -327,7 +347,8 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
                 .get(&all.bytes, package.as_bytes())
                 .expect("read")
                 .expect("present");
-            let advisories: Vec<Advisory> = codec::decode(&value).expect("decodes");
+            let advisories: Vec<Advisory> =
+                codec::decode(&value, format::FORMAT_VERSION).expect("decodes");
             for a in advisories {
                 for id in std::iter::once(&a.id).chain(&a.aliases).chain(&a.related) {
                     let id = id.strip_prefix("UBUNTU-").unwrap_or(id);
@@ -378,7 +399,10 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         );
         assert_eq!(keys(&referenced, &referenced.kev), keys(&all, &all.kev));
         for cve in &got_nvd {
-            assert_eq!(referenced.nvd(cve), all.nvd(cve));
+            assert_eq!(
+                referenced.nvd(cve).expect("decodes"),
+                all.nvd(cve).expect("decodes")
+            );
         }
         assert!(size < all.bytes.len(), "{size} vs {}", all.bytes.len());
     }
@@ -442,4 +466,115 @@ fn advisory_cves() {
         let got: Vec<String> = a.cves().collect();
         assert_eq!(got, *want, "{}", a.id);
     }
+}
+
+/// A database of format 1 (before the malware flag) still loads and answers queries; its
+/// advisories are malicious only by a `MAL-` id or alias.
+#[test]
+fn format_1_still_loads() {
+    let advisory = |id: &str, aliases: &[&str]| -> Advisory {
+        let json = serde_json::json!({"id": id, "aliases": aliases, "affected": [
+            {"ecosystem": "crates.io", "name": "rustdecimal"}
+        ]});
+        serde_json::from_value(json).expect("an advisory")
+    };
+    let list = [
+        advisory("GHSA-7pwq-f4pq-78gm", &["MAL-2022-1"]),
+        advisory("RUSTSEC-2099-0001", &[]),
+    ];
+    // Format 1 wrote the same list without the trailing malware byte of each advisory:
+    // encode each alone (count 1 .. malware) and keep the body.
+    let mut v1 = vec![2u8];
+    for a in &list {
+        let one = codec::encode(std::slice::from_ref(a));
+        v1.extend_from_slice(&one[1..one.len() - 1]);
+    }
+    let manifest = serde_json::to_vec(&Manifest {
+        format_version: 1,
+        built_at: "2025-01-01T00:00:00Z".into(),
+        sources: Vec::new(),
+        cve_scope: CveScope::All,
+    })
+    .expect("json");
+    let tables = [
+        format::write_table(
+            &[("crates.io/rustdecimal".into(), v1)],
+            format::Codec::Deflate,
+        ),
+        format::write_table(&[], format::Codec::Deflate),
+        format::write_table(&[], format::Codec::Deflate),
+        format::write_table(&[], format::Codec::Raw),
+    ]
+    .map(|t| t.expect("table"));
+    let mut bytes = format::write_file(&manifest, &tables).expect("file");
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let db = VulnDb::from_bytes(bytes).expect("format 1 loads");
+    let got = db
+        .advisories(Ecosystem::Cargo, "rustdecimal")
+        .expect("decodes");
+    let flags: Vec<(&str, Malware)> = got.iter().map(|a| (a.id.as_str(), a.malware)).collect();
+    assert_eq!(
+        flags,
+        [
+            ("GHSA-7pwq-f4pq-78gm", Malware::Malicious),
+            ("RUSTSEC-2099-0001", Malware::No)
+        ]
+    );
+    db.verify().expect("verifies");
+}
+
+/// JVN is an optional fifth table: a build with `--jvn` has it (entries by CVE, sorted by
+/// JVNDB id, a `jvn` manifest source); one without keeps the four-table layout.
+#[test]
+fn jvn_table_is_optional() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db/jvn");
+    let with = BuildInputs {
+        jvn: vec![dir],
+        ..fixtures()
+    };
+    let (bytes, stats) = build_with_stats(&with, built_at()).expect("builds");
+    assert_eq!(format::read_header(&bytes).expect("header").tables, 5);
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    let jvn = db.jvn("cve-2021-44228").expect("decodes");
+    assert_eq!(jvn.len(), 1);
+    assert_eq!(jvn[0].id, "JVNDB-2021-005429");
+    assert_eq!(
+        jvn[0].url,
+        "https://jvndb.jvn.jp/ja/contents/2021/JVNDB-2021-005429.html"
+    );
+    assert!(db.jvn("CVE-1999-0001").expect("decodes").is_empty());
+    let source = db
+        .manifest()
+        .sources
+        .iter()
+        .find(|s| s.name == "jvn")
+        .expect("jvn source");
+    assert_eq!(source.records, db.counts().jvn as u64);
+    assert_eq!(source.data_date.as_deref(), Some("2025-04-04"));
+    // 8 entries in the fixture files (the XSD is skipped with a warning); each names CVEs.
+    assert_eq!((stats.jvn_read, stats.jvn_entries), (8, 8), "{stats:?}");
+    assert!(
+        stats.warnings.iter().any(|w| w.contains("mod_sec_3.0.xsd")),
+        "{:?}",
+        stats.warnings
+    );
+
+    // `--cve-scope referenced` keeps JVN only for CVEs an advisory or KEV names: Log4Shell
+    // (GHSA-jfh8-c2jp-5v3q in the OSV fixtures), not a 2025 CVE no advisory names.
+    let scoped = BuildInputs {
+        cve_scope: CveScope::Referenced,
+        ..with
+    };
+    let (bytes, stats) = build_with_stats(&scoped, built_at()).expect("builds");
+    let db = VulnDb::from_bytes(bytes).expect("loads");
+    assert_eq!(db.jvn("CVE-2021-44228").expect("decodes").len(), 1);
+    assert!(db.jvn("CVE-2025-31084").expect("decodes").is_empty());
+    assert_eq!(stats.jvn_cves + stats.jvn_out_of_scope, 10, "{stats:?}");
+    assert_eq!(db.counts().jvn as u64, stats.jvn_cves);
+
+    let without = fixture_db();
+    assert_eq!(format::read_header(&without).expect("header").tables, 4);
+    let db = VulnDb::from_bytes(without).expect("loads");
+    assert!(db.jvn("CVE-2021-44228").expect("decodes").is_empty());
+    assert_eq!(db.counts().jvn, 0);
 }

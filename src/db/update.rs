@@ -12,6 +12,8 @@
 //! raw/nvd/full-0000000.json  NVD API 2.0 pages; incremental pages `incr-<window>-<start>.json`
 //! raw/osv/<ecosystem>/all.zip
 //! raw/epss/epss_scores-current.csv.gz
+//! raw/jvn/full-0000001.xml   MyJVN getVulnOverviewList pages (with `--jvn`); incremental
+//!                            pages `incr-<since>-<startItem>.xml`
 //! ```
 //!
 //! An update builds a complete new raw directory beside the old one (`.raw-new-<pid>`; files
@@ -24,7 +26,8 @@
 //! Incremental: NVD asks only for records modified since the last update
 //! (`lastModStartDate`/`lastModEndDate`, in windows of at most 120 days); KEV, OSV and EPSS
 //! are single files, re-downloaded unless the server answers `304 Not Modified` to the
-//! stored ETag.
+//! stored ETag. JVN (opt-in, [`UpdateOptions::jvn_url`]) asks the MyJVN API for every entry
+//! the first time, then only for entries updated since the day before the last update.
 //!
 //! HTTP (`src/http.rs`): timeouts on every wait, retries of transient failures (429, 502,
 //! 503, 504, NVD's rate-limit 403, resets, short bodies) honouring `Retry-After`, a progress
@@ -47,6 +50,10 @@ pub const DEFAULT_KEV_URL: &str =
 pub const DEFAULT_NVD_URL: &str = "https://services.nvd.nist.gov/rest/json/cves/2.0";
 /// The osv.dev export bucket (`{base}/{ecosystem}/all.zip`).
 pub const DEFAULT_OSV_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
+/// The MyJVN API (JVN iPedia, IPA).
+pub const DEFAULT_JVN_URL: &str = "https://jvndb.jvn.jp/myjvn";
+/// Entries per `getVulnOverviewList` page (the API's maximum).
+pub const JVN_PAGE_SIZE: u32 = 50;
 /// FIRST EPSS, today's scores.
 pub const DEFAULT_EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz";
 /// The OSV ecosystems kevgate matches, as osv.dev names its export folders.
@@ -93,6 +100,8 @@ pub struct UpdateOptions {
     pub osv_ecosystems: Vec<String>,
     /// EPSS CSV (gzip) URL.
     pub epss_url: String,
+    /// The MyJVN API endpoint; `None` (the default): JVN is not downloaded.
+    pub jvn_url: Option<String>,
     /// NVD API key, sent as the `apiKey` header.
     pub nvd_api_key: Option<String>,
     /// Timeouts, retries, extra roots, progress display.
@@ -118,6 +127,7 @@ impl UpdateOptions {
                 .map(|s| s.to_string())
                 .collect(),
             epss_url: DEFAULT_EPSS_URL.into(),
+            jvn_url: None,
             nvd_api_key: None,
             http: http::Settings::default(),
             built_at: jiff::Timestamp::now(),
@@ -133,7 +143,7 @@ pub enum UpdateError {
     /// Downloading or validating a feed failed.
     #[error("{source_name}: {reason} (`{url}`)")]
     Source {
-        /// `kev`, `nvd`, `osv` or `epss`.
+        /// `kev`, `nvd`, `osv`, `epss` or `jvn`.
         source_name: &'static str,
         /// The URL requested.
         url: String,
@@ -159,7 +169,7 @@ pub enum UpdateError {
 /// What one source contributed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceReport {
-    /// `kev`, `nvd`, `osv`, `epss`.
+    /// `kev`, `nvd`, `osv`, `epss`, `jvn`.
     pub name: &'static str,
     /// Bytes downloaded (0 when unchanged).
     pub bytes: u64,
@@ -174,7 +184,7 @@ pub struct UpdateReport {
     pub db_path: PathBuf,
     /// Its size.
     pub db_bytes: u64,
-    /// Per source, in the order kev, nvd, osv, epss.
+    /// Per source, in the order kev, nvd, osv, epss (then jvn).
     pub sources: Vec<SourceReport>,
 }
 
@@ -198,6 +208,10 @@ pub struct DatabaseState {
     pub written_at: String,
     /// sha256 of the database file (hex): the record describes that file only.
     pub sha256: String,
+    /// The build serial in the prebuilt database's signed trusted comment (`serial N`),
+    /// when it had one: `db update --from` refuses a lower one (a rollback).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<u64>,
 }
 
 /// The state of one downloaded file or source.
@@ -211,6 +225,7 @@ pub struct SourceState {
     /// The server's ETag, sent back as `If-None-Match`.
     pub etag: Option<String>,
     /// NVD: the `lastModEndDate` of the last update (RFC 3339); the next starts there.
+    /// JVN: when the last update ran; the next asks from the day before.
     pub last_mod_end: Option<String>,
 }
 
@@ -412,12 +427,31 @@ fn stage_and_build(
     )?;
     reports.push(r);
 
+    // JVN (opt-in)
+    let mut jvn_inputs = Vec::new();
+    if let Some(url) = &opts.jvn_url {
+        let dir = staging.join("jvn");
+        mkdir(&dir)?;
+        let jvn_state = state.sources.entry("jvn".into()).or_default();
+        reports.push(fetch_jvn(
+            url,
+            &http,
+            &raw.join("jvn"),
+            &dir,
+            jvn_state,
+            now,
+            log,
+        )?);
+        jvn_inputs.push(dir);
+    }
+
     let _ = writeln!(log, "building the database");
     let inputs = BuildInputs {
         kev: vec![staging.join("kev")],
         nvd: vec![staging.join("nvd")],
         osv: vec![staging.join("osv")],
         epss: vec![staging.join("epss")],
+        jvn: jvn_inputs,
         cve_scope: opts.cve_scope,
         limits: opts.limits,
     };
@@ -435,6 +469,7 @@ fn stage_and_build(
         prebuilt_url: None,
         written_at: now.to_string(),
         sha256: sha256_hex(&bytes),
+        serial: None,
     });
     let state_path = staging.join(STATE_FILE);
     let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
@@ -774,6 +809,131 @@ fn fetch_nvd(
     let _ = writeln!(
         log,
         "nvd: {} bytes in {} pages",
+        report.bytes, report.requests
+    );
+    state.fetched_at = Some(now.to_string());
+    state.url = Some(url.to_string());
+    state.last_mod_end = Some(now.to_string());
+    Ok(report)
+}
+
+/// Downloads JVN iPedia entries from the MyJVN API (`getVulnOverviewList`, feed `hnd`) into
+/// `dir`, page by page (`startItem`, `maxCountItem` = [`JVN_PAGE_SIZE`]), until the
+/// response's `status:Status` `totalRes` entries are in. The first update asks for every
+/// entry (`rangeDate*=n`, no date); later ones keep the pages they have and ask only for
+/// entries updated (`datePublishedStart{Y,M,D}`, JST) since the day before the last update
+/// (the build keeps the newest copy of each entry). Every page is parsed as it arrives: a
+/// MyJVN error (`retCd` 1), a DTD, a page that starts elsewhere than asked or holds another
+/// count than its `totalResRet` fails the update.
+fn fetch_jvn(
+    url: &str,
+    http: &Http,
+    previous: &Path,
+    dir: &Path,
+    state: &mut SourceState,
+    now: jiff::Timestamp,
+    log: &mut dyn Write,
+) -> Result<SourceReport, UpdateError> {
+    let since = state
+        .last_mod_end
+        .as_deref()
+        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
+    let mut report = SourceReport {
+        name: "jvn",
+        bytes: 0,
+        requests: 0,
+    };
+    let mut query_base: Vec<(&str, String)> = vec![
+        ("method", "getVulnOverviewList".into()),
+        ("feed", "hnd".into()),
+        ("maxCountItem", JVN_PAGE_SIZE.to_string()),
+        ("rangeDatePublic", "n".into()),
+        ("rangeDatePublished", "n".into()),
+        ("rangeDateFirstPublished", "n".into()),
+    ];
+    let prefix = match since {
+        Some(since) => {
+            for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
+                let entry = entry.map_err(|e| cache_error(previous, e))?;
+                link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
+            }
+            // JVN dates are Japan time (UTC+9, no daylight saving); a day of overlap.
+            let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
+            let day = since
+                .to_zoned(jst)
+                .date()
+                .yesterday()
+                .unwrap_or(jiff::civil::Date::MIN);
+            query_base.push(("datePublishedStartY", day.year().to_string()));
+            query_base.push(("datePublishedStartM", day.month().to_string()));
+            query_base.push(("datePublishedStartD", day.day().to_string()));
+            format!("incr-{}", since.strftime("%Y%m%dT%H%M%S"))
+        }
+        None => "full".to_string(),
+    };
+    let mut start: u64 = 1;
+    loop {
+        let mut query = query_base.clone();
+        query.insert(2, ("startItem", start.to_string()));
+        let _ = writeln!(log, "jvn: downloading `{url}` from entry {start}");
+        let path = dir.join(format!("{prefix}-{start:07}.xml"));
+        report.bytes += match http.fetch("jvn", url, &query, &[], &path, log)? {
+            Fetched::Saved { bytes, .. } => bytes,
+            Fetched::NotModified => 0,
+        };
+        report.requests += 1;
+        let asked = start;
+        let err = |reason: String| UpdateError::Source {
+            source_name: "jvn",
+            url: format!("{url}?method=getVulnOverviewList&startItem={asked}"),
+            reason,
+        };
+        let bytes = fs_err::read(&path).map_err(|e| cache_error(&path, e))?;
+        let doc = match feeds::jvn::read(&bytes).map_err(|e| err(format!("invalid page: {e}")))? {
+            feeds::jvn::Read::Document(d) => d,
+            feeds::jvn::Read::Other(root) => {
+                return Err(err(format!(
+                    "invalid page: root element `{root}`, not a MyJVN response"
+                )));
+            }
+        };
+        let status = doc
+            .status
+            .ok_or_else(|| err("invalid page: no `status:Status`".into()))?;
+        let total = status
+            .total_res
+            .ok_or_else(|| err("invalid page: no `totalRes` in `status:Status`".into()))?;
+        let n = doc.entries.len() as u64;
+        if let Some(ret) = status.total_res_ret
+            && ret != n
+        {
+            return Err(err(format!(
+                "page holds {n} entries, its `totalResRet` says {ret}"
+            )));
+        }
+        if n > 0
+            && let Some(first) = status.first_res
+            && first != start
+        {
+            return Err(err(format!(
+                "page starts at entry {first}, asked for {start}"
+            )));
+        }
+        start += n;
+        if start > total {
+            break;
+        }
+        if n == 0 {
+            return Err(err(format!(
+                "empty page before the end ({} of {total} entries)",
+                start - 1
+            )));
+        }
+    }
+    let _ = writeln!(
+        log,
+        "jvn: {} bytes in {} pages",
         report.bytes, report.requests
     );
     state.fetched_at = Some(now.to_string());

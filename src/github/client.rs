@@ -277,12 +277,22 @@ impl Api {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<Response, String> {
-        let uri = format!("{}{path}", self.repo);
+        self.send_uri(method, &format!("{}{path}", self.repo), path, body)
+    }
+
+    /// Sends `method {uri}` (`path` names it in errors), retrying rate limits and 5xx answers.
+    fn send_uri(
+        &self,
+        method: Method,
+        uri: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, String> {
         self.runtime.block_on(async {
             let mut attempt = 0;
             loop {
                 let (status, headers, text) = self
-                    .attempt(method, &uri, body)
+                    .attempt(method, uri, body)
                     .await
                     .map_err(|e| format!("{method} `{path}`: {e}"))?;
                 if let Some(wait) = retry_wait(status, &headers, &text, self.backoff, attempt) {
@@ -615,8 +625,49 @@ fn commit_status(
     }
 }
 
-/// The id of kevgate's comment on PR `number`, if there is one.
+/// Whom the token acts as: the only author whose comment kevgate edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Author {
+    /// A personal or OAuth token: `GET /user` names the user.
+    Login(String),
+    /// The workflow's `GITHUB_TOKEN`: `GET /user` is refused ("Resource not accessible by
+    /// integration"), and what it writes is authored by the `github-actions[bot]` bot.
+    ActionsBot,
+}
+
+/// The login the Actions token writes as.
+const ACTIONS_BOT: &str = "github-actions[bot]";
+
+/// Asks GitHub whom the token acts as (`GET /user`).
+fn token_author(api: &Api) -> Result<Author, String> {
+    let r = api.send_uri(Method::Get, "/user", "/user", None)?;
+    match r.status {
+        200 => serde_json::from_str::<serde_json::Value>(&r.body)
+            .ok()
+            .and_then(|v| v["login"].as_str().map(str::to_owned))
+            .filter(|l| !l.is_empty())
+            .map(Author::Login)
+            .ok_or_else(|| "GitHub's answer for the token's user has no `login`".to_owned()),
+        403 => Ok(Author::ActionsBot),
+        _ => Err(describe("cannot tell whom the token acts as", &r)),
+    }
+}
+
+/// Whether comment `c` (an issue-comment object) was written by `author`.
+fn written_by(c: &serde_json::Value, author: &Author) -> bool {
+    let login = c["user"]["login"].as_str().unwrap_or_default();
+    match author {
+        Author::Login(me) => login.eq_ignore_ascii_case(me),
+        Author::ActionsBot => login == ACTIONS_BOT && c["user"]["type"] == "Bot",
+    }
+}
+
+/// The id of kevgate's comment on PR `number`, if there is one: the first comment that starts
+/// with kevgate's marker *and* was written by the identity the token acts as. Anyone can write
+/// the marker; editing another user's comment would put kevgate's report under their name and
+/// destroy what they wrote. Whom the token acts as is asked only once a marked comment is seen.
 fn find_comment(api: &Api, number: u64) -> Result<Option<u64>, String> {
+    let mut author: Option<Author> = None;
     for page in 1..=MAX_COMMENT_PAGES {
         let r = api.send(
             Method::Get,
@@ -628,13 +679,19 @@ fn find_comment(api: &Api, number: u64) -> Result<Option<u64>, String> {
         }
         let comments: Vec<serde_json::Value> =
             serde_json::from_str(&r.body).map_err(|e| format!("comment list: {e}"))?;
-        if let Some(id) = comments.iter().find_map(|c| {
-            c["body"]
-                .as_str()
-                .filter(|b| payload::is_kevgate_comment(b))
-                .and(c["id"].as_u64())
-        }) {
-            return Ok(Some(id));
+        for c in &comments {
+            if !c["body"].as_str().is_some_and(payload::is_kevgate_comment) {
+                continue;
+            }
+            let me = match &author {
+                Some(a) => a,
+                None => author.insert(token_author(api)?),
+            };
+            if written_by(c, me)
+                && let Some(id) = c["id"].as_u64()
+            {
+                return Ok(Some(id));
+            }
         }
         if comments.len() < 100 {
             break;
@@ -675,6 +732,25 @@ fn comment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A comment is kevgate's only when its author is the token's identity: the login a
+    /// personal token names (any case), or the Actions bot (login and type both).
+    #[test]
+    fn comment_authors() {
+        let c =
+            |login: &str, kind: &str| serde_json::json!({"user": {"login": login, "type": kind}});
+        let me = Author::Login("Octocat".into());
+        assert!(written_by(&c("octocat", "User"), &me));
+        assert!(!written_by(&c("octocat2", "User"), &me));
+        assert!(!written_by(&serde_json::json!({"user": null}), &me));
+        assert!(written_by(&c(ACTIONS_BOT, "Bot"), &Author::ActionsBot));
+        assert!(!written_by(&c(ACTIONS_BOT, "User"), &Author::ActionsBot));
+        assert!(!written_by(&c("mallory", "User"), &Author::ActionsBot));
+        assert!(!written_by(
+            &c("github-actions", "Bot"),
+            &Author::ActionsBot
+        ));
+    }
 
     /// What is retried: 429, secondary rate limits (403 with the rate-limit headers or
     /// text), 5xx; not a plain 403 or 404; at most [`RETRIES`] times; `retry-after` is

@@ -320,12 +320,11 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
     let mut message = format!(
         "{package} is affected by {id} ({}{}).",
         e.severity.as_str(),
-        if f.kev.is_some() {
-            ", known exploited: in CISA KEV"
-        } else {
-            ""
-        }
+        crate::report::message_flags(f)
     );
+    if f.malicious {
+        message.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
+    }
     message.push(' ');
     message.push_str(&crate::report::fix_sentence(f, &|v| plain(v, 64)));
     if let Some(kev) = &f.kev {

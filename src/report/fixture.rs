@@ -73,7 +73,9 @@ fn jquery_11023(component: ComponentRef) -> Finding {
         ),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     }
 }
 
@@ -184,7 +186,9 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2023-4911".to_owned()),
         cwes: strings(&["CWE-122"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     };
     let xz = Finding {
         id: "CVE-2024-3094".to_owned(),
@@ -204,7 +208,9 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-3094".to_owned()),
         cwes: strings(&["CWE-506"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     };
     let gcrypt = Finding {
         id: "CVE-2024-2236".to_owned(),
@@ -228,7 +234,9 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://nvd.nist.gov/vuln/detail/CVE-2024-2236".to_owned()),
         cwes: strings(&["CWE-208"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     };
     let sbom_only = Finding {
         id: "CVE-2019-11358".to_owned(),
@@ -249,7 +257,9 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://avd.aquasec.com/nvd/cve-2019-11358".to_owned()),
         cwes: strings(&["CWE-79"]),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     };
     let hostile_finding = Finding {
         id: "[x](javascript:alert(1))".to_owned(),
@@ -266,7 +276,9 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("javascript:alert(1)".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     };
     let go = Finding {
         id: "CVE-2025-22869".to_owned(),
@@ -283,7 +295,9 @@ pub(crate) fn evaluation() -> Evaluation {
         url: Some("https://pkg.go.dev/vuln/GO-2025-3487".to_owned()),
         cwes: Vec::new(),
         exploit_refs: Vec::new(),
+        jvn: Vec::new(),
         affected: Vec::new(),
+        malicious: false,
     };
 
     let findings = vec![

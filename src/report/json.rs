@@ -42,6 +42,7 @@ struct Subject<'a> {
 struct Policy {
     fail_on: String,
     fail_on_kev: bool,
+    fail_on_malicious: bool,
     fail_on_ransomware: bool,
     fail_on_kev_past_due: bool,
     fail_on_epss: Option<f64>,
@@ -68,6 +69,7 @@ struct JsonCounts {
     fail: usize,
     ignored: usize,
     kev: usize,
+    malicious: usize,
     critical: usize,
     high: usize,
     medium: usize,
@@ -84,6 +86,7 @@ struct Finding<'a> {
     severity_source: Option<&'a str>,
     cvss: Option<Cvss<'a>>,
     kev: Option<Kev<'a>>,
+    malicious: bool,
     epss: Option<Epss>,
     fixed_versions: &'a [String],
     found_by: Vec<String>,
@@ -96,6 +99,7 @@ struct Finding<'a> {
     url: Option<&'a str>,
     cwes: &'a [String],
     exploit_refs: &'a [String],
+    jvn: &'a [crate::enrich::JvnLink],
 }
 
 #[derive(Serialize)]
@@ -208,6 +212,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
         policy: Policy {
             fail_on: code(ev.policy.fail_on),
             fail_on_kev: ev.policy.fail_on_kev,
+            fail_on_malicious: ev.policy.fail_on_malicious,
             fail_on_ransomware: ev.policy.fail_on_ransomware,
             fail_on_kev_past_due: ev.policy.fail_on_kev_past_due,
             fail_on_epss: ev.policy.fail_on_epss,
@@ -238,6 +243,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
             fail: c.fail,
             ignored: c.ignored,
             kev: c.kev,
+            malicious: c.malicious,
             critical: c.critical,
             high: c.high,
             medium: c.medium,
@@ -272,6 +278,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                         required_action: &k.required_action,
                         known_ransomware_campaign_use: &k.known_ransomware_campaign_use,
                     }),
+                    malicious: f.malicious,
                     epss: f.epss.map(|e| Epss {
                         score: e.score,
                         percentile: e.percentile,
@@ -287,6 +294,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                     url: f.url.as_deref(),
                     cwes: &f.cwes,
                     exploit_refs: &f.exploit_refs,
+                    jvn: &f.jvn,
                 }
             })
             .collect(),

@@ -121,6 +121,15 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         Verdict::Fail => (":x:", "failed"),
     };
     let _ = writeln!(md, "## {icon} kevgate: gate {word}\n");
+    if c.malicious > 0 {
+        let _ = writeln!(
+            md,
+            "> [!CAUTION]\n> **{} known-malicious package version{}** in this SBOM: {}.\n",
+            c.malicious,
+            if c.malicious == 1 { "" } else { "s" },
+            crate::report::MALICIOUS_ADVICE
+        );
+    }
     if let Some(banner) = bundled_banner(ev) {
         // The banner is our text; the data date comes from the manifest, escape it anyway.
         let _ = writeln!(md, "> [!WARNING]\n> {}\n", inline(&banner));
@@ -341,18 +350,31 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
     );
     for e in rows {
         let f = &e.finding;
-        let marker = match (e.decision, f.kev.is_some()) {
-            (Decision::Ignored, true) => ":mute: KEV",
-            (Decision::Ignored, false) => ":mute:",
-            (_, true) => ":red_circle: **KEV**",
-            (Decision::Fail, false) => ":red_circle:",
-            (Decision::Warn, false) => ":warning:",
+        let marker = match (e.decision, f.malicious, f.kev.is_some()) {
+            (Decision::Ignored, true, _) => ":mute: MALICIOUS",
+            (Decision::Ignored, false, true) => ":mute: KEV",
+            (Decision::Ignored, false, false) => ":mute:",
+            (_, true, _) => ":skull: **MALICIOUS**",
+            (_, false, true) => ":red_circle: **KEV**",
+            (Decision::Fail, false, false) => ":red_circle:",
+            (Decision::Warn, false, false) => ":warning:",
         };
         let id = text::markdown(&text::one_line(&f.id, 64));
-        let id = match f.url.as_deref().and_then(safe_url) {
+        let mut id = match f.url.as_deref().and_then(safe_url) {
             Some(url) => format!("[{id}]({})", link_target(url)),
             None => id,
         };
+        for j in &f.jvn {
+            let jid = text::markdown(&text::one_line(&j.id, 64));
+            match safe_url(&j.url) {
+                Some(url) => {
+                    let _ = write!(id, "<br>[{jid}]({})", link_target(url));
+                }
+                None => {
+                    let _ = write!(id, "<br>{jid}");
+                }
+            }
+        }
         let fixed = if f.fixed_versions.is_empty() {
             "–".to_owned()
         } else {
@@ -372,6 +394,10 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 "Ignored: {}<br>",
                 text::markdown(&text::one_line(reason, MAX_SUMMARY))
             );
+        }
+        if f.malicious {
+            let advice = crate::report::MALICIOUS_ADVICE;
+            let _ = write!(todo, "**Malicious**: {advice}. ");
         }
         if let Some(kev) = &f.kev {
             let action = text::markdown(&text::one_line(&kev.required_action, 200));

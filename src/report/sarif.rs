@@ -7,7 +7,9 @@
 //!   low) is the finding's CVSS base score, except that a KEV finding gets at least `9.0`:
 //!   KEV counts as critical, and code scanning should sort it with the criticals while the
 //!   rule still shows the real score in its help. Without a score it is the lower bound of
-//!   the severity band (`9.0`, `7.0`, `4.0`, `0.1`), and absent for `unknown`.
+//!   the severity band (`9.0`, `7.0`, `4.0`, `0.1`), and absent for `unknown`. A
+//!   known-malicious package version is `10.0` (tagged `malicious`): not a weakness but
+//!   hostile code in the build.
 //! - `level` is the gate's decision: `error` for fail, `warning` for warn.
 //! - The location is the component's file (trivy `FilePath`) when known, else the SBOM file,
 //!   with a logical location naming the purl.
@@ -210,8 +212,16 @@ fn security_severity(e: &Evaluated) -> Option<String> {
         Severity::Low => Some(0.1),
         Severity::Unknown => None,
     };
-    let score = e.finding.cvss.as_ref().map(|c| c.score).or(band_floor)?;
-    let score = if e.finding.kev.is_some() {
+    let score = e
+        .finding
+        .cvss
+        .as_ref()
+        .map(|c| c.score)
+        .or(band_floor)
+        .or(e.finding.malicious.then_some(10.0))?;
+    let score = if e.finding.malicious {
+        10.0
+    } else if e.finding.kev.is_some() {
         score.max(9.0)
     } else {
         score
@@ -248,6 +258,9 @@ fn rule(e: &Evaluated) -> Rule {
     let mut tags = vec!["security", "vulnerability"];
     if f.kev.is_some() {
         tags.push("kev");
+    }
+    if f.malicious {
+        tags.push("malicious");
     }
     let mut md = format!("**{}**", text::markdown(&id));
     if let Some(s) = &summary {
@@ -336,12 +349,11 @@ fn message(e: &Evaluated) -> String {
         plain(&package_label(&f.component), 200),
         plain(&f.id, 128),
         e.severity.as_str(),
-        if f.kev.is_some() {
-            ", known exploited: in CISA KEV"
-        } else {
-            ""
-        }
+        crate::report::message_flags(f)
     );
+    if f.malicious {
+        m.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
+    }
     m.push(' ');
     m.push_str(&super::fix_sentence(f, &|v| plain(v, 64)));
     if let Some(kev) = &f.kev {

@@ -78,7 +78,13 @@ fn row(e: &Evaluated) -> Row {
             Decision::Warn => "warn",
             Decision::Ignored => "ignored",
         },
-        kev: if f.kev.is_some() { "KEV" } else { "" },
+        kev: if f.malicious {
+            "MAL"
+        } else if f.kev.is_some() {
+            "KEV"
+        } else {
+            ""
+        },
         severity: e.severity.as_str(),
         id: cell(&f.id, MAX_ID),
         package: cell(&package_label(&f.component), MAX_PACKAGE),
@@ -100,6 +106,12 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     let f = &e.finding;
     let mut lines = Vec::new();
     lines.push((format!("priority: {}", e.priority.as_str()), None));
+    if f.malicious {
+        lines.push((
+            format!("malicious: {}", crate::report::MALICIOUS_ADVICE),
+            Some(sgr::RED),
+        ));
+    }
     if let Some(kev) = &f.kev {
         let ransomware = kev
             .known_ransomware_campaign_use
@@ -141,6 +153,12 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
     }
     if let Some(url) = f.url.as_deref().and_then(safe_url) {
         lines.push((format!("see: {url}"), Some(sgr::DIM)));
+    }
+    for j in &f.jvn {
+        let url = safe_url(&j.url)
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        lines.push((format!("jvn: {}{url}", cell(&j.id, MAX_ID)), Some(sgr::DIM)));
     }
     lines
 }
@@ -315,9 +333,14 @@ fn summary(ev: &Evaluation, color: bool) -> String {
     } else {
         String::new()
     };
+    let malicious = if c.malicious > 0 {
+        format!("; {} malicious", c.malicious)
+    } else {
+        String::new()
+    };
     format!(
-        "verdict: {verdict} - {} {findings} ({} fail, {} warn{ignored}; {} in KEV; critical {}, \
-         high {}, medium {}, low {}, unknown {}) in `{}`",
+        "verdict: {verdict} - {} {findings} ({} fail, {} warn{ignored}; {} in KEV{malicious}; \
+         critical {}, high {}, medium {}, low {}, unknown {}) in `{}`",
         c.total,
         c.fail,
         c.total - c.fail - c.ignored,

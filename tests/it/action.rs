@@ -328,6 +328,47 @@ pub(crate) mod fake {
 
     const SUBSET: &str =
         include_str!("../fixtures/github/checks-statuses-comments-pulls.subset.json");
+    /// `GET /user` and what it references, from the same OpenAPI description.
+    const USERS: &str = include_str!("../fixtures/github/users.subset.json");
+
+    /// The OpenAPI description holding `template`.
+    fn api_for(template: &str) -> Value {
+        let text = if template == "/user" { USERS } else { SUBSET };
+        serde_json::from_str(text).expect("OpenAPI subset is JSON")
+    }
+
+    /// An example value from the OpenAPI description (`components/examples/{name}`).
+    pub fn example(template: &str, name: &str) -> Value {
+        api_for(template)["components"]["examples"][name]["value"].clone()
+    }
+
+    /// Validates a body the fake answers with against the OpenAPI response schema of its
+    /// operation and status (`$ref`s resolved in the description's components).
+    pub fn assert_valid_response(method: &str, template: &str, status: u16, body: &Value) {
+        let api = api_for(template);
+        let mut answer =
+            &api["paths"][template][method.to_ascii_lowercase()]["responses"][status.to_string()];
+        if let Some(r) = answer["$ref"].as_str() {
+            let name = r.rsplit('/').next().expect("a $ref names a component");
+            answer = &api["components"]["responses"][name];
+        }
+        let mut schema = answer["content"]["application/json"]["schema"].clone();
+        assert!(
+            schema.is_object(),
+            "no schema for {method} {template} {status}"
+        );
+        let wrapped = schema.get("$ref").is_some();
+        if wrapped {
+            schema = serde_json::json!({"allOf": [schema]});
+        }
+        schema["components"] = api["components"].clone();
+        let validator = jsonschema::draft7::new(&schema).expect("schema compiles");
+        let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template} {status}: {errors:#?}"
+        );
+    }
 
     /// Validates a recorded body against the OpenAPI request schema of its operation.
     pub fn assert_valid_request(method: &str, template: &str, body: &Value) {
@@ -443,19 +484,62 @@ fn requests(fake: &fake::Fake) -> Vec<fake::Recorded> {
         .collect()
 }
 
+/// A comment as GitHub lists it (the OpenAPI example, with `id`, `body` and the author's
+/// `login` and `type` replaced).
+fn listed_comment(id: u64, body: &str, login: &str, kind: &str) -> Value {
+    let mut c = fake::example(
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        "issue-comment-items",
+    )[0]
+    .clone();
+    c["id"] = id.into();
+    c["body"] = body.into();
+    c["user"]["login"] = login.into();
+    c["user"]["type"] = kind.into();
+    c
+}
+
+/// A comment list the fake answers with, checked against GitHub's schema.
+fn comment_list(comments: &[Value]) -> &'static str {
+    let list = Value::from(comments.to_vec());
+    fake::assert_valid_response(
+        "GET",
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        200,
+        &list,
+    );
+    Box::leak(list.to_string().into_boxed_str())
+}
+
+/// `GET /user` refused, as it is for the workflow's `GITHUB_TOKEN`.
+const USER_FORBIDDEN: &str = r#"{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/reference/users#get-the-authenticated-user"}"#;
+
 /// A PR with a token that may do everything: one check run with the verdict on the PR head,
-/// and kevgate's earlier comment (found by its marker) edited in place. Every body matches
-/// GitHub's schema; the token is sent only as the bearer header.
+/// and kevgate's earlier comment (found by its marker, written by `github-actions[bot]`, the
+/// identity of the Actions token, whose `GET /user` is forbidden) edited in place. Every body
+/// matches GitHub's schema; the token is sent only as the bearer header.
 #[test]
 fn check_run_and_sticky_comment() {
     let tmp = TempDir::new("action-api");
-    let fake = fake::serve(|method, path, _| match (method, path) {
-        ("POST", p) if p.ends_with("/check-runs") => (201, r#"{"id": 7}"#, vec![]),
-        ("GET", p) if p.contains("/issues/2/comments") => (
-            200,
-            r#"[{"id": 1, "body": "Me too"}, {"id": 99, "body": "<!-- kevgate:comment -->\nold"}]"#,
-            vec![],
+    fake::assert_valid_response(
+        "GET",
+        "/user",
+        403,
+        &serde_json::from_str(USER_FORBIDDEN).expect("JSON"),
+    );
+    let comments = comment_list(&[
+        listed_comment(1, "Me too", "octocat", "User"),
+        listed_comment(
+            99,
+            "<!-- kevgate:comment -->\nold",
+            "github-actions[bot]",
+            "Bot",
         ),
+    ]);
+    let fake = fake::serve(move |method, path, _| match (method, path) {
+        ("POST", p) if p.ends_with("/check-runs") => (201, r#"{"id": 7}"#, vec![]),
+        ("GET", p) if p.contains("/issues/2/comments") => (200, comments, vec![]),
+        ("GET", "/user") => (403, USER_FORBIDDEN, vec![]),
         ("PATCH", p) if p.ends_with("/issues/comments/99") => (200, r#"{"id": 99}"#, vec![]),
         _ => (404, r#"{"message": "Not Found"}"#, vec![]),
     });
@@ -477,6 +561,7 @@ fn check_run_and_sticky_comment() {
                 "GET".into(),
                 format!("{REPO}/issues/2/comments?per_page=100&page=1")
             ),
+            ("GET".into(), "/user".into()),
             ("PATCH".into(), format!("{REPO}/issues/comments/99")),
         ]
     );
@@ -502,13 +587,106 @@ fn check_run_and_sticky_comment() {
     assert_valid_request(
         "PATCH",
         "/repos/{owner}/{repo}/issues/comments/{comment_id}",
-        &reqs[2].body,
+        &reqs[3].body,
     );
     assert!(
-        reqs[2].body["body"]
+        reqs[3].body["body"]
             .as_str()
             .is_some_and(|b| b.starts_with("<!-- kevgate:comment -->\n"))
     );
+}
+
+/// Another user's comment that starts with kevgate's marker is never edited: with the
+/// Actions token (`GET /user` forbidden) kevgate edits only `github-actions[bot]`'s comment
+/// and, when there is none, posts its own; with a personal token it edits only the comment
+/// of the user `GET /user` names.
+#[test]
+fn sticky_comment_is_only_ever_its_own() {
+    let marker = "<!-- kevgate:comment -->\n## :white_check_mark: kevgate: gate passed";
+    // Someone else's comments with the marker: a user, and a user named like the bot.
+    let others = [
+        listed_comment(50, marker, "mallory", "User"),
+        listed_comment(51, marker, "github-actions[bot]", "User"),
+    ];
+    let mut user = fake::example(
+        "/user",
+        "private-user-response-with-public-and-private-profile-information",
+    );
+    fake::assert_valid_response("GET", "/user", 200, &user);
+    assert_eq!(user["login"], "octocat");
+    user["login"] = "kevgate-bot".into();
+    let user: &'static str = Box::leak(user.to_string().into_boxed_str());
+    let cases: [(&str, Vec<Value>, &str, &str); 3] = [
+        // Actions token, only others' marked comments: a new comment.
+        ("actions", others.to_vec(), "POST", "/issues/2/comments"),
+        // Actions token, the bot's own comment after the others': that one.
+        (
+            "actions",
+            [
+                others.to_vec(),
+                vec![listed_comment(60, marker, "github-actions[bot]", "Bot")],
+            ]
+            .concat(),
+            "PATCH",
+            "/issues/comments/60",
+        ),
+        // Personal token: its user's comment, not the bot's nor mallory's.
+        (
+            "personal",
+            [
+                others.to_vec(),
+                vec![
+                    listed_comment(60, marker, "github-actions[bot]", "Bot"),
+                    listed_comment(61, marker, "kevgate-bot", "User"),
+                ],
+            ]
+            .concat(),
+            "PATCH",
+            "/issues/comments/61",
+        ),
+    ];
+    for (token, comments, method, path) in cases {
+        let tmp = TempDir::new("action-comment-author");
+        let list = comment_list(&comments);
+        let fake = fake::serve(move |m, p, _| match (m, p) {
+            ("POST", p) if p.ends_with("/check-runs") => (201, r#"{"id": 7}"#, vec![]),
+            ("GET", p) if p.contains("/issues/2/comments") => (200, list, vec![]),
+            ("GET", "/user") if token == "actions" => (403, USER_FORBIDDEN, vec![]),
+            ("GET", "/user") => (200, user, vec![]),
+            ("PATCH", p) if p.contains("/issues/comments/") => (200, r#"{"id": 1}"#, vec![]),
+            ("POST", p) if p.ends_with("/comments") => (201, r#"{"id": 2}"#, vec![]),
+            _ => (404, r#"{"message": "Not Found"}"#, vec![]),
+        });
+        let (code, stdout, stderr) = action_against(&tmp, &fake.url);
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert!(!stdout.contains("::warning"), "{token}: {stdout}");
+        let reqs = requests(&fake);
+        let writes: Vec<(String, String)> = reqs
+            .iter()
+            .filter(|r| r.path.contains("/issues/") && r.method != "GET")
+            .map(|r| (r.method.clone(), r.path.clone()))
+            .collect();
+        assert_eq!(
+            writes,
+            [(method.to_owned(), format!("{REPO}{path}"))],
+            "{token}: {reqs:#?}"
+        );
+        assert_eq!(
+            reqs.iter().filter(|r| r.path == "/user").count(),
+            1,
+            "whom the token acts as is asked once"
+        );
+        let template = if method == "POST" {
+            "/repos/{owner}/{repo}/issues/{issue_number}/comments"
+        } else {
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}"
+        };
+        let write = reqs
+            .iter()
+            .find(|r| r.path.contains("/issues/") && r.method != "GET")
+            .expect("a comment written");
+        assert_valid_request(method, template, &write.body);
+    }
 }
 
 /// A fork PR's read-only token: the check run and the commit status are refused (403

@@ -950,7 +950,7 @@ fn severity_source_precedence() {
     let (_, report, _) = scan_trivy(dir, &sbom, &db, &[]);
     assert_eq!(
         report["policy"]["severity_source"],
-        serde_json::json!(["nvd", "osv", "sbom", "ghsa"])
+        serde_json::json!(["nvd", "jvn", "osv", "sbom", "ghsa"])
     );
     let f = jinja(&report);
     assert_eq!(f["severity"], "high", "{f}");

@@ -14,14 +14,14 @@ use std::time::Duration;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
-struct Request {
-    path: String,
-    query: BTreeMap<String, String>,
-    headers: BTreeMap<String, String>,
+pub(crate) struct Request {
+    pub(crate) path: String,
+    pub(crate) query: BTreeMap<String, String>,
+    pub(crate) headers: BTreeMap<String, String>,
 }
 
 /// What the server sends back.
-enum Reply {
+pub(crate) enum Reply {
     Full {
         status: u16,
         headers: Vec<(String, String)>,
@@ -39,7 +39,7 @@ enum Reply {
     Trickle(Duration),
 }
 
-fn ok(body: Vec<u8>) -> Reply {
+pub(crate) fn ok(body: Vec<u8>) -> Reply {
     Reply::Full {
         status: 200,
         headers: vec![],
@@ -58,7 +58,7 @@ fn status(code: u16, headers: &[(&str, &str)]) -> Reply {
     }
 }
 
-type Fault = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
+pub(crate) type Fault = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
 
 /// The recorded feeds, and what the server does today.
 struct World {
@@ -68,15 +68,16 @@ struct World {
 }
 
 /// A loopback HTTP/1.1 server on a thread; one thread per connection; stopped at drop.
-struct Server {
-    addr: String,
+pub(crate) struct Server {
+    /// `127.0.0.1:<port>`.
+    pub(crate) addr: String,
     world: Arc<Mutex<World>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(kev: &'static str) -> Server {
+    pub(crate) fn start(kev: &'static str) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().expect("local addr").to_string();
         let world = Arc::new(Mutex::new(World {
@@ -108,11 +109,11 @@ impl Server {
         self.world.lock().expect("world").kev = kev;
     }
 
-    fn set_fault(&self, fault: Option<Fault>) {
+    pub(crate) fn set_fault(&self, fault: Option<Fault>) {
         self.world.lock().expect("world").fault = fault;
     }
 
-    fn take_log(&self) -> Vec<Request> {
+    pub(crate) fn take_log(&self) -> Vec<Request> {
         std::mem::take(&mut self.world.lock().expect("world").log)
     }
 
@@ -139,7 +140,7 @@ impl Server {
 
     /// The `kevgate db update` command with every URL pointing here; 3 tries, waits of at
     /// most 1 s.
-    fn command(&self, cache: &Path) -> std::process::Command {
+    pub(crate) fn command(&self, cache: &Path) -> std::process::Command {
         let cwd = cache
             .ancestors()
             .find(|p| p.is_dir())
@@ -377,9 +378,12 @@ fn serve(kev: &str, req: &Request) -> Reply {
     }
     if let Some(file) = path.strip_prefix("/prebuilt/") {
         return match fs_err::read(fixture(&format!("update/prebuilt/{file}"))) {
-            Ok(bytes) if file.starts_with("kevgate.db") => ok(bytes),
+            Ok(bytes) if file.starts_with("kevgate.db") || file.starts_with("older") => ok(bytes),
             _ => status(404, &[]),
         };
+    }
+    if path == "/myjvn" {
+        return crate::jvn::myjvn(req);
     }
     if path == "/epss/epss_scores-current.csv.gz" {
         return ok(
@@ -404,7 +408,7 @@ fn osv_zip(file: &str) -> Vec<u8> {
 }
 
 /// sha256 of every file under `dir`, by relative path.
-fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
+pub(crate) fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -422,7 +426,7 @@ fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
     out
 }
 
-fn status_json(cache: &Path) -> serde_json::Value {
+pub(crate) fn status_json(cache: &Path) -> serde_json::Value {
     let cwd = cache.parent().expect("parent");
     let (code, out, err) = run(kevgate(cwd)
         .args(["db", "status", "--format", "json", "--cache-dir"])
@@ -1240,4 +1244,70 @@ fn nvd_api_key_never_crosses_origins() {
         "the KEV redirect was followed: {seen:?}"
     );
     assert!(!err.contains("test-key"), "{err}");
+}
+
+/// `db update --from` with a prebuilt database of this server by file name (`older.db`),
+/// trusting the TEST-ONLY key, plus `extra` arguments.
+fn update_from_file(
+    server: &Server,
+    cache: &Path,
+    file: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let url = format!("http://{}/prebuilt/{file}", server.addr);
+    run(server
+        .command(cache)
+        .args(["--from", &url, "--public-key"])
+        .arg(fixture("update/prebuilt/test-only.pub"))
+        .args(extra))
+}
+
+/// Rollback (issue 10, item 5): a validly signed database older than the installed one (an
+/// older data date, or the same date with a lower build serial in the signed trusted
+/// comment) is refused with exit 2 and the cache byte-identical, unless `--allow-downgrade`.
+#[test]
+fn prebuilt_rollback_is_refused() {
+    let tmp = TempDir::new("update-prebuilt-rollback");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    // Data from 2025-11-03, serial 5.
+    let (code, _, err) = update_from_file(&server, &cache, "kevgate.db", &[]);
+    assert_eq!(code, 0, "{err}");
+    let before = hashes(&cache);
+
+    // Data from 2025-08-25, serial 3: refused by the data date.
+    let (code, _, err) = update_from_file(&server, &cache, "older.db", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refusing a downgrade"), "{err}");
+    assert!(
+        err.contains("2025-08-25") && err.contains("2025-11-03"),
+        "{err}"
+    );
+    assert!(err.contains("--allow-downgrade"), "{err}");
+    assert_eq!(
+        err.lines().last().map(|l| l.starts_with("error")),
+        Some(true),
+        "{err}"
+    );
+    assert_eq!(hashes(&cache), before, "cache changed");
+
+    // The operator's choice: installed, serial 3 recorded.
+    let (code, _, err) = update_from_file(&server, &cache, "older.db", &["--allow-downgrade"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        fs_err::read(cache.join("kevgate.db")).expect("db"),
+        fs_err::read(fixture("update/prebuilt/older.db")).expect("fixture")
+    );
+    let before = hashes(&cache);
+
+    // The same data date, serial 2 < 3: refused by the serial alone.
+    let (code, _, err) = update_from_file(&server, &cache, "older-serial2.db", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("build serial is 2"), "{err}");
+    assert!(err.contains("is 3"), "{err}");
+    assert_eq!(hashes(&cache), before, "cache changed");
+
+    // Newer again: installed without a flag.
+    let (code, _, err) = update_from_file(&server, &cache, "kevgate.db", &[]);
+    assert_eq!(code, 0, "{err}");
 }

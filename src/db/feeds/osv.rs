@@ -8,7 +8,7 @@
 //! enumerated `versions` lists (see [`convert_affected`]).
 
 use super::{Doc, DocKind, Outcome, trim_text};
-use crate::db::model::{Advisory, Affected, OsvSeverity};
+use crate::db::model::{Advisory, Affected, Malware, OsvSeverity, is_malware_id};
 use crate::version::{Event, Range, RangeKind};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -49,6 +49,8 @@ struct SeverityDto {
 #[derive(Deserialize)]
 struct AffectedDto {
     package: Option<PackageDto>,
+    /// Read for [`malware`] (OpenSSF's `source` path says `osv/withdrawn/`).
+    database_specific: Option<serde_json::Value>,
     #[serde(default)]
     ranges: Option<Vec<RangeDto>>,
     #[serde(default)]
@@ -195,8 +197,10 @@ fn not_osv(dto: &OsvDto) -> Option<String> {
 fn convert(dto: OsvDto) -> Result<Advisory, String> {
     let id = dto
         .id
+        .clone()
         .filter(|s| !s.trim().is_empty())
         .ok_or("not an OSV record: no `id`")?;
+    let malware = malware(&dto, &id);
     let summary = dto
         .summary
         .as_deref()
@@ -249,7 +253,64 @@ fn convert(dto: OsvDto) -> Result<Advisory, String> {
             .filter_map(convert_affected)
             .collect(),
         url,
+        malware,
     })
+}
+
+/// Whether the record reports a malicious package, and whether it calls itself a false
+/// positive. Malicious: a `MAL-` id or alias; OpenSSF `database_specific
+/// .malicious-packages-origins`; a GitHub malware advisory, which GitHub marks with CWE-506
+/// (`database_specific.cwe_ids`) and titles "Malicious Package in …" / "… is malware". A
+/// false positive: OpenSSF keeps withdrawn reports under `osv/withdrawn/` (the affected
+/// entry's `database_specific.source`) and, like MAL-2024-2929, says "false positive" in the
+/// record's own text (`details` before OpenSSF's per-source section, or `summary`).
+fn malware(dto: &OsvDto, id: &str) -> Malware {
+    let specific = dto.database_specific.as_ref();
+    let origins = specific
+        .and_then(|d| d.get("malicious-packages-origins"))
+        .is_some_and(|o| !o.is_null());
+    let cwe_506 = specific
+        .and_then(|d| d.get("cwe_ids"))
+        .and_then(|c| c.as_array())
+        .is_some_and(|c| c.iter().any(|x| x.as_str() == Some("CWE-506")));
+    let summary = dto
+        .summary
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let titled = summary.starts_with("malicious package")
+        || summary.starts_with("malicious code in")
+        || summary.ends_with(" is malware")
+        || summary.contains(" is a malicious crate")
+        || summary.contains(" is a malicious package");
+    let mal_id = is_malware_id(id) || dto.aliases.iter().flatten().any(|a| is_malware_id(a));
+    if !(mal_id || origins || cwe_506 || titled) {
+        return Malware::No;
+    }
+    let withdrawn_source = dto.affected.iter().flatten().any(|a| {
+        a.database_specific
+            .as_ref()
+            .and_then(|d| d.get("source"))
+            .and_then(|s| s.as_str())
+            .is_some_and(|s| s.contains("/osv/withdrawn/"))
+    });
+    // OpenSSF's own text comes before its "---" line; below it are the sources' reports.
+    let own_text = dto
+        .details
+        .as_deref()
+        .unwrap_or("")
+        .split("\n---")
+        .next()
+        .unwrap_or("");
+    let says_false_positive = [own_text, summary.as_str()]
+        .iter()
+        .any(|t| t.to_ascii_lowercase().contains("false positive"));
+    if withdrawn_source || says_false_positive {
+        Malware::FalsePositive
+    } else {
+        Malware::Malicious
+    }
 }
 
 /// One `affected[]` entry, or `None` when it names no package.
@@ -330,6 +391,83 @@ mod tests {
             name: name.into(),
             kind,
             bytes,
+        }
+    }
+
+    /// Every record of `tests/fixtures/malware/osv.jsonl` (real OSV records) gets the malware
+    /// flag its origin says: `MAL-` id or alias, OpenSSF origins, GitHub's CWE-506; the
+    /// OpenSSF reports that call themselves false positives are [`Malware::FalsePositive`];
+    /// a vulnerability titled "Opening a malicious website…" is not malware. Plus synthetic
+    /// edge cases of the same rules.
+    #[test]
+    fn malware_flag_of_real_records() {
+        let path = format!(
+            "{}/tests/fixtures/malware/osv.jsonl",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let doc = Doc {
+            name: "osv.jsonl".into(),
+            kind: DocKind::Jsonl,
+            bytes: fs_err::read(&path).expect("fixture exists"),
+        };
+        let got: Vec<(String, Malware)> = parse_all(&doc)
+            .into_iter()
+            .map(|a| (a.id, a.malware))
+            .collect();
+        let want = [
+            ("GHSA-7pwq-f4pq-78gm", Malware::Malicious),
+            ("MAL-2022-1", Malware::Malicious),
+            ("RUSTSEC-2022-0042", Malware::Malicious),
+            ("MAL-2023-462", Malware::Malicious),
+            ("MAL-2024-2929", Malware::FalsePositive),
+            ("MAL-2024-2936", Malware::FalsePositive),
+            ("GHSA-226w-6hhj-69hp", Malware::Malicious),
+            ("GHSA-2452-6xj8-jh47", Malware::No),
+        ];
+        let want: Vec<(String, Malware)> = want.iter().map(|(i, m)| (i.to_string(), *m)).collect();
+        assert_eq!(got, want);
+
+        let flag = |json: serde_json::Value| {
+            let doc = Doc {
+                name: "x.json".into(),
+                kind: DocKind::Json,
+                bytes: serde_json::to_vec(&json).expect("json"),
+            };
+            parse_all(&doc)[0].malware
+        };
+        let cases = [
+            (
+                serde_json::json!({"id": "GHSA-x", "summary": "Malicious package in foo"}),
+                Malware::Malicious,
+            ),
+            (
+                serde_json::json!({"id": "GHSA-x", "summary": "foo is malware"}),
+                Malware::Malicious,
+            ),
+            (
+                serde_json::json!({"id": "GHSA-x", "summary": "A malicious payload can crash foo"}),
+                Malware::No,
+            ),
+            (
+                serde_json::json!({"id": "GHSA-x", "database_specific": {"cwe_ids": ["CWE-79"]}}),
+                Malware::No,
+            ),
+            (serde_json::json!({"id": "mal-2024-1"}), Malware::Malicious),
+            (
+                serde_json::json!({"id": "MAL-2024-1", "details": "x\n---\nsource: a false positive elsewhere"}),
+                Malware::Malicious,
+            ),
+            (
+                serde_json::json!({"id": "MAL-2024-1", "summary": "False positive"}),
+                Malware::FalsePositive,
+            ),
+            (
+                serde_json::json!({"id": "OSV-1", "database_specific": {"malicious-packages-origins": []}}),
+                Malware::Malicious,
+            ),
+        ];
+        for (json, want) in cases {
+            assert_eq!(flag(json.clone()), want, "{json}");
         }
     }
 

@@ -321,3 +321,33 @@ fn hostile_text_is_inert() {
         assert!(body.lines().all(|l| !l.starts_with("::")), "{body}");
     }
 }
+
+/// A known-malicious finding (issue 10, item 4) is a `failure` annotation whose message says
+/// so, and the check summary carries the caution headline.
+#[test]
+fn malicious_finding_is_a_failure_annotation() {
+    let mut ev = fixture::evaluation();
+    ev.findings.truncate(1);
+    let e = &mut ev.findings[0];
+    e.finding.malicious = true;
+    e.decision = crate::policy::Decision::Fail;
+    e.reasons = vec![crate::policy::Reason::Malicious];
+    let run = check_run(&ev, target());
+    let a = &run.create.output.annotations[0];
+    assert_eq!(a.annotation_level, "failure");
+    assert!(
+        a.message.contains("known-malicious package"),
+        "{}",
+        a.message
+    );
+    assert!(a.message.contains("Malicious: "), "{}", a.message);
+    assert!(
+        run.create
+            .output
+            .summary
+            .contains("known-malicious package version"),
+        "{}",
+        run.create.output.summary
+    );
+    assert_valid(CREATE.0, CREATE.1, &json(&run.create));
+}
