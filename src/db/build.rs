@@ -243,7 +243,7 @@ pub fn build_with_stats(
     }
 
     // JVN
-    let jvn_source = read_jvn(&inputs.jvn, &mut stats)?;
+    let jvn_source = read_jvn(&inputs.jvn, inputs.limits, &mut stats)?;
     let mut jvn = match jvn_source {
         Some((info, by_cve)) => {
             sources.push(info);
@@ -320,9 +320,10 @@ pub fn build_with_stats(
 #[allow(clippy::type_complexity)]
 fn read_jvn(
     roots: &[PathBuf],
+    limits: feeds::Limits,
     stats: &mut BuildStats,
 ) -> Result<Option<(SourceInfo, BTreeMap<String, Vec<JvnEntry>>)>, DbError> {
-    let Some(mut src) = Source::open("jvn", roots)? else {
+    let Some(mut src) = Source::open("jvn", roots, limits)? else {
         return Ok(None);
     };
     // By JVNDB id: (time key, entry, its CVEs).

@@ -327,6 +327,7 @@ fn stage_and_build(
     let mut state = read_state(&opts.cache_dir);
     let http = Http {
         client: http::Client::new(opts.http.clone())?,
+        limits: opts.limits,
         nvd_recent: Default::default(),
     };
     let mkdir = |p: &Path| fs_err::create_dir_all(p).map_err(|e| cache_error(p, e));
@@ -889,7 +890,11 @@ fn fetch_jvn(
             url: format!("{url}?method=getVulnOverviewList&startItem={asked}"),
             reason,
         };
-        let bytes = fs_err::read(&path).map_err(|e| cache_error(&path, e))?;
+        let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
+        let bytes = http
+            .limits
+            .read(file, &mut 0)
+            .map_err(|e| err(format!("invalid page: {e}")))?;
         let doc = match feeds::jvn::read(&bytes).map_err(|e| err(format!("invalid page: {e}")))? {
             feeds::jvn::Read::Document(d) => d,
             feeds::jvn::Read::Other(root) => {
@@ -942,9 +947,10 @@ fn fetch_jvn(
     Ok(report)
 }
 
-/// The HTTP client and the NVD rate limit.
+/// The HTTP client, the NVD rate limit, and the caps on reading what was downloaded.
 struct Http {
     client: http::Client,
+    limits: feeds::Limits,
     nvd_recent: std::cell::RefCell<VecDeque<Instant>>,
 }
 
