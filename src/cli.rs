@@ -960,6 +960,7 @@ fn build(args: BuildArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         epss: args.epss,
         jvn: args.jvn,
         cve_scope: cve_scope(args.cve_scope, io.env)?,
+        limits: decompression_limits(io.env)?,
     };
     let (bytes, stats) = db::build::build_with_stats(&inputs, built_at)?;
     let db = VulnDb::from_bytes(bytes.clone()).context("the database just built does not load")?;
@@ -1212,6 +1213,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     }
     opts.nvd_api_key = var("NVD_API_KEY");
     opts.cve_scope = cve_scope(args.cve_scope, env)?;
+    opts.limits = decompression_limits(env)?;
     opts.http = http;
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;
@@ -1226,29 +1228,57 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
+/// A whole number from the environment variable `name`, if set.
+fn env_number(env: &dyn Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<u64>> {
+    env(name)
+        .filter(|v| !v.is_empty())
+        .map(|t| {
+            t.trim()
+                .parse::<u64>()
+                .with_context(|| format!("`{name}` is not a number: `{t}`"))
+        })
+        .transpose()
+}
+
+/// The decompression caps of `db build` and `db update`: `KEVGATE_MAX_ENTRY_BYTES` (per
+/// document), `KEVGATE_MAX_FEED_BYTES` (per feed file).
+fn decompression_limits(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<db::feeds::Limits> {
+    let mut limits = db::feeds::Limits::default();
+    if let Some(n) = env_number(env, "KEVGATE_MAX_ENTRY_BYTES")? {
+        limits.max_entry_bytes = n;
+    }
+    if let Some(n) = env_number(env, "KEVGATE_MAX_FEED_BYTES")? {
+        limits.max_file_bytes = n;
+    }
+    Ok(limits)
+}
+
 /// The HTTP settings of `db update`: `KEVGATE_HTTP_TIMEOUT_SECS`, `KEVGATE_HTTP_ATTEMPTS`,
-/// `KEVGATE_HTTP_MAX_BACKOFF_SECS`, `SSL_CERT_FILE`; a progress bar when stderr is a terminal
+/// `KEVGATE_HTTP_MAX_BACKOFF_SECS`, `KEVGATE_HTTP_STALL_SECS`, `KEVGATE_SOURCE_DEADLINE_SECS`,
+/// `KEVGATE_MAX_DOWNLOAD_BYTES`, `SSL_CERT_FILE`; a progress bar when stderr is a terminal
 /// and `CI` is not set, plain lines otherwise.
 fn http_settings(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<crate::http::Settings> {
     let var = |k: &str| env(k).filter(|v| !v.is_empty());
-    let number = |k: &str| -> anyhow::Result<Option<u64>> {
-        var(k)
-            .map(|t| {
-                t.trim()
-                    .parse::<u64>()
-                    .with_context(|| format!("`{k}` is not a number: `{t}`"))
-            })
-            .transpose()
-    };
+    let number = |k: &str| env_number(env, k);
+    let secs = std::time::Duration::from_secs;
     let mut s = crate::http::Settings::default();
-    if let Some(secs) = number("KEVGATE_HTTP_TIMEOUT_SECS")? {
-        s.timeout = std::time::Duration::from_secs(secs.max(1));
+    if let Some(n) = number("KEVGATE_HTTP_TIMEOUT_SECS")? {
+        s.timeout = secs(n.max(1));
     }
     if let Some(n) = number("KEVGATE_HTTP_ATTEMPTS")? {
         s.attempts = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
     }
-    if let Some(secs) = number("KEVGATE_HTTP_MAX_BACKOFF_SECS")? {
-        s.max_backoff = std::time::Duration::from_secs(secs);
+    if let Some(n) = number("KEVGATE_HTTP_MAX_BACKOFF_SECS")? {
+        s.max_backoff = secs(n);
+    }
+    if let Some(n) = number("KEVGATE_HTTP_STALL_SECS")? {
+        s.stall = secs(n.max(1));
+    }
+    if let Some(n) = number("KEVGATE_SOURCE_DEADLINE_SECS")? {
+        s.source_deadline = secs(n.max(1));
+    }
+    if let Some(n) = number("KEVGATE_MAX_DOWNLOAD_BYTES")? {
+        s.max_download_bytes = n;
     }
     s.extra_roots = var("SSL_CERT_FILE").map(PathBuf::from);
     #[allow(clippy::disallowed_methods, reason = "asks, writes nothing")]

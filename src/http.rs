@@ -1,22 +1,43 @@
 //! The blocking HTTP client of `kevgate db update`: downloads to a file with timeouts,
-//! retries and a progress display.
+//! retries, per-source budgets and a progress display.
 //!
 //! - Timeouts: connecting, and every wait for the response head or for the next chunk of
-//!   the body, are each limited (`timeout`), so a server that stops sending fails the
-//!   request; the total download time of a large feed is not capped.
+//!   the body, are each limited (`timeout`, 30 s).
+//! - Stall limit: a request, its retries and the waits between them included, fails when
+//!   `stall` (90 s) passes without [`PROGRESS_BYTES`] more of a body arriving. A server that
+//!   accepts the connection and never answers, or trickles a byte every 20 s, therefore fails
+//!   within `stall + timeout` (120 s), while a slow but moving download of any size goes on.
+//! - Budgets per source (the request's `label`: `kev`, `nvd`, `osv`, `epss`, `db`): at most
+//!   `max_download_bytes` downloaded in all (4 GiB), and a wall-clock `source_deadline`
+//!   (60 min) from its first request, rate-limit waits included. An endless body ends at the
+//!   byte cap, a slow one at the deadline.
 //! - Retries, up to `attempts` tries in all: HTTP 429, 502, 503 and 504, NVD's 403 (its
 //!   rate-limit answer), connection errors and resets, timeouts and short bodies. The wait is
 //!   the server's `Retry-After` when it sends one, else a doubling backoff (1, 2, 4, 8 s; for
-//!   NVD's 403 6, 12, 24, 48 s, as NVD asks), capped at `max_backoff`.
+//!   NVD's 403 6, 12, 24, 48 s, as NVD asks), capped at `max_backoff` (60 s); a wait that
+//!   would pass the stall limit or the deadline fails the request at once instead.
+//! - Redirects: followed (at most 10) for plain requests. A request that carries a header
+//!   other than [`PUBLIC_HEADERS`] (NVD's `apiKey`) follows redirects only within its own
+//!   origin (scheme, host, port): reqwest strips `Authorization` and cookies on a cross-host
+//!   redirect, but not custom headers, so the key would reach whatever host a mirror or an
+//!   attacker redirects to. A cross-origin redirect of such a request is an error.
 //! - TLS: rustls with the compiled-in webpki roots, plus the certificates of the PEM file
 //!   named by `SSL_CERT_FILE` (a corporate proxy or a mirror with a private CA).
 //! - Progress: on a terminal a redrawn bar (bytes of total, rate); otherwise (CI logs, pipes)
 //!   a plain line every few seconds and one when a download ends.
 
 use crate::text::error_chain;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Body bytes that count as progress for the stall limit.
+pub const PROGRESS_BYTES: u64 = 16 * 1024;
+/// Request headers that are not credentials: any other header keeps a request's redirects
+/// within its origin.
+pub const PUBLIC_HEADERS: &[&str] = &["If-None-Match", "Accept"];
 
 /// How the client behaves.
 #[derive(Debug, Clone)]
@@ -27,6 +48,13 @@ pub struct Settings {
     pub attempts: u32,
     /// Longest wait between tries (caps `Retry-After` too).
     pub max_backoff: Duration,
+    /// A request fails when this long passes without [`PROGRESS_BYTES`] more body bytes,
+    /// retries and waits included.
+    pub stall: Duration,
+    /// Wall-clock limit of each source (label), from its first request.
+    pub source_deadline: Duration,
+    /// Most bytes one source (label) may download in all.
+    pub max_download_bytes: u64,
     /// A PEM file of extra trusted root certificates (`SSL_CERT_FILE`).
     pub extra_roots: Option<PathBuf>,
     /// How downloads show their progress.
@@ -34,12 +62,16 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// 60 s timeouts, 5 tries, waits of at most 120 s, plain progress lines.
+    /// 30 s timeouts, 5 tries, waits of at most 60 s, 90 s stall limit (a silent source
+    /// fails within 120 s), 60 min and 4 GiB per source, plain progress lines.
     fn default() -> Settings {
         Settings {
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
             attempts: 5,
-            max_backoff: Duration::from_secs(120),
+            max_backoff: Duration::from_secs(60),
+            stall: Duration::from_secs(90),
+            source_deadline: Duration::from_secs(60 * 60),
+            max_download_bytes: 4 << 30,
             extra_roots: None,
             progress: Progress::Lines,
         }
@@ -118,29 +150,59 @@ pub enum DownloadError {
 
 /// The client.
 pub struct Client {
+    /// Follows redirects (reqwest strips standard credentials across hosts).
     inner: reqwest::blocking::Client,
+    /// Follows redirects only within the request's origin: for requests with credentials.
+    same_origin: reqwest::blocking::Client,
     settings: Settings,
+    /// Per source (label): when its first request began, and the bytes it downloaded.
+    budgets: RefCell<HashMap<String, (Instant, u64)>>,
+}
+
+/// Where a request stands against the stall limit: the last time it made progress, and the
+/// body bytes since.
+struct Stall {
+    mark: Instant,
+    since: u64,
 }
 
 impl Client {
     /// Builds the client; reads `settings.extra_roots`.
     pub fn new(settings: Settings) -> Result<Client, SetupError> {
-        let mut builder = reqwest::blocking::Client::builder()
-            .user_agent(concat!("kevgate/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(settings.timeout)
-            // In the blocking client this limits the wait for the response head and each
-            // read of the body, not the whole download.
-            .timeout(settings.timeout);
         let tls =
             crate::tls::client_config(settings.extra_roots.as_deref()).map_err(|e| match e {
                 crate::tls::TlsError::Roots { path, reason } => SetupError::Roots { path, reason },
                 crate::tls::TlsError::Config(reason) => SetupError::Client(reason),
             })?;
-        builder = builder.use_preconfigured_tls(tls);
-        let inner = builder
-            .build()
-            .map_err(|e| SetupError::Client(error_chain(&e)))?;
-        Ok(Client { inner, settings })
+        let build = |policy: reqwest::redirect::Policy| {
+            reqwest::blocking::Client::builder()
+                .user_agent(concat!("kevgate/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(settings.timeout)
+                // In the blocking client this limits the wait for the response head and
+                // each read of the body, not the whole download.
+                .timeout(settings.timeout)
+                .redirect(policy)
+                .use_preconfigured_tls(tls.clone())
+                .build()
+                .map_err(|e| SetupError::Client(error_chain(&e)))
+        };
+        let same_origin = reqwest::redirect::Policy::custom(|attempt| {
+            let first = attempt.previous().first().map(reqwest::Url::origin);
+            if attempt.previous().len() >= 10 {
+                attempt.error("too many redirects")
+            } else if first.is_some_and(|o| o != attempt.url().origin()) {
+                // Answered as the 3xx itself, which `try_once` reports.
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        Ok(Client {
+            inner: build(reqwest::redirect::Policy::limited(10))?,
+            same_origin: build(same_origin)?,
+            settings,
+            budgets: RefCell::new(HashMap::new()),
+        })
     }
 
     /// Downloads `req` into `dest` (created or truncated), retrying transient failures.
@@ -153,9 +215,17 @@ impl Client {
     ) -> Result<Fetched, DownloadError> {
         let attempts = self.settings.attempts.max(1);
         let mut attempt = 0;
+        let mut stall = Stall {
+            mark: Instant::now(),
+            since: 0,
+        };
+        self.budgets
+            .borrow_mut()
+            .entry(req.label.to_string())
+            .or_insert((Instant::now(), 0));
         loop {
             attempt += 1;
-            let failure = match self.try_once(req, dest, log) {
+            let failure = match self.try_once(req, dest, &mut stall, log) {
                 Ok(fetched) => return Ok(fetched),
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Transient {
@@ -169,12 +239,21 @@ impl Client {
                     "{reason} (after {attempt} attempts)"
                 )));
             }
-            let wait = backoff(
+            let asked = backoff(
                 attempt,
                 retry_after,
                 req.forbidden_is_rate_limit && reason.starts_with("HTTP 403"),
-            )
-            .min(self.settings.max_backoff);
+            );
+            let wait = asked.min(self.settings.max_backoff);
+            // A wait (as asked, before the cap) that cannot end inside the stall limit or the
+            // deadline fails now: `Retry-After: 100000` means "not today".
+            if let Some(limit) = self.limit_passed(req.label, &stall, asked.max(wait)) {
+                return Err(DownloadError::Http(format!(
+                    "{reason}; not waiting {} s for attempt {}: {limit}",
+                    asked.as_secs_f64().ceil() as u64,
+                    attempt + 1
+                )));
+            }
             let _ = writeln!(
                 log,
                 "{}: {reason}; retrying in {} s (attempt {} of {attempts})",
@@ -186,13 +265,48 @@ impl Client {
         }
     }
 
+    /// Which limit `wait` more would pass: the stall limit or the source's deadline.
+    fn limit_passed(&self, label: &str, stall: &Stall, wait: Duration) -> Option<String> {
+        if stall.mark.elapsed() + wait >= self.settings.stall {
+            return Some(format!(
+                "stalled: less than {} KiB in {} s (`KEVGATE_HTTP_STALL_SECS`)",
+                PROGRESS_BYTES / 1024,
+                self.settings.stall.as_secs()
+            ));
+        }
+        let started = self.budgets.borrow().get(label).map(|b| b.0)?;
+        (started.elapsed() + wait >= self.settings.source_deadline).then(|| {
+            format!(
+                "the source's deadline of {} s passed (`KEVGATE_SOURCE_DEADLINE_SECS`)",
+                self.settings.source_deadline.as_secs()
+            )
+        })
+    }
+
+    /// The client for `req`: redirects stay within the origin when it carries credentials.
+    fn client_for(&self, req: &Request<'_>) -> &reqwest::blocking::Client {
+        let credentials = req
+            .headers
+            .iter()
+            .any(|(k, _)| !PUBLIC_HEADERS.iter().any(|p| p.eq_ignore_ascii_case(k)));
+        if credentials {
+            &self.same_origin
+        } else {
+            &self.inner
+        }
+    }
+
     fn try_once(
         &self,
         req: &Request<'_>,
         dest: &Path,
+        stall: &mut Stall,
         log: &mut dyn Write,
     ) -> Result<Fetched, Attempt> {
-        let mut builder = self.inner.get(req.url).query(req.query);
+        if let Some(limit) = self.limit_passed(req.label, stall, Duration::ZERO) {
+            return Err(Attempt::Fatal(DownloadError::Http(limit)));
+        }
+        let mut builder = self.client_for(req).get(req.url).query(req.query);
         for (k, v) in req.headers {
             builder = builder.header(*k, v);
         }
@@ -204,6 +318,20 @@ impl Client {
         let code = resp.status().as_u16();
         if code == 304 {
             return Ok(Fetched::NotModified);
+        }
+        if resp.status().is_redirection() {
+            // Only the same-origin client stops at a redirect: it leaves the origin.
+            let to = resp
+                .headers()
+                .get("Location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| resp.url().join(l).ok())
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|| "elsewhere".into());
+            return Err(Attempt::Fatal(DownloadError::Http(format!(
+                "HTTP {code} redirect to another origin (`{to}`) not followed: the request \
+                 carries credentials"
+            ))));
         }
         if !resp.status().is_success() {
             let reason = format!(
@@ -230,6 +358,19 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let total = resp.content_length();
+        let used = self.budgets.borrow().get(req.label).map_or(0, |b| b.1);
+        let cap = self.settings.max_download_bytes;
+        let over_cap = |n: u64| {
+            Attempt::Fatal(DownloadError::Http(format!(
+                "download exceeds {cap} bytes, the cap per source (`KEVGATE_MAX_DOWNLOAD_BYTES`; \
+                 {n} bytes would be reached)"
+            )))
+        };
+        if let Some(total) = total
+            && used.saturating_add(total) > cap
+        {
+            return Err(over_cap(used.saturating_add(total)));
+        }
         let write_error = |e: std::io::Error| {
             Attempt::Fatal(DownloadError::Write {
                 path: dest.display().to_string(),
@@ -260,9 +401,26 @@ impl Client {
                     });
                 }
             };
-            file.write_all(&buf[..read]).map_err(write_error)?;
             n += read as u64;
+            if used.saturating_add(n) > cap {
+                meter.abandon(log);
+                return Err(over_cap(used.saturating_add(n)));
+            }
+            file.write_all(&buf[..read]).map_err(write_error)?;
             meter.advance(n, log);
+            stall.since += read as u64;
+            if stall.since >= PROGRESS_BYTES {
+                *stall = Stall {
+                    mark: Instant::now(),
+                    since: 0,
+                };
+            }
+            if let Some(limit) = self.limit_passed(req.label, stall, Duration::ZERO) {
+                meter.abandon(log);
+                return Err(Attempt::Fatal(DownloadError::Http(format!(
+                    "{limit} ({n} bytes received)"
+                ))));
+            }
         }
         if let Some(total) = total
             && n != total
@@ -274,6 +432,9 @@ impl Client {
             });
         }
         file.sync_all().map_err(write_error)?;
+        if let Some(b) = self.budgets.borrow_mut().get_mut(req.label) {
+            b.1 = b.1.saturating_add(n);
+        }
         meter.finish(n, log);
         Ok(Fetched::Saved { bytes: n, etag })
     }

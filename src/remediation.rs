@@ -311,12 +311,25 @@ fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
         .iter()
         .filter_map(|n| n.fixed.iter().copied().min_by(|a, b| cmp(s, a, b)))
         .max_by(|a, b| cmp(s, a, b))?;
-    let mut candidates: Vec<&str> = needs
+    let candidates: Vec<&str> = needs
         .iter()
         .flat_map(|n| n.fixed.iter().copied())
         .filter(|c| cmp(s, c, floor) != Ordering::Less)
         .collect();
-    candidates.sort_by(|a, b| cmp(s, a, b).then_with(|| a.cmp(b)));
+    // Each candidate parsed once; a merge sort, since `cmp` (equal when either does not
+    // parse) is not a total order and `sort_by` may panic on such a comparator.
+    let parsed: Vec<Option<version::Version>> = candidates
+        .iter()
+        .map(|c| s.and_then(|s| version::Version::parse(s, c).ok()))
+        .collect();
+    let order = version::merge_sort_by((0..candidates.len()).collect(), |&a: &usize, &b| {
+        match (&parsed[a], &parsed[b]) {
+            (Some(x), Some(y)) => x.cmp(y),
+            _ => Ordering::Equal,
+        }
+        .then_with(|| candidates[a].cmp(candidates[b]))
+    });
+    let mut candidates: Vec<&str> = order.into_iter().map(|i| candidates[i]).collect();
     candidates.dedup();
     let fixes_all = |c: &&&str| needs.iter().all(|n| n.fixed_by(s, c));
     let fixes_fixable = |c: &&&str| {

@@ -313,23 +313,28 @@ fn bound_cmp(a: &Bound, b: &Bound) -> Ordering {
     a.at.cmp(&b.at).then(a.rank.cmp(&b.rank))
 }
 
-/// Stable, O(n log n), and panic-free whatever `bound_cmp` answers.
-fn merge_sort(mut items: Vec<Bound>) -> Vec<Bound> {
-    if items.len() <= 1 {
-        return items;
-    }
-    let right = merge_sort(items.split_off(items.len() / 2));
-    let left = merge_sort(items);
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let mut right = right.into_iter().peekable();
-    for l in left {
-        while let Some(r) = right.next_if(|r| bound_cmp(&l, r) == Ordering::Greater) {
-            out.push(r);
+/// Sorts `items` stably with O(n log n) calls of `cmp`, and never panics whatever `cmp`
+/// answers (`slice::sort_by` may panic on a comparator that is not a total order, and some
+/// schemes' orders are not, on junk input). Shared by range events and version lists.
+pub fn merge_sort_by<T>(items: Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) -> Vec<T> {
+    fn sort<T>(mut items: Vec<T>, cmp: &mut dyn FnMut(&T, &T) -> Ordering) -> Vec<T> {
+        if items.len() <= 1 {
+            return items;
         }
-        out.push(l);
+        let right = sort(items.split_off(items.len() / 2), cmp);
+        let left = sort(items, cmp);
+        let mut out = Vec::with_capacity(left.len() + right.len());
+        let mut right = right.into_iter().peekable();
+        for l in left {
+            while let Some(r) = right.next_if(|r| cmp(&l, r) == Ordering::Greater) {
+                out.push(r);
+            }
+            out.push(l);
+        }
+        out.extend(right);
+        out
     }
-    out.extend(right);
-    out
+    sort(items, &mut cmp)
 }
 
 fn range_affects(
@@ -355,7 +360,7 @@ fn range_affects(
     // `None` (the beginning) sorts first, introduced before fixed at one version. A stable
     // merge sort by hand: unlike `slice::sort` it cannot panic should a scheme's order not
     // be total on some exotic input (Maven's, like Maven's own, is not always).
-    let bounds = merge_sort(bounds);
+    let bounds = merge_sort_by(bounds, bound_cmp);
     let mut affected = false;
     for bound in &bounds {
         let at_or_below = bound.at.as_ref().is_none_or(|at| at <= target);

@@ -51,6 +51,8 @@ pub struct BuildInputs {
     pub jvn: Vec<PathBuf>,
     /// Which CVEs to keep NVD and EPSS records for (recorded in the manifest).
     pub cve_scope: CveScope,
+    /// Caps on decompression (per document, per input file).
+    pub limits: feeds::Limits,
 }
 
 /// What a build read and kept.
@@ -110,7 +112,7 @@ pub fn build_with_stats(
     // KEV
     let mut kev: BTreeMap<String, (String, KevEntry)> = BTreeMap::new();
     let mut kev_date: Option<String> = None;
-    if let Some(mut src) = Source::open("kev", &inputs.kev)? {
+    if let Some(mut src) = Source::open("kev", &inputs.kev, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             let (outcome, catalog) = feeds::kev::parse(doc)?;
             if let Some(c) = catalog {
@@ -141,7 +143,7 @@ pub fn build_with_stats(
     let mut nvd: BTreeMap<String, (String, NvdRecord)> = BTreeMap::new();
     let mut nvd_date: Option<String> = None;
     let mut nvd_read = 0;
-    if let Some(mut src) = Source::open("nvd", &inputs.nvd)? {
+    if let Some(mut src) = Source::open("nvd", &inputs.nvd, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             feeds::nvd::parse(doc, &mut |p| {
                 nvd_read += 1;
@@ -175,7 +177,7 @@ pub fn build_with_stats(
     let mut advisory_entries = Vec::new();
     // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
     let mut referenced: BTreeSet<String> = BTreeSet::new();
-    if let Some(mut src) = Source::open("osv", &inputs.osv)? {
+    if let Some(mut src) = Source::open("osv", &inputs.osv, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             feeds::osv::parse(doc, &mut |a| {
                 osv_read += 1;
@@ -213,7 +215,7 @@ pub fn build_with_stats(
     // EPSS
     let mut epss: BTreeMap<String, (String, EpssScore)> = BTreeMap::new();
     let mut epss_date: Option<String> = None;
-    if let Some(mut src) = Source::open("epss", &inputs.epss)? {
+    if let Some(mut src) = Source::open("epss", &inputs.epss, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             let (outcome, scores) = feeds::epss::parse(doc)?;
             if let Some(s) = scores {
@@ -241,7 +243,7 @@ pub fn build_with_stats(
     }
 
     // JVN
-    let jvn_source = read_jvn(&inputs.jvn, &mut stats)?;
+    let jvn_source = read_jvn(&inputs.jvn, inputs.limits, &mut stats)?;
     let mut jvn = match jvn_source {
         Some((info, by_cve)) => {
             sources.push(info);
@@ -318,9 +320,10 @@ pub fn build_with_stats(
 #[allow(clippy::type_complexity)]
 fn read_jvn(
     roots: &[PathBuf],
+    limits: feeds::Limits,
     stats: &mut BuildStats,
 ) -> Result<Option<(SourceInfo, BTreeMap<String, Vec<JvnEntry>>)>, DbError> {
-    let Some(mut src) = Source::open("jvn", roots)? else {
+    let Some(mut src) = Source::open("jvn", roots, limits)? else {
         return Ok(None);
     };
     // By JVNDB id: (time key, entry, its CVEs).
@@ -400,11 +403,16 @@ struct Source {
     name: &'static str,
     files: Vec<InputFile>,
     hasher: Sha256,
+    limits: feeds::Limits,
 }
 
 impl Source {
     /// `None` when no input of this kind was given.
-    fn open(name: &'static str, roots: &[PathBuf]) -> Result<Option<Source>, DbError> {
+    fn open(
+        name: &'static str,
+        roots: &[PathBuf],
+        limits: feeds::Limits,
+    ) -> Result<Option<Source>, DbError> {
         if roots.is_empty() {
             return Ok(None);
         }
@@ -416,6 +424,7 @@ impl Source {
             name,
             files,
             hasher: Sha256::new(),
+            limits,
         }))
     }
 
@@ -426,7 +435,7 @@ impl Source {
         mut parse: impl FnMut(&Doc, &InputFile) -> Result<Outcome, DbError>,
     ) -> Result<(), DbError> {
         for file in &self.files {
-            feeds::open(file, &mut self.hasher, |doc| {
+            feeds::open(file, &self.limits, &mut self.hasher, |doc| {
                 if let Outcome::Skipped(why) = parse(&doc, file)? {
                     stats
                         .warnings

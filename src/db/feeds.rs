@@ -48,6 +48,62 @@ impl DocKind {
     }
 }
 
+/// Caps on what reading the feeds may decompress (issue 10, item 6): a 3 MB zip bomb
+/// inflates to gigabytes. Each document is held in memory whole, so the entry cap bounds
+/// memory; the file cap bounds the work one archive can cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most bytes one document may hold: a plain file, a `.gz`'s content, one zip member.
+    /// Default 256 MiB (the largest real feed document, an NVD 1.1 yearly feed, is ~100 MB).
+    pub max_entry_bytes: u64,
+    /// Most bytes one input file may decompress to in all (every member of a zip). Default
+    /// 8 GiB.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    /// 256 MiB per document, 8 GiB per file.
+    fn default() -> Limits {
+        Limits {
+            max_entry_bytes: 256 << 20,
+            max_file_bytes: 8 << 30,
+        }
+    }
+}
+
+impl Limits {
+    /// Reads `reader` whole, or fails once it passes `max_entry_bytes` or, counting `total`
+    /// (the file's bytes so far, updated), `max_file_bytes`. The error is one line naming
+    /// the cap and the environment variable that raises it.
+    pub fn read(&self, reader: impl Read, total: &mut u64) -> Result<Vec<u8>, String> {
+        let room = self
+            .max_entry_bytes
+            .min(self.max_file_bytes.saturating_sub(*total));
+        let mut bytes = Vec::new();
+        reader
+            .take(room.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        let n = bytes.len() as u64;
+        if n > self.max_entry_bytes {
+            return Err(format!(
+                "decompresses to more than {} bytes, the cap per document \
+                 (`KEVGATE_MAX_ENTRY_BYTES`)",
+                self.max_entry_bytes
+            ));
+        }
+        if total.saturating_add(n) > self.max_file_bytes {
+            return Err(format!(
+                "decompresses to more than {} bytes, the cap per feed file \
+                 (`KEVGATE_MAX_FEED_BYTES`)",
+                self.max_file_bytes
+            ));
+        }
+        *total += n;
+        Ok(bytes)
+    }
+}
+
 /// One document: a file, or a member of a `.zip`, decompressed.
 #[derive(Debug)]
 pub struct Doc {
@@ -147,20 +203,33 @@ pub fn walk(root: &Path) -> Result<Vec<InputFile>, DbError> {
     Ok(out)
 }
 
-/// Reads `file` (hashing its bytes as stored into `hasher`), unpacks `.gz` / `.zip`, and
-/// hands every document to `each`.
+/// Reads `file` (hashing its bytes as stored into `hasher`), unpacks `.gz` / `.zip` within
+/// `limits`, and hands every document to `each`.
 pub fn open(
     file: &InputFile,
+    limits: &Limits,
     hasher: &mut Sha256,
     mut each: impl FnMut(Doc) -> Result<(), DbError>,
 ) -> Result<(), DbError> {
+    let lower = file.display.to_ascii_lowercase();
+    let archive = lower.ends_with(".gz") || lower.ends_with(".zip");
+    let size = fs_err::metadata(&file.path)?.len();
+    if !archive && size > limits.max_entry_bytes {
+        return Err(DbError::Parse {
+            path: file.display.clone(),
+            reason: format!(
+                "{size} bytes, more than {} bytes, the cap per document \
+                 (`KEVGATE_MAX_ENTRY_BYTES`)",
+                limits.max_entry_bytes
+            ),
+        });
+    }
     let raw = fs_err::read(&file.path)?;
     hasher.update(&raw);
-    let lower = file.display.to_ascii_lowercase();
+    let mut total = 0u64;
     if let Some(inner) = lower.strip_suffix(".gz") {
-        let mut bytes = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut bytes)
+        let bytes = limits
+            .read(flate2::read::MultiGzDecoder::new(&raw[..]), &mut total)
             .map_err(|e| DbError::Parse {
                 path: file.display.clone(),
                 reason: format!("bad gzip data: {e}"),
@@ -183,9 +252,8 @@ pub fn open(
             if member.ends_with('/') {
                 continue;
             }
-            let mut entry = archive.by_name(&member).map_err(|e| bad(&e))?;
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes).map_err(|e| DbError::Parse {
+            let entry = archive.by_name(&member).map_err(|e| bad(&e))?;
+            let bytes = limits.read(entry, &mut total).map_err(|e| DbError::Parse {
                 path: format!("{}!{member}", file.display),
                 reason: format!("bad zip member: {e}"),
             })?;
@@ -258,6 +326,55 @@ mod tests {
         for (older, newer) in cases {
             assert!(time_key(older) < time_key(newer), "{older} < {newer}");
         }
+    }
+
+    /// The caps: a document of exactly the entry cap reads, one byte more fails naming
+    /// `KEVGATE_MAX_ENTRY_BYTES`; documents adding up past the file cap fail naming
+    /// `KEVGATE_MAX_FEED_BYTES`; a gzip bomb stops after reading at most cap + 1 bytes.
+    #[test]
+    fn limits_cap_documents_and_files() {
+        let limits = Limits {
+            max_entry_bytes: 10,
+            max_file_bytes: 25,
+        };
+        let mut total = 0;
+        assert_eq!(
+            limits.read(&[1u8; 10][..], &mut total).map(|b| b.len()),
+            Ok(10)
+        );
+        let err = limits.read(&[1u8; 11][..], &mut total).unwrap_err();
+        assert!(err.contains("`KEVGATE_MAX_ENTRY_BYTES`"), "{err}");
+        assert_eq!(
+            limits.read(&[1u8; 10][..], &mut total).map(|b| b.len()),
+            Ok(10)
+        );
+        let err = limits.read(&[1u8; 6][..], &mut total).unwrap_err();
+        assert!(err.contains("`KEVGATE_MAX_FEED_BYTES`"), "{err}");
+        assert_eq!(total, 20);
+
+        // 64 MiB of zeros, gzip'd: read stops at 1 MiB + 1.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..64 {
+            std::io::Write::write_all(&mut gz, &zeros).expect("gzip");
+        }
+        let bomb = gz.finish().expect("gzip");
+        let limits = Limits {
+            max_entry_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let counted = std::cell::Cell::new(0u64);
+        struct Counting<'a, R>(R, &'a std::cell::Cell<u64>);
+        impl<R: Read> Read for Counting<'_, R> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n as u64);
+                Ok(n)
+            }
+        }
+        let reader = Counting(flate2::read::GzDecoder::new(&bomb[..]), &counted);
+        assert!(limits.read(reader, &mut 0).is_err());
+        assert_eq!(counted.get(), (1 << 20) + 1);
     }
 
     #[test]

@@ -110,6 +110,8 @@ pub struct UpdateOptions {
     pub built_at: jiff::Timestamp,
     /// Which CVEs the database keeps NVD and EPSS records for.
     pub cve_scope: crate::db::CveScope,
+    /// Caps on decompressing the downloads (per document, per feed file).
+    pub limits: feeds::Limits,
 }
 
 impl UpdateOptions {
@@ -130,6 +132,7 @@ impl UpdateOptions {
             http: http::Settings::default(),
             built_at: jiff::Timestamp::now(),
             cve_scope: crate::db::CveScope::All,
+            limits: feeds::Limits::default(),
         }
     }
 }
@@ -324,6 +327,7 @@ fn stage_and_build(
     let mut state = read_state(&opts.cache_dir);
     let http = Http {
         client: http::Client::new(opts.http.clone())?,
+        limits: opts.limits,
         nvd_recent: Default::default(),
     };
     let mkdir = |p: &Path| fs_err::create_dir_all(p).map_err(|e| cache_error(p, e));
@@ -346,6 +350,7 @@ fn stage_and_build(
         log,
     )?;
     validate(
+        &opts.limits,
         "kev",
         &opts.kev_url,
         &dir.join(file),
@@ -393,7 +398,7 @@ fn stage_and_build(
             now,
             log,
         )?;
-        validate_zip(&url, &dir.join("all.zip"))?;
+        validate_zip(&opts.limits, &url, &dir.join("all.zip"))?;
         osv.bytes += r.bytes;
         osv.requests += r.requests;
     }
@@ -414,6 +419,7 @@ fn stage_and_build(
         log,
     )?;
     validate(
+        &opts.limits,
         "epss",
         &opts.epss_url,
         &dir.join(file),
@@ -448,6 +454,7 @@ fn stage_and_build(
         epss: vec![staging.join("epss")],
         jvn: jvn_inputs,
         cve_scope: opts.cve_scope,
+        limits: opts.limits,
     };
     let (bytes, stats) = crate::db::build_with_stats(&inputs, opts.built_at)?;
     VulnDb::from_bytes(bytes.clone())?;
@@ -528,6 +535,7 @@ pub(crate) fn write_temp_db(cache: &Path, bytes: &[u8]) -> Result<PathBuf, Updat
 /// Reads a downloaded file and runs a feed parser over it, so a bad download fails here,
 /// named by its source, rather than in the build.
 fn validate(
+    limits: &feeds::Limits,
     source_name: &'static str,
     url: &str,
     path: &Path,
@@ -539,16 +547,17 @@ fn validate(
         url: url.to_string(),
         reason,
     };
-    let raw = fs_err::read(path).map_err(|e| cache_error(path, e))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| err(format!("invalid gzip: {e}")))?;
-        out
+    let file = fs_err::File::open(path).map_err(|e| cache_error(path, e))?;
+    let mut head = [0u8; 2];
+    let gzip = (&file).read_exact(&mut head).is_ok() && head == [0x1f, 0x8b];
+    let mut file = std::io::BufReader::new(file);
+    std::io::Seek::rewind(&mut file).map_err(|e| cache_error(path, e))?;
+    let bytes = if gzip {
+        limits.read(flate2::read::MultiGzDecoder::new(file), &mut 0)
     } else {
-        raw
-    };
+        limits.read(file, &mut 0)
+    }
+    .map_err(|e| err(format!("invalid download: {e}")))?;
     let doc = Doc {
         name: source_name.to_string(),
         kind,
@@ -560,7 +569,7 @@ fn validate(
     }
 }
 
-fn validate_zip(url: &str, path: &Path) -> Result<(), UpdateError> {
+fn validate_zip(limits: &feeds::Limits, url: &str, path: &Path) -> Result<(), UpdateError> {
     let err = |reason: String| UpdateError::Source {
         source_name: "osv",
         url: url.to_string(),
@@ -568,14 +577,14 @@ fn validate_zip(url: &str, path: &Path) -> Result<(), UpdateError> {
     };
     let file = fs_err::File::open(path).map_err(|e| cache_error(path, e))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| err(format!("invalid zip: {e}")))?;
+    let mut total = 0;
     for i in 0..zip.len() {
-        let mut member = zip
+        let member = zip
             .by_index(i)
             .map_err(|e| err(format!("invalid zip: {e}")))?;
         let name = member.name().to_string();
-        let mut bytes = Vec::new();
-        member
-            .read_to_end(&mut bytes)
+        let bytes = limits
+            .read(member, &mut total)
             .map_err(|e| err(format!("invalid zip member `{name}`: {e}")))?;
         if name.ends_with(".json") {
             let doc = Doc {
@@ -765,7 +774,11 @@ fn fetch_nvd(
                 url: format!("{url}?startIndex={asked}"),
                 reason,
             };
-            let bytes = fs_err::read(&path).map_err(|e| cache_error(&path, e))?;
+            let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
+            let bytes = opts
+                .limits
+                .read(file, &mut 0)
+                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
             let page: NvdPage = serde_json::from_slice(&bytes)
                 .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
             let doc = Doc {
@@ -877,7 +890,11 @@ fn fetch_jvn(
             url: format!("{url}?method=getVulnOverviewList&startItem={asked}"),
             reason,
         };
-        let bytes = fs_err::read(&path).map_err(|e| cache_error(&path, e))?;
+        let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
+        let bytes = http
+            .limits
+            .read(file, &mut 0)
+            .map_err(|e| err(format!("invalid page: {e}")))?;
         let doc = match feeds::jvn::read(&bytes).map_err(|e| err(format!("invalid page: {e}")))? {
             feeds::jvn::Read::Document(d) => d,
             feeds::jvn::Read::Other(root) => {
@@ -930,9 +947,10 @@ fn fetch_jvn(
     Ok(report)
 }
 
-/// The HTTP client and the NVD rate limit.
+/// The HTTP client, the NVD rate limit, and the caps on reading what was downloaded.
 struct Http {
     client: http::Client,
+    limits: feeds::Limits,
     nvd_recent: std::cell::RefCell<VecDeque<Instant>>,
 }
 

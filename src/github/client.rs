@@ -578,21 +578,25 @@ fn check_run(
         }
         return Published::CheckRun;
     };
+    let path = format!("/check-runs/{id}");
     for (i, update) in run.updates.iter().enumerate() {
-        match api.json(Method::Patch, &format!("/check-runs/{id}"), update) {
-            Ok(r) if r.status == 200 => {}
-            Ok(r) => {
-                warnings.push(describe(
-                    &format!("cannot add annotation batch {} to the check run", i + 2),
-                    &r,
-                ));
-                break;
-            }
-            Err(e) => {
-                warnings.push(format!("cannot add annotations to the check run: {e}"));
-                break;
-            }
+        let failed = match api.json(Method::Patch, &path, update) {
+            Ok(r) if r.status == 200 => continue,
+            Ok(r) => describe(
+                &format!("cannot add annotation batch {} to the check run", i + 2),
+                &r,
+            ),
+            Err(e) => format!("cannot add annotations to the check run: {e}"),
+        };
+        warnings.push(failed);
+        // The report rides with the last batch: send it alone rather than leave the
+        // interim one-line summary.
+        if i + 1 < run.updates.len()
+            && let Err(e) = api.json(Method::Patch, &path, &run.finish)
+        {
+            warnings.push(format!("cannot write the check run summary: {e}"));
         }
+        break;
     }
     Published::CheckRun
 }

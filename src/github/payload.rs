@@ -10,6 +10,13 @@
 //! per request and appends across updates, so the first 50 go with the create and the rest
 //! in PATCH batches of 50 ([`CheckRun::updates`]).
 //!
+//! What one run sends is bounded (issue 10: 50,000 findings made 1,000 requests and 96 MB):
+//! at most [`MAX_ANNOTATIONS`] annotations and [`ANNOTATION_BUDGET_BYTES`] of them, failing
+//! findings first, the last one saying how many more were not annotated; and the summary
+//! (up to 65 KB) is sent once. Each PATCH must carry `output.title` and `output.summary`,
+//! and the last one sent is what the check run shows: so with several batches the create
+//! and the PATCHes in between carry a one-line summary, and the last PATCH the report.
+//!
 //! Annotation text is plain text (GitHub does not render it), so untrusted strings only lose
 //! their control and bidi characters; the Markdown bodies go through the reporter, which
 //! escapes everything from the SBOM and the feeds.
@@ -24,6 +31,10 @@ use serde::Serialize;
 pub const DEFAULT_CHECK_NAME: &str = "kevgate";
 /// GitHub's limit of annotations per request.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// Most annotations one run sends (20 requests of 50), the "more" line included.
+pub const MAX_ANNOTATIONS: usize = 1000;
+/// Most bytes of annotations (as JSON) one run sends.
+pub const ANNOTATION_BUDGET_BYTES: usize = 1 << 20;
 /// The largest PR comment body GitHub accepts (characters; we count bytes).
 pub const COMMENT_MAX_BYTES: usize = 65_536;
 /// The longest commit status description GitHub accepts.
@@ -87,8 +98,11 @@ pub struct Annotation {
 pub struct CheckRun {
     /// The first request.
     pub create: CreateCheckRun,
-    /// One per further batch of 50 annotations, in order.
+    /// One per further batch of 50 annotations, in order; the last carries the report.
     pub updates: Vec<UpdateCheckRun>,
+    /// The report without annotations: sent when an update fails before the last, so the
+    /// check run does not keep the interim one-line summary.
+    pub finish: UpdateCheckRun,
 }
 
 /// `POST /repos/{owner}/{repo}/statuses/{sha}`: the fallback when the token cannot create
@@ -128,24 +142,39 @@ pub struct Target<'a> {
 /// The check run for `ev`.
 pub fn check_run(ev: &Evaluation, target: Target<'_>) -> CheckRun {
     let title = title(ev);
-    let summary = markdown::render(
+    let (annotations, left_out) = annotations(ev);
+    let note = (left_out > 0).then(|| {
+        format!(
+            "\n\n{} of {} findings are annotated; {left_out} more are not (kevgate annotates \
+             at most {MAX_ANNOTATIONS} per run, failing findings first).",
+            ev.findings.len() - left_out,
+            ev.findings.len()
+        )
+    });
+    let note_len = note.as_ref().map_or(0, String::len);
+    let mut summary = markdown::render(
         ev,
         MarkdownOptions {
-            max_bytes: CHECK_RUN_MAX_BYTES,
+            max_bytes: CHECK_RUN_MAX_BYTES - note_len,
             marker: None,
             report_link: target.run_url,
         },
     );
-    let annotations: Vec<Annotation> = ev
-        .findings
-        .iter()
-        .map(|e| annotation(e, &ev.subject.sbom_path))
-        .collect();
-    let mut batches = annotations.chunks(ANNOTATIONS_PER_REQUEST);
-    let output = |batch: Option<&[Annotation]>| Output {
+    summary.push_str(note.as_deref().unwrap_or_default());
+    let batches: Vec<&[Annotation]> = annotations.chunks(ANNOTATIONS_PER_REQUEST).collect();
+    let interim = format!(
+        "{title}. Adding {} annotations; the report replaces this line when they are sent.",
+        annotations.len()
+    );
+    let last = batches.len().saturating_sub(1);
+    let output = |i: usize| Output {
         title: title.clone(),
-        summary: summary.clone(),
-        annotations: batch.map(<[Annotation]>::to_vec).unwrap_or_default(),
+        summary: if i == last {
+            summary.clone()
+        } else {
+            interim.clone()
+        },
+        annotations: batches.get(i).map(|b| b.to_vec()).unwrap_or_default(),
     };
     let create = CreateCheckRun {
         name: target.check_name.to_owned(),
@@ -153,14 +182,71 @@ pub fn check_run(ev: &Evaluation, target: Target<'_>) -> CheckRun {
         status: "completed",
         conclusion: conclusion(ev),
         details_url: target.run_url.map(str::to_owned),
-        output: output(batches.next()),
+        output: output(0),
     };
-    let updates = batches
-        .map(|b| UpdateCheckRun {
-            output: output(Some(b)),
-        })
+    let updates = (1..batches.len())
+        .map(|i| UpdateCheckRun { output: output(i) })
         .collect();
-    CheckRun { create, updates }
+    let finish = UpdateCheckRun {
+        output: Output {
+            title,
+            summary,
+            annotations: Vec::new(),
+        },
+    };
+    CheckRun {
+        create,
+        updates,
+        finish,
+    }
+}
+
+/// The annotations one run sends: failing findings first, then warnings, then ignored ones,
+/// each in the evaluation's order; at most [`MAX_ANNOTATIONS`] and
+/// [`ANNOTATION_BUDGET_BYTES`], the last saying how many findings were left out. Returns
+/// them and that count.
+fn annotations(ev: &Evaluation) -> (Vec<Annotation>, usize) {
+    let rank = |d: Decision| match d {
+        Decision::Fail => 0,
+        Decision::Warn => 1,
+        Decision::Ignored => 2,
+    };
+    let mut order: Vec<&Evaluated> = ev.findings.iter().collect();
+    order.sort_by_key(|e| rank(e.decision));
+    let n = order.len();
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for e in order {
+        let a = annotation(e, &ev.subject.sbom_path);
+        let size = serde_json::to_vec(&a).map_or(0, |v| v.len());
+        // Room for the "more" line unless this is the last finding.
+        let slots = if out.len() + 1 == n {
+            MAX_ANNOTATIONS
+        } else {
+            MAX_ANNOTATIONS - 1
+        };
+        if out.len() >= slots || bytes + size > ANNOTATION_BUDGET_BYTES - 1024 {
+            break;
+        }
+        bytes += size;
+        out.push(a);
+    }
+    let left_out = n - out.len();
+    if left_out > 0 {
+        out.push(Annotation {
+            path: plain(&ev.subject.sbom_path, 400),
+            start_line: 1,
+            end_line: 1,
+            annotation_level: "notice",
+            message: format!(
+                "{left_out} more findings are not annotated: kevgate annotates at most \
+                 {MAX_ANNOTATIONS} per run. The check run summary, the step summary and the \
+                 reports list them all."
+            ),
+            title: format!("{left_out} more findings not annotated"),
+        });
+    }
+    (out, left_out)
 }
 
 /// `failure` when the gate fails, `success` otherwise.

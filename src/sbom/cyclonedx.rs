@@ -230,11 +230,15 @@ pub(super) fn assemble(
         if affects.is_empty() {
             unattributed.push(out.id.clone());
         }
+        // Sets beside the lists keep them unique in linear time: one vulnerability may list
+        // 200,000 versions (issue 10).
+        let mut affected_set = std::collections::HashSet::new();
+        let mut fixed_set = std::collections::HashSet::new();
         for affect in affects {
             if let Some(reference) = affect.reference.as_deref() {
                 match resolve_ref(&refs, reference) {
                     Some(index) => {
-                        if !out.affects.contains(&index) {
+                        if affected_set.insert(index) {
                             out.affects.push(index);
                         }
                     }
@@ -254,13 +258,13 @@ pub(super) fn assemble(
                 if version.status.as_deref() == Some("unaffected")
                     && let Some(v) = version.version.filter(|v| !v.trim().is_empty())
                 {
-                    push_unique(&mut out.fixed_versions, v.trim().to_string());
+                    push_unique(&mut out.fixed_versions, &mut fixed_set, v.trim());
                 }
             }
         }
         if let Some(recommendation) = vuln.recommendation {
             for v in recommended_versions(&recommendation) {
-                push_unique(&mut out.fixed_versions, v.to_string());
+                push_unique(&mut out.fixed_versions, &mut fixed_set, v);
             }
             out.recommendation = Some(recommendation);
         }
@@ -472,9 +476,11 @@ fn recommended_versions(recommendation: &str) -> Vec<&str> {
         .collect()
 }
 
-fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
+/// Appends `value` unless `seen` (the set of `list`'s items) has it.
+fn push_unique(list: &mut Vec<String>, seen: &mut std::collections::HashSet<String>, value: &str) {
+    if !seen.contains(value) {
+        seen.insert(value.to_string());
+        list.push(value.to_string());
     }
 }
 

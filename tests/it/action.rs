@@ -864,6 +864,110 @@ fn annotations_in_batches_of_50() {
     assert_eq!(kev, 3);
 }
 
+/// 50,000 findings (one component, 50,000 vulnerabilities embedded in the SBOM) through
+/// `kevgate action` (issue 10: 1,000 requests and 96 MB before): at most 1,000 annotations in
+/// 20 requests, failing findings first, the last saying how many more were left out; the
+/// report (the ~65 KB summary) is sent once, with the last batch; all check-run bodies
+/// together stay under 1.5 MB.
+#[test]
+fn fifty_thousand_findings_send_a_bounded_run() {
+    let tmp = TempDir::new("action-50k");
+    let db = build_many_findings_db(tmp.path());
+    let n = 50_000;
+    let purl = "pkg:npm/left-pad@1.0.0";
+    let vulnerabilities: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("CVE-2099-{i:05}"),
+                "ratings": [{"severity": if i % 2 == 0 { "critical" } else { "medium" }}],
+                "description": "x".repeat(200),
+                "affects": [{"ref": purl}],
+            })
+        })
+        .collect();
+    let sbom = tmp.path().join("many.cdx.json");
+    fs_err::write(
+        &sbom,
+        serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "components": [{"bom-ref": purl, "type": "library", "name": "left-pad",
+                            "version": "1.0.0", "purl": purl}],
+            "vulnerabilities": vulnerabilities,
+        })
+        .to_string(),
+    )
+    .expect("write SBOM");
+    let fake = fake::serve(all_allowed);
+    let (code, stdout, stderr) = run(action(&tmp)
+        .env("INPUT_SBOM", &sbom)
+        .env("INPUT_DB", &db)
+        .env("INPUT_COMMENT", "false")
+        .env("GITHUB_API_URL", &fake.url));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let reqs = requests(&fake);
+    let runs: Vec<_> = reqs
+        .iter()
+        .filter(|r| r.path.contains("/check-runs"))
+        .collect();
+    assert_eq!(runs.len(), 20, "create + 19 PATCHes");
+    assert_eq!(reqs.len(), 20, "nothing else");
+    let bytes: usize = runs
+        .iter()
+        .map(|r| serde_json::to_vec(&r.body).expect("JSON").len())
+        .sum();
+    assert!(bytes < 1_500_000, "{bytes} bytes sent");
+    let annotations: Vec<&Value> = runs
+        .iter()
+        .flat_map(|r| {
+            r.body["output"]["annotations"]
+                .as_array()
+                .expect("annotations")
+        })
+        .collect();
+    assert_eq!(annotations.len(), 1000);
+    // Failing (critical) findings first; the last annotation counts what was left out.
+    assert!(
+        annotations[..999]
+            .iter()
+            .all(|a| a["annotation_level"] == "failure")
+    );
+    let more = annotations[999];
+    assert_eq!(
+        more["title"],
+        format!("{} more findings not annotated", n - 999)
+    );
+    // The report once, in the last request; the others carry one line.
+    let summaries: Vec<&str> = runs
+        .iter()
+        .map(|r| r.body["output"]["summary"].as_str().expect("summary"))
+        .collect();
+    let long: Vec<usize> = summaries
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.len() > 1000)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        long,
+        [19],
+        "{:?}",
+        summaries.iter().map(|s| s.len()).collect::<Vec<_>>()
+    );
+    assert!(
+        summaries[19].contains("999 of 50000 findings are annotated"),
+        "{}",
+        summaries[19]
+    );
+    for (i, r) in runs.iter().enumerate() {
+        let (method, path) = if i == 0 {
+            ("POST", "/repos/{owner}/{repo}/check-runs")
+        } else {
+            ("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
+        };
+        assert_valid_request(method, path, &r.body);
+    }
+}
+
 /// The commit each event reports on, through the binary: the check run's `head_sha` on the
 /// real webhook payloads. A PR closed without merging, a branch deletion and an unsupported
 /// event stop with exit 2 before any request.
@@ -1157,7 +1261,12 @@ fn hostile_names_and_truncation() {
         .find(|r| r.method == "POST" && r.path.ends_with("/check-runs"))
         .expect("check run");
     assert_valid_request("POST", "/repos/{owner}/{repo}/check-runs", &create.body);
-    let check_summary = create.body["output"]["summary"].as_str().expect("summary");
+    // The report rides with the last batch of annotations.
+    let last = reqs
+        .iter()
+        .rfind(|r| r.path.contains("/check-runs"))
+        .expect("check run");
+    let check_summary = last.body["output"]["summary"].as_str().expect("summary");
     let comment = reqs
         .iter()
         .find(|r| r.method == "POST" && r.path.ends_with("/comments"))
@@ -1193,9 +1302,10 @@ fn hostile_names_and_truncation() {
             "{name}: a workflow command"
         );
     }
-    // 30 x 141 annotations: 85 requests of 50; titles and paths are one line each.
+    // 30 x 141 findings, capped at 1,000 annotations: 20 requests of 50; titles and paths
+    // are one line each.
     let patches = reqs.iter().filter(|r| r.method == "PATCH").count();
-    assert_eq!(patches, 30 * 141 / 50 - 1 + usize::from(30 * 141 % 50 > 0));
+    assert_eq!(patches, 19);
     for r in reqs.iter().filter(|r| r.path.contains("/check-runs")) {
         for a in r.body["output"]["annotations"]
             .as_array()

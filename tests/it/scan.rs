@@ -316,3 +316,48 @@ fn every_format_of_one_scan() {
     insta::assert_snapshot!("golden-npm-markdown", read("report.md"));
     insta::assert_snapshot!("golden-npm-sarif", read("report.sarif"));
 }
+
+/// Issue 10: 100,000 vulnerabilities on one component, one of them listing 200,000
+/// `unaffected` versions (73 s and 374 s before; the algorithmic bounds are unit tests in
+/// `matching.rs`, the timings `benches/scale.rs`). The scan finishes with every finding and
+/// the listed fix.
+#[test]
+fn hundred_thousand_vulnerabilities_on_one_component() {
+    let tmp = crate::TempDir::new("scan-100k");
+    let db = build_kev_hits_db(tmp.path());
+    let purl = "pkg:npm/left-pad@1.0.0";
+    let mut vulnerabilities: Vec<Value> = (0..100_000)
+        .map(|i| serde_json::json!({"id": format!("CVE-2099-{i:06}"), "affects": [{"ref": purl}]}))
+        .collect();
+    let versions: Vec<Value> = (0..200_000)
+        .rev()
+        .map(|i| serde_json::json!({"version": format!("2.{i}.0"), "status": "unaffected"}))
+        .collect();
+    vulnerabilities[0]["affects"][0]["versions"] = versions.into();
+    let sbom = tmp.path().join("100k.cdx.json");
+    fs_err::write(
+        &sbom,
+        serde_json::json!({
+            "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+            "components": [{"bom-ref": purl, "type": "library", "name": "left-pad",
+                            "version": "1.0.0", "purl": purl}],
+            "vulnerabilities": vulnerabilities,
+        })
+        .to_string(),
+    )
+    .expect("write SBOM");
+    let (code, report, stderr) = scan_json(tmp.path(), &sbom, &db, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 100_000);
+    let first = findings
+        .iter()
+        .find(|f| f["id"] == "CVE-2099-000000")
+        .expect("the finding with 200,000 fixes");
+    let fixed = first["fixed_versions"].as_array().expect("fixed_versions");
+    assert_eq!(fixed.len(), 200_000);
+    assert_eq!(
+        (fixed[0].as_str(), fixed[199_999].as_str()),
+        (Some("2.0.0"), Some("2.199999.0"))
+    );
+}

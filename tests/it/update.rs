@@ -33,6 +33,10 @@ pub(crate) enum Reply {
     Hang(Duration),
     /// Closes the connection with the request unread, so the kernel answers with a reset.
     Reset,
+    /// `200`, no `Content-Length`, zeros until the client hangs up.
+    Endless,
+    /// `200` with a `Content-Length` of 1000, then one byte per this interval.
+    Trickle(Duration),
 }
 
 pub(crate) fn ok(body: Vec<u8>) -> Reply {
@@ -256,6 +260,20 @@ fn handle(mut conn: TcpStream, world: &Mutex<World>) {
         }
         Reply::Hang(d) => std::thread::sleep(d),
         Reply::Reset => {}
+        Reply::Endless => {
+            let _ = conn.write_all(b"HTTP/1.1 200 X\r\nConnection: close\r\n\r\n");
+            let zeros = vec![0u8; 64 * 1024];
+            while conn.write_all(&zeros).is_ok() {}
+        }
+        Reply::Trickle(every) => {
+            let _ = conn.write_all(&head(200, 1000, &[]));
+            for _ in 0..1000 {
+                if conn.write_all(b" ").and_then(|()| conn.flush()).is_err() {
+                    break;
+                }
+                std::thread::sleep(every);
+            }
+        }
     }
     let _ = conn.flush();
 }
@@ -533,6 +551,17 @@ fn incremental_updates_follow_the_kev_catalogs() {
 /// Updates once, then with `fault` installed: the update must fail naming `source`, and
 /// leave every cache file byte-identical.
 fn assert_fault_keeps_cache(name: &str, fault: Fault, source: &str, reason: &str) {
+    assert_fault_keeps_cache_with(name, fault, source, reason, &[]);
+}
+
+/// [`assert_fault_keeps_cache`], the faulty update run with `env` added.
+fn assert_fault_keeps_cache_with(
+    name: &str,
+    fault: Fault,
+    source: &str,
+    reason: &str,
+    env: &[(&str, &str)],
+) {
     let tmp = TempDir::new(name);
     let cache = tmp.path().join("cache");
     let server = Server::start("2025-01-24");
@@ -542,7 +571,9 @@ fn assert_fault_keeps_cache(name: &str, fault: Fault, source: &str, reason: &str
 
     server.set_kev("2025-05-06");
     server.set_fault(Some(fault));
-    let (code, _, err) = server.update(&cache);
+    let mut cmd = server.command(&cache);
+    cmd.envs(env.iter().copied());
+    let (code, _, err) = run(&mut cmd);
     assert_eq!(code, 2, "{name}: {err}");
     assert!(err.contains(&format!("{source}: ")), "{name}: {err}");
     assert!(err.contains(reason), "{name}: {err}");
@@ -1031,6 +1062,188 @@ fn unreadable_public_key_fails_naming_it() {
         .arg(&garbage));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a minisign public key"), "{err}");
+}
+
+/// A zip of one member `name` holding `len` zeros: deflated ~1000:1, a zip bomb.
+fn zip_bomb(name: &str, len: usize) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(len as u64 >= u32::MAX as u64);
+    zip.start_file(name, options).expect("zip member");
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..len / zeros.len() {
+        zip.write_all(&zeros).expect("zip write");
+    }
+    zip.finish().expect("zip finish");
+    out.into_inner()
+}
+
+/// Issue 10, item 6: an OSV archive whose member inflates to 64 MiB of zeros (a ~64 KB
+/// download) stops at the per-document cap (8 MiB here, through `KEVGATE_MAX_ENTRY_BYTES`;
+/// 256 MiB by default) with exit 2 naming the source and the cap; the cache is unchanged.
+#[test]
+fn zip_bomb_stops_at_the_entry_cap() {
+    let bomb = Arc::new(zip_bomb("GHSA-bomb-bomb-bomb.json", 64 << 20));
+    assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+    let fault = on("/osv/npm/", move || ok(bomb.to_vec()));
+    assert_fault_keeps_cache_with(
+        "update-zip-bomb",
+        fault,
+        "osv",
+        "the cap per document (`KEVGATE_MAX_ENTRY_BYTES`)",
+        &[("KEVGATE_MAX_ENTRY_BYTES", "8388608")],
+    );
+}
+
+/// `db build --osv` on the same bomb: exit 2, the member and the cap named, nothing written.
+#[test]
+fn db_build_stops_a_zip_bomb() {
+    let tmp = TempDir::new("build-zip-bomb");
+    let zip = tmp.path().join("all.zip");
+    fs_err::write(&zip, zip_bomb("GHSA-bomb-bomb-bomb.json", 64 << 20)).expect("write");
+    let out = tmp.path().join("out.db");
+    let (code, _, err) = run(kevgate(tmp.path())
+        .env("KEVGATE_MAX_ENTRY_BYTES", "8388608")
+        .args(["db", "build", "--osv"])
+        .arg(&zip)
+        .arg("--output")
+        .arg(&out));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("all.zip!GHSA-bomb-bomb-bomb.json"), "{err}");
+    assert!(err.contains("more than 8388608 bytes"), "{err}");
+    assert!(!out.exists());
+}
+
+/// An endless body stops at the per-source download cap (`KEVGATE_MAX_DOWNLOAD_BYTES`, 4 GiB
+/// by default; 4 MiB here), once, without retries.
+#[test]
+fn endless_body_stops_at_the_download_cap() {
+    assert_fault_keeps_cache_with(
+        "update-endless",
+        on("/epss/", || Reply::Endless),
+        "epss",
+        "the cap per source (`KEVGATE_MAX_DOWNLOAD_BYTES`",
+        &[("KEVGATE_MAX_DOWNLOAD_BYTES", "4194304")],
+    );
+}
+
+/// A server that sends one byte per 400 ms (each wait shorter than the 1 s timeout) stalls:
+/// it fails at the stall limit (2 s here, `KEVGATE_HTTP_STALL_SECS`; 90 s by default).
+#[test]
+fn trickling_server_fails_at_the_stall_limit() {
+    assert_fault_keeps_cache_with(
+        "update-trickle",
+        on("/kev/", || Reply::Trickle(Duration::from_millis(400))),
+        "kev",
+        "stalled: less than 16 KiB in 2 s",
+        &[
+            ("KEVGATE_HTTP_STALL_SECS", "2"),
+            ("KEVGATE_HTTP_ATTEMPTS", "5"),
+        ],
+    );
+}
+
+/// A server that accepts the connection and never answers: each try times out (1 s), and
+/// the retries stop at the stall limit (2 s) rather than running all 5 tries.
+#[test]
+fn silent_server_fails_at_the_stall_limit() {
+    let tmp = TempDir::new("update-silent");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let fault: Fault = Box::new(move |r: &Request| {
+        (r.path.starts_with("/kev/") && c.fetch_add(1, Ordering::SeqCst) < usize::MAX)
+            .then(|| Reply::Hang(Duration::from_secs(30)))
+    });
+    server.set_fault(Some(fault));
+    let (code, _, err) = run(server
+        .command(&cache)
+        .env("KEVGATE_HTTP_STALL_SECS", "2")
+        .env("KEVGATE_HTTP_ATTEMPTS", "5"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("kev: "), "{err}");
+    assert!(err.contains("stalled"), "{err}");
+    assert!(
+        calls.load(Ordering::SeqCst) < 5,
+        "stopped before the last try"
+    );
+    assert!(!cache.join("kevgate.db").exists());
+}
+
+/// `Retry-After: 100000` is not honoured for 28 hours: the wait passes the stall limit, so
+/// the request fails at once, saying what the server asked.
+#[test]
+fn huge_retry_after_fails_at_once() {
+    let tmp = TempDir::new("update-retry-after");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    server.set_fault(Some(on("/epss/", || {
+        status(503, &[("Retry-After", "100000")])
+    })));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("epss: HTTP 503") && err.contains("not waiting 100000 s for attempt 2"),
+        "{err}"
+    );
+    let asked = server
+        .take_log()
+        .iter()
+        .filter(|r| r.path.starts_with("/epss/"))
+        .count();
+    assert_eq!(asked, 1);
+    assert!(!cache.join("kevgate.db").exists());
+}
+
+/// Issue 10, item 9: NVD redirecting to another origin (a second loopback server, another
+/// port) is refused, and the second server never sees the `apiKey`; a KEV download (no
+/// credentials) still follows the same kind of redirect.
+#[test]
+fn nvd_api_key_never_crosses_origins() {
+    let tmp = TempDir::new("update-redirect");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let other = Server::start("2025-08-25");
+    let to = format!("http://{}", other.addr);
+    server.set_fault(Some(Box::new(move |r: &Request| {
+        let moved = |path: &str| Reply::Full {
+            status: 302,
+            headers: vec![("Location".into(), format!("{to}{path}"))],
+            body: vec![],
+        };
+        if r.path.starts_with("/nvd/") {
+            Some(moved(
+                "/nvd/rest/json/cves/2.0?startIndex=0&resultsPerPage=2000",
+            ))
+        } else if r.path.starts_with("/kev/") {
+            Some(moved(&r.path))
+        } else {
+            None
+        }
+    })));
+    let (code, _, err) = server.update(&cache);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("nvd: HTTP 302 redirect to another origin"),
+        "{err}"
+    );
+    let seen = other.take_log();
+    assert!(
+        seen.iter().all(|r| !r.headers.contains_key("apikey")),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|r| r.path.starts_with("/nvd/")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|r| r.path.starts_with("/kev/")),
+        "the KEV redirect was followed: {seen:?}"
+    );
+    assert!(!err.contains("test-key"), "{err}");
 }
 
 /// `db update --from` with a prebuilt database of this server by file name (`older.db`),

@@ -219,13 +219,65 @@ fn annotations_in_batches_of_50() {
     assert!(titles[119].starts_with("CVE-2099-00119 in "));
 }
 
+/// 50,000 findings (issue 10): 1,000 annotations in 20 requests, failing ones first, the
+/// last counting the 49,001 left out; the report sent once (with the last batch; `finish`
+/// holds it alone), one-line summaries before; every body valid; under 1.5 MB in all.
+#[test]
+fn fifty_thousand_findings_are_bounded() {
+    let n = 50_000;
+    let ev = with_findings(n);
+    let run = check_run(&ev, target());
+    let outputs: Vec<&Output> = std::iter::once(&run.create.output)
+        .chain(run.updates.iter().map(|u| &u.output))
+        .collect();
+    assert_eq!(outputs.len(), 20);
+    let annotations: Vec<&Annotation> = outputs.iter().flat_map(|o| &o.annotations).collect();
+    assert_eq!(annotations.len(), MAX_ANNOTATIONS);
+    let levels: Vec<&str> = annotations.iter().map(|a| a.annotation_level).collect();
+    let first_other = levels
+        .iter()
+        .position(|l| *l != "failure")
+        .unwrap_or(levels.len());
+    assert!(
+        levels[first_other..999].iter().all(|l| *l != "failure"),
+        "failures first"
+    );
+    assert_eq!(
+        annotations[999].title,
+        format!("{} more findings not annotated", n - 999)
+    );
+    let long: Vec<usize> = (0..outputs.len())
+        .filter(|&i| outputs[i].summary.len() > 500)
+        .collect();
+    assert_eq!(long, [19]);
+    assert_eq!(outputs[19].summary, run.finish.output.summary);
+    assert!(run.finish.output.annotations.is_empty());
+    assert!(outputs[19].summary.len() <= 65_535);
+    assert!(outputs[19].summary.ends_with(&format!(
+        "999 of {n} findings are annotated; {} more are not (kevgate annotates at most 1000 \
+         per run, failing findings first).",
+        n - 999
+    )));
+    let bytes = json(&run.create).to_string().len()
+        + run
+            .updates
+            .iter()
+            .map(|u| json(u).to_string().len())
+            .sum::<usize>();
+    assert!(bytes < 1_500_000, "{bytes}");
+    assert_valid(CREATE.0, CREATE.1, &json(&run.create));
+    for u in run.updates.iter().chain([&run.finish]) {
+        assert_valid(UPDATE.0, UPDATE.1, &json(u));
+    }
+}
+
 /// A summary that would exceed 65,535 bytes is cut below it and links the full report;
 /// the comment stays under its own limit with the marker first.
 #[test]
 fn summary_truncation() {
     let ev = with_findings(3000);
     let run = check_run(&ev, target());
-    let summary = &run.create.output.summary;
+    let summary = &run.updates.last().expect("updates").output.summary;
     assert!(summary.len() <= 65_535, "{}", summary.len());
     assert!(
         summary.contains("https://github.com/o/r/actions/runs/1"),
