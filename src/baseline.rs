@@ -10,7 +10,7 @@
 //! `fixed`. The verdict stays in `policy.rs`, which reads [`Baseline`] through the
 //! [`Policy`](crate::policy::Policy).
 
-use crate::policy::Evaluation;
+use crate::evaluation::Evaluation;
 use serde::{Deserialize, Serialize};
 
 /// Largest baseline read (an SBOM or a JSON report): 1 GiB, as the SBOM.

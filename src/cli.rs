@@ -9,7 +9,8 @@
 //! with an environment of their own.
 
 use crate::db::{self, VulnDb};
-use crate::policy::{DbOrigin, DbOriginKind, FailOn, Policy, Verdict};
+use crate::evaluation::{DbOrigin, DbOriginKind};
+use crate::policy::{FailOn, Policy, Verdict};
 use crate::report::{self, Format};
 use crate::sbom;
 use anyhow::{Context, bail};
@@ -371,7 +372,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let make_policy = |bytes: &[u8],
                        parsed: &sbom::Sbom,
                        db: &VulnDb|
-     -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
+     -> anyhow::Result<(Policy, Vec<crate::note::Note>)> {
         let scanned = crate::vex::Scanned::of(parsed);
         let (mut policy, notes) = load_policy(&args, &files, (bytes, parsed), &scanned)?;
         if let Some(path) = &args.baseline {
@@ -542,7 +543,7 @@ fn load_policy(
     files: &PolicyFiles,
     (sbom_bytes, parsed): (&[u8], &sbom::Sbom),
     scanned: &crate::vex::Scanned<'_>,
-) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> {
+) -> anyhow::Result<(Policy, Vec<crate::note::Note>)> {
     let config = &files.config;
     let fail_on_kev = if args.fail_on_kev {
         true
@@ -592,14 +593,14 @@ fn load_policy(
 fn file_ignores(
     files: &PolicyFiles,
     scanned: &crate::vex::Scanned<'_>,
-) -> anyhow::Result<(Vec<crate::policy::Ignore>, Vec<crate::policy::Note>)> {
+) -> anyhow::Result<(Vec<crate::policy::Ignore>, Vec<crate::note::Note>)> {
     let mut ignores = files.config.ignores.clone();
     let mut notes = Vec::new();
     for (name, bytes) in &files.trivyignore {
         let parsed = trivyignore_parser(name)(bytes, name)?;
         ignores.extend(parsed.ignores);
         notes.extend(general_notes(
-            crate::policy::NoteCode::UnusedIgnore,
+            crate::note::NoteCode::UnusedIgnore,
             parsed.skipped,
         ));
     }
@@ -607,7 +608,7 @@ fn file_ignores(
         let parsed = crate::vex::parse(bytes, name, scanned)?;
         ignores.extend(parsed.ignores);
         notes.extend(general_notes(
-            crate::policy::NoteCode::VexOtherProduct,
+            crate::note::NoteCode::VexOtherProduct,
             parsed.other_products,
         ));
     }
@@ -616,16 +617,14 @@ fn file_ignores(
 
 /// Notes with `code` about no component in particular, one per message.
 fn general_notes(
-    code: crate::policy::NoteCode,
+    code: crate::note::NoteCode,
     messages: Vec<String>,
-) -> impl Iterator<Item = crate::policy::Note> {
-    messages
-        .into_iter()
-        .map(move |message| crate::policy::Note {
-            code,
-            message,
-            component: None,
-        })
+) -> impl Iterator<Item = crate::note::Note> {
+    messages.into_iter().map(move |message| crate::note::Note {
+        code,
+        message,
+        component: None,
+    })
 }
 
 /// The base scan's findings: an earlier JSON report as it is, or an SBOM evaluated with the
@@ -745,7 +744,7 @@ fn parse_epss(text: &str) -> Result<f64, String> {
 
 /// Builds the policy of a scan from the SBOM's bytes, the parsed SBOM and the database.
 type PolicyMaker<'a> =
-    dyn Fn(&[u8], &sbom::Sbom, &VulnDb) -> anyhow::Result<(Policy, Vec<crate::policy::Note>)> + 'a;
+    dyn Fn(&[u8], &sbom::Sbom, &VulnDb) -> anyhow::Result<(Policy, Vec<crate::note::Note>)> + 'a;
 
 /// What a scan reads: shared by `scan` and `action`.
 struct ScanInputs<'a> {
@@ -914,8 +913,8 @@ fn evaluate_sbom(
     if origin.kind == DbOriginKind::Bundled {
         evaluation.notes.insert(
             0,
-            crate::policy::Note {
-                code: crate::policy::NoteCode::BundledDb,
+            crate::note::Note {
+                code: crate::note::NoteCode::BundledDb,
                 message: format!(
                     "the demo database bundled in kevgate was used (data from {data_date}): \
                      not fit to gate real builds; run `kevgate db update` or pass `--db`"

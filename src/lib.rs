@@ -26,9 +26,11 @@ pub mod config;
 pub mod cvss;
 pub mod db;
 pub mod enrich;
+pub mod evaluation;
 pub mod github;
 pub mod http;
 pub mod matching;
+pub mod note;
 pub mod output;
 pub mod policy;
 pub mod policy_test;
@@ -44,7 +46,8 @@ pub mod version;
 pub mod vex;
 pub mod workspace;
 
-pub use policy::{Evaluation, Policy, Verdict};
+pub use evaluation::Evaluation;
+pub use policy::{Policy, Verdict};
 
 /// Runs the whole core: match every component, enrich the matches, apply the policy.
 ///
@@ -60,7 +63,7 @@ pub fn evaluate(
     let matches = matching::find(sbom, db, policy.rhel_stream.as_ref())?;
     let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source)?;
     let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today)?;
-    evaluation.subject = policy::Subject {
+    evaluation.subject = evaluation::Subject {
         sbom_path: String::new(),
         name: sbom.subject.as_ref().map(|c| c.name.clone()),
         components: sbom.components.len(),

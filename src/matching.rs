@@ -13,7 +13,7 @@
 //! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
 use crate::db::{Advisory, DbError, Malware, VulnDb};
-use crate::policy::{Note, NoteCode};
+use crate::note::{Note, NoteCode};
 use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, RhelStream};
 use crate::sbom::{Component, Sbom};
 use crate::text;

@@ -7,6 +7,9 @@ use crate::db::VulnDb;
 use crate::enrich::{Finding, Severity};
 use serde::Serialize;
 
+use crate::evaluation::{DbOrigin, Evaluation, Subject};
+use crate::note::{Note, NoteCode};
+
 /// The lowest severity that fails the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -189,126 +192,6 @@ pub struct Evaluated {
     pub priority: crate::priority::Priority,
     /// Against the baseline, when there is one.
     pub change: Option<crate::baseline::Change>,
-}
-
-/// Stable codes for notes: things the user should know that are not findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NoteCode {
-    /// A component without a purl, or with one that does not parse.
-    UnidentifiedComponent,
-    /// A purl of an ecosystem or distribution the database does not cover.
-    UnsupportedEcosystem,
-    /// A version that could not be compared: affected-or-not is unknown.
-    UnverifiedVersion,
-    /// The database is the demo snapshot bundled in the binary.
-    BundledDb,
-    /// Something in the SBOM was odd but readable (duplicate `bom-ref`s, `affects` refs that
-    /// name no component, vulnerabilities without `affects`, no components at all, a newer
-    /// spec version).
-    SbomWarning,
-    /// An ignore whose `expires` date has passed: it no longer applies.
-    ExpiredIgnore,
-    /// An ignore (config or `.trivyignore`) that matched no finding: the vulnerability is
-    /// gone, or the purl is wrong.
-    UnusedIgnore,
-    /// An ignore (config or `.trivyignore`) that matched no finding and whose id the
-    /// database does not know at all: a typo, or an id of another database.
-    UnknownIgnore,
-    /// A VEX statement about another product: none of its products is the scanned SBOM's
-    /// subject or one of its components, so it was not applied.
-    VexOtherProduct,
-    /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
-    Baseline,
-    /// A malicious-package report that matched the component but calls itself a false
-    /// positive (MAL-2024-2929 for `react` 35.0.0): withdrawn in substance, not a finding.
-    MalwareFalsePositive,
-    /// An advisory that would match a component is withdrawn (by its `withdrawn` field, or
-    /// by its text: "Withdrawn Advisory", a GHSA "Duplicate Advisory" pointing to another
-    /// one): it is not counted.
-    WithdrawnAdvisory,
-    /// `--rhel-stream` names a stream of another RHEL major release than the SBOM's: those
-    /// packages were checked against the main stream.
-    UnusedRhelStream,
-    /// The exceptions a pull request adds could not be listed: the base commit's policy
-    /// files could not be read or parsed.
-    ExceptionsUnchecked,
-}
-
-/// Something the user should know that is not a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Note {
-    /// Stable code.
-    pub code: NoteCode,
-    /// One line, lower case, values in backticks.
-    pub message: String,
-    /// The component it is about, as an index into the SBOM's components.
-    #[serde(skip)]
-    pub component: Option<usize>,
-}
-
-/// The result of the gate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
-    /// Findings, sorted: malicious and KEV first, then severity, then EPSS (highest first),
-    /// then id.
-    pub findings: Vec<Evaluated>,
-    /// Notes, sorted by code then message.
-    pub notes: Vec<Note>,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// The policy that was applied.
-    pub policy: Policy,
-    /// The database's manifest.
-    pub db: crate::db::Manifest,
-    /// Which database was used and how old its data is.
-    pub db_origin: DbOrigin,
-    /// What was scanned.
-    pub subject: Subject,
-    /// The date the gate was evaluated on.
-    pub today: jiff::civil::Date,
-    /// Base findings (`--baseline`) that no current finding matches: fixed since.
-    pub fixed: Vec<crate::baseline::Entry>,
-}
-
-/// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the
-/// bundled snapshot).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DbOrigin {
-    /// `flag`, `env`, `cache` or `bundled`.
-    pub kind: DbOriginKind,
-    /// The file, unless bundled.
-    pub path: Option<String>,
-    /// Age of the newest data in days, on `today`.
-    pub age_days: Option<i64>,
-}
-
-/// See [`DbOrigin`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DbOriginKind {
-    /// `--db PATH`.
-    #[default]
-    Flag,
-    /// `KEVGATE_DB`.
-    Env,
-    /// The cache `kevgate db update` fills.
-    Cache,
-    /// The demo snapshot bundled in the binary: reports say so loudly.
-    Bundled,
-}
-
-/// What was scanned, for report headers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Subject {
-    /// The SBOM file as given on the command line.
-    pub sbom_path: String,
-    /// `metadata.component.name` (image, directory, application).
-    pub name: Option<String>,
-    /// Components in the SBOM.
-    pub components: usize,
-    /// The producer (`trivy 0.76.0`).
-    pub tool: Option<String>,
 }
 
 /// Applies `policy` to `findings`: KEV counts as critical; a finding fails the gate when it

@@ -27,7 +27,8 @@
 //! and get none.
 
 use crate::enrich::{ComponentRef, Finding};
-use crate::policy::{Decision, Evaluation};
+use crate::evaluation::Evaluation;
+use crate::policy::Decision;
 use crate::version::{self, VersionScheme};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -14,7 +14,8 @@ pub mod sarif;
 pub mod table;
 
 use crate::enrich::Severity;
-use crate::policy::{DbOriginKind, Decision, Evaluation};
+use crate::evaluation::{DbOriginKind, Evaluation};
+use crate::policy::Decision;
 use std::io::{self, Write};
 
 /// An output format.
@@ -150,11 +151,11 @@ pub(crate) fn message_flags(f: &crate::enrich::Finding) -> String {
 
 /// The notes a human-readable report lists: all but `bundled-db` when [`bundled_banner`]
 /// already says the demo database was used, so the warning shows once.
-pub(crate) fn listed_notes(ev: &Evaluation) -> Vec<&crate::policy::Note> {
+pub(crate) fn listed_notes(ev: &Evaluation) -> Vec<&crate::note::Note> {
     let banner = bundled_banner(ev).is_some();
     ev.notes
         .iter()
-        .filter(|n| !(banner && n.code == crate::policy::NoteCode::BundledDb))
+        .filter(|n| !(banner && n.code == crate::note::NoteCode::BundledDb))
         .collect()
 }
 

@@ -246,8 +246,8 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
         let scanned = crate::vex::Scanned::of(parsed);
         let (mut policy, mut notes) = load_policy(&args, &files, (bytes, parsed), &scanned)?;
-        let unchecked = |why: String| crate::policy::Note {
-            code: crate::policy::NoteCode::ExceptionsUnchecked,
+        let unchecked = |why: String| crate::note::Note {
+            code: crate::note::NoteCode::ExceptionsUnchecked,
             message: format!(
                 "the exceptions this pull request adds to the policy could not be listed: {why}"
             ),

@@ -16,7 +16,7 @@
 
 use super::Context;
 use super::payload::{self, Target};
-use crate::policy::Evaluation;
+use crate::evaluation::Evaluation;
 use http::{HeaderValue, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;

@@ -22,7 +22,8 @@
 //! escapes everything from the SBOM and the feeds.
 
 use super::workflow::failing;
-use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::evaluation::Evaluation;
+use crate::policy::{Decision, Evaluated, Verdict};
 use crate::report::markdown::{self, CHECK_RUN_MAX_BYTES, DEFAULT_MARKER, MarkdownOptions};
 use crate::text;
 use serde::Serialize;

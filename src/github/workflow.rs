@@ -10,7 +10,8 @@
 //!
 //! The token is never printed. [`add_mask`] exists for a caller that must echo it anyway.
 
-use crate::policy::{Decision, Evaluation, Verdict};
+use crate::evaluation::Evaluation;
+use crate::policy::{Decision, Verdict};
 use crate::report::markdown::{self, MarkdownOptions, STEP_SUMMARY_MAX_BYTES};
 
 /// The values of kevgate's outputs.

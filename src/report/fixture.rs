@@ -3,10 +3,9 @@
 
 use crate::db::{Manifest, SourceInfo};
 use crate::enrich::{ComponentRef, Cvss, Epss, Finding, FoundBy, Kev, Severity};
-use crate::policy::{
-    DbOrigin, DbOriginKind, Decision, Evaluated, Evaluation, FailOn, Note, NoteCode, Policy,
-    Reason, Subject, Verdict,
-};
+use crate::evaluation::{DbOrigin, DbOriginKind, Evaluation, Subject};
+use crate::note::{Note, NoteCode};
+use crate::policy::{Decision, Evaluated, FailOn, Policy, Reason, Verdict};
 
 /// KEV's `requiredAction` for both KEV entries used here (cisagov/kev-data 2025-08-25).
 const KEV_ACTION: &str = "Apply mitigations per vendor instructions or discontinue use of the \

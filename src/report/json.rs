@@ -8,7 +8,7 @@
 //! Findings keep the evaluation's order. A breaking change bumps [`SCHEMA_VERSION`].
 
 use super::{Counts, code};
-use crate::policy::Evaluation;
+use crate::evaluation::Evaluation;
 use serde::Serialize;
 use std::io::{self, Write};
 

@@ -17,7 +17,8 @@
 
 use super::{Counts, bundled_banner, code, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
-use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::evaluation::Evaluation;
+use crate::policy::{Decision, Evaluated, Verdict};
 use crate::remediation::Fix;
 use crate::text;
 use std::fmt::Write as _;

@@ -21,7 +21,8 @@
 
 use super::{code, package_label, safe_url};
 use crate::enrich::{FoundBy, Severity};
-use crate::policy::{Decision, Evaluated, Evaluation};
+use crate::evaluation::Evaluation;
+use crate::policy::{Decision, Evaluated};
 use crate::text;
 use serde::Serialize;
 use sha2::{Digest, Sha256};

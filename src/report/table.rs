@@ -10,7 +10,8 @@
 
 use super::{Counts, bundled_banner, epss_percent, package_label, safe_url};
 use crate::enrich::Severity;
-use crate::policy::{Decision, Evaluated, Evaluation, Verdict};
+use crate::evaluation::Evaluation;
+use crate::policy::{Decision, Evaluated, Verdict};
 use crate::purl::FixChannel;
 use crate::remediation::Fix;
 use crate::text;
@@ -404,7 +405,7 @@ mod tests {
         ev.findings.clear();
         ev.notes.clear();
         ev.verdict = Verdict::Pass;
-        ev.db_origin.kind = crate::policy::DbOriginKind::Cache;
+        ev.db_origin.kind = crate::evaluation::DbOriginKind::Cache;
         insta::assert_snapshot!(render(&ev, false), @r"
         no vulnerabilities found
 

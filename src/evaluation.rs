@@ -1,0 +1,71 @@
+//! The result of the gate, as every reporter, the GitHub code and the exit code read it.
+//!
+//! Made once, by [`crate::evaluate`]; nothing changes it afterwards.
+
+use crate::note::Note;
+use crate::policy::{Evaluated, Policy, Verdict};
+use serde::Serialize;
+
+/// The result of the gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Findings, sorted: malicious and KEV first, then severity, then EPSS (highest first),
+    /// then id.
+    pub findings: Vec<Evaluated>,
+    /// Notes, sorted by code then message.
+    pub notes: Vec<Note>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The policy that was applied.
+    pub policy: Policy,
+    /// The database's manifest.
+    pub db: crate::db::Manifest,
+    /// Which database was used and how old its data is.
+    pub db_origin: DbOrigin,
+    /// What was scanned.
+    pub subject: Subject,
+    /// The date the gate was evaluated on.
+    pub today: jiff::civil::Date,
+    /// Base findings (`--baseline`) that no current finding matches: fixed since.
+    pub fixed: Vec<crate::baseline::Entry>,
+}
+
+/// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the
+/// bundled snapshot).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DbOrigin {
+    /// `flag`, `env`, `cache` or `bundled`.
+    pub kind: DbOriginKind,
+    /// The file, unless bundled.
+    pub path: Option<String>,
+    /// Age of the newest data in days, on `today`.
+    pub age_days: Option<i64>,
+}
+
+/// See [`DbOrigin`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbOriginKind {
+    /// `--db PATH`.
+    #[default]
+    Flag,
+    /// `KEVGATE_DB`.
+    Env,
+    /// The cache `kevgate db update` fills.
+    Cache,
+    /// The demo snapshot bundled in the binary: reports say so loudly.
+    Bundled,
+}
+
+/// What was scanned, for report headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    /// The SBOM file as given on the command line.
+    pub sbom_path: String,
+    /// `metadata.component.name` (image, directory, application).
+    pub name: Option<String>,
+    /// Components in the SBOM.
+    pub components: usize,
+    /// The producer (`trivy 0.76.0`).
+    pub tool: Option<String>,
+}
