@@ -2,15 +2,16 @@
 //! the same database, or an earlier kevgate JSON report), so a pull request is judged on
 //! what it introduces.
 //!
-//! Pure: `cli.rs` reads the file and, for an SBOM, evaluates it. A finding is `unchanged`
+//! Pure, and blind to the policy: `cli.rs` reads the file and, for an SBOM, evaluates it;
+//! [`Baseline::compare`] sorts current findings into `introduced` and `unchanged`. A finding is `unchanged`
 //! when the base has the same vulnerability (any id or alias in common) in the same package
 //! (purl without version, qualifiers and subpath, case-insensitive; the name when there is no
 //! purl), whatever the version: bumping a package to another vulnerable version is not a new
 //! problem. Otherwise it is `introduced`. Base findings no current finding matches are
-//! `fixed`. The verdict stays in `policy.rs`, which reads [`Baseline`] through the
-//! [`Policy`](crate::policy::Policy).
+//! `fixed`. The verdict stays in `policy.rs`, which holds the [`Baseline`] in its policy
+//! and decides what `fail-on-new-only` makes of a change.
 
-use crate::evaluation::Evaluation;
+use crate::enrich::Finding;
 use serde::{Deserialize, Serialize};
 
 /// Largest baseline read (an SBOM or a JSON report): 1 GiB, as the SBOM.
@@ -84,28 +85,71 @@ pub fn matches(entry: &Entry, ids: &[&str], package: &str) -> bool {
             .any(|a| ids.iter().any(|b| a.eq_ignore_ascii_case(b)))
 }
 
+/// The current findings against the base: what [`Baseline::compare`] finds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// One change per current finding, in the order given.
+    pub changes: Vec<Change>,
+    /// Base entries no current finding matches: fixed since.
+    pub fixed: Vec<Entry>,
+}
+
 impl Baseline {
     /// The findings of an evaluated base SBOM (ignored ones included: they exist).
-    pub fn from_evaluation(ev: &Evaluation, source: &str) -> Baseline {
-        let entries = ev
-            .findings
-            .iter()
-            .map(|e| {
-                let f = &e.finding;
-                Entry {
-                    ids: std::iter::once(f.id.clone())
-                        .chain(f.aliases.iter().cloned())
-                        .collect(),
-                    package: package_identity(f.component.purl.as_deref(), &f.component.name),
-                    purl: f.component.purl.clone(),
-                    label: crate::report::package_label(&f.component),
-                }
+    pub fn from_findings<'a>(
+        findings: impl IntoIterator<Item = &'a Finding>,
+        source: &str,
+    ) -> Baseline {
+        let entries = findings
+            .into_iter()
+            .map(|f| Entry {
+                ids: std::iter::once(f.id.clone())
+                    .chain(f.aliases.iter().cloned())
+                    .collect(),
+                package: package_identity(f.component.purl.as_deref(), &f.component.name),
+                purl: f.component.purl.clone(),
+                label: f.component.label(),
             })
             .collect();
         Baseline {
             source: source.to_owned(),
             entries,
         }
+    }
+
+    /// Compares `findings` with the base: a finding is `unchanged` when a base entry has one
+    /// of its ids in the same package, else `introduced`; the base entries left are `fixed`.
+    pub fn compare(&self, findings: &[Finding]) -> Comparison {
+        let mut used = vec![false; self.entries.len()];
+        let changes = findings
+            .iter()
+            .map(|f| {
+                let ids: Vec<&str> = std::iter::once(f.id.as_str())
+                    .chain(f.aliases.iter().map(String::as_str))
+                    .collect();
+                let package = package_identity(f.component.purl.as_deref(), &f.component.name);
+                let mut found = false;
+                for (entry, used) in self.entries.iter().zip(used.iter_mut()) {
+                    if matches(entry, &ids, &package) {
+                        *used = true;
+                        found = true;
+                    }
+                }
+                if found {
+                    Change::Unchanged
+                } else {
+                    Change::Introduced
+                }
+            })
+            .collect();
+        let fixed = self
+            .entries
+            .iter()
+            .zip(&used)
+            .filter(|(_, used)| !**used)
+            .map(|(e, _)| e.clone())
+            .collect();
+        Comparison { changes, fixed }
     }
 
     /// The findings of an earlier kevgate JSON report (`docs/json-report.md`).

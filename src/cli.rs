@@ -652,8 +652,8 @@ fn load_baseline(
     let base =
         sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
     let evaluation = crate::evaluate(&base, db, policy, today)?;
-    Ok(crate::baseline::Baseline::from_evaluation(
-        &evaluation,
+    Ok(crate::baseline::Baseline::from_findings(
+        evaluation.findings.iter().map(|e| &e.finding),
         &source,
     ))
 }

@@ -95,6 +95,16 @@ pub struct ComponentRef {
     pub file_path: Option<String>,
 }
 
+impl ComponentRef {
+    /// `name@version`, or the name alone: how reports and messages name the component.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{}@{}", self.name, v),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// The CVSS score shown for a finding, and who gave it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cvss {

@@ -205,32 +205,15 @@ pub fn evaluate(
     today: jiff::civil::Date,
 ) -> Result<Evaluation, crate::db::DbError> {
     let mut hits = vec![0usize; policy.ignores.len()];
-    let base_entries = policy.baseline.as_ref().map_or(&[][..], |b| &b.entries[..]);
-    let mut base_used = vec![false; base_entries.len()];
+    let comparison = policy.baseline.as_ref().map(|b| b.compare(&findings));
+    let changes = comparison
+        .as_ref()
+        .map(|c| c.changes.iter().copied().map(Some).collect())
+        .unwrap_or_else(|| vec![None; findings.len()]);
     let mut evaluated: Vec<Evaluated> = findings
         .into_iter()
-        .map(|finding| {
-            let change = policy.baseline.as_ref().map(|_| {
-                let ids: Vec<&str> = std::iter::once(finding.id.as_str())
-                    .chain(finding.aliases.iter().map(String::as_str))
-                    .collect();
-                let package = crate::baseline::package_identity(
-                    finding.component.purl.as_deref(),
-                    &finding.component.name,
-                );
-                let mut found = false;
-                for (entry, used) in base_entries.iter().zip(base_used.iter_mut()) {
-                    if crate::baseline::matches(entry, &ids, &package) {
-                        *used = true;
-                        found = true;
-                    }
-                }
-                if found {
-                    crate::baseline::Change::Unchanged
-                } else {
-                    crate::baseline::Change::Introduced
-                }
-            });
+        .zip(changes)
+        .map(|(finding, change)| {
             let mut e = decide(finding, policy, today, &mut hits);
             e.change = change;
             if policy.fail_on_new_only
@@ -243,12 +226,7 @@ pub fn evaluate(
             e
         })
         .collect();
-    let fixed: Vec<crate::baseline::Entry> = base_entries
-        .iter()
-        .zip(&base_used)
-        .filter(|(_, used)| !**used)
-        .map(|(e, _)| e.clone())
-        .collect();
+    let fixed = comparison.map(|c| c.fixed).unwrap_or_default();
     evaluated.sort_by(|a, b| {
         let key = |e: &Evaluated| {
             (

@@ -412,13 +412,10 @@ impl Remediation {
                 };
                 format!(
                     "upgrade {} to >= {v}: fixes {n}{kev}",
-                    crate::report::package_label(&self.component)
+                    self.component.label()
                 )
             }
-            None => format!(
-                "{}: no fixed version known",
-                crate::report::package_label(&self.component)
-            ),
+            None => format!("{}: no fixed version known", self.component.label()),
         };
         if self.upgrade_to.is_some() && !self.unfixable.is_empty() {
             s.push_str(&format!("; {} without a fix", self.unfixable.len()));

@@ -159,14 +159,6 @@ pub(crate) fn listed_notes(ev: &Evaluation) -> Vec<&crate::note::Note> {
         .collect()
 }
 
-/// `name@version`, or the name alone.
-pub(crate) fn package_label(c: &crate::enrich::ComponentRef) -> String {
-    match &c.version {
-        Some(v) => format!("{}@{}", c.name, v),
-        None => c.name.clone(),
-    }
-}
-
 /// What fixes a finding, as one sentence for SARIF and annotations; `esc` makes a version
 /// safe for the destination. `Fix: upgrade to 3.5.0.`, `Affected up to 5.5.40; no fixed
 /// version is known.` (ranges ending in `last_affected`), `No fixed version is known.`

@@ -316,7 +316,7 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
         .map(|p| plain(p, 400))
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| plain(sbom_path, 400));
-    let package = plain(&crate::report::package_label(&f.component), 120);
+    let package = plain(&f.component.label(), 120);
     let id = plain(&f.id, 100);
     let mut message = format!(
         "{package} is affected by {id} ({}{}).",

@@ -15,7 +15,7 @@
 //! cannot inject a link, an image, an HTML tag, a table break or an `@mention`; links are
 //! only made from `http(s)` URLs, percent-encoding anything that could end the link.
 
-use super::{Counts, bundled_banner, code, epss_percent, package_label, safe_url};
+use super::{Counts, bundled_banner, code, epss_percent, safe_url};
 use crate::enrich::Severity;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
@@ -444,7 +444,7 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
             md,
             "| {marker} | {} | {id} | {} | {fixed} | {epss} | {} |",
             severity_label(e.severity),
-            text::markdown(&text::one_line(&package_label(&f.component), 96)),
+            text::markdown(&text::one_line(&f.component.label(), 96)),
             todo,
         );
     }

@@ -19,7 +19,7 @@
 //!   keeps one alert per vulnerability per package; osv-scanner's `createSARIFFingerprint`
 //!   hashes the version too, which opens a new alert on every bump.
 
-use super::{code, package_label, safe_url};
+use super::{code, safe_url};
 use crate::enrich::{FoundBy, Severity};
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated};
@@ -347,7 +347,7 @@ fn message(e: &Evaluated) -> String {
     let f = &e.finding;
     let mut m = format!(
         "{} is affected by {} ({}{}).",
-        plain(&package_label(&f.component), 200),
+        plain(&f.component.label(), 200),
         plain(&f.id, 128),
         e.severity.as_str(),
         crate::report::message_flags(f)
@@ -402,7 +402,7 @@ fn log(ev: &Evaluation) -> Log {
                 },
                 logical_locations: vec![LogicalLocation {
                     name: c.name.clone(),
-                    fully_qualified_name: c.purl.clone().unwrap_or_else(|| package_label(c)),
+                    fully_qualified_name: c.purl.clone().unwrap_or_else(|| c.label()),
                     kind: "package",
                 }],
             }],

@@ -8,7 +8,7 @@
 //! [`text::terminal`] after [`text::one_line`], so no cell can move the cursor, change the
 //! colour, reverse the reading order or start a new line.
 
-use super::{Counts, bundled_banner, epss_percent, package_label, safe_url};
+use super::{Counts, bundled_banner, epss_percent, safe_url};
 use crate::enrich::Severity;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
@@ -89,7 +89,7 @@ fn row(e: &Evaluated) -> Row {
         },
         severity: e.severity.as_str(),
         id: cell(&f.id, MAX_ID),
-        package: cell(&package_label(&f.component), MAX_PACKAGE),
+        package: cell(&f.component.label(), MAX_PACKAGE),
         fixed: cell(&fixed, MAX_FIXED),
         epss: f
             .epss
@@ -288,7 +288,7 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
                 out,
                 "  {}  {}  {}{}",
                 paint(color, sgr::BOLD, &cell(&f.id, MAX_ID)),
-                cell(&package_label(&f.component), MAX_PACKAGE),
+                cell(&f.component.label(), MAX_PACKAGE),
                 e.severity.as_str(),
                 if f.kev.is_some() { "  KEV" } else { "" }
             )?;
