@@ -66,7 +66,8 @@ fn main() {
             let bytes = make(k);
             let t = Instant::now();
             let parsed = kevgate::sbom::parse(&bytes).expect("parse");
-            let ev = kevgate::evaluate(&parsed, &db, &policy, today).expect("evaluate");
+            let ev = kevgate::evaluate(kevgate::Inputs::new(&parsed, &db, &policy, today))
+                .expect("evaluate");
             let took = t.elapsed();
             let ratio = previous
                 .map(|p: std::time::Duration| {

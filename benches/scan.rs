@@ -57,7 +57,8 @@ fn main() {
         let sbom = kevgate::sbom::parse(&sbom_bytes).expect("parse the SBOM");
         parse.push(t.elapsed());
         let t = Instant::now();
-        let ev = kevgate::evaluate(&sbom, &db, &policy, today).expect("the database decodes");
+        let ev = kevgate::evaluate(kevgate::Inputs::new(&sbom, &db, &policy, today))
+            .expect("the database decodes");
         eval.push(t.elapsed());
         findings = ev.findings.len();
         components = sbom.components.len();

@@ -382,7 +382,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
         Ok((policy, notes))
     };
-    let mut evaluation = evaluate_sbom(
+    let evaluation = evaluate_sbom(
         &ScanInputs {
             sbom: &args.sbom,
             db: args.db.as_deref(),
@@ -393,14 +393,14 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             banner_on_stdout: formats.iter().enumerate().any(|(i, f)| {
                 args.output.get(i).is_none() && matches!(f, Format::Table | Format::Markdown)
             }),
+            order: match args.sort {
+                SortOrder::Kev => crate::FindingOrder::Severity,
+                SortOrder::Priority => crate::FindingOrder::Priority,
+            },
         },
         today,
         io,
     )?;
-    if args.sort == SortOrder::Priority {
-        // Stable: ties keep the evaluation's order. The verdict does not depend on order.
-        evaluation.findings.sort_by_key(|e| e.priority);
-    }
 
     let color = match args.color {
         ColorChoice::Always => true,
@@ -651,7 +651,7 @@ fn load_baseline(
     }
     let base =
         sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("baseline `{source}`: {e}"))?;
-    let evaluation = crate::evaluate(&base, db, policy, today)?;
+    let evaluation = crate::evaluate(crate::Inputs::new(&base, db, policy, today))?;
     Ok(crate::baseline::Baseline::from_findings(
         evaluation.findings.iter().map(|e| &e.finding),
         &source,
@@ -764,6 +764,8 @@ struct ScanInputs<'a> {
     /// Whether a report that shows the demo-database banner (table, Markdown) goes to stdout:
     /// then the warning is not repeated on stderr, so a terminal shows it once.
     banner_on_stdout: bool,
+    /// The order of the findings (`--sort`).
+    order: crate::FindingOrder,
 }
 
 /// The SBOM size cap: the flag, else `KEVGATE_MAX_SBOM_SIZE`, else 1 GiB.
@@ -904,28 +906,18 @@ fn evaluate_sbom(
     let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
 
     let (policy, policy_notes) = (inputs.policy)(&inflated.bytes, &parsed, &db)?;
-    let mut evaluation =
-        crate::evaluate(&parsed, &db, &policy, today).with_context(|| match &origin.path {
-            Some(path) => format!("database `{path}`"),
-            None => "the database bundled in kevgate".to_string(),
-        })?;
-    evaluation.notes.extend(policy_notes);
-    if origin.kind == DbOriginKind::Bundled {
-        evaluation.notes.insert(
-            0,
-            crate::note::Note {
-                code: crate::note::NoteCode::BundledDb,
-                message: format!(
-                    "the demo database bundled in kevgate was used (data from {data_date}): \
-                     not fit to gate real builds; run `kevgate db update` or pass `--db`"
-                ),
-                component: None,
-            },
-        );
-    }
-    evaluation.db_origin = origin;
-    evaluation.subject.sbom_path = inputs.sbom.display().to_string();
-    Ok(evaluation)
+    crate::evaluate(crate::Inputs {
+        db_origin: origin.kind,
+        db_path: origin.path.clone(),
+        sbom_path: inputs.sbom.display().to_string(),
+        notes: policy_notes,
+        order: inputs.order,
+        ..crate::Inputs::new(&parsed, &db, &policy, today)
+    })
+    .with_context(|| match &origin.path {
+        Some(path) => format!("database `{path}`"),
+        None => "the database bundled in kevgate".to_string(),
+    })
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

@@ -1,6 +1,8 @@
 //! The result of the gate, as every reporter, the GitHub code and the exit code read it.
 //!
-//! Made once, by [`crate::evaluate`]; nothing changes it afterwards.
+//! Made once, by [`crate::evaluate`], which decides everything it holds (findings, notes,
+//! subject, database origin, the remediation plan) and sorts the notes once at the end;
+//! callers and renderers only read it.
 
 use crate::note::Note;
 use crate::policy::{Evaluated, Policy, Verdict};
@@ -12,7 +14,7 @@ pub struct Evaluation {
     /// Findings, sorted: malicious and KEV first, then severity, then EPSS (highest first),
     /// then id.
     pub findings: Vec<Evaluated>,
-    /// Notes, sorted by code then message.
+    /// Notes, sorted by code then message, without repeats.
     pub notes: Vec<Note>,
     /// The verdict.
     pub verdict: Verdict,
@@ -28,6 +30,21 @@ pub struct Evaluation {
     pub today: jiff::civil::Date,
     /// Base findings (`--baseline`) that no current finding matches: fixed since.
     pub fixed: Vec<crate::baseline::Entry>,
+    /// What to do about each component with a finding that is not ignored, most urgent
+    /// first ([`crate::remediation::plan`]).
+    pub remediation: Vec<crate::remediation::Remediation>,
+}
+
+/// The order of [`Evaluation::findings`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FindingOrder {
+    /// Malicious and KEV first, then severity, then EPSS (highest first), then id (the
+    /// default).
+    #[default]
+    Severity,
+    /// By triage priority ([`crate::priority`]), most urgent first; ties keep the
+    /// [`FindingOrder::Severity`] order. The verdict does not depend on order.
+    Priority,
 }
 
 /// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the

@@ -46,28 +46,122 @@ pub mod version;
 pub mod vex;
 pub mod workspace;
 
-pub use evaluation::Evaluation;
+pub use evaluation::{Evaluation, FindingOrder};
 pub use policy::{Policy, Verdict};
 
-/// Runs the whole core: match every component, enrich the matches, apply the policy.
+/// What the core reads. Everything the [`Evaluation`] holds is decided from these.
+#[derive(Debug, Clone)]
+pub struct Inputs<'a> {
+    /// The parsed SBOM.
+    pub sbom: &'a sbom::Sbom,
+    /// The loaded database.
+    pub db: &'a db::VulnDb,
+    /// The gate's rules.
+    pub policy: &'a Policy,
+    /// The date the gate is evaluated on.
+    pub today: jiff::civil::Date,
+    /// Which database `db` is (`--db`, `KEVGATE_DB`, the cache, the bundled demo) and its
+    /// file; its age is computed here from `today`. Default: `flag`, no path.
+    pub db_origin: evaluation::DbOriginKind,
+    /// The database file, unless bundled. Default: none.
+    pub db_path: Option<String>,
+    /// The SBOM file as given on the command line, for report headers. Default: empty.
+    pub sbom_path: String,
+    /// Notes made while loading the policy files: trivy ignore entries that cannot apply,
+    /// VEX statements about another product, exceptions that could not be compared.
+    /// Default: none.
+    pub notes: Vec<note::Note>,
+    /// The order of the findings. Default: [`FindingOrder::Severity`].
+    pub order: FindingOrder,
+}
+
+impl<'a> Inputs<'a> {
+    /// The inputs with the defaults for everything but the SBOM, database, policy and date.
+    pub fn new(
+        sbom: &'a sbom::Sbom,
+        db: &'a db::VulnDb,
+        policy: &'a Policy,
+        today: jiff::civil::Date,
+    ) -> Inputs<'a> {
+        Inputs {
+            sbom,
+            db,
+            policy,
+            today,
+            db_origin: evaluation::DbOriginKind::default(),
+            db_path: None,
+            sbom_path: String::new(),
+            notes: Vec::new(),
+            order: FindingOrder::default(),
+        }
+    }
+}
+
+/// Runs the whole core: match every component, enrich the matches, apply the policy, plan
+/// the remediation, and sort the notes (by code then message) once, at the end.
 ///
 /// Pure: the same inputs give the same [`Evaluation`], sorted for stable output. A database
 /// record that cannot be decoded is the error, naming the record: the gate never decides on
 /// a database it could not read.
-pub fn evaluate(
-    sbom: &sbom::Sbom,
-    db: &db::VulnDb,
-    policy: &Policy,
-    today: jiff::civil::Date,
-) -> Result<Evaluation, db::DbError> {
+pub fn evaluate(inputs: Inputs<'_>) -> Result<Evaluation, db::DbError> {
+    let Inputs {
+        sbom,
+        db,
+        policy,
+        today,
+        db_origin,
+        db_path,
+        sbom_path,
+        notes: policy_file_notes,
+        order,
+    } = inputs;
     let matches = matching::find(sbom, db, policy.rhel_stream.as_ref())?;
     let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source)?;
-    let mut evaluation = policy::evaluate(findings, matches.notes, db, policy, today)?;
-    evaluation.subject = evaluation::Subject {
-        sbom_path: String::new(),
-        name: sbom.subject.as_ref().map(|c| c.name.clone()),
-        components: sbom.components.len(),
-        tool: sbom.tools.first().cloned(),
-    };
-    Ok(evaluation)
+    let decided = policy::apply(findings, db, policy, today)?;
+    let mut findings = decided.findings;
+    if order == FindingOrder::Priority {
+        // Stable: ties keep the policy's order.
+        findings.sort_by_key(|e| e.priority);
+    }
+    let mut notes = matches.notes;
+    notes.extend(decided.notes);
+    notes.extend(policy_file_notes);
+    if db_origin == evaluation::DbOriginKind::Bundled {
+        let data_date = db
+            .data_date()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        notes.push(note::Note {
+            code: note::NoteCode::BundledDb,
+            message: format!(
+                "the demo database bundled in kevgate was used (data from {data_date}): \
+                 not fit to gate real builds; run `kevgate db update` or pass `--db`"
+            ),
+            component: None,
+        });
+    }
+    notes.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
+    notes.dedup();
+    let remediation = remediation::plan(&findings);
+    Ok(Evaluation {
+        findings,
+        notes,
+        verdict: decided.verdict,
+        policy: policy.clone(),
+        db: db.manifest().clone(),
+        db_origin: evaluation::DbOrigin {
+            kind: db_origin,
+            path: db_path,
+            age_days: db.age_days(today),
+        },
+        subject: evaluation::Subject {
+            sbom_path,
+            name: sbom.subject.as_ref().map(|c| c.name.clone()),
+            components: sbom.components.len(),
+            tool: sbom.tools.first().cloned(),
+        },
+        today,
+        fixed: decided.fixed,
+        remediation,
+    })
 }

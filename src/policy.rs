@@ -1,13 +1,13 @@
-//! Findings x Policy x today -> [`Evaluation`]: the one place the verdict is decided.
+//! Findings x Policy x today -> [`Decided`]: the one place the verdict is decided.
 //!
-//! OWNER: lead. Reporters and the exit code read [`Evaluation::verdict`]; nothing else
-//! decides pass or fail.
+//! [`crate::evaluate`] puts the decisions into the
+//! [`Evaluation`](crate::evaluation::Evaluation); reporters and the exit code read its
+//! verdict, nothing else decides pass or fail.
 
 use crate::db::VulnDb;
 use crate::enrich::{Finding, Severity};
 use serde::Serialize;
 
-use crate::evaluation::{DbOrigin, Evaluation, Subject};
 use crate::note::{Note, NoteCode};
 
 /// The lowest severity that fails the gate.
@@ -194,16 +194,31 @@ pub struct Evaluated {
     pub change: Option<crate::baseline::Change>,
 }
 
+/// What [`apply`] decides: the part of the [`Evaluation`](crate::evaluation::Evaluation) the
+/// policy owns. [`crate::evaluate`] adds the rest and sorts the notes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    /// Findings with their decisions, sorted: malicious and KEV first, then severity, then
+    /// EPSS (highest first), then id.
+    pub findings: Vec<Evaluated>,
+    /// Notes about the ignores (expired, unused, unknown) and the baseline comparison, in no
+    /// particular order.
+    pub notes: Vec<Note>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Base findings (`--baseline`) that no current finding matches: fixed since.
+    pub fixed: Vec<crate::baseline::Entry>,
+}
+
 /// Applies `policy` to `findings`: KEV counts as critical; a finding fails the gate when it
 /// is a known-malicious package version and `fail_on_malicious` is set, when it is in KEV and
 /// `fail_on_kev` is set, or when its severity is at or above `fail_on`.
-pub fn evaluate(
+pub fn apply(
     findings: Vec<Finding>,
-    notes: Vec<Note>,
     db: &VulnDb,
     policy: &Policy,
     today: jiff::civil::Date,
-) -> Result<Evaluation, crate::db::DbError> {
+) -> Result<Decided, crate::db::DbError> {
     let mut hits = vec![0usize; policy.ignores.len()];
     let comparison = policy.baseline.as_ref().map(|b| b.compare(&findings));
     let changes = comparison
@@ -240,8 +255,7 @@ pub fn evaluate(
         };
         key(a).cmp(&key(b))
     });
-    let mut notes = notes;
-    notes.extend(ignore_notes(policy, &hits, db, today)?);
+    let mut notes = ignore_notes(policy, &hits, db, today)?;
     if let Some(base) = &policy.baseline {
         let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
         notes.push(Note {
@@ -261,22 +275,15 @@ pub fn evaluate(
             component: None,
         });
     }
-    notes.sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
-    notes.dedup();
     let verdict = if evaluated.iter().any(|e| e.decision == Decision::Fail) {
         Verdict::Fail
     } else {
         Verdict::Pass
     };
-    Ok(Evaluation {
+    Ok(Decided {
         findings: evaluated,
         notes,
         verdict,
-        policy: policy.clone(),
-        db: db.manifest().clone(),
-        db_origin: DbOrigin::default(),
-        subject: Subject::default(),
-        today,
         fixed,
     })
 }

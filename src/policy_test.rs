@@ -169,9 +169,8 @@ pub fn run(
     cases
         .iter()
         .map(|case| {
-            let ev = crate::policy::evaluate(
+            let ev = crate::policy::apply(
                 vec![case.finding.to_finding()],
-                Vec::new(),
                 db,
                 policy,
                 case.today.unwrap_or(today),

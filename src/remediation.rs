@@ -2,7 +2,8 @@
 //! ("upgrade log4j-core to >= 2.17.1: fixes 4, 2 in KEV"), the KEV required actions and due
 //! dates, and the advisories' links.
 //!
-//! Pure over an [`Evaluation`]; reporters call [`plan`]. Ignored findings need no fix and are
+//! Pure over the decided findings; [`crate::evaluate`] calls [`plan`] once and stores the
+//! plan on the [`Evaluation`](crate::evaluation::Evaluation), where reporters read it. Ignored findings need no fix and are
 //! left out. The target is the smallest fixed version (of any of the component's findings)
 //! above the installed one that leaves every finding's affected ranges (OSV semantics,
 //! [`crate::version::affects`]). Release branches make this differ from "the largest of the
@@ -27,8 +28,7 @@
 //! and get none.
 
 use crate::enrich::{ComponentRef, Finding};
-use crate::evaluation::Evaluation;
-use crate::policy::Decision;
+use crate::policy::{Decision, Evaluated};
 use crate::version::{self, VersionScheme};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -140,7 +140,7 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 
 /// One [`Remediation`] per component with a finding that is not ignored, most urgent first
 /// (KEV fixes, then fixes, then name).
-pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
+pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
     // Per component: for each fixable finding, its fixed versions above the installed one and
     // its affected ranges.
@@ -149,11 +149,7 @@ pub fn plan(ev: &Evaluation) -> Vec<Remediation> {
     // the number of findings even when one component has thousands.
     let mut seen: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
     let mut seen_links: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
-    for e in ev
-        .findings
-        .iter()
-        .filter(|e| e.decision != Decision::Ignored)
-    {
+    for e in findings.iter().filter(|e| e.decision != Decision::Ignored) {
         let f = &e.finding;
         let c = &f.component;
         let s = scheme(c.purl.as_deref());
@@ -442,7 +438,10 @@ mod tests {
     #[test]
     fn plan_of_fixture() {
         let ev = fixture::evaluation();
-        let lines: Vec<String> = plan(&ev).iter().map(Remediation::summary).collect();
+        let lines: Vec<String> = plan(&ev.findings)
+            .iter()
+            .map(Remediation::summary)
+            .collect();
         insta::assert_debug_snapshot!(lines);
     }
 
@@ -458,7 +457,7 @@ mod tests {
         second.finding.kev = None;
         second.finding.fixed_versions = vec!["2.31-13+deb11u3".into(), "2.31-13+deb11u7".into()];
         ev.findings.push(second);
-        let p = plan(&ev);
+        let p = plan(&ev.findings);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].upgrade_to.as_deref(), Some("2.31-13+deb11u7"));
         assert_eq!(p[0].fixes_kev, 1);
@@ -497,14 +496,14 @@ mod tests {
         first.kev = None;
         first.fixed_versions = vec!["1.26.19".into(), "2.2.2".into()];
         first.affected = vec![affected(&[("0", "1.26.19"), ("2.0.0", "2.2.2")])];
-        assert_eq!(plan(&ev)[0].upgrade_to.as_deref(), Some("1.26.19"));
+        assert_eq!(plan(&ev.findings)[0].upgrade_to.as_deref(), Some("1.26.19"));
 
         let mut second = ev.findings[0].clone();
         second.finding.id = "CVE-X".into();
         second.finding.fixed_versions = vec!["2.0.7".into()];
         second.finding.affected = vec![affected(&[("0", "2.0.7")])];
         ev.findings.push(second);
-        let p = plan(&ev);
+        let p = plan(&ev.findings);
         assert_eq!(p[0].upgrade_to.as_deref(), Some("2.2.2"));
         // Staying on 1.x, 1.26.19 fixes CVE-2024-37891 only.
         assert_eq!(

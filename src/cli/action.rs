@@ -278,6 +278,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             allow_bundled: inputs.allow_demo_db,
             max_sbom_bytes: None,
             banner_on_stdout: false,
+            order: crate::FindingOrder::Severity,
         },
         today,
         io,

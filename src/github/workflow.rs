@@ -228,6 +228,7 @@ mod tests {
             e.finding.id = format!("CVE-2099-{i:05}");
             ev.findings.push(e);
         }
+        ev.remediation = crate::remediation::plan(&ev.findings);
         let md = step_summary(&ev, Some("https://github.com/o/r/actions/runs/1"));
         assert!(md.len() <= STEP_SUMMARY_MAX_BYTES, "{}", md.len());
         assert!(md.contains("https://github.com/o/r/actions/runs/1"));

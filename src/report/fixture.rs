@@ -373,7 +373,9 @@ pub(crate) fn evaluation() -> Evaluation {
         },
     ];
 
+    let remediation = crate::remediation::plan(&findings);
     Evaluation {
+        remediation,
         findings,
         notes,
         verdict: Verdict::Fail,

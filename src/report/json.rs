@@ -313,8 +313,10 @@ fn report(ev: &Evaluation) -> Report<'_> {
                 package: &e.label,
             })
             .collect(),
-        remediations: crate::remediation::plan(ev)
-            .into_iter()
+        remediations: ev
+            .remediation
+            .iter()
+            .cloned()
             .map(|r| Remediation {
                 summary: r.summary(),
                 purl: r.component.purl,

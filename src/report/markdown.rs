@@ -221,12 +221,11 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         let _ = writeln!(md, "… {hidden} more {more} not shown; see {link}.\n");
     }
 
-    // Remediation only when every finding fits: findings come first in a tight budget. (Only
-    // then is the plan made: `render` tries many cuts of a long report.)
-    let plan = if notes && shown >= ev.findings.len() {
-        crate::remediation::plan(ev)
+    // Remediation only when every finding fits: findings come first in a tight budget.
+    let plan: &[crate::remediation::Remediation] = if notes && shown >= ev.findings.len() {
+        &ev.remediation
     } else {
-        Vec::new()
+        &[]
     };
     if !plan.is_empty() {
         md.push_str("### Remediation\n\n");

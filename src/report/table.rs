@@ -262,11 +262,11 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
         }
     }
 
-    let plan = crate::remediation::plan(ev);
+    let plan = &ev.remediation;
     if !plan.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", paint(color, sgr::BOLD, "remediation:"))?;
-        for r in &plan {
+        for r in plan {
             writeln!(out, "  {}", cell(&r.summary(), MAX_ADVICE))?;
         }
     }
@@ -403,6 +403,7 @@ mod tests {
     fn empty_and_cached() {
         let mut ev = fixture::evaluation();
         ev.findings.clear();
+        ev.remediation.clear();
         ev.notes.clear();
         ev.verdict = Verdict::Pass;
         ev.db_origin.kind = crate::evaluation::DbOriginKind::Cache;

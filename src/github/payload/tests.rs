@@ -114,6 +114,7 @@ fn with_findings(n: usize) -> Evaluation {
             e
         })
         .collect();
+    ev.remediation = crate::remediation::plan(&ev.findings);
     ev
 }
 
@@ -332,6 +333,7 @@ fn malicious_finding_is_a_failure_annotation() {
     e.finding.malicious = true;
     e.decision = crate::policy::Decision::Fail;
     e.reasons = vec![crate::policy::Reason::Malicious];
+    ev.remediation = crate::remediation::plan(&ev.findings);
     let run = check_run(&ev, target());
     let a = &run.create.output.annotations[0];
     assert_eq!(a.annotation_level, "failure");
