@@ -1110,3 +1110,120 @@ fn cyclonedx_vex_applies_to_its_own_sbom_only() {
         "{other:?}"
     );
 }
+
+/// The notes of one report format, in the order it lists them: (code, line). JSON from
+/// `notes[]`, Markdown from its `### Notes` section, the table from its `note[..]` lines.
+fn listed_notes(format: &str, out: &str) -> Vec<(String, String)> {
+    match format {
+        "json" => serde_json::from_str::<Value>(out).expect("JSON")["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .map(|n| {
+                let code = n["code"].as_str().expect("code").to_owned();
+                (code, n["message"].as_str().expect("message").to_owned())
+            })
+            .collect(),
+        "markdown" => out
+            .split_once("### Notes")
+            .map_or("", |(_, notes)| notes)
+            .lines()
+            .filter_map(|l| l.strip_prefix("- `"))
+            .filter_map(|l| l.split_once("`: "))
+            .map(|(code, rest)| (code.to_owned(), rest.to_owned()))
+            .collect(),
+        "table" => out
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("note["))
+            .filter_map(|l| l.split_once("]: "))
+            .map(|(code, rest)| (code.to_owned(), rest.to_owned()))
+            .collect(),
+        other => panic!("no notes reader for `{other}`"),
+    }
+}
+
+/// Issue 12, item 2: notes made while loading the policy files (a `.trivyignore.yaml` entry
+/// scoped by `paths` only) are sorted with the policy's own notes (an unused and an unknown
+/// config ignore), by code then message, in every format that lists notes: each code is one
+/// group, and within `unused-ignore` the messages are in order. (They used to be appended
+/// after the sort, so Markdown showed `unused-ignore` twice.) SARIF carries no notes: its
+/// results are the findings alone.
+#[test]
+fn notes_sorted_in_every_format() {
+    let tmp = TempDir::new("policy-notes-sorted");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "ignore:\n\
+         \x20 - id: CVE-1999-0001\n    reason: gone\n\
+         \x20 - id: CVE-2023-4911\n    reason: no glibc here\n",
+    )
+    .expect("write");
+    fs_err::write(
+        tmp.path().join(".trivyignore.yaml"),
+        "vulnerabilities:\n  - id: CVE-2021-0001\n    paths:\n      - docs/viewer\n",
+    )
+    .expect("write");
+    for format in ["json", "markdown", "table", "sarif"] {
+        let (code, out, stderr) = run(kevgate(tmp.path())
+            .arg("scan")
+            .arg(webgoat())
+            .arg("--db")
+            .arg(&db)
+            .args(["--format", format]));
+        assert_eq!(code, 1, "{format}: {stderr}");
+        if format == "sarif" {
+            let sarif: Value = serde_json::from_str(&out).expect("SARIF is JSON");
+            assert!(
+                !sarif["runs"][0]["results"]
+                    .as_array()
+                    .expect("results")
+                    .is_empty()
+            );
+            continue;
+        }
+        let notes = listed_notes(format, &out);
+        // Each code is one group, and the groups and messages are in order.
+        let keys: Vec<(usize, &str)> = notes
+            .iter()
+            .map(|(code, line)| {
+                let rank = [
+                    "unidentified-component",
+                    "unsupported-ecosystem",
+                    "unverified-version",
+                    "bundled-db",
+                    "sbom-warning",
+                    "expired-ignore",
+                    "unused-ignore",
+                    "unknown-ignore",
+                ]
+                .iter()
+                .position(|c| c == code)
+                .unwrap_or(usize::MAX);
+                (rank, line.as_str())
+            })
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted, "{format} notes are not sorted:\n{out}");
+        // The three ignores' notes, in their sorted order.
+        let ignores: Vec<(&str, &str)> = notes
+            .iter()
+            .filter_map(|(code, line)| {
+                ["CVE-2021-0001", "CVE-2023-4911", "CVE-1999-0001"]
+                    .into_iter()
+                    .find(|id| line.contains(id))
+                    .map(|id| (code.as_str(), id))
+            })
+            .collect();
+        assert_eq!(
+            ignores,
+            [
+                ("unused-ignore", "CVE-2021-0001"),
+                ("unused-ignore", "CVE-2023-4911"),
+                ("unknown-ignore", "CVE-1999-0001"),
+            ],
+            "{format}:\n{out}"
+        );
+    }
+}
