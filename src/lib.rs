@@ -29,6 +29,8 @@ pub mod enrich;
 pub mod evaluation;
 pub mod github;
 pub mod http;
+#[cfg(test)]
+mod import_graph;
 pub mod matching;
 pub mod note;
 pub mod output;
