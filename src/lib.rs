@@ -3,22 +3,29 @@
 //! The pipeline, one module per stage (types flow forward, each stage owns what it makes):
 //!
 //! ```text
-//! sbom/        CycloneDX JSON/XML, SPDX -> Sbom { components }
-//! purl.rs      component identity       -> Purl, PackageId, Ecosystem
-//! version.rs   per-ecosystem versions   -> Version, OSV range semantics
-//! db.rs, db/   vulnerability data       -> VulnDb + Manifest (db/build.rs reads the feeds)
-//! matching.rs  Sbom x VulnDb            -> Matches (+ notes for what could not be checked)
-//! enrich.rs    Matches x VulnDb         -> Vec<Finding> (CVSS, KEV, EPSS by CVE/alias)
-//! policy.rs    Findings x Policy, today -> Evaluation { findings, notes, verdict }
-//! config.rs    .kevgate.yaml            -> Config (merged with flags into a Policy)
-//! report/      Evaluation               -> table | JSON | Markdown | SARIF
-//! cli.rs       reads files, env, clock; writes outputs. main.rs: result -> exit code
+//! sbom/           CycloneDX JSON/XML, SPDX -> Sbom { components }
+//! purl.rs         component identity       -> Purl, PackageId, Ecosystem
+//! version.rs      per-ecosystem versions   -> Version, OSV range semantics
+//! db.rs, db/      vulnerability data       -> VulnDb + Manifest (db/build.rs reads the feeds)
+//! note.rs         shared by the stages     -> Note, NoteCode (what is not a finding)
+//! matching.rs     Sbom x VulnDb            -> Matches (+ notes for what could not be checked)
+//! enrich.rs       Matches x VulnDb         -> Vec<Finding> (CVSS, KEV, EPSS by CVE/alias)
+//! baseline.rs     Findings x base findings -> Comparison (introduced, unchanged, fixed)
+//! policy.rs       Findings x Policy, today -> Decided { findings, notes, verdict }
+//! remediation.rs  decided findings         -> Vec<Remediation> (upgrade plan per component)
+//! evaluation.rs   the core's result        -> Evaluation, Subject, DbOrigin
+//! config.rs       .kevgate.yaml            -> Config (merged with flags into a Policy)
+//! report/         Evaluation               -> table | JSON | Markdown | SARIF
+//! github/         Evaluation + rendered    -> check run, PR comment, step summary
+//! cli.rs, cli/    reads files, env, clock; writes outputs. main.rs: result -> exit code
 //! ```
 //!
 //! The core ([`evaluate`]) is pure and synchronous: it takes the parsed SBOM, the loaded
-//! database, the policy and today's date, and returns an [`Evaluation`] whose verdict every
-//! reporter and the exit code read. Nothing below `cli.rs` touches the file system, the
-//! environment or the clock.
+//! database, the policy, today's date and what the CLI knows about them ([`Inputs`]), and
+//! returns a finished [`Evaluation`] whose verdict every reporter and the exit code read:
+//! nothing patches it afterwards, and the notes are sorted once, there. Nothing below
+//! `cli.rs` touches the file system, the environment or the clock, and no core module imports
+//! a renderer, the GitHub code or the CLI (tested in `src/import_graph.rs`).
 
 pub mod baseline;
 pub mod cli;

@@ -1,5 +1,5 @@
 //! `kevgate policy test`: the cases declared beside the rules (`tests:` in `.kevgate.yaml`)
-//! run through the real [`crate::policy::evaluate`], so a team can prove a rule or an ignore
+//! run through the real [`crate::policy::apply`], so a team can prove a rule or an ignore
 //! does what it means before merging it.
 //!
 //! Pure: a case describes a finding's attributes and the decision expected; this module

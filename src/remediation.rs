@@ -3,8 +3,8 @@
 //! dates, and the advisories' links.
 //!
 //! Pure over the decided findings; [`crate::evaluate`] calls [`plan`] once and stores the
-//! plan on the [`Evaluation`](crate::evaluation::Evaluation), where reporters read it. Ignored findings need no fix and are
-//! left out. The target is the smallest fixed version (of any of the component's findings)
+//! plan on the [`Evaluation`](crate::evaluation::Evaluation), where reporters read it.
+//! Ignored findings need no fix and are left out. The target is the smallest fixed version (of any of the component's findings)
 //! above the installed one that leaves every finding's affected ranges (OSV semantics,
 //! [`crate::version::affects`]). Release branches make this differ from "the largest of the
 //! per-finding fixes": log4j-core 2.14.1 with fixes in 2.12.2/2.15.0, 2.12.3/2.17.0 and
