@@ -55,6 +55,9 @@ pub mod version;
 pub mod vex;
 pub mod workspace;
 
+#[cfg(test)]
+mod tests;
+
 pub use evaluation::{Evaluation, FindingOrder};
 pub use policy::{Policy, Verdict};
 
