@@ -240,6 +240,72 @@ mod tests {
         }
     }
 
+    /// A finding with `id`, `aliases` in the component `purl` (none: the name `foo`).
+    fn finding(id: &str, aliases: &[&str], purl: Option<&str>) -> Finding {
+        let mut f = crate::report::fixture::evaluation().findings[0]
+            .finding
+            .clone();
+        f.id = id.to_owned();
+        f.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
+        f.component.purl = purl.map(str::to_owned);
+        f.component.name = "foo".to_owned();
+        f
+    }
+
+    /// A current finding is `unchanged` when a base finding shares an id or alias (any case)
+    /// in the same package (any version, qualifiers, or the name without a purl); base
+    /// findings nothing matches are `fixed`.
+    #[test]
+    fn compare_findings() {
+        use Change::{Introduced, Unchanged};
+        let base = Baseline::from_findings(
+            &[
+                finding(
+                    "CVE-2020-11023",
+                    &["GHSA-jpcq-cgw6-v4j6"],
+                    Some("pkg:npm/jquery@3.4.1"),
+                ),
+                finding("GHSA-aaaa", &[], Some("pkg:npm/lodash@4.17.20")),
+                finding("CVE-2021-1", &[], None),
+                finding("CVE-2099-9", &[], Some("pkg:npm/gone@1.0.0")),
+            ],
+            "base.json",
+        );
+        let cases = [
+            (
+                finding("CVE-2020-11023", &[], Some("pkg:npm/jquery@3.4.1")),
+                Unchanged,
+            ),
+            (
+                finding("ghsa-jpcq-cgw6-v4j6", &[], Some("pkg:npm/jquery@3.5.0?x=1")),
+                Unchanged,
+            ),
+            (
+                finding("CVE-9", &["GHSA-AAAA"], Some("pkg:npm/lodash@4.17.21")),
+                Unchanged,
+            ),
+            (finding("CVE-2021-1", &[], None), Unchanged),
+            (
+                finding("CVE-2020-11023", &[], Some("pkg:npm/jquery-ui@1.0")),
+                Introduced,
+            ),
+            (
+                finding("CVE-2020-11024", &[], Some("pkg:npm/jquery@3.4.1")),
+                Introduced,
+            ),
+            (
+                finding("CVE-2021-1", &[], Some("pkg:npm/foo@1")),
+                Introduced,
+            ),
+        ];
+        let current: Vec<Finding> = cases.iter().map(|(f, _)| f.clone()).collect();
+        let comparison = base.compare(&current);
+        let want: Vec<Change> = cases.iter().map(|(_, c)| *c).collect();
+        assert_eq!(comparison.changes, want);
+        let fixed: Vec<Option<&str>> = comparison.fixed.iter().map(|e| e.purl.as_deref()).collect();
+        assert_eq!(fixed, [Some("pkg:npm/gone@1.0.0")]);
+    }
+
     /// A report parses leniently; anything else is an error, never a panic.
     #[test]
     fn reports() {
