@@ -4,8 +4,9 @@
 //! subject, database origin, the remediation plan) and sorts the notes once at the end;
 //! callers and renderers only read it.
 
+use crate::enrich::Severity;
 use crate::note::Note;
-use crate::policy::{Evaluated, Policy, Verdict};
+use crate::policy::{Decision, Evaluated, Policy, Verdict};
 use serde::Serialize;
 
 /// The result of the gate.
@@ -45,6 +46,60 @@ pub enum FindingOrder {
     /// By triage priority ([`crate::priority`]), most urgent first; ties keep the
     /// [`FindingOrder::Severity`] order. The verdict does not depend on order.
     Priority,
+}
+
+/// Counts of findings, as every report's summary shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Findings.
+    pub total: usize,
+    /// Findings that fail the gate.
+    pub fail: usize,
+    /// Findings an ignore or VEX statement suppressed.
+    pub ignored: usize,
+    /// Findings in CISA KEV.
+    pub kev: usize,
+    /// Known-malicious package versions.
+    pub malicious: usize,
+    /// Critical after the KEV rule (KEV counts as critical).
+    pub critical: usize,
+    /// High after the KEV rule.
+    pub high: usize,
+    /// Medium.
+    pub medium: usize,
+    /// Low.
+    pub low: usize,
+    /// Unknown severity.
+    pub unknown: usize,
+}
+
+impl Counts {
+    /// Counts the findings of `ev`.
+    pub fn of(ev: &Evaluation) -> Counts {
+        let mut c = Counts::default();
+        for f in &ev.findings {
+            c.total += 1;
+            match f.decision {
+                Decision::Fail => c.fail += 1,
+                Decision::Ignored => c.ignored += 1,
+                Decision::Warn => {}
+            }
+            if f.finding.kev.is_some() {
+                c.kev += 1;
+            }
+            if f.finding.malicious {
+                c.malicious += 1;
+            }
+            match f.severity {
+                Severity::Critical => c.critical += 1,
+                Severity::High => c.high += 1,
+                Severity::Medium => c.medium += 1,
+                Severity::Low => c.low += 1,
+                Severity::Unknown => c.unknown += 1,
+            }
+        }
+        c
+    }
 }
 
 /// Where the database came from (lookup order: `--db`, `KEVGATE_DB`, the cache, the

@@ -13,9 +13,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod table;
 
-use crate::enrich::Severity;
 use crate::evaluation::{DbOriginKind, Evaluation};
-use crate::policy::Decision;
 use std::io::{self, Write};
 
 /// An output format.
@@ -52,56 +50,6 @@ pub fn write(
         Format::Json => json::write(ev, out),
         Format::Markdown => markdown::write(ev, out, &opts.markdown),
         Format::Sarif => sarif::write(ev, out),
-    }
-}
-
-/// Counts of findings, as every report's summary shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
-    /// Findings.
-    pub total: usize,
-    /// Findings that fail the gate.
-    pub fail: usize,
-    /// Findings an ignore or VEX statement suppressed.
-    pub ignored: usize,
-    /// Findings in CISA KEV.
-    pub kev: usize,
-    /// Known-malicious package versions.
-    pub malicious: usize,
-    /// By severity after the KEV rule.
-    pub critical: usize,
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub unknown: usize,
-}
-
-impl Counts {
-    /// Counts the findings of `ev`.
-    pub(crate) fn of(ev: &Evaluation) -> Counts {
-        let mut c = Counts::default();
-        for f in &ev.findings {
-            c.total += 1;
-            match f.decision {
-                Decision::Fail => c.fail += 1,
-                Decision::Ignored => c.ignored += 1,
-                Decision::Warn => {}
-            }
-            if f.finding.kev.is_some() {
-                c.kev += 1;
-            }
-            if f.finding.malicious {
-                c.malicious += 1;
-            }
-            match f.severity {
-                Severity::Critical => c.critical += 1,
-                Severity::High => c.high += 1,
-                Severity::Medium => c.medium += 1,
-                Severity::Low => c.low += 1,
-                Severity::Unknown => c.unknown += 1,
-            }
-        }
-        c
     }
 }
 
@@ -231,6 +179,7 @@ mod tests {
     /// Counts follow the severity after the KEV rule, not the finding's own.
     #[test]
     fn counts_use_evaluated_severity() {
+        use crate::evaluation::Counts;
         let c = Counts::of(&fixture::evaluation());
         assert_eq!(
             c,

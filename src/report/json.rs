@@ -7,7 +7,8 @@
 //! on every key being present; `file_path` is the one exception (present only when known).
 //! Findings keep the evaluation's order. A breaking change bumps [`SCHEMA_VERSION`].
 
-use super::{Counts, code};
+use super::code;
+use crate::evaluation::Counts;
 use crate::evaluation::Evaluation;
 use serde::Serialize;
 use std::io::{self, Write};

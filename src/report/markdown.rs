@@ -15,8 +15,9 @@
 //! cannot inject a link, an image, an HTML tag, a table break or an `@mention`; links are
 //! only made from `http(s)` URLs, percent-encoding anything that could end the link.
 
-use super::{Counts, bundled_banner, code, epss_percent, safe_url};
+use super::{bundled_banner, code, epss_percent, safe_url};
 use crate::enrich::Severity;
+use crate::evaluation::Counts;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
 use crate::remediation::Fix;

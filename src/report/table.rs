@@ -8,8 +8,9 @@
 //! [`text::terminal`] after [`text::one_line`], so no cell can move the cursor, change the
 //! colour, reverse the reading order or start a new line.
 
-use super::{Counts, bundled_banner, epss_percent, safe_url};
+use super::{bundled_banner, epss_percent, safe_url};
 use crate::enrich::Severity;
+use crate::evaluation::Counts;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
 use crate::purl::FixChannel;
