@@ -92,6 +92,10 @@ struct Query {
     key_name: String,
     /// The version to evaluate ranges against (source version for Debian/Ubuntu).
     version: String,
+    /// For ecosystems whose advisories are keyed by the source package (Debian, Ubuntu,
+    /// Alpine): whether the SBOM named one (trivy `SrcName`, SPDX `sourceInfo`, the purl's
+    /// `upstream` qualifier). `None` elsewhere.
+    source_named: Option<bool>,
 }
 
 /// Matches every component of `sbom` against `db`. `rhel_stream` is the Red Hat extended
@@ -144,6 +148,9 @@ pub fn find(
             seen_purls.insert(purl.clone(), index);
         }
         queries.push((index, query));
+    }
+    if let Some(note) = no_source_note(&queries) {
+        out.notes.push(note);
     }
 
     // Read each package's advisories once, in key order: the database inflates a block of
@@ -297,6 +304,43 @@ pub fn find(
     Ok(out)
 }
 
+/// A note when an SBOM lists Debian, Ubuntu or Alpine packages but names the source package
+/// of none of them. Those distributions key their advisories by source package (`glibc`, not
+/// `libc6`); producers name it only where it differs from the binary's (syft's `upstream`
+/// qualifier) or always (trivy's `SrcName`), so a real system has some packages that name
+/// one. None at all means the SBOM's format dropped it (CycloneDX 1.2 has no properties):
+/// packages are then matched by their own name, and advisories of a differently named source
+/// package cannot be found — fail closed with a note, never a silent pass.
+fn no_source_note(queries: &[(usize, Query)]) -> Option<Note> {
+    let keyed: Vec<&Query> = queries
+        .iter()
+        .map(|(_, q)| q)
+        .filter(|q| q.source_named.is_some())
+        .collect();
+    if keyed.is_empty() || keyed.iter().any(|q| q.source_named == Some(true)) {
+        return None;
+    }
+    let count = keyed.len();
+    let shown: Vec<String> = keyed
+        .iter()
+        .take(3)
+        .map(|q| format!("`{}`", text::one_line(&q.package.name, 80)))
+        .collect();
+    Some(Note {
+        code: NoteCode::SbomWarning,
+        message: format!(
+            "the SBOM names the source package of none of its {count} {} package{} (e.g. {}): \
+             they were matched by their own names, so advisories of a differently named source \
+             package (`glibc` for `libc6`) are missed; hint: write the SBOM with the source \
+             packages (trivy's CycloneDX JSON or SPDX JSON, CycloneDX XML 1.3 or newer)",
+            keyed[0].package.ecosystem.osv_name(),
+            if count == 1 { "" } else { "s" },
+            shown.join(", ")
+        ),
+        component: None,
+    })
+}
+
 fn display_name(component: &Component) -> String {
     let name = component.purl.as_deref().unwrap_or(component.name.as_str());
     text::one_line(name, 200).into_owned()
@@ -374,6 +418,7 @@ fn query_for(
         }
     };
     let purl_version = parsed.version.clone().unwrap_or_default();
+    let mut source_named = None;
     let (name, version) = match package.ecosystem {
         // Debian and Ubuntu advisories are keyed by the source package and its version.
         // trivy gives them as `SrcName`, `SrcEpoch`, `SrcVersion` (upstream part) and
@@ -386,6 +431,7 @@ fn query_for(
                 },
                 None => (None, None),
             };
+            source_named = Some(component.trivy.src_name.is_some() || upstream_name.is_some());
             let name = component
                 .trivy
                 .src_name
@@ -436,6 +482,7 @@ fn query_for(
         package,
         key_name,
         version,
+        source_named,
     })
 }
 
