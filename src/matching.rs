@@ -330,8 +330,8 @@ fn no_source_note(queries: &[(usize, Query)]) -> Option<Note> {
         code: NoteCode::SbomWarning,
         message: format!(
             "the SBOM names the source package of none of its {count} {} package{} (e.g. {}): \
-             they were matched by their own names, so advisories of a differently named source \
-             package (`glibc` for `libc6`) are missed; hint: write the SBOM with the source \
+             they were matched by their own names, so advisories of any whose source package is \
+             named differently (`glibc` for `libc6`) are missed; hint: write the SBOM with the source \
              packages (trivy's CycloneDX JSON or SPDX JSON, CycloneDX XML 1.3 or newer)",
             keyed[0].package.ecosystem.osv_name(),
             if count == 1 { "" } else { "s" },
