@@ -679,10 +679,13 @@ fn match_component(
 
 /// The vulnerabilities an affecting advisory stands for: itself (with its aliases), or for a
 /// distro advisory one per CVE it fixes.
+/// Whether `id` is a distribution advisory's (DSA, DLA, RHSA, ALSA, RLSA, USN, ...).
+fn is_distro_advisory(id: &str) -> bool {
+    DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p))
+}
+
 fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
-    let distro = DISTRO_ADVISORY_PREFIXES
-        .iter()
-        .any(|p| advisory.id.starts_with(p));
+    let distro = is_distro_advisory(&advisory.id);
     let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
     if distro {
         if related_cves.is_empty() {
@@ -745,8 +748,28 @@ fn per_cve_record(id: &str) -> Option<&str> {
 /// 100,000 vulnerabilities on one component stay fast (issue 10: a fixed-point loop over
 /// the merged list took 73 s). Each group keeps the order of its units; groups come in the
 /// order of their first unit.
+///
+/// A distribution advisory's id does not link units: one DSA, DLA or RHSA fixes many
+/// vulnerabilities, and [`units_of`] splits it into one unit per CVE, each carrying the
+/// advisory's id beside its CVE. Grouping by that shared id would merge them back into one
+/// finding named after the lowest CVE and carrying the others' KEV entries (DSA-5324-1 on
+/// `linux`: CVE-2022-2873 shown as KEV for CVE-2023-0266). Only a unit that has no other id
+/// (an advisory naming no CVE) is grouped by it.
 fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
-    let group = groups(units.iter().map(|u| u.ids.iter().map(String::as_str))).0;
+    fn keys(u: &Unit) -> Vec<&str> {
+        let own: Vec<&str> = u
+            .ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !is_distro_advisory(id))
+            .collect();
+        if own.is_empty() {
+            u.ids.iter().map(String::as_str).collect()
+        } else {
+            own
+        }
+    }
+    let group = groups(units.iter().map(|u| keys(u).into_iter())).0;
     let mut slot_of: HashMap<usize, usize> = HashMap::new();
     let mut merged: Vec<Unit> = Vec::new();
     for (unit, root) in units.into_iter().zip(group) {
@@ -1003,6 +1026,73 @@ mod tests {
         assert_eq!(per_cve_record("CVE-2022-3219"), None);
         let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
         assert!(units[0].ids.contains("CVE-2024-1234"));
+    }
+
+    /// A distribution advisory stays split per CVE after merging: its id, shared by every
+    /// split unit, links none of them (real record: osv.dev DSA-5324-1, `linux` on Debian 11,
+    /// 13 related CVEs of which CVE-2023-0266 is in KEV). A per-CVE record of one of them
+    /// still joins that CVE's unit, and a second advisory fixing the same CVE joins it too.
+    #[test]
+    fn a_distro_advisory_does_not_merge_its_cves() {
+        let related = [
+            "CVE-2022-2873",
+            "CVE-2022-3545",
+            "CVE-2022-3623",
+            "CVE-2022-36280",
+            "CVE-2022-41218",
+            "CVE-2022-45934",
+            "CVE-2022-4696",
+            "CVE-2022-47929",
+            "CVE-2023-0179",
+            "CVE-2023-0266",
+            "CVE-2023-0394",
+            "CVE-2023-23454",
+            "CVE-2023-23455",
+        ];
+        let cases: &[(&[Advisory], usize, &[&str])] = &[
+            // The DSA alone: one finding per CVE, each naming the DSA.
+            (
+                &[advisory("DSA-5324-1", &[], &related)],
+                13,
+                &["CVE-2023-0266", "DSA-5324-1"],
+            ),
+            // With Debian's per-CVE record of the KEV CVE (its `related` names the DSA).
+            (
+                &[
+                    advisory("DSA-5324-1", &[], &related),
+                    advisory("CVE-2023-0266", &[], &["DSA-5324-1"]),
+                ],
+                13,
+                &["CVE-2023-0266", "DSA-5324-1"],
+            ),
+            // A DLA fixing one of the same CVEs joins that CVE only.
+            (
+                &[
+                    advisory("DSA-5324-1", &[], &related),
+                    advisory("DLA-3349-1", &[], &["CVE-2023-0266"]),
+                ],
+                13,
+                &["CVE-2023-0266", "DLA-3349-1", "DSA-5324-1"],
+            ),
+        ];
+        for (advisories, count, kev_unit) in cases {
+            let units = advisories
+                .iter()
+                .flat_map(|a| units_of(a, vec![]))
+                .collect();
+            let merged = merge_units(units);
+            assert_eq!(merged.len(), *count, "{advisories:?}");
+            let want: BTreeSet<String> = kev_unit.iter().map(|s| s.to_string()).collect();
+            assert!(
+                merged.iter().any(|u| u.ids == want),
+                "{:?}",
+                merged.iter().map(|u| &u.ids).collect::<Vec<_>>()
+            );
+            for unit in &merged {
+                let cves = unit.ids.iter().filter(|i| is_cve(i)).count();
+                assert_eq!(cves, 1, "one CVE per finding: {:?}", unit.ids);
+            }
+        }
     }
 
     #[test]
