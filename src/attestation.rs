@@ -318,6 +318,8 @@ pub fn canonical_policy(policy: &crate::Policy) -> String {
         source: String,
         reason: &'a str,
     }
+    /// A base finding: ids, purl, package identity.
+    type BaseEntry<'a> = (Vec<&'a str>, Option<&'a str>, &'a str);
     #[derive(Serialize)]
     struct Canonical<'a> {
         fail_on: String,
@@ -331,7 +333,7 @@ pub fn canonical_policy(policy: &crate::Policy) -> String {
         severity_source: Vec<&'static str>,
         rhel_stream: Option<String>,
         ignores: Vec<Ignore<'a>>,
-        baseline: Option<Vec<(Vec<&'a str>, Option<&'a str>, &'a str)>>,
+        baseline: Option<Vec<BaseEntry<'a>>>,
     }
     let mut ignores: Vec<Ignore<'_>> = policy
         .ignores

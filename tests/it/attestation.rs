@@ -89,7 +89,10 @@ fn example_sbom_attests_the_file_and_the_verdict() {
     let (code, st, report) = scan(&tmp, &sbom, &[]);
     assert_eq!(code, 1);
     assert_eq!(statement_errors(&st), Vec::<String>::new(), "{st:#}");
-    assert_eq!(st["predicateType"], "https://kevgate.dev/attestation/gate/v1");
+    assert_eq!(
+        st["predicateType"],
+        "https://kevgate.dev/attestation/gate/v1"
+    );
 
     let file_sha = sha256_hex(&fs_err::read(&sbom).expect("sbom"));
     assert_eq!(
@@ -109,7 +112,10 @@ fn example_sbom_attests_the_file_and_the_verdict() {
     // The database: the bundled snapshot, by the sha256 of its bytes, with the report's feeds.
     assert_eq!(p["database"]["origin"], "bundled");
     let demo = fs_err::read(root().join("assets/demo.kvdb")).expect("demo db");
-    assert_eq!(p["database"]["digest"]["sha256"], sha256_hex(&demo).as_str());
+    assert_eq!(
+        p["database"]["digest"]["sha256"],
+        sha256_hex(&demo).as_str()
+    );
     assert_eq!(p["database"]["builtAt"], report["db"]["built_at"]);
     let sources = p["database"]["sources"].as_array().expect("sources");
     let report_sources = report["db"]["sources"].as_array().expect("sources");
@@ -172,7 +178,10 @@ fn image_sbom_attests_the_image_digest() {
     );
     // The SBOM file is still recorded, by its own digest.
     let file_sha = sha256_hex(&fs_err::read(&sbom).expect("sbom"));
-    assert_eq!(st["predicate"]["sbom"]["digest"]["sha256"], file_sha.as_str());
+    assert_eq!(
+        st["predicate"]["sbom"]["digest"]["sha256"],
+        file_sha.as_str()
+    );
     assert_ne!(file_sha, hex);
 }
 
@@ -185,7 +194,10 @@ fn image_without_repo_digest_attests_the_file() {
     let (_, st, _) = scan(&tmp, &sbom, &[]);
     assert_eq!(statement_errors(&st), Vec::<String>::new(), "{st:#}");
     let file_sha = sha256_hex(&fs_err::read(&sbom).expect("sbom"));
-    assert_eq!(st["subject"][0]["name"], "trivy-cdx1.5-image-centos7-rpm.json");
+    assert_eq!(
+        st["subject"][0]["name"],
+        "trivy-cdx1.5-image-centos7-rpm.json"
+    );
     assert_eq!(st["subject"][0]["digest"]["sha256"], file_sha.as_str());
 }
 
@@ -246,7 +258,10 @@ fn symlink_at_the_attestation_path_is_replaced() {
     std::os::unix::fs::symlink(&target, tmp.path().join("gate.intoto.json")).expect("symlink");
     let (_, st, _) = scan(&tmp, &root().join("examples/trivy-sbom.cdx.json"), &[]);
     assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
-    assert_eq!(fs_err::read_to_string(&target).expect("victim"), "untouched");
+    assert_eq!(
+        fs_err::read_to_string(&target).expect("victim"),
+        "untouched"
+    );
     let meta = fs_err::symlink_metadata(tmp.path().join("gate.intoto.json")).expect("meta");
     assert!(meta.file_type().is_file());
 }
