@@ -27,6 +27,7 @@
 //! `cli.rs` touches the file system, the environment or the clock, and no core module imports
 //! a renderer, the GitHub code or the CLI (tested in `src/import_graph.rs`).
 
+pub mod attestation;
 pub mod baseline;
 pub mod cli;
 pub mod config;

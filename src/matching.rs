@@ -92,6 +92,10 @@ struct Query {
     key_name: String,
     /// The version to evaluate ranges against (source version for Debian/Ubuntu).
     version: String,
+    /// For ecosystems whose advisories are keyed by the source package (Debian, Ubuntu,
+    /// Alpine): whether the SBOM named one (trivy `SrcName`, SPDX `sourceInfo`, the purl's
+    /// `upstream` qualifier). `None` elsewhere.
+    source_named: Option<bool>,
 }
 
 /// Matches every component of `sbom` against `db`. `rhel_stream` is the Red Hat extended
@@ -144,6 +148,9 @@ pub fn find(
             seen_purls.insert(purl.clone(), index);
         }
         queries.push((index, query));
+    }
+    if let Some(note) = no_source_note(&queries) {
+        out.notes.push(note);
     }
 
     // Read each package's advisories once, in key order: the database inflates a block of
@@ -297,6 +304,43 @@ pub fn find(
     Ok(out)
 }
 
+/// A note when an SBOM lists Debian, Ubuntu or Alpine packages but names the source package
+/// of none of them. Those distributions key their advisories by source package (`glibc`, not
+/// `libc6`); producers name it only where it differs from the binary's (syft's `upstream`
+/// qualifier) or always (trivy's `SrcName`), so a real system has some packages that name
+/// one. None at all means the SBOM's format dropped it (CycloneDX 1.2 has no properties):
+/// packages are then matched by their own name, and advisories of a differently named source
+/// package cannot be found — fail closed with a note, never a silent pass.
+fn no_source_note(queries: &[(usize, Query)]) -> Option<Note> {
+    let keyed: Vec<&Query> = queries
+        .iter()
+        .map(|(_, q)| q)
+        .filter(|q| q.source_named.is_some())
+        .collect();
+    if keyed.is_empty() || keyed.iter().any(|q| q.source_named == Some(true)) {
+        return None;
+    }
+    let count = keyed.len();
+    let shown: Vec<String> = keyed
+        .iter()
+        .take(3)
+        .map(|q| format!("`{}`", text::one_line(&q.package.name, 80)))
+        .collect();
+    Some(Note {
+        code: NoteCode::SbomWarning,
+        message: format!(
+            "the SBOM names the source package of none of its {count} {} package{} (e.g. {}): \
+             they were matched by their own names, so advisories of any whose source package is \
+             named differently (`glibc` for `libc6`) are missed; hint: write the SBOM with the source \
+             packages (trivy's CycloneDX JSON or SPDX JSON, CycloneDX XML 1.3 or newer)",
+            keyed[0].package.ecosystem.osv_name(),
+            if count == 1 { "" } else { "s" },
+            shown.join(", ")
+        ),
+        component: None,
+    })
+}
+
 fn display_name(component: &Component) -> String {
     let name = component.purl.as_deref().unwrap_or(component.name.as_str());
     text::one_line(name, 200).into_owned()
@@ -374,6 +418,7 @@ fn query_for(
         }
     };
     let purl_version = parsed.version.clone().unwrap_or_default();
+    let mut source_named = None;
     let (name, version) = match package.ecosystem {
         // Debian and Ubuntu advisories are keyed by the source package and its version.
         // trivy gives them as `SrcName`, `SrcEpoch`, `SrcVersion` (upstream part) and
@@ -386,6 +431,7 @@ fn query_for(
                 },
                 None => (None, None),
             };
+            source_named = Some(component.trivy.src_name.is_some() || upstream_name.is_some());
             let name = component
                 .trivy
                 .src_name
@@ -436,6 +482,7 @@ fn query_for(
         package,
         key_name,
         version,
+        source_named,
     })
 }
 
@@ -632,10 +679,13 @@ fn match_component(
 
 /// The vulnerabilities an affecting advisory stands for: itself (with its aliases), or for a
 /// distro advisory one per CVE it fixes.
+/// Whether `id` is a distribution advisory's (DSA, DLA, RHSA, ALSA, RLSA, USN, ...).
+fn is_distro_advisory(id: &str) -> bool {
+    DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p))
+}
+
 fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
-    let distro = DISTRO_ADVISORY_PREFIXES
-        .iter()
-        .any(|p| advisory.id.starts_with(p));
+    let distro = is_distro_advisory(&advisory.id);
     let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
     if distro {
         if related_cves.is_empty() {
@@ -698,8 +748,28 @@ fn per_cve_record(id: &str) -> Option<&str> {
 /// 100,000 vulnerabilities on one component stay fast (issue 10: a fixed-point loop over
 /// the merged list took 73 s). Each group keeps the order of its units; groups come in the
 /// order of their first unit.
+///
+/// A distribution advisory's id does not link units: one DSA, DLA or RHSA fixes many
+/// vulnerabilities, and [`units_of`] splits it into one unit per CVE, each carrying the
+/// advisory's id beside its CVE. Grouping by that shared id would merge them back into one
+/// finding named after the lowest CVE and carrying the others' KEV entries (DSA-5324-1 on
+/// `linux`: CVE-2022-2873 shown as KEV for CVE-2023-0266). Only a unit that has no other id
+/// (an advisory naming no CVE) is grouped by it.
 fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
-    let group = groups(units.iter().map(|u| u.ids.iter().map(String::as_str))).0;
+    fn keys(u: &Unit) -> Vec<&str> {
+        let own: Vec<&str> = u
+            .ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !is_distro_advisory(id))
+            .collect();
+        if own.is_empty() {
+            u.ids.iter().map(String::as_str).collect()
+        } else {
+            own
+        }
+    }
+    let group = groups(units.iter().map(|u| keys(u).into_iter())).0;
     let mut slot_of: HashMap<usize, usize> = HashMap::new();
     let mut merged: Vec<Unit> = Vec::new();
     for (unit, root) in units.into_iter().zip(group) {
@@ -956,6 +1026,73 @@ mod tests {
         assert_eq!(per_cve_record("CVE-2022-3219"), None);
         let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
         assert!(units[0].ids.contains("CVE-2024-1234"));
+    }
+
+    /// A distribution advisory stays split per CVE after merging: its id, shared by every
+    /// split unit, links none of them (real record: osv.dev DSA-5324-1, `linux` on Debian 11,
+    /// 13 related CVEs of which CVE-2023-0266 is in KEV). A per-CVE record of one of them
+    /// still joins that CVE's unit, and a second advisory fixing the same CVE joins it too.
+    #[test]
+    fn a_distro_advisory_does_not_merge_its_cves() {
+        let related = [
+            "CVE-2022-2873",
+            "CVE-2022-3545",
+            "CVE-2022-3623",
+            "CVE-2022-36280",
+            "CVE-2022-41218",
+            "CVE-2022-45934",
+            "CVE-2022-4696",
+            "CVE-2022-47929",
+            "CVE-2023-0179",
+            "CVE-2023-0266",
+            "CVE-2023-0394",
+            "CVE-2023-23454",
+            "CVE-2023-23455",
+        ];
+        let cases: &[(&[Advisory], usize, &[&str])] = &[
+            // The DSA alone: one finding per CVE, each naming the DSA.
+            (
+                &[advisory("DSA-5324-1", &[], &related)],
+                13,
+                &["CVE-2023-0266", "DSA-5324-1"],
+            ),
+            // With Debian's per-CVE record of the KEV CVE (its `related` names the DSA).
+            (
+                &[
+                    advisory("DSA-5324-1", &[], &related),
+                    advisory("CVE-2023-0266", &[], &["DSA-5324-1"]),
+                ],
+                13,
+                &["CVE-2023-0266", "DSA-5324-1"],
+            ),
+            // A DLA fixing one of the same CVEs joins that CVE only.
+            (
+                &[
+                    advisory("DSA-5324-1", &[], &related),
+                    advisory("DLA-3349-1", &[], &["CVE-2023-0266"]),
+                ],
+                13,
+                &["CVE-2023-0266", "DLA-3349-1", "DSA-5324-1"],
+            ),
+        ];
+        for (advisories, count, kev_unit) in cases {
+            let units = advisories
+                .iter()
+                .flat_map(|a| units_of(a, vec![]))
+                .collect();
+            let merged = merge_units(units);
+            assert_eq!(merged.len(), *count, "{advisories:?}");
+            let want: BTreeSet<String> = kev_unit.iter().map(|s| s.to_string()).collect();
+            assert!(
+                merged.iter().any(|u| u.ids == want),
+                "{:?}",
+                merged.iter().map(|u| &u.ids).collect::<Vec<_>>()
+            );
+            for unit in &merged {
+                let cves = unit.ids.iter().filter(|i| is_cve(i)).count();
+                assert_eq!(cves, 1, "one CVE per finding: {:?}", unit.ids);
+            }
+        }
     }
 
     #[test]

@@ -252,7 +252,7 @@ impl PackageDto {
             source_info(info, &mut trivy);
         }
         let kind = match self.primary_package_purpose.as_deref() {
-            None | Some("") => "library".to_owned(),
+            None | Some("") => kind_from_spdx_id(self.spdx_id.as_deref()).to_owned(),
             Some(purpose) => purpose.to_ascii_lowercase().replace('_', "-"),
         };
         let non_empty =
@@ -268,6 +268,22 @@ impl PackageDto {
             trivy,
             found_in: None,
         }
+    }
+}
+
+/// The kind of a package without `primaryPackagePurpose` (SPDX 2.2 has no such field): trivy
+/// names its packages by kind (`SPDXRef-Application-<hash>` for a lockfile,
+/// `SPDXRef-OperatingSystem-<hash>` for the distribution), in 2.2 as in 2.3 where it also
+/// writes the purpose. Anything else is a library, as before.
+pub(super) fn kind_from_spdx_id(spdx_id: Option<&str>) -> &'static str {
+    let kind = spdx_id
+        .and_then(|id| id.strip_prefix("SPDXRef-"))
+        .and_then(|rest| rest.split_once('-'))
+        .map(|(kind, _)| kind);
+    match kind {
+        Some("Application") => "application",
+        Some("OperatingSystem") => "operating-system",
+        _ => "library",
     }
 }
 

@@ -781,3 +781,45 @@ fn spdx3_shapes() {
         Err(SbomError::WrongType { .. })
     ));
 }
+
+/// SPDX 2.2 has no `primaryPackagePurpose`: trivy 0.36's SPDX of the sbomqs project names
+/// its go.mod package `SPDXRef-Application-…`, read as the application its CycloneDX calls
+/// `go.mod` (a manifest, not a package to check) rather than a library without a purl.
+/// Table: SPDXID -> kind, for ids with and without trivy's kind prefix.
+#[test]
+fn spdx_2_2_kind_from_trivy_ids() {
+    for (id, kind) in [
+        (Some("SPDXRef-Application-ee084b72decaa988"), "application"),
+        (
+            Some("SPDXRef-OperatingSystem-5e80f354941db0f7"),
+            "operating-system",
+        ),
+        (Some("SPDXRef-Package-52009b16c3a413ae"), "library"),
+        (Some("SPDXRef-Filesystem-d9846e3b5059be5"), "library"),
+        (Some("SPDXRef-Application"), "library"),
+        (Some("Application-1"), "library"),
+        (None, "library"),
+    ] {
+        assert_eq!(super::spdx::kind_from_spdx_id(id), kind, "{id:?}");
+    }
+    let bytes = fs_err::read(fixtures().join("spdx2.2-trivy-fs-sbomqs.json")).expect("fixture");
+    let spdx = parse(&bytes).expect("valid SPDX 2.2");
+    let bytes =
+        fs_err::read(fixtures().join("trivy-cdx1.4-fs-sbomqs-golang.json")).expect("fixture");
+    let cdx = parse(&bytes).expect("valid CycloneDX 1.4");
+    let kinds = |sbom: &Sbom| {
+        let mut k: Vec<(String, bool)> = sbom
+            .components
+            .iter()
+            .map(|c| (c.kind.clone(), c.purl.is_some()))
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(kinds(&spdx), kinds(&cdx));
+    assert!(
+        spdx.components
+            .iter()
+            .any(|c| c.name == "gomod" && c.kind == "application" && c.purl.is_none())
+    );
+}

@@ -366,3 +366,44 @@ fn embedded_vex_applies_in_xml_as_in_json() {
     );
     assert_eq!(reports[0], reports[1]);
 }
+
+/// CycloneDX 1.2 has no properties, so trivy's `SrcName` is lost in a 1.2 conversion of an
+/// OS image's SBOM: Debian advisories are keyed by source package (`glibc`, not `libc6`), and
+/// matching by the binary's name would miss them in silence. The reader cannot recover the
+/// names; the report says so. trivy's JSON, SPDX and XML 1.6 of the same rootfs name them.
+#[test]
+fn os_packages_without_source_names_are_a_note() {
+    let tmp = TempDir::new("formats-no-source");
+    let dir = tmp.path();
+    let db = dir.join("test.kvdb");
+    fixture_db(&db);
+    let formats = fixture("sbom/formats");
+    let note = |report: &Value| -> Vec<String> {
+        report["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .filter(|n| n["code"] == "sbom-warning")
+            .filter_map(|n| n["message"].as_str())
+            .filter(|m| m.contains("source package of none"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (_, report, stderr) = scan_json(dir, &formats.join("trivy-rootfs-debian.cdx-1.2.xml"), &db);
+    let notes = note(&report);
+    assert_eq!(notes.len(), 1, "{report:#}: {stderr}");
+    assert!(
+        notes[0].contains("none of its 5 Debian packages") && notes[0].contains("`bash`"),
+        "{}",
+        notes[0]
+    );
+    for named in [
+        "trivy-rootfs-debian.cdx.json",
+        "trivy-rootfs-debian.spdx.json",
+        "trivy-rootfs-debian.cdx-1.6.xml",
+        "trivy-fs-project.cdx-1.2.xml",
+    ] {
+        let (_, report, _) = scan_json(dir, &formats.join(named), &db);
+        assert!(note(&report).is_empty(), "{named}: {:?}", note(&report));
+    }
+}
