@@ -200,7 +200,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Config, ConfigError> {
         let line = e.location().map(|l| l.line()).filter(|&l| l > 0);
         error(vec![Problem {
             line,
-            message: one_line(&e.without_snippet().to_string()),
+            message: crate::text::parser_message(&one_line(&e.without_snippet().to_string())),
         }])
     })?;
     validate(raw, file).map_err(error)
