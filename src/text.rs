@@ -193,7 +193,9 @@ pub fn parser_message(message: &str) -> String {
         let inner = &rest[open + 1..open + 1 + len];
         let safe = (inner.len() <= 32
             && inner.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.' | b'@')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'-' | b'_' | b'.' | b'@')
             }))
             || crate::config::is_vulnerability_id(inner);
         out.push_str(&rest[..=open]);

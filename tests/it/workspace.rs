@@ -225,11 +225,17 @@ fn parser_errors_do_not_quote_symlinked_secrets() {
         }
         let (code, stdout, stderr) = scan_all(tmp.path(), &db, &[]);
         assert_eq!(code, 2, "{name} {want}: {stdout}{stderr}");
-        assert!(!stdout.contains(secret) && !stderr.contains(secret), "{stderr}");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{stderr}"
+        );
         if target.is_some() {
             assert!(stderr.contains(want), "{stderr}");
         } else {
-            assert!(stderr.contains("is not valid JSON") && stderr.contains('…'), "{stderr}");
+            assert!(
+                stderr.contains("is not valid JSON") && stderr.contains('…'),
+                "{stderr}"
+            );
         }
         fs_err::remove_file(&link).expect("rm");
     }
