@@ -245,3 +245,37 @@ fn parser_errors_do_not_quote_symlinked_secrets() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("unknown field `fail-onn`"), "{stderr}");
 }
+
+/// `.trivyignore` symlinked to a file of tokens inside the workspace whose lines look almost
+/// like ids (a Slack token, an old OpenAI key, `CVE-…:token`): each is "not a vulnerability
+/// id" by line number in every report, never quoted. Before the fix the id shape let them
+/// through into `unknown-ignore` notes.
+#[test]
+fn id_shaped_secrets_are_not_quoted() {
+    let tmp = TempDir::new("ws-id-shaped");
+    let db = build_kev_hits_db(tmp.path());
+    let secrets = [
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "sk-T3BlbkFJ0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9",
+        "CVE-2099-6:ghsSECRETf",
+    ];
+    fs_err::write(tmp.path().join("tokens.txt"), secrets.join("\n")).expect("write");
+    symlink("tokens.txt", tmp.path().join(".trivyignore")).expect("symlink");
+    let (code, stdout, stderr) = scan_all(tmp.path(), &db, &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let reports: Vec<String> = ["r.json", "r.sarif", "r.md"]
+        .iter()
+        .map(|f| fs_err::read_to_string(tmp.path().join(f)).expect("report"))
+        .collect();
+    for text in reports.iter().chain([&stdout, &stderr]) {
+        for s in secrets {
+            let tail = &s[s.len() - 10..];
+            assert!(!text.contains(tail), "{s} in {text}");
+        }
+    }
+    for line in 1..=3 {
+        let want = format!("line {line} is not a vulnerability id");
+        let all = format!("{stdout}{stderr}{}", reports.concat());
+        assert!(all.contains(&want), "{all}");
+    }
+}
