@@ -182,6 +182,10 @@ struct ScanArgs {
     /// stream].
     #[arg(long, value_name = "STREAM", value_parser = parse_rhel_stream)]
     rhel_stream: Option<crate::purl::RhelStream>,
+    /// Write the gate attestation here: an in-toto Statement v1 naming the scanned image (or
+    /// the SBOM file) and the verdict, for `actions/attest` to sign (`docs/attestation.md`).
+    #[arg(long, value_name = "FILE")]
+    attestation: Option<PathBuf>,
 }
 
 /// `--rhel-stream`: `eus-8.6` and friends.
@@ -302,23 +306,27 @@ pub fn cache_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 pub const CACHE_DB_FILE: &str = "kevgate.db";
 
 /// Finds and loads the database: `--db`, `KEVGATE_DB`, the cache, the bundled snapshot.
+/// Also returns the sha256 of the database file's bytes (for the gate attestation).
 fn load_db(
     flag: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<(VulnDb, DbOrigin)> {
-    let from_file = |path: &Path, kind: DbOriginKind| -> anyhow::Result<(VulnDb, DbOrigin)> {
-        let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let db = VulnDb::from_bytes(bytes)
-            .with_context(|| format!("database `{}` cannot be used", path.display()))?;
-        Ok((
-            db,
-            DbOrigin {
-                kind,
-                path: Some(path.display().to_string()),
-                age_days: None,
-            },
-        ))
-    };
+) -> anyhow::Result<(VulnDb, DbOrigin, String)> {
+    let from_file =
+        |path: &Path, kind: DbOriginKind| -> anyhow::Result<(VulnDb, DbOrigin, String)> {
+            let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let sha256 = crate::attestation::sha256_hex(&bytes);
+            let db = VulnDb::from_bytes(bytes)
+                .with_context(|| format!("database `{}` cannot be used", path.display()))?;
+            Ok((
+                db,
+                DbOrigin {
+                    kind,
+                    path: Some(path.display().to_string()),
+                    age_days: None,
+                },
+                sha256,
+            ))
+        };
     if let Some(path) = flag {
         return from_file(path, DbOriginKind::Flag);
     }
@@ -340,6 +348,7 @@ fn load_db(
             path: None,
             age_days: None,
         },
+        crate::attestation::sha256_hex(BUNDLED_DB),
     ))
 }
 
@@ -381,7 +390,7 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
         Ok((policy, notes))
     };
-    let mut evaluation = evaluate_sbom(
+    let (mut evaluation, facts) = evaluate_sbom(
         &ScanInputs {
             sbom: &args.sbom,
             db: args.db.as_deref(),
@@ -412,19 +421,20 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             Some(path) => {
                 let mut buf = Vec::new();
                 report::write(*format, &evaluation, &mut buf, &report_options(false))?;
-                let user = crate::workspace::NamedBy::User;
-                if ws.confines(path, user) {
-                    write_atomically(&ws.output_path(path, user)?, &buf)?;
-                } else {
-                    // Outside the working directory: the user's choice (`/dev/stdout` too).
-                    fs_err::write(path, buf).map_err(|e| anyhow::anyhow!("{e}"))?;
-                }
+                write_user_output(&ws, path, &buf)?;
             }
             None => {
                 report::write(*format, &evaluation, io.stdout, &report_options(color))?;
                 wrote_stdout_table |= *format == Format::Table;
             }
         }
+    }
+    if let Some(path) = &args.attestation {
+        write_user_output(
+            &ws,
+            path,
+            &pretty_json(&facts.statement(&evaluation, &args.sbom)),
+        )?;
     }
     if !wrote_stdout_table {
         let fails = evaluation
@@ -451,6 +461,22 @@ fn scan(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Verdict::Pass => Outcome::Passed,
         Verdict::Fail => Outcome::Failed,
     })
+}
+
+/// Writes a file the command line named: inside the working directory atomically and confined
+/// like a repository's path ([`crate::workspace`]); outside it as the user's choice
+/// (`/dev/stdout` too).
+fn write_user_output(
+    ws: &crate::workspace::Workspace,
+    path: &Path,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let user = crate::workspace::NamedBy::User;
+    if ws.confines(path, user) {
+        write_atomically(&ws.output_path(path, user)?, bytes)
+    } else {
+        fs_err::write(path, bytes).map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 /// The policy files as read, before parsing what depends on the SBOM: from the workspace
@@ -846,15 +872,52 @@ fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// What a scan measured besides the evaluation, for the gate attestation.
+struct ScanFacts {
+    /// The SBOM's `metadata.component` purl (the image's `pkg:oci` purl for trivy images).
+    subject_purl: Option<String>,
+    /// sha256 (hex) of the SBOM file as read.
+    sbom_sha256: String,
+    /// sha256 (hex) of the database file as loaded.
+    db_sha256: String,
+}
+
+impl ScanFacts {
+    /// The in-toto Statement of `evaluation` ([`crate::attestation`]).
+    fn statement(
+        &self,
+        evaluation: &crate::Evaluation,
+        sbom: &Path,
+    ) -> crate::attestation::Statement {
+        let facts = crate::attestation::Facts {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            sbom_name: sbom.file_name().map_or_else(
+                || sbom.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            sbom_sha256: self.sbom_sha256.clone(),
+            db_sha256: self.db_sha256.clone(),
+        };
+        crate::attestation::statement(evaluation, self.subject_purl.as_deref(), &facts)
+    }
+}
+
+/// Pretty JSON with a trailing newline.
+fn pretty_json(value: &impl serde::Serialize) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("plain data serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
 /// Loads the database, checks its age, reads the SBOM and runs the core: everything of a scan
-/// but writing reports.
+/// but writing reports. Also returns what the gate attestation needs.
 fn evaluate_sbom(
     inputs: &ScanInputs<'_>,
     today: jiff::civil::Date,
     io: &mut Io<'_>,
-) -> anyhow::Result<crate::Evaluation> {
+) -> anyhow::Result<(crate::Evaluation, ScanFacts)> {
     let env = io.env;
-    let (db, mut origin) = load_db(inputs.db, env)?;
+    let (db, mut origin, db_sha256) = load_db(inputs.db, env)?;
     origin.age_days = db.age_days(today);
     let data_date = db
         .data_date()
@@ -926,7 +989,12 @@ fn evaluate_sbom(
     }
     evaluation.db_origin = origin;
     evaluation.subject.sbom_path = inputs.sbom.display().to_string();
-    Ok(evaluation)
+    let facts = ScanFacts {
+        subject_purl: parsed.subject.as_ref().and_then(|c| c.purl.clone()),
+        sbom_sha256: crate::attestation::sha256_hex(&raw),
+        db_sha256,
+    };
+    Ok((evaluation, facts))
 }
 
 fn report_options(color: bool) -> report::Options<'static> {

@@ -20,6 +20,7 @@
 //! reporter and the exit code read. Nothing below `cli.rs` touches the file system, the
 //! environment or the clock.
 
+pub mod attestation;
 pub mod baseline;
 pub mod cli;
 pub mod config;

@@ -52,6 +52,8 @@ struct Inputs {
     comment: bool,
     sarif_file: Option<PathBuf>,
     json_file: Option<PathBuf>,
+    /// `attestation`: where to write the gate attestation (an in-toto Statement).
+    attestation: Option<PathBuf>,
     allow_demo_db: bool,
     /// `policy-from`: whose policy files gate a pull request. Default: the head's.
     policy_from: PolicyFrom,
@@ -148,6 +150,7 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         comment: bool_input(env, "comment", true)?,
         sarif_file: input(env, "sarif-file").map(PathBuf::from),
         json_file: input(env, "json-file").map(PathBuf::from),
+        attestation: input(env, "attestation").map(PathBuf::from),
         allow_demo_db: bool_input(env, "allow-demo-db", false)?,
         policy_from: match input(env, "policy-from") {
             None => PolicyFrom::Head,
@@ -269,7 +272,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
         Ok((policy, notes))
     };
-    let evaluation = evaluate_sbom(
+    let (evaluation, facts) = evaluate_sbom(
         &ScanInputs {
             sbom: &inputs.sbom,
             db: inputs.db.as_deref(),
@@ -296,6 +299,13 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(path) = &inputs.sarif_file {
         write_report(Format::Sarif, path)?;
     }
+    let statement = facts.statement(&evaluation, &inputs.sbom);
+    if let Some(path) = &inputs.attestation {
+        write_atomically(
+            &ws.output_path(path, NamedBy::Repository)?,
+            &super::pretty_json(&statement),
+        )?;
+    }
     report::write(
         Format::Table,
         &evaluation,
@@ -316,6 +326,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             inputs.sarif_file.as_ref().map(|p| p.display().to_string()),
         );
         append(Path::new(&path), &outputs.to_file_commands(seed()))?;
+        append(Path::new(&path), &attestation_outputs(&statement, seed()))?;
     }
     // Report to GitHub. Never changes the exit code: failures are warnings.
     match (&context, &inputs.token) {
@@ -432,7 +443,29 @@ fn scan_args(inputs: &Inputs) -> ScanArgs {
         config: inputs.config.clone(),
         severity_source: Vec::new(),
         rhel_stream: inputs.rhel_stream.clone(),
+        attestation: None,
     }
+}
+
+/// The outputs `actions/attest` takes: `attestation-predicate` (the predicate, one line of
+/// JSON, for its `predicate` input), `attestation-subject-name` and
+/// `attestation-subject-digest` (`sha256:HEX`).
+fn attestation_outputs(statement: &crate::attestation::Statement, seed: u64) -> String {
+    use crate::github::workflow::output_line;
+    let subject = statement.subject.first();
+    let name = subject.map(|s| s.name.as_str()).unwrap_or_default();
+    let digest = subject
+        .and_then(|s| s.digest.get("sha256"))
+        .map(|hex| format!("sha256:{hex}"))
+        .unwrap_or_default();
+    let predicate = serde_json::to_string(&statement.predicate).expect("plain data serialises");
+    [
+        output_line("attestation-predicate", &predicate, seed),
+        output_line("attestation-subject-name", name, seed),
+        output_line("attestation-subject-digest", &digest, seed),
+        output_line("attestation-predicate-type", statement.predicate_type, seed),
+    ]
+    .concat()
 }
 
 /// Appends `text` to the file the runner gave (creating it when missing).

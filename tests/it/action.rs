@@ -1350,7 +1350,7 @@ fn readme_workflows_are_the_linted_files() {
     files.sort();
     shown.sort();
     assert_eq!(shown, files);
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 7);
 }
 
 /// A CONNECT proxy on 127.0.0.1 that records each `CONNECT` target and relays bytes.
@@ -1756,4 +1756,43 @@ fn workspace_is_github_workspace() {
         "the working directory is outside the workspace: {stderr}"
     );
     assert!(!tmp.path().join("kevgate.json").exists());
+}
+
+/// Input `attestation` writes the gate attestation into the workspace; the outputs carry what
+/// `actions/attest` takes: the predicate (the same as in the file), the subject's name and
+/// digest, and the predicate type.
+#[test]
+fn attestation_input_and_outputs() {
+    let tmp = TempDir::new("action-attest");
+    let (code, _, stderr) = run(action(&tmp)
+        .env(
+            "INPUT_SBOM",
+            fixture("sbom/trivy-cdx1.7-image-python-backend-debian-pypi.json"),
+        )
+        .env("INPUT_ALLOW-DEMO-DB", "true")
+        .env("INPUT_ATTESTATION", "gate.intoto.json"));
+    assert!(code == 0 || code == 1, "{stderr}");
+    let statement: Value =
+        serde_json::from_str(&read(tmp.path().join("gate.intoto.json"))).expect("statement");
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    let outputs = read(tmp.path().join("output.txt"));
+    let predicate: Value =
+        serde_json::from_str(&crate::output(&outputs, "attestation-predicate")).expect("JSON");
+    assert_eq!(predicate, statement["predicate"]);
+    assert_eq!(
+        predicate["verdict"],
+        if code == 0 { "pass" } else { "fail" }
+    );
+    assert_eq!(
+        crate::output(&outputs, "attestation-predicate-type"),
+        statement["predicateType"].as_str().expect("type")
+    );
+    assert_eq!(
+        crate::output(&outputs, "attestation-subject-name"),
+        "index.docker.io/cloud-native-devops-platform/backend"
+    );
+    assert_eq!(
+        crate::output(&outputs, "attestation-subject-digest"),
+        "sha256:bbbe815b64509393a26931d87925ab32c2e1c99f04693140f6fadd3f9f6e6163"
+    );
 }

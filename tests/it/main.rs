@@ -5,6 +5,7 @@
 //! code. Snapshots filter the temporary paths.
 
 mod action;
+mod attestation;
 mod cli;
 mod container;
 mod cve_scope;
