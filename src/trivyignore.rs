@@ -123,13 +123,13 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
     let dto: YamlDto = serde_saphyr::from_str(&text).map_err(|e| {
         error(vec![Problem {
             line: e.location().map(|l| l.line()).filter(|&l| l > 0),
-            message: e
-                .without_snippet()
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            message: crate::text::parser_message(
+                e.without_snippet()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or_default(),
+            ),
         }])
     })?;
     let mut out = Parsed::default();
