@@ -156,7 +156,7 @@ impl Baseline {
     pub fn from_report(bytes: &[u8], source: &str) -> Result<Baseline, BaselineError> {
         let report: ReportDto = serde_json::from_slice(bytes).map_err(|e| BaselineError {
             file: source.to_owned(),
-            reason: e.to_string(),
+            reason: crate::text::parser_message(&e.to_string()),
         })?;
         let entries = report
             .findings

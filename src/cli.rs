@@ -1427,8 +1427,7 @@ fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow::Result<Out
     match args.format {
         StatusFormat::Table => db::status::write_table(&status, io.stdout)?,
         StatusFormat::Json => {
-            serde_json::to_writer_pretty(&mut *io.stdout, &status)?;
-            writeln!(io.stdout)?;
+            crate::output::write_json(io.stdout, &status)?;
         }
     }
     Ok(Outcome::Passed)

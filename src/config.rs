@@ -12,6 +12,7 @@
 //! itself, so that one is reported alone, still with its line.
 
 use crate::policy::{FailOn, Ignore, IgnoreSource};
+use crate::vuln_id::is_vulnerability_id;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::fmt;
@@ -93,27 +94,6 @@ impl fmt::Display for ConfigError {
         }
         Ok(())
     }
-}
-
-/// Whether `s` is shaped like a vulnerability id (`CVE-2021-44228`, `GHSA-jpcq-cgw6-v4j6`,
-/// `RHSA-2021:1234`, `openSUSE-SU-2024:1234-1`, `MAL-2022-1`): a prefix of 2 to 16 ASCII
-/// letters, then `-`-separated parts of ASCII letters, digits, `.`, `_` and `:`, with a digit
-/// somewhere, at most 64 characters. Notes quote an ignore's id only when it has this shape,
-/// so a policy file that is not one (an environment dump, a key) never reaches a report.
-pub fn is_vulnerability_id(s: &str) -> bool {
-    let Some((prefix, rest)) = s.split_once('-') else {
-        return false;
-    };
-    s.len() <= 64
-        && (2..=16).contains(&prefix.len())
-        && prefix.bytes().all(|b| b.is_ascii_alphabetic())
-        && rest.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':'))
-        })
-        && rest.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// The file as written. Every field is optional here so [`validate`] can name each missing
@@ -200,7 +180,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Config, ConfigError> {
         let line = e.location().map(|l| l.line()).filter(|&l| l > 0);
         error(vec![Problem {
             line,
-            message: one_line(&e.without_snippet().to_string()),
+            message: crate::text::parser_message(&one_line(&e.without_snippet().to_string())),
         }])
     })?;
     validate(raw, file).map_err(error)
@@ -556,6 +536,12 @@ mod tests {
             "openSUSE-SU-2024:12345-1",
             "JVNDB-2021-000001",
             "CVE-1",
+            "ALSA-2024:1234",
+            "SUSE-SU-2024:0001-1",
+            "TEMP-0000000-ABCDEF",
+            "UBUNTU-CVE-2021-44228",
+            "BIT-wordpress-2019-16217",
+            "CGA-2xj4-5fq2-9p6v",
         ] {
             assert!(is_vulnerability_id(id), "{id}");
         }
@@ -573,6 +559,10 @@ mod tests {
             "CVE 2021",
             "A-1",
             "<b>X-1",
+            // A Slack token, an old OpenAI key, an id with a secret after `:`.
+            "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+            "sk-T3BlbkFJ0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9",
+            "CVE-2099-6:ghs_SECRETf",
         ] {
             assert!(!is_vulnerability_id(not), "{not}");
         }

@@ -267,7 +267,7 @@ impl Client {
 
     /// Which limit `wait` more would pass: the stall limit or the source's deadline.
     fn limit_passed(&self, label: &str, stall: &Stall, wait: Duration) -> Option<String> {
-        if stall.mark.elapsed() + wait >= self.settings.stall {
+        if stall.mark.elapsed().saturating_add(wait) >= self.settings.stall {
             return Some(format!(
                 "stalled: less than {} KiB in {} s (`KEVGATE_HTTP_STALL_SECS`)",
                 PROGRESS_BYTES / 1024,
@@ -275,7 +275,7 @@ impl Client {
             ));
         }
         let started = self.budgets.borrow().get(label).map(|b| b.0)?;
-        (started.elapsed() + wait >= self.settings.source_deadline).then(|| {
+        (started.elapsed().saturating_add(wait) >= self.settings.source_deadline).then(|| {
             format!(
                 "the source's deadline of {} s passed (`KEVGATE_SOURCE_DEADLINE_SECS`)",
                 self.settings.source_deadline.as_secs()

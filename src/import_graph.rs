@@ -13,6 +13,7 @@ use std::path::Path;
 /// `tls` and `http` sit below `db` because `db/update.rs` downloads feeds (issue 12 item 6
 /// separates that from loading).
 const CORE: &[&str] = &[
+    "vuln_id",
     "text",
     "version",
     "purl",

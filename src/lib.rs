@@ -54,6 +54,7 @@ pub mod tls;
 pub mod trivyignore;
 pub mod version;
 pub mod vex;
+pub mod vuln_id;
 pub mod workspace;
 
 #[cfg(test)]

@@ -201,8 +201,18 @@ pub fn find(
             {
                 continue;
             }
+            // `references[].id` name the same vulnerability (a `MAL-` report, the CVE of a
+            // GHSA): they join KEV, NVD, EPSS and the malware rule like the id itself.
+            let ids = std::iter::once(&vuln.id)
+                .chain(
+                    vuln.references
+                        .iter()
+                        .filter(|r| crate::vuln_id::is_vulnerability_id(r)),
+                )
+                .cloned()
+                .collect();
             per_component.entry(ci).or_default().push(Unit {
-                ids: BTreeSet::from([vuln.id.clone()]),
+                ids,
                 advisories: Vec::new(),
                 fixed: vuln.fixed_versions.clone(),
                 sbom: vec![vi],

@@ -106,6 +106,36 @@ pub fn neutralise_text(text: &str) -> String {
     out
 }
 
+/// Writes `value` as pretty-printed JSON and a newline, with every `#` that another `#`
+/// follows (ignorable characters skipped) written as the escape `\u0023`.
+///
+/// A JSON document on stdout goes through a [`Console`] too, and the console's `#\#[` would
+/// be an invalid escape inside a JSON string: a vulnerability id `##[error]x` made
+/// `scan --format json | jq` fail. `#` occurs in serialised JSON only inside strings, where
+/// `\u0023` is the same character to every parser, so the document means what it meant, holds
+/// no `##[` for the console (or a later `cat` of the file) to rewrite, and no line of it can
+/// start with `::` (pretty JSON lines start with a structural character or `"`). A lone `#`
+/// (Markdown's `&#91;`) is kept as is.
+pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(io::Error::from)?;
+    let mut escaped = String::with_capacity(json.len());
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        if c == '#'
+            && chars
+                .clone()
+                .find(|n| !ignorable(*n))
+                .is_some_and(|n| n == '#')
+        {
+            escaped.push_str("\\u0023");
+        } else {
+            escaped.push(c);
+        }
+    }
+    out.write_all(escaped.as_bytes())?;
+    writeln!(out)
+}
+
 /// A writer that neutralises every line before it reaches `inner` (see the module docs).
 ///
 /// Complete lines are written as they arrive. A partial line is kept until its line break,

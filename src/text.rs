@@ -172,6 +172,47 @@ fn email_domain(rest: &[char]) -> bool {
         .any(char::is_ascii_alphabetic)
 }
 
+/// A parser's message (serde_json, serde-saphyr) about a file the repository controls, with
+/// the file's own text it quotes left out.
+///
+/// Parsers quote what they read: `invalid type: string "ghs_…", expected …`, `unknown field
+/// `…``, `unknown variant `…``. A policy file may be a symlink to another file of the
+/// workspace (`.git/config` with the checkout's token, a credentials file an earlier step
+/// wrote), so a quote could publish it. Every `"…"` and `` `…` `` piece becomes `…` unless it
+/// is shaped like a key of kevgate's formats (at most 32 ASCII lowercase letters, digits, `-`,
+/// `_`, `.`, `@`) or like a vulnerability id: enough to name the key or the variant a typo
+/// missed, never an opaque token or a sentence.
+pub fn parser_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[open] as char;
+        let Some(len) = rest[open + 1..].find(quote) else {
+            break;
+        };
+        let inner = &rest[open + 1..open + 1 + len];
+        let safe = (inner.len() <= 32
+            && inner.bytes().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'-' | b'_' | b'.' | b'@')
+            }))
+            || crate::vuln_id::is_vulnerability_id(inner);
+        out.push_str(&rest[..=open]);
+        out.push_str(if safe { inner } else { "…" });
+        out.push(quote);
+        rest = &rest[open + len + 2..];
+    }
+    if rest.contains(['"', '`']) {
+        // An unpaired quote: what follows it may be the file's text.
+        out.push_str(&rest[..rest.find(['"', '`']).unwrap_or(rest.len())]);
+        out.push('…');
+    } else {
+        out.push_str(rest);
+    }
+    out
+}
+
 /// An error and its causes on one line, each cause once (reqwest's and octocrab's own text
 /// is only the outermost layer), whitespace collapsed.
 pub fn error_chain(e: &dyn std::error::Error) -> String {

@@ -50,7 +50,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
         }
         let mut fields = line.split_whitespace();
         let Some(id) = fields.next() else { continue };
-        if !crate::config::is_vulnerability_id(id) {
+        if !crate::vuln_id::is_vulnerability_id(id) {
             // Never quoted: the line may be anything (trivy's secret and license rule ids, or
             // a file that is not an ignore file at all).
             comment = None;
@@ -123,13 +123,13 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
     let dto: YamlDto = serde_saphyr::from_str(&text).map_err(|e| {
         error(vec![Problem {
             line: e.location().map(|l| l.line()).filter(|&l| l > 0),
-            message: e
-                .without_snippet()
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
+            message: crate::text::parser_message(
+                e.without_snippet()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or_default(),
+            ),
         }])
     })?;
     let mut out = Parsed::default();
@@ -144,7 +144,7 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
             });
             continue;
         };
-        if !crate::config::is_vulnerability_id(&id) {
+        if !crate::vuln_id::is_vulnerability_id(&id) {
             out.skipped.push(not_an_id(file, line));
             continue;
         }

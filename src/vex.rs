@@ -181,11 +181,11 @@ pub struct Parsed {
 pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, VexError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| VexError::Json {
         file: file.to_owned(),
-        reason: e.to_string(),
+        reason: crate::text::parser_message(&e.to_string()),
     })?;
     let json_err = |e: serde_json::Error| VexError::Json {
         file: file.to_owned(),
-        reason: e.to_string(),
+        reason: crate::text::parser_message(&e.to_string()),
     };
     if value.get("statements").is_some() {
         let doc: OpenVexDto = serde_json::from_value(value).map_err(json_err)?;

@@ -428,7 +428,15 @@ impl Table {
         {
             return Ok(data.clone());
         }
-        let mut buf = Vec::with_capacity(raw_len);
+        // A corrupt `raw_len` must not allocate gigabytes: deflate expands at most 1032:1,
+        // so a larger claim is an error, and the buffer grows with what really inflates.
+        if raw_len > stored.len().saturating_mul(1032).saturating_add(64) {
+            return Err(FormatError(format!(
+                "block {block} records {raw_len} inflated bytes, more than its {} stored bytes can hold",
+                stored.len()
+            )));
+        }
+        let mut buf = Vec::with_capacity(raw_len.min(BLOCK_TARGET * 4));
         flate2::read::DeflateDecoder::new(stored)
             .take(raw_len as u64)
             .read_to_end(&mut buf)

@@ -375,8 +375,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
 
 /// Writes the JSON report (pretty-printed, one trailing newline).
 pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &report(ev)).map_err(io::Error::from)?;
-    writeln!(out)
+    crate::output::write_json(out, &report(ev))
 }
 
 /// Where the severity came from: `kev` when KEV raised it, the word's source (`ghsa`,

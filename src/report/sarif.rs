@@ -447,8 +447,7 @@ fn log(ev: &Evaluation) -> Log {
 
 /// Writes the SARIF log (pretty-printed, one trailing newline).
 pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(ev)).map_err(io::Error::from)?;
-    writeln!(out)
+    crate::output::write_json(out, &log(ev))
 }
 
 #[cfg(test)]

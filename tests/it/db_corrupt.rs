@@ -164,3 +164,60 @@ fn verify_checks_the_recorded_sha256() {
     assert_eq!(code, 0, "{stderr}");
     assert!(out.contains("records decoded"), "{out}");
 }
+
+/// Every block of every table claiming a 4 GiB inflated size (the CRC recomputed, so only
+/// the field is wrong): `db verify` and `scan` under a 1.5 GiB address-space limit end in
+/// exit 2 naming the block, never an allocation abort. Before the fix the claimed size was
+/// allocated up front.
+#[test]
+fn huge_block_length_is_an_error_not_an_allocation() {
+    let tmp = TempDir::new("corrupt-rawlen");
+    let good = build_kev_hits_db(tmp.path());
+    let sbom = fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json");
+    let bytes = fs_err::read(&good).expect("db");
+    let header = format::read_header(&bytes).expect("a valid database");
+    let mut at = header.manifest.end;
+    let mut tables = Vec::new();
+    for _ in 0..4 {
+        let (t, end) = Table::read(&bytes, at).expect("a valid table");
+        let mut raw = bytes[at..end].to_vec();
+        let blocks = u32::from_le_bytes(raw[4..8].try_into().expect("u32")) as usize;
+        let codec = u32::from_le_bytes(raw[8..12].try_into().expect("u32"));
+        let first = 20 + t.len() * 20;
+        for b in 0..blocks {
+            // raw_len of a deflate block (a raw block must keep its length).
+            if codec == 1 {
+                let f = first + b * 12 + 8;
+                raw[f..f + 4].copy_from_slice(&0xffff_fff0_u32.to_le_bytes());
+            }
+        }
+        tables.push(raw);
+        at = end;
+    }
+    let bad = tmp.path().join("bad-rawlen.db");
+    fs_err::write(
+        &bad,
+        format::write_file(&bytes[header.manifest.clone()], &tables).expect("file"),
+    )
+    .expect("write");
+    // `kevgate`'s program and environment, run through `sh` to set the limit first.
+    let limited = |args: &[&str]| {
+        let cmd = kevgate(tmp.path());
+        let mut sh = std::process::Command::new("sh");
+        sh.arg("-c")
+            .arg("ulimit -v 1500000; exec \"$0\" \"$@\"")
+            .arg(cmd.get_program())
+            .args(args)
+            .current_dir(tmp.path())
+            .env_clear()
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+        run(&mut sh)
+    };
+    let bad_s = bad.to_str().expect("utf-8 path");
+    let (code, out, stderr) = limited(&["db", "verify", "--db", bad_s]);
+    assert_eq!(code, 2, "{out} {stderr}");
+    assert!(stderr.contains("inflated bytes, more than its"), "{stderr}");
+    let (code, out, stderr) = limited(&["scan", "--db", bad_s, sbom.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 2, "{out} {stderr}");
+    assert!(stderr.contains("bad-rawlen.db"), "{stderr}");
+}

@@ -321,6 +321,30 @@ fn scan_output_holds_no_command() {
     assert_only(&stdout, &stderr, &[]);
 }
 
+/// JSON and SARIF on stdout stay JSON: the console's `#\#[` would be an invalid escape in a
+/// string, so a vulnerability id `##[notice]gate passed` once made `scan --format json | jq`
+/// fail. They parse, hold no command, and still carry the hostile text as it was.
+#[test]
+fn json_on_stdout_stays_valid_json() {
+    let tmp = TempDir::new("runner-json");
+    let db = build_kev_hits_db(tmp.path());
+    let sbom = hostile_sbom(tmp.path());
+    for format in ["json", "sarif"] {
+        let (code, stdout, stderr) = run(kevgate(tmp.path())
+            .args(["scan", "--format", format, "--db"])
+            .arg(&db)
+            .arg(&sbom));
+        assert_eq!(code, 1, "{format}: {stdout}{stderr}");
+        assert_only(&stdout, &stderr, &[]);
+        let doc: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{format} on stdout is not JSON: {e}\n{stdout}"));
+        let text = doc.to_string();
+        for h in ["##[notice]gate passed", "x ##[error]inside"] {
+            assert!(text.contains(h), "{format} lost {h:?}: {text}");
+        }
+    }
+}
+
 /// `action` on the hostile SBOM, with a hostile check name and a GitHub API that fails: the
 /// only commands in the log are kevgate's own (the token's mask and its warnings).
 #[test]

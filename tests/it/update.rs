@@ -1198,6 +1198,29 @@ fn huge_retry_after_fails_at_once() {
     assert!(!cache.join("kevgate.db").exists());
 }
 
+/// `Retry-After` values at the edge of the types: `u64::MAX` seconds and an HTTP date in the
+/// year 9000. Each fails at once, naming the source, with exit 2 (the first once overflowed
+/// the stall arithmetic and aborted with a panic).
+#[test]
+fn extreme_retry_after_fails_at_once() {
+    for value in ["18446744073709551615", "Wed, 01 Jan 9000 00:00:00 GMT"] {
+        let tmp = TempDir::new("update-retry-after-max");
+        let cache = tmp.path().join("cache");
+        let server = Server::start("2025-08-25");
+        server.set_fault(Some(on("/epss/", move || {
+            status(503, &[("Retry-After", value)])
+        })));
+        let (code, _, err) = server.update(&cache);
+        assert_eq!(code, 2, "{value}: {err}");
+        assert!(
+            err.contains("epss: HTTP 503") && err.contains("not waiting"),
+            "{value}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!cache.join("kevgate.db").exists());
+    }
+}
+
 /// Issue 10, item 9: NVD redirecting to another origin (a second loopback server, another
 /// port) is refused, and the second server never sees the `apiKey`; a KEV download (no
 /// credentials) still follows the same kind of redirect.

@@ -193,3 +193,89 @@ fn outputs_replace_symlinks() {
     assert!(stderr.contains("`out/r.json`"), "{stderr}");
     assert!(!outside.path().join("r.json").exists());
 }
+
+/// Policy files symlinked to files *inside* the workspace that hold secrets (a checkout's
+/// `.git/config`, a credentials file an earlier step wrote) are followed, but the parser
+/// errors that follow name keys and lines, never the file's text: `unknown field` and
+/// `invalid type: string` quotes of an opaque value are left out.
+#[test]
+fn parser_errors_do_not_quote_symlinked_secrets() {
+    let tmp = TempDir::new("ws-parser-quote");
+    let db = build_kev_hits_db(tmp.path());
+    let secret = "ghs_Quoted0Secret0Token0123456789";
+    fs_err::write(
+        tmp.path().join("creds.yml"),
+        format!("{secret}: x\nfail-on: critcal\n"),
+    )
+    .expect("write");
+    fs_err::write(
+        tmp.path().join("creds.json"),
+        format!("{{\"statements\": \"{secret}\"}}"),
+    )
+    .expect("write");
+    let cases: &[(&str, Option<&str>, &str)] = &[
+        (".kevgate.yaml", Some("creds.yml"), "unknown field `…`"),
+        (".kevgate.yaml", None, "vex"),
+    ];
+    for (name, target, want) in cases {
+        let link = tmp.path().join(name);
+        match (target, *want) {
+            (Some(t), _) => symlink(t, &link).expect("symlink"),
+            (None, _) => fs_err::write(&link, "vex:\n  - creds.json\n").expect("write"),
+        }
+        let (code, stdout, stderr) = scan_all(tmp.path(), &db, &[]);
+        assert_eq!(code, 2, "{name} {want}: {stdout}{stderr}");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{stderr}"
+        );
+        if target.is_some() {
+            assert!(stderr.contains(want), "{stderr}");
+        } else {
+            assert!(
+                stderr.contains("is not valid JSON") && stderr.contains('…'),
+                "{stderr}"
+            );
+        }
+        fs_err::remove_file(&link).expect("rm");
+    }
+    // A short lower-case key or variant is still named, so a typo stays easy to find.
+    fs_err::write(tmp.path().join(".kevgate.yaml"), "fail-onn: high\n").expect("write");
+    let (code, _, stderr) = scan_all(tmp.path(), &db, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unknown field `fail-onn`"), "{stderr}");
+}
+
+/// `.trivyignore` symlinked to a file of tokens inside the workspace whose lines look almost
+/// like ids (a Slack token, an old OpenAI key, `CVE-…:token`): each is "not a vulnerability
+/// id" by line number in every report, never quoted. Before the fix the id shape let them
+/// through into `unknown-ignore` notes.
+#[test]
+fn id_shaped_secrets_are_not_quoted() {
+    let tmp = TempDir::new("ws-id-shaped");
+    let db = build_kev_hits_db(tmp.path());
+    let secrets = [
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "sk-T3BlbkFJ0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9",
+        "CVE-2099-6:ghsSECRETf",
+    ];
+    fs_err::write(tmp.path().join("tokens.txt"), secrets.join("\n")).expect("write");
+    symlink("tokens.txt", tmp.path().join(".trivyignore")).expect("symlink");
+    let (code, stdout, stderr) = scan_all(tmp.path(), &db, &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let reports: Vec<String> = ["r.json", "r.sarif", "r.md"]
+        .iter()
+        .map(|f| fs_err::read_to_string(tmp.path().join(f)).expect("report"))
+        .collect();
+    for text in reports.iter().chain([&stdout, &stderr]) {
+        for s in secrets {
+            let tail = &s[s.len() - 10..];
+            assert!(!text.contains(tail), "{s} in {text}");
+        }
+    }
+    for line in 1..=3 {
+        let want = format!("line {line} is not a vulnerability id");
+        let all = format!("{stdout}{stderr}{}", reports.concat());
+        assert!(all.contains(&want), "{all}");
+    }
+}
