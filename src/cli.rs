@@ -637,6 +637,10 @@ fn file_ignores(
             crate::note::NoteCode::VexOtherProduct,
             parsed.other_products,
         ));
+        notes.extend(general_notes(
+            crate::note::NoteCode::VexUnknownStatus,
+            parsed.unknown_status,
+        ));
     }
     Ok((ignores, notes))
 }

@@ -33,6 +33,9 @@ pub enum NoteCode {
     /// A VEX statement about another product: none of its products is the scanned SBOM's
     /// subject or one of its components, so it was not applied.
     VexOtherProduct,
+    /// A VEX statement whose OpenVEX `status` or CycloneDX `analysis.state` is not one the
+    /// specification defines (or, for OpenVEX, is missing): it was not applied.
+    VexUnknownStatus,
     /// The comparison with `--baseline`: how many findings are new, unchanged and fixed.
     Baseline,
     /// A malicious-package report that matched the component but calls itself a false

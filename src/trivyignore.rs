@@ -133,6 +133,16 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
         }])
     })?;
     let mut out = Parsed::default();
+    // The document is a mapping (the parse above succeeded): its keys parse again.
+    match serde_saphyr::from_str::<TopKeys>(&text) {
+        Ok(keys) => out.skipped.extend(
+            keys.0
+                .iter()
+                .filter_map(|k| unknown_key(file, k.as_deref())),
+        ),
+        // A key no visitor reads (a sequence or mapping as a key): unknown all the same.
+        Err(_) => out.skipped.extend(unknown_key(file, None)),
+    }
     let mut problems = Vec::new();
     for entry in dto.vulnerabilities {
         let line = entry.referenced.line();
@@ -186,6 +196,98 @@ pub fn parse_yaml(bytes: &[u8], file: &str) -> Result<Parsed, ConfigError> {
     } else {
         Err(error(problems))
     }
+}
+
+/// The top-level sections trivy defines; kevgate reads `vulnerabilities` only.
+const SECTIONS: [&str; 4] = [
+    "vulnerabilities",
+    "misconfigurations",
+    "secrets",
+    "licenses",
+];
+
+/// The top-level keys of `.trivyignore.yaml`: a string key as it is, any other key `None`.
+struct TopKeys(Vec<Option<String>>);
+
+impl<'de> Deserialize<'de> for TopKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = TopKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<TopKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<Key>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key.0);
+                }
+                Ok(TopKeys(keys))
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
+/// A mapping key: a string, or `None` for anything else.
+struct Key(Option<String>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Any;
+        impl<'de> serde::de::Visitor<'de> for Any {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(Some(v.to_owned())))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Key, E> {
+                Ok(Key(None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Key, E> {
+                Ok(Key(None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Key, E> {
+                Ok(Key(None))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Key, E> {
+                Ok(Key(None))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Key, E> {
+                Ok(Key(None))
+            }
+        }
+        d.deserialize_any(Any)
+    }
+}
+
+/// The note for a top-level key trivy does not define: named only when it is shaped like a
+/// key (short, lower case), never other content.
+fn unknown_key(file: &str, key: Option<&str>) -> Option<String> {
+    if key.is_some_and(|k| SECTIONS.contains(&k)) {
+        return None;
+    }
+    let named = key
+        .filter(|k| {
+            k.len() <= 32
+                && k.starts_with(|c: char| c.is_ascii_lowercase())
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        })
+        .map_or_else(
+            || "an unknown top-level key".to_owned(),
+            |k| format!("an unknown top-level key `{k}`"),
+        );
+    Some(format!(
+        "`{file}` has {named}; not read; hint: kevgate reads `vulnerabilities` (trivy's \
+         `misconfigurations`, `secrets` and `licenses` are not kevgate's)"
+    ))
 }
 
 /// The note for an entry whose id is not shaped like a vulnerability id: its line, never its
@@ -342,5 +444,27 @@ misconfigurations:
         assert!(parse_yaml(b"vulnerabilities: [\n", "t.yaml").is_err());
         assert!(parse_yaml(b"vulnerabilities: 3\n", "t.yaml").is_err());
         assert_eq!(parse_yaml(b"", "t.yaml").expect("empty"), Parsed::default());
+    }
+
+    /// A top-level key trivy does not define is a note, named only when key-shaped; trivy's
+    /// own sections are silent.
+    #[test]
+    fn unknown_top_level_keys() {
+        let yaml = "vulnerabilities: []\nsecrets: []\nvulnerabilites:\n  - id: CVE-2021-44228\n\
+                    \"::error::owned\": 1\n7: x\n";
+        let parsed = parse_yaml(yaml.as_bytes(), YAML_FILE).expect("valid");
+        assert_eq!(parsed.skipped.len(), 3, "{:?}", parsed.skipped);
+        assert!(parsed.skipped[0].starts_with(
+            "`.trivyignore.yaml` has an unknown top-level key `vulnerabilites`; not read"
+        ));
+        for m in &parsed.skipped[1..] {
+            assert!(m.starts_with("`.trivyignore.yaml` has an unknown top-level key; not read"));
+        }
+        assert!(parsed.skipped.iter().all(|m| !m.contains("::")));
+        let known = "vulnerabilities: []\nmisconfigurations: []\nsecrets: []\nlicenses: []\n";
+        assert_eq!(
+            parse_yaml(known.as_bytes(), YAML_FILE).expect("valid"),
+            Parsed::default()
+        );
     }
 }

@@ -174,6 +174,23 @@ pub struct Parsed {
     pub ignores: Vec<Ignore>,
     /// One message per statement about another product.
     pub other_products: Vec<String>,
+    /// One message per statement whose status is not one the specification defines
+    /// (`vex-unknown-status` notes).
+    pub unknown_status: Vec<String>,
+}
+
+/// The message for a statement with an unknown status: where it is, and its vulnerability id
+/// only when it is shaped like one; never the status or any other content.
+fn unknown_status(what: &str, file: &str, id: Option<&str>, field: &str, known: &str) -> String {
+    let id = id
+        .map(str::trim)
+        .filter(|id| crate::vuln_id::is_vulnerability_id(id))
+        .map(|id| format!(" (`{id}`)"))
+        .unwrap_or_default();
+    format!(
+        "{what} of `{file}`{id} has no `{field}` kevgate knows; not applied; hint: one of \
+         {known}"
+    )
 }
 
 /// Parses an OpenVEX or CycloneDX VEX document into ignores, matching its products against
@@ -345,9 +362,6 @@ fn openvex(doc: OpenVexDto, file: &str, scanned: &Scanned<'_>) -> Parsed {
     let mut out = Parsed::default();
     for (i, s) in doc.statements.into_iter().enumerate() {
         let status = s.status.as_deref().unwrap_or_default();
-        if !matches!(status, "not_affected" | "fixed") {
-            continue;
-        }
         let ids: Vec<String> = match &s.vulnerability {
             Some(VulnerabilityDto::Id(id)) => vec![id.clone()],
             Some(VulnerabilityDto::Object { name, id, aliases }) => name
@@ -358,6 +372,18 @@ fn openvex(doc: OpenVexDto, file: &str, scanned: &Scanned<'_>) -> Parsed {
                 .collect(),
             None => Vec::new(),
         };
+        if !matches!(status, "not_affected" | "fixed") {
+            if !matches!(status, "affected" | "under_investigation") {
+                out.unknown_status.push(unknown_status(
+                    &format!("VEX statement {}", i + 1),
+                    file,
+                    ids.first().map(String::as_str),
+                    "status",
+                    "`not_affected`, `fixed`, `affected`, `under_investigation`",
+                ));
+            }
+            continue;
+        }
         let applying: Vec<&ProductDto> = s
             .products
             .iter()
@@ -495,6 +521,16 @@ fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
         };
         let state = analysis.state.as_deref().unwrap_or_default();
         if !suppresses(state) {
+            if analysis.state.is_some() && !matches!(state, "exploitable" | "in_triage") {
+                out.unknown_status.push(unknown_status(
+                    &format!("CycloneDX VEX vulnerabilities[{i}]"),
+                    file,
+                    v.id.as_deref(),
+                    "analysis.state",
+                    "`not_affected`, `false_positive`, `resolved`, `resolved_with_pedigree`, \
+                     `exploitable`, `in_triage`",
+                ));
+            }
             continue;
         }
         let ids: Vec<String> =
@@ -932,6 +968,47 @@ mod tests {
         assert_eq!(
             parse(empty, "x.json", &Scanned::default()).expect("valid"),
             Parsed::default()
+        );
+    }
+
+    /// A status the specification does not define is a note quoting the id (when id-shaped)
+    /// and the file, never the status; the defined statuses that do not suppress are silent.
+    #[test]
+    fn unknown_status_is_noted() {
+        let doc = br#"{"statements": [
+            {"vulnerability": {"name": "CVE-2021-44228"}, "status": "not_affectd"},
+            {"vulnerability": {"name": "::error::x"}, "status": "::warning::owned"},
+            {"vulnerability": {"name": "CVE-2"}},
+            {"vulnerability": {"name": "CVE-3"}, "status": "under_investigation"},
+            {"vulnerability": {"name": "CVE-4"}, "status": "affected"}]}"#;
+        let parsed = parse(doc, "v.json", &Scanned::default()).expect("valid");
+        assert_eq!(parsed.ignores, []);
+        assert_eq!(
+            parsed.unknown_status.len(),
+            3,
+            "{:?}",
+            parsed.unknown_status
+        );
+        assert!(
+            parsed.unknown_status[0]
+                .starts_with("VEX statement 1 of `v.json` (`CVE-2021-44228`) has no `status`"),
+            "{:?}",
+            parsed.unknown_status
+        );
+        assert!(parsed.unknown_status[1].starts_with("VEX statement 2 of `v.json` has no"));
+        assert!(parsed.unknown_status.iter().all(|m| !m.contains("::")));
+        let cdx = br###"{"bomFormat": "CycloneDX", "vulnerabilities": [
+            {"id": "CVE-2021-44228", "analysis": {"state": "##[error]x"}, "affects": [{"ref": "a"}]},
+            {"id": "CVE-1", "analysis": {"state": "in_triage"}, "affects": [{"ref": "a"}]},
+            {"id": "CVE-2", "affects": [{"ref": "a"}]}]}"###;
+        let parsed = parse(cdx, "c.json", &Scanned::default()).expect("valid");
+        assert_eq!(
+            parsed.unknown_status,
+            [
+                "CycloneDX VEX vulnerabilities[0] of `c.json` (`CVE-2021-44228`) has no \
+              `analysis.state` kevgate knows; not applied; hint: one of `not_affected`, \
+              `false_positive`, `resolved`, `resolved_with_pedigree`, `exploitable`, `in_triage`"
+            ]
         );
     }
 }

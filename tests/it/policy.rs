@@ -455,6 +455,112 @@ fn vex_documents_suppress_what_they_say() {
     assert_eq!(notes(&report, "vex-other-product").len(), 3);
 }
 
+/// A VEX statement with a status its specification does not define (OpenVEX `status`,
+/// CycloneDX `analysis.state`) is not applied and gets a `vex-unknown-status` note naming the
+/// file and the id when id-shaped, never the status or a hostile id; the KEV finding it is
+/// about still fails.
+#[test]
+fn vex_unknown_status_is_a_note() {
+    let tmp = TempDir::new("policy-vex-unknown-status");
+    let db = build_kev_hits_db(tmp.path());
+    let product = "pkg:maven/com.thoughtworks.xstream/xstream@1.4.5";
+    let openvex = serde_json::json!({
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        "statements": [
+            {"vulnerability": {"name": "CVE-2021-39144"}, "products": [{"@id": product}],
+             "status": "::error::owned-status"},
+            {"vulnerability": {"name": "::warning::owned-id"}, "products": [{"@id": product}],
+             "status": "not-affected"},
+        ]
+    });
+    let cdx = serde_json::json!({
+        "bomFormat": "CycloneDX", "specVersion": "1.5",
+        "vulnerabilities": [
+            {"id": "CVE-2020-11023", "analysis": {"state": "##[error]owned-state"},
+             "affects": [{"ref": "pkg:npm/jquery@3.4.1"}]},
+        ]
+    });
+    fs_err::write(tmp.path().join("open.json"), openvex.to_string()).expect("write");
+    fs_err::write(tmp.path().join("cdx.json"), cdx.to_string()).expect("write");
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "vex: [open.json, cdx.json]\n",
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["counts"]["ignored"], 0, "{stderr}");
+    assert_eq!(failing(&report), ["CVE-2020-11023", "CVE-2021-39144"]);
+    let unknown = notes(&report, "vex-unknown-status");
+    assert_eq!(unknown.len(), 3, "{unknown:?}");
+    assert!(
+        unknown.iter().any(|n| n.starts_with(
+            "CycloneDX VEX vulnerabilities[0] of `cdx.json` (`CVE-2020-11023`) has no \
+             `analysis.state` kevgate knows; not applied"
+        )),
+        "{unknown:?}"
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|n| n
+                .starts_with("VEX statement 1 of `open.json` (`CVE-2021-39144`) has no `status`")),
+        "{unknown:?}"
+    );
+    assert!(
+        unknown
+            .iter()
+            .any(|n| n.starts_with("VEX statement 2 of `open.json` has no `status`")),
+        "{unknown:?}"
+    );
+    let all = format!("{report}{stderr}");
+    for hostile in [
+        "owned-status",
+        "owned-id",
+        "owned-state",
+        "::error::",
+        "##[error]",
+    ] {
+        assert!(!all.contains(hostile), "{hostile} in {all}");
+    }
+}
+
+/// A top-level key of `.trivyignore.yaml` trivy does not define (a typo) is an
+/// `unused-ignore` note naming the key when key-shaped, never other text; the entries under
+/// it are not applied.
+#[test]
+fn trivyignore_yaml_unknown_key_is_a_note() {
+    let tmp = TempDir::new("policy-trivyignore-key");
+    let db = build_kev_hits_db(tmp.path());
+    fs_err::write(
+        tmp.path().join(".trivyignore.yaml"),
+        "vulnerabilites:\n  - id: CVE-2021-39144\n\"::error::owned key\": 1\nsecrets: []\n",
+    )
+    .expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &webgoat(), &db, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(failing(&report), ["CVE-2020-11023", "CVE-2021-39144"]);
+    let unused = notes(&report, "unused-ignore");
+    assert_eq!(unused.len(), 2, "{unused:?}");
+    assert!(
+        unused.iter().any(|n| n.starts_with(
+            "`.trivyignore.yaml` has an unknown top-level key `vulnerabilites`; not read"
+        )),
+        "{unused:?}"
+    );
+    assert!(
+        unused
+            .iter()
+            .any(|n| n.starts_with("`.trivyignore.yaml` has an unknown top-level key; not read")),
+        "{unused:?}"
+    );
+    let all = format!("{report}{stderr}");
+    assert!(
+        !all.contains("owned key") && !all.contains("::error::"),
+        "{all}"
+    );
+}
+
 fn assert_kev_fail(report: &Value, id: &str, purl_part: &str) {
     let hits = findings(report, id, purl_part);
     assert!(!hits.is_empty(), "{id} on {purl_part}");
