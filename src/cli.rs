@@ -585,14 +585,19 @@ fn load_policy(
     } else {
         config.fail_on_malicious.unwrap_or(true)
     };
-    let (mut ignores, notes) = file_ignores(files, scanned)?;
+    let (mut ignores, mut notes) = file_ignores(files, scanned)?;
     // The SBOM's own VEX `analysis`: from the document (JSON), or from the parsed SBOM for
     // serialisations the VEX reader does not parse (CycloneDX XML).
     let sbom_name = args.sbom.display().to_string();
-    ignores.extend(match parsed.format {
+    let own = match parsed.format {
         sbom::Format::CycloneDxXml => crate::vex::from_parsed(parsed, &sbom_name),
         _ => crate::vex::from_sbom(sbom_bytes, &sbom_name),
-    });
+    };
+    ignores.extend(own.ignores);
+    notes.extend(general_notes(
+        crate::note::NoteCode::VexUnknownStatus,
+        own.unknown_status,
+    ));
     let policy = Policy {
         fail_on: args.fail_on.or(config.fail_on).unwrap_or(FailOn::Critical),
         fail_on_kev,

@@ -219,20 +219,26 @@ pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, 
 
 /// The ignores the `analysis` of an SBOM's embedded vulnerabilities makes: the SBOM is its
 /// own CycloneDX VEX. Unreadable input gives none (the SBOM parser reports problems).
-pub fn from_sbom(bytes: &[u8], file: &str) -> Vec<Ignore> {
+pub fn from_sbom(bytes: &[u8], file: &str) -> Parsed {
     serde_json::from_slice::<CdxDto>(bytes)
-        .map(|doc| cyclonedx(doc, file, None).ignores)
+        .map(|doc| cyclonedx(doc, file, None))
         .unwrap_or_default()
 }
 
 /// The same ignores from an SBOM already parsed: for serialisations `from_sbom` cannot read
 /// (CycloneDX XML). A statement covers the components its `affects` resolved to (those
 /// without a purl are not covered: nothing was checked there).
-pub fn from_parsed(sbom: &crate::sbom::Sbom, file: &str) -> Vec<Ignore> {
-    let mut ignores = Vec::new();
+pub fn from_parsed(sbom: &crate::sbom::Sbom, file: &str) -> Parsed {
+    let mut out = Parsed::default();
     for (i, v) in sbom.vulnerabilities.iter().enumerate() {
         let state = v.analysis_state.as_deref().unwrap_or_default();
         if !suppresses(state) {
+            out.unknown_status.extend(unknown_state(
+                i,
+                file,
+                Some(&v.id),
+                v.analysis_state.as_deref(),
+            ));
             continue;
         }
         let purls: Vec<String> = v
@@ -255,14 +261,30 @@ pub fn from_parsed(sbom: &crate::sbom::Sbom, file: &str) -> Vec<Ignore> {
                 .filter(|d| !d.trim().is_empty()),
         );
         push_ids(
-            &mut ignores,
+            &mut out.ignores,
             &ids,
             &reason,
             &purls,
             &format!("`{file}` vulnerabilities[{i}]"),
         );
     }
-    ignores
+    out
+}
+
+/// The `vex-unknown-status` message for a CycloneDX vulnerability whose `analysis.state` is
+/// present but not one CycloneDX defines.
+fn unknown_state(i: usize, file: &str, id: Option<&str>, state: Option<&str>) -> Option<String> {
+    let state = state?;
+    (!suppresses(state) && !matches!(state, "exploitable" | "in_triage")).then(|| {
+        unknown_status(
+            &format!("CycloneDX VEX vulnerabilities[{i}]"),
+            file,
+            id,
+            "analysis.state",
+            "`not_affected`, `false_positive`, `resolved`, `resolved_with_pedigree`, \
+             `exploitable`, `in_triage`",
+        )
+    })
 }
 
 /// Whether a CycloneDX `analysis.state` suppresses a finding.
@@ -521,16 +543,12 @@ fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
         };
         let state = analysis.state.as_deref().unwrap_or_default();
         if !suppresses(state) {
-            if analysis.state.is_some() && !matches!(state, "exploitable" | "in_triage") {
-                out.unknown_status.push(unknown_status(
-                    &format!("CycloneDX VEX vulnerabilities[{i}]"),
-                    file,
-                    v.id.as_deref(),
-                    "analysis.state",
-                    "`not_affected`, `false_positive`, `resolved`, `resolved_with_pedigree`, \
-                     `exploitable`, `in_triage`",
-                ));
-            }
+            out.unknown_status.extend(unknown_state(
+                i,
+                file,
+                v.id.as_deref(),
+                analysis.state.as_deref(),
+            ));
             continue;
         }
         let ids: Vec<String> =
@@ -797,7 +815,7 @@ mod tests {
             parse(bytes, "c.json", &Scanned::default()).expect("valid"),
             Parsed::default()
         );
-        assert_eq!(from_sbom(bytes, "c.json"), []);
+        assert_eq!(from_sbom(bytes, "c.json").ignores, []);
     }
 
     /// Hand-written CycloneDX VEX: states that suppress and states that do not; refs resolve
@@ -857,7 +875,7 @@ mod tests {
                 ),
             ]
         );
-        assert_eq!(from_sbom(doc, "c.json").len(), 3);
+        assert_eq!(from_sbom(doc, "c.json").ignores.len(), 3);
     }
 
     /// A separate CycloneDX VEX built against trivy's npm SBOM applies to it: a BOM-Link with
@@ -958,7 +976,7 @@ mod tests {
                 parse(bytes, "x.json", &Scanned::default()).is_err(),
                 "{bytes:?}"
             );
-            assert_eq!(from_sbom(bytes, "x.json"), []);
+            assert_eq!(from_sbom(bytes, "x.json"), Parsed::default());
         }
         // Statements without a vulnerability or products suppress nothing.
         let odd = br#"{"statements": [{"status": "not_affected"}, {"vulnerability": 7}]}"#;

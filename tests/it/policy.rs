@@ -523,6 +523,31 @@ fn vex_unknown_status_is_a_note() {
     ] {
         assert!(!all.contains(hostile), "{hostile} in {all}");
     }
+    // The SBOM's own `analysis` with an undefined state: the same note, on the SBOM.
+    fs_err::remove_file(tmp.path().join(".kevgate.yaml")).expect("remove");
+    let mut sbom: Value =
+        serde_json::from_slice(&fs_err::read(webgoat()).expect("read")).expect("JSON");
+    sbom["vulnerabilities"] = serde_json::json!([
+        {"id": "CVE-2020-11023", "analysis": {"state": "::error::owned-embedded"},
+         "affects": [{"ref": "pkg:npm/jquery@3.4.1"}]},
+    ]);
+    let own = tmp.path().join("own.json");
+    fs_err::write(&own, sbom.to_string()).expect("write");
+    let (code, report, stderr) = scan_json(tmp.path(), &own, &db, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(failing(&report), ["CVE-2020-11023", "CVE-2021-39144"]);
+    let unknown = notes(&report, "vex-unknown-status");
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(
+        unknown[0].starts_with("CycloneDX VEX vulnerabilities[0] of `"),
+        "{unknown:?}"
+    );
+    assert!(unknown[0].contains("(`CVE-2020-11023`)"), "{unknown:?}");
+    let all = format!("{report}{stderr}");
+    assert!(
+        !all.contains("owned-embedded") && !all.contains("::error::"),
+        "{all}"
+    );
 }
 
 /// A top-level key of `.trivyignore.yaml` trivy does not define (a typo) is an
