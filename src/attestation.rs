@@ -18,7 +18,7 @@
 //!   `[id, purl, decision]` triples: any change of a finding, its package or its decision
 //!   changes it.
 
-use crate::evaluation::Evaluation;
+use crate::evaluation::{Counts, Evaluation};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
@@ -154,21 +154,6 @@ pub struct Source {
     pub sha256: String,
 }
 
-/// Finding counts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    pub total: usize,
-    pub fail: usize,
-    pub ignored: usize,
-    pub kev: usize,
-    pub malicious: usize,
-    pub critical: usize,
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub unknown: usize,
-}
-
 /// The findings, by digest.
 #[derive(Debug, Clone, Serialize)]
 pub struct Findings {
@@ -191,7 +176,6 @@ pub struct Facts {
 
 /// The statement for `ev`; `image` is the SBOM's `metadata.component` purl, if any.
 pub fn statement(ev: &Evaluation, image: Option<&str>, facts: &Facts) -> Statement {
-    let c = crate::evaluation::Counts::of(ev);
     let sha = |hex: String| BTreeMap::from([("sha256".to_owned(), hex)]);
     Statement {
         ty: STATEMENT_TYPE,
@@ -233,18 +217,7 @@ pub fn statement(ev: &Evaluation, image: Option<&str>, facts: &Facts) -> Stateme
                     })
                     .collect(),
             },
-            counts: Counts {
-                total: c.total,
-                fail: c.fail,
-                ignored: c.ignored,
-                kev: c.kev,
-                malicious: c.malicious,
-                critical: c.critical,
-                high: c.high,
-                medium: c.medium,
-                low: c.low,
-                unknown: c.unknown,
-            },
+            counts: Counts::of(ev),
             findings: Findings {
                 digest: sha(sha256_hex(canonical_findings(ev).as_bytes())),
             },

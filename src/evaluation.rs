@@ -48,8 +48,9 @@ pub enum FindingOrder {
     Priority,
 }
 
-/// Counts of findings, as every report's summary shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Counts of findings, as every report's summary shows them (serialised as is in the
+/// attestation predicate).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Findings.
     pub total: usize,
