@@ -88,20 +88,7 @@ pub(super) fn from_value(value: &Value) -> Result<Sbom, SbomError> {
     }
     described.sort_unstable();
     described.dedup();
-    let subject_index = match described[..] {
-        [only] if packages.len() > 1 => Some(only),
-        _ => None,
-    };
-
-    // Component indices skip the subject.
-    let mut index_of = vec![None; packages.len()];
-    let mut next = 0;
-    for (i, slot) in index_of.iter_mut().enumerate() {
-        if Some(i) != subject_index {
-            *slot = Some(next);
-            next += 1;
-        }
-    }
+    let (subject_index, index_of, next) = subject_and_indices(&described, packages.len());
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); next];
     for r in &relationships {
         let kind = r.relationship_type.as_deref().unwrap_or_default();
@@ -349,4 +336,26 @@ struct RelationshipDto {
     to: Option<String>,
     #[serde(rename = "relationshipType")]
     relationship_type: Option<String>,
+}
+
+/// The subject among `count` packages (the one package the document describes, when there
+/// are others), each package's component index (the subject has none: component indices
+/// skip it), and the number of components. SPDX 2 and 3 alike.
+pub(super) fn subject_and_indices(
+    described: &[usize],
+    count: usize,
+) -> (Option<usize>, Vec<Option<usize>>, usize) {
+    let subject = match described {
+        [only] if count > 1 => Some(*only),
+        _ => None,
+    };
+    let mut index_of = vec![None; count];
+    let mut next = 0;
+    for (i, slot) in index_of.iter_mut().enumerate() {
+        if Some(i) != subject {
+            *slot = Some(next);
+            next += 1;
+        }
+    }
+    (subject, index_of, next)
 }

@@ -138,18 +138,8 @@ pub(super) fn from_value(value: &Value) -> Result<Sbom, SbomError> {
     roots.sort_unstable();
     roots.dedup();
     let described: Vec<usize> = roots.iter().filter_map(|r| index.get(r).copied()).collect();
-    let subject_index = match described[..] {
-        [only] if packages.len() > 1 => Some(only),
-        _ => None,
-    };
-    let mut index_of = vec![None; packages.len()];
-    let mut next = 0;
-    for (i, slot) in index_of.iter_mut().enumerate() {
-        if Some(i) != subject_index {
-            *slot = Some(next);
-            next += 1;
-        }
-    }
+    let (subject_index, index_of, next) =
+        super::spdx::subject_and_indices(&described, packages.len());
 
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); next];
     for relationship in of_type("Relationship") {
