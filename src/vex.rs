@@ -252,20 +252,14 @@ pub fn from_parsed(sbom: &crate::sbom::Sbom, file: &str) -> Parsed {
         let ids: Vec<String> = std::iter::once(v.id.clone())
             .chain(v.references.iter().cloned())
             .collect();
-        let reason = reason(
-            "CycloneDX VEX",
+        push_cyclonedx(
+            &mut out.ignores,
+            (file, i),
+            &ids,
+            &purls,
             state,
             v.analysis_justification.as_deref(),
-            v.analysis_detail
-                .as_deref()
-                .filter(|d| !d.trim().is_empty()),
-        );
-        push_ids(
-            &mut out.ignores,
-            &ids,
-            &reason,
-            &purls,
-            &format!("`{file}` vulnerabilities[{i}]"),
+            v.analysis_detail.as_deref(),
         );
     }
     out
@@ -614,21 +608,40 @@ fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
                 }
             }
         };
-        let reason = reason(
-            "CycloneDX VEX",
+        push_cyclonedx(
+            &mut out.ignores,
+            (file, i),
+            &ids,
+            &purls,
             state,
             analysis.justification.as_deref(),
-            analysis.detail.as_deref().filter(|d| !d.trim().is_empty()),
-        );
-        push_ids(
-            &mut out.ignores,
-            &ids,
-            &reason,
-            &purls,
-            &format!("`{file}` vulnerabilities[{i}]"),
+            analysis.detail.as_deref(),
         );
     }
     out
+}
+
+/// The ignores of one suppressing CycloneDX vulnerability (`file`'s `vulnerabilities[i]`),
+/// whether read from a VEX document, an SBOM's JSON or a parsed SBOM: one reason, one
+/// source label.
+fn push_cyclonedx(
+    ignores: &mut Vec<Ignore>,
+    (file, i): (&str, usize),
+    ids: &[String],
+    purls: &[String],
+    state: &str,
+    justification: Option<&str>,
+    detail: Option<&str>,
+) {
+    let detail = detail.filter(|d| !d.trim().is_empty());
+    let reason = reason("CycloneDX VEX", state, justification, detail);
+    push_ids(
+        ignores,
+        ids,
+        &reason,
+        purls,
+        &format!("`{file}` vulnerabilities[{i}]"),
+    );
 }
 
 /// `VEX not_affected (vulnerable_code_not_in_execute_path): Govulncheck determined ...`.
