@@ -293,7 +293,7 @@ const DUPLICATE: &str = "kevgate-duplicate-key `";
 const DUPLICATE_END: &str = "`";
 
 /// Any JSON value, checked for duplicate keys and discarded.
-struct UniqueKeys;
+pub(super) struct UniqueKeys;
 
 impl<'de> Deserialize<'de> for UniqueKeys {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -362,7 +362,7 @@ impl<'de> Visitor<'de> for UniqueKeysVisitor {
 }
 
 /// An object key, borrowed from the text when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -24,6 +24,7 @@
 //!   control characters of any file content they quote.
 
 mod cyclonedx;
+mod cyclonedx_stream;
 mod cyclonedx_xml;
 mod detect;
 mod spdx;
@@ -399,8 +400,17 @@ fn parse_plain(bytes: &[u8]) -> Result<Sbom, SbomError> {
             Err(detect::classify_xml(text))
         };
     }
+    // One streaming pass reads a well-formed CycloneDX document (duplicate keys refused on
+    // the way); anything else is checked for duplicate keys on its own, then read by the
+    // streaming reader skipping what it does not use, then by the careful path, which explains.
+    if let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_str(text)) {
+        return Ok(sbom);
+    }
     detect::check_duplicate_keys(text)?;
-    if let Some(sbom) = cyclonedx::parse_fast(text) {
+    if let Some(sbom) = cyclonedx_stream::parse_checked(
+        serde_json::Deserializer::from_str(text),
+        cyclonedx_stream::Checks::Lenient,
+    ) {
         return Ok(sbom);
     }
     let value = detect::json_value(text)?;

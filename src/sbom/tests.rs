@@ -69,7 +69,8 @@ const HOSTILE_OK: &[&str] = &[
     "vulnerability-missing-id.json",
 ];
 
-/// The fast path reads every real SBOM exactly as the careful path does.
+/// The fast path reads every real SBOM exactly as the careful path does, from a string and
+/// streamed from a reader alike.
 #[test]
 fn fast_path_agrees_with_careful_path() {
     let mut fast = 0;
@@ -79,8 +80,12 @@ fn fast_path_agrees_with_careful_path() {
             continue;
         };
         let careful = detect::json_value(text).and_then(|v| cyclonedx::from_value(&v));
-        if let Some(sbom) = cyclonedx::parse_fast(text) {
+        if let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_str(text)) {
             fast += 1;
+            let streamed = cyclonedx_stream::parse(serde_json::Deserializer::from_reader(
+                std::io::BufReader::with_capacity(7, text.as_bytes()),
+            ));
+            assert_eq!(streamed.as_ref(), Some(&sbom), "{}", path.display());
             assert_eq!(Ok(sbom), careful, "{}", path.display());
         }
     }
