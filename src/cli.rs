@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 mod action;
+mod sbom_input;
 
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
 /// needs. Rebuilt from `assets/demo-db/` by a test so it cannot drift.
@@ -971,13 +972,10 @@ fn evaluate_sbom(
     }
 
     let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    let raw = read_sbom(inputs.sbom, max_sbom_bytes)?;
-    let shown = inputs.sbom.display();
-    let inflated =
-        sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
-    let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
+    let input = sbom_input::read(inputs.sbom, max_sbom_bytes)?;
+    let parsed = input.parsed;
 
-    let (policy, policy_notes) = (inputs.policy)(&inflated.bytes, &parsed, &db)?;
+    let (policy, policy_notes) = (inputs.policy)(&input.document, &parsed, &db)?;
     let evaluation = crate::evaluate(crate::Inputs {
         db_origin: origin.kind,
         db_path: origin.path.clone(),
@@ -991,8 +989,8 @@ fn evaluate_sbom(
         None => "the database bundled in kevgate".to_string(),
     })?;
     let facts = ScanFacts {
-        subject_purl: parsed.subject.as_ref().and_then(|c| c.purl.clone()),
-        sbom_sha256: crate::attestation::sha256_hex(&raw),
+        subject_purl: parsed.subject.as_ref().and_then(|c| c.purl.as_deref().map(str::to_owned)),
+        sbom_sha256: input.sha256,
         db_sha256,
     };
     Ok((evaluation, facts))

@@ -441,12 +441,12 @@ fn finding(
         aliases,
         component: ComponentRef {
             index: m.component,
-            purl: component.purl.clone(),
-            name: component.name.clone(),
-            version: component.version.clone(),
-            file_path: (component.trivy.file_path.as_ref())
-                .or(component.found_in.as_ref())
-                .cloned(),
+            purl: component.purl.as_deref().map(str::to_owned),
+            name: component.name.to_string(),
+            version: component.version.as_deref().map(str::to_owned),
+            file_path: (component.trivy.file_path.as_deref())
+                .or(component.found_in.as_deref())
+                .map(str::to_owned),
         },
         summary,
         severity,

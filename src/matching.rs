@@ -112,7 +112,7 @@ pub fn find(
     let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
     // One finding per (purl, vulnerability): the same package found in two files is one
     // thing to fix, not two alerts.
-    let mut seen_purls: HashMap<String, usize> = HashMap::new();
+    let mut seen_purls: HashMap<&str, usize> = HashMap::new();
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
@@ -141,11 +141,11 @@ pub fn find(
             }
         }
         if let Some(purl) = &component.purl {
-            if let Some(&first) = seen_purls.get(purl) {
+            if let Some(&first) = seen_purls.get(purl.as_str()) {
                 duplicate_of.insert(index, first);
                 continue;
             }
-            seen_purls.insert(purl.clone(), index);
+            seen_purls.insert(purl, index);
         }
         queries.push((index, query));
     }
@@ -445,14 +445,15 @@ fn query_for(
             let name = component
                 .trivy
                 .src_name
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .or(upstream_name)
                 .unwrap_or_else(|| package.name.clone());
             let version = match &component.trivy.src_version {
                 Some(v) if package.ecosystem != Ecosystem::Alpine => {
                     let full = match component.trivy.src_release.as_deref() {
                         Some(r) if !r.is_empty() => format!("{v}-{r}"),
-                        _ => v.clone(),
+                        _ => v.to_string(),
                     };
                     with_epoch(component.trivy.src_epoch.as_deref(), &full)
                 }

@@ -25,7 +25,7 @@
 
 use super::detect::{json_kind, quote_value};
 use super::{
-    Component, Format, MINOR_MAX, MINOR_MIN, Rating, Sbom, SbomError, SbomVulnerability,
+    Component, Format, MINOR_MAX, MINOR_MIN, Rating, Sbom, SbomError, SbomVulnerability, Str,
     TrivyProperties, WARNINGS_MAX, quote, quote_long,
 };
 use serde::Deserialize;
@@ -157,7 +157,9 @@ pub(super) fn assemble(
     let mut unresolved = 0usize;
     let mut missing_id = 0usize;
     let mut unattributed = Vec::new();
-    for vuln in vulnerabilities.unwrap_or_default() {
+    let vulnerabilities = vulnerabilities.unwrap_or_default();
+    sbom.listed_vulnerabilities = vulnerabilities.len();
+    for vuln in vulnerabilities {
         let Some(id) = vuln.id.filter(|id| !id.is_empty()) else {
             missing_id += 1;
             continue;
@@ -532,15 +534,15 @@ impl ComponentDto {
                 continue;
             };
             if let Some(key) = name.strip_prefix("aquasecurity:trivy:") {
-                super::set_trivy_property(&mut trivy, key, value);
+                super::set_trivy_property(&mut trivy, key, value.into());
             }
         }
-        let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty()).map(Str::from);
         Component {
             bom_ref: non_empty(self.bom_ref),
-            kind: self.kind.unwrap_or_default(),
+            kind: self.kind.unwrap_or_default().into(),
             group: non_empty(self.group),
-            name: self.name.unwrap_or_default(),
+            name: self.name.unwrap_or_default().into(),
             version: non_empty(self.version),
             purl: non_empty(self.purl.map(|p| p.trim().to_string())),
             trivy,

@@ -21,7 +21,7 @@ use super::cyclonedx::{
     check_header, flatten_fast, tools,
 };
 use super::detect::{Key, UniqueKeys};
-use super::{Component, Format, Sbom, TrivyProperties};
+use super::{Component, Format, Interner, Sbom, Str, TrivyProperties};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -77,6 +77,8 @@ struct Parts {
     /// Whether `components` was read.
     components_read: bool,
     components: Vec<Component>,
+    /// The components' texts, shared.
+    interner: Interner,
     vulnerabilities: Option<Vec<VulnerabilityDto>>,
     /// `dependencies`: resolved to edges when every component was known before it (trivy
     /// writes them after the components), else kept as written until the end.
@@ -224,7 +226,11 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
                 }
                 "components" => {
                     seen.known(4, &key)?;
-                    map.next_value_seed(ComponentsSeed(&mut parts.components, parts.checks))?;
+                    map.next_value_seed(ComponentsSeed(Sink {
+                        out: &mut parts.components,
+                        interner: &mut parts.interner,
+                        checks: parts.checks,
+                    }))?;
                     parts.components_read = true;
                 }
                 "vulnerabilities" => {
@@ -329,9 +335,26 @@ impl<'de> Visitor<'de> for CheckedValueVisitor {
     }
 }
 
+/// Where components go as they are read.
+struct Sink<'a> {
+    out: &'a mut Vec<Component>,
+    interner: &'a mut Interner,
+    checks: Checks,
+}
+
+impl Sink<'_> {
+    fn reborrow(&mut self) -> Sink<'_> {
+        Sink {
+            out: self.out,
+            interner: self.interner,
+            checks: self.checks,
+        }
+    }
+}
+
 /// A `components` array (or `null`), each component and its nested ones appended in
 /// document order (pre-order).
-struct ComponentsSeed<'a>(&'a mut Vec<Component>, Checks);
+struct ComponentsSeed<'a>(Sink<'a>);
 
 impl<'de> DeserializeSeed<'de> for ComponentsSeed<'_> {
     type Value = ();
@@ -355,9 +378,9 @@ impl<'de> Visitor<'de> for ComponentsSeed<'_> {
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_seq(self)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         while seq
-            .next_element_seed(ComponentSeed(&mut *self.0, self.1))?
+            .next_element_seed(ComponentSeed(self.0.reborrow()))?
             .is_some()
         {}
         Ok(())
@@ -366,7 +389,7 @@ impl<'de> Visitor<'de> for ComponentsSeed<'_> {
 
 /// One component object: it takes its slot first, so nested components (read within it)
 /// follow it whatever the key order.
-struct ComponentSeed<'a>(&'a mut Vec<Component>, Checks);
+struct ComponentSeed<'a>(Sink<'a>);
 
 impl<'de> DeserializeSeed<'de> for ComponentSeed<'_> {
     type Value = ();
@@ -383,63 +406,140 @@ impl<'de> Visitor<'de> for ComponentSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let out = self.0;
-        let slot = out.len();
-        out.push(Component::default());
+        let mut sink = self.0;
+        let slot = sink.out.len();
+        sink.out.push(Component::default());
         let mut seen = SeenKeys::default();
         let mut component = Component::default();
-        let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let text = |map: &mut A, sink: &mut Sink<'_>| {
+                map.next_value_seed(TextSeed(Some(&mut *sink.interner)))
+            };
             match &*key {
                 "bom-ref" => {
                     seen.known(0, &key)?;
-                    component.bom_ref = non_empty(map.next_value()?);
+                    // Unique per component: not worth interning.
+                    component.bom_ref = map.next_value_seed(TextSeed(None))?;
                 }
                 "type" => {
                     seen.known(1, &key)?;
-                    component.kind = map.next_value::<Option<String>>()?.unwrap_or_default();
+                    component.kind = text(&mut map, &mut sink)?.unwrap_or_default();
                 }
                 "group" => {
                     seen.known(2, &key)?;
-                    component.group = non_empty(map.next_value()?);
+                    component.group = text(&mut map, &mut sink)?;
                 }
                 "name" => {
                     seen.known(3, &key)?;
-                    component.name = map.next_value::<Option<String>>()?.unwrap_or_default();
+                    component.name = map
+                        .next_value_seed(TextSeed(Some(&mut *sink.interner)).keep_empty())?
+                        .unwrap_or_default();
                 }
                 "version" => {
                     seen.known(4, &key)?;
-                    component.version = non_empty(map.next_value()?);
+                    component.version = text(&mut map, &mut sink)?;
                 }
                 "purl" => {
                     seen.known(5, &key)?;
-                    let purl: Option<String> = map.next_value()?;
-                    component.purl = non_empty(purl.map(|p| match p.trim() {
-                        trimmed if trimmed.len() == p.len() => p,
-                        trimmed => trimmed.to_owned(),
-                    }));
+                    component.purl =
+                        map.next_value_seed(TextSeed(Some(&mut *sink.interner)).trimmed())?;
                 }
                 "properties" => {
                     seen.known(6, &key)?;
-                    map.next_value_seed(PropertiesSeed(&mut component.trivy, self.1))?;
+                    map.next_value_seed(PropertiesSeed(&mut component.trivy, sink.reborrow()))?;
                 }
                 "components" => {
                     seen.known(7, &key)?;
-                    map.next_value_seed(ComponentsSeed(&mut *out, self.1))?;
+                    map.next_value_seed(ComponentsSeed(sink.reborrow()))?;
                 }
                 _ => {
                     seen.other(key)?;
-                    skip(&mut map, self.1)?;
+                    skip(&mut map, sink.checks)?;
                 }
             }
         }
-        out[slot] = component;
+        sink.out[slot] = component;
         Ok(())
     }
 }
 
+/// A string or `null`, interned when an interner is given; empty strings read as absent
+/// unless kept (`name`), surrounding whitespace trimmed when asked (`purl`), as
+/// `ComponentDto::into_component` reads them.
+struct TextSeed<'a>(Option<&'a mut Interner>);
+
+impl<'a> TextSeed<'a> {
+    fn keep_empty(self) -> TextOptions<'a> {
+        TextOptions {
+            interner: self.0,
+            keep_empty: true,
+            trim: false,
+        }
+    }
+    fn trimmed(self) -> TextOptions<'a> {
+        TextOptions {
+            interner: self.0,
+            keep_empty: false,
+            trim: true,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TextSeed<'_> {
+    type Value = Option<Str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Str>, D::Error> {
+        TextOptions {
+            interner: self.0,
+            keep_empty: false,
+            trim: false,
+        }
+        .deserialize(deserializer)
+    }
+}
+
+/// [`TextSeed`] with its options spelled out.
+struct TextOptions<'a> {
+    interner: Option<&'a mut Interner>,
+    keep_empty: bool,
+    trim: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for TextOptions<'_> {
+    type Value = Option<Str>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Str>, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TextOptions<'_> {
+    type Value = Option<Str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_none<E>(self) -> Result<Option<Str>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Str>, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+    fn visit_str<E>(self, text: &str) -> Result<Option<Str>, E> {
+        let text = if self.trim { text.trim() } else { text };
+        if text.is_empty() && !self.keep_empty {
+            return Ok(None);
+        }
+        Ok(Some(match self.interner {
+            Some(interner) => interner.intern(text),
+            None => Str::from(text),
+        }))
+    }
+}
+
 /// A component's `properties` (or `null`): trivy's into [`TrivyProperties`].
-struct PropertiesSeed<'a>(&'a mut TrivyProperties, Checks);
+struct PropertiesSeed<'a>(&'a mut TrivyProperties, Sink<'a>);
 
 impl<'de> DeserializeSeed<'de> for PropertiesSeed<'_> {
     type Value = ();
@@ -463,8 +563,10 @@ impl<'de> Visitor<'de> for PropertiesSeed<'_> {
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_seq(self)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(Property { name, value }) = seq.next_element_seed(PropertySeed(self.1))? {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(Property { name, value }) =
+            seq.next_element_seed(PropertySeed(self.1.reborrow()))?
+        {
             if let (Some(name), Some(value)) = (name, value)
                 && let Some(key) = name.strip_prefix("aquasecurity:trivy:")
             {
@@ -475,20 +577,20 @@ impl<'de> Visitor<'de> for PropertiesSeed<'_> {
     }
 }
 
-/// One `properties[]` entry.
+/// One `properties[]` entry (its value interned: trivy's `PkgType`, `SrcName`, ... repeat).
 struct Property {
     name: Option<String>,
-    value: Option<String>,
+    value: Option<Str>,
 }
 
 /// Reads one [`Property`].
-struct PropertySeed(Checks);
+struct PropertySeed<'a>(Sink<'a>);
 
-impl<'de> DeserializeSeed<'de> for PropertySeed {
+impl<'de> DeserializeSeed<'de> for PropertySeed<'_> {
     type Value = Property;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Property, D::Error> {
-        struct PropertyVisitor(Checks);
-        impl<'de> Visitor<'de> for PropertyVisitor {
+        struct PropertyVisitor<'a>(Sink<'a>);
+        impl<'de> Visitor<'de> for PropertyVisitor<'_> {
             type Value = Property;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a property object")
@@ -507,11 +609,12 @@ impl<'de> DeserializeSeed<'de> for PropertySeed {
                         }
                         "value" => {
                             seen.known(1, &key)?;
-                            property.value = map.next_value()?;
+                            let seed = TextSeed(Some(&mut *self.0.interner)).keep_empty();
+                            property.value = map.next_value_seed(seed)?;
                         }
                         _ => {
                             seen.other(key)?;
-                            skip(&mut map, self.0)?;
+                            skip(&mut map, self.0.checks)?;
                         }
                     }
                 }
@@ -522,10 +625,13 @@ impl<'de> DeserializeSeed<'de> for PropertySeed {
     }
 }
 
+/// The `bom-ref` index and the edges it resolves `dependencies` into.
+type Resolver<'a, 'r> = (&'a HashMap<&'r str, usize>, &'a mut Vec<Vec<usize>>);
+
 /// `dependencies` (or `null`): resolved into edges through `resolve` when given (refs naming
 /// no component skipped, as `cyclonedx.rs` does), else kept in `listed`.
 struct DependenciesSeed<'a, 'r> {
-    resolve: Option<(&'a HashMap<&'r str, usize>, &'a mut Vec<Vec<usize>>)>,
+    resolve: Option<Resolver<'a, 'r>>,
     listed: &'a mut Vec<DependencyDto>,
     checks: Checks,
 }

@@ -344,7 +344,7 @@ fn manifest_from_the_dependency_graph() {
         let sbom = parse(&fs_err::read(file).unwrap()).unwrap();
         sbom.components
             .iter()
-            .filter_map(|c| Some((c.purl.clone()?, c.found_in.clone())))
+            .filter_map(|c| Some((c.purl.clone()?.into(), c.found_in.clone().map(String::from))))
             .collect()
     };
     let example = found_in(concat!(
@@ -624,7 +624,7 @@ fn syft_spdx_has_the_same_purls() {
     let purls = |sbom: &Sbom| -> std::collections::BTreeSet<String> {
         sbom.components
             .iter()
-            .filter_map(|c| c.purl.clone())
+            .filter_map(|c| c.purl.clone().map(String::from))
             .collect()
     };
     let cdx = read_format("syft-fs-project.cdx.json");
@@ -816,7 +816,7 @@ fn spdx_2_2_kind_from_trivy_ids() {
         let mut k: Vec<(String, bool)> = sbom
             .components
             .iter()
-            .map(|c| (c.kind.clone(), c.purl.is_some()))
+            .map(|c| (c.kind.to_string(), c.purl.is_some()))
             .collect();
         k.sort();
         k
