@@ -828,3 +828,44 @@ fn spdx_2_2_kind_from_trivy_ids() {
             .any(|c| c.name == "gomod" && c.kind == "application" && c.purl.is_none())
     );
 }
+
+/// A document streamed from a reader reads as the same document in memory, plain and gzip'd;
+/// inflating past the cap is the size error; what the streaming reader does not take (XML,
+/// SPDX, a byte-order mark, broken JSON) is `None`, for the whole-file path to read or explain.
+#[test]
+fn streamed_reader_agrees_and_defers() {
+    let path = fixtures().join("trivy-cdx1.7-image-python-backend-debian-pypi.json");
+    let bytes = fs_err::read(&path).expect("fixture readable");
+    let in_memory = parse(&bytes).expect("valid");
+    let streamed = parse_reader(std::io::BufReader::with_capacity(13, &bytes[..]), 1 << 30)
+        .expect("no size error")
+        .expect("streamed");
+    assert_eq!(streamed, in_memory);
+
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &bytes).expect("in-memory gzip");
+    let gz = encoder.finish().expect("in-memory gzip");
+    let streamed = parse_reader(&gz[..], 1 << 30)
+        .expect("no size error")
+        .expect("streamed");
+    assert_eq!(streamed, parse(&gz).expect("valid gzip"));
+    assert!(streamed.gzip);
+    assert_eq!(
+        parse_reader(&gz[..], bytes.len() as u64 - 1),
+        Err(SbomError::TooLarge {
+            limit: bytes.len() as u64 - 1
+        })
+    );
+
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(&bytes);
+    for other in [
+        &bom[..],
+        &bytes[..bytes.len() / 2],
+        br#"<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.5"/>"#,
+        br#"{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT"}"#,
+        br#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{"name": "a", "name": "b"}]}"#,
+    ] {
+        assert_eq!(parse_reader(other, 1 << 30), Ok(None));
+    }
+}
