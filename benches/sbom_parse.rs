@@ -6,6 +6,7 @@
 //! - `in memory`: [`kevgate::sbom::parse`] on the bytes (what `policy test` and baselines do);
 //! - `streamed`: [`kevgate::sbom::parse_reader`] from the file through a buffered reader, what
 //!   `kevgate scan` does with a regular file (the document is never held whole).
+//!
 //! Throughput, not a pass/fail: the targets are ratios to `jq empty`, in `scripts/bench.sh`.
 
 #![allow(clippy::print_stdout)]
@@ -22,7 +23,9 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let path = std::env::var_os("KEVGATE_BENCH_SBOM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("tests/fixtures/sbom/trivy-cdx1.7-image-python-backend-debian-pypi.json"));
+        .unwrap_or_else(|| {
+            root.join("tests/fixtures/sbom/trivy-cdx1.7-image-python-backend-debian-pypi.json")
+        });
     let runs: usize = std::env::var("KEVGATE_BENCH_RUNS")
         .ok()
         .and_then(|r| r.parse().ok())

@@ -989,7 +989,10 @@ fn evaluate_sbom(
         None => "the database bundled in kevgate".to_string(),
     })?;
     let facts = ScanFacts {
-        subject_purl: parsed.subject.as_ref().and_then(|c| c.purl.as_deref().map(str::to_owned)),
+        subject_purl: parsed
+            .subject
+            .as_ref()
+            .and_then(|c| c.purl.as_deref().map(str::to_owned)),
         sbom_sha256: input.sha256,
         db_sha256,
     };

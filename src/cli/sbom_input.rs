@@ -34,8 +34,7 @@ pub(super) fn read(path: &Path, max_bytes: u64) -> anyhow::Result<SbomInput> {
     let shown = path.display();
     let raw = super::read_sbom(path, max_bytes)?;
     let sha256 = crate::attestation::sha256_hex(&raw);
-    let inflated =
-        sbom::inflate(&raw, max_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
+    let inflated = sbom::inflate(&raw, max_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let inflated = match inflated.bytes {
         std::borrow::Cow::Owned(bytes) => Some(bytes),

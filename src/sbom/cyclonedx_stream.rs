@@ -17,8 +17,8 @@
 //! - Nested `components` are read by recursion, bounded by serde_json's nesting limit (128).
 
 use super::cyclonedx::{
-    Dependencies, DependencyDto, FastMetadataDto, Header, VulnerabilityDto, assemble,
-    check_header, flatten_fast, tools,
+    Dependencies, DependencyDto, FastMetadataDto, Header, VulnerabilityDto, assemble, check_header,
+    flatten_fast, tools,
 };
 use super::detect::{Key, UniqueKeys};
 use super::{Component, Format, Interner, Sbom, Str, TrivyProperties};

@@ -20,8 +20,9 @@
 //! - A number that is not one (`<score>high</score>`) is an error naming the element.
 
 use super::cyclonedx::{
-    AdvisoryDto, AffectDto, AffectVersionDto, AnalysisDto, ComponentDto, Dependencies, DependencyDto, Header,
-    PropertyDto, RatingDto, ReferenceDto, SourceDto, VulnerabilityDto, assemble, check_header,
+    AdvisoryDto, AffectDto, AffectVersionDto, AnalysisDto, ComponentDto, Dependencies,
+    DependencyDto, Header, PropertyDto, RatingDto, ReferenceDto, SourceDto, VulnerabilityDto,
+    assemble, check_header,
 };
 use super::{Component, Format, Sbom, SbomError, quote};
 use roxmltree::{Document, Node, ParsingOptions};

@@ -31,8 +31,8 @@ mod spdx;
 mod spdx3;
 mod str;
 
-pub use str::Str;
 pub(crate) use str::Interner;
+pub use str::Str;
 
 use std::collections::HashMap;
 
@@ -565,10 +565,7 @@ pub fn normalize_id(id: &str) -> String {
 /// whose dependency graph (`edges[from]` = what `from` depends on or contains) reaches it,
 /// walking breadth-first and stopping at other applications. trivy writes one application
 /// per lockfile or binary, named by its path, in CycloneDX and SPDX alike.
-pub(crate) fn manifest_owners(
-    components: &[Component],
-    edges: &[Vec<usize>],
-) -> Vec<Option<Str>> {
+pub(crate) fn manifest_owners(components: &[Component], edges: &[Vec<usize>]) -> Vec<Option<Str>> {
     let mut owners = vec![None; components.len()];
     if edges.iter().all(Vec::is_empty) {
         return owners;
