@@ -95,8 +95,11 @@ def osv_zip(ecosystem):
     path = os.path.join(cache, f"osv-{folder}-{want}.zip")
     if os.path.exists(path):
         return path
-    real = []
+    real, seen = [], set()
     for rec in json_records(os.path.join("osv", folder)):
+        if rec["id"] in seen:
+            continue
+        seen.add(rec["id"])
         names = sorted({a.get("package", {}).get("name", "") for a in rec.get("affected", [])} - {""})
         real.append((json.dumps(rec), rec["id"], names))
     if not real:
