@@ -27,6 +27,7 @@
 //! `cli.rs` touches the file system, the environment or the clock, and no core module imports
 //! a renderer, the GitHub code or the CLI (tested in `src/import_graph.rs`).
 
+pub mod atomic_file;
 pub mod attestation;
 pub mod baseline;
 pub mod cli;
@@ -43,7 +44,7 @@ pub mod matching;
 pub mod note;
 pub mod output;
 pub mod policy;
-pub mod policy_test;
+pub mod policy_check;
 pub mod priority;
 pub mod purl;
 pub mod remediation;
