@@ -3,8 +3,9 @@
 //!
 //! Used by the CLI for reports, attestations and `db build`, and by `db/` for the cache's
 //! database and state. The temporary file sits beside the target (`.NAME.tmpPID`), so the
-//! rename stays on one file system; it is created with `create_new` after removing whatever
-//! was at that name, so a file or symlink planted there is replaced, never written through.
+//! rename stays on one file system; it is created with `create_new`, so a file or symlink
+//! planted at that name is an error, never opened and written through (`docs/security.md`,
+//! "Files a repository names stay in the workspace").
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -32,9 +33,6 @@ pub fn temp_path(path: &Path) -> std::io::Result<PathBuf> {
 /// error nothing is left behind.
 pub fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let tmp = temp_path(path)?;
-    // A leftover of a crashed run with the same process id, or a planted symlink: removed
-    // (a symlink itself, not its target), and `create_new` refuses whatever appears since.
-    let _ = fs_err::remove_file(&tmp);
     let result = (|| -> std::io::Result<()> {
         let mut file = fs_err::OpenOptions::new()
             .write(true)
@@ -45,6 +43,8 @@ pub fn write_temp(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     })();
     match result {
         Ok(()) => Ok(tmp),
+        // Only a file this call created is removed: not one that was already there.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
         Err(e) => {
             let _ = fs_err::remove_file(&tmp);
             Err(e)
@@ -66,7 +66,7 @@ mod tests {
     use super::*;
 
     /// The file is replaced whole, no temporary file is left, and a symlink planted at the
-    /// temporary name is replaced rather than written through.
+    /// temporary name is refused, never written through.
     #[test]
     fn replaces_whole_and_leaves_nothing() {
         let dir = std::env::temp_dir().join(format!("kevgate-atomic-{}", std::process::id()));
@@ -74,13 +74,16 @@ mod tests {
         fs_err::create_dir_all(&dir).expect("mkdir");
         let target = dir.join("out.json");
         write(&target, b"old").expect("write");
-        let victim = dir.join("victim");
-        fs_err::write(&victim, b"keep").expect("write victim");
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(&victim, temp_path(&target).expect("name")).expect("symlink");
         write(&target, b"new").expect("rewrite");
         assert_eq!(fs_err::read(&target).expect("read"), b"new");
+        let victim = dir.join("victim");
+        fs_err::write(&victim, b"keep").expect("write victim");
+        let planted = temp_path(&target).expect("name");
+        std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+        assert!(write(&target, b"evil").is_err());
         assert_eq!(fs_err::read(&victim).expect("read"), b"keep");
+        assert_eq!(fs_err::read(&target).expect("read"), b"new");
+        fs_err::remove_file(&planted).expect("unplant");
         let mut names: Vec<_> = fs_err::read_dir(&dir)
             .expect("list")
             .map(|e| e.expect("entry").file_name())

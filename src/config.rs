@@ -283,7 +283,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         })
     };
     let fail_on = raw.fail_on.and_then(|v| {
-        let parsed = fail_on_from_str(&v.value);
+        let parsed = FailOn::from_name(&v.value);
         if parsed.is_none() {
             problem(
                 v.referenced.line(),
@@ -313,10 +313,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         let line = v.referenced.line();
         let mut order = Vec::new();
         for name in &v.value {
-            match crate::enrich::SeveritySource::DEFAULT
-                .into_iter()
-                .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
-            {
+            match crate::enrich::SeveritySource::from_name(name) {
                 Some(s) if order.contains(&s) => {
                     problem(line, format!("`severity-source` lists `{name}` twice"))
                 }
@@ -462,14 +459,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         let expect_priority = match c.expect_priority.as_deref().map(str::trim) {
             None => None,
             Some(p) => {
-                let parsed = [
-                    crate::priority::Priority::Act,
-                    crate::priority::Priority::Attend,
-                    crate::priority::Priority::TrackStar,
-                    crate::priority::Priority::Track,
-                ]
-                .into_iter()
-                .find(|v| v.as_str().eq_ignore_ascii_case(p));
+                let parsed = crate::priority::Priority::from_name(p);
                 if parsed.is_none() {
                     problem(
                         line,
@@ -500,15 +490,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                 let severity = match f.severity.as_deref() {
                     None => None,
                     Some(s) => {
-                        let parsed = [
-                            crate::enrich::Severity::Critical,
-                            crate::enrich::Severity::High,
-                            crate::enrich::Severity::Medium,
-                            crate::enrich::Severity::Low,
-                            crate::enrich::Severity::Unknown,
-                        ]
-                        .into_iter()
-                        .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()));
+                        let parsed = crate::enrich::Severity::from_name(s);
                         if parsed.is_none() {
                             problem(line, format!("test `{name}` has severity `{s}`"));
                         }
@@ -578,19 +560,6 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
     } else {
         Err(problems)
     }
-}
-
-/// `critical`, `high`, `medium`, `low`, `none` (ASCII case-insensitive).
-fn fail_on_from_str(s: &str) -> Option<FailOn> {
-    [
-        FailOn::Critical,
-        FailOn::High,
-        FailOn::Medium,
-        FailOn::Low,
-        FailOn::None,
-    ]
-    .into_iter()
-    .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
 }
 
 #[cfg(test)]

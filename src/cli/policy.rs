@@ -252,3 +252,75 @@ pub(super) fn test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outc
         Outcome::Failed
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::IgnoreSource;
+
+    /// `assemble` puts the config's ignores first, then `.trivyignore`, then the `vex`
+    /// documents (matched against the scanned SBOM), applies the overrides through the one
+    /// conversion, and turns what cannot apply into notes.
+    #[test]
+    fn assemble_orders_sources_and_applies_overrides() {
+        let sbom_bytes =
+            include_bytes!("../../tests/fixtures/sbom/trivy-cdx1.7-golden-fs-npm-with-vuln.json");
+        let parsed = crate::sbom::parse(sbom_bytes).expect("the fixture parses");
+        let config = crate::config::parse(
+            b"fail-on: high\nignore:\n  - id: CVE-2021-44228\n    reason: not used\n",
+            ".kevgate.yaml",
+        )
+        .expect("valid");
+        let files = PolicyFiles {
+            config,
+            trivyignore: vec![(
+                crate::trivyignore::FILE,
+                b"GHSA-257q-pv89-v3xv\naws-access-key-id\n".to_vec(),
+            )],
+            vex: vec![(
+                "vex.json".to_owned(),
+                include_bytes!("../../tests/fixtures/vex/cdx-vex-trivy-npm-golden.json").to_vec(),
+            )],
+        };
+        let sbom = ScannedSbom {
+            bytes: sbom_bytes,
+            parsed: &parsed,
+            name: "sbom.json",
+        };
+        let (policy, notes) = assemble(&files, &Overrides::default(), &sbom).expect("assembles");
+        assert_eq!(policy.fail_on, crate::policy::FailOn::High);
+        let got: Vec<(IgnoreSource, &str)> = policy
+            .ignores
+            .iter()
+            .map(|i| (i.source, i.id.as_str()))
+            .collect();
+        assert_eq!(got[0], (IgnoreSource::Config, "CVE-2021-44228"));
+        assert_eq!(got[1], (IgnoreSource::Trivyignore, "GHSA-257q-pv89-v3xv"));
+        let vex: Vec<&str> = got
+            .iter()
+            .filter(|(s, _)| *s == IgnoreSource::Vex)
+            .map(|(_, id)| *id)
+            .collect();
+        assert!(vex.contains(&"CVE-2020-11023"), "{got:?}");
+        assert!(
+            got.iter()
+                .position(|(s, _)| *s == IgnoreSource::Vex)
+                .is_some_and(|i| i > 1),
+            "{got:?}"
+        );
+        // trivy's secret rule id cannot apply to a vulnerability: a note, not dropped.
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.code == NoteCode::UnusedIgnore
+                    && n.message.contains("`.trivyignore` line 2")),
+            "{notes:?}"
+        );
+        let over = Overrides {
+            fail_on: Some(crate::policy::FailOn::None),
+            ..Overrides::default()
+        };
+        let (policy, _) = assemble(&files, &over, &sbom).expect("assembles");
+        assert_eq!(policy.fail_on, crate::policy::FailOn::None);
+    }
+}

@@ -404,3 +404,122 @@ pub(super) fn evaluate(
         None => "the database bundled in kevgate".to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_args(flags: &[&str]) -> ScanArgs {
+        let argv = ["kevgate", "scan", "sbom.json"].iter().chain(flags);
+        match <super::super::Cli as clap::Parser>::try_parse_from(argv) {
+            Ok(super::super::Cli {
+                command: super::super::args::Command::Scan(args),
+            }) => args,
+            other => panic!("{flags:?}: {other:?}"),
+        }
+    }
+
+    /// Flags become overrides: an absent flag leaves the file's value (`None`), a pair of
+    /// flags gives `Some(true)` or `Some(false)`, the last of a pair wins, and the turn-on
+    /// flags can only turn on.
+    #[test]
+    fn flags_to_overrides() {
+        use crate::config::Overrides;
+        use crate::enrich::SeveritySource;
+        let cases: &[(&[&str], Overrides)] = &[
+            (&[], Overrides::default()),
+            (
+                &["--no-fail-on-kev", "--fail-on-malicious"],
+                Overrides {
+                    fail_on_kev: Some(false),
+                    fail_on_malicious: Some(true),
+                    ..Overrides::default()
+                },
+            ),
+            (
+                &["--no-fail-on-kev", "--fail-on-kev"],
+                Overrides {
+                    fail_on_kev: Some(true),
+                    ..Overrides::default()
+                },
+            ),
+            (
+                &[
+                    "--fail-on",
+                    "high",
+                    "--fail-on-ransomware",
+                    "--fail-on-kev-past-due",
+                    "--only-fixable",
+                    "--fail-on-epss",
+                    "0.5",
+                    "--severity-source",
+                    "ghsa,nvd",
+                    "--rhel-stream",
+                    "eus-8.6",
+                ],
+                Overrides {
+                    fail_on: Some(crate::policy::FailOn::High),
+                    fail_on_ransomware: Some(true),
+                    fail_on_kev_past_due: Some(true),
+                    only_fixable: Some(true),
+                    fail_on_epss: Some(0.5),
+                    severity_source: Some(vec![SeveritySource::Ghsa, SeveritySource::Nvd]),
+                    rhel_stream: Some("eus-8.6".parse().expect("stream")),
+                    ..Overrides::default()
+                },
+            ),
+        ];
+        for (flags, want) in cases {
+            assert_eq!(&overrides(&scan_args(flags)), want, "{flags:?}");
+        }
+    }
+
+    /// The database check: the demo is refused unless allowed, warned about on stderr unless
+    /// a report on stdout shows the banner; another database must be dated and young enough.
+    #[test]
+    fn database_checks() {
+        let inputs = |allow_bundled, banner_on_stdout| ScanInputs {
+            sbom: Path::new("s.json"),
+            db: None,
+            max_db_age: 7,
+            allow_bundled,
+            max_sbom_bytes: None,
+            banner_on_stdout,
+        };
+        let origin = |kind, age_days| DbOrigin {
+            kind,
+            path: (kind != DbOriginKind::Bundled).then(|| "k.db".to_owned()),
+            age_days,
+        };
+        let bundled = origin(DbOriginKind::Bundled, Some(400));
+        let ok = |r: anyhow::Result<bool>| r.expect("accepted");
+        let err = |r: anyhow::Result<bool>| format!("{:#}", r.expect_err("refused"));
+        assert!(ok(check_db(&bundled, "2025-08-26", &inputs(true, false))));
+        assert!(!ok(check_db(&bundled, "2025-08-26", &inputs(true, true))));
+        assert!(
+            err(check_db(&bundled, "2025-08-26", &inputs(false, false))).contains("allow-demo-db")
+        );
+        for kind in [DbOriginKind::Flag, DbOriginKind::Env, DbOriginKind::Cache] {
+            assert!(!ok(check_db(
+                &origin(kind, Some(7)),
+                "d",
+                &inputs(false, false)
+            )));
+            let stale = err(check_db(
+                &origin(kind, Some(8)),
+                "2025-01-01",
+                &inputs(true, false),
+            ));
+            assert!(
+                stale.starts_with("database `k.db` (data from 2025-01-01)"),
+                "{stale}"
+            );
+            let undated = err(check_db(
+                &origin(kind, None),
+                "unknown",
+                &inputs(true, false),
+            ));
+            assert!(undated.contains("has no data date"), "{undated}");
+        }
+    }
+}

@@ -232,3 +232,133 @@ fn fail_on_values() {
         assert_eq!(c.fail_on, Some(want));
     }
 }
+
+/// The one `Config -> Policy` conversion: for each setting an override wins, else the file,
+/// else the default; the file's ignores come before the others; what only a scan knows
+/// stays unset.
+#[test]
+fn to_policy_overrides_then_file_then_default() {
+    use crate::enrich::SeveritySource;
+    let file = parse(
+        b"fail-on: high\nfail-on-kev: false\nfail-on-malicious: false\nfail-on-ransomware: true\n\
+          fail-on-kev-past-due: true\nfail-on-epss: 0.3\nonly-fixable: true\n\
+          severity-source: [ghsa, nvd]\nrhel-stream: eus-8.6\n\
+          ignore:\n  - id: CVE-2021-44228\n    reason: r\n",
+        "c",
+    )
+    .expect("valid");
+    let empty = Config::default();
+    let none = Overrides::default();
+    let all = Overrides {
+        fail_on: Some(FailOn::Low),
+        fail_on_kev: Some(true),
+        fail_on_malicious: Some(true),
+        fail_on_ransomware: Some(false),
+        fail_on_kev_past_due: Some(false),
+        fail_on_epss: Some(0.9),
+        only_fixable: Some(false),
+        severity_source: Some(vec![SeveritySource::Osv]),
+        rhel_stream: Some("aus-8.4".parse().expect("stream")),
+    };
+    type Row = (
+        FailOn,
+        bool,
+        bool,
+        bool,
+        bool,
+        Option<f64>,
+        bool,
+        Vec<SeveritySource>,
+        Option<String>,
+    );
+    let view = |p: &Policy| -> Row {
+        (
+            p.fail_on,
+            p.fail_on_kev,
+            p.fail_on_malicious,
+            p.fail_on_ransomware,
+            p.fail_on_kev_past_due,
+            p.fail_on_epss,
+            p.only_fixable,
+            p.severity_source.clone(),
+            p.rhel_stream.as_ref().map(ToString::to_string),
+        )
+    };
+    let default = Policy::default();
+    let cases: [(&str, &Config, &Overrides, Row); 4] = [
+        ("nothing set: the defaults", &empty, &none, view(&default)),
+        (
+            "the file alone",
+            &file,
+            &none,
+            (
+                FailOn::High,
+                false,
+                false,
+                true,
+                true,
+                Some(0.3),
+                true,
+                vec![SeveritySource::Ghsa, SeveritySource::Nvd],
+                Some("eus-8.6".to_owned()),
+            ),
+        ),
+        (
+            "overrides over the file",
+            &file,
+            &all,
+            (
+                FailOn::Low,
+                true,
+                true,
+                false,
+                false,
+                Some(0.9),
+                false,
+                vec![SeveritySource::Osv],
+                Some("aus-8.4".to_owned()),
+            ),
+        ),
+        (
+            "overrides over the defaults",
+            &empty,
+            &all,
+            (
+                FailOn::Low,
+                true,
+                true,
+                false,
+                false,
+                Some(0.9),
+                false,
+                vec![SeveritySource::Osv],
+                Some("aus-8.4".to_owned()),
+            ),
+        ),
+    ];
+    for (what, config, overrides, want) in cases {
+        let policy = config.to_policy(overrides, Vec::new());
+        assert_eq!(view(&policy), want, "{what}");
+        assert!(
+            policy.baseline.is_none() && !policy.fail_on_new_only,
+            "{what}"
+        );
+        assert!(policy.added_exceptions.is_none(), "{what}");
+    }
+    // The file's ignores first, then the others, in order.
+    let more = Ignore {
+        id: "CVE-2020-11023".to_owned(),
+        reason: "vex".to_owned(),
+        expires: None,
+        purls: Vec::new(),
+        source: IgnoreSource::Config,
+        origin: "other".to_owned(),
+    };
+    let ids: Vec<String> = file
+        .to_policy(&none, vec![more])
+        .ignores
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, ["CVE-2021-44228", "CVE-2020-11023"]);
+}
