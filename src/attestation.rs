@@ -217,7 +217,7 @@ pub fn statement(ev: &Evaluation, image: Option<&str>, facts: &Facts) -> Stateme
                     })
                     .collect(),
             },
-            counts: Counts::of(ev),
+            counts: ev.counts(),
             findings: Findings {
                 digest: sha(sha256_hex(canonical_findings(ev).as_bytes())),
             },
