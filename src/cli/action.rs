@@ -2,9 +2,10 @@
 //!
 //! The runner passes a container action's inputs as `INPUT_<NAME>` variables, upper-cased
 //! with hyphens kept (`INPUT_FAIL-ON`). This reads them, runs the same scan as `kevgate scan`
-//! ([`super::scan::gather`], [`super::policy::assemble`], [`super::scan::evaluate`]), then writes the step summary (`$GITHUB_STEP_SUMMARY`), the
-//! outputs (`$GITHUB_OUTPUT`), the JSON and SARIF files asked for, and a table on stdout for
-//! the log; the exit code is the gate's.
+//! ([`super::scan::gather`], [`super::policy::assemble`], [`super::scan::evaluate`]), then
+//! writes the step summary (`$GITHUB_STEP_SUMMARY`), the outputs (`$GITHUB_OUTPUT`), the
+//! JSON and SARIF files asked for, and a table on stdout for the log; the exit code is the
+//! gate's.
 //!
 //! Unlike `scan`, the action refuses the demo database bundled in the binary unless
 //! `allow-demo-db` is `true`: a workflow that forgot its database must not pass on demo data.
@@ -188,8 +189,9 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
     };
     // The policy: the `config` file (or `.kevgate.yaml`), loaded as `scan --config` does;
-    // `fail-on` and `fail-on-kev`, when given, override it, as flags override it for `scan`.
-    // Every file the inputs or the repository name stays in the workspace.
+    // `fail-on`, `fail-on-kev`, `fail-on-malicious` and `rhel-stream`, when given, override
+    // it ([`overrides`]), as flags override it for `scan`. Every file the inputs or the
+    // repository name stays in the workspace.
     let ws = Workspace::from_env(env)?;
     // On a pull request, the base commit's policy files: to list the exceptions the PR adds,
     // or (`policy-from: base`) to gate with.
