@@ -3,7 +3,7 @@
 //! A regular file is read once through [`sbom::parse_reader`] (gzip inflated on the way),
 //! hashing what is read for the gate attestation; a 570 MB, 1,000,000-component trivy SBOM is
 //! never held whole. Anything the streaming reader does not take (another format, a problem to
-//! explain, a FIFO or device) is read whole by [`super::read_sbom`] and parsed by
+//! explain, a FIFO or device) is read whole by [`super::scan::read_sbom`] and parsed by
 //! [`sbom::parse_inflated`], which gives every error message: the two paths agree on what they
 //! both read (`sbom::tests::fast_path_agrees_with_careful_path`).
 //!
@@ -32,7 +32,7 @@ pub(super) fn read(path: &Path, max_bytes: u64) -> anyhow::Result<SbomInput> {
         return Ok(input);
     }
     let shown = path.display();
-    let raw = super::read_sbom(path, max_bytes)?;
+    let raw = super::scan::read_sbom(path, max_bytes)?;
     let sha256 = crate::attestation::sha256_hex(&raw);
     let inflated = sbom::inflate(&raw, max_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
@@ -78,7 +78,7 @@ fn streamed(path: &Path, max_bytes: u64) -> anyhow::Result<Option<SbomInput>> {
     }
     let sha256 = format!("{:x}", hashed.hasher.finalize());
     let document = if parsed.listed_vulnerabilities > 0 {
-        let raw = super::read_sbom(path, max_bytes)?;
+        let raw = super::scan::read_sbom(path, max_bytes)?;
         sbom::inflate(&raw, max_bytes)
             .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?
             .bytes
