@@ -423,6 +423,10 @@ fn parse_plain_reader<R: std::io::BufRead>(mut reader: R) -> Option<Sbom> {
     if *first != b'{' {
         return None;
     }
+    // serde_json reads a reader byte by byte: through a `BufReader` owned by value std takes
+    // its buffered fast path (a `&mut BufReader` would take the slow one, a `read` call per
+    // byte: most of the parse time in a profile).
+    let reader = std::io::BufReader::with_capacity(1 << 16, reader);
     cyclonedx_stream::parse(serde_json::Deserializer::from_reader(reader))
 }
 
