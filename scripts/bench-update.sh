@@ -30,6 +30,7 @@ else
 fi
 
 echo "== feeds (built once into $bench/feeds) and the loopback server on port $port"
+: > "$bench/server.log"
 python3 "$repo/scripts/bench-update-server.py" "$shared" "$bench/feeds" "$port" > "$bench/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
