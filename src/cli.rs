@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 mod action;
+mod watch;
 
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
 /// needs. Rebuilt from `assets/demo-db/` by a test so it cannot drift.
@@ -58,6 +59,10 @@ enum Command {
     },
     /// Run as the GitHub Action: inputs from `INPUT_*` variables (see `action.yml`).
     Action,
+    /// Re-check released SBOMs (GitHub release assets or local files) against today's database.
+    Watch(watch::WatchArgs),
+    /// Aggregate kevgate JSON reports (of many repositories) into one summary.
+    Summarize(watch::SummarizeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,7 +110,7 @@ enum ColorChoice {
     Never,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct ScanArgs {
     /// The SBOM: CycloneDX JSON or XML (1.2-1.7), SPDX 2.x JSON or SPDX 3 JSON-LD, plain or
     /// gzip'd; the format is told from the content. E.g. `trivy fs --format cyclonedx`.
@@ -270,6 +275,8 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             command: PolicyCommand::Test(args),
         } => policy_test(args, io),
         Command::Action => action::run(io),
+        Command::Watch(args) => watch::run(args, io),
+        Command::Summarize(args) => watch::summarize(args, io),
     }
 }
 
@@ -926,6 +933,17 @@ fn evaluate_sbom(
     today: jiff::civil::Date,
     io: &mut Io<'_>,
 ) -> anyhow::Result<(crate::Evaluation, ScanFacts)> {
+    evaluate_bytes(inputs, None, today, io)
+}
+
+/// [`evaluate_sbom`] on SBOM bytes already in hand (`raw`: a downloaded release asset, shown
+/// as `inputs.sbom`), else on the file `inputs.sbom`.
+fn evaluate_bytes(
+    inputs: &ScanInputs<'_>,
+    raw: Option<Vec<u8>>,
+    today: jiff::civil::Date,
+    io: &mut Io<'_>,
+) -> anyhow::Result<(crate::Evaluation, ScanFacts)> {
     let env = io.env;
     let (db, mut origin, db_sha256) = load_db(inputs.db, env)?;
     origin.age_days = db.age_days(today);
@@ -971,7 +989,10 @@ fn evaluate_sbom(
     }
 
     let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    let raw = read_sbom(inputs.sbom, max_sbom_bytes)?;
+    let raw = match raw {
+        Some(raw) => raw,
+        None => read_sbom(inputs.sbom, max_sbom_bytes)?,
+    };
     let shown = inputs.sbom.display();
     let inflated =
         sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
