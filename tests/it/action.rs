@@ -210,7 +210,32 @@ pub(crate) mod fake {
 
     /// Serves `route(method, path, times this method+path was seen before)` on 127.0.0.1.
     pub fn serve(route: impl Fn(&str, &str, usize) -> Answer + Send + 'static) -> Fake {
+        start(None, as_bytes(route))
+    }
+
+    /// An answer with a binary body (release assets) and owned headers.
+    pub type BytesAnswer = (u16, Vec<u8>, Vec<(String, String)>);
+
+    /// As [`serve`], answering with bytes (a `content-type` among the headers replaces
+    /// `application/json`).
+    pub fn serve_bytes(route: impl Fn(&str, &str, usize) -> BytesAnswer + Send + 'static) -> Fake {
         start(None, route)
+    }
+
+    fn as_bytes(
+        route: impl Fn(&str, &str, usize) -> Answer + Send + 'static,
+    ) -> impl Fn(&str, &str, usize) -> BytesAnswer + Send + 'static {
+        move |method, path, seen| {
+            let (status, body, extra) = route(method, path, seen);
+            (
+                status,
+                body.as_bytes().to_vec(),
+                extra
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+            )
+        }
     }
 
     /// As [`serve`], over TLS with `tests/fixtures/github/tls/server.pem` (signed by the
@@ -231,12 +256,12 @@ pub(crate) mod fake {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .expect("server certificate");
-        start(Some(Arc::new(config)), route)
+        start(Some(Arc::new(config)), as_bytes(route))
     }
 
     fn start(
         tls: Option<Arc<rustls::ServerConfig>>,
-        route: impl Fn(&str, &str, usize) -> Answer + Send + 'static,
+        route: impl Fn(&str, &str, usize) -> BytesAnswer + Send + 'static,
     ) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -263,7 +288,7 @@ pub(crate) mod fake {
     /// Reads one request from `stream`, records it, writes the route's answer.
     fn answer(
         mut stream: impl Read + Write,
-        route: &impl Fn(&str, &str, usize) -> Answer,
+        route: &impl Fn(&str, &str, usize) -> BytesAnswer,
         log: &Mutex<Vec<Recorded>>,
     ) {
         let mut reader = BufReader::new(&mut stream);
@@ -314,15 +339,19 @@ pub(crate) mod fake {
         };
         let (status, answer, extra) = route(&method, &path, seen);
         let mut response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
             answer.len()
         );
+        if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            response.push_str("content-type: application/json\r\n");
+        }
         for (k, v) in extra {
             response.push_str(&format!("{k}: {v}\r\n"));
         }
         response.push_str("\r\n");
-        response.push_str(answer);
-        let _ = stream.write_all(response.as_bytes());
+        let mut response = response.into_bytes();
+        response.extend_from_slice(&answer);
+        let _ = stream.write_all(&response);
         let _ = stream.flush();
     }
 
