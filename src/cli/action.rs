@@ -130,8 +130,9 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         })?,
     };
     let sbom = match (mode, input(env, "sbom")) {
-        (Mode::Scan, sbom) => sbom
-            .context("input `sbom` is required; hint: `with: sbom: path/to/sbom.cdx.json`")?,
+        (Mode::Scan, sbom) => {
+            sbom.context("input `sbom` is required; hint: `with: sbom: path/to/sbom.cdx.json`")?
+        }
         (Mode::Watch, None) => String::new(),
         (Mode::Watch, Some(_)) => bail!(
             "input `sbom` has no use with `mode: watch`, which reads the SBOM assets of the \
@@ -140,12 +141,16 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
     };
     let watch_releases = match input(env, "watch-releases") {
         None => 5,
-        Some(v) => v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-            anyhow::anyhow!(
-                "input `watch-releases` is not a number from 1 to 100: `{}`",
-                crate::text::terminal(&crate::text::one_line(&v, 40))
-            )
-        })?,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "input `watch-releases` is not a number from 1 to 100: `{}`",
+                    crate::text::terminal(&crate::text::one_line(&v, 40))
+                )
+            })?,
     };
     let fail_on = match input(env, "fail-on") {
         None => None,
@@ -427,7 +432,10 @@ fn watch(inputs: &Inputs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(path) = &inputs.json_file {
         let mut buf = Vec::new();
         crate::report::watch::write_json(&watch, &mut buf)?;
-        write_atomically(&plan.workspace.output_path(path, NamedBy::Repository)?, &buf)?;
+        write_atomically(
+            &plan.workspace.output_path(path, NamedBy::Repository)?,
+            &buf,
+        )?;
     }
     if let Some(path) = (io.env)("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
         let verdict = match watch.outcome() {

@@ -179,19 +179,14 @@ pub fn latest(
     Ok(out)
 }
 
-/// The origin (scheme, host, port) of a URL, for comparing where a request goes.
-fn origin(url: &reqwest::Url) -> reqwest::Url {
-    let mut o = url.clone();
-    o.set_path("");
-    o.set_query(None);
-    o.set_fragment(None);
-    let _ = o.set_username("");
-    let _ = o.set_password(None);
-    if o.port_or_known_default() == o.port() {
-        // Explicit default port: the same origin as without it.
-        let _ = o.set_port(None);
-    }
-    o
+/// The origin (scheme, host, port) of a URL, for comparing where a request goes; an explicit
+/// default port is the same origin as none.
+fn origin(url: &reqwest::Url) -> (String, Option<String>, Option<u16>) {
+    (
+        url.scheme().to_owned(),
+        url.host_str().map(str::to_ascii_lowercase),
+        url.port_or_known_default(),
+    )
 }
 
 /// Downloads asset `asset` of the repository: at most `max_bytes`, the token only to the

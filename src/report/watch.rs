@@ -260,6 +260,8 @@ struct Entry<'a> {
 #[derive(Serialize)]
 struct LateKev<'a> {
     id: &'a str,
+    /// The CVE KEV lists (the finding's id or one of its aliases).
+    cve: &'a str,
     package: &'a str,
     version: Option<&'a str>,
     purl: Option<&'a str>,
@@ -298,6 +300,7 @@ pub fn write_json(w: &Watch, out: &mut dyn Write) -> io::Result<()> {
                     let (added, due) = kev_of(e);
                     LateKev {
                         id: &e.finding.id,
+                        cve: e.finding.kev.as_ref().map_or("", |k| k.cve.as_str()),
                         package: &e.finding.component.name,
                         version: e.finding.component.version.as_deref(),
                         purl: e.finding.component.purl.as_deref(),

@@ -342,7 +342,10 @@ pub(crate) mod fake {
             "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
             answer.len()
         );
-        if !extra.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        if !extra
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
             response.push_str("content-type: application/json\r\n");
         }
         for (k, v) in extra {

@@ -23,6 +23,7 @@ mod sboms;
 mod scan;
 mod trivy;
 mod update;
+mod watch;
 mod workspace;
 
 use std::path::{Path, PathBuf};
