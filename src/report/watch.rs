@@ -130,6 +130,20 @@ pub enum Outcome {
 }
 
 impl Watch {
+    /// The places tracking issues (issue 13) know a release by, `release:<tag>`, with the
+    /// evaluation of each of its SBOMs (a release with two SBOM assets appears twice: its
+    /// findings are the union). Releases not evaluated are left out: a place is only ever
+    /// updated from a release that was checked.
+    pub fn places(&self) -> Vec<(String, &Evaluation)> {
+        self.watched
+            .iter()
+            .filter_map(|w| match &w.checked {
+                Checked::Evaluated(ev) => Some((format!("release:{}", w.release), &**ev)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// How the watch ends ([`Outcome`]).
     pub fn outcome(&self) -> Outcome {
         let statuses: Vec<Status> = self.watched.iter().map(Watched::status).collect();
@@ -438,4 +452,70 @@ pub fn markdown(w: &Watch, max_bytes: usize) -> String {
         out.push_str(&section);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    fn at(s: &str) -> Option<jiff::Timestamp> {
+        Some(s.parse().expect("timestamp"))
+    }
+
+    fn one(published: Option<jiff::Timestamp>, checked: Checked) -> Watched {
+        Watched {
+            release: "v1".into(),
+            published,
+            url: None,
+            sbom: Some("a.cdx.json".into()),
+            checked,
+        }
+    }
+
+    /// The fixture's KEV findings were added on 2023-11-21 and 2025-01-23: a release the day
+    /// before sees both, one on 2025-01-23 itself (late in the day) still sees the later one,
+    /// one the day after sees none; an unknown date sees none.
+    #[test]
+    fn kev_after_by_day() {
+        let ev = || Checked::Evaluated(Box::new(fixture::evaluation()));
+        let added = |w: &Watched| -> Vec<String> {
+            w.kev_after()
+                .iter()
+                .map(|e| e.finding.kev.as_ref().expect("kev").date_added.clone())
+                .collect()
+        };
+        let all = added(&one(at("2023-11-20T23:59:59Z"), ev()));
+        assert!(all.contains(&"2023-11-21".to_owned()) && all.contains(&"2025-01-23".to_owned()));
+        let same_day = added(&one(at("2025-01-23T23:00:00Z"), ev()));
+        assert!(!same_day.is_empty() && same_day.iter().all(|d| d == "2025-01-23"));
+        assert!(added(&one(at("2025-01-24T00:00:00Z"), ev())).is_empty());
+        assert!(added(&one(None, ev())).is_empty());
+    }
+
+    /// Any error is an error; a release without SBOM alone never passes; else any failure
+    /// fails.
+    #[test]
+    fn outcomes() {
+        let watch = |checked: Vec<Checked>| Watch {
+            today: "2025-08-26".parse().expect("date"),
+            watched: checked.into_iter().map(|c| one(None, c)).collect(),
+        };
+        let mut pass = fixture::evaluation();
+        pass.verdict = Verdict::Pass;
+        let fail = fixture::evaluation();
+        assert_eq!(fail.verdict, Verdict::Fail);
+        let p = || Checked::Evaluated(Box::new(pass.clone()));
+        let f = || Checked::Evaluated(Box::new(fail.clone()));
+        assert_eq!(watch(vec![p(), Checked::NoSbom]).outcome(), Outcome::Pass);
+        assert_eq!(watch(vec![p(), f()]).outcome(), Outcome::Fail);
+        assert_eq!(
+            watch(vec![f(), Checked::Error("x".into())]).outcome(),
+            Outcome::Error
+        );
+        assert_eq!(watch(vec![Checked::NoSbom]).outcome(), Outcome::Error);
+        assert_eq!(watch(vec![]).outcome(), Outcome::Error);
+        assert_eq!(watch(vec![p(), f()]).places().len(), 2);
+        assert_eq!(watch(vec![p(), f()]).places()[0].0, "release:v1");
+    }
 }
