@@ -561,7 +561,7 @@ fn attestation_outputs(statement: &crate::attestation::Statement, seed: u64) -> 
 }
 
 /// Appends `text` to the file the runner gave (creating it when missing).
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut file = fs_err::OpenOptions::new()
         .create(true)
         .append(true)

@@ -196,15 +196,10 @@ pub(super) fn run(args: WatchArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
 /// into the exit code.
 pub(super) fn finish(watch: &Watch, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(path) = (io.env)("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let text =
-            crate::report::watch::markdown(watch, crate::report::markdown::STEP_SUMMARY_MAX_BYTES);
-        let mut file = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        file.write_all(text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        super::action::append(
+            Path::new(&path),
+            &crate::report::watch::markdown(watch, crate::report::markdown::STEP_SUMMARY_MAX_BYTES),
+        )?;
     }
     match watch.outcome() {
         crate::report::watch::Outcome::Pass => Ok(Outcome::Passed),
@@ -464,13 +459,7 @@ pub(super) fn summarize(args: SummarizeArgs, io: &mut Io<'_>) -> anyhow::Result<
         None => io.stdout.write_all(text.as_bytes())?,
     }
     if let Some(path) = (io.env)("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        let mut file = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        file.write_all(text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        super::action::append(Path::new(&path), &text)?;
     }
     let unreadable = rows.iter().filter(|r| r.error.is_some()).count();
     if unreadable > 0 {

@@ -9,7 +9,7 @@
 //! releases endpoints (`tests/fixtures/github/releases.subset.json`).
 
 use crate::action::TOKEN;
-use crate::action::fake::{self, BytesAnswer, Recorded};
+use crate::action::fake::{self, Recorded};
 use crate::scan::{build_db, build_kev_hits_db};
 use crate::{TempDir, fixture, kevgate, run};
 use serde_json::Value;
