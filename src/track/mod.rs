@@ -9,6 +9,8 @@
 //! GitHub is the only state store: what a later run needs (first seen, where it is, what was
 //! notified, who fixed it) lives in the issue body's state block, and nothing else.
 
+pub mod codeowners;
+pub mod input;
 pub mod notify;
 pub mod state;
 
