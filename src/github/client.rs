@@ -305,7 +305,12 @@ impl Api {
         })
     }
 
-    pub(super) fn json<T: Serialize>(&self, method: Method, path: &str, body: &T) -> Result<Response, String> {
+    pub(super) fn json<T: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &T,
+    ) -> Result<Response, String> {
         let body = serde_json::to_value(body).map_err(|e| e.to_string())?;
         self.send(method, path, Some(&body))
     }

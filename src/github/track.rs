@@ -112,7 +112,10 @@ impl Outcome {
             ));
         }
         if self.unkeyed > 0 {
-            out.push_str(&format!("; {} findings without a purl not tracked", self.unkeyed));
+            out.push_str(&format!(
+                "; {} findings without a purl not tracked",
+                self.unkeyed
+            ));
         }
         out.push_str("\n\n");
         for l in &self.lines {
@@ -126,8 +129,8 @@ impl Outcome {
 }
 
 /// Why tracking does nothing on this run, if it does nothing: anything but a run for the
-/// default branch (`default_branch`, from the event payload's `repository.default_branch`).
-/// `git_ref` is `GITHUB_REF`.
+/// default branch (the event payload's `repository.default_branch`): a push to it, a pull
+/// request merged into it, a `schedule` run, a dispatch on it. `git_ref` is `GITHUB_REF`.
 pub fn skip_reason(ctx: &Context, event: &[u8], git_ref: Option<&str>) -> Option<String> {
     #[derive(Deserialize, Default)]
     #[serde(default)]
@@ -151,6 +154,10 @@ pub fn skip_reason(ctx: &Context, event: &[u8], git_ref: Option<&str>) -> Option
     struct Base {
         r#ref: Option<String>,
     }
+    // A scheduled run is always on the default branch's latest commit.
+    if ctx.event == Event::Schedule {
+        return None;
+    }
     let payload: Payload = serde_json::from_slice(event).unwrap_or_default();
     let Some(default) = payload.repository.and_then(|r| r.default_branch) else {
         return Some("the event does not name the repository's default branch".to_owned());
@@ -163,18 +170,27 @@ pub fn skip_reason(ctx: &Context, event: &[u8], git_ref: Option<&str>) -> Option
             Some("a pull request run: tracking issues follow the default branch only".to_owned())
         }
         Event::PullRequest { merged: true, .. } => {
-            let base = payload.pull_request.and_then(|p| p.base).and_then(|b| b.r#ref);
-            (!on_default(base.as_deref()))
-                .then(|| "the pull request was merged into another branch than the default".to_owned())
+            let base = payload
+                .pull_request
+                .and_then(|p| p.base)
+                .and_then(|b| b.r#ref);
+            (!on_default(base.as_deref())).then(|| {
+                "the pull request was merged into another branch than the default".to_owned()
+            })
         }
         Event::Push => (!on_default(payload.r#ref.as_deref()))
             .then(|| "a push to another branch than the default".to_owned()),
         Event::WorkflowDispatch { resolve: Some(_) } => {
             Some("a dispatch for another ref than the default branch".to_owned())
         }
-        Event::WorkflowDispatch { resolve: None } | Event::WorkflowRun { .. } | Event::MergeGroup => {
-            // `schedule` is reported as a dispatch-like run on the default branch by
-            // GITHUB_REF; the others follow GITHUB_REF too.
+        Event::Schedule => None,
+        Event::MergeGroup => {
+            Some("a merge queue run: the commit is not on the default branch yet".to_owned())
+        }
+        Event::WorkflowRun { .. } => Some(
+            "a `workflow_run` run: tracking follows push, schedule and dispatch runs".to_owned(),
+        ),
+        Event::WorkflowDispatch { resolve: None } => {
             (!on_default(git_ref.or(payload.r#ref.as_deref())))
                 .then(|| "the run is not for the default branch".to_owned())
         }
@@ -196,14 +212,16 @@ pub fn sync(
     let api = match api(repo) {
         Ok(api) => api,
         Err(e) => {
-            out.warnings.push(format!("{e}; no tracking issues written"));
+            out.warnings
+                .push(format!("{e}; no tracking issues written"));
             return out;
         }
     };
     let issues = match list_issues(&api) {
         Ok(i) => i,
         Err(e) => {
-            out.warnings.push(format!("{e}; no tracking issues written"));
+            out.warnings
+                .push(format!("{e}; no tracking issues written"));
             return out;
         }
     };
@@ -273,7 +291,14 @@ pub fn sync(
         }
     }
     if !events.is_empty() {
-        record_notifications(&api, notifier, &events, &mut written, &pace, &mut out.warnings);
+        record_notifications(
+            &api,
+            notifier,
+            &events,
+            &mut written,
+            &pace,
+            &mut out.warnings,
+        );
     }
     out
 }
@@ -537,7 +562,10 @@ fn create(
         let r = match api.json(Method::Post, "/issues", &body) {
             Ok(r) => r,
             Err(e) => {
-                warnings.push(format!("cannot create the issue for `{}`: {e}", shown(&w.key)));
+                warnings.push(format!(
+                    "cannot create the issue for `{}`: {e}",
+                    shown(&w.key)
+                ));
                 return None;
             }
         };
