@@ -61,6 +61,8 @@ struct Inputs {
     token: Option<String>,
     /// `track`: which findings get tracking issues; `None` for `none` (the default).
     track: Option<super::track::TrackScope>,
+    /// `track-max-new`: at most this many new tracking issues per run (default 20).
+    track_max_new: usize,
 }
 
 /// Where the policy files of a pull request come from (input `policy-from`).
@@ -164,6 +166,15 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
             })?,
         },
         token: input(env, "github-token"),
+        track_max_new: match input(env, "track-max-new") {
+            None => 20,
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "input `track-max-new` is not a number: `{}`",
+                    crate::text::terminal(&crate::text::one_line(&v, 40))
+                )
+            })?,
+        },
         track: match input(env, "track").as_deref() {
             None | Some("none") => None,
             Some(v) => Some(super::track::TrackScope::from_str(v, false).map_err(|_| {
@@ -375,6 +386,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
                     &evaluation,
                     &inputs.sbom,
                     scope,
+                    inputs.track_max_new,
                     args.config.as_deref(),
                     token,
                     &network,

@@ -257,6 +257,7 @@ pub(super) fn run_action(
     evaluation: &crate::Evaluation,
     sbom: &Path,
     scope: TrackScope,
+    max_new: usize,
     config: Option<&Path>,
     token: &str,
     network: &Network,
@@ -301,10 +302,6 @@ pub(super) fn run_action(
             crate::sbom::parse_inflated(&inflated).ok()
         })
         .map(|s| present(&s));
-    let max_new = match env("INPUT_TRACK-MAX-NEW").filter(|v| !v.trim().is_empty()) {
-        Some(v) => v.trim().parse().unwrap_or(20),
-        None => 20,
-    };
     let outcome = sync::sync(
         &Repo {
             api_url: &ctx.api_url,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// `kevgate action` in `tmp` with a pull_request `opened` event (real octokit payload).
-fn action(tmp: &TempDir) -> Command {
+pub(crate) fn action(tmp: &TempDir) -> Command {
     let mut cmd = kevgate(tmp.path());
     cmd.arg("action")
         .env("GITHUB_ACTIONS", "true")

@@ -259,6 +259,7 @@ fn serve(state: Arc<Mutex<Repo>>) -> fake::Fake {
                 b["author"]["login"] = "helper".into();
                 json(200, json!([a, b]))
             }
+            ("POST", "/check-runs") => json(201, example(&full, "check-run")),
             (m, p) => panic!("unexpected {m} {p}"),
         }
     })
@@ -586,4 +587,67 @@ fn hostile_text_is_escaped() {
     let (code, _, stderr) = run(&mut track(tmp.path(), &gh.url, &path, SHA1));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(writes(&gh).len(), 0, "{stderr}");
+}
+
+/// The action with `track: kev` on a push to the default branch: the gate fails (exit 1)
+/// as before, the tracking issues are opened, and the step summary says so. With a token
+/// that may not write issues (403), the gate's exit code is unchanged and the failure is a
+/// warning.
+#[test]
+fn action_tracks_on_the_default_branch() {
+    let tmp = TempDir::new("track-action");
+    let db = build_kev_hits_db(tmp.path());
+    let sbom = tmp.path().join("sbom.json");
+    fs_err::copy(
+        fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json"),
+        &sbom,
+    )
+    .expect("copy");
+    let state = Arc::new(Mutex::new(Repo::default()));
+    let gh = serve(Arc::clone(&state));
+    let action = |url: &str| {
+        let mut cmd = crate::action::action(&tmp);
+        cmd.env("GITHUB_WORKSPACE", tmp.path())
+            .env("GITHUB_EVENT_NAME", "push")
+            .env(
+                "GITHUB_EVENT_PATH",
+                fixture("github/push.with-new-branch.payload.json"),
+            )
+            .env("GITHUB_REF", "refs/heads/master")
+            .env("GITHUB_API_URL", url)
+            .env("KEVGATE_GITHUB_SPACING_MS", "0")
+            .env("INPUT_SBOM", "sbom.json")
+            .env("INPUT_DB", &db)
+            .env("INPUT_TRACK", "kev");
+        cmd
+    };
+    let (code, stdout, stderr) = run(&mut action(&gh.url));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert_eq!(
+        state.lock().expect("lock").issues.len(),
+        2,
+        "{stdout}{stderr}"
+    );
+    let summary = fs_err::read_to_string(tmp.path().join("summary.md")).expect("summary");
+    assert!(summary.contains("### kevgate tracking issues"), "{summary}");
+    assert!(summary.contains("2 created"), "{summary}");
+
+    let refusing = fake::serve(|method, path, _| {
+        if path.contains("/check-runs") {
+            (201, "{}", vec![])
+        } else {
+            let _ = method;
+            (
+                403,
+                r#"{"message": "Resource not accessible by integration"}"#,
+                vec![],
+            )
+        }
+    });
+    let (code, stdout, stderr) = run(&mut action(&refusing.url));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("::warning title=kevgate tracking issues::cannot list the tracking issues"),
+        "{stdout}"
+    );
 }
