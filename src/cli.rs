@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 mod action;
+mod track;
 mod watch;
 
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
@@ -63,6 +64,8 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Aggregate kevgate JSON reports (of many repositories) into one summary.
     Summarize(watch::SummarizeArgs),
+    /// Open, update and close GitHub issues for the findings of a JSON report.
+    Track(track::TrackArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -277,6 +280,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Action => action::run(io),
         Command::Watch(args) => watch::run(args, io),
         Command::Summarize(args) => watch::summarize(args, io),
+        Command::Track(args) => track::run(args, io),
     }
 }
 

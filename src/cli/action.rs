@@ -64,6 +64,10 @@ struct Inputs {
     policy_from: PolicyFrom,
     /// `github-token`; empty means no REST calls.
     token: Option<String>,
+    /// `track`: which findings get tracking issues; `None` for `none` (the default).
+    track: Option<super::track::TrackScope>,
+    /// `track-max-new`: at most this many new tracking issues per run (default 20).
+    track_max_new: usize,
 }
 
 /// What the action does (input `mode`).
@@ -208,6 +212,24 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
             })?,
         },
         token: input(env, "github-token"),
+        track_max_new: match input(env, "track-max-new") {
+            None => 20,
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "input `track-max-new` is not a number: `{}`",
+                    crate::text::terminal(&crate::text::one_line(&v, 40))
+                )
+            })?,
+        },
+        track: match input(env, "track").as_deref() {
+            None | Some("none") => None,
+            Some(v) => Some(super::track::TrackScope::from_str(v, false).map_err(|_| {
+                anyhow::anyhow!(
+                    "input `track` is `{}`; hint: one of `none`, `fail`, `kev`",
+                    crate::text::terminal(&crate::text::one_line(v, 40))
+                )
+            })?),
+        },
     })
 }
 
@@ -226,13 +248,13 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let today = today(env)?;
     // The context decides the commit: on an event kevgate cannot report on, stop before
     // scanning (exit 2) rather than gate a commit nobody will see.
+    let mut event = Vec::new();
     let context = match env("GITHUB_EVENT_NAME") {
         None => None,
         Some(_) => {
-            let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
-                Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
-                None => Vec::new(),
-            };
+            if let Some(path) = env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+                event = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             Some(Context::from_env(env, &event)?)
         }
     };
@@ -401,6 +423,34 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             "no `github-token`: no check run and no comment; the result is in the step summary",
         ))?,
         (None, _) => {}
+    }
+    // Tracking issues: never changes the exit code either.
+    if let (Some(scope), Some(ctx)) = (inputs.track, &context) {
+        match &inputs.token {
+            Some(token) => {
+                if let Err(e) = super::track::run_action(
+                    io,
+                    ctx,
+                    &event,
+                    &evaluation,
+                    &inputs.sbom,
+                    scope,
+                    inputs.track_max_new,
+                    args.config.as_deref(),
+                    token,
+                    &network,
+                ) {
+                    io.stdout.command(&workflow::warning(
+                        Some("kevgate tracking issues"),
+                        &format!("{e:#}"),
+                    ))?;
+                }
+            }
+            None => io.stdout.command(&workflow::warning(
+                Some("kevgate tracking issues"),
+                "no `github-token`: no tracking issues",
+            ))?,
+        }
     }
 
     Ok(match evaluation.verdict {

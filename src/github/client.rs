@@ -178,7 +178,7 @@ impl tower_service::Service<Uri> for Connector {
 
 impl Api {
     /// The client for `{api_url}/repos/{owner}/{repo}` of `ctx`.
-    fn new(ctx: &Context, req: &Request<'_>) -> Result<Api, String> {
+    pub(super) fn new(ctx: &Context, req: &Request<'_>) -> Result<Api, String> {
         Api::for_repo(&ctx.api_url, &ctx.owner, &ctx.repo, req)
     }
 
@@ -290,7 +290,7 @@ impl Api {
     }
 
     /// Sends `method {uri}` (`path` names it in errors), retrying rate limits and 5xx answers.
-    fn send_uri(
+    pub(super) fn send_uri(
         &self,
         method: Method,
         uri: &str,
@@ -314,7 +314,12 @@ impl Api {
         })
     }
 
-    fn json<T: Serialize>(&self, method: Method, path: &str, body: &T) -> Result<Response, String> {
+    pub(super) fn json<T: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &T,
+    ) -> Result<Response, String> {
         let body = serde_json::to_value(body).map_err(|e| e.to_string())?;
         self.send(method, path, Some(&body))
     }

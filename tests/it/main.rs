@@ -21,6 +21,7 @@ mod release;
 mod runner;
 mod sboms;
 mod scan;
+mod track;
 mod trivy;
 mod update;
 mod watch;
