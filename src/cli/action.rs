@@ -476,6 +476,10 @@ fn watch(inputs: &Inputs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         allow_bundled: inputs.allow_demo_db,
         workspace: Workspace::from_env(io.env)?,
         config_by: NamedBy::Repository,
+        track: inputs.track.map(|scope| super::watch::Tracking {
+            scope,
+            max_new: inputs.track_max_new,
+        }),
     };
     let watch = super::watch::execute(&plan, io)?;
     crate::report::watch::write_text(&watch, io.stdout)?;
@@ -497,6 +501,13 @@ fn watch(inputs: &Inputs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             Path::new(&path),
             &workflow::output_line("verdict", verdict, seed()),
         )?;
+    }
+    // Tracking issues: never change the exit code.
+    if let Err(e) = super::watch::track(&plan, &watch, io) {
+        io.stdout.command(&workflow::warning(
+            Some("kevgate tracking issues"),
+            &format!("{e:#}"),
+        ))?;
     }
     super::watch::finish(&watch, io)
 }

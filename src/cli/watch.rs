@@ -83,6 +83,13 @@ pub(super) struct WatchArgs {
     /// Do not fail on KEV findings by themselves.
     #[arg(long)]
     no_fail_on_kev: bool,
+    /// Update the repository's tracking issues (as `kevgate track`), one place
+    /// `release:<tag>` per release: `fail` (findings that fail) or `kev` (KEV and malicious).
+    #[arg(long, value_enum, value_name = "SCOPE", requires = "releases")]
+    track: Option<super::track::TrackScope>,
+    /// With `--track`: at most this many new issues per release.
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "track")]
+    max_new: usize,
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     format: WatchFormat,
@@ -116,6 +123,16 @@ pub(super) struct Plan {
     pub workspace: Workspace,
     /// Who named the config file.
     pub config_by: NamedBy,
+    /// Tracking issues to update, one place `release:<tag>` per release (issue 13).
+    pub track: Option<Tracking>,
+}
+
+/// What `--track` / the action's `track` input asks of a watch.
+pub(super) struct Tracking {
+    /// Which findings open issues.
+    pub scope: super::track::TrackScope,
+    /// At most this many new issues per release.
+    pub max_new: usize,
 }
 
 /// `YYYY-MM-DD` (the day's start, UTC) or an RFC 3339 timestamp.
@@ -174,6 +191,10 @@ pub(super) fn run(args: WatchArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         allow_bundled: true,
         workspace: Workspace::new(Path::new("."))?,
         config_by: NamedBy::User,
+        track: args.track.map(|scope| Tracking {
+            scope,
+            max_new: args.max_new,
+        }),
     };
     let watch = execute(&plan, io)?;
     let mut buf = Vec::new();
@@ -188,6 +209,9 @@ pub(super) fn run(args: WatchArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     match &args.output {
         Some(path) => super::write_user_output(&plan.workspace, path, &buf)?,
         None => io.stdout.write_all(&buf)?,
+    }
+    if let Err(e) = track(&plan, &watch, io) {
+        writeln!(io.stderr, "warning: tracking issues: {e:#}")?;
     }
     finish(&watch, io)
 }
@@ -289,21 +313,7 @@ pub(super) fn execute(plan: &Plan, io: &mut Io<'_>) -> anyhow::Result<Watch> {
             prereleases,
             token,
         } => {
-            let full = repo
-                .clone()
-                .or_else(|| env("GITHUB_REPOSITORY").filter(|r| !r.is_empty()))
-                .context(
-                    "no repository; hint: pass `--repo OWNER/NAME` or set `GITHUB_REPOSITORY`",
-                )?;
-            let (owner, name) = crate::github::context::repository(&full)?;
-            let api_url = crate::github::context::base_url(
-                "GITHUB_API_URL",
-                env("GITHUB_API_URL").filter(|v| !v.is_empty()),
-                crate::github::context::DEFAULT_API_URL,
-            )?;
-            let token = token
-                .clone()
-                .context("no GitHub token; hint: set `GITHUB_TOKEN` (`contents: read` suffices)")?;
+            let (full, api_url, owner, name, token) = github_repository(repo, token, env)?;
             let repository = releases::Repository {
                 api_url: &api_url,
                 owner: &owner,
@@ -401,6 +411,119 @@ pub(super) fn execute(plan: &Plan, io: &mut Io<'_>) -> anyhow::Result<Watch> {
         today,
         watched: out,
     })
+}
+
+/// The repository of `--releases`: (`OWNER/NAME` as given, API URL, owner, name, token).
+fn github_repository(
+    repo: &Option<String>,
+    token: &Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<(String, String, String, String, String)> {
+    let full = repo
+        .clone()
+        .or_else(|| env("GITHUB_REPOSITORY").filter(|r| !r.is_empty()))
+        .context("no repository; hint: pass `--repo OWNER/NAME` or set `GITHUB_REPOSITORY`")?;
+    let (owner, name) = crate::github::context::repository(&full)?;
+    let api_url = crate::github::context::base_url(
+        "GITHUB_API_URL",
+        env("GITHUB_API_URL").filter(|v| !v.is_empty()),
+        crate::github::context::DEFAULT_API_URL,
+    )?;
+    let token = token
+        .clone()
+        .context("no GitHub token; hint: set `GITHUB_TOKEN` (`contents: read` suffices)")?;
+    Ok((full, api_url, owner, name, token))
+}
+
+/// Updates the tracking issues from a finished watch: one sync per evaluated release, place
+/// `release:<tag>` (a release with several SBOM assets: their findings together), so an issue
+/// gains the place of every release that holds its finding and loses the place of one that no
+/// longer does. Releases not evaluated (no SBOM, an error) are left alone: their places keep
+/// what they had. Never changes the exit code: problems are warnings.
+pub(super) fn track(plan: &Plan, watch: &Watch, io: &mut Io<'_>) -> anyhow::Result<()> {
+    let Some(tracking) = &plan.track else {
+        return Ok(());
+    };
+    let Sources::Releases { repo, token, .. } = &plan.sources else {
+        return Ok(());
+    };
+    let env = io.env;
+    let (_, api_url, owner, name, token) = github_repository(repo, token, env)?;
+    let network = crate::github::client::Network::from_env(env);
+    let local = super::track::local(
+        &plan.workspace,
+        plan.scan.config.as_deref(),
+        plan.config_by,
+        None,
+    )?;
+    // The releases in watch order, each with the findings of all its SBOMs.
+    let mut releases: Vec<(String, crate::track::input::Report)> = Vec::new();
+    for (place, evaluation) in watch.places() {
+        let mut json = Vec::new();
+        crate::report::json::write(evaluation, &mut json)?;
+        let report = crate::track::input::parse(&json).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match releases.iter_mut().find(|(p, _)| *p == place) {
+            Some((_, all)) => {
+                all.findings.extend(report.findings);
+                all.unkeyed += report.unkeyed;
+            }
+            None => releases.push((place, report)),
+        }
+    }
+    let mut summary = String::new();
+    for (place, report) in &releases {
+        let tag = place.trim_start_matches("release:");
+        let outcome = crate::github::track::sync(
+            &crate::github::track::Repo {
+                api_url: &api_url,
+                owner: &owner,
+                name: &name,
+                token: &token,
+                network: &network,
+            },
+            report,
+            &crate::github::track::Options {
+                place,
+                revision: tag,
+                today: watch.today,
+                scope: tracking.scope.into(),
+                max_new: tracking.max_new,
+                dry_run: false,
+                settings: &local.settings,
+                codeowners: local.codeowners.as_ref(),
+                present: None,
+                spacing: super::track::spacing(env),
+            },
+            &mut crate::track::NoNotifier,
+        );
+        for line in &outcome.lines {
+            writeln!(
+                io.stderr,
+                "kevgate: {}: {}",
+                crate::text::terminal(place),
+                crate::text::terminal(line)
+            )?;
+        }
+        for w in local
+            .notes
+            .iter()
+            .chain(&outcome.notes)
+            .chain(&outcome.warnings)
+        {
+            writeln!(
+                io.stderr,
+                "warning: tracking issues of `{}`: {}",
+                crate::text::terminal(place),
+                crate::text::terminal(w)
+            )?;
+        }
+        summary.push_str(&format!("#### {}\n\n", crate::text::markdown(place)));
+        summary.push_str(&outcome.summary(false));
+    }
+    if let Some(path) = env("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        super::action::append(Path::new(&path), &summary)?;
+    }
+    Ok(())
 }
 
 fn watched(

@@ -225,6 +225,13 @@ pub(crate) mod fake {
         })
     }
 
+    /// As [`serve_with`], answering with bytes.
+    pub fn serve_recorded(
+        route: impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static,
+    ) -> Fake {
+        start(None, route)
+    }
+
     /// An answer with a binary body (release assets) and owned headers.
     pub type BytesAnswer = (u16, Vec<u8>, Vec<(String, String)>);
 

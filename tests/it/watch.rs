@@ -9,7 +9,7 @@
 //! releases endpoints (`tests/fixtures/github/releases.subset.json`).
 
 use crate::action::TOKEN;
-use crate::action::fake::{self, Recorded};
+use crate::action::fake::{self, BytesAnswer, Recorded};
 use crate::scan::{build_db, build_kev_hits_db};
 use crate::{TempDir, fixture, kevgate, run};
 use serde_json::Value;
@@ -157,24 +157,32 @@ fn webgoat() -> PathBuf {
 /// The tag of the release without an SBOM: hostile, as anything the API returns may be.
 const HOSTILE_TAG: &str = "v1.1.0|<img src=x>](https://evil.example) @octo/team ::error::boom";
 
-/// A storage host (a second loopback origin) and a fake API whose releases are, newest first:
-/// a draft; `v2.1.0` (2025-02-01) with the WebGoat SBOM gzip'd, streamed by the API; `v2.0.0`
-/// (2023-09-01) with the python image SBOM behind a redirect to the storage host; a release
-/// without an SBOM asset ([`HOSTILE_TAG`]); `v1.0.0` whose asset declares 1,000 bytes and
-/// streams 300 KiB.
-fn github() -> (fake::Fake, fake::Fake) {
+/// A storage host (a second loopback origin) serving the python image SBOM for asset 301
+/// (the second and later requests get `later` instead, when given: a rebuilt asset).
+fn storage(later: Option<&'static [u8]>) -> fake::Fake {
     let python = fs_err::read(python()).expect("python SBOM");
-    let storage = fake::serve_bytes(move |_, path, _| {
+    fake::serve_bytes(move |_, path, seen| {
         if path.starts_with("/release-assets/301?") {
             let h = vec![(
                 "content-type".to_owned(),
                 "application/octet-stream".to_owned(),
             )];
-            (200, python.clone(), h)
+            let body = match later {
+                Some(b) if seen > 0 => b.to_vec(),
+                _ => python.clone(),
+            };
+            (200, body, h)
         } else {
             (404, b"{}".to_vec(), Vec::new())
         }
-    });
+    })
+}
+
+/// The fake API's release routes: newest first, a draft; `v2.1.0` (2025-02-01) with the
+/// WebGoat SBOM gzip'd, streamed by the API; `v2.0.0` (2023-09-01) with the python image SBOM
+/// behind a redirect to `storage`; a release without an SBOM asset ([`HOSTILE_TAG`]);
+/// `v1.0.0` whose asset declares 1,000 bytes and streams 300 KiB.
+fn releases_route(storage: &str) -> impl Fn(&str, &str, usize) -> BytesAnswer + Send + 'static {
     let webgoat_gz = gzip(&fs_err::read(webgoat()).expect("webgoat SBOM"));
     let list = Value::from(vec![
         release(50, "v3.0.0", None, true, &[(501, "app.cdx.json", 10)]),
@@ -212,14 +220,14 @@ fn github() -> (fake::Fake, fake::Fake) {
     ]);
     assert_valid_list(&list);
     let list = list.to_string().into_bytes();
-    let location = format!("{}/release-assets/301?X-Amz-Signature=abc", storage.url);
+    let location = format!("{storage}/release-assets/301?X-Amz-Signature=abc");
     let octet = || {
         vec![(
             "content-type".to_owned(),
             "application/octet-stream".to_owned(),
         )]
     };
-    let api = fake::serve_bytes(move |_, path, _| match path {
+    move |_, path, _| match path {
         p if p == format!("{REPO}/releases?per_page=100&page=1") => (200, list.clone(), Vec::new()),
         p if p == format!("{REPO}/releases/assets/401") => (200, webgoat_gz.clone(), octet()),
         p if p == format!("{REPO}/releases/assets/301") => (
@@ -233,7 +241,13 @@ fn github() -> (fake::Fake, fake::Fake) {
             (200, body, octet())
         }
         _ => (404, br#"{"message": "Not Found"}"#.to_vec(), Vec::new()),
-    });
+    }
+}
+
+/// The fake API with [`releases_route`], and its storage host.
+fn github() -> (fake::Fake, fake::Fake) {
+    let storage = storage(None);
+    let api = fake::serve_bytes(releases_route(&storage.url));
     (api, storage)
 }
 
@@ -637,4 +651,88 @@ fn summarize_reports() {
         stderr.contains("1 of 3 reports could not be read"),
         "{stderr}"
     );
+}
+
+/// With `--track kev`, each evaluated release is a place `release:<tag>` of the tracking
+/// issues (the stateful fake of tests/it/track.rs beside the releases): the python image's
+/// KEV findings open issues present at `release:v2.0.0`, WebGoat's at `release:v2.1.0`. When
+/// `v2.0.0`'s SBOM asset no longer holds them (rebuilt), a second watch takes the place away
+/// and, no place holding them any more, closes those issues; WebGoat's stay open.
+#[test]
+fn tracking_issues_gain_and_lose_release_places() {
+    use std::sync::{Arc, Mutex};
+    let tmp = TempDir::new("watch-track");
+    let db = build_kev_hits_db(tmp.path());
+    const EMPTY: &[u8] =
+        br#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": []}"#;
+    let storage = storage(Some(EMPTY));
+    let releases = releases_route(&storage.url);
+    let state = Arc::new(Mutex::new(crate::track::Repo::default()));
+    let issues = crate::track::route(Arc::clone(&state));
+    let api = fake::serve_recorded(move |r, seen| {
+        if r.path.starts_with(&format!("{REPO}/releases")) {
+            releases(&r.method, &r.path, seen)
+        } else {
+            let (status, body, headers) = issues(r, seen);
+            (status, body.into_bytes(), headers)
+        }
+    });
+    let places = |state: &Arc<Mutex<crate::track::Repo>>| -> Vec<(String, String, Vec<String>)> {
+        let st = state.lock().expect("lock");
+        let mut out: Vec<(String, String, Vec<String>)> = st
+            .issues
+            .iter()
+            .map(|i| {
+                let s = crate::track::state_of(i["body"].as_str().expect("body"));
+                let places = s["places"]
+                    .as_object()
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                (
+                    i["title"].as_str().expect("title").to_owned(),
+                    i["state"].as_str().expect("state").to_owned(),
+                    places,
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let watch_track = || {
+        let mut cmd = watch(&tmp, &api.url, &db, "2");
+        cmd.args(["--track", "kev"])
+            .env("KEVGATE_GITHUB_SPACING_MS", "0");
+        cmd
+    };
+    let (code, stdout, stderr) = run(&mut watch_track());
+    assert_eq!(code, 1, "{stderr}\n{stdout}");
+    let first = places(&state);
+    let glibc = first
+        .iter()
+        .find(|(t, _, _)| t.starts_with("CVE-2023-4911 in libc6"))
+        .unwrap_or_else(|| panic!("{first:#?}"));
+    assert_eq!(glibc.1, "open");
+    assert_eq!(glibc.2, ["release:v2.0.0"]);
+    let jquery = first
+        .iter()
+        .find(|(t, _, _)| t.contains("jquery"))
+        .unwrap_or_else(|| panic!("{first:#?}"));
+    assert_eq!(jquery.2, ["release:v2.1.0"]);
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    let (code, stdout, stderr) = run(&mut watch_track());
+    assert_eq!(code, 1, "{stderr}\n{stdout}");
+    let second = places(&state);
+    for (title, state, places) in &second {
+        if first
+            .iter()
+            .any(|(t, _, p)| t == title && p == &["release:v2.0.0"])
+        {
+            assert_eq!(state, "closed", "{title}: {places:?}");
+            assert!(places.is_empty(), "{title}: {places:?}");
+        } else {
+            assert_eq!(state, "open", "{title}");
+        }
+    }
+    assert!(second.iter().any(|(_, s, _)| s == "open"));
 }
