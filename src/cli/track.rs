@@ -282,14 +282,7 @@ pub(super) fn run_action(
         ))?;
         return Ok(());
     }
-    let mut json = Vec::new();
-    crate::report::write(
-        crate::report::Format::Json,
-        evaluation,
-        &mut json,
-        &super::report_options(false),
-    )?;
-    let report: Report = input::parse(&json).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report: Report = sync::report_of(evaluation).map_err(|e| anyhow::anyhow!("{e}"))?;
     let ws = Workspace::from_env(env)?;
     let local = local(&ws, config, NamedBy::Repository, None)?;
     // What the SBOM holds, for the closing comment's upgrade; without it the comment

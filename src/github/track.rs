@@ -16,7 +16,7 @@ use super::client::{Api, Method, Network, Request, Response, describe};
 use super::context::{Context, Event};
 use crate::track::codeowners::Codeowners;
 use crate::track::input::Report;
-use crate::track::notify::{Notifier, NotifyResult, TransitionEvent};
+use crate::track::notify::{Notifier, TransitionEvent};
 use crate::track::plan::{self, Credit, Issue, IssueWrite, LABEL, Run, Scope, StateChange};
 use crate::track::settings::Settings;
 use serde::Deserialize;
@@ -301,6 +301,20 @@ pub fn sync(
         );
     }
     out
+}
+
+/// The tracking view of an evaluation: its JSON report, parsed as `kevgate track` parses a
+/// report file (one path for the CLI, the action and `kevgate watch`).
+pub fn report_of(ev: &crate::Evaluation) -> Result<Report, String> {
+    let mut json = Vec::new();
+    crate::report::write(
+        crate::report::Format::Json,
+        ev,
+        &mut json,
+        &crate::report::Options::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    crate::track::input::parse(&json)
 }
 
 /// The API client for `repo`.
@@ -659,36 +673,15 @@ fn record_notifications(
     pace: &Pace,
     warnings: &mut Vec<String>,
 ) {
-    let mut changed = BTreeSet::new();
-    for result in notifier.notify(events) {
-        match result {
-            NotifyResult::Slack { key, transition } => {
-                if let Some((_, w)) = written.get_mut(&key)
-                    && !w.state.notified.slack.contains(&transition)
-                {
-                    w.state.notified.slack.push(transition);
-                    w.state.notified.slack.sort_unstable();
-                    changed.insert(key);
-                }
-            }
-            NotifyResult::Jira {
-                key,
-                transition,
-                issue,
-            } => {
-                if let Some((_, w)) = written.get_mut(&key) {
-                    let jira = &mut w.state.notified.jira;
-                    if jira.key.is_none() {
-                        jira.key = Some(issue);
-                    }
-                    if !jira.transitions.contains(&transition) {
-                        jira.transitions.push(transition);
-                        jira.transitions.sort_unstable();
-                    }
-                    changed.insert(key);
-                }
-            }
-            NotifyResult::Warning(w) => warnings.push(w),
+    let mut states: BTreeMap<String, crate::track::TrackState> = written
+        .iter()
+        .map(|(k, (_, w))| (k.clone(), w.state.clone()))
+        .collect();
+    let (changed, mut failed) = crate::track::notify::record(notifier.notify(events), &mut states);
+    warnings.append(&mut failed);
+    for key in &changed {
+        if let (Some((_, w)), Some(st)) = (written.get_mut(key), states.remove(key)) {
+            w.state = st;
         }
     }
     for key in changed {
