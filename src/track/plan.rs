@@ -752,6 +752,9 @@ fn places(st: &TrackState) -> String {
             );
         }
     }
+    if let Some(jira) = &st.notified.jira.key {
+        let _ = writeln!(out, "\n**Jira:** {}", text::markdown(jira));
+    }
     if let Some(by) = &st.fixed_by {
         let _ = write!(out, "\n**Fixed by** {} in #{}", mention(&by.author), by.pr);
         if let Some(up) = &by.upgrade {
@@ -916,12 +919,10 @@ fn event(
     }
 }
 
-/// The body with its state block replaced by `st`'s (after notifications were recorded).
-pub fn with_state(body: &str, st: &TrackState) -> String {
-    match body.find(state::STATE_START) {
-        Some(i) => format!("{}{}\n", &body[..i], state::render(st)),
-        None => body.to_owned(),
-    }
+/// The body re-rendered with `st` (after notifications were recorded): the details as they
+/// are, the places table (which names the Jira issue) and the state block from `st`.
+pub fn with_state(body_text: &str, st: &TrackState) -> String {
+    body(&st.key, details_of(body_text), st)
 }
 
 #[cfg(test)]
@@ -1070,5 +1071,30 @@ mod tests {
         issues[0].open = false;
         let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
         assert!(p.writes.iter().all(|w| w.change.is_none()), "{p:?}");
+    }
+
+    /// After notifications are recorded (`with_state`), the body names the Jira issue, its
+    /// state parses with what was sent, and the same report again writes nothing.
+    #[test]
+    fn recorded_notifications_are_stable() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
+        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
+        apply(&mut issues, &p);
+        let mut st = p.writes[0].state.clone();
+        st.notified.slack.push(1);
+        st.notified.jira.key = Some("SEC-7".into());
+        issues[0].body = with_state(&issues[0].body, &st);
+        assert!(issues[0].body.contains("**Jira:** SEC-7"));
+        match state::parse(&issues[0].body) {
+            Parsed::Tracked(parsed) => assert_eq!(*parsed, st),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings))
+                .writes
+                .is_empty()
+        );
     }
 }
