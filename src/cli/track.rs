@@ -62,7 +62,8 @@ pub struct TrackArgs {
     /// Print what would be written; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// The default branch's commit the report is for [default: `GITHUB_SHA`].
+    /// The default branch's commit the report is for, named in comments and used to credit
+    /// the fix [default: `GITHUB_SHA`; without one, neither].
     #[arg(long, value_name = "SHA")]
     sha: Option<String>,
     /// Policy file with `owners`, `sla`, `runbooks` [default: `.kevgate.yaml` if present].
@@ -160,12 +161,15 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         .filter(|r| !r.trim().is_empty())
         .context("no repository; hint: `--repo OWNER/NAME` (or set `GITHUB_REPOSITORY`)")?;
     let (owner, name) = repository(&repo)?;
+    // The commit is optional: without one, comments name no commit and no fix is credited.
     let revision = args
         .sha
         .or_else(|| env("GITHUB_SHA"))
-        .filter(|s| !s.trim().is_empty())
-        .context("no commit; hint: `--sha SHA` (or set `GITHUB_SHA`)")?;
-    if !(matches!(revision.len(), 40 | 64) && revision.bytes().all(|b| b.is_ascii_hexdigit())) {
+        .map(|s| s.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !(revision.is_empty()
+        || (matches!(revision.len(), 40 | 64) && revision.bytes().all(|b| b.is_ascii_hexdigit())))
+    {
         bail!(
             "`--sha` is not a commit SHA: `{}`",
             crate::text::terminal(&crate::text::one_line(&revision, 80))
@@ -194,14 +198,24 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    // Inside a workflow: only runs for the default branch.
-    if env("GITHUB_EVENT_NAME").is_some() {
+    // Inside a workflow: only runs for the default branch. A run kevgate cannot place does
+    // nothing (and says why) rather than write from a pull request.
+    if let Some(name) = env("GITHUB_EVENT_NAME").filter(|n| !n.trim().is_empty()) {
         let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
             Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
             None => Vec::new(),
         };
-        let ctx = Context::from_env(env, &event)?;
-        if let Some(why) = sync::skip_reason(&ctx, &event, env("GITHUB_REF").as_deref()) {
+        let why = if name.starts_with("pull_request") {
+            Some("a pull request run: tracking issues follow the default branch only".to_owned())
+        } else {
+            match Context::from_env(env, &event) {
+                Ok(ctx) => sync::skip_reason(&ctx, &event, env("GITHUB_REF").as_deref()),
+                Err(e) => Some(format!(
+                    "cannot tell whether the run is for the default branch: {e}"
+                )),
+            }
+        };
+        if let Some(why) = why {
             writeln!(io.stderr, "kevgate: tracking issues: nothing to do: {why}")?;
             return Ok(Outcome::Passed);
         }

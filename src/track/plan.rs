@@ -390,9 +390,9 @@ fn update_present(
             );
             change = Some(StateChange::CloseNotPlanned);
             comment = Some(format!(
-                "Ignored in {} ({}): {}. Closing as not planned.",
+                "Ignored in {}{}: {}. Closing as not planned.",
                 text::markdown(run.place),
-                text::markdown(&short(run.revision)),
+                at(run.revision),
                 text::markdown(&reason)
             ));
             kind = Some(TransitionKind::NotPlanned);
@@ -413,9 +413,9 @@ fn update_present(
             st.fixed_by = None;
             change = Some(StateChange::Reopen);
             comment = Some(format!(
-                "Found again in {} at {} ({} {}). Reopening.",
+                "Found again in {}{} ({} {}). Reopening.",
                 text::markdown(run.place),
-                text::markdown(&short(run.revision)),
+                at(run.revision),
                 text::markdown(&f.name),
                 text::markdown(&join(&g.versions))
             ));
@@ -475,9 +475,9 @@ fn update_absent(
         transition(&mut st, TransitionKind::Fixed, run, None);
         change = Some(StateChange::CloseCompleted);
         let mut c = format!(
-            "No longer found in {} at {}",
+            "No longer found in {}{}",
             text::markdown(run.place),
-            text::markdown(&short(run.revision))
+            at(run.revision)
         );
         match (&st.fixed_by, &upgrade) {
             (Some(by), up) => {
@@ -591,6 +591,15 @@ fn mention(login: &str) -> String {
 
 fn join(v: &BTreeSet<String>) -> String {
     v.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// ` at <revision>`, or nothing when the revision is unknown (empty).
+fn at(revision: &str) -> String {
+    if revision.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", text::markdown(&short(revision)))
+    }
 }
 
 /// The first 12 characters of a commit SHA; a tag as it is.
