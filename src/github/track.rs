@@ -251,13 +251,16 @@ pub fn sync(
     }
     out.over_limit = planned.over_limit;
     out.notes = planned.notes.clone();
-    for w in &planned.writes {
-        out.lines.push(describe_write(w, opts.dry_run));
-        match (w.number, w.change) {
-            (None, _) => out.created += 1,
-            (Some(_), Some(StateChange::Reopen)) => out.reopened += 1,
-            (Some(_), Some(_)) => out.closed += 1,
-            (Some(_), None) => out.updated += 1,
+    let count = |out: &mut Outcome, w: &IssueWrite| match (w.number, w.change) {
+        (None, _) => out.created += 1,
+        (Some(_), Some(StateChange::Reopen)) => out.reopened += 1,
+        (Some(_), Some(_)) => out.closed += 1,
+        (Some(_), None) => out.updated += 1,
+    };
+    if opts.dry_run {
+        for w in &planned.writes {
+            out.lines.push(describe_write(w, true));
+            count(&mut out, w);
         }
     }
     if opts.dry_run || planned.writes.is_empty() {
@@ -273,21 +276,15 @@ pub fn sync(
     let mut events = Vec::new();
     let mut written: BTreeMap<String, (u64, IssueWrite)> = BTreeMap::new();
     for w in planned.writes {
-        match write(&api, &w, &pace, &mut out.warnings) {
-            Some((number, url)) => {
-                if let Some(mut e) = w.event.clone() {
-                    e.issue = number;
-                    e.issue_url = url;
-                    events.push(e);
-                }
-                written.insert(w.key.clone(), (number, w));
+        if let Some((number, url)) = write(&api, &w, &pace, &mut out.warnings) {
+            out.lines.push(describe_write(&w, false));
+            count(&mut out, &w);
+            if let Some(mut e) = w.event.clone() {
+                e.issue = number;
+                e.issue_url = url;
+                events.push(e);
             }
-            None => {
-                // Not written: counted as planned above; say so.
-                if w.number.is_none() {
-                    out.created = out.created.saturating_sub(1);
-                }
-            }
+            written.insert(w.key.clone(), (number, w));
         }
     }
     if !events.is_empty() {
@@ -411,7 +408,8 @@ fn list_issues(api: &Api) -> Result<Vec<Issue>, String> {
                 number: i.number,
                 open: i.state == "open",
                 title: i.title,
-                body: i.body.unwrap_or_default(),
+                // The web editor saves CRLF line ends; kevgate renders LF.
+                body: i.body.unwrap_or_default().replace("\r\n", "\n"),
                 labels: i.labels.into_iter().map(LabelDto::name).collect(),
                 url: i.html_url,
             });

@@ -442,7 +442,13 @@ fn lifecycle() {
         "{labels_made:?}"
     );
 
-    // Run 2: the same report writes nothing.
+    // Run 2: the same report writes nothing, even after someone edited an issue in the
+    // web editor (which saves CRLF line ends).
+    {
+        let mut st = state.lock().expect("lock");
+        let body = st.issues[0]["body"].as_str().expect("body").replace('\n', "\r\n");
+        st.issues[0]["body"] = body.into();
+    }
     clear(&gh);
     let (code, _, stderr) = run(&mut track(dir, &gh.url, &full, SHA1));
     assert_eq!(code, 0, "{stderr}");
