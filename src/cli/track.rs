@@ -188,9 +188,9 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let local = local(&ws, args.config.as_deref(), NamedBy::User, None)?;
     let present = match &args.sbom {
         Some(path) => {
-            let raw = ws.read(path, NamedBy::User, super::max_sbom_bytes(None, env)?)?;
+            let raw = ws.read(path, NamedBy::User, super::scan::max_sbom_bytes(None, env)?)?;
             let shown = path.display();
-            let inflated = crate::sbom::inflate(&raw, super::max_sbom_bytes(None, env)?)
+            let inflated = crate::sbom::inflate(&raw, super::scan::max_sbom_bytes(None, env)?)
                 .map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
             let parsed = crate::sbom::parse_inflated(&inflated)
                 .map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
@@ -301,7 +301,7 @@ pub(super) fn run_action(
     let local = local(&ws, config, NamedBy::Repository, None)?;
     // What the SBOM holds, for the closing comment's upgrade; without it the comment
     // names no upgrade.
-    let present = super::max_sbom_bytes(None, env)
+    let present = super::scan::max_sbom_bytes(None, env)
         .ok()
         .and_then(|max| {
             let raw = ws.read(sbom, NamedBy::Repository, max).ok()?;
