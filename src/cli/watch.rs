@@ -16,7 +16,9 @@
 //! --format json` documents) and writes one Markdown table, for the last job of a matrix over
 //! an organisation's repositories (`docs/organisation.md`).
 
-use super::{ColorChoice, Io, Outcome, PolicyFiles, ScanArgs, ScanInputs, SortOrder};
+use super::policy::PolicyFiles;
+use super::scan::ScanInputs;
+use super::{Io, Outcome};
 use crate::github::releases;
 use crate::policy::FailOn;
 use crate::report::watch::{Checked, Watch, Watched};
@@ -28,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 /// `kevgate watch` output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum WatchFormat {
+pub enum WatchFormat {
     /// Text for people: one block per release.
     Table,
     /// One JSON document with a per-release array (`docs/watch.md`).
@@ -37,8 +39,9 @@ pub(super) enum WatchFormat {
     Markdown,
 }
 
+/// `kevgate watch`'s arguments.
 #[derive(Debug, Args)]
-pub(super) struct WatchArgs {
+pub struct WatchArgs {
     /// Local SBOM files to re-check (each a release): formats as `scan` reads them.
     #[arg(
         value_name = "FILE",
@@ -72,7 +75,7 @@ pub(super) struct WatchArgs {
     max_db_age: u32,
     /// Refuse an SBOM (file or asset) larger than this, read or inflated [default:
     /// `KEVGATE_MAX_SBOM_SIZE`, else 1GiB].
-    #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = super::args::parse_size)]
     max_sbom_size: Option<u64>,
     /// Policy file, as for `scan` [default: `.kevgate.yaml` if present].
     #[arg(long, value_name = "FILE")]
@@ -115,8 +118,16 @@ pub(super) enum Sources {
 /// A watch to run: shared by `kevgate watch` and the action's `mode: watch`.
 pub(super) struct Plan {
     pub sources: Sources,
-    /// The policy flags, as `scan` takes them (`sbom` is replaced per SBOM).
-    pub scan: ScanArgs,
+    /// The database file (`--db`, the `db` input).
+    pub db: Option<PathBuf>,
+    /// Oldest acceptable database data, in days.
+    pub max_db_age: u32,
+    /// The SBOM size cap (`--max-sbom-size`); `None`: `KEVGATE_MAX_SBOM_SIZE`, else 1 GiB.
+    pub max_sbom_size: Option<u64>,
+    /// The policy file (`--config`, the `config` input).
+    pub config: Option<PathBuf>,
+    /// What the flags or inputs set over the policy file.
+    pub overrides: crate::config::Overrides,
     /// Whether the bundled demo database may be used.
     pub allow_bundled: bool,
     /// The workspace the policy files and outputs stay in.
@@ -187,7 +198,15 @@ pub(super) fn run(args: WatchArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     };
     let plan = Plan {
         sources,
-        scan: scan_args(&args),
+        db: args.db.clone(),
+        max_db_age: args.max_db_age,
+        max_sbom_size: args.max_sbom_size,
+        config: args.config.clone(),
+        overrides: crate::config::Overrides {
+            fail_on: args.fail_on,
+            fail_on_kev: args.no_fail_on_kev.then_some(false),
+            ..crate::config::Overrides::default()
+        },
         allow_bundled: true,
         workspace: Workspace::new(Path::new("."))?,
         config_by: NamedBy::User,
@@ -207,7 +226,7 @@ pub(super) fn run(args: WatchArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         ),
     }
     match &args.output {
-        Some(path) => super::write_user_output(&plan.workspace, path, &buf)?,
+        Some(path) => super::scan::write_user_output(&plan.workspace, path, &buf)?,
         None => io.stdout.write_all(&buf)?,
     }
     if let Err(e) = track(&plan, &watch, io) {
@@ -249,35 +268,6 @@ pub(super) fn finish(watch: &Watch, io: &mut Io<'_>) -> anyhow::Result<Outcome> 
     }
 }
 
-/// The `scan` arguments the watch flags amount to.
-fn scan_args(args: &WatchArgs) -> ScanArgs {
-    ScanArgs {
-        sbom: PathBuf::new(),
-        db: args.db.clone(),
-        format: Vec::new(),
-        output: Vec::new(),
-        fail_on: args.fail_on,
-        fail_on_kev: false,
-        no_fail_on_kev: args.no_fail_on_kev,
-        fail_on_malicious: false,
-        no_fail_on_malicious: false,
-        max_db_age: args.max_db_age,
-        max_sbom_size: args.max_sbom_size,
-        color: ColorChoice::Never,
-        fail_on_ransomware: false,
-        fail_on_kev_past_due: false,
-        fail_on_epss: None,
-        only_fixable: false,
-        baseline: None,
-        sort: SortOrder::Kev,
-        fail_on_new_only: false,
-        config: args.config.clone(),
-        severity_source: Vec::new(),
-        rhel_stream: None,
-        attestation: None,
-    }
-}
-
 /// One SBOM to check: what it is called, and where its bytes come from.
 enum Fetch {
     File(PathBuf),
@@ -293,8 +283,8 @@ pub(super) fn execute(plan: &Plan, io: &mut Io<'_>) -> anyhow::Result<Watch> {
     let env = io.env;
     let today = super::today(env)?;
     let files: PolicyFiles =
-        super::read_policy_files(&plan.workspace, plan.scan.config.as_deref(), plan.config_by)?;
-    let max_bytes = super::max_sbom_bytes(plan.scan.max_sbom_size, env)?;
+        super::policy::read_policy_files(&plan.workspace, plan.config.as_deref(), plan.config_by)?;
+    let max_bytes = super::scan::max_sbom_bytes(plan.max_sbom_size, env)?;
     let network = crate::github::client::Network::from_env(env);
     let mut todo: Vec<(Watched, Fetch)> = Vec::new();
     let mut repo_parts = None;
@@ -384,25 +374,29 @@ pub(super) fn execute(plan: &Plan, io: &mut Io<'_>) -> anyhow::Result<Watch> {
                 }
             }
         };
-        let mut args = plan.scan.clone();
-        args.sbom = shown.clone();
-        let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
-            let scanned = crate::vex::Scanned::of(parsed);
-            super::load_policy(&args, &files, (bytes, parsed), &scanned)
-        };
         let inputs = ScanInputs {
             sbom: &shown,
-            db: plan.scan.db.as_deref(),
-            policy: &make_policy,
-            max_db_age: plan.scan.max_db_age,
+            db: plan.db.as_deref(),
+            max_db_age: plan.max_db_age,
             allow_bundled: plan.allow_bundled,
             max_sbom_bytes: Some(max_bytes),
             // The demo-database warning once, not once per release.
             banner_on_stdout: i > 0,
-            order: crate::FindingOrder::Severity,
         };
-        entry.checked = match super::evaluate_bytes(&inputs, raw, today, io) {
-            Ok((evaluation, _)) => Checked::Evaluated(Box::new(evaluation)),
+        // The same steps as `scan`: gather, assemble the policy, evaluate.
+        let evaluated = super::scan::gather_bytes(&inputs, raw, today, io).and_then(|gathered| {
+            let (policy, notes) =
+                super::policy::assemble(&files, &plan.overrides, &gathered.scanned())?;
+            super::scan::evaluate(
+                &gathered,
+                &policy,
+                notes,
+                crate::FindingOrder::Severity,
+                today,
+            )
+        });
+        entry.checked = match evaluated {
+            Ok(evaluation) => Checked::Evaluated(Box::new(evaluation)),
             Err(e) => Checked::Error(format!("{e:#}")),
         };
         out.push(entry);
@@ -452,7 +446,7 @@ pub(super) fn track(plan: &Plan, watch: &Watch, io: &mut Io<'_>) -> anyhow::Resu
     let network = crate::github::client::Network::from_env(env);
     let local = super::track::local(
         &plan.workspace,
-        plan.scan.config.as_deref(),
+        plan.config.as_deref(),
         plan.config_by,
         None,
     )?;
@@ -543,8 +537,9 @@ fn watched(
 
 // ---- `kevgate summarize`
 
+/// `kevgate summarize`'s arguments.
 #[derive(Debug, Args)]
-pub(super) struct SummarizeArgs {
+pub struct SummarizeArgs {
     /// kevgate JSON reports (`scan --format json`, `watch --format json`); each is named by
     /// its file name without `.json` in the summary.
     #[arg(value_name = "REPORT", required = true)]
@@ -578,7 +573,7 @@ pub(super) fn summarize(args: SummarizeArgs, io: &mut Io<'_>) -> anyhow::Result<
     }
     let text = crate::report::summary::markdown(&rows);
     match &args.output {
-        Some(path) => super::write_user_output(&ws, path, text.as_bytes())?,
+        Some(path) => super::scan::write_user_output(&ws, path, text.as_bytes())?,
         None => io.stdout.write_all(text.as_bytes())?,
     }
     if let Some(path) = (io.env)("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {

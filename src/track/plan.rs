@@ -390,9 +390,9 @@ fn update_present(
             );
             change = Some(StateChange::CloseNotPlanned);
             comment = Some(format!(
-                "Ignored in {} ({}): {}. Closing as not planned.",
+                "Ignored in {}{}: {}. Closing as not planned.",
                 text::markdown(run.place),
-                text::markdown(&short(run.revision)),
+                at(run.revision),
                 text::markdown(&reason)
             ));
             kind = Some(TransitionKind::NotPlanned);
@@ -413,9 +413,9 @@ fn update_present(
             st.fixed_by = None;
             change = Some(StateChange::Reopen);
             comment = Some(format!(
-                "Found again in {} at {} ({} {}). Reopening.",
+                "Found again in {}{} ({} {}). Reopening.",
                 text::markdown(run.place),
-                text::markdown(&short(run.revision)),
+                at(run.revision),
                 text::markdown(&f.name),
                 text::markdown(&join(&g.versions))
             ));
@@ -475,9 +475,9 @@ fn update_absent(
         transition(&mut st, TransitionKind::Fixed, run, None);
         change = Some(StateChange::CloseCompleted);
         let mut c = format!(
-            "No longer found in {} at {}",
+            "No longer found in {}{}",
             text::markdown(run.place),
-            text::markdown(&short(run.revision))
+            at(run.revision)
         );
         match (&st.fixed_by, &upgrade) {
             (Some(by), up) => {
@@ -591,6 +591,15 @@ fn mention(login: &str) -> String {
 
 fn join(v: &BTreeSet<String>) -> String {
     v.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// ` at <revision>`, or nothing when the revision is unknown (empty).
+fn at(revision: &str) -> String {
+    if revision.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", text::markdown(&short(revision)))
+    }
 }
 
 /// The first 12 characters of a commit SHA; a tag as it is.
@@ -751,6 +760,9 @@ fn places(st: &TrackState) -> String {
                 p.seen
             );
         }
+    }
+    if let Some(jira) = &st.notified.jira.key {
+        let _ = writeln!(out, "\n**Jira:** {}", text::markdown(jira));
     }
     if let Some(by) = &st.fixed_by {
         let _ = write!(out, "\n**Fixed by** {} in #{}", mention(&by.author), by.pr);
@@ -916,12 +928,10 @@ fn event(
     }
 }
 
-/// The body with its state block replaced by `st`'s (after notifications were recorded).
-pub fn with_state(body: &str, st: &TrackState) -> String {
-    match body.find(state::STATE_START) {
-        Some(i) => format!("{}{}\n", &body[..i], state::render(st)),
-        None => body.to_owned(),
-    }
+/// The body re-rendered with `st` (after notifications were recorded): the details as they
+/// are, the places table (which names the Jira issue) and the state block from `st`.
+pub fn with_state(body_text: &str, st: &TrackState) -> String {
+    body(&st.key, details_of(body_text), st)
 }
 
 #[cfg(test)]
@@ -1070,5 +1080,30 @@ mod tests {
         issues[0].open = false;
         let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
         assert!(p.writes.iter().all(|w| w.change.is_none()), "{p:?}");
+    }
+
+    /// After notifications are recorded (`with_state`), the body names the Jira issue, its
+    /// state parses with what was sent, and the same report again writes nothing.
+    #[test]
+    fn recorded_notifications_are_stable() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
+        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
+        apply(&mut issues, &p);
+        let mut st = p.writes[0].state.clone();
+        st.notified.slack.push(1);
+        st.notified.jira.key = Some("SEC-7".into());
+        issues[0].body = with_state(&issues[0].body, &st);
+        assert!(issues[0].body.contains("**Jira:** SEC-7"));
+        match state::parse(&issues[0].body) {
+            Parsed::Tracked(parsed) => assert_eq!(*parsed, st),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings))
+                .writes
+                .is_empty()
+        );
     }
 }

@@ -449,7 +449,16 @@ fn lifecycle() {
         "{labels_made:?}"
     );
 
-    // Run 2: the same report writes nothing.
+    // Run 2: the same report writes nothing, even after someone edited an issue in the
+    // web editor (which saves CRLF line ends).
+    {
+        let mut st = state.lock().expect("lock");
+        let body = st.issues[0]["body"]
+            .as_str()
+            .expect("body")
+            .replace('\n', "\r\n");
+        st.issues[0]["body"] = body.into();
+    }
     clear(&gh);
     let (code, _, stderr) = run(&mut track(dir, &gh.url, &full, SHA1));
     assert_eq!(code, 0, "{stderr}");
@@ -638,6 +647,30 @@ fn action_tracks_on_the_default_branch() {
     let summary = fs_err::read_to_string(tmp.path().join("summary.md")).expect("summary");
     assert!(summary.contains("### kevgate tracking issues"), "{summary}");
     assert!(summary.contains("2 created"), "{summary}");
+
+    // A pull request run: the gate as always, no issue request, and the summary says why.
+    clear(&gh);
+    let (code, stdout, stderr) = run(action(&gh.url)
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env(
+            "GITHUB_EVENT_PATH",
+            fixture("github/pull_request.opened.payload.json"),
+        )
+        .env("INPUT_COMMENT", "false"));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        !gh.requests
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|r| r.path.contains("/issues") || r.path.contains("/labels")),
+        "{stderr}"
+    );
+    let summary = fs_err::read_to_string(tmp.path().join("summary.md")).expect("summary");
+    assert!(
+        summary.contains("Nothing to do: a pull request run"),
+        "{summary}"
+    );
 
     let refusing = fake::serve(|method, path, _| {
         if path.contains("/check-runs") {
