@@ -107,8 +107,11 @@ pub(super) enum Sources {
     Files(Vec<(PathBuf, String, Option<jiff::Timestamp>)>),
     /// The latest `count` releases of `repo` (`OWNER/NAME`, else `GITHUB_REPOSITORY`).
     Releases {
+        /// How many of the latest published releases.
         count: usize,
+        /// `OWNER/NAME`; `None`: `GITHUB_REPOSITORY`.
         repo: Option<String>,
+        /// Whether prereleases count.
         prereleases: bool,
         /// The token (`GITHUB_TOKEN`, or the action's `github-token`). Not logged.
         token: Option<String>,
@@ -117,6 +120,7 @@ pub(super) enum Sources {
 
 /// A watch to run: shared by `kevgate watch` and the action's `mode: watch`.
 pub(super) struct Plan {
+    /// Where the SBOMs come from.
     pub sources: Sources,
     /// The database file (`--db`, the `db` input).
     pub db: Option<PathBuf>,
