@@ -296,7 +296,7 @@ pub(super) fn execute(plan: &Plan, io: &mut Io<'_>) -> anyhow::Result<Watch> {
         Sources::Files(list) => {
             for (path, name, published) in list {
                 todo.push((
-                    watched(name, *published, None, Some(name.clone())),
+                    watched(name, *published, None, Some(path.display().to_string())),
                     Fetch::File(path.clone()),
                 ));
             }

@@ -19,6 +19,9 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+/// Failing findings listed per release in the terminal text (the JSON has them all).
+const TEXT_MAX_FAILING: usize = 20;
+
 /// The version of the watch JSON document's shape.
 pub const SCHEMA_VERSION: &str = "1";
 
@@ -216,6 +219,31 @@ pub fn write_text(w: &Watch, out: &mut dyn Write) -> io::Result<()> {
                     )?;
                 }
                 let late = watched.kev_after();
+                // The other failing findings, most urgent first, at most [`TEXT_MAX_FAILING`].
+                let failing: Vec<&Evaluated> = ev
+                    .findings
+                    .iter()
+                    .filter(|e| {
+                        e.decision == Decision::Fail && !late.iter().any(|l| std::ptr::eq(*l, *e))
+                    })
+                    .collect();
+                for e in failing.iter().take(TEXT_MAX_FAILING) {
+                    writeln!(
+                        out,
+                        "    fails: {} in {} {} ({})",
+                        t(&e.finding.id),
+                        t(&e.finding.component.name),
+                        t(e.finding.component.version.as_deref().unwrap_or("?")),
+                        crate::report::code(e.severity)
+                    )?;
+                }
+                if failing.len() > TEXT_MAX_FAILING {
+                    writeln!(
+                        out,
+                        "    … {} more failing (see `--format json`)",
+                        failing.len() - TEXT_MAX_FAILING
+                    )?;
+                }
                 if !late.is_empty() {
                     writeln!(out, "  became KEV after the release:")?;
                 }
@@ -374,7 +402,7 @@ pub fn markdown(w: &Watch, max_bytes: usize) -> String {
             watched
                 .sbom
                 .as_deref()
-                .map(|s| format!("`{}`", m(s)))
+                .map(m)
                 .unwrap_or_else(|| "none".into())
         );
         match &watched.checked {

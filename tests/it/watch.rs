@@ -475,7 +475,9 @@ fn local_files() {
         .arg(&db));
     assert_eq!(code, 1, "{stderr}");
     assert!(
-        stdout.contains("app 1.0 (app 1.0), published 2023-09-01: fail"),
+        stdout.contains("app 1.0 (")
+            && stdout
+                .contains("other-syft-cdx-image-python-latest.json), published 2023-09-01: fail"),
         "{stdout}"
     );
     assert!(stdout.contains("became KEV after the release:"), "{stdout}");
