@@ -524,7 +524,13 @@ fn update_absent(
     let labels = overdue_labels(&issue.labels, &st, run.today, open_after);
     let details = details_of(&issue.body).to_owned();
     let new_body = body(&st.key, &details, &st);
-    let event = event_kind.map(|_| event(&st, None, &labels, run));
+    let event = event_kind.map(|_| {
+        let mut e = event(&st, None, &labels, run);
+        // A fix: the versions that were removed, and the issue's own title.
+        e.versions = removed.map(|p| p.versions).unwrap_or_default();
+        e.title = issue.title.clone();
+        e
+    });
     finish(
         issue,
         st,
@@ -1028,6 +1034,11 @@ mod tests {
         // The release is gone too: closed as completed.
         let p = plan(&none, &issues, &run("release:v1", &settings));
         assert_eq!(p.writes[0].change, Some(StateChange::CloseCompleted));
+        let e = p.writes[0].event.as_ref().expect("a transition event");
+        assert_eq!((e.kind, e.transition), (TransitionKind::Fixed, 2));
+        assert_eq!(e.versions, ["4.17.15"]);
+        assert_eq!(e.title, "CVE-2021-23337 in lodash — critical");
+        assert!(!p.needs_credit, "a release place credits no PR");
         apply(&mut issues, &p);
         assert!(
             plan(&none, &issues, &run("release:v1", &settings))
