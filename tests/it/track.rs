@@ -743,3 +743,21 @@ fn unassignable_owner() {
         "{stderr}"
     );
 }
+
+/// `--dry-run` lists what it would write on stdout and writes nothing.
+#[test]
+fn dry_run_writes_nothing() {
+    let tmp = TempDir::new("track-dry");
+    let path = tmp.path().join("r.json");
+    write_json(&path, &webgoat_report(&tmp));
+    let state = Arc::new(Mutex::new(Repo::default()));
+    let gh = serve(Arc::clone(&state));
+    let (code, stdout, stderr) = run(track(tmp.path(), &gh.url, &path, SHA1).arg("--dry-run"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("would open an issue for pkg:npm/jquery CVE-2020-11023"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("(dry run): 2 created"), "{stderr}");
+    assert!(writes(&gh).is_empty());
+}
