@@ -154,7 +154,14 @@ fn serve(state: Arc<Mutex<Repo>>) -> fake::Fake {
                 // Pages of 2 here (kevgate asks for 100 and stops on a short page, so the
                 // fake pages by what it was asked: per_page=100 gives one page).
                 let mut all = st.issues.clone();
-                let mut pr = issue_object(99, "Bump lodash", "", &["kevgate".into()], true);
+                // A pull request whose body mimics a tracking issue: listed, and skipped.
+                let mut pr = issue_object(
+                    99,
+                    "Bump lodash",
+                    "<!-- kevgate:key pkg:npm/lodash CVE-2021-23337 -->",
+                    &["kevgate".into()],
+                    true,
+                );
                 let pulls = "https://github.com/Codertocat/Hello-World/pull/99";
                 pr["pull_request"] = json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/99", "html_url": pulls, "diff_url": format!("{pulls}.diff"), "patch_url": format!("{pulls}.patch")});
                 all.push(pr);
@@ -388,6 +395,7 @@ fn lifecycle() {
     let (code, stdout, stderr) = run(&mut track(dir, &gh.url, &full, SHA1));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("issue #5 is left alone"), "{stderr}");
+    assert!(!stderr.contains("#99"), "the pull request is skipped: {stderr}");
     assert!(stderr.contains("1 created"), "{stderr}");
     let created: Vec<Recorded> = writes(&gh)
         .into_iter()
