@@ -395,7 +395,10 @@ fn lifecycle() {
     let (code, stdout, stderr) = run(&mut track(dir, &gh.url, &full, SHA1));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("issue #5 is left alone"), "{stderr}");
-    assert!(!stderr.contains("#99"), "the pull request is skipped: {stderr}");
+    assert!(
+        !stderr.contains("#99"),
+        "the pull request is skipped: {stderr}"
+    );
     assert!(stderr.contains("1 created"), "{stderr}");
     let created: Vec<Recorded> = writes(&gh)
         .into_iter()
