@@ -31,8 +31,13 @@ pub(super) fn read(path: &Path, max_bytes: u64) -> anyhow::Result<SbomInput> {
     if let Some(input) = streamed(path, max_bytes)? {
         return Ok(input);
     }
-    let shown = path.display();
     let raw = super::scan::read_sbom(path, max_bytes)?;
+    from_bytes(raw, &path.display().to_string(), max_bytes)
+}
+
+/// An SBOM already read whole (`raw`: the file, or a downloaded release asset), named `shown`
+/// in messages.
+pub(super) fn from_bytes(raw: Vec<u8>, shown: &str, max_bytes: u64) -> anyhow::Result<SbomInput> {
     let sha256 = crate::attestation::sha256_hex(&raw);
     let inflated = sbom::inflate(&raw, max_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
