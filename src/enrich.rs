@@ -22,6 +22,7 @@ use crate::cvss;
 use crate::db::{CvssMetric, DbError, JvnEntry, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
+use crate::vuln_id::IdKind;
 use serde::Serialize;
 
 /// Severity, worst first in `Ord` (so sorting ascending puts critical first).
@@ -548,7 +549,7 @@ fn parse_word(w: &str) -> Option<Severity> {
 fn advisory_word(m: &Match) -> Option<(Severity, String)> {
     m.advisories.iter().find_map(|a| {
         let sev = a.database_severity.as_deref().and_then(parse_word)?;
-        let source = if a.id.starts_with("GHSA-") {
+        let source = if IdKind::of(&a.id) == IdKind::Ghsa {
             "ghsa"
         } else {
             "osv"
@@ -603,11 +604,10 @@ fn link(id: &str, m: &Match, sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> 
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
     if plain {
-        if id.starts_with("GHSA-") {
-            return Some(format!("https://github.com/advisories/{id}"));
-        }
-        if matching::is_cve(id) {
-            return Some(format!("https://nvd.nist.gov/vuln/detail/{id}"));
+        match IdKind::of(id) {
+            IdKind::Ghsa => return Some(format!("https://github.com/advisories/{id}")),
+            IdKind::Cve => return Some(format!("https://nvd.nist.gov/vuln/detail/{id}")),
+            _ => {}
         }
         if m.advisories.iter().any(|a| a.id == id) {
             return Some(format!("https://osv.dev/vulnerability/{id}"));

@@ -18,6 +18,7 @@ use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, R
 use crate::sbom::{Component, Sbom};
 use crate::text;
 use crate::version::{self, Event, Version};
+use crate::vuln_id::IdKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The result of matching: one entry per (component, vulnerability) and notes for
@@ -53,35 +54,15 @@ pub struct Match {
     pub fix_channel: Option<FixChannel>,
 }
 
-/// Advisory id prefixes of distribution advisories: they name the CVEs they fix in
-/// `related`, and one advisory may fix many CVEs.
-const DISTRO_ADVISORY_PREFIXES: &[&str] = &[
-    "DSA-", "DLA-", "DTSA-", "RHSA-", "RHBA-", "RHEA-", "ALSA-", "ALBA-", "ALEA-", "RLSA-",
-    "RLBA-", "RLEA-", "RXSA-", "USN-",
-];
-
-/// Distro advisories that are bug-fix or enhancement errata: without a related CVE they are
-/// not vulnerabilities.
-const NON_SECURITY_PREFIXES: &[&str] = &["RHBA-", "RHEA-", "ALBA-", "ALEA-", "RLBA-", "RLEA-"];
-
-/// Display precedence of an id, lower first: CVE, then GHSA, then the rest (osv-scanner
-/// `internal/identifiers/identifiers.go` orders the same way).
+/// Display precedence of an id, lower first: CVE, then GHSA, then the rest, distribution
+/// advisories last ([`IdKind::rank`]).
 pub fn id_rank(id: &str) -> (u8, &str) {
-    let rank = if id.starts_with("CVE-") {
-        0
-    } else if id.starts_with("GHSA-") {
-        1
-    } else if DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p)) {
-        3
-    } else {
-        2
-    };
-    (rank, id)
+    (IdKind::of(id).rank(), id)
 }
 
 /// Whether an id names a CVE.
 pub fn is_cve(id: &str) -> bool {
-    id.starts_with("CVE-")
+    IdKind::of(id) == IdKind::Cve
 }
 
 /// The name and version the database is searched by, and the ecosystem's version order.
@@ -689,20 +670,12 @@ fn match_component(
 
 /// The vulnerabilities an affecting advisory stands for: itself (with its aliases), or for a
 /// distro advisory one per CVE it fixes.
-/// Whether `id` is a distribution advisory's (DSA, DLA, RHSA, ALSA, RLSA, USN, ...).
-fn is_distro_advisory(id: &str) -> bool {
-    DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p))
-}
-
 fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
-    let distro = is_distro_advisory(&advisory.id);
+    let kind = IdKind::of(&advisory.id);
     let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
-    if distro {
+    if kind.is_distro_advisory() {
         if related_cves.is_empty() {
-            if NON_SECURITY_PREFIXES
-                .iter()
-                .any(|p| advisory.id.starts_with(p))
-            {
+            if kind == IdKind::DistroErratum {
                 return Vec::new();
             }
         } else {
@@ -721,8 +694,10 @@ fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
     ids.insert(advisory.id.clone());
     // Ubuntu's and Debian's per-CVE records are `UBUNTU-CVE-…` and `DEBIAN-CVE-…`: the CVE
     // is in the id.
-    if let Some(cve) = per_cve_record(&advisory.id) {
-        ids.insert(cve.to_string());
+    if kind == IdKind::DistroCve
+        && let Some(cve) = crate::vuln_id::cve_of(&advisory.id)
+    {
+        ids.insert(cve);
     }
     vec![Unit {
         ids,
@@ -739,18 +714,6 @@ fn fix_channel(channels: &BTreeSet<Option<FixChannel>>) -> Option<FixChannel> {
         Some(Some(channel)) if channels.len() == 1 => Some(*channel),
         _ => None,
     }
-}
-
-/// Distributions whose per-CVE records carry the CVE in their id (`UBUNTU-CVE-2022-3219`,
-/// `DEBIAN-CVE-2024-1234`).
-const PER_CVE_PREFIXES: &[&str] = &["UBUNTU-", "DEBIAN-"];
-
-/// The CVE a per-CVE distro record is about, from its id.
-fn per_cve_record(id: &str) -> Option<&str> {
-    PER_CVE_PREFIXES
-        .iter()
-        .find_map(|p| id.strip_prefix(p))
-        .filter(|c| is_cve(c))
 }
 
 /// Merges units that share an id, transitively: a union-find over the units, joined through
@@ -771,7 +734,7 @@ fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
             .ids
             .iter()
             .map(String::as_str)
-            .filter(|id| !is_distro_advisory(id))
+            .filter(|id| !IdKind::of(id).is_distro_advisory())
             .collect();
         if own.is_empty() {
             u.ids.iter().map(String::as_str).collect()
@@ -1025,15 +988,14 @@ mod tests {
     #[test]
     fn per_cve_distro_ids_name_their_cve() {
         assert_eq!(
-            per_cve_record("UBUNTU-CVE-2022-3219"),
+            crate::vuln_id::cve_of("UBUNTU-CVE-2022-3219").as_deref(),
             Some("CVE-2022-3219")
         );
         assert_eq!(
-            per_cve_record("DEBIAN-CVE-2024-1234"),
+            crate::vuln_id::cve_of("DEBIAN-CVE-2024-1234").as_deref(),
             Some("CVE-2024-1234")
         );
-        assert_eq!(per_cve_record("DEBIAN-DSA-5514-1"), None);
-        assert_eq!(per_cve_record("CVE-2022-3219"), None);
+        assert_eq!(crate::vuln_id::cve_of("DEBIAN-DSA-5514-1"), None);
         let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
         assert!(units[0].ids.contains("CVE-2024-1234"));
     }

@@ -454,7 +454,8 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Result<Option<bool>, crate::db::DbE
         .sources
         .iter()
         .any(|s| s.name.eq_ignore_ascii_case("nvd") && s.records > 0);
-    let is_cve = has_nvd && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
+    let names_cve = crate::vuln_id::IdKind::of(id) == crate::vuln_id::IdKind::Cve;
+    let is_cve = has_nvd && names_cve;
     if is_cve {
         let upper = id.to_ascii_uppercase();
         if db.nvd(&upper)?.is_some() || db.kev(&upper)?.is_some() || db.epss(&upper)?.is_some() {
@@ -484,7 +485,6 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Result<Option<bool>, crate::db::DbE
             return Ok(Some(true));
         }
     }
-    let names_cve = id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
     if names_cve && db.manifest().cve_scope != crate::db::CveScope::All {
         return Ok(None);
     }
