@@ -103,7 +103,7 @@ impl Baseline {
         let entries = findings
             .into_iter()
             .map(|f| Entry {
-                ids: std::iter::once(f.id.clone())
+                ids: std::iter::once(f.id.to_string())
                     .chain(f.aliases.iter().cloned())
                     .collect(),
                 package: package_identity(f.component.purl.as_deref(), &f.component.name),
@@ -168,7 +168,7 @@ impl Baseline {
                     None => name.clone(),
                 };
                 Entry {
-                    ids: std::iter::once(f.id).chain(f.aliases).collect(),
+                    ids: std::iter::once(f.id.to_string()).chain(f.aliases).collect(),
                     package: package_identity(f.component.purl.as_deref(), &name),
                     purl: f.component.purl,
                     label,
@@ -245,7 +245,7 @@ mod tests {
         let mut f = crate::report::fixture::evaluation().findings[0]
             .finding
             .clone();
-        f.id = id.to_owned();
+        f.id = id.into();
         f.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
         f.component.purl = purl.map(str::to_owned);
         f.component.name = "foo".to_owned();

@@ -22,7 +22,7 @@ use crate::cvss;
 use crate::db::{CvssMetric, DbError, JvnEntry, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
-use crate::vuln_id::IdKind;
+use crate::vuln_id::{IdKind, VulnId};
 use serde::Serialize;
 
 /// Severity, worst first in `Ord` (so sorting ascending puts critical first).
@@ -161,7 +161,7 @@ pub struct JvnLink {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// The id shown: the CVE when there is one, else the advisory's id.
-    pub id: String,
+    pub id: VulnId,
     /// Every other id of the vulnerability (GHSA, PYSEC, DSA, ...), sorted.
     pub aliases: Vec<String>,
     /// The affected component.
@@ -438,7 +438,7 @@ fn finding(
     }
 
     Ok(Some(Finding {
-        id,
+        id: id.into(),
         aliases,
         component: ComponentRef {
             index: m.component,

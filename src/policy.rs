@@ -617,7 +617,7 @@ mod tests {
             .map(|e| e.finding)
             .find(|f| f.kev.is_some())
             .expect("the fixture has a KEV finding");
-        f.id = "CVE-2020-11023".to_owned();
+        f.id = "CVE-2020-11023".into();
         f.aliases.clear();
         f.component.purl = Some("pkg:npm/jquery@3.4.1".to_owned());
         edit(&mut f);

@@ -114,7 +114,7 @@ impl CaseFinding {
             None => ("component".to_owned(), None),
         };
         Finding {
-            id: self.id.clone(),
+            id: self.id.as_str().into(),
             aliases: self.aliases.clone(),
             component: ComponentRef {
                 index: 0,

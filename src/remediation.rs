@@ -177,7 +177,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
         match above.is_empty() {
             false => {
                 if !seen.contains(&(c.index, f.id.as_str())) {
-                    r.fixes.push(f.id.clone());
+                    r.fixes.push(f.id.to_string());
                     if f.kev.is_some() {
                         r.fixes_kev += 1;
                     }
@@ -201,7 +201,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
             }
             true => {
                 if !seen.contains(&(c.index, f.id.as_str())) {
-                    r.unfixable.push(f.id.clone());
+                    r.unfixable.push(f.id.to_string());
                 }
             }
         }
@@ -209,7 +209,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
             && !seen.contains(&(c.index, f.id.as_str()))
         {
             r.kev_actions.push((
-                f.id.clone(),
+                f.id.to_string(),
                 kev.due_date.clone(),
                 kev.required_action.clone(),
             ));

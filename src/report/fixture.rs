@@ -46,7 +46,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 fn jquery_11023(component: ComponentRef) -> Finding {
     Finding {
-        id: "CVE-2020-11023".to_owned(),
+        id: "CVE-2020-11023".into(),
         aliases: strings(&["GHSA-jpcq-cgw6-v4j6"]),
         component,
         summary: Some("Potential XSS vulnerability in jQuery".to_owned()),
@@ -154,7 +154,7 @@ pub(crate) fn evaluation() -> Evaluation {
     };
 
     let glibc = Finding {
-        id: "CVE-2023-4911".to_owned(),
+        id: "CVE-2023-4911".into(),
         aliases: strings(&["DSA-5514-1"]),
         component: libc6,
         summary: Some(
@@ -192,7 +192,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let xz = Finding {
-        id: "CVE-2024-3094".to_owned(),
+        id: "CVE-2024-3094".into(),
         aliases: strings(&["GHSA-rxwq-x6h5-x525"]),
         component: liblzma5,
         summary: Some(
@@ -215,7 +215,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let gcrypt = Finding {
-        id: "CVE-2024-2236".to_owned(),
+        id: "CVE-2024-2236".into(),
         aliases: Vec::new(),
         component: libgcrypt,
         summary: Some(
@@ -242,7 +242,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let sbom_only = Finding {
-        id: "CVE-2019-11358".to_owned(),
+        id: "CVE-2019-11358".into(),
         aliases: Vec::new(),
         component: jquery_339.clone(),
         summary: Some(
@@ -266,7 +266,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let hostile_finding = Finding {
-        id: "[x](javascript:alert(1))".to_owned(),
+        id: "[x](javascript:alert(1))".into(),
         aliases: strings(&["<script>alert(1)</script>"]),
         component: hostile,
         summary: Some("*bold* _it_ [click](javascript:alert(1)) @org/team\n| a | b |".to_owned()),
@@ -286,7 +286,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let go = Finding {
-        id: "CVE-2025-22869".to_owned(),
+        id: "CVE-2025-22869".into(),
         aliases: strings(&["GO-2025-3487"]),
         component: x_crypto,
         summary: Some("Potential denial of service in golang.org/x/crypto".to_owned()),

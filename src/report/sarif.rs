@@ -320,7 +320,7 @@ fn rule(e: &Evaluated) -> Rule {
         txt.push_str(&format!("\n{url}"));
     }
     Rule {
-        id: f.id.clone(),
+        id: f.id.to_string(),
         short_description: Text { text: short },
         full_description: Text {
             text: summary.unwrap_or_else(|| id.clone()),
@@ -386,7 +386,7 @@ fn log(ev: &Evaluation) -> Log {
         let c = &e.finding.component;
         let file = c.file_path.as_deref().unwrap_or(&ev.subject.sbom_path);
         results.push(SarifResult {
-            rule_id: e.finding.id.clone(),
+            rule_id: e.finding.id.to_string(),
             rule_index,
             level: match e.decision {
                 Decision::Fail => "error",

@@ -110,7 +110,7 @@ fn with_findings(n: usize) -> Evaluation {
     ev.findings = (0..n)
         .map(|i| {
             let mut e = base[i % base.len()].clone();
-            e.finding.id = format!("CVE-2099-{i:05}");
+            e.finding.id = format!("CVE-2099-{i:05}").into();
             e
         })
         .collect();
