@@ -132,11 +132,28 @@ pub struct Kev {
     pub due_date: String,
     /// `requiredAction`.
     pub required_action: String,
-    /// `knownRansomwareCampaignUse`: `Known` or `Unknown`.
-    pub known_ransomware_campaign_use: String,
+    /// `knownRansomwareCampaignUse` is `Known` (any ASCII case), decided once here; every
+    /// report and the policy read this flag (issue 12, item 4: the string was compared in
+    /// five places). Serialized as CISA spells it, `Known` or `Unknown`.
+    #[serde(
+        rename = "known_ransomware_campaign_use",
+        serialize_with = "serialize_ransomware"
+    )]
+    pub ransomware: bool,
     /// `vulnerabilityName`.
     #[serde(skip)]
     pub name: String,
+}
+
+fn serialize_ransomware<S: serde::Serializer>(known: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(Kev::ransomware_word(*known))
+}
+
+impl Kev {
+    /// CISA's word for the ransomware flag: `Known` or `Unknown`.
+    pub fn ransomware_word(known: bool) -> &'static str {
+        if known { "Known" } else { "Unknown" }
+    }
 }
 
 /// EPSS facts shown on a finding.
@@ -302,7 +319,9 @@ fn finding(
                 date_added: k.date_added,
                 due_date: k.due_date,
                 required_action: k.required_action,
-                known_ransomware_campaign_use: k.known_ransomware_campaign_use,
+                ransomware: k
+                    .known_ransomware_campaign_use
+                    .eq_ignore_ascii_case("known"),
                 name: k.vulnerability_name,
             });
         }

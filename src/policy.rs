@@ -337,11 +337,7 @@ fn decide(
         reasons.push(Reason::Severity);
     }
     if let Some(kev) = &finding.kev {
-        if policy.fail_on_ransomware
-            && kev
-                .known_ransomware_campaign_use
-                .eq_ignore_ascii_case("known")
-        {
+        if policy.fail_on_ransomware && kev.ransomware {
             reasons.push(Reason::KevRansomware);
         }
         let past_due = kev
@@ -691,7 +687,7 @@ mod tests {
                 "ransomware with KEV off",
                 kev_finding(|f| {
                     if let Some(k) = &mut f.kev {
-                        k.known_ransomware_campaign_use = "Known".into();
+                        k.ransomware = true;
                     }
                 }),
                 Policy {

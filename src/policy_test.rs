@@ -136,8 +136,7 @@ impl CaseFinding {
                 date_added: String::new(),
                 due_date: self.kev_due_date.clone().unwrap_or_default(),
                 required_action: String::new(),
-                known_ransomware_campaign_use: if self.ransomware { "Known" } else { "Unknown" }
-                    .to_owned(),
+                ransomware: self.ransomware,
                 name: String::new(),
             }),
             epss: self.epss.map(|score| Epss {

@@ -318,23 +318,7 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
         .unwrap_or_else(|| plain(sbom_path, 400));
     let package = plain(&f.component.label(), 120);
     let id = plain(&f.id, 100);
-    let mut message = format!(
-        "{package} is affected by {id} ({}{}).",
-        e.severity.as_str(),
-        crate::report::message_flags(f)
-    );
-    if f.malicious {
-        message.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
-    }
-    message.push(' ');
-    message.push_str(&crate::report::fix_sentence(f, &|v| plain(v, 64)));
-    if let Some(kev) = &f.kev {
-        message.push_str(&format!(
-            " KEV required action (due {}): {}",
-            plain(&kev.due_date, 10),
-            plain(&kev.required_action, 300)
-        ));
-    }
+    let mut message = crate::report::finding_message(e);
     if let Some(summary) = &f.summary {
         message.push_str(&format!("\n{}", plain(summary, 400)));
     }

@@ -58,7 +58,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
             date_added: "2025-01-23".to_owned(),
             due_date: "2025-02-13".to_owned(),
             required_action: KEV_ACTION.to_owned(),
-            known_ransomware_campaign_use: "Unknown".to_owned(),
+            ransomware: false,
             name: "JQuery Cross-Site Scripting (XSS) Vulnerability".to_owned(),
         }),
         epss: Some(Epss {
@@ -174,7 +174,7 @@ pub(crate) fn evaluation() -> Evaluation {
             date_added: "2023-11-21".to_owned(),
             due_date: "2023-12-12".to_owned(),
             required_action: KEV_ACTION.to_owned(),
-            known_ransomware_campaign_use: "Unknown".to_owned(),
+            ransomware: false,
             name: "GNU C Library Buffer Overflow Vulnerability".to_owned(),
         }),
         epss: Some(Epss {

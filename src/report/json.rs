@@ -281,7 +281,9 @@ fn report(ev: &Evaluation) -> Report<'_> {
                         date_added: &k.date_added,
                         due_date: &k.due_date,
                         required_action: &k.required_action,
-                        known_ransomware_campaign_use: &k.known_ransomware_campaign_use,
+                        known_ransomware_campaign_use: crate::enrich::Kev::ransomware_word(
+                            k.ransomware,
+                        ),
                     }),
                     malicious: f.malicious,
                     epss: f.epss.map(|e| Epss {

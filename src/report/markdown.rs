@@ -408,10 +408,7 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 text::markdown(&text::one_line(&kev.due_date, 10)),
                 if action.ends_with('.') { "" } else { "." }
             );
-            if kev
-                .known_ransomware_campaign_use
-                .eq_ignore_ascii_case("known")
-            {
+            if kev.ransomware {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }

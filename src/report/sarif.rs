@@ -297,10 +297,7 @@ fn rule(e: &Evaluated) -> Rule {
             plain(&kev.date_added, 10),
             plain(&kev.due_date, 10),
             plain(&kev.required_action, 300),
-            if kev
-                .known_ransomware_campaign_use
-                .eq_ignore_ascii_case("known")
-            {
+            if kev.ransomware {
                 " Known ransomware campaign use."
             } else {
                 ""
@@ -342,37 +339,6 @@ fn rule(e: &Evaluated) -> Rule {
     }
 }
 
-/// The actionable one-paragraph message of a result.
-fn message(e: &Evaluated) -> String {
-    let f = &e.finding;
-    let mut m = format!(
-        "{} is affected by {} ({}{}).",
-        plain(&f.component.label(), 200),
-        plain(&f.id, 128),
-        e.severity.as_str(),
-        crate::report::message_flags(f)
-    );
-    if f.malicious {
-        m.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
-    }
-    m.push(' ');
-    m.push_str(&super::fix_sentence(f, &|v| plain(v, 64)));
-    if let Some(kev) = &f.kev {
-        m.push_str(&format!(
-            " KEV required action (due {}): {}",
-            plain(&kev.due_date, 10),
-            plain(&kev.required_action, 300)
-        ));
-        if kev
-            .known_ransomware_campaign_use
-            .eq_ignore_ascii_case("known")
-        {
-            m.push_str(" Known ransomware campaign use.");
-        }
-    }
-    m
-}
-
 fn log(ev: &Evaluation) -> Log {
     let mut rules: Vec<Rule> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -393,7 +359,9 @@ fn log(ev: &Evaluation) -> Log {
                 Decision::Warn => "warning",
                 Decision::Ignored => "note",
             },
-            message: Text { text: message(e) },
+            message: Text {
+                text: crate::report::finding_message(e),
+            },
             locations: vec![Location {
                 physical_location: PhysicalLocation {
                     artifact_location: ArtifactLocation {

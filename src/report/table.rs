@@ -116,9 +116,7 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
         ));
     }
     if let Some(kev) = &f.kev {
-        let ransomware = kev
-            .known_ransomware_campaign_use
-            .eq_ignore_ascii_case("known");
+        let ransomware = kev.ransomware;
         // KEV's actions end in a period ("Apply updates per vendor instructions."): drop it
         // when the ransomware flag follows.
         let action = match ransomware {
