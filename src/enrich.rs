@@ -94,9 +94,40 @@ pub struct ComponentRef {
     /// The file the package was found in (trivy `FilePath`), for annotations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
+    /// The package across versions, from `purl` (else `name`), computed once here: the
+    /// baseline, SARIF fingerprints and purl scopes read it.
+    #[serde(skip)]
+    pub package: crate::purl::PackageKey,
 }
 
 impl ComponentRef {
+    /// The component `index` of the SBOM, with its package key computed from `purl` and
+    /// `name`.
+    pub fn new(
+        index: usize,
+        purl: Option<String>,
+        name: String,
+        version: Option<String>,
+        file_path: Option<String>,
+    ) -> ComponentRef {
+        let package = crate::purl::PackageKey::of(purl.as_deref(), &name);
+        ComponentRef {
+            index,
+            purl,
+            name,
+            version,
+            file_path,
+            package,
+        }
+    }
+
+    /// Replaces the purl and name, and the package key with them.
+    pub fn set_purl(&mut self, purl: Option<String>, name: String) {
+        self.package = crate::purl::PackageKey::of(purl.as_deref(), &name);
+        self.purl = purl;
+        self.name = name;
+    }
+
     /// `name@version`, or the name alone: how reports and messages name the component.
     pub fn label(&self) -> String {
         match &self.version {
@@ -459,15 +490,15 @@ fn finding(
     Ok(Some(Finding {
         id: id.into(),
         aliases,
-        component: ComponentRef {
-            index: m.component,
-            purl: component.purl.clone(),
-            name: component.name.clone(),
-            version: component.version.clone(),
-            file_path: (component.trivy.file_path.as_ref())
+        component: ComponentRef::new(
+            m.component,
+            component.purl.clone(),
+            component.name.clone(),
+            component.version.clone(),
+            (component.trivy.file_path.as_ref())
                 .or(component.found_in.as_ref())
                 .cloned(),
-        },
+        ),
         summary,
         severity,
         severity_source,

@@ -519,35 +519,17 @@ impl Ignore {
                 .any(|a| a.eq_ignore_ascii_case(&self.id));
         id_matches
             && (self.purls.is_empty()
-                || finding
-                    .component
-                    .purl
-                    .as_deref()
-                    .is_some_and(|p| self.purls.iter().any(|scope| purl_in_scope(p, scope))))
+                || finding.component.purl.as_deref().is_some_and(|p| {
+                    self.purls
+                        .iter()
+                        .any(|scope| crate::purl::in_scope(p, scope))
+                }))
     }
 
     /// Whether `today` is after the last day the ignore applies.
     pub fn is_expired(&self, today: jiff::civil::Date) -> bool {
         self.expires.is_some_and(|e| today > e)
     }
-}
-
-/// Whether purl `p` is covered by `scope`: the same type/namespace/name, and the same version
-/// when the scope has one. Qualifiers (`?..`) and subpath (`#..`) are ignored on both sides.
-pub fn purl_in_scope(p: &str, scope: &str) -> bool {
-    /// Drops qualifiers and subpath; splits off the version (an `@` after the last `/`).
-    fn split(s: &str) -> (&str, Option<&str>) {
-        let end = s.find(['?', '#']).unwrap_or(s.len());
-        let s = s[..end].trim_end_matches('/');
-        let name_start = s.rfind('/').map_or(0, |i| i + 1);
-        match s[name_start..].rfind('@') {
-            Some(at) => (&s[..name_start + at], Some(&s[name_start + at + 1..])),
-            None => (s, None),
-        }
-    }
-    let (p_base, p_version) = split(p);
-    let (s_base, s_version) = split(scope);
-    p_base.eq_ignore_ascii_case(s_base) && (s_version.is_none() || s_version == p_version)
 }
 
 impl FailOn {

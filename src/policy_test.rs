@@ -103,26 +103,15 @@ impl CaseFinding {
     pub fn to_finding(&self) -> Finding {
         let (name, version) = match self.purl.as_deref() {
             Some(p) => {
-                let end = p.find(['?', '#']).unwrap_or(p.len());
-                let p = &p[..end];
-                let last = p.rsplit('/').next().unwrap_or(p);
-                match last.split_once('@') {
-                    Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
-                    None => (last.to_owned(), None),
-                }
+                let text = crate::purl::PurlText::split(p);
+                (text.name().to_owned(), text.version.map(str::to_owned))
             }
             None => ("component".to_owned(), None),
         };
         Finding {
             id: self.id.as_str().into(),
             aliases: self.aliases.clone(),
-            component: ComponentRef {
-                index: 0,
-                purl: self.purl.clone(),
-                name,
-                version,
-                file_path: None,
-            },
+            component: ComponentRef::new(0, self.purl.clone(), name, version, None),
             summary: None,
             severity: self.severity.unwrap_or_else(|| {
                 self.cvss

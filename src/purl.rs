@@ -3,6 +3,10 @@
 //! OWNER: sbom/purl helper for `Purl` and `identify`. `Ecosystem` (names, normalisation) is
 //! shared with the database builder: change it only together with `db/`.
 
+mod package;
+
+pub use package::{PackageKey, PurlText, in_scope};
+
 use crate::version::VersionScheme;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -106,17 +106,13 @@ impl<'a> Scanned<'a> {
 
     /// Whether product purl `p` is the subject or a component.
     fn has(&self, p: &str) -> bool {
-        self.is_subject(p)
-            || self
-                .components
-                .iter()
-                .any(|c| crate::policy::purl_in_scope(c, p))
+        self.is_subject(p) || self.components.iter().any(|c| crate::purl::in_scope(c, p))
     }
 
     /// Whether product purl `p` is the subject.
     fn is_subject(&self, p: &str) -> bool {
         self.subject
-            .is_some_and(|subject| crate::policy::purl_in_scope(subject, p))
+            .is_some_and(|subject| crate::purl::in_scope(subject, p))
     }
 
     /// What purl `p` names here.

@@ -18,13 +18,13 @@ fn component(
     version: &str,
     file: Option<&str>,
 ) -> ComponentRef {
-    ComponentRef {
+    ComponentRef::new(
         index,
-        purl: Some(purl.to_owned()),
-        name: name.to_owned(),
-        version: Some(version.to_owned()),
-        file_path: file.map(str::to_owned),
-    }
+        Some(purl.to_owned()),
+        name.to_owned(),
+        Some(version.to_owned()),
+        file.map(str::to_owned),
+    )
 }
 
 fn cvss(score: f32, vector: &str, source: &str) -> Option<Cvss> {
@@ -145,13 +145,13 @@ pub(crate) fn evaluation() -> Evaluation {
         "0.24.0",
         Some("go.mod"),
     );
-    let hostile = ComponentRef {
-        index: 6,
-        purl: Some("pkg:npm/%40org/team@1.0.0".to_owned()),
-        name: HOSTILE_NAME.to_owned(),
-        version: Some("1.0.0\n::error::injected".to_owned()),
-        file_path: Some("node_modules/@org/team/package.json".to_owned()),
-    };
+    let hostile = ComponentRef::new(
+        6,
+        Some("pkg:npm/%40org/team@1.0.0".to_owned()),
+        HOSTILE_NAME.to_owned(),
+        Some("1.0.0\n::error::injected".to_owned()),
+        Some("node_modules/@org/team/package.json".to_owned()),
+    );
 
     let glibc = Finding {
         id: "CVE-2023-4911".into(),

@@ -158,40 +158,12 @@ struct LogicalLocation {
     kind: &'static str,
 }
 
-/// The purl (or name) that identifies the package across versions: no version, no
-/// qualifiers except `arch`, no subpath.
-fn package_identity(e: &Evaluated) -> String {
-    let c = &e.finding.component;
-    let Some(purl) = c.purl.as_deref() else {
-        return format!("name:{}", c.name);
-    };
-    let (main, rest) = match purl.find(['?', '#']) {
-        Some(i) => (&purl[..i], &purl[i..]),
-        None => (purl, ""),
-    };
-    // The version follows the last `@` after the last `/` (a scoped npm name may carry an
-    // unencoded `@` in the namespace).
-    let slash = main.rfind('/').unwrap_or(0);
-    let main = match main[slash..].rfind('@') {
-        Some(at) => &main[..slash + at],
-        None => main,
-    };
-    let query = rest.strip_prefix('?').unwrap_or("");
-    let query = query.split('#').next().unwrap_or("");
-    let arch = query
-        .split('&')
-        .find(|q| q.starts_with("arch="))
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    format!("{main}{arch}")
-}
-
 /// The stable fingerprint of a result.
 pub(crate) fn fingerprint(e: &Evaluated) -> String {
     let mut h = Sha256::new();
     h.update(e.finding.id.as_bytes());
     h.update(b"\n");
-    h.update(package_identity(e).as_bytes());
+    h.update(e.finding.component.package.with_arch().as_bytes());
     h.update(b"\n");
     h.update(
         e.finding
@@ -488,9 +460,13 @@ mod tests {
         assert_eq!(distinct.len(), a.len());
         // A version bump within the vulnerable range keeps the alert.
         let mut bumped = ev.findings[0].clone();
-        bumped.finding.component.purl = Some(
-            "pkg:deb/debian/libc6@2.31-13+deb11u5?arch=amd64&upstream=glibc&distro=debian-11"
-                .to_owned(),
+        let name = bumped.finding.component.name.clone();
+        bumped.finding.component.set_purl(
+            Some(
+                "pkg:deb/debian/libc6@2.31-13+deb11u5?arch=amd64&upstream=glibc&distro=debian-11"
+                    .to_owned(),
+            ),
+            name,
         );
         bumped.finding.component.version = Some("2.31-13+deb11u5".to_owned());
         assert_eq!(fingerprint(&bumped), a[0]);
@@ -512,8 +488,9 @@ mod tests {
         ];
         let mut e = fixture::evaluation().findings[0].clone();
         for (purl, want) in cases {
-            e.finding.component.purl = Some(purl.to_owned());
-            assert_eq!(package_identity(&e), want, "{purl}");
+            let name = e.finding.component.name.clone();
+            e.finding.component.set_purl(Some(purl.to_owned()), name);
+            assert_eq!(e.finding.component.package.with_arch(), want, "{purl}");
         }
     }
 
