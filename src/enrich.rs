@@ -216,7 +216,8 @@ pub struct Finding {
     pub component: ComponentRef,
     /// One line on what it is.
     pub summary: Option<String>,
-    /// Severity from the score (KEV is applied by the policy, not here).
+    /// Severity from the score, before the KEV rule: the policy applies KEV and keeps the
+    /// result apart, in [`crate::policy::DecidedFinding::gate_severity`].
     pub severity: Severity,
     /// Where the severity came from when a severity word set it (`ghsa`, `sbom:nvd`, ...).
     pub severity_source: Option<String>,

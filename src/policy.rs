@@ -177,11 +177,12 @@ pub enum Reason {
 
 /// A finding with the gate's decision.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Evaluated {
+pub struct DecidedFinding {
     /// The finding.
     pub finding: Finding,
-    /// Severity after the KEV rule (KEV counts as critical).
-    pub severity: Severity,
+    /// The severity the gate uses: [`Finding::severity`] after the KEV rule (KEV counts as
+    /// critical). Reports show this one.
+    pub gate_severity: Severity,
     /// The decision.
     pub decision: Decision,
     /// Why.
@@ -200,7 +201,7 @@ pub struct Evaluated {
 pub struct Decided {
     /// Findings with their decisions, sorted: malicious and KEV first, then severity, then
     /// EPSS (highest first), then id.
-    pub findings: Vec<Evaluated>,
+    pub findings: Vec<DecidedFinding>,
     /// Notes about the ignores (expired, unused, unknown) and the baseline comparison, in no
     /// particular order.
     pub notes: Vec<Note>,
@@ -225,7 +226,7 @@ pub fn apply(
         .as_ref()
         .map(|c| c.changes.iter().copied().map(Some).collect())
         .unwrap_or_else(|| vec![None; findings.len()]);
-    let mut evaluated: Vec<Evaluated> = findings
+    let mut evaluated: Vec<DecidedFinding> = findings
         .into_iter()
         .zip(changes)
         .map(|(finding, change)| {
@@ -243,10 +244,10 @@ pub fn apply(
         .collect();
     let fixed = comparison.map(|c| c.fixed).unwrap_or_default();
     evaluated.sort_by(|a, b| {
-        let key = |e: &Evaluated| {
+        let key = |e: &DecidedFinding| {
             (
                 !e.finding.malicious && e.finding.kev.is_none(),
-                e.severity,
+                e.gate_severity,
                 std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
                 e.finding.id.clone(),
                 e.finding.component.purl.clone(),
@@ -295,7 +296,7 @@ fn decide(
     policy: &Policy,
     today: jiff::civil::Date,
     hits: &mut [usize],
-) -> Evaluated {
+) -> DecidedFinding {
     let in_kev = finding.kev.is_some();
     let priority = crate::priority::of(&finding);
     let severity = if in_kev {
@@ -313,9 +314,9 @@ fn decide(
         }
     }
     if let Some(ignore) = applied {
-        return Evaluated {
+        return DecidedFinding {
             finding,
-            severity,
+            gate_severity: severity,
             decision: Decision::Ignored,
             reasons: vec![match ignore.source {
                 IgnoreSource::Vex => Reason::Vex,
@@ -355,9 +356,9 @@ fn decide(
     }
     if policy.only_fixable && !reasons.is_empty() && finding.fixed_versions.is_empty() {
         reasons.push(Reason::NoFix);
-        return Evaluated {
+        return DecidedFinding {
             finding,
-            severity,
+            gate_severity: severity,
             decision: Decision::Warn,
             reasons,
             ignored_reason: None,
@@ -371,9 +372,9 @@ fn decide(
     } else {
         Decision::Fail
     };
-    Evaluated {
+    DecidedFinding {
         finding,
-        severity,
+        gate_severity: severity,
         decision,
         reasons,
         ignored_reason: None,
@@ -800,7 +801,7 @@ mod tests {
             };
             assert_eq!(decided.verdict, verdict, "{name}");
             assert_eq!(
-                e.severity == Severity::Critical,
+                e.gate_severity == Severity::Critical,
                 e.finding.kev.is_some(),
                 "{name}"
             );

@@ -28,7 +28,7 @@
 //! and get none.
 
 use crate::enrich::{ComponentRef, Finding};
-use crate::policy::{Decision, Evaluated};
+use crate::policy::{DecidedFinding, Decision};
 use crate::version::{self, VersionScheme};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -140,7 +140,7 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 
 /// One [`Remediation`] per component with a finding that is not ignored, most urgent first
 /// (KEV fixes, then fixes, then name).
-pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
+pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
     // Per component: for each fixable finding, its fixed versions above the installed one and
     // its affected ranges.

@@ -91,7 +91,7 @@ pub(crate) const MALICIOUS_ADVICE: &str = "known-malicious package version: remo
 /// value, control and bidi characters removed ([`crate::text::terminal`]), each value cut to
 /// one limit: component label 200 characters, id 128, version 64, due date 10, required
 /// action 300. The severity is the gate's (after the KEV rule).
-pub fn finding_message(e: &crate::policy::Evaluated) -> String {
+pub fn finding_message(e: &crate::policy::DecidedFinding) -> String {
     let plain =
         |s: &str, max: usize| crate::text::terminal(&crate::text::one_line(s, max)).into_owned();
     let f = &e.finding;
@@ -99,7 +99,7 @@ pub fn finding_message(e: &crate::policy::Evaluated) -> String {
         "{} is affected by {} ({}{}).",
         plain(&f.component.label(), 200),
         plain(&f.id, 128),
-        e.severity.as_str(),
+        e.gate_severity.as_str(),
         message_flags(f)
     );
     if f.malicious {

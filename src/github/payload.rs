@@ -23,7 +23,7 @@
 
 use super::workflow::failing;
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated, Verdict};
+use crate::policy::{DecidedFinding, Decision, Verdict};
 use crate::report::markdown::{self, CHECK_RUN_MAX_BYTES, DEFAULT_MARKER, MarkdownOptions};
 use crate::text;
 use serde::Serialize;
@@ -212,7 +212,7 @@ fn annotations(ev: &Evaluation) -> (Vec<Annotation>, usize) {
         Decision::Warn => 1,
         Decision::Ignored => 2,
     };
-    let mut order: Vec<&Evaluated> = ev.findings.iter().collect();
+    let mut order: Vec<&DecidedFinding> = ev.findings.iter().collect();
     order.sort_by_key(|e| rank(e.decision));
     let n = order.len();
     let mut out = Vec::new();
@@ -307,7 +307,7 @@ fn plain(s: &str, max: usize) -> String {
     text::terminal(&text::one_line(s, max)).into_owned()
 }
 
-fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
+fn annotation(e: &DecidedFinding, sbom_path: &str) -> Annotation {
     let f = &e.finding;
     let path = f
         .component

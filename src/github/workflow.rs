@@ -48,7 +48,7 @@ impl Outputs {
             critical_count: ev
                 .findings
                 .iter()
-                .filter(|e| e.severity == crate::enrich::Severity::Critical)
+                .filter(|e| e.gate_severity == crate::enrich::Severity::Critical)
                 .count(),
             json_file,
             sarif_file,

@@ -5,7 +5,7 @@ use crate::db::{Manifest, SourceInfo};
 use crate::enrich::{ComponentRef, Cvss, Epss, Finding, FoundBy, Kev, Severity};
 use crate::evaluation::{DbOrigin, DbOriginKind, Evaluation, Subject};
 use crate::note::{Note, NoteCode};
-use crate::policy::{Decision, Evaluated, FailOn, Policy, Reason, Verdict};
+use crate::policy::{DecidedFinding, Decision, FailOn, Policy, Reason, Verdict};
 
 /// KEV's `requiredAction` for both KEV entries used here (cisagov/kev-data 2025-08-25).
 const KEV_ACTION: &str = "Apply mitigations per vendor instructions or discontinue use of the \
@@ -84,11 +84,11 @@ fn evaluated(
     severity: Severity,
     decision: Decision,
     reasons: &[Reason],
-) -> Evaluated {
-    Evaluated {
+) -> DecidedFinding {
+    DecidedFinding {
         priority: crate::priority::of(&finding),
         finding,
-        severity,
+        gate_severity: severity,
         decision,
         reasons: reasons.to_vec(),
         ignored_reason: None,

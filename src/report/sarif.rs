@@ -22,7 +22,7 @@
 use super::{code, safe_url};
 use crate::enrich::{FoundBy, Severity};
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated};
+use crate::policy::{DecidedFinding, Decision};
 use crate::text;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -159,7 +159,7 @@ struct LogicalLocation {
 }
 
 /// The stable fingerprint of a result.
-pub(crate) fn fingerprint(e: &Evaluated) -> String {
+pub(crate) fn fingerprint(e: &DecidedFinding) -> String {
     let mut h = Sha256::new();
     h.update(e.finding.id.as_bytes());
     h.update(b"\n");
@@ -177,8 +177,8 @@ pub(crate) fn fingerprint(e: &Evaluated) -> String {
 }
 
 /// `security-severity`: see the module docs.
-fn security_severity(e: &Evaluated) -> Option<String> {
-    let band_floor = match e.severity {
+fn security_severity(e: &DecidedFinding) -> Option<String> {
+    let band_floor = match e.gate_severity {
         Severity::Critical => Some(9.0),
         Severity::High => Some(7.0),
         Severity::Medium => Some(4.0),
@@ -220,7 +220,7 @@ fn plain(s: &str, max: usize) -> String {
     text::terminal(&text::one_line(s, max)).into_owned()
 }
 
-fn rule(e: &Evaluated) -> Rule {
+fn rule(e: &DecidedFinding) -> Rule {
     let f = &e.finding;
     let id = plain(&f.id, 128);
     let summary = f.summary.as_deref().map(|s| plain(s, 400));
@@ -259,8 +259,8 @@ fn rule(e: &Evaluated) -> Rule {
             txt.push_str(&format!("\n{line}"));
         }
         None => {
-            md.push_str(&format!("- Severity: {}\n", e.severity.as_str()));
-            txt.push_str(&format!("\nSeverity: {}", e.severity.as_str()));
+            md.push_str(&format!("- Severity: {}\n", e.gate_severity.as_str()));
+            txt.push_str(&format!("\nSeverity: {}", e.gate_severity.as_str()));
         }
     }
     if let Some(kev) = &f.kev {
@@ -356,7 +356,7 @@ fn log(ev: &Evaluation) -> Log {
                 })
                 .collect(),
             properties: ResultProperties {
-                severity: e.severity.as_str(),
+                severity: e.gate_severity.as_str(),
                 decision: code(e.decision),
                 reasons: e.reasons.iter().map(|r| code(*r)).collect(),
                 kev: e.finding.kev.is_some(),
