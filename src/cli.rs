@@ -1233,7 +1233,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         .context("no cache directory; hint: pass `--cache-dir` or set `KEVGATE_CACHE_DIR`")?;
     let http = http_settings(env)?;
     if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
-        let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
+        let mut opts = db::update::prebuilt::PrebuiltOptions::new(cache, url);
         opts.http = http;
         opts.allow_downgrade = args.allow_downgrade;
         if let Some(path) = args
@@ -1242,7 +1242,7 @@ fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         {
             opts.public_key = fs_err::read_to_string(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let report = db::prebuilt::update_from(&opts, io.stderr)?;
+        let report = db::update::prebuilt::update_from(&opts, io.stderr)?;
         writeln!(
             io.stderr,
             "wrote `{}` ({} bytes, sha256 {})",
