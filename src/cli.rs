@@ -722,7 +722,7 @@ fn policy_test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome>
     };
     let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
         .context("the database bundled in kevgate is corrupt")?;
-    let outcomes = crate::policy_test::run(&config.tests, &policy, &db, today)
+    let outcomes = crate::policy_cases::run(&config.tests, &policy, &db, today)
         .context("the database bundled in kevgate is corrupt")?;
     let code = |d| crate::report::code(d);
     for o in &outcomes {

@@ -48,7 +48,7 @@ pub struct Config {
     /// `vex`: VEX documents (OpenVEX or CycloneDX), relative to the config file's directory.
     pub vex: Vec<String>,
     /// `tests`: cases `kevgate policy test` runs.
-    pub tests: Vec<crate::policy_test::Case>,
+    pub tests: Vec<crate::policy_cases::Case>,
 }
 
 /// A policy file that cannot be used: every problem, each with its line when known.
@@ -438,7 +438,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                     }
                 };
                 let cvss = f.cvss.as_deref().map(str::trim).and_then(|v| {
-                    let parsed = crate::policy_test::case_cvss(v);
+                    let parsed = crate::policy_cases::case_cvss(v);
                     if parsed.is_none() {
                         problem(
                             line,
@@ -450,7 +450,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                     }
                     parsed
                 });
-                Some(crate::policy_test::CaseFinding {
+                Some(crate::policy_cases::CaseFinding {
                     id: f.id.unwrap_or_default().trim().to_owned(),
                     aliases: f.aliases,
                     purl: f.purl,
@@ -472,7 +472,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         if let Some(finding) = finding
             && (expect.is_some() || expect_priority.is_some())
         {
-            tests.push(crate::policy_test::Case {
+            tests.push(crate::policy_cases::Case {
                 name,
                 origin: format!("`{file}` line {line}"),
                 finding,

@@ -43,7 +43,7 @@ pub mod matching;
 pub mod note;
 pub mod output;
 pub mod policy;
-pub mod policy_test;
+pub mod policy_cases;
 pub mod priority;
 pub mod purl;
 pub mod remediation;

@@ -4,6 +4,7 @@
 //!
 //! Pure: a case describes a finding's attributes and the decision expected; this module
 //! builds the [`Finding`], evaluates it with the policy on the case's date and compares.
+//! (Named `policy_cases`, not `policy_test`, so it does not read as a test file; issue 12.)
 
 use crate::enrich::{ComponentRef, Cvss, Epss, Finding, Kev, Severity};
 use crate::policy::{Decision, Policy};
