@@ -567,7 +567,7 @@ fn read_policy_files(
 fn load_policy(
     args: &ScanArgs,
     files: &PolicyFiles,
-    (sbom_bytes, parsed): (&[u8], &sbom::Sbom),
+    (_sbom_bytes, parsed): (&[u8], &sbom::Sbom),
     scanned: &crate::vex::Scanned<'_>,
 ) -> anyhow::Result<(Policy, Vec<crate::note::Note>)> {
     let config = &files.config;
@@ -586,13 +586,9 @@ fn load_policy(
         config.fail_on_malicious.unwrap_or(true)
     };
     let (mut ignores, mut notes) = file_ignores(files, scanned)?;
-    // The SBOM's own VEX `analysis`: from the document (JSON), or from the parsed SBOM for
-    // serialisations the VEX reader does not parse (CycloneDX XML).
+    // The SBOM's own VEX `analysis`, as the SBOM reader parsed it.
     let sbom_name = args.sbom.display().to_string();
-    let own = match parsed.format {
-        sbom::Format::CycloneDxXml => crate::vex::from_parsed(parsed, &sbom_name),
-        _ => crate::vex::from_sbom(sbom_bytes, &sbom_name),
-    };
+    let own = crate::vex::from_sbom(parsed, &sbom_name);
     ignores.extend(own.ignores);
     notes.extend(general_notes(
         crate::note::NoteCode::VexUnknownStatus,

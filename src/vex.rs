@@ -1,7 +1,9 @@
 //! VEX documents -> [`Ignore`]s: OpenVEX and CycloneDX VEX (a separate document, or the
 //! `analysis` of the vulnerabilities embedded in the scanned SBOM itself).
 //!
-//! Pure over bytes; `cli.rs` reads the files. A statement suppresses findings only when it
+//! Pure: VEX documents come as bytes (`cli` reads the files); the scanned SBOM's own
+//! `analysis` comes from the [`Sbom`](crate::sbom::Sbom) the SBOM reader made, never from a
+//! second parse ([`from_sbom`]). A statement suppresses findings only when it
 //! says the product is not affected or the issue is fixed:
 //!
 //! - OpenVEX `status`: `not_affected` and `fixed` suppress; `under_investigation` and
@@ -205,7 +207,7 @@ pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, 
         Ok(openvex(doc, file, scanned))
     } else if value.get("vulnerabilities").is_some() || value.get("bomFormat").is_some() {
         let doc: CdxDto = serde_json::from_value(value).map_err(json_err)?;
-        Ok(cyclonedx(doc, file, Some(scanned)))
+        Ok(cyclonedx(doc, file, scanned))
     } else {
         Err(VexError::UnknownFormat {
             file: file.to_owned(),
@@ -214,17 +216,11 @@ pub fn parse(bytes: &[u8], file: &str, scanned: &Scanned<'_>) -> Result<Parsed, 
 }
 
 /// The ignores the `analysis` of an SBOM's embedded vulnerabilities makes: the SBOM is its
-/// own CycloneDX VEX. Unreadable input gives none (the SBOM parser reports problems).
-pub fn from_sbom(bytes: &[u8], file: &str) -> Parsed {
-    serde_json::from_slice::<CdxDto>(bytes)
-        .map(|doc| cyclonedx(doc, file, None))
-        .unwrap_or_default()
-}
-
-/// The same ignores from an SBOM already parsed: for serialisations `from_sbom` cannot read
-/// (CycloneDX XML). A statement covers the components its `affects` resolved to (those
-/// without a purl are not covered: nothing was checked there).
-pub fn from_parsed(sbom: &crate::sbom::Sbom, file: &str) -> Parsed {
+/// own CycloneDX VEX. Read from the SBOM as the SBOM reader parsed it, whatever its
+/// serialisation (issue 12, item 4: the JSON was parsed a second time here, with its own DTO).
+/// A statement covers the components its `affects` resolved to (those without a purl are not
+/// covered: nothing was checked there).
+pub fn from_sbom(sbom: &crate::sbom::Sbom, file: &str) -> Parsed {
     let mut out = Parsed::default();
     for (i, v) in sbom.vulnerabilities.iter().enumerate() {
         let state = v.analysis_state.as_deref().unwrap_or_default();
@@ -512,7 +508,7 @@ fn collect_refs<'a>(components: &'a [CdxComponentDto], map: &mut HashMap<&'a str
 
 /// The ignores of a CycloneDX document. A separate VEX document is matched against what was
 /// `scanned`; the scanned SBOM's own `analysis` (`None`) covers what its refs name.
-fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
+fn cyclonedx(doc: CdxDto, file: &str, scanned: &Scanned<'_>) -> Parsed {
     let mut refs = HashMap::new();
     collect_refs(&doc.components, &mut refs);
     if let Some(c) = doc.metadata.as_ref().and_then(|m| m.component.as_ref()) {
@@ -551,15 +547,8 @@ fn cyclonedx(doc: CdxDto, file: &str, scanned: Option<&Scanned<'_>>) -> Parsed {
             .iter()
             .filter_map(|a| a.reference.as_deref())
             .collect();
-        let purls: Vec<String> = match scanned {
-            None => {
-                let purls: Vec<String> = affects.iter().filter_map(|r| as_purl(r)).collect();
-                if purls.is_empty() {
-                    continue;
-                }
-                purls
-            }
-            Some(scanned) => {
+        let purls: Vec<String> = {
+            {
                 let targets: Vec<Target<'_>> = affects
                     .iter()
                     .map(|r| {
