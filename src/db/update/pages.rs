@@ -70,10 +70,7 @@ pub(super) fn fetch_nvd(
     let windows: Vec<(String, Option<(jiff::Timestamp, jiff::Timestamp)>)> = match since {
         Some(since) => {
             // Keep the pages we have; add what changed since.
-            for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
-                let entry = entry.map_err(|e| cache_error(previous, e))?;
-                link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
-            }
+            keep_pages(previous, dir)?;
             nvd_windows(since, now)
                 .into_iter()
                 .map(|(s, e)| {
@@ -104,23 +101,22 @@ pub(super) fn fetch_nvd(
             }
             let _ = writeln!(log, "nvd: downloading `{url}` from record {start}");
             http.nvd_rate_limit(opts.nvd_api_key.is_some());
-            let path = dir.join(format!("{prefix}-{start:07}.json"));
-            report.bytes += match http.fetch("nvd", url, &query, &headers, &path, log)? {
-                Fetched::Saved { bytes, .. } => bytes,
-                Fetched::NotModified => 0,
-            };
-            report.requests += 1;
-            let asked = start;
-            let err = |reason: String| UpdateError::Source {
-                source_name: "nvd",
-                url: format!("{url}?startIndex={asked}"),
-                reason,
-            };
-            let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
-            let bytes = opts
-                .limits
-                .read(file, &mut 0)
-                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
+            let mut page = fetch_page(
+                http,
+                PageRequest {
+                    source_name: "nvd",
+                    url,
+                    page_url: format!("{url}?startIndex={start}"),
+                    query: &query,
+                    headers: &headers,
+                    path: &dir.join(format!("{prefix}-{start:07}.json")),
+                    invalid: "invalid API 2.0 page",
+                },
+                &mut report,
+                log,
+            )?;
+            let bytes = std::mem::take(&mut page.bytes);
+            let err = |reason: String| page.error(reason);
             let page: NvdPage = serde_json::from_slice(&bytes)
                 .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
             let doc = Doc {
@@ -197,10 +193,7 @@ pub(super) fn fetch_jvn(
     ];
     let prefix = match since {
         Some(since) => {
-            for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
-                let entry = entry.map_err(|e| cache_error(previous, e))?;
-                link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
-            }
+            keep_pages(previous, dir)?;
             // JVN dates are Japan time (UTC+9, no daylight saving); a day of overlap.
             let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
             let day = since
@@ -220,23 +213,22 @@ pub(super) fn fetch_jvn(
         let mut query = query_base.clone();
         query.insert(2, ("startItem", start.to_string()));
         let _ = writeln!(log, "jvn: downloading `{url}` from entry {start}");
-        let path = dir.join(format!("{prefix}-{start:07}.xml"));
-        report.bytes += match http.fetch("jvn", url, &query, &[], &path, log)? {
-            Fetched::Saved { bytes, .. } => bytes,
-            Fetched::NotModified => 0,
-        };
-        report.requests += 1;
-        let asked = start;
-        let err = |reason: String| UpdateError::Source {
-            source_name: "jvn",
-            url: format!("{url}?method=getVulnOverviewList&startItem={asked}"),
-            reason,
-        };
-        let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
-        let bytes = http
-            .limits
-            .read(file, &mut 0)
-            .map_err(|e| err(format!("invalid page: {e}")))?;
+        let mut page = fetch_page(
+            http,
+            PageRequest {
+                source_name: "jvn",
+                url,
+                page_url: format!("{url}?method=getVulnOverviewList&startItem={start}"),
+                query: &query,
+                headers: &[],
+                path: &dir.join(format!("{prefix}-{start:07}.xml")),
+                invalid: "invalid page",
+            },
+            &mut report,
+            log,
+        )?;
+        let bytes = std::mem::take(&mut page.bytes);
+        let err = |reason: String| page.error(reason);
         let doc = match feeds::jvn::read(&bytes).map_err(|e| err(format!("invalid page: {e}")))? {
             feeds::jvn::Read::Document(d) => d,
             feeds::jvn::Read::Other(root) => {
@@ -287,4 +279,81 @@ pub(super) fn fetch_jvn(
     state.url = Some(url.to_string());
     state.last_mod_end = Some(now.to_string());
     Ok(report)
+}
+
+/// One page to fetch.
+struct PageRequest<'a> {
+    /// `nvd`, `jvn`.
+    source_name: &'static str,
+    /// The endpoint.
+    url: &'a str,
+    /// The page's own URL, for errors (`…?startIndex=2000`).
+    page_url: String,
+    query: &'a [(&'a str, String)],
+    headers: &'a [(&'a str, String)],
+    /// Where the page is saved.
+    path: &'a Path,
+    /// How an unreadable page is called in errors.
+    invalid: &'static str,
+}
+
+/// A page fetched and read back within the limits.
+struct Page {
+    source_name: &'static str,
+    page_url: String,
+    bytes: Vec<u8>,
+}
+
+impl Page {
+    /// An error about this page, naming its source and URL.
+    fn error(&self, reason: String) -> UpdateError {
+        UpdateError::Source {
+            source_name: self.source_name,
+            url: self.page_url.clone(),
+            reason,
+        }
+    }
+}
+
+/// Fetches one page of a paged feed (NVD, JVN) into its file, counts it in `report`, and
+/// reads it back within the decompression limits: the part both page loops share.
+fn fetch_page(
+    http: &Http,
+    req: PageRequest<'_>,
+    report: &mut SourceReport,
+    log: &mut dyn Write,
+) -> Result<Page, UpdateError> {
+    report.bytes += match http.fetch(
+        req.source_name,
+        req.url,
+        req.query,
+        req.headers,
+        req.path,
+        log,
+    )? {
+        Fetched::Saved { bytes, .. } => bytes,
+        Fetched::NotModified => 0,
+    };
+    report.requests += 1;
+    let mut page = Page {
+        source_name: req.source_name,
+        page_url: req.page_url,
+        bytes: Vec::new(),
+    };
+    let file = fs_err::File::open(req.path).map_err(|e| cache_error(req.path, e))?;
+    page.bytes = http
+        .limits
+        .read(file, &mut 0)
+        .map_err(|e| page.error(format!("{}: {e}", req.invalid)))?;
+    Ok(page)
+}
+
+/// Links (or copies) every page of the previous update into the staging directory: an
+/// incremental update adds pages to them.
+fn keep_pages(previous: &Path, dir: &Path) -> Result<(), UpdateError> {
+    for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
+        let entry = entry.map_err(|e| cache_error(previous, e))?;
+        link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
+    }
+    Ok(())
 }
