@@ -1,13 +1,14 @@
 //! GitHub: the run's context, the payloads kevgate sends, sending them, and the
 //! workflow-command files.
 //!
-//! [`Context::from_env`] takes the environment as a lookup function and the event payload as
-//! bytes (the caller reads `GITHUB_EVENT_PATH`); the payload builders ([`payload`]) are pure:
-//! they take an [`Evaluation`](crate::Evaluation) and return the request bodies of the REST
-//! calls (check run, commit status, PR comment), so their rules are tested without a network;
-//! [`client`] sends them (retries, the fork-PR permission fallbacks, every failure a warning);
-//! [`workflow`] formats `$GITHUB_OUTPUT` lines and workflow commands. The CLI decides when to
-//! publish and passes the context and the token.
+//! Everything here is pure: [`Context::from_env`] takes the environment as a lookup function
+//! and the event payload as bytes (the caller reads `GITHUB_EVENT_PATH`); the payload builders
+//! take an [`Evaluation`](crate::Evaluation) and return the request bodies of the REST calls
+//! (check run, commit status, PR comment); [`workflow`] formats `$GITHUB_OUTPUT` lines and
+//! workflow commands. Sending the requests, and turning a permission error on a fork PR into
+//! a warning, is [`client`]'s job (`client::publish`, called by `kevgate action`), so the
+//! rules of the other modules are tested without a network; `client` is tested against
+//! loopback servers.
 //!
 //! Payloads are validated in tests against GitHub's own OpenAPI description (the request-body
 //! schemas, copied into `tests/fixtures/github/`), so a field GitHub does not know, or a

@@ -15,6 +15,8 @@ use std::path::Path;
 /// is `db.rs`, building from feeds `db/build.rs` + `db/feeds/`, the cache `db/cache.rs`
 /// (issue 12, item 6).
 const CORE: &[&str] = &[
+    "names",
+    "atomic_file",
     "vuln_id",
     "text",
     "version",

@@ -1,7 +1,7 @@
 //! Component identity: package URLs and the OSV ecosystem they belong to.
 //!
-//! `Ecosystem` (names, normalisation) is shared with the database builder: change it only
-//! together with `db/`. Split along its seams: `purl/identify.rs` maps a purl to the
+//! `Ecosystem` (names, normalisation) is shared with the database builder (`db/`): a change
+//! to it changes what the database stores, so the two change together. Split along its seams: `purl/identify.rs` maps a purl to the
 //! database's package ([`identify`]); `purl/package.rs` is the textual package key the
 //! baseline, SARIF and purl scopes compare ([`PackageKey`]).
 

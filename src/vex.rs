@@ -1,7 +1,7 @@
 //! VEX documents -> [`Ignore`]s: OpenVEX and CycloneDX VEX (a separate document, or the
 //! `analysis` of the vulnerabilities embedded in the scanned SBOM itself).
 //!
-//! Pure: VEX documents come as bytes (`cli` reads the files); the scanned SBOM's own
+//! Pure: VEX documents come as bytes (the CLI, `cli/policy.rs`, reads the files); the scanned SBOM's own
 //! `analysis` comes from the [`Sbom`](crate::sbom::Sbom) the SBOM reader made, never from a
 //! second parse ([`from_sbom`]). A statement suppresses findings only when it
 //! says the product is not affected or the issue is fixed:

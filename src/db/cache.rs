@@ -174,23 +174,16 @@ pub fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateEr
     Ok(())
 }
 
-/// Writes `bytes` to a temporary file beside the database and syncs it; the caller renames
-/// it into place.
+/// Writes `bytes` to a temporary file beside the database and syncs it
+/// ([`crate::atomic_file::write_temp`]); the caller renames it into place.
 pub fn write_temp_db(cache: &Path, bytes: &[u8]) -> Result<PathBuf, UpdateError> {
-    let tmp = cache.join(format!(".kevgate.db.tmp{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs_err::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        Ok(())
-    };
-    match write() {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = fs_err::remove_file(&tmp);
-            Err(cache_error(&tmp, e))
-        }
-    }
+    let db = cache.join(DB_FILE);
+    crate::atomic_file::write_temp(&db, bytes).map_err(|e| {
+        cache_error(
+            &crate::atomic_file::temp_path(&db).unwrap_or_else(|_| db.clone()),
+            e,
+        )
+    })
 }
 
 /// sha256 as lowercase hex.
@@ -209,16 +202,11 @@ pub fn link_or_copy(from: &Path, to: &Path) -> Result<(), UpdateError> {
         .map_err(|e| cache_error(to, e))
 }
 
-/// Writes `state` to `dir/state.json` through a temporary file and a rename.
+/// Writes `state` to `dir/state.json` ([`crate::atomic_file::write`]).
 pub fn write_state(dir: &Path, state: &State) -> Result<(), UpdateError> {
     let json = serde_json::to_vec_pretty(state).expect("the state serialises");
     let path = dir.join(STATE_FILE);
-    let tmp = dir.join(format!(".{STATE_FILE}.tmp{}", std::process::id()));
     fs_err::create_dir_all(dir)
-        .and_then(|()| fs_err::write(&tmp, json))
-        .and_then(|()| fs_err::rename(&tmp, &path))
-        .map_err(|e| {
-            let _ = fs_err::remove_file(&tmp);
-            cache_error(&path, e)
-        })
+        .and_then(|()| crate::atomic_file::write(&path, &json))
+        .map_err(|e| cache_error(&path, e))
 }
