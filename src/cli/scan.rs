@@ -115,7 +115,7 @@ pub(super) fn run(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         SortOrder::Kev => crate::FindingOrder::Severity,
         SortOrder::Priority => crate::FindingOrder::Priority,
     };
-    let evaluation = evaluate(&gathered, &policy, notes, order, today)?;
+    let evaluation = evaluate_gathered(&gathered, &policy, notes, order, today)?;
 
     let color = match args.color {
         ColorChoice::Always => true,
@@ -378,7 +378,7 @@ pub(super) fn gather(
 }
 
 /// Runs the pure core on what [`gather`] read, with the assembled policy and its notes.
-pub(super) fn evaluate(
+pub(super) fn evaluate_gathered(
     gathered: &Gathered,
     policy: &Policy,
     notes: Vec<Note>,
