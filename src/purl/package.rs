@@ -91,6 +91,11 @@ impl PackageKey {
         self.base.to_ascii_lowercase()
     }
 
+    /// The purl's type (`npm`, `deb`), as written; `None` without a purl.
+    pub fn purl_type(&self) -> Option<&str> {
+        self.base.strip_prefix("pkg:")?.split('/').next()
+    }
+
     /// The base as written, with `?arch=..` when the purl has it
     /// (`pkg:deb/debian/libc6?arch=amd64`): what the SARIF fingerprint hashes.
     pub fn with_arch(&self) -> String {
@@ -208,6 +213,21 @@ mod tests {
             let k = PackageKey::of(purl, name);
             assert_eq!(k.key(), key, "{purl:?}");
             assert_eq!(k.with_arch(), with_arch, "{purl:?}");
+        }
+    }
+
+    /// The purl type is read from the key; a component without a purl has none.
+    #[test]
+    fn purl_types() {
+        let table = [
+            (Some("pkg:npm/%40babel/core@7"), Some("npm")),
+            (Some("pkg:deb/debian/libc6@2.31?arch=amd64"), Some("deb")),
+            (Some("pkg:Maven/org.x/y@1"), Some("Maven")),
+            (Some("not-a-purl"), None),
+            (None, None),
+        ];
+        for (purl, ty) in table {
+            assert_eq!(PackageKey::of(purl, "x").purl_type(), ty, "{purl:?}");
         }
     }
 
