@@ -166,6 +166,17 @@ pub struct SourceReport {
     pub requests: u32,
 }
 
+impl SourceReport {
+    /// Nothing downloaded yet.
+    fn new(name: &'static str) -> SourceReport {
+        SourceReport {
+            name,
+            bytes: 0,
+            requests: 0,
+        }
+    }
+}
+
 /// What an update did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateReport {
@@ -246,11 +257,7 @@ fn stage_and_build(
         stage.log,
     )?);
     // OSV: one file per ecosystem, one report for them all.
-    let mut osv = SourceReport {
-        name: "osv",
-        bytes: 0,
-        requests: 0,
-    };
+    let mut osv = SourceReport::new("osv");
     mkdir(&staging.join("osv"))?;
     for eco in &opts.osv_ecosystems {
         let r = stage.fetch_file_feed(&FileFeed::osv(opts, eco), &opts.limits)?;

@@ -57,16 +57,8 @@ pub(super) fn fetch_nvd(
     log: &mut dyn Write,
 ) -> Result<SourceReport, UpdateError> {
     let url = opts.nvd_url.as_str();
-    let since = state
-        .last_mod_end
-        .as_deref()
-        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
-        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-    let mut report = SourceReport {
-        name: "nvd",
-        bytes: 0,
-        requests: 0,
-    };
+    let since = resumes_from(state, url, previous);
+    let mut report = SourceReport::new("nvd");
     let windows: Vec<(String, Option<(jiff::Timestamp, jiff::Timestamp)>)> = match since {
         Some(since) => {
             // Keep the pages we have; add what changed since.
@@ -173,16 +165,8 @@ pub(super) fn fetch_jvn(
     now: jiff::Timestamp,
     log: &mut dyn Write,
 ) -> Result<SourceReport, UpdateError> {
-    let since = state
-        .last_mod_end
-        .as_deref()
-        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
-        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-    let mut report = SourceReport {
-        name: "jvn",
-        bytes: 0,
-        requests: 0,
-    };
+    let since = resumes_from(state, url, previous);
+    let mut report = SourceReport::new("jvn");
     let mut query_base: Vec<(&str, String)> = vec![
         ("method", "getVulnOverviewList".into()),
         ("feed", "hnd".into()),
@@ -356,4 +340,14 @@ fn keep_pages(previous: &Path, dir: &Path) -> Result<(), UpdateError> {
         link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
     }
     Ok(())
+}
+
+/// Where an incremental update of a paged feed starts: the end of the last one, when it
+/// fetched the same URL and its pages are still there; `None` means a full download.
+fn resumes_from(state: &SourceState, url: &str, previous: &Path) -> Option<jiff::Timestamp> {
+    state
+        .last_mod_end
+        .as_deref()
+        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
 }
