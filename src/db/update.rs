@@ -7,7 +7,7 @@
 //! directory into a temporary file, and only then commits. Any failure before that removes
 //! the staging files, and the error names the source that failed. This module and its
 //! children are the only code that downloads vulnerability data: the feeds (one table,
-//! [`FileFeed`], for the single-file feeds; NVD and JVN pages in `update/pages.rs`) and the
+//! `FileFeed`, for the single-file feeds; NVD and JVN pages in `update/pages.rs`) and the
 //! signed prebuilt database (`update/prebuilt.rs`, `db update --from`).
 //!
 //! Incremental: NVD asks only for records modified since the last update
@@ -24,12 +24,12 @@
 mod pages;
 pub mod prebuilt;
 
-pub use crate::db::cache::{read_state, sha256_hex};
 pub use pages::nvd_windows;
 use pages::{fetch_jvn, fetch_nvd};
 
 use crate::db::cache::{
     DB_FILE, DatabaseState, RAW_DIR, SourceState, cache_error, commit, link_or_copy, lock_cache,
+    read_state, sha256_hex,
 };
 use crate::db::feeds::{self, Doc, DocKind};
 use crate::db::{DbError, VulnDb, build::BuildInputs};
