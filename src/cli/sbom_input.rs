@@ -6,9 +6,6 @@
 //! explain, a FIFO or device) is read whole by [`super::scan::read_sbom`] and parsed by
 //! [`sbom::parse_inflated`], which gives every error message: the two paths agree on what they
 //! both read (`sbom::tests::fast_path_agrees_with_careful_path`).
-//!
-//! The SBOM's own VEX `analysis` is read from the document's bytes (`vex::from_sbom`), so a
-//! streamed document that lists vulnerabilities is read a second time, whole, for them.
 
 use crate::sbom;
 use sha2::{Digest, Sha256};
@@ -19,9 +16,6 @@ use std::path::Path;
 pub(super) struct SbomInput {
     /// The parsed SBOM.
     pub(super) parsed: sbom::Sbom,
-    /// The document's (inflated) bytes, for the SBOM's own VEX `analysis`; empty when it was
-    /// streamed and lists no vulnerabilities.
-    pub(super) document: Vec<u8>,
     /// sha256 (hex) of the file as read.
     pub(super) sha256: String,
 }
@@ -41,15 +35,7 @@ pub(super) fn from_bytes(raw: Vec<u8>, shown: &str, max_bytes: u64) -> anyhow::R
     let sha256 = crate::attestation::sha256_hex(&raw);
     let inflated = sbom::inflate(&raw, max_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
-    let inflated = match inflated.bytes {
-        std::borrow::Cow::Owned(bytes) => Some(bytes),
-        std::borrow::Cow::Borrowed(_) => None,
-    };
-    Ok(SbomInput {
-        parsed,
-        document: inflated.unwrap_or(raw),
-        sha256,
-    })
+    Ok(SbomInput { parsed, sha256 })
 }
 
 /// A regular file streamed; `None` when the whole-file path must read it (not a regular file,
@@ -82,20 +68,7 @@ fn streamed(path: &Path, max_bytes: u64) -> anyhow::Result<Option<SbomInput>> {
         return Ok(None);
     }
     let sha256 = format!("{:x}", hashed.hasher.finalize());
-    let document = if parsed.listed_vulnerabilities > 0 {
-        let raw = super::scan::read_sbom(path, max_bytes)?;
-        sbom::inflate(&raw, max_bytes)
-            .map_err(|e| anyhow::anyhow!("`{}`: {e}", path.display()))?
-            .bytes
-            .into_owned()
-    } else {
-        Vec::new()
-    };
-    Ok(Some(SbomInput {
-        parsed,
-        document,
-        sha256,
-    }))
+    Ok(Some(SbomInput { parsed, sha256 }))
 }
 
 /// A reader that hashes and counts what passes through it.

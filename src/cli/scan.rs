@@ -48,8 +48,6 @@ pub(super) struct Gathered {
     pub db_sha256: String,
     /// The SBOM as given.
     pub sbom_name: String,
-    /// The SBOM's bytes, inflated.
-    pub sbom_bytes: Vec<u8>,
     /// The parsed SBOM.
     pub sbom: sbom::Sbom,
     /// sha256 (hex) of the SBOM file as read.
@@ -62,7 +60,6 @@ impl Gathered {
     /// The SBOM as the policy needs it.
     pub fn scanned(&self) -> ScannedSbom<'_> {
         ScannedSbom {
-            bytes: &self.sbom_bytes,
             parsed: &self.sbom,
             name: &self.sbom_name,
         }
@@ -118,7 +115,7 @@ pub(super) fn run(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         SortOrder::Kev => crate::FindingOrder::Severity,
         SortOrder::Priority => crate::FindingOrder::Priority,
     };
-    let evaluation = evaluate(&gathered, &policy, notes, order, today)?;
+    let evaluation = evaluate_gathered(&gathered, &policy, notes, order, today)?;
 
     let color = match args.color {
         ColorChoice::Always => true,
@@ -373,7 +370,9 @@ pub(super) fn gather_bytes(
     }
 
     let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    // Streamed when it can be (a regular file of well-formed CycloneDX JSON), else read whole.
+    // Streamed when it can be (a regular file of well-formed CycloneDX JSON), else read whole;
+    // the bytes are not kept: everything after this reads the parsed SBOM (its own VEX
+    // `analysis` included).
     let input = match raw {
         Some(raw) => {
             super::sbom_input::from_bytes(raw, &inputs.sbom.display().to_string(), max_sbom_bytes)?
@@ -385,7 +384,6 @@ pub(super) fn gather_bytes(
         origin,
         db_sha256,
         sbom_name: inputs.sbom.display().to_string(),
-        sbom_bytes: input.document,
         sbom: input.parsed,
         sbom_sha256: input.sha256,
         max_sbom_bytes,
@@ -393,7 +391,7 @@ pub(super) fn gather_bytes(
 }
 
 /// Runs the pure core on what [`gather`] read, with the assembled policy and its notes.
-pub(super) fn evaluate(
+pub(super) fn evaluate_gathered(
     gathered: &Gathered,
     policy: &Policy,
     notes: Vec<Note>,

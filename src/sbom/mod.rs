@@ -92,10 +92,6 @@ pub struct Sbom {
     pub components: Vec<Component>,
     /// `vulnerabilities[]` the producer embedded (trivy with `--scanners vuln`).
     pub vulnerabilities: Vec<SbomVulnerability>,
-    /// How many `vulnerabilities[]` entries a CycloneDX document lists, those without an `id`
-    /// (left out of [`Sbom::vulnerabilities`]) included; 0 for SPDX. A streamed SBOM is read
-    /// again for its own VEX `analysis` only when this is not 0.
-    pub listed_vulnerabilities: usize,
     /// Things the parser tolerated but the user may want to know (duplicate `bom-ref`s,
     /// `affects` refs naming no component, a newer `specVersion`), one line each, file
     /// content escaped.
