@@ -49,6 +49,9 @@ pub struct Config {
     pub vex: Vec<String>,
     /// `tests`: cases `kevgate policy test` runs.
     pub tests: Vec<crate::policy_test::Case>,
+    /// `notify` and `jira`: which tracking-issue transitions reach Slack and Jira
+    /// (`docs/notifications.md`).
+    pub notify: crate::notify::Settings,
 }
 
 /// A policy file that cannot be used: every problem, each with its line when known.
@@ -116,6 +119,8 @@ struct RawConfig {
     vex: Vec<Spanned<String>>,
     #[serde(default)]
     tests: Vec<Spanned<RawCase>>,
+    notify: Option<Spanned<crate::notify::config::RawNotify>>,
+    jira: Option<Spanned<crate::notify::config::RawJira>>,
 }
 
 /// One `tests` case as written.
@@ -482,6 +487,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             });
         }
     }
+    let notify = crate::notify::config::validate(raw.notify, raw.jira, &mut problem);
     if problems.is_empty() {
         Ok(Config {
             fail_on,
@@ -496,6 +502,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             ignores,
             vex,
             tests,
+            notify,
         })
     } else {
         Err(problems)

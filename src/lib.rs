@@ -41,6 +41,7 @@ pub mod http;
 mod import_graph;
 pub mod matching;
 pub mod note;
+pub mod notify;
 pub mod output;
 pub mod policy;
 pub mod policy_test;
