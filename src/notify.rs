@@ -1,17 +1,22 @@
 //! Notifications of tracking-issue transitions (issue 15): a Slack message (incoming webhook,
 //! Block Kit) and a Jira Cloud issue (REST v3, Atlassian Document Format) per transition.
 //!
-//! The tracking issue's state block is the single source of truth (`kevgate track`): it hands
-//! this module the transitions of one run as [`Event`]s, each with the channels that already
-//! have it, and records what [`Notifier::send`] reports back, so a rerun sends nothing. This
-//! module never reads GitHub; it turns events into requests and requests into [`Sent`].
+//! The tracking issue's state block is the single source of truth (`kevgate track`): its sync
+//! hands this module the transitions of one run as [`TransitionEvent`]s, each flagged with the
+//! channels that already have it, and records the [`NotifyResult`]s that [`Channels`] (the
+//! [`Notifier`] of `src/track/notify.rs`) returns, so a rerun sends nothing. This module never
+//! reads GitHub; it turns events into requests and answers into results.
 //!
 //! - What goes where is the config's (`notify: {slack: [malicious, kev, critical], jira:
 //!   [...], slack-digest-over: 5}`, [`config`]); the credentials are the environment's
 //!   (`KEVGATE_SLACK_WEBHOOK`, `KEVGATE_JIRA_URL`, `KEVGATE_JIRA_USER`, `KEVGATE_JIRA_TOKEN`),
 //!   never the config's, which a pull request controls.
+//! - Routing is by the finding's class (the state's `class`, most urgent first: a KEV finding
+//!   that is also critical is `kev`): `notify.slack: [critical]` alone does not message it.
 //! - Payloads are built by pure functions ([`slack::message`], [`slack::digest`],
 //!   [`jira::create_body`]); the clients only send them.
+//! - Opened, reopened and fixed are notified; a close as not planned (an ignore or VEX
+//!   statement, someone's decision) is not.
 //! - A failure is a warning: it never changes the verdict, and the transition stays unsent,
 //!   so the next run tries again.
 
@@ -20,154 +25,47 @@ pub mod jira;
 pub mod slack;
 pub mod transport;
 
-use serde::{Deserialize, Serialize};
+use crate::track::state::FixedBy;
+use crate::track::{Notifier, NotifyResult, TransitionEvent, TransitionKind};
 
 pub use config::Settings;
 
-/// The classes a finding can belong to, which the config routes to channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Class {
-    /// A known-malicious package version.
-    Malicious,
-    /// In CISA KEV.
-    Kev,
-    /// Severity critical.
-    Critical,
-    /// Severity high.
-    High,
-}
-
-impl Class {
-    /// Every class, in the order reports list them.
-    pub const ALL: [Class; 4] = [Class::Malicious, Class::Kev, Class::Critical, Class::High];
-
-    /// The config's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Class::Malicious => "malicious",
-            Class::Kev => "kev",
-            Class::Critical => "critical",
-            Class::High => "high",
-        }
-    }
-
-    /// The class named `name` (config spelling, any case).
-    pub fn parse(name: &str) -> Option<Class> {
-        Class::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+/// `CVE-2021-44228 in log4j-core 2.14.1`: the subject line of every message.
+pub fn headline(event: &TransitionEvent) -> String {
+    if event.versions.is_empty() {
+        format!("{} in {}", event.vulnerability, event.package)
+    } else {
+        format!(
+            "{} in {} {}",
+            event.vulnerability,
+            event.package,
+            event.versions.join(", ")
+        )
     }
 }
 
-/// What happened to a tracking issue in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Transition {
-    /// A new finding: the issue was opened.
-    Opened,
-    /// A fixed finding came back: the issue was reopened.
-    Reopened,
-    /// No place holds the finding any more: the issue was closed as completed.
-    Fixed,
-}
-
-impl Transition {
-    /// The word messages use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transition::Opened => "opened",
-            Transition::Reopened => "reopened",
-            Transition::Fixed => "fixed",
-        }
+/// The thank-you line for a fix: `@octocat in #12 (4.17.15 → 4.17.21), commits by @a, @b`.
+pub fn credit(by: &FixedBy) -> String {
+    let mut out = format!("@{} in #{}", by.author, by.pr);
+    if let Some(u) = &by.upgrade {
+        out.push_str(&format!(" ({u})"));
     }
-}
-
-/// One transition of one tracking issue, with what a message shows. Text fields hold
-/// untrusted SBOM/feed text as it is: each payload builder escapes for its destination.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Event {
-    /// The transition's id in the tracking state (what `notified` records).
-    pub id: String,
-    /// The tracking issue's stable key (the finding's identity).
-    pub key: String,
-    /// What happened.
-    pub transition: Option<Transition>,
-    /// The finding's classes (empty: none the config can route).
-    pub classes: Vec<Class>,
-    /// The vulnerability id shown (`CVE-2021-44228`).
-    pub vulnerability: String,
-    /// Package name.
-    pub package: String,
-    /// Version(s) where it was seen.
-    pub version: String,
-    /// Severity (`critical`), if rated.
-    pub severity: Option<String>,
-    /// KEV due date (`2021-12-24`), if in KEV.
-    pub kev_due: Option<String>,
-    /// EPSS probability (0-1).
-    pub epss: Option<f64>,
-    /// Triage priority (`act`).
-    pub priority: Option<String>,
-    /// The remediation step (`upgrade to 2.17.1`).
-    pub fix: Option<String>,
-    /// Who fixed it ("@octocat in #12"), on `Fixed`.
-    pub fixed_by: Option<String>,
-    /// The tracking issue: number and URL.
-    pub issue_number: u64,
-    /// The tracking issue's web URL.
-    pub issue_url: String,
-    /// The tracking issue's title.
-    pub title: String,
-    /// The advisory's canonical URL.
-    pub advisory_url: Option<String>,
-    /// The runbook for the finding's rule (config `runbooks:`).
-    pub runbook_url: Option<String>,
-    /// Already sent to Slack (by an earlier run).
-    pub slack_sent: bool,
-    /// Already handled in Jira (by an earlier run).
-    pub jira_sent: bool,
-    /// The Jira issue key the tracking state holds, if any.
-    pub jira_key: Option<String>,
-}
-
-impl Event {
-    /// Whether the event belongs to one of `classes`.
-    pub fn routed(&self, classes: &[Class]) -> bool {
-        self.classes.iter().any(|c| classes.contains(c))
+    let others: Vec<String> = by
+        .commit_authors
+        .iter()
+        .filter(|a| **a != by.author)
+        .map(|a| format!("@{a}"))
+        .collect();
+    if !others.is_empty() {
+        out.push_str(&format!(", commits by {}", others.join(", ")));
     }
-
-    /// `CVE-2021-44228 in log4j-core 2.14.1`.
-    pub fn headline(&self) -> String {
-        if self.version.is_empty() {
-            format!("{} in {}", self.vulnerability, self.package)
-        } else {
-            format!(
-                "{} in {} {}",
-                self.vulnerability, self.package, self.version
-            )
-        }
-    }
+    out
 }
 
-/// What the channels did with one event, for the tracking state.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Sent {
-    /// The event's id.
-    pub id: String,
-    /// Slack has it now (sent in this run).
-    pub slack: bool,
-    /// Jira has it now (issue created or found, commented, transitioned in this run).
-    pub jira: bool,
-    /// The Jira issue key, when one was created or found.
-    pub jira_key: Option<String>,
-}
-
-/// The seam `kevgate track` calls: the run's events in, what was sent out, plus warnings for
-/// the log. Never fails: a channel's failure leaves the event unsent and is a warning.
-pub trait Notifier {
-    /// Sends `events` (those not yet sent on a channel); returns one [`Sent`] per event.
-    fn send(&mut self, events: &[Event]) -> (Vec<Sent>, Vec<String>);
+/// Whether a message is sent for this kind: opened, reopened and fixed are; not-planned
+/// closes (an ignore, a VEX statement) are a decision someone already made.
+fn notifiable(kind: TransitionKind) -> bool {
+    !matches!(kind, TransitionKind::NotPlanned)
 }
 
 /// The channels configured by the config and the environment.
@@ -255,68 +153,64 @@ impl Channels {
 }
 
 impl Notifier for Channels {
-    fn send(&mut self, events: &[Event]) -> (Vec<Sent>, Vec<String>) {
-        let mut sent: Vec<Sent> = events
-            .iter()
-            .map(|e| Sent {
-                id: e.id.clone(),
-                jira_key: e.jira_key.clone(),
-                ..Sent::default()
-            })
-            .collect();
-        let mut warnings = Vec::new();
+    fn notify(&mut self, events: &[TransitionEvent]) -> Vec<NotifyResult> {
+        let mut results = Vec::new();
         if let Some(client) = &mut self.slack {
-            let due: Vec<usize> = (0..events.len())
-                .filter(|&i| {
-                    events[i].transition.is_some()
-                        && !events[i].slack_sent
-                        && events[i].routed(&self.settings.slack)
+            let due: Vec<&TransitionEvent> = events
+                .iter()
+                .filter(|e| {
+                    notifiable(e.kind) && !e.slack_sent && self.settings.slack.contains(&e.class)
                 })
                 .collect();
+            let sent = |e: &TransitionEvent| NotifyResult::Slack {
+                key: e.key.clone(),
+                transition: e.transition,
+            };
             if due.len() > self.settings.slack_digest_over {
-                let picked: Vec<&Event> = due.iter().map(|&i| &events[i]).collect();
-                match client.post(&slack::digest(&picked)) {
-                    Ok(()) => due.iter().for_each(|&i| sent[i].slack = true),
-                    Err(e) => {
-                        warnings.push(format!("slack: digest of {} transitions: {e}", due.len()))
-                    }
+                match client.post(&slack::digest(&due)) {
+                    Ok(()) => results.extend(due.iter().map(|e| sent(e))),
+                    Err(e) => results.push(NotifyResult::Warning(format!(
+                        "slack: digest of {} transitions: {e}",
+                        due.len()
+                    ))),
                 }
             } else {
-                for &i in &due {
-                    match client.post(&slack::message(&events[i])) {
-                        Ok(()) => sent[i].slack = true,
-                        Err(e) => warnings.push(format!(
+                for event in due {
+                    match client.post(&slack::message(event)) {
+                        Ok(()) => results.push(sent(event)),
+                        Err(e) => results.push(NotifyResult::Warning(format!(
                             "slack: {} `{}`: {e}",
-                            events[i].transition.map_or("", Transition::as_str),
-                            crate::text::terminal(&events[i].headline())
-                        )),
+                            event.kind.as_str(),
+                            crate::text::terminal(&headline(event))
+                        ))),
                     }
                 }
             }
         }
         if let Some(client) = &mut self.jira {
-            for (i, event) in events.iter().enumerate() {
-                if event.transition.is_none()
+            for event in events {
+                if !notifiable(event.kind)
                     || event.jira_sent
-                    || !event.routed(&client.settings().classes)
+                    || !client.settings().classes.contains(&event.class)
                 {
                     continue;
                 }
                 match client.apply(event) {
-                    Ok(key) => {
-                        sent[i].jira = true;
-                        if key.is_some() {
-                            sent[i].jira_key = key;
-                        }
-                    }
-                    Err(e) => warnings.push(format!(
+                    Ok(Some(issue)) => results.push(NotifyResult::Jira {
+                        key: event.key.clone(),
+                        transition: event.transition,
+                        issue,
+                    }),
+                    // A fix of a finding that never had a Jira issue: nothing to tell.
+                    Ok(None) => {}
+                    Err(e) => results.push(NotifyResult::Warning(format!(
                         "jira: {} `{}`: {e}",
-                        event.transition.map_or("", Transition::as_str),
-                        crate::text::terminal(&event.headline())
-                    )),
+                        event.kind.as_str(),
+                        crate::text::terminal(&headline(event))
+                    ))),
                 }
             }
         }
-        (sent, warnings)
+        results
     }
 }

@@ -16,7 +16,7 @@
 //! Only routing lives here. The credentials (webhook URL, Jira URL, user, token) come from the
 //! environment: the config is in the repository, where a pull request can change it.
 
-use super::Class;
+use crate::track::Class;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
@@ -56,8 +56,8 @@ pub struct JiraSettings {
     pub issue_type: String,
     /// `labels`: extra labels on every issue (besides `kevgate` and `kevgate-<key>`).
     pub labels: Vec<String>,
-    /// `priority`: Jira priority name per class; the first class of a finding (malicious,
-    /// kev, critical, high) that has one wins. Default: none (Jira's default priority).
+    /// `priority`: Jira priority name per class (the finding's class picks it). Default: none
+    /// (Jira's default priority).
     pub priority: BTreeMap<Class, String>,
     /// `done-transition`: the workflow transition applied when the finding is fixed.
     /// Default: `Done`.
@@ -98,14 +98,14 @@ pub fn validate(
     let classes = |v: Spanned<Vec<String>>, key: &str, problem: &mut dyn FnMut(u64, String)| {
         let mut out = Vec::new();
         for name in &v.value {
-            match Class::parse(name) {
+            match class_named(name) {
                 Some(c) if !out.contains(&c) => out.push(c),
                 Some(_) => {}
                 None => problem(
                     v.referenced.line(),
                     format!(
                         "`notify.{key}` has `{name}`; hint: a list of `malicious`, `kev`, \
-                         `critical`, `high`"
+                         `critical`, `high`, `medium`, `low`"
                     ),
                 ),
             }
@@ -175,7 +175,7 @@ pub fn validate(
         }
         let mut priority = BTreeMap::new();
         for (class, name) in j.priority {
-            match Class::parse(&class) {
+            match class_named(&class) {
                 Some(c) if !name.value.trim().is_empty() => {
                     priority.insert(c, name.value.trim().to_owned());
                 }
@@ -207,6 +207,21 @@ pub fn validate(
         });
     }
     settings
+}
+
+/// The class named `name` (the state's spelling, any case).
+pub fn class_named(name: &str) -> Option<Class> {
+    [
+        Class::Malicious,
+        Class::Kev,
+        Class::Critical,
+        Class::High,
+        Class::Medium,
+        Class::Low,
+        Class::Unknown,
+    ]
+    .into_iter()
+    .find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
 }
 
 /// A Jira project key: an uppercase letter, then uppercase letters, digits or `_` (Jira's

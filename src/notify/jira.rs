@@ -17,8 +17,9 @@
 
 use super::config::JiraSettings;
 use super::transport::{self, Method, Transport};
-use super::{Class, Event, Transition};
+use super::{credit, headline};
 use crate::text::one_line;
+use crate::track::{TransitionEvent as Event, TransitionKind as Transition};
 use serde_json::{Value, json};
 use sha2::Digest;
 use std::time::Duration;
@@ -94,21 +95,24 @@ fn doc(content: Vec<Value>) -> Value {
 
 /// The description: what the tracking issue says, in ADF.
 pub fn description(event: &Event) -> Value {
-    let mut items = vec![vec![
-        strong("Package: "),
-        text(&format!("{} {}", event.package, event.version)),
-    ]];
-    if let Some(s) = &event.severity {
-        items.push(vec![strong("Severity: "), text(s)]);
-    }
-    if let Some(d) = &event.kev_due {
-        items.push(vec![strong("CISA KEV due date: "), text(d)]);
+    let mut items = vec![
+        vec![
+            strong("Package: "),
+            text(&format!("{} {}", event.package, event.versions.join(", "))),
+        ],
+        vec![strong("Severity: "), text(&event.severity)],
+        vec![strong("Class: "), text(event.class.as_str())],
+    ];
+    if let Some(d) = event.kev_due {
+        items.push(vec![strong("CISA KEV due date: "), text(&d.to_string())]);
+    } else if let Some(d) = event.due {
+        items.push(vec![strong("Due: "), text(&d.to_string())]);
     }
     if let Some(e) = event.epss {
         items.push(vec![strong("EPSS: "), text(&format!("{:.1}%", e * 100.0))]);
     }
-    if let Some(p) = &event.priority {
-        items.push(vec![strong("Priority: "), text(p)]);
+    if !event.priority.is_empty() {
+        items.push(vec![strong("Priority: "), text(&event.priority)]);
     }
     if let Some(f) = &event.fix {
         items.push(vec![strong("Fix: "), text(f)]);
@@ -117,7 +121,7 @@ pub fn description(event: &Event) -> Value {
         .map(|c| json!({"type": "listItem", "content": [paragraph(c)]}))
         .collect::<Vec<_>>()});
     let mut links = vec![linked(
-        &format!("GitHub tracking issue #{}", event.issue_number),
+        &format!("GitHub tracking issue #{}", event.issue),
         &event.issue_url,
     )];
     if let Some(u) = &event.advisory_url {
@@ -131,7 +135,7 @@ pub fn description(event: &Event) -> Value {
     doc(vec![
         paragraph(vec![text(&format!(
             "kevgate found {} (tracked on GitHub; this issue follows it).",
-            event.headline()
+            headline(event)
         ))]),
         list,
         paragraph(links),
@@ -149,15 +153,11 @@ pub fn create_body(event: &Event, settings: &JiraSettings) -> Value {
     let mut fields = json!({
         "project": {"key": settings.project},
         "issuetype": {"name": settings.issue_type},
-        "summary": clean(&format!("kevgate: {}", event.headline()), SUMMARY_MAX),
+        "summary": clean(&format!("kevgate: {}", headline(event)), SUMMARY_MAX),
         "description": description(event),
         "labels": labels,
     });
-    if let Some(p) = Class::ALL
-        .iter()
-        .filter(|c| event.classes.contains(c))
-        .find_map(|c| settings.priority.get(c))
-    {
+    if let Some(p) = settings.priority.get(&event.class) {
         fields["priority"] = json!({"name": p});
     }
     json!({"fields": fields})
@@ -176,24 +176,24 @@ pub fn search_body(key: &str, settings: &JiraSettings) -> Value {
 
 /// `POST .../comment` for a transition of the tracking issue.
 pub fn comment_body(event: &Event) -> Value {
-    let mut content = match event.transition {
-        Some(Transition::Fixed) => vec![text(&format!(
+    let mut content = match event.kind {
+        Transition::Fixed => vec![text(&format!(
             "Fixed: kevgate no longer finds {}.",
-            event.headline()
+            headline(event)
         ))],
         _ => vec![text(&format!(
             "Reopened: kevgate finds {} again.",
-            event.headline()
+            headline(event)
         ))],
     };
-    if event.transition == Some(Transition::Fixed)
+    if event.kind == Transition::Fixed
         && let Some(by) = &event.fixed_by
     {
-        content.push(text(&format!(" Fixed by {by}.")));
+        content.push(text(&format!(" Fixed by {}.", credit(by))));
     }
     content.push(text(" "));
     content.push(linked(
-        &format!("GitHub tracking issue #{}", event.issue_number),
+        &format!("GitHub tracking issue #{}", event.issue),
         &event.issue_url,
     ));
     json!({"body": doc(vec![paragraph(content)])})
@@ -254,8 +254,8 @@ impl Client {
             Some(k) if is_issue_key(k) => Some(k.clone()),
             _ => self.find(&event.key)?,
         };
-        match event.transition {
-            Some(Transition::Fixed) => {
+        match event.kind {
+            Transition::Fixed => {
                 let Some(key) = known else { return Ok(None) };
                 let id = self.transition_id(&key)?;
                 self.comment(&key, event)?;
@@ -268,7 +268,7 @@ impl Client {
                 self.expect(&a, &[204], &path)?;
                 Ok(Some(key))
             }
-            Some(Transition::Reopened) if known.is_some() => {
+            Transition::Reopened if known.is_some() => {
                 let key = known.expect("checked");
                 self.comment(&key, event)?;
                 Ok(Some(key))

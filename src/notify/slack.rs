@@ -15,8 +15,9 @@
 //! retried after `Retry-After`.
 
 use super::transport::{self, Method, Transport};
-use super::{Event, Transition};
+use super::{credit, headline};
 use crate::text::{mrkdwn, one_line};
+use crate::track::{TransitionEvent as Event, TransitionKind as Transition};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -30,23 +31,27 @@ const VALUE_MAX: usize = 300;
 
 /// The webhook body for one transition.
 pub fn message(event: &Event) -> Value {
-    let transition = event.transition.unwrap_or(Transition::Opened);
-    let title = format!("{}: {}", heading(transition), event.headline());
+    let transition = event.kind;
+    let title = format!("{}: {}", heading(transition), headline(event));
     let mut fields = vec![field(
         "Package",
-        &format!("{} {}", event.package, event.version),
+        &format!("{} {}", event.package, event.versions.join(", ")),
     )];
-    if let Some(s) = &event.severity {
-        fields.push(field("Severity", s));
-    }
-    if let Some(d) = &event.kev_due {
-        fields.push(field("KEV due date", d));
+    let severity = match &event.severity_source {
+        Some(source) => format!("{} ({source})", event.severity),
+        None => event.severity.clone(),
+    };
+    fields.push(field("Severity", &severity));
+    if let Some(d) = event.kev_due {
+        fields.push(field("KEV due date", &d.to_string()));
+    } else if let Some(d) = event.due {
+        fields.push(field("Due", &d.to_string()));
     }
     if let Some(e) = event.epss {
         fields.push(field("EPSS", &format!("{:.1}%", e * 100.0)));
     }
-    if let Some(p) = &event.priority {
-        fields.push(field("Priority", p));
+    if !event.priority.is_empty() {
+        fields.push(field("Priority", &event.priority));
     }
     let mut blocks = vec![
         json!({"type": "header", "text": plain(&format!("{} {title}", emoji(transition)), HEADER_MAX)}),
@@ -59,7 +64,7 @@ pub fn message(event: &Event) -> Value {
     if transition == Transition::Fixed
         && let Some(by) = &event.fixed_by
     {
-        lines.push(format!("*Fixed by* {} :tada:", value(by)));
+        lines.push(format!("*Fixed by* {} :tada:", value(&credit(by))));
     }
     if !lines.is_empty() {
         blocks
@@ -68,7 +73,7 @@ pub fn message(event: &Event) -> Value {
     let links: Vec<String> = [
         link(
             &event.issue_url,
-            &format!("Tracking issue #{}", event.issue_number),
+            &format!("Tracking issue #{}", event.issue),
         ),
         event
             .advisory_url
@@ -93,19 +98,19 @@ pub fn digest(events: &[&Event]) -> Value {
     let title = format!("kevgate: {} tracking-issue transitions", events.len());
     let mut blocks = vec![json!({"type": "header", "text": plain(&title, HEADER_MAX)})];
     for event in events.iter().take(DIGEST_LINES) {
-        let transition = event.transition.unwrap_or(Transition::Opened);
+        let transition = event.kind;
         let subject =
-            link(&event.issue_url, &event.headline()).unwrap_or_else(|| value(&event.headline()));
+            link(&event.issue_url, &headline(event)).unwrap_or_else(|| value(&headline(event)));
         let mut line = format!("{} *{}* {subject}", emoji(transition), heading(transition));
-        if let Some(d) = &event.kev_due {
-            line.push_str(&format!(" — KEV, due {}", value(d)));
-        } else if let Some(s) = &event.severity {
-            line.push_str(&format!(" — {}", value(s)));
+        if let Some(d) = event.kev_due {
+            line.push_str(&format!(" — KEV, due {d}"));
+        } else {
+            line.push_str(&format!(" — {}", value(&event.severity)));
         }
         if transition == Transition::Fixed
             && let Some(by) = &event.fixed_by
         {
-            line.push_str(&format!(" — fixed by {}", value(by)));
+            line.push_str(&format!(" — fixed by {}", value(&credit(by))));
         }
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": line}}));
     }
@@ -116,12 +121,13 @@ pub fn digest(events: &[&Event]) -> Value {
     json!({"text": title, "blocks": blocks})
 }
 
-/// `Opened`, `Reopened`, `Fixed`.
+/// `Opened`, `Reopened`, `Fixed`, `Closed as not planned`.
 fn heading(t: Transition) -> &'static str {
     match t {
         Transition::Opened => "Opened",
         Transition::Reopened => "Reopened",
         Transition::Fixed => "Fixed",
+        Transition::NotPlanned => "Closed as not planned",
     }
 }
 
@@ -130,6 +136,7 @@ fn emoji(t: Transition) -> &'static str {
         Transition::Opened => ":rotating_light:",
         Transition::Reopened => ":repeat:",
         Transition::Fixed => ":white_check_mark:",
+        Transition::NotPlanned => ":no_entry_sign:",
     }
 }
 

@@ -86,7 +86,11 @@ pub fn parse(text: &str) -> Result<Codeowners, String> {
                 }
                 // An e-mail owner: GitHub maps it to a user kevgate cannot see; skipped.
                 None if owner.contains('@') => {}
-                None => return Err(invalid("an owner is neither `@user`, `@org/team` nor an e-mail")),
+                None => {
+                    return Err(invalid(
+                        "an owner is neither `@user`, `@org/team` nor an e-mail",
+                    ));
+                }
             }
         }
         rules.push(Rule {
@@ -251,7 +255,10 @@ mod tests {
             ("main.go", vec![]),
             ("notes/a.txt", vec!["octo-org/octocats"]),
             ("build/logs/x/y.log", vec!["doctocat"]),
-            ("sub/build/logs/y.log", vec!["global-owner1", "global-owner2"]),
+            (
+                "sub/build/logs/y.log",
+                vec!["global-owner1", "global-owner2"],
+            ),
             ("docs/getting-started.md", vec!["doctocat"]),
             ("x/apps/y/package.json", vec!["octocat"]),
             ("apps/web/package.json", vec!["octocat"]),
@@ -301,7 +308,11 @@ mod tests {
             ("f?o", "f/o", false),
             ("*.js", "a.js/b", true),
         ] {
-            assert_eq!(Pattern::new(pattern).matches(path), want, "{pattern} {path}");
+            assert_eq!(
+                Pattern::new(pattern).matches(path),
+                want,
+                "{pattern} {path}"
+            );
         }
     }
 

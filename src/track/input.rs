@@ -168,8 +168,8 @@ struct RawRemediation {
 
 /// Parses a kevgate JSON report. The error is one line, lower case.
 pub fn parse(bytes: &[u8]) -> Result<Report, String> {
-    let raw: RawReport = serde_json::from_slice(bytes)
-        .map_err(|e| format!("not a kevgate JSON report: {e}"))?;
+    let raw: RawReport =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a kevgate JSON report: {e}"))?;
     if raw.schema_version != crate::report::json::SCHEMA_VERSION {
         return Err(format!(
             "the report's `schema_version` is `{}`, kevgate track reads `{}`",
@@ -200,15 +200,18 @@ pub fn parse(bytes: &[u8]) -> Result<Report, String> {
             unkeyed += 1;
             continue;
         }
-        let remediation = raw.remediations.iter().find(|r| {
-            r.purl.as_deref() == f.component.purl.as_deref() && r.fixes.contains(&f.id)
-        });
+        let remediation = raw
+            .remediations
+            .iter()
+            .find(|r| r.purl.as_deref() == f.component.purl.as_deref() && r.fixes.contains(&f.id));
         let kev = match f.kev {
             None => None,
             Some(k) => Some(Kev {
                 due_date: k.due_date.parse().ok(),
                 required_action: k.required_action,
-                ransomware: k.known_ransomware_campaign_use.eq_ignore_ascii_case("known"),
+                ransomware: k
+                    .known_ransomware_campaign_use
+                    .eq_ignore_ascii_case("known"),
             }),
         };
         findings.push(Finding {
