@@ -140,9 +140,25 @@ fn emoji(t: Transition) -> &'static str {
     }
 }
 
-/// A `plain_text` object (no mrkdwn, no mentions), cut to `max` characters.
+/// A `plain_text` object, cut to `max` characters. Slack parses no mrkdwn, links or mentions
+/// in plain text, but clients differ in what they show for `&lt;`, so instead of escaping,
+/// `<` and `>` become `‹` and `›` and an `@` at a word start gets a zero-width space: the
+/// header reads the same and is inert wherever it is rendered.
 fn plain(text: &str, max: usize) -> Value {
-    json!({"type": "plain_text", "text": one_line(text, max), "emoji": true})
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<char> = None;
+    for c in one_line(text, max).chars() {
+        match c {
+            '<' => out.push('‹'),
+            '>' => out.push('›'),
+            '@' if !prev.is_some_and(char::is_alphanumeric) => out.push_str("@\u{200b}"),
+            c if crate::text::is_dangerous(c) => {}
+            c => out.push(c),
+        }
+        prev = Some(c);
+    }
+    let out: String = out.chars().take(max).collect();
+    json!({"type": "plain_text", "text": out, "emoji": true})
 }
 
 /// A `mrkdwn` field: bold label, newline, escaped value.

