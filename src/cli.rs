@@ -20,6 +20,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 mod action;
+mod track;
 
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
 /// needs. Rebuilt from `assets/demo-db/` by a test so it cannot drift.
@@ -58,6 +59,8 @@ enum Command {
     },
     /// Run as the GitHub Action: inputs from `INPUT_*` variables (see `action.yml`).
     Action,
+    /// Open, update and close GitHub issues for the findings of a JSON report.
+    Track(track::TrackArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +273,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             command: PolicyCommand::Test(args),
         } => policy_test(args, io),
         Command::Action => action::run(io),
+        Command::Track(args) => track::run(args, io),
     }
 }
 

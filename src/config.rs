@@ -52,6 +52,8 @@ pub struct Config {
     /// `notify` and `jira`: which tracking-issue transitions reach Slack and Jira
     /// (`docs/notifications.md`).
     pub notify: crate::notify::Settings,
+    /// `owners`, `sla`, `runbooks`: the tracking issues' settings (`docs/tracking.md`).
+    pub tracking: crate::track::settings::Settings,
 }
 
 /// A policy file that cannot be used: every problem, each with its line when known.
@@ -121,6 +123,10 @@ struct RawConfig {
     tests: Vec<Spanned<RawCase>>,
     notify: Option<Spanned<crate::notify::config::RawNotify>>,
     jira: Option<Spanned<crate::notify::config::RawJira>>,
+    #[serde(default)]
+    owners: Vec<Spanned<crate::track::settings::RawOwner>>,
+    sla: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    runbooks: Option<Spanned<std::collections::BTreeMap<String, String>>>,
 }
 
 /// One `tests` case as written.
@@ -357,6 +363,14 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             });
         }
     }
+    let tracking = crate::track::settings::validate(
+        crate::track::settings::Raw {
+            owners: raw.owners,
+            sla: raw.sla,
+            runbooks: raw.runbooks,
+        },
+        &mut problem,
+    );
     let mut vex = Vec::new();
     for v in raw.vex {
         if v.value.trim().is_empty() {
@@ -503,6 +517,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             vex,
             tests,
             notify,
+            tracking,
         })
     } else {
         Err(problems)

@@ -14,6 +14,7 @@
 pub mod client;
 pub mod context;
 pub mod payload;
+pub mod track;
 pub mod workflow;
 
 pub use context::{Context, ContextError, Event};

@@ -59,6 +59,8 @@ struct Inputs {
     policy_from: PolicyFrom,
     /// `github-token`; empty means no REST calls.
     token: Option<String>,
+    /// `track`: which findings get tracking issues; `None` for `none` (the default).
+    track: Option<super::track::TrackScope>,
 }
 
 /// Where the policy files of a pull request come from (input `policy-from`).
@@ -162,6 +164,15 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
             })?,
         },
         token: input(env, "github-token"),
+        track: match input(env, "track").as_deref() {
+            None | Some("none") => None,
+            Some(v) => Some(super::track::TrackScope::from_str(v, false).map_err(|_| {
+                anyhow::anyhow!(
+                    "input `track` is `{}`; hint: one of `none`, `fail`, `kev`",
+                    crate::text::terminal(&crate::text::one_line(v, 40))
+                )
+            })?),
+        },
     })
 }
 
@@ -177,13 +188,13 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let today = today(env)?;
     // The context decides the commit: on an event kevgate cannot report on, stop before
     // scanning (exit 2) rather than gate a commit nobody will see.
+    let mut event = Vec::new();
     let context = match env("GITHUB_EVENT_NAME") {
         None => None,
         Some(_) => {
-            let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
-                Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
-                None => Vec::new(),
-            };
+            if let Some(path) = env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+                event = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             Some(Context::from_env(env, &event)?)
         }
     };
@@ -353,6 +364,33 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         ))?,
         (None, _) => {}
     }
+    // Tracking issues: never changes the exit code either.
+    if let (Some(scope), Some(ctx)) = (inputs.track, &context) {
+        match &inputs.token {
+            Some(token) => {
+                if let Err(e) = super::track::run_action(
+                    io,
+                    ctx,
+                    &event,
+                    &evaluation,
+                    &inputs.sbom,
+                    scope,
+                    args.config.as_deref(),
+                    token,
+                    &network,
+                ) {
+                    io.stdout.command(&workflow::warning(
+                        Some("kevgate tracking issues"),
+                        &format!("{e:#}"),
+                    ))?;
+                }
+            }
+            None => io.stdout.command(&workflow::warning(
+                Some("kevgate tracking issues"),
+                "no `github-token`: no tracking issues",
+            ))?,
+        }
+    }
 
     Ok(match evaluation.verdict {
         Verdict::Pass => Outcome::Passed,
@@ -470,7 +508,7 @@ fn attestation_outputs(statement: &crate::attestation::Statement, seed: u64) -> 
 }
 
 /// Appends `text` to the file the runner gave (creating it when missing).
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut file = fs_err::OpenOptions::new()
         .create(true)
         .append(true)

@@ -11,6 +11,7 @@
 //! | `push` | | `after` (a deleted ref is an error) |
 //! | `workflow_dispatch` | | input `ref` when it is a commit SHA; a branch or tag in `ref` is resolved through the API; else `GITHUB_SHA` |
 //! | `merge_group` | | `merge_group.head_sha` |
+//! | `schedule` | | `GITHUB_SHA` (the default branch's latest commit) |
 //! | `workflow_run` | | `workflow_run.head_sha` (the PR's head for a fork PR's run) |
 //!
 //! Anything else, a PR closed without merging included, is an error rather than a guess: a
@@ -46,6 +47,8 @@ pub enum Event {
     },
     /// `merge_group`.
     MergeGroup,
+    /// `schedule`: the default branch's latest commit (`GITHUB_SHA`).
+    Schedule,
     /// `workflow_run`: a privileged workflow reporting on another run (fork PRs).
     WorkflowRun {
         /// The first of `workflow_run.pull_requests` (GitHub leaves the list empty for a
@@ -111,7 +114,7 @@ pub enum ContextError {
     /// An event or action kevgate does not report on.
     #[error(
         "event `{event}`{} is not supported; hint: use `pull_request`, `push`, \
-         `workflow_dispatch`, `merge_group` or `workflow_run`",
+         `workflow_dispatch`, `schedule`, `merge_group` or `workflow_run`",
         action.as_deref().map(|a| format!(" (action `{a}`)")).unwrap_or_default()
     )]
     Unsupported {
@@ -332,6 +335,7 @@ impl Context {
                     "workflow_run.head_sha",
                 )
             }
+            "schedule" => (Event::Schedule, need("GITHUB_SHA")?, "GITHUB_SHA"),
             "merge_group" => {
                 let sha = payload
                     .merge_group

@@ -12,6 +12,8 @@
 pub mod codeowners;
 pub mod input;
 pub mod notify;
+pub mod plan;
+pub mod settings;
 pub mod state;
 
 pub use notify::{NoNotifier, Notifier, NotifyResult, TransitionEvent};
