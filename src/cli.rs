@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 mod action;
 mod track;
+mod weekly;
 
 /// The demo database compiled into the binary: real records trimmed to what the example SBOM
 /// needs. Rebuilt from `assets/demo-db/` by a test so it cannot drift.
@@ -61,6 +62,9 @@ enum Command {
     Action,
     /// Open, update and close GitHub issues for the findings of a JSON report.
     Track(track::TrackArgs),
+    /// The weekly report over the tracking issues: opened, fixed (with thanks), open by
+    /// class and due date, time to fix, a 12-week chart; `--post` pins it as an issue.
+    Report(weekly::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +278,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         } => policy_test(args, io),
         Command::Action => action::run(io),
         Command::Track(args) => track::run(args, io),
+        Command::Report(args) => weekly::run(args, io),
     }
 }
 

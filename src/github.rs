@@ -15,6 +15,7 @@ pub mod client;
 pub mod context;
 pub mod payload;
 pub mod track;
+pub mod weekly;
 pub mod workflow;
 
 pub use context::{Context, ContextError, Event};

@@ -57,6 +57,7 @@ pub mod trivyignore;
 pub mod version;
 pub mod vex;
 pub mod vuln_id;
+pub mod weekly;
 pub mod workspace;
 
 #[cfg(test)]

@@ -68,6 +68,25 @@ fn notifiable(kind: TransitionKind) -> bool {
     !matches!(kind, TransitionKind::NotPlanned)
 }
 
+/// The notifier of one `kevgate track` run: the channels the config routes to and the
+/// environment has credentials for, or one that sends nothing (a dry run, no channel). The
+/// warnings are for the log (a channel set up wrong); they never fail the run.
+pub fn notifier(
+    settings: &Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+    dry_run: bool,
+) -> (Box<dyn Notifier>, Vec<String>) {
+    if dry_run {
+        return (Box::new(crate::track::NoNotifier), Vec::new());
+    }
+    let (channels, warnings) = Channels::from_env(settings.clone(), env);
+    if channels.any() {
+        (Box::new(channels), warnings)
+    } else {
+        (Box::new(crate::track::NoNotifier), warnings)
+    }
+}
+
 /// The channels configured by the config and the environment.
 pub struct Channels {
     slack: Option<slack::Client>,
