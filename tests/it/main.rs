@@ -24,6 +24,7 @@ mod sboms;
 mod scan;
 mod trivy;
 mod update;
+mod weekly;
 mod workspace;
 
 use std::path::{Path, PathBuf};
