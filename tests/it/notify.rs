@@ -548,3 +548,282 @@ fn jira_errors_are_reported_without_the_token() {
         "no comment without the transition"
     );
 }
+
+// ---- end to end: `kevgate track` with Slack and Jira configured ------------------------
+
+mod e2e {
+    use super::*;
+    use crate::scan::build_kev_hits_db;
+    use crate::{TempDir, fixture, kevgate, run};
+
+    const GH_TOKEN: &str = "ghs_not_a_real_track_token";
+    const SHA: &str = "e5bd3914e2e596debea16f433f57875b5b90bcd6";
+    const ISSUES: &str = include_str!("../fixtures/github/issues.subset.json");
+
+    fn example(name: &str) -> Value {
+        let api: Value = serde_json::from_str(ISSUES).expect("OpenAPI subset is JSON");
+        api["components"]["examples"][name]["value"].clone()
+    }
+
+    fn leak(v: Value) -> &'static str {
+        Box::leak(v.to_string().into_boxed_str())
+    }
+
+    /// A JSON report with exactly the first two KEV findings of the KEV-hits SBOM.
+    fn two_kev_report(tmp: &TempDir) -> Value {
+        let db = build_kev_hits_db(tmp.path());
+        let (_, stdout, stderr) = run(kevgate(tmp.path())
+            .args(["scan", "--format", "json", "--db"])
+            .arg(&db)
+            .arg(fixture(
+                "kev-hits/sboms/other-syft-cdx-image-python-latest.json",
+            )));
+        let mut report: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+        let mut seen = Vec::new();
+        let kept: Vec<Value> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["kev"].is_object())
+            .filter(|f| {
+                let k = (f["purl"].to_string(), f["id"].to_string());
+                let new = !seen.contains(&k) && seen.len() < 2;
+                if new {
+                    seen.push(k);
+                }
+                new
+            })
+            .cloned()
+            .collect();
+        assert_eq!(kept.len(), 2, "two KEV findings in the fixture");
+        report["findings"] = Value::from(kept);
+        report
+    }
+
+    /// A fake GitHub holding `listed` issues: creates number 101, 102, ...; edits succeed;
+    /// the commit's PR is the OpenAPI example's (merged by @octocat).
+    fn github(listed: Vec<Value>) -> fake::Fake {
+        let list = leak(Value::from(listed));
+        fake::serve(move |method, path, seen| {
+            let repo = "/repos/Codertocat/Hello-World";
+            let Some(rest) = path.strip_prefix(repo) else {
+                return (404, "{}", vec![]);
+            };
+            match (method, rest) {
+                ("GET", r) if r.starts_with("/issues?") => (200, list, vec![]),
+                ("GET", r) if r.starts_with("/labels?") => (200, "[]", vec![]),
+                ("POST", "/labels") => (201, leak(example("label")), vec![]),
+                ("POST", "/issues") => {
+                    let mut i = example("issue");
+                    i["number"] = (101 + seen as u64).into();
+                    i["html_url"] = format!(
+                        "https://github.com/Codertocat/Hello-World/issues/{}",
+                        101 + seen
+                    )
+                    .into();
+                    (201, leak(i), vec![])
+                }
+                ("PATCH", _) => (200, leak(example("issue")), vec![]),
+                ("POST", r) if r.ends_with("/comments") => {
+                    (201, leak(example("issue-comment")), vec![])
+                }
+                ("GET", r) if r.starts_with("/commits/") => {
+                    (200, leak(example("pull-request-simple-items")), vec![])
+                }
+                ("GET", r) if r.starts_with("/pulls/") => {
+                    (200, leak(example("commit-items")), vec![])
+                }
+                _ => (404, r#"{"message": "Not Found"}"#, vec![]),
+            }
+        })
+    }
+
+    /// `kevgate track` of `report` against the fakes; returns (code, stdout, stderr).
+    fn track(
+        tmp: &TempDir,
+        report: &Value,
+        gh: &str,
+        hook: &str,
+        jira: &str,
+    ) -> (i32, String, String) {
+        let path = tmp.path().join("report.json");
+        fs_err::write(&path, report.to_string()).expect("write report");
+        fs_err::write(
+            tmp.path().join(".kevgate.yaml"),
+            "notify:\n  slack: [malicious, kev]\n  jira: [malicious, kev]\njira:\n  project: SEC\n  \
+             priority: {kev: Highest}\n",
+        )
+        .expect("write config");
+        run(kevgate(tmp.path())
+            .args([
+                "track",
+                "report.json",
+                "--repo",
+                "Codertocat/Hello-World",
+                "--scope",
+                "kev",
+                "--sha",
+                SHA,
+            ])
+            .env("GITHUB_TOKEN", GH_TOKEN)
+            .env("GITHUB_API_URL", gh)
+            .env("KEVGATE_GITHUB_SPACING_MS", "0")
+            .env("KEVGATE_SLACK_WEBHOOK", format!("{hook}{WEBHOOK_PATH}"))
+            .env("KEVGATE_JIRA_URL", jira)
+            .env("KEVGATE_JIRA_USER", "bot@example.com")
+            .env("KEVGATE_JIRA_TOKEN", JIRA_TOKEN))
+    }
+
+    /// What the run left in each issue: title, labels and body (the created ones, then
+    /// each PATCH's).
+    fn final_bodies(gh: &fake::Fake) -> BTreeMap<u64, Value> {
+        let mut out: BTreeMap<u64, Value> = BTreeMap::new();
+        let mut created = 101;
+        for r in requests(gh) {
+            if r.method == "POST" && r.path.ends_with("/issues") {
+                out.insert(created, r.body.clone());
+                created += 1;
+            } else if r.method == "PATCH" {
+                let n = r
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("number");
+                let issue = out.entry(n).or_insert_with(|| json!({}));
+                for (k, v) in r.body.as_object().expect("a patch") {
+                    issue[k] = v.clone();
+                }
+            }
+        }
+        out
+    }
+
+    fn body(issue: &Value) -> &str {
+        issue["body"].as_str().expect("a body")
+    }
+
+    fn listed(issues: &BTreeMap<u64, Value>) -> Vec<Value> {
+        issues
+            .iter()
+            .map(|(n, written)| {
+                let mut i = example("issue");
+                i["number"] = (*n).into();
+                i["state"] = "open".into();
+                i["title"] = written["title"].clone();
+                i["body"] = written["body"].clone();
+                i["html_url"] =
+                    format!("https://github.com/Codertocat/Hello-World/issues/{n}").into();
+                i["labels"] = written["labels"]
+                    .as_array()
+                    .expect("labels")
+                    .iter()
+                    .map(|l| json!({"name": l}))
+                    .collect();
+                i.as_object_mut().expect("issue").remove("pull_request");
+                i
+            })
+            .collect()
+    }
+
+    fn assert_quiet(stdout: &str, stderr: &str) {
+        for out in [stdout, stderr] {
+            for secret in [WEBHOOK_PATH, JIRA_TOKEN, GH_TOKEN] {
+                assert!(!out.contains(secret), "{secret} in {out}");
+            }
+        }
+    }
+
+    use std::collections::BTreeMap;
+
+    /// Issue 15's "how we will know", through the binary: two KEV tracking issues opened send
+    /// two Slack messages and create two Jira issues, and the state records both; a rerun
+    /// sends and creates nothing; a run without one finding sends one "fixed" message naming
+    /// the PR author, comments on and transitions its Jira issue. No secret reaches stdout or
+    /// stderr.
+    #[test]
+    fn track_notifies_once_per_transition() {
+        let tmp = TempDir::new("notify-e2e");
+        let report = two_kev_report(&tmp);
+        let hook = fake::serve(|_, _, _| (200, "ok", vec![]));
+        let site = jira_site();
+
+        let gh = github(vec![]);
+        let (code, stdout, stderr) = track(&tmp, &report, &gh.url, &hook.url, &site.url);
+        assert_eq!(code, 0, "{stderr}");
+        assert_quiet(&stdout, &stderr);
+        assert!(!stderr.contains("warning"), "{stderr}");
+        assert_eq!(requests(&hook).len(), 2, "two Slack messages");
+        requests(&hook)
+            .iter()
+            .for_each(|r| assert_valid_slack(&r.body));
+        let creates = requests(&site)
+            .iter()
+            .filter(|r| r.path == "/rest/api/3/issue")
+            .count();
+        assert_eq!(creates, 2, "two Jira issues");
+        let bodies = final_bodies(&gh);
+        assert_eq!(bodies.len(), 2);
+        for issue in bodies.values() {
+            let body = body(issue);
+            let kevgate::track::state::Parsed::Tracked(s) = kevgate::track::state::parse(body)
+            else {
+                panic!("{body}")
+            };
+            assert_eq!(s.notified.slack, [1], "{body}");
+            assert_eq!(s.notified.jira.transitions, [1]);
+            assert!(s.notified.jira.key.is_some());
+        }
+
+        // The rerun: the issues hold what was sent.
+        let gh2 = github(listed(&bodies));
+        let (code, stdout, stderr) = track(&tmp, &report, &gh2.url, &hook.url, &site.url);
+        assert_eq!(code, 0, "{stderr}");
+        assert_quiet(&stdout, &stderr);
+        assert_eq!(requests(&hook).len(), 2, "the rerun posts nothing");
+        assert_eq!(requests(&site).len(), 4, "the rerun asks Jira nothing");
+        let writes: Vec<String> = requests(&gh2)
+            .iter()
+            .filter(|r| r.method != "GET")
+            .map(|r| format!("{} {} {}", r.method, r.path, r.body))
+            .collect();
+        assert!(writes.is_empty(), "the rerun writes nothing: {writes:#?}");
+
+        // The fix: the report loses its first finding.
+        let mut fixed = report.clone();
+        fixed["findings"]
+            .as_array_mut()
+            .expect("findings")
+            .remove(0);
+        let gh3 = github(listed(&bodies));
+        let (code, stdout, stderr) = track(&tmp, &fixed, &gh3.url, &hook.url, &site.url);
+        assert_eq!(code, 0, "{stderr}");
+        assert_quiet(&stdout, &stderr);
+        let posts = requests(&hook);
+        assert_eq!(posts.len(), 3, "one fixed message");
+        let text = posts[2].body.to_string();
+        assert!(
+            text.contains("Fixed") && text.contains("octocat") && text.contains("#1347"),
+            "{text}"
+        );
+        let jira: Vec<(String, String)> = requests(&site)[4..]
+            .iter()
+            .map(|r| (r.method.clone(), r.path.clone()))
+            .collect();
+        let paths: Vec<&str> = jira.iter().map(|(_, p)| p.as_str()).collect();
+        assert_eq!(paths.len(), 3, "{jira:?}");
+        assert!(
+            paths[0].ends_with("/transitions")
+                && paths[1].ends_with("/comment")
+                && paths[2].ends_with("/transitions"),
+            "{jira:?}"
+        );
+        let closed = final_bodies(&gh3);
+        let recorded = closed.values().any(|b| {
+            matches!(kevgate::track::state::parse(body(b)), kevgate::track::state::Parsed::Tracked(s)
+                if s.notified.slack == [1, 2] && s.notified.jira.transitions == [1, 2])
+        });
+        assert!(recorded, "the fix is recorded as sent: {closed:?}");
+    }
+}
