@@ -62,8 +62,7 @@ enum Command {
     Action,
     /// Open, update and close GitHub issues for the findings of a JSON report.
     Track(track::TrackArgs),
-    /// The weekly report over the tracking issues: opened, fixed (with thanks), open by
-    /// class and due date, time to fix, a 12-week chart; `--post` pins it as an issue.
+    /// The weekly report over the tracking issues; `--post` pins it as an issue.
     Report(weekly::ReportArgs),
 }
 

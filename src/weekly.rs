@@ -200,8 +200,7 @@ fn open_at(state: &TrackState, day: Date) -> bool {
     state
         .transitions
         .iter()
-        .filter(|t| t.at <= day)
-        .next_back()
+        .rfind(|t| t.at <= day)
         .is_some_and(|t| is_opening(t.kind))
 }
 
