@@ -62,7 +62,8 @@ pub struct TrackArgs {
     /// Print what would be written; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// The default branch's commit the report is for [default: `GITHUB_SHA`].
+    /// The default branch's commit the report is for, named in comments and used to credit
+    /// the fix [default: `GITHUB_SHA`; without one, neither].
     #[arg(long, value_name = "SHA")]
     sha: Option<String>,
     /// Policy file with `owners`, `sla`, `runbooks` [default: `.kevgate.yaml` if present].
@@ -166,12 +167,15 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         .filter(|r| !r.trim().is_empty())
         .context("no repository; hint: `--repo OWNER/NAME` (or set `GITHUB_REPOSITORY`)")?;
     let (owner, name) = repository(&repo)?;
+    // The commit is optional: without one, comments name no commit and no fix is credited.
     let revision = args
         .sha
         .or_else(|| env("GITHUB_SHA"))
-        .filter(|s| !s.trim().is_empty())
-        .context("no commit; hint: `--sha SHA` (or set `GITHUB_SHA`)")?;
-    if !(matches!(revision.len(), 40 | 64) && revision.bytes().all(|b| b.is_ascii_hexdigit())) {
+        .map(|s| s.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !(revision.is_empty()
+        || (matches!(revision.len(), 40 | 64) && revision.bytes().all(|b| b.is_ascii_hexdigit())))
+    {
         bail!(
             "`--sha` is not a commit SHA: `{}`",
             crate::text::terminal(&crate::text::one_line(&revision, 80))
@@ -190,9 +194,9 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let mut local = local(&ws, args.config.as_deref(), NamedBy::User, None)?;
     let present = match &args.sbom {
         Some(path) => {
-            let raw = ws.read(path, NamedBy::User, super::max_sbom_bytes(None, env)?)?;
+            let raw = ws.read(path, NamedBy::User, super::scan::max_sbom_bytes(None, env)?)?;
             let shown = path.display();
-            let inflated = crate::sbom::inflate(&raw, super::max_sbom_bytes(None, env)?)
+            let inflated = crate::sbom::inflate(&raw, super::scan::max_sbom_bytes(None, env)?)
                 .map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
             let parsed = crate::sbom::parse_inflated(&inflated)
                 .map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
@@ -200,14 +204,24 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    // Inside a workflow: only runs for the default branch.
-    if env("GITHUB_EVENT_NAME").is_some() {
+    // Inside a workflow: only runs for the default branch. A run kevgate cannot place does
+    // nothing (and says why) rather than write from a pull request.
+    if let Some(name) = env("GITHUB_EVENT_NAME").filter(|n| !n.trim().is_empty()) {
         let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
             Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
             None => Vec::new(),
         };
-        let ctx = Context::from_env(env, &event)?;
-        if let Some(why) = sync::skip_reason(&ctx, &event, env("GITHUB_REF").as_deref()) {
+        let why = if name.starts_with("pull_request") {
+            Some("a pull request run: tracking issues follow the default branch only".to_owned())
+        } else {
+            match Context::from_env(env, &event) {
+                Ok(ctx) => sync::skip_reason(&ctx, &event, env("GITHUB_REF").as_deref()),
+                Err(e) => Some(format!(
+                    "cannot tell whether the run is for the default branch: {e}"
+                )),
+            }
+        };
+        if let Some(why) = why {
             writeln!(io.stderr, "kevgate: tracking issues: nothing to do: {why}")?;
             return Ok(Outcome::Passed);
         }
@@ -265,6 +279,7 @@ pub(super) fn run_action(
     evaluation: &crate::Evaluation,
     sbom: &Path,
     scope: TrackScope,
+    max_new: usize,
     config: Option<&Path>,
     token: &str,
     network: &Network,
@@ -289,21 +304,14 @@ pub(super) fn run_action(
         ))?;
         return Ok(());
     }
-    let mut json = Vec::new();
-    crate::report::write(
-        crate::report::Format::Json,
-        evaluation,
-        &mut json,
-        &super::report_options(false),
-    )?;
-    let report: Report = input::parse(&json).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report: Report = sync::report_of(evaluation).map_err(|e| anyhow::anyhow!("{e}"))?;
     let ws = Workspace::from_env(env)?;
     let mut local = local(&ws, config, NamedBy::Repository, None)?;
     let mut notifier = crate::notify::notifier(&local.notify, env, false);
     local.notes.append(&mut notifier.1);
     // What the SBOM holds, for the closing comment's upgrade; without it the comment
     // names no upgrade.
-    let present = super::max_sbom_bytes(None, env)
+    let present = super::scan::max_sbom_bytes(None, env)
         .ok()
         .and_then(|max| {
             let raw = ws.read(sbom, NamedBy::Repository, max).ok()?;
@@ -311,10 +319,6 @@ pub(super) fn run_action(
             crate::sbom::parse_inflated(&inflated).ok()
         })
         .map(|s| present(&s));
-    let max_new = match env("INPUT_TRACK-MAX-NEW").filter(|v| !v.trim().is_empty()) {
-        Some(v) => v.trim().parse().unwrap_or(20),
-        None => 20,
-    };
     let outcome = sync::sync(
         &Repo {
             api_url: &ctx.api_url,

@@ -105,7 +105,7 @@ pub(super) fn run(args: ReportArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> 
     if let Some(path) = &args.chart {
         let svg = crate::weekly::chart::svg(&weekly).map_err(|e| anyhow::anyhow!("{e}"))?;
         let ws = crate::workspace::Workspace::from_env(env)?;
-        super::write_user_output(&ws, path, svg.as_bytes())?;
+        super::scan::write_user_output(&ws, path, svg.as_bytes())?;
     }
     for n in &weekly.notes {
         writeln!(io.stderr, "kevgate: note: {}", crate::text::terminal(n))?;

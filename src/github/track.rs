@@ -16,7 +16,7 @@ use super::client::{Api, Method, Network, Request, Response, describe};
 use super::context::{Context, Event};
 use crate::track::codeowners::Codeowners;
 use crate::track::input::Report;
-use crate::track::notify::{Notifier, NotifyResult, TransitionEvent};
+use crate::track::notify::{Notifier, TransitionEvent};
 use crate::track::plan::{self, Credit, Issue, IssueWrite, LABEL, Run, Scope, StateChange};
 use crate::track::settings::Settings;
 use serde::Deserialize;
@@ -251,13 +251,16 @@ pub fn sync(
     }
     out.over_limit = planned.over_limit;
     out.notes = planned.notes.clone();
-    for w in &planned.writes {
-        out.lines.push(describe_write(w, opts.dry_run));
-        match (w.number, w.change) {
-            (None, _) => out.created += 1,
-            (Some(_), Some(StateChange::Reopen)) => out.reopened += 1,
-            (Some(_), Some(_)) => out.closed += 1,
-            (Some(_), None) => out.updated += 1,
+    let count = |out: &mut Outcome, w: &IssueWrite| match (w.number, w.change) {
+        (None, _) => out.created += 1,
+        (Some(_), Some(StateChange::Reopen)) => out.reopened += 1,
+        (Some(_), Some(_)) => out.closed += 1,
+        (Some(_), None) => out.updated += 1,
+    };
+    if opts.dry_run {
+        for w in &planned.writes {
+            out.lines.push(describe_write(w, true));
+            count(&mut out, w);
         }
     }
     if opts.dry_run || planned.writes.is_empty() {
@@ -273,21 +276,15 @@ pub fn sync(
     let mut events = Vec::new();
     let mut written: BTreeMap<String, (u64, IssueWrite)> = BTreeMap::new();
     for w in planned.writes {
-        match write(&api, &w, &pace, &mut out.warnings) {
-            Some((number, url)) => {
-                if let Some(mut e) = w.event.clone() {
-                    e.issue = number;
-                    e.issue_url = url;
-                    events.push(e);
-                }
-                written.insert(w.key.clone(), (number, w));
+        if let Some((number, url)) = write(&api, &w, &pace, &mut out.warnings) {
+            out.lines.push(describe_write(&w, false));
+            count(&mut out, &w);
+            if let Some(mut e) = w.event.clone() {
+                e.issue = number;
+                e.issue_url = url;
+                events.push(e);
             }
-            None => {
-                // Not written: counted as planned above; say so.
-                if w.number.is_none() {
-                    out.created = out.created.saturating_sub(1);
-                }
-            }
+            written.insert(w.key.clone(), (number, w));
         }
     }
     if !events.is_empty() {
@@ -301,6 +298,20 @@ pub fn sync(
         );
     }
     out
+}
+
+/// The tracking view of an evaluation: its JSON report, parsed as `kevgate track` parses a
+/// report file (one path for the CLI, the action and `kevgate watch`).
+pub fn report_of(ev: &crate::Evaluation) -> Result<Report, String> {
+    let mut json = Vec::new();
+    crate::report::write(
+        crate::report::Format::Json,
+        ev,
+        &mut json,
+        &crate::report::Options::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    crate::track::input::parse(&json)
 }
 
 /// The API client for `repo`.
@@ -397,7 +408,8 @@ pub(super) fn list_issues(api: &Api) -> Result<Vec<Issue>, String> {
                 number: i.number,
                 open: i.state == "open",
                 title: i.title,
-                body: i.body.unwrap_or_default(),
+                // The web editor saves CRLF line ends; kevgate renders LF.
+                body: i.body.unwrap_or_default().replace("\r\n", "\n"),
                 labels: i.labels.into_iter().map(LabelDto::name).collect(),
                 url: i.html_url,
             });
@@ -659,36 +671,15 @@ fn record_notifications(
     pace: &Pace,
     warnings: &mut Vec<String>,
 ) {
-    let mut changed = BTreeSet::new();
-    for result in notifier.notify(events) {
-        match result {
-            NotifyResult::Slack { key, transition } => {
-                if let Some((_, w)) = written.get_mut(&key)
-                    && !w.state.notified.slack.contains(&transition)
-                {
-                    w.state.notified.slack.push(transition);
-                    w.state.notified.slack.sort_unstable();
-                    changed.insert(key);
-                }
-            }
-            NotifyResult::Jira {
-                key,
-                transition,
-                issue,
-            } => {
-                if let Some((_, w)) = written.get_mut(&key) {
-                    let jira = &mut w.state.notified.jira;
-                    if jira.key.is_none() {
-                        jira.key = Some(issue);
-                    }
-                    if !jira.transitions.contains(&transition) {
-                        jira.transitions.push(transition);
-                        jira.transitions.sort_unstable();
-                    }
-                    changed.insert(key);
-                }
-            }
-            NotifyResult::Warning(w) => warnings.push(w),
+    let mut states: BTreeMap<String, crate::track::TrackState> = written
+        .iter()
+        .map(|(k, (_, w))| (k.clone(), w.state.clone()))
+        .collect();
+    let (changed, mut failed) = crate::track::notify::record(notifier.notify(events), &mut states);
+    warnings.append(&mut failed);
+    for key in &changed {
+        if let (Some((_, w)), Some(st)) = (written.get_mut(key), states.remove(key)) {
+            w.state = st;
         }
     }
     for key in changed {

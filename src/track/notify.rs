@@ -8,8 +8,9 @@
 //! rerun sends nothing. A notifier never changes the gate's verdict: failures are
 //! [`NotifyResult::Warning`]s.
 
-use super::state::{Class, FixedBy, TransitionKind};
+use super::state::{Class, FixedBy, TrackState, TransitionKind};
 use jiff::civil::Date;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Everything a message about one transition needs, already decided by the sync.
 /// Text fields are raw (untrusted SBOM text included): each channel escapes for itself.
@@ -104,5 +105,127 @@ pub struct NoNotifier;
 impl Notifier for NoNotifier {
     fn notify(&mut self, _: &[TransitionEvent]) -> Vec<NotifyResult> {
         Vec::new()
+    }
+}
+
+/// Records what a notifier sent into the states (by key): Slack transition ids, the Jira
+/// key (kept once set) and Jira transition ids, each sorted and once. Returns the keys whose
+/// state changed (one body edit each) and the warnings.
+pub fn record(
+    results: Vec<NotifyResult>,
+    states: &mut BTreeMap<String, TrackState>,
+) -> (BTreeSet<String>, Vec<String>) {
+    let mut changed = BTreeSet::new();
+    let mut warnings = Vec::new();
+    let known = |st: &TrackState, id: u32| st.transitions.iter().any(|t| t.id == id);
+    for result in results {
+        match result {
+            NotifyResult::Slack { key, transition } => {
+                if let Some(st) = states.get_mut(&key)
+                    && known(st, transition)
+                    && !st.notified.slack.contains(&transition)
+                {
+                    st.notified.slack.push(transition);
+                    st.notified.slack.sort_unstable();
+                    changed.insert(key);
+                }
+            }
+            NotifyResult::Jira {
+                key,
+                transition,
+                issue,
+            } => {
+                if let Some(st) = states.get_mut(&key)
+                    && known(st, transition)
+                {
+                    let jira = &mut st.notified.jira;
+                    let mut edit = false;
+                    if jira.key.is_none() {
+                        jira.key = Some(issue);
+                        edit = true;
+                    }
+                    if !jira.transitions.contains(&transition) {
+                        jira.transitions.push(transition);
+                        jira.transitions.sort_unstable();
+                        edit = true;
+                    }
+                    if edit {
+                        changed.insert(key);
+                    }
+                }
+            }
+            NotifyResult::Warning(w) => warnings.push(w),
+        }
+    }
+    (changed, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::track::state::{Notified, Transition};
+
+    fn state(key: &str) -> TrackState {
+        let d: Date = "2026-01-01".parse().expect("date");
+        TrackState {
+            v: 1,
+            key: key.into(),
+            package: "pkg:npm/a".into(),
+            name: "a".into(),
+            vulnerability: "CVE-1".into(),
+            aliases: Vec::new(),
+            class: Class::Kev,
+            first_seen: d,
+            due: None,
+            places: BTreeMap::new(),
+            transitions: vec![Transition {
+                id: 1,
+                kind: TransitionKind::Opened,
+                at: d,
+                place: "default-branch".into(),
+                revision: "x".into(),
+                reason: None,
+            }],
+            notified: Notified::default(),
+            fixed_by: None,
+        }
+    }
+
+    /// What was sent is recorded once; unknown keys and transitions are ignored; a second
+    /// identical report changes nothing; warnings pass through.
+    #[test]
+    fn records_once() {
+        let mut states = BTreeMap::from([("k".to_owned(), state("k"))]);
+        let results = || {
+            vec![
+                NotifyResult::Slack {
+                    key: "k".into(),
+                    transition: 1,
+                },
+                NotifyResult::Slack {
+                    key: "k".into(),
+                    transition: 9,
+                },
+                NotifyResult::Slack {
+                    key: "other".into(),
+                    transition: 1,
+                },
+                NotifyResult::Jira {
+                    key: "k".into(),
+                    transition: 1,
+                    issue: "SEC-1".into(),
+                },
+                NotifyResult::Warning("slack: `invalid_payload`".into()),
+            ]
+        };
+        let (changed, warnings) = record(results(), &mut states);
+        assert_eq!(changed, BTreeSet::from(["k".to_owned()]));
+        assert_eq!(warnings, ["slack: `invalid_payload`"]);
+        let n = &states["k"].notified;
+        assert_eq!(n.slack, [1]);
+        assert_eq!(n.jira.key.as_deref(), Some("SEC-1"));
+        assert_eq!(n.jira.transitions, [1]);
+        let (changed, _) = record(results(), &mut states);
+        assert!(changed.is_empty());
     }
 }

@@ -390,9 +390,9 @@ fn update_present(
             );
             change = Some(StateChange::CloseNotPlanned);
             comment = Some(format!(
-                "Ignored in {} ({}): {}. Closing as not planned.",
+                "Ignored in {}{}: {}. Closing as not planned.",
                 text::markdown(run.place),
-                text::markdown(&short(run.revision)),
+                at(run.revision),
                 text::markdown(&reason)
             ));
             kind = Some(TransitionKind::NotPlanned);
@@ -413,9 +413,9 @@ fn update_present(
             st.fixed_by = None;
             change = Some(StateChange::Reopen);
             comment = Some(format!(
-                "Found again in {} at {} ({} {}). Reopening.",
+                "Found again in {}{} ({} {}). Reopening.",
                 text::markdown(run.place),
-                text::markdown(&short(run.revision)),
+                at(run.revision),
                 text::markdown(&f.name),
                 text::markdown(&join(&g.versions))
             ));
@@ -475,9 +475,9 @@ fn update_absent(
         transition(&mut st, TransitionKind::Fixed, run, None);
         change = Some(StateChange::CloseCompleted);
         let mut c = format!(
-            "No longer found in {} at {}",
+            "No longer found in {}{}",
             text::markdown(run.place),
-            text::markdown(&short(run.revision))
+            at(run.revision)
         );
         match (&st.fixed_by, &upgrade) {
             (Some(by), up) => {
@@ -524,7 +524,13 @@ fn update_absent(
     let labels = overdue_labels(&issue.labels, &st, run.today, open_after);
     let details = details_of(&issue.body).to_owned();
     let new_body = body(&st.key, &details, &st);
-    let event = event_kind.map(|_| event(&st, None, &labels, run));
+    let event = event_kind.map(|_| {
+        let mut e = event(&st, None, &labels, run);
+        // A fix: the versions that were removed, and the issue's own title.
+        e.versions = removed.map(|p| p.versions).unwrap_or_default();
+        e.title = issue.title.clone();
+        e
+    });
     finish(
         issue,
         st,
@@ -591,6 +597,15 @@ fn mention(login: &str) -> String {
 
 fn join(v: &BTreeSet<String>) -> String {
     v.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// ` at <revision>`, or nothing when the revision is unknown (empty).
+fn at(revision: &str) -> String {
+    if revision.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", text::markdown(&short(revision)))
+    }
 }
 
 /// The first 12 characters of a commit SHA; a tag as it is.
@@ -751,6 +766,9 @@ fn places(st: &TrackState) -> String {
                 p.seen
             );
         }
+    }
+    if let Some(jira) = &st.notified.jira.key {
+        let _ = writeln!(out, "\n**Jira:** {}", text::markdown(jira));
     }
     if let Some(by) = &st.fixed_by {
         let _ = write!(out, "\n**Fixed by** {} in #{}", mention(&by.author), by.pr);
@@ -916,10 +934,187 @@ fn event(
     }
 }
 
-/// The body with its state block replaced by `st`'s (after notifications were recorded).
-pub fn with_state(body: &str, st: &TrackState) -> String {
-    match body.find(state::STATE_START) {
-        Some(i) => format!("{}{}\n", &body[..i], state::render(st)),
-        None => body.to_owned(),
+/// The body re-rendered with `st` (after notifications were recorded): the details as they
+/// are, the places table (which names the Jira issue) and the state block from `st`.
+pub fn with_state(body_text: &str, st: &TrackState) -> String {
+    body(&st.key, details_of(body_text), st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::track::input;
+
+    fn report(findings: &[(&str, &str, &str)]) -> Report {
+        // (purl, id, decision)
+        let findings: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|(purl, id, decision)| {
+                serde_json::json!({
+                    "id": id, "aliases": [], "severity": "critical", "severity_source": "nvd",
+                    "component": {"purl": purl, "name": "lodash", "version": purl.rsplit('@').next()},
+                    "kev": null, "malicious": false, "epss": null, "fixed_versions": ["4.17.21"],
+                    "decision": decision, "ignored_reason": (*decision == "ignored").then_some("not reachable, see #12"),
+                    "priority": "attend", "summary": null, "url": "https://osv.dev/x"
+                })
+            })
+            .collect();
+        let json =
+            serde_json::json!({"schema_version": "1", "findings": findings, "remediations": []});
+        input::parse(json.to_string().as_bytes()).expect("a report")
+    }
+
+    fn run<'a>(place: &'a str, settings: &'a Settings) -> Run<'a> {
+        Run {
+            place,
+            revision: "v1.0.0",
+            today: "2026-01-10".parse().expect("date"),
+            scope: Scope::Fail,
+            max_new: 20,
+            settings,
+            codeowners: None,
+            present: None,
+            credit: None,
+        }
+    }
+
+    /// Applies a plan's writes to the issues, as GitHub would.
+    fn apply(issues: &mut Vec<Issue>, p: &Plan) {
+        for w in &p.writes {
+            let open = !matches!(
+                w.change,
+                Some(StateChange::CloseCompleted | StateChange::CloseNotPlanned)
+            );
+            match w.number {
+                None => issues.push(Issue {
+                    number: issues.len() as u64 + 1,
+                    open: true,
+                    title: w.title.clone().unwrap_or_default(),
+                    body: w.full_body.clone(),
+                    labels: w.labels.clone().unwrap_or_default(),
+                    url: String::new(),
+                }),
+                Some(n) => {
+                    let i = issues.iter_mut().find(|i| i.number == n).expect("issue");
+                    i.body = w.full_body.clone();
+                    if let Some(l) = &w.labels {
+                        i.labels = l.clone();
+                    }
+                    if let Some(t) = &w.title {
+                        i.title = t.clone();
+                    }
+                    i.open = open;
+                }
+            }
+        }
+    }
+
+    /// A release place keeps the issue open after the default branch is fixed; the issue
+    /// closes when the release no longer has it either. An ignored finding closes as not
+    /// planned with its reason. Each step rerun writes nothing.
+    #[test]
+    fn places_and_ignores() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
+        let none = report(&[]);
+        for (place, rep) in [(DEFAULT_BRANCH, &lodash), ("release:v1", &lodash)] {
+            let p = plan(rep, &issues, &run(place, &settings));
+            apply(&mut issues, &p);
+            assert!(plan(rep, &issues, &run(place, &settings)).writes.is_empty());
+        }
+        assert_eq!(issues.len(), 1);
+        // The default branch is fixed: the release still has it, so the issue stays open.
+        let p = plan(&none, &issues, &run(DEFAULT_BRANCH, &settings));
+        assert_eq!(p.writes.len(), 1);
+        assert_eq!(p.writes[0].change, None);
+        assert!(!p.needs_credit);
+        apply(&mut issues, &p);
+        assert!(issues[0].open);
+        // The release is gone too: closed as completed.
+        let p = plan(&none, &issues, &run("release:v1", &settings));
+        assert_eq!(p.writes[0].change, Some(StateChange::CloseCompleted));
+        let e = p.writes[0].event.as_ref().expect("a transition event");
+        assert_eq!((e.kind, e.transition), (TransitionKind::Fixed, 2));
+        assert_eq!(e.versions, ["4.17.15"]);
+        assert_eq!(e.title, "CVE-2021-23337 in lodash — critical");
+        assert!(!p.needs_credit, "a release place credits no PR");
+        apply(&mut issues, &p);
+        assert!(
+            plan(&none, &issues, &run("release:v1", &settings))
+                .writes
+                .is_empty()
+        );
+        // Back on the default branch: reopened; then ignored: closed as not planned.
+        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
+        assert_eq!(p.writes[0].change, Some(StateChange::Reopen));
+        apply(&mut issues, &p);
+        let ignored = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "ignored")]);
+        let p = plan(&ignored, &issues, &run(DEFAULT_BRANCH, &settings));
+        assert_eq!(p.writes[0].change, Some(StateChange::CloseNotPlanned));
+        assert!(
+            p.writes[0]
+                .comment
+                .as_deref()
+                .is_some_and(|c| c.contains("not reachable, see &#35;12"))
+        );
+        let kinds: Vec<TransitionKind> = p.writes[0]
+            .state
+            .transitions
+            .iter()
+            .map(|t| t.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                TransitionKind::Opened,
+                TransitionKind::Fixed,
+                TransitionKind::Reopened,
+                TransitionKind::NotPlanned
+            ]
+        );
+        // SLA: critical, 14 days from first seen.
+        assert_eq!(
+            p.writes[0].state.due,
+            Some("2026-01-24".parse().expect("date"))
+        );
+    }
+
+    /// An issue a person closed while the finding is still there is not reopened.
+    #[test]
+    fn closed_by_a_person_stays_closed() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
+        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
+        apply(&mut issues, &p);
+        issues[0].open = false;
+        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
+        assert!(p.writes.iter().all(|w| w.change.is_none()), "{p:?}");
+    }
+
+    /// After notifications are recorded (`with_state`), the body names the Jira issue, its
+    /// state parses with what was sent, and the same report again writes nothing.
+    #[test]
+    fn recorded_notifications_are_stable() {
+        let settings = Settings::default();
+        let mut issues = Vec::new();
+        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
+        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
+        apply(&mut issues, &p);
+        let mut st = p.writes[0].state.clone();
+        st.notified.slack.push(1);
+        st.notified.jira.key = Some("SEC-7".into());
+        issues[0].body = with_state(&issues[0].body, &st);
+        assert!(issues[0].body.contains("**Jira:** SEC-7"));
+        match state::parse(&issues[0].body) {
+            Parsed::Tracked(parsed) => assert_eq!(*parsed, st),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings))
+                .writes
+                .is_empty()
+        );
     }
 }

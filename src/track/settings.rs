@@ -252,4 +252,39 @@ mod tests {
             assert_eq!(days(s), want, "{s}");
         }
     }
+
+    /// The tracking keys of `.kevgate.yaml`: parsed into settings (keys given replace the
+    /// SLA defaults), and every problem reported at once with its line.
+    #[test]
+    fn config_keys() {
+        let yaml = "owners:\n  - path: \"web/**\"\n    users: [\"@alice\", acme/web]\n  - purl: \"pkg:npm/@acme/\"\n    users: [bob]\nsla: {high: 2w}\nrunbooks: {kev: \"https://wiki.example/kev\"}\n";
+        let c = crate::config::parse(yaml.as_bytes(), ".kevgate.yaml").expect("valid");
+        let t = &c.tracking;
+        assert_eq!(t.sla[&Class::High], 14);
+        assert_eq!(t.sla[&Class::Kev], 7);
+        assert_eq!(t.runbooks[&Class::Kev], "https://wiki.example/kev");
+        assert_eq!(
+            t.owners_for(Some("web/package-lock.json"), "pkg:npm/@acme/ui"),
+            Some((vec!["bob".to_owned()], vec![]))
+        );
+        assert_eq!(
+            t.owners_for(Some("web/package-lock.json"), "pkg:npm/left-pad"),
+            Some((vec!["alice".to_owned()], vec!["acme/web".to_owned()]))
+        );
+        assert_eq!(t.owners_for(None, "pkg:npm/left-pad"), None);
+
+        let bad = "owners:\n  - users: [x]\n  - path: a\n    users: [\"not a login\"]\nsla: {urgent: 1d, kev: soon}\nrunbooks: {kev: \"javascript:alert(1)\"}\n";
+        let e = crate::config::parse(bad.as_bytes(), ".kevgate.yaml").expect_err("invalid");
+        let text = e.to_string();
+        for want in [
+            "needs one of `path`",
+            "neither a login nor `org/team`",
+            "`sla` has `urgent`",
+            "`sla.kev` is `soon`",
+            "`runbooks.kev` is not an http(s) URL",
+        ] {
+            assert!(text.contains(want), "{want}: {text}");
+        }
+        assert_eq!(e.problems.len(), 5, "{text}");
+    }
 }

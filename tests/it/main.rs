@@ -22,6 +22,7 @@ mod release;
 mod runner;
 mod sboms;
 mod scan;
+mod track;
 mod trivy;
 mod update;
 mod weekly;
