@@ -825,5 +825,16 @@ mod e2e {
                 if s.notified.slack == [1, 2] && s.notified.jira.transitions == [1, 2])
         });
         assert!(recorded, "the fix is recorded as sent: {closed:?}");
+        // Nor does any secret reach a body kevgate sends to GitHub, Slack or Jira (the
+        // webhook's path is its own URL, the token only the Jira `Authorization` header).
+        for gh in [&gh, &gh2, &gh3, &hook, &site] {
+            for r in requests(gh) {
+                let sent = r.body.to_string();
+                assert!(
+                    !sent.contains("xoxb-not") && !sent.contains(JIRA_TOKEN),
+                    "{sent}"
+                );
+            }
+        }
     }
 }
