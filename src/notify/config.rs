@@ -237,6 +237,50 @@ fn is_project_key(key: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The documented example parses into the documented values; defaults hold without it.
+    #[test]
+    fn parses_the_documented_example() {
+        let text = b"notify:\n  slack: [malicious, kev, critical]\n  jira: [kev]\n  \
+            slack-digest-over: 3\njira:\n  project: SEC\n  issue-type: Task\n  \
+            labels: [security]\n  priority: {kev: Highest, critical: High}\n  \
+            done-transition: Closed\n";
+        let n = crate::config::parse(text, "k.yaml").expect("valid").notify;
+        assert_eq!(n.slack, DEFAULT_CLASSES);
+        assert_eq!(n.slack_digest_over, 3);
+        let j = n.jira.expect("jira");
+        assert_eq!((j.project.as_str(), j.issue_type.as_str()), ("SEC", "Task"));
+        assert_eq!(j.classes, [Class::Kev]);
+        assert_eq!(
+            j.priority.get(&Class::Critical).map(String::as_str),
+            Some("High")
+        );
+        assert_eq!(j.done_transition, "Closed");
+        assert_eq!(
+            crate::config::parse(b"fail-on: high\n", "k.yaml")
+                .expect("valid")
+                .notify,
+            Settings::default()
+        );
+    }
+
+    /// Every problem is reported at once, with its line; credentials are no config key.
+    #[test]
+    fn reports_every_problem() {
+        let text = b"notify:\n  slack: [kev, urgent]\n  slack-digest-over: -1\n\
+            jira:\n  project: sec\n  labels: [\"two words\"]\n  priority: {blocker: Highest}\n";
+        let e = crate::config::parse(text, "k.yaml").expect_err("invalid");
+        let all = e.to_string();
+        assert_eq!(e.problems.len(), 5, "{all}");
+        for needle in ["`urgent`", "`-1`", "`sec`", "`two words`", "`blocker`"] {
+            assert!(all.contains(needle), "{needle} in {all}");
+        }
+        let e = crate::config::parse(b"notify:\n  webhook: https://x\n", "k.yaml")
+            .expect_err("unknown key");
+        assert!(e.to_string().contains("webhook"), "{e}");
+        let e = crate::config::parse(b"jira:\n  labels: [a]\n", "k.yaml").expect_err("no project");
+        assert!(e.to_string().contains("no `project`"), "{e}");
+    }
+
     /// Project keys as Jira's default pattern has them.
     #[test]
     fn project_keys() {
