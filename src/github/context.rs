@@ -516,6 +516,16 @@ mod tests {
         Context::from_env(&|k| vars.get(k).cloned(), payload)
     }
 
+    /// A `schedule` run reports on `GITHUB_SHA`, the default branch's latest commit (its
+    /// payload names only the cron line).
+    #[test]
+    fn schedule() {
+        let ctx = context(&env("schedule"), br#"{"schedule": "0 6 * * *"}"#).expect("context");
+        assert_eq!(ctx.event, Event::Schedule);
+        assert_eq!(ctx.sha, "1111111111111111111111111111111111111111");
+        assert_eq!(ctx.pull_request(), None);
+    }
+
     /// Each event picks the commit a reviewer sees, from the real webhook payloads
     /// (octokit/webhooks examples; a real merged-PR payload), and unsupported ones fail.
     #[test]

@@ -1117,4 +1117,49 @@ mod tests {
                 .is_empty()
         );
     }
+
+    /// The body of a new issue for a KEV finding: details, places, state (snapshot).
+    #[test]
+    fn new_issue_body() {
+        let json = serde_json::json!({"schema_version": "1", "findings": [{
+            "id": "CVE-2021-44228", "aliases": ["GHSA-jfh8-c2jp-5v3q"], "severity": "critical",
+            "severity_source": "nvd",
+            "component": {"purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                "name": "org.apache.logging.log4j:log4j-core", "version": "2.14.1",
+                "file_path": "app/pom.xml"},
+            "kev": {"date_added": "2021-12-10", "due_date": "2021-12-24",
+                "required_action": "For all affected software assets for which updates exist, the only acceptable remediation actions are: 1) Apply updates; OR 2) remove affected assets from agency networks.",
+                "known_ransomware_campaign_use": "Known"},
+            "malicious": false, "epss": {"score": 0.94358, "percentile": 0.99957},
+            "fixed_versions": ["2.15.0"], "decision": "fail", "ignored_reason": null,
+            "priority": "act", "summary": "Apache Log4j2 JNDI features do not protect against attacker controlled LDAP",
+            "url": "https://nvd.nist.gov/vuln/detail/CVE-2021-44228"}],
+            "remediations": [{"summary": "upgrade org.apache.logging.log4j:log4j-core 2.14.1 -> 2.15.0",
+                "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "upgrade_to": "2.15.0",
+                "fixes": ["CVE-2021-44228"]}]});
+        let rep = input::parse(json.to_string().as_bytes()).expect("a report");
+        let owners =
+            crate::track::codeowners::parse("* @acme/platform\n/app/ @alice\n").expect("ok");
+        let mut settings = Settings::default();
+        settings
+            .runbooks
+            .insert(Class::Kev, "https://wiki.example/runbooks/kev".into());
+        let mut r = run(DEFAULT_BRANCH, &settings);
+        r.revision = "0123456789abcdef0123456789abcdef01234567";
+        r.codeowners = Some(&owners);
+        let p = plan(&rep, &[], &r);
+        let w = &p.writes[0];
+        assert_eq!(w.assignees, ["alice"]);
+        assert_eq!(
+            w.labels.as_deref().expect("labels"),
+            [
+                "kev",
+                "kevgate",
+                "overdue",
+                "priority:act",
+                "severity:critical"
+            ]
+        );
+        insta::assert_snapshot!(w.full_body);
+    }
 }

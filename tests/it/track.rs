@@ -21,6 +21,8 @@ const SHA3: &str = "3333333333333333333333333333333333333333";
 /// The fake repository's issues, labels and comments.
 #[derive(Default)]
 struct Repo {
+    /// Answer the first `POST /issues` with a secondary rate limit (403, `retry-after: 1`).
+    rate_limit_first_create: bool,
     issues: Vec<Value>,
     labels: Vec<String>,
     comments: Vec<(u64, String)>,
@@ -117,7 +119,7 @@ fn check_request(r: &Recorded) {
 /// The fake GitHub: issues (plus one pull request carrying the label, which kevgate must
 /// skip), labels, comments, and the merged PR #7 of `SHA2`.
 fn serve(state: Arc<Mutex<Repo>>) -> fake::Fake {
-    fake::serve_with(move |r: &Recorded, _| -> OwnedAnswer {
+    fake::serve_with(move |r: &Recorded, seen| -> OwnedAnswer {
         check_request(r);
         let mut st = state.lock().expect("lock");
         let (t, query) = template(&r.path);
@@ -152,13 +154,34 @@ fn serve(state: Arc<Mutex<Repo>>) -> fake::Fake {
                 // Pages of 2 here (kevgate asks for 100 and stops on a short page, so the
                 // fake pages by what it was asked: per_page=100 gives one page).
                 let mut all = st.issues.clone();
-                let mut pr = issue_object(99, "Bump lodash", "", &["kevgate".into()], true);
+                // A pull request whose body mimics a tracking issue: listed, and skipped.
+                let mut pr = issue_object(
+                    99,
+                    "Bump lodash",
+                    "<!-- kevgate:key pkg:npm/lodash CVE-2021-23337 -->",
+                    &["kevgate".into()],
+                    true,
+                );
                 let pulls = "https://github.com/Codertocat/Hello-World/pull/99";
                 pr["pull_request"] = json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/99", "html_url": pulls, "diff_url": format!("{pulls}.diff"), "patch_url": format!("{pulls}.patch")});
                 all.push(pr);
                 let list: Vec<Value> = all.into_iter().skip((page - 1) * 100).take(100).collect();
                 json(200, Value::from(list))
             }
+            ("POST", "/issues") if seen == 0 && st.rate_limit_first_create => (
+                403,
+                r#"{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#.to_owned(),
+                vec![("retry-after".to_owned(), "1".to_owned())],
+            ),
+            ("POST", "/issues")
+                if r.body["assignees"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|u| u == "ghost"))
+                => {
+                    let mut v = json!({"message": "Validation Failed", "errors": [{"value": "ghost", "resource": "Issue", "field": "assignees", "code": "invalid"}], "documentation_url": "https://docs.github.com/rest/issues/issues#create-an-issue"});
+                    v["status"] = "422".into();
+                    (422, v.to_string(), Vec::new())
+                }
             ("POST", "/issues") => {
                 let n = 100 + st.issues.len() as u64;
                 let labels: Vec<String> = r.body["labels"]
@@ -372,6 +395,10 @@ fn lifecycle() {
     let (code, stdout, stderr) = run(&mut track(dir, &gh.url, &full, SHA1));
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("issue #5 is left alone"), "{stderr}");
+    assert!(
+        !stderr.contains("#99"),
+        "the pull request is skipped: {stderr}"
+    );
     assert!(stderr.contains("1 created"), "{stderr}");
     let created: Vec<Recorded> = writes(&gh)
         .into_iter()
@@ -517,19 +544,33 @@ fn lifecycle() {
     assert_eq!(reopened["fixed_by"], Value::Null);
 }
 
-/// `--max-new` caps the issues created; the rest are counted.
+/// `--max-new` caps the issues created; the rest are counted. A secondary rate limit on a
+/// create (403 with `retry-after`) is waited out and the create retried.
 #[test]
 fn max_new() {
     let tmp = TempDir::new("track-max");
     let report = webgoat_report(&tmp);
     let path = tmp.path().join("r.json");
     write_json(&path, &report);
-    let state = Arc::new(Mutex::new(Repo::default()));
+    let state = Arc::new(Mutex::new(Repo {
+        rate_limit_first_create: true,
+        ..Repo::default()
+    }));
     let gh = serve(Arc::clone(&state));
+    let started = std::time::Instant::now();
     let (code, _, stderr) = run(track(tmp.path(), &gh.url, &path, SHA1).args(["--max-new", "1"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(state.lock().expect("lock").issues.len(), 1);
     assert!(stderr.contains("1 more not created"), "{stderr}");
+    let creates = writes(&gh)
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == format!("{REPO}/issues"))
+        .count();
+    assert_eq!(creates, 2, "the refused create is retried");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "retry-after honoured"
+    );
 }
 
 /// On a pull request run nothing is requested, and kevgate says why.
@@ -683,4 +724,51 @@ fn action_tracks_on_the_default_branch() {
         stdout.contains("::warning title=kevgate tracking issues::cannot list the tracking issues"),
         "{stdout}"
     );
+}
+
+/// An owner GitHub cannot assign (422 on create) does not lose the issue: it is created
+/// without assignees and the run says so.
+#[test]
+fn unassignable_owner() {
+    let tmp = TempDir::new("track-ghost");
+    fs_err::write(
+        tmp.path().join(".kevgate.yaml"),
+        "owners:\n  - purl: \"pkg:\"\n    users: [ghost]\n",
+    )
+    .expect("config");
+    let path = tmp.path().join("r.json");
+    write_json(&path, &webgoat_report(&tmp));
+    let state = Arc::new(Mutex::new(Repo::default()));
+    let gh = serve(Arc::clone(&state));
+    let (code, _, stderr) = run(&mut track(tmp.path(), &gh.url, &path, SHA1));
+    assert_eq!(code, 0, "{stderr}");
+    let st = state.lock().expect("lock");
+    assert_eq!(st.issues.len(), 2, "{stderr}");
+    assert!(
+        st.issues
+            .iter()
+            .all(|i| i["assignees"].as_array().is_none_or(Vec::is_empty))
+    );
+    assert!(
+        stderr.contains("GitHub refused the assignees ghost"),
+        "{stderr}"
+    );
+}
+
+/// `--dry-run` lists what it would write on stdout and writes nothing.
+#[test]
+fn dry_run_writes_nothing() {
+    let tmp = TempDir::new("track-dry");
+    let path = tmp.path().join("r.json");
+    write_json(&path, &webgoat_report(&tmp));
+    let state = Arc::new(Mutex::new(Repo::default()));
+    let gh = serve(Arc::clone(&state));
+    let (code, stdout, stderr) = run(track(tmp.path(), &gh.url, &path, SHA1).arg("--dry-run"));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("would open an issue for pkg:npm/jquery CVE-2020-11023"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("(dry run): 2 created"), "{stderr}");
+    assert!(writes(&gh).is_empty());
 }
