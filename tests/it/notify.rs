@@ -837,4 +837,59 @@ mod e2e {
             }
         }
     }
+
+    /// The action's `track: kev` on a push to the default branch notifies too: the gate's
+    /// exit code is the verdict's (1), two KEV tracking issues give two Slack messages and two
+    /// Jira issues, with the credentials from the step's environment and none in the log.
+    #[test]
+    fn action_track_notifies() {
+        let tmp = TempDir::new("notify-action");
+        let db = build_kev_hits_db(tmp.path());
+        fs_err::copy(
+            fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json"),
+            tmp.path().join("sbom.json"),
+        )
+        .expect("copy");
+        fs_err::write(
+            tmp.path().join(".kevgate.yaml"),
+            "notify:\n  slack: [kev]\n  jira: [kev]\njira:\n  project: SEC\n",
+        )
+        .expect("config");
+        let gh = github(vec![]);
+        let hook = fake::serve(|_, _, _| (200, "ok", vec![]));
+        let site = jira_site();
+        let (code, stdout, stderr) = run(crate::action::action(&tmp)
+            .env("GITHUB_WORKSPACE", tmp.path())
+            .env("GITHUB_EVENT_NAME", "push")
+            .env(
+                "GITHUB_EVENT_PATH",
+                fixture("github/push.with-new-branch.payload.json"),
+            )
+            .env("GITHUB_REF", "refs/heads/master")
+            .env("GITHUB_API_URL", &gh.url)
+            .env("KEVGATE_GITHUB_SPACING_MS", "0")
+            .env("INPUT_SBOM", "sbom.json")
+            .env("INPUT_DB", &db)
+            .env("INPUT_TRACK", "kev")
+            .env(
+                "KEVGATE_SLACK_WEBHOOK",
+                format!("{}{WEBHOOK_PATH}", hook.url),
+            )
+            .env("KEVGATE_JIRA_URL", &site.url)
+            .env("KEVGATE_JIRA_USER", "bot@example.com")
+            .env("KEVGATE_JIRA_TOKEN", JIRA_TOKEN));
+        assert_eq!(code, 1, "{stdout}{stderr}");
+        assert_quiet(&stdout, &stderr);
+        let created = requests(&gh)
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/issues"))
+            .count();
+        assert_eq!(created, 2, "{stderr}");
+        assert_eq!(requests(&hook).len(), 2, "{stdout}{stderr}");
+        let jira_creates = requests(&site)
+            .iter()
+            .filter(|r| r.path == "/rest/api/3/issue")
+            .count();
+        assert_eq!(jira_creates, 2);
+    }
 }
