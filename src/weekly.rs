@@ -400,7 +400,9 @@ const ROWS: usize = 50;
 /// [`crate::text::markdown`]; logins are shown, not mentioned (`@&#8203;login`), so a weekly
 /// edit pings nobody.
 pub fn markdown(w: &Weekly) -> String {
-    use crate::text::markdown as md;
+    // Values are cut before escaping (which can multiply their length), so 50 rows per
+    // table stay far below an issue body's 65536 characters.
+    let md = |s: &str| crate::text::markdown(&crate::text::one_line(s, 80));
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(

@@ -23,6 +23,8 @@ use serde_json::json;
 pub const LABEL: &str = "kevgate-report";
 /// The hidden marker that identifies the report issue.
 pub const MARKER: &str = "<!-- kevgate:weekly-report -->";
+/// Longest body posted (GitHub refuses more than 65536 characters).
+const MAX_BODY: usize = 60_000;
 /// The report issue's title.
 pub const TITLE: &str = "kevgate weekly report";
 
@@ -53,7 +55,16 @@ pub fn tracked(repo: &Repo<'_>) -> Result<(Vec<Tracked>, Vec<String>), String> {
 /// number and warnings.
 pub fn post(repo: &Repo<'_>, markdown: &str) -> Result<(u64, Vec<String>), String> {
     let api = api(repo)?;
-    let body = format!("{MARKER}\n{markdown}");
+    let mut body = format!("{MARKER}\n{markdown}");
+    if body.len() > MAX_BODY {
+        let mut end = MAX_BODY - 200;
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = body[..end].rfind('\n').unwrap_or(end);
+        body.truncate(cut);
+        body.push_str("\n\n(cut to fit an issue; the full report is in the job's output)\n");
+    }
     let mut warnings = Vec::new();
     let r = api.send(
         Method::Get,
