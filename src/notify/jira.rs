@@ -68,8 +68,14 @@ fn text(t: &str) -> Value {
     json!({"type": "text", "text": clean(t, VALUE_MAX)})
 }
 
-fn strong(t: &str) -> Value {
-    json!({"type": "text", "text": clean(t, VALUE_MAX), "marks": [{"type": "strong"}]})
+/// kevgate's own text between untrusted pieces, kept as it is (spaces included).
+fn separator(t: &'static str) -> Value {
+    json!({"type": "text", "text": t})
+}
+
+/// A bold label: kevgate's own text, kept as it is (its trailing space included).
+fn strong(label: &'static str) -> Value {
+    json!({"type": "text", "text": label, "marks": [{"type": "strong"}]})
 }
 
 /// A link text node, or plain text when `url` is not `http(s)`.
@@ -125,11 +131,11 @@ pub fn description(event: &Event) -> Value {
         &event.issue_url,
     )];
     if let Some(u) = &event.advisory_url {
-        links.push(text(" · "));
+        links.push(separator(" · "));
         links.push(linked("Advisory", u));
     }
     if let Some(u) = &event.runbook_url {
-        links.push(text(" · "));
+        links.push(separator(" · "));
         links.push(linked("Runbook", u));
     }
     doc(vec![
@@ -189,9 +195,10 @@ pub fn comment_body(event: &Event) -> Value {
     if event.kind == Transition::Fixed
         && let Some(by) = &event.fixed_by
     {
-        content.push(text(&format!(" Fixed by {}.", credit(by))));
+        content.push(separator(" Fixed by "));
+        content.push(text(&format!("{}.", credit(by))));
     }
-    content.push(text(" "));
+    content.push(separator(" "));
     content.push(linked(
         &format!("GitHub tracking issue #{}", event.issue),
         &event.issue_url,

@@ -893,3 +893,18 @@ mod e2e {
         assert_eq!(jira_creates, 2);
     }
 }
+
+/// What a "fixed" Slack message and a new Jira issue look like, field by field.
+#[test]
+fn payload_snapshots() {
+    insta::assert_json_snapshot!(
+        "slack-fixed",
+        slack::message(&event(1, TransitionKind::Fixed))
+    );
+    let settings = settings();
+    let cfg = settings.jira.as_ref().expect("jira configured");
+    insta::assert_json_snapshot!(
+        "jira-create",
+        jira::create_body(&event(1, TransitionKind::Opened), cfg)
+    );
+}
