@@ -548,7 +548,11 @@ pub fn markdown(w: &Weekly) -> String {
         out.push('\n');
     }
     for n in &w.notes {
-        let _ = writeln!(out, "> note: {}", md(n));
+        let _ = writeln!(
+            out,
+            "> note: {}",
+            crate::text::markdown(&crate::text::one_line(n, 300))
+        );
     }
     out
 }

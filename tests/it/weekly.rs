@@ -398,6 +398,7 @@ fn report_markdown_and_post() {
     for out in [&stdout, &stderr] {
         assert!(!out.contains(TOKEN) && !out.contains(WEBHOOK_PATH), "{out}");
     }
+    insta::assert_snapshot!("weekly-markdown", stdout);
     assert!(
         stdout.contains("**2** opened, **2** fixed, **3** open (2 overdue)"),
         "{stdout}"
