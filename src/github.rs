@@ -16,6 +16,7 @@
 pub mod client;
 pub mod context;
 pub mod payload;
+pub mod releases;
 pub mod track;
 pub mod weekly;
 pub mod workflow;

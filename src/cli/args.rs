@@ -39,6 +39,10 @@ pub enum Command {
     Track(super::track::TrackArgs),
     /// The weekly report over the tracking issues; `--post` pins it as an issue.
     Report(super::weekly::ReportArgs),
+    /// Re-check released SBOMs (GitHub release assets or local files) against today's database.
+    Watch(super::watch::WatchArgs),
+    /// Aggregate kevgate JSON reports (of many repositories) into one summary.
+    Summarize(super::watch::SummarizeArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,7 +11,8 @@
 //!   `kevgate policy test`;
 //! - `db.rs`: `kevgate db build|update|status|verify` and where a scan's database comes from;
 //! - `action.rs`: `kevgate action`, the GitHub Action;
-//! - `track.rs`: `kevgate track` and the action's `track` input (tracking issues).
+//! - `track.rs`: `kevgate track` and the action's `track` input (tracking issues);
+//! - `watch.rs`: `kevgate watch` (releases re-checked) and `kevgate summarize`.
 //!
 //! `main.rs` turns the [`Outcome`] or error into the exit code. The environment is passed in
 //! as a lookup function, so tests can run the CLI in-process with an environment of their own.
@@ -26,6 +27,7 @@ mod db;
 mod policy;
 mod scan;
 mod track;
+mod watch;
 mod weekly;
 
 pub use args::Cli;
@@ -92,6 +94,8 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Action => action::run(io),
         Command::Track(args) => track::run(args, io),
         Command::Report(args) => weekly::run(args, io),
+        Command::Watch(args) => watch::run(args, io),
+        Command::Summarize(args) => watch::summarize(args, io),
     }
 }
 

@@ -342,6 +342,17 @@ pub(super) fn gather(
     today: jiff::civil::Date,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Gathered> {
+    gather_bytes(inputs, None, today, io)
+}
+
+/// [`gather`] on SBOM bytes already in hand (`raw`: a downloaded release asset, named
+/// `inputs.sbom` in messages), else on the file `inputs.sbom`.
+pub(super) fn gather_bytes(
+    inputs: &ScanInputs<'_>,
+    raw: Option<Vec<u8>>,
+    today: jiff::civil::Date,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Gathered> {
     let env = io.env;
     let (db, mut origin, db_sha256) = super::db::load_db(inputs.db, env)?;
     origin.age_days = db.age_days(today);
@@ -362,7 +373,10 @@ pub(super) fn gather(
     }
 
     let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    let raw = read_sbom(inputs.sbom, max_sbom_bytes)?;
+    let raw = match raw {
+        Some(raw) => raw,
+        None => read_sbom(inputs.sbom, max_sbom_bytes)?,
+    };
     let shown = inputs.sbom.display();
     let inflated =
         sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;

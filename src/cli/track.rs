@@ -378,7 +378,7 @@ fn counts(o: &sync::Outcome, dry_run: bool) -> String {
 /// The pause between content-creating requests: one second, as GitHub asks;
 /// `KEVGATE_GITHUB_SPACING_MS` changes it (tests, GitHub Enterprise Server without
 /// secondary rate limits).
-fn spacing(env: &dyn Fn(&str) -> Option<String>) -> Duration {
+pub(super) fn spacing(env: &dyn Fn(&str) -> Option<String>) -> Duration {
     env("KEVGATE_GITHUB_SPACING_MS")
         .and_then(|v| v.trim().parse().ok())
         .map_or(Duration::from_secs(1), Duration::from_millis)

@@ -177,8 +177,18 @@ impl tower_service::Service<Uri> for Connector {
 }
 
 impl Api {
-    /// The client for `{api_url}/repos/{owner}/{repo}`.
+    /// The client for `{api_url}/repos/{owner}/{repo}` of `ctx`.
     pub(super) fn new(ctx: &Context, req: &Request<'_>) -> Result<Api, String> {
+        Api::for_repo(&ctx.api_url, &ctx.owner, &ctx.repo, req)
+    }
+
+    /// The client for `{api_url}/repos/{owner}/{repo}` (both checked by the caller).
+    pub(super) fn for_repo(
+        api_url: &str,
+        owner: &str,
+        repo: &str,
+        req: &Request<'_>,
+    ) -> Result<Api, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -209,8 +219,7 @@ impl Api {
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build::<_, OctoBody>(connector);
-        let base: Uri = ctx
-            .api_url
+        let base: Uri = api_url
             .parse()
             .map_err(|e| format!("`GITHUB_API_URL` is not a URL: {e}"))?;
         let headers = vec![
@@ -237,7 +246,7 @@ impl Api {
         Ok(Api {
             runtime,
             octocrab,
-            repo: format!("/repos/{}/{}", ctx.owner, ctx.repo),
+            repo: format!("/repos/{owner}/{repo}"),
             backoff: req.backoff,
         })
     }

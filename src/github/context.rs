@@ -436,7 +436,7 @@ fn commit_sha(name: &'static str, sha: &str) -> Result<String, ContextError> {
 }
 
 /// `owner/name`, each part of ASCII letters, digits, `-`, `_`, `.` (not `.` or `..`).
-fn repository(full: &str) -> Result<(String, String), ContextError> {
+pub(crate) fn repository(full: &str) -> Result<(String, String), ContextError> {
     let ok = |part: &str| {
         !part.is_empty()
             && part != "."
@@ -456,7 +456,7 @@ fn repository(full: &str) -> Result<(String, String), ContextError> {
 }
 
 /// An `http(s)` base URL without a trailing slash, or `default` when unset.
-fn base_url(
+pub(crate) fn base_url(
     name: &'static str,
     value: Option<String>,
     default: &str,

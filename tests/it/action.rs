@@ -219,19 +219,40 @@ pub(crate) mod fake {
     /// Serves `route(request, times its method+path was seen before)`: a fake that keeps
     /// state from the request bodies (the tracking issues' fake in tests/it/track.rs).
     pub fn serve_with(route: impl Fn(&Recorded, usize) -> OwnedAnswer + Send + 'static) -> Fake {
+        start(None, move |r: &Recorded, seen| {
+            let (status, body, headers) = route(r, seen);
+            (status, body.into_bytes(), headers)
+        })
+    }
+
+    /// As [`serve_with`], answering with bytes.
+    pub fn serve_recorded(
+        route: impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static,
+    ) -> Fake {
         start(None, route)
+    }
+
+    /// An answer with a binary body (release assets) and owned headers.
+    pub type BytesAnswer = (u16, Vec<u8>, Vec<(String, String)>);
+
+    /// As [`serve`], answering with bytes (a `content-type` among the headers replaces
+    /// `application/json`).
+    pub fn serve_bytes(route: impl Fn(&str, &str, usize) -> BytesAnswer + Send + 'static) -> Fake {
+        start(None, move |r: &Recorded, seen| {
+            route(&r.method, &r.path, seen)
+        })
     }
 
     fn owned(
         route: impl Fn(&str, &str, usize) -> Answer + Send + 'static,
-    ) -> impl Fn(&Recorded, usize) -> OwnedAnswer + Send + 'static {
+    ) -> impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static {
         move |r: &Recorded, seen| {
             let (status, body, headers) = route(&r.method, &r.path, seen);
             let headers = headers
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
-            (status, body.to_owned(), headers)
+            (status, body.as_bytes().to_vec(), headers)
         }
     }
 
@@ -258,7 +279,7 @@ pub(crate) mod fake {
 
     fn start(
         tls: Option<Arc<rustls::ServerConfig>>,
-        route: impl Fn(&Recorded, usize) -> OwnedAnswer + Send + 'static,
+        route: impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static,
     ) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -285,7 +306,7 @@ pub(crate) mod fake {
     /// Reads one request from `stream`, records it, writes the route's answer.
     fn answer(
         mut stream: impl Read + Write,
-        route: &impl Fn(&Recorded, usize) -> OwnedAnswer,
+        route: &impl Fn(&Recorded, usize) -> BytesAnswer,
         log: &Mutex<Vec<Recorded>>,
     ) {
         let mut reader = BufReader::new(&mut stream);
@@ -337,15 +358,22 @@ pub(crate) mod fake {
         let (seen, recorded) = seen;
         let (status, answer, extra) = route(&recorded, seen);
         let mut response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
             answer.len()
         );
+        if !extra
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            response.push_str("content-type: application/json\r\n");
+        }
         for (k, v) in extra {
             response.push_str(&format!("{k}: {v}\r\n"));
         }
         response.push_str("\r\n");
-        response.push_str(&answer);
-        let _ = stream.write_all(response.as_bytes());
+        let mut response = response.into_bytes();
+        response.extend_from_slice(&answer);
+        let _ = stream.write_all(&response);
         let _ = stream.flush();
     }
 
@@ -1383,7 +1411,7 @@ fn readme_workflows_are_the_linted_files() {
     files.sort();
     shown.sort();
     assert_eq!(shown, files);
-    assert_eq!(files.len(), 8);
+    assert_eq!(files.len(), 10);
 }
 
 /// A CONNECT proxy on 127.0.0.1 that records each `CONNECT` target and relays bytes.

@@ -25,6 +25,7 @@ mod scan;
 mod track;
 mod trivy;
 mod update;
+mod watch;
 mod weekly;
 mod workspace;
 

@@ -20,10 +20,10 @@ const SHA3: &str = "3333333333333333333333333333333333333333";
 
 /// The fake repository's issues, labels and comments.
 #[derive(Default)]
-struct Repo {
+pub(crate) struct Repo {
     /// Answer the first `POST /issues` with a secondary rate limit (403, `retry-after: 1`).
     rate_limit_first_create: bool,
-    issues: Vec<Value>,
+    pub(crate) issues: Vec<Value>,
     labels: Vec<String>,
     comments: Vec<(u64, String)>,
 }
@@ -119,7 +119,14 @@ fn check_request(r: &Recorded) {
 /// The fake GitHub: issues (plus one pull request carrying the label, which kevgate must
 /// skip), labels, comments, and the merged PR #7 of `SHA2`.
 fn serve(state: Arc<Mutex<Repo>>) -> fake::Fake {
-    fake::serve_with(move |r: &Recorded, seen| -> OwnedAnswer {
+    fake::serve_with(route(state))
+}
+
+/// The fake's route over `state` (also served beside the releases of tests/it/watch.rs).
+pub(crate) fn route(
+    state: Arc<Mutex<Repo>>,
+) -> impl Fn(&Recorded, usize) -> OwnedAnswer + Send + 'static {
+    move |r: &Recorded, seen| -> OwnedAnswer {
         check_request(r);
         let mut st = state.lock().expect("lock");
         let (t, query) = template(&r.path);
@@ -285,7 +292,7 @@ fn serve(state: Arc<Mutex<Repo>>) -> fake::Fake {
             ("POST", "/check-runs") => json(201, example(&full, "check-run")),
             (m, p) => panic!("unexpected {m} {p}"),
         }
-    })
+    }
 }
 
 /// `kevgate track REPORT` against the fake at `url` for commit `sha`.
@@ -345,7 +352,7 @@ fn clear(fake: &fake::Fake) {
 }
 
 /// The state block of an issue body, parsed.
-fn state_of(body: &str) -> Value {
+pub(crate) fn state_of(body: &str) -> Value {
     let start = body.find("<!-- kevgate:state\n").expect("a state block") + 19;
     let end = body[start..].find("\n-->").expect("closed") + start;
     serde_json::from_str(&body[start..end]).expect("state JSON")
