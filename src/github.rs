@@ -19,6 +19,7 @@ pub mod context;
 pub mod payload;
 pub mod releases;
 pub mod track;
+pub mod weekly;
 pub mod workflow;
 
 pub use context::{Context, ContextError, Event};

@@ -48,6 +48,7 @@ mod import_graph;
 pub mod matching;
 pub mod names;
 pub mod note;
+pub mod notify;
 pub mod output;
 pub mod policy;
 pub mod policy_check;
@@ -63,6 +64,7 @@ pub mod trivyignore;
 pub mod version;
 pub mod vex;
 pub mod vuln_id;
+pub mod weekly;
 pub mod workspace;
 
 #[cfg(test)]
