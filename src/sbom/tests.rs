@@ -5,7 +5,6 @@ use super::*;
 use crate::purl::Purl;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sbom")
@@ -28,13 +27,12 @@ fn name(path: &Path) -> String {
         .into_owned()
 }
 
-/// Parses within a time budget (debug build), so no input is pathologically slow.
-fn timed(bytes: &[u8], what: &str) -> Result<Sbom, SbomError> {
-    let start = Instant::now();
-    let result = parse(bytes);
-    let elapsed = start.elapsed();
-    assert!(elapsed < Duration::from_secs(3), "{what}: took {elapsed:?}");
-    result
+/// Parses one fixture. No wall-clock budget here (a timed test fails on a loaded machine and
+/// proves nothing on a fast one): the hostile shapes' cost is bounded by counting work in
+/// `matching::tests` and measured in `cargo bench --bench scale`; `tests/it/sboms.rs` only
+/// guards against a hang.
+fn parse_fixture(bytes: &[u8], _what: &str) -> Result<Sbom, SbomError> {
+    parse(bytes)
 }
 
 /// An error message is one line of printable text.
@@ -106,7 +104,7 @@ fn hostile_corpus() {
     for path in paths {
         let file = name(&path);
         let bytes = fs_err::read(&path).expect("fixture readable");
-        match timed(&bytes, &file) {
+        match parse_fixture(&bytes, &file) {
             Ok(sbom) => {
                 assert!(
                     HOSTILE_OK.contains(&file.as_str()),
@@ -141,7 +139,7 @@ fn hostile_corpus() {
 fn generated_hostile_inputs() {
     let deep = "[".repeat(100_000);
     assert_eq!(
-        timed(deep.as_bytes(), "deep arrays"),
+        parse_fixture(deep.as_bytes(), "deep arrays"),
         Err(SbomError::TooDeep {
             line: 1,
             column: 128
@@ -149,7 +147,7 @@ fn generated_hostile_inputs() {
     );
     let deep = r#"{"a":"#.repeat(100_000);
     assert!(matches!(
-        timed(deep.as_bytes(), "deep objects"),
+        parse_fixture(deep.as_bytes(), "deep objects"),
         Err(SbomError::TooDeep { .. })
     ));
     let deep = format!(
@@ -157,7 +155,7 @@ fn generated_hostile_inputs() {
         r#"[{"name":"a","components":"#.repeat(100_000)
     );
     assert!(matches!(
-        timed(deep.as_bytes(), "deep components"),
+        parse_fixture(deep.as_bytes(), "deep components"),
         Err(SbomError::TooDeep { .. })
     ));
 
@@ -165,12 +163,12 @@ fn generated_hostile_inputs() {
     let doc = format!(
         r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{{"type":"library","name":"{huge}","version":"{huge}","purl":"pkg:npm/{huge}@1"}}]}}"#
     );
-    let sbom = timed(doc.as_bytes(), "huge strings").expect("valid CycloneDX");
+    let sbom = parse_fixture(doc.as_bytes(), "huge strings").expect("valid CycloneDX");
     assert_eq!(sbom.components[0].name.len(), huge.len());
     assert!(Purl::parse(sbom.components[0].purl.as_deref().expect("purl kept")).is_ok());
 
     let doc = format!(r#"{{"bomFormat":"{huge}","specVersion":"1.5"}}"#);
-    let err = timed(doc.as_bytes(), "huge bomFormat").expect_err("not CycloneDX");
+    let err = parse_fixture(doc.as_bytes(), "huge bomFormat").expect_err("not CycloneDX");
     assert!(err.to_string().len() < 400, "message is truncated");
 
     let doc = format!(
@@ -178,13 +176,13 @@ fn generated_hostile_inputs() {
         vec![r#"{"bom-ref":"same","name":"a"}"#; 100_000].join(","),
         vec![r#"{"ref":"other"}"#; 100_000].join(",")
     );
-    let sbom = timed(doc.as_bytes(), "many duplicates").expect("valid CycloneDX");
+    let sbom = parse_fixture(doc.as_bytes(), "many duplicates").expect("valid CycloneDX");
     assert_eq!(sbom.components.len(), 100_000);
     assert_eq!(sbom.vulnerabilities[0].affects, Vec::<usize>::new());
     assert_eq!(sbom.warnings.len(), 2 * (WARNINGS_MAX + 1));
 
     let doc = format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.5{huge}"}}"#);
-    let err = timed(doc.as_bytes(), "huge specVersion").expect_err("unsupported");
+    let err = parse_fixture(doc.as_bytes(), "huge specVersion").expect_err("unsupported");
     assert!(err.to_string().len() < 400, "message is truncated");
 }
 
@@ -217,7 +215,7 @@ fn real_sboms() {
     for path in files(&fixtures()) {
         let file = name(&path);
         let bytes = fs_err::read(&path).expect("fixture readable");
-        let sbom = match timed(&bytes, &file) {
+        let sbom = match parse_fixture(&bytes, &file) {
             Ok(sbom) => sbom,
             Err(err) => {
                 let refused = matches!(err, SbomError::TrivyReport);
