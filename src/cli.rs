@@ -83,6 +83,8 @@ enum DbCommand {
     Status(StatusArgs),
     /// Check a database's checksum and structure.
     Verify(StatusArgs),
+    /// Write the download form of a database (`db update --from` fetches it): zstd, ~2.5x smaller.
+    Pack(db::pack::PackArgs),
 }
 
 /// How reports order findings.
@@ -266,6 +268,9 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         Command::Db {
             command: DbCommand::Verify(args),
         } => status(args, io, true),
+        Command::Db {
+            command: DbCommand::Pack(args),
+        } => db::pack::run(&args, io.stderr).map(|()| Outcome::Passed).map_err(Into::into),
         Command::Policy {
             command: PolicyCommand::Test(args),
         } => policy_test(args, io),

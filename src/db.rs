@@ -19,6 +19,7 @@ pub mod codec;
 pub mod feeds;
 pub mod format;
 pub mod model;
+pub mod pack;
 pub mod prebuilt;
 pub mod status;
 pub mod update;
@@ -96,6 +97,8 @@ pub struct VulnDb {
     /// The file's format version (advisory records are decoded by it).
     version: u32,
     bytes: Vec<u8>,
+    /// Where the manifest JSON is in `bytes`.
+    manifest_range: std::ops::Range<usize>,
     advisories: Table,
     nvd: Table,
     kev: Table,
@@ -145,6 +148,7 @@ impl VulnDb {
             manifest,
             version: header.version,
             bytes,
+            manifest_range: header.manifest,
             advisories,
             nvd,
             kev,
@@ -175,6 +179,35 @@ impl VulnDb {
         {
             None => Ok(Vec::new()),
             Some(bytes) => codec::decode(&bytes, self.version).map_err(record),
+        }
+    }
+
+    /// The advisories for `name` in `ecosystem` that a query needs, decoding no more (see
+    /// [`codec::decode_selected`]): `keep` picks the `affected` entries by ecosystem (e.g. the
+    /// component's release), `wanted` sees an advisory's kept entries and says whether the
+    /// advisory is needed. Also returns how many advisories the package has in all.
+    pub fn advisories_selected(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        keep: impl FnMut(&str) -> bool,
+        wanted: impl FnMut(&[Affected]) -> bool,
+    ) -> Result<codec::Selected, DbError> {
+        let key = package_key(ecosystem, name);
+        let record = |reason: String| DbError::Record {
+            table: "advisories",
+            key: key.clone(),
+            reason,
+        };
+        match self
+            .advisories
+            .get(&self.bytes, key.as_bytes())
+            .map_err(|e| record(e.0))?
+        {
+            None => Ok(codec::Selected::default()),
+            Some(bytes) => {
+                codec::decode_selected(&bytes, self.version, keep, wanted).map_err(record)
+            }
         }
     }
 
@@ -257,6 +290,45 @@ impl VulnDb {
             }
         }
         Ok(self.counts())
+    }
+
+    /// The same database with every table's blocks stored in `codec` (`None`: as `db build`
+    /// writes them, deflate but EPSS raw). Keys, values and the manifest keep their bytes, so
+    /// recoding a built database to raw and back gives the built file again.
+    pub fn recode(&self, codec: Option<format::Codec>) -> Result<Vec<u8>, DbError> {
+        let tables: [(&'static str, Option<&Table>, format::Codec); 5] = [
+            ("advisories", Some(&self.advisories), format::Codec::Deflate),
+            ("nvd", Some(&self.nvd), format::Codec::Deflate),
+            ("kev", Some(&self.kev), format::Codec::Deflate),
+            ("epss", Some(&self.epss), format::Codec::Raw),
+            ("jvn", self.jvn.as_ref(), format::Codec::Deflate),
+        ];
+        let mut out = Vec::new();
+        for (name, table, built) in tables {
+            let Some(table) = table else { continue };
+            let mut entries = Vec::with_capacity(table.len());
+            for i in 0..table.len() {
+                let (key, value) = table
+                    .entry_at(&self.bytes, i)
+                    .map_err(|e| DbError::Record {
+                        table: name,
+                        key: format!("#{i}"),
+                        reason: e.0,
+                    })?;
+                let key = String::from_utf8(key.to_vec()).map_err(|_| DbError::Record {
+                    table: name,
+                    key: format!("#{i}"),
+                    reason: "key is not UTF-8".into(),
+                })?;
+                entries.push((key, value));
+            }
+            out.push(
+                format::write_table(&entries, codec.unwrap_or(built))
+                    .map_err(|e| DbError::Format(e.0))?,
+            );
+        }
+        format::write_file_as(self.version, &self.bytes[self.manifest_range.clone()], &out)
+            .map_err(|e| DbError::Format(e.0))
     }
 
     /// The JVN iPedia entries naming a CVE, sorted by JVNDB id (empty without a JVN table).
