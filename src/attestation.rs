@@ -3,7 +3,7 @@
 //! --predicate-type` to check before a deploy. Schema and choices: `docs/attestation.md`.
 //!
 //! Pure: it reads the [`Evaluation`] and facts the CLI measured (the SBOM file's and the
-//! database file's sha256, kevgate's version); `cli.rs` writes the result.
+//! database file's sha256, kevgate's version); the CLI (`cli/scan.rs`, `cli/action.rs`) writes the result.
 //!
 //! - The **subject** is the image the SBOM names, when its `metadata.component` purl is
 //!   `pkg:oci/NAME@sha256:HEX` (trivy writes the image's repository digest there: the manifest
@@ -217,7 +217,7 @@ pub fn statement(ev: &Evaluation, image: Option<&str>, facts: &Facts) -> Stateme
                     })
                     .collect(),
             },
-            counts: Counts::of(ev),
+            counts: ev.counts(),
             findings: Findings {
                 digest: sha(sha256_hex(canonical_findings(ev).as_bytes())),
             },

@@ -2,11 +2,11 @@
 //! the same database, or an earlier kevgate JSON report), so a pull request is judged on
 //! what it introduces.
 //!
-//! Pure, and blind to the policy: `cli.rs` reads the file and, for an SBOM, evaluates it;
-//! [`Baseline::compare`] sorts current findings into `introduced` and `unchanged`. A finding is `unchanged`
-//! when the base has the same vulnerability (any id or alias in common) in the same package
-//! (purl without version, qualifiers and subpath, case-insensitive; the name when there is no
-//! purl), whatever the version: bumping a package to another vulnerable version is not a new
+//! Pure, and blind to the policy: the CLI (`cli/scan.rs`) reads the file and, for an SBOM,
+//! evaluates it; [`Baseline::compare`] sorts current findings into `introduced` and
+//! `unchanged`. A finding is `unchanged` when the base has the same vulnerability (any id or
+//! alias in common) in the same package (purl without version, qualifiers and subpath,
+//! case-insensitive; the name when there is no purl), whatever the version: bumping a package to another vulnerable version is not a new
 //! problem. Otherwise it is `introduced`. Base findings no current finding matches are
 //! `fixed`. The verdict stays in `policy.rs`, which holds the [`Baseline`] in its policy
 //! and decides what `fail-on-new-only` makes of a change.

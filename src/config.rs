@@ -2,8 +2,10 @@
 //! ignores a team keeps in its repository. Documented in `docs/config.md`, whose example is
 //! `tests/fixtures/config/kevgate.yaml`.
 //!
-//! Pure over bytes: `cli.rs` reads the file, merges the command-line flags over the
-//! [`Config`] (flags win) and builds the [`Policy`](crate::policy::Policy).
+//! Pure over bytes: the CLI reads the file (`cli/policy.rs`). The one conversion of a
+//! [`Config`] into the gate's [`Policy`] is [`Config::to_policy`], with the [`Overrides`]
+//! that `scan` flags or the action's inputs put over it (they win); `scan`, `action` and
+//! `policy test` all build their policy with it.
 //!
 //! Parsing is two steps, as cargo-deny's `UnvalidatedConfig::validate`: serde reads a raw
 //! struct (`deny_unknown_fields`, so a typo is an error, not a silently ignored rule), then
@@ -11,7 +13,7 @@
 //! (serde-saphyr's `Spanned` carries the lines). A YAML syntax or type error stops serde
 //! itself, so that one is reported alone, still with its line.
 
-use crate::policy::{FailOn, Ignore, IgnoreSource};
+use crate::policy::{FailOn, Ignore, IgnoreSource, Policy};
 use crate::vuln_id::is_vulnerability_id;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -48,7 +50,83 @@ pub struct Config {
     /// `vex`: VEX documents (OpenVEX or CycloneDX), relative to the config file's directory.
     pub vex: Vec<String>,
     /// `tests`: cases `kevgate policy test` runs.
-    pub tests: Vec<crate::policy_test::Case>,
+    pub tests: Vec<crate::policy_check::Case>,
+}
+
+/// What the command line (`scan` flags) or the action's inputs set over the policy file.
+/// `None` leaves the file's value in force, else kevgate's default; `Some` wins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--fail-on`, input `fail-on`.
+    pub fail_on: Option<FailOn>,
+    /// `--fail-on-kev` / `--no-fail-on-kev`, input `fail-on-kev`.
+    pub fail_on_kev: Option<bool>,
+    /// `--fail-on-malicious` / `--no-fail-on-malicious`, input `fail-on-malicious`.
+    pub fail_on_malicious: Option<bool>,
+    /// `--fail-on-ransomware` (a flag can only turn it on).
+    pub fail_on_ransomware: Option<bool>,
+    /// `--fail-on-kev-past-due`.
+    pub fail_on_kev_past_due: Option<bool>,
+    /// `--fail-on-epss`.
+    pub fail_on_epss: Option<f64>,
+    /// `--only-fixable`.
+    pub only_fixable: Option<bool>,
+    /// `--severity-source`.
+    pub severity_source: Option<Vec<crate::enrich::SeveritySource>>,
+    /// `--rhel-stream`, input `rhel-stream`.
+    pub rhel_stream: Option<crate::purl::RhelStream>,
+}
+
+impl Config {
+    /// The gate's rules: each setting from `overrides`, else this file, else the default of
+    /// [`Policy::default`]. The ignores are the file's own, then `more` (trivy ignore files,
+    /// VEX statements, the SBOM's own VEX), in that order. What only a scan knows (the
+    /// baseline, the exceptions a pull request adds) is left unset.
+    pub fn to_policy(&self, overrides: &Overrides, more: Vec<Ignore>) -> Policy {
+        let default = Policy::default();
+        let flag = |over: Option<bool>, file: Option<bool>, default: bool| {
+            over.or(file).unwrap_or(default)
+        };
+        Policy {
+            fail_on: overrides
+                .fail_on
+                .or(self.fail_on)
+                .unwrap_or(default.fail_on),
+            fail_on_kev: flag(overrides.fail_on_kev, self.fail_on_kev, default.fail_on_kev),
+            fail_on_malicious: flag(
+                overrides.fail_on_malicious,
+                self.fail_on_malicious,
+                default.fail_on_malicious,
+            ),
+            fail_on_ransomware: flag(
+                overrides.fail_on_ransomware,
+                self.fail_on_ransomware,
+                default.fail_on_ransomware,
+            ),
+            fail_on_kev_past_due: flag(
+                overrides.fail_on_kev_past_due,
+                self.fail_on_kev_past_due,
+                default.fail_on_kev_past_due,
+            ),
+            fail_on_epss: overrides.fail_on_epss.or(self.fail_on_epss),
+            only_fixable: flag(
+                overrides.only_fixable,
+                self.only_fixable,
+                default.only_fixable,
+            ),
+            ignores: self.ignores.iter().cloned().chain(more).collect(),
+            severity_source: overrides
+                .severity_source
+                .clone()
+                .or_else(|| self.severity_source.clone())
+                .unwrap_or(default.severity_source),
+            rhel_stream: overrides
+                .rhel_stream
+                .clone()
+                .or_else(|| self.rhel_stream.clone()),
+            ..default
+        }
+    }
 }
 
 /// A policy file that cannot be used: every problem, each with its line when known.
@@ -205,7 +283,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         })
     };
     let fail_on = raw.fail_on.and_then(|v| {
-        let parsed = fail_on_from_str(&v.value);
+        let parsed = FailOn::from_name(&v.value);
         if parsed.is_none() {
             problem(
                 v.referenced.line(),
@@ -235,10 +313,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         let line = v.referenced.line();
         let mut order = Vec::new();
         for name in &v.value {
-            match crate::enrich::SeveritySource::DEFAULT
-                .into_iter()
-                .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
-            {
+            match crate::enrich::SeveritySource::from_name(name) {
                 Some(s) if order.contains(&s) => {
                     problem(line, format!("`severity-source` lists `{name}` twice"))
                 }
@@ -384,14 +459,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         let expect_priority = match c.expect_priority.as_deref().map(str::trim) {
             None => None,
             Some(p) => {
-                let parsed = [
-                    crate::priority::Priority::Act,
-                    crate::priority::Priority::Attend,
-                    crate::priority::Priority::TrackStar,
-                    crate::priority::Priority::Track,
-                ]
-                .into_iter()
-                .find(|v| v.as_str().eq_ignore_ascii_case(p));
+                let parsed = crate::priority::Priority::from_name(p);
                 if parsed.is_none() {
                     problem(
                         line,
@@ -422,15 +490,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                 let severity = match f.severity.as_deref() {
                     None => None,
                     Some(s) => {
-                        let parsed = [
-                            crate::enrich::Severity::Critical,
-                            crate::enrich::Severity::High,
-                            crate::enrich::Severity::Medium,
-                            crate::enrich::Severity::Low,
-                            crate::enrich::Severity::Unknown,
-                        ]
-                        .into_iter()
-                        .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()));
+                        let parsed = crate::enrich::Severity::from_name(s);
                         if parsed.is_none() {
                             problem(line, format!("test `{name}` has severity `{s}`"));
                         }
@@ -438,7 +498,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                     }
                 };
                 let cvss = f.cvss.as_deref().map(str::trim).and_then(|v| {
-                    let parsed = crate::policy_test::case_cvss(v);
+                    let parsed = crate::policy_check::case_cvss(v);
                     if parsed.is_none() {
                         problem(
                             line,
@@ -450,7 +510,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
                     }
                     parsed
                 });
-                Some(crate::policy_test::CaseFinding {
+                Some(crate::policy_check::CaseFinding {
                     id: f.id.unwrap_or_default().trim().to_owned(),
                     aliases: f.aliases,
                     purl: f.purl,
@@ -472,7 +532,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
         if let Some(finding) = finding
             && (expect.is_some() || expect_priority.is_some())
         {
-            tests.push(crate::policy_test::Case {
+            tests.push(crate::policy_check::Case {
                 name,
                 origin: format!("`{file}` line {line}"),
                 finding,
@@ -502,251 +562,5 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
     }
 }
 
-/// `critical`, `high`, `medium`, `low`, `none` (ASCII case-insensitive).
-fn fail_on_from_str(s: &str) -> Option<FailOn> {
-    [
-        FailOn::Critical,
-        FailOn::High,
-        FailOn::Medium,
-        FailOn::Low,
-        FailOn::None,
-    ]
-    .into_iter()
-    .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Vulnerability ids of every database kevgate reads have the shape; secrets, keys,
-    /// environment lines and trivy's non-vulnerability rule ids do not.
-    #[test]
-    fn vulnerability_id_shape() {
-        for id in [
-            "CVE-2021-44228",
-            "cve-2021-44228",
-            "GHSA-jpcq-cgw6-v4j6",
-            "PYSEC-2021-1",
-            "RUSTSEC-2022-0042",
-            "MAL-2022-1",
-            "GO-2022-0001",
-            "RHSA-2021:1234",
-            "DSA-5000-1",
-            "openSUSE-SU-2024:12345-1",
-            "JVNDB-2021-000001",
-            "CVE-1",
-            "ALSA-2024:1234",
-            "SUSE-SU-2024:0001-1",
-            "TEMP-0000000-ABCDEF",
-            "UBUNTU-CVE-2021-44228",
-            "BIT-wordpress-2019-16217",
-            "CGA-2xj4-5fq2-9p6v",
-        ] {
-            assert!(is_vulnerability_id(id), "{id}");
-        }
-        for not in [
-            "",
-            "CVE",
-            "CVE-",
-            "CVE--1",
-            "GITHUB_TOKEN=ghs_abc-123",
-            "ghs_16C7e42F292c6912E7710c838347Ae178B4a",
-            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0-abc",
-            "aws-access-key-id",
-            "-----BEGIN",
-            "CVE-2021-44228;rm",
-            "CVE 2021",
-            "A-1",
-            "<b>X-1",
-            // A Slack token, an old OpenAI key, an id with a secret after `:`.
-            "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
-            "sk-T3BlbkFJ0a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9",
-            "CVE-2099-6:ghs_SECRETf",
-        ] {
-            assert!(!is_vulnerability_id(not), "{not}");
-        }
-        assert!(!is_vulnerability_id(&format!("CVE-{}", "1".repeat(70))));
-        // An `ignore` id of another shape is an error naming its line, not its text.
-        let err = parse(
-            b"ignore:\n  - id: GITHUB_TOKEN=ghs_secret0123\n    reason: r\n",
-            ".kevgate.yaml",
-        )
-        .expect_err("not an id");
-        assert_eq!(err.problems.len(), 1);
-        assert_eq!(err.problems[0].line, Some(2));
-        assert!(!err.to_string().contains("ghs_secret"), "{err}");
-    }
-
-    fn problems(yaml: &str) -> Vec<(Option<u64>, String)> {
-        match parse(yaml.as_bytes(), ".kevgate.yaml") {
-            Ok(c) => panic!("expected an error, got {c:?}"),
-            Err(e) => e
-                .problems
-                .into_iter()
-                .map(|p| (p.line, p.message))
-                .collect(),
-        }
-    }
-
-    /// The documented example (`docs/config.md` includes this very file) parses.
-    #[test]
-    fn documented_example_parses() {
-        let bytes = include_bytes!("../tests/fixtures/config/kevgate.yaml");
-        let docs = include_str!("../docs/config.md");
-        let example = std::str::from_utf8(bytes).expect("UTF-8");
-        assert!(
-            docs.contains(example.trim()),
-            "docs/config.md must show tests/fixtures/config/kevgate.yaml verbatim"
-        );
-        let config = parse(bytes, "kevgate.yaml").expect("the documented example is valid");
-        assert_eq!(config.fail_on, Some(FailOn::Critical));
-        assert_eq!(config.fail_on_kev, Some(true));
-        assert_eq!(config.ignores.len(), 2);
-        let log4j = &config.ignores[0];
-        assert_eq!(log4j.id, "CVE-2021-44228");
-        assert_eq!(log4j.expires, Some(jiff::civil::date(2027, 1, 31)));
-        assert_eq!(
-            log4j.purls,
-            ["pkg:maven/org.apache.logging.log4j/log4j-core"]
-        );
-        assert!(
-            log4j.origin.starts_with("`kevgate.yaml` line "),
-            "{}",
-            log4j.origin
-        );
-        assert_eq!(config.vex, ["security/openvex.json"]);
-    }
-
-    /// An empty file is the defaults.
-    #[test]
-    fn empty_is_default() {
-        assert_eq!(parse(b"", "c").expect("valid"), Config::default());
-        assert_eq!(
-            parse(b"# nothing\n", "c").expect("valid"),
-            Config::default()
-        );
-    }
-
-    /// Every problem is reported at once, each with its line.
-    #[test]
-    fn every_problem_with_its_line() {
-        let yaml = "\
-fail-on: severe
-ignore:
-  - id: CVE-2021-44228
-  - id: CVE-2020-11023
-    reason: not reachable
-    expires: next year
-  - reason: no id
-    purl: jquery
-";
-        assert_eq!(
-            problems(yaml),
-            [
-                (
-                    Some(1),
-                    "`fail-on` is `severe`; hint: one of `critical`, `high`, `medium`, `low`, `none`"
-                        .to_owned()
-                ),
-                (
-                    Some(3),
-                    "the ignore of `CVE-2021-44228` has no `reason`; hint: say why it is safe \
-                     to ignore, e.g. `reason: not reachable, see #123`"
-                        .to_owned()
-                ),
-                (
-                    Some(6),
-                    "the ignore of `CVE-2020-11023` expires on `next year`, which is not a date; \
-                     hint: YYYY-MM-DD, e.g. `2027-01-31`"
-                        .to_owned()
-                ),
-                (
-                    Some(7),
-                    "an `ignore` entry has no `id`; hint: the CVE, GHSA or other id to ignore"
-                        .to_owned()
-                ),
-                (
-                    Some(8),
-                    "the ignore of `?` has `purl: jquery`, which is not a package URL; hint: \
-                     e.g. `pkg:maven/org.apache.logging.log4j/log4j-core`"
-                        .to_owned()
-                ),
-            ]
-        );
-    }
-
-    /// Unknown keys are errors with their line, at the top level and in an ignore.
-    #[test]
-    fn unknown_keys_rejected() {
-        let cases = [
-            ("fail-on: high\nfail_on_kev: true\n", 2, "fail_on_kev"),
-            (
-                "ignore:\n  - id: CVE-1\n    reason: r\n    expiry: 2027-01-01\n",
-                4,
-                "expiry",
-            ),
-        ];
-        for (yaml, line, key) in cases {
-            let p = problems(yaml);
-            assert_eq!(p.len(), 1, "{p:?}");
-            assert_eq!(p[0].0, Some(line), "{p:?}");
-            assert!(p[0].1.contains(key), "{p:?}");
-        }
-    }
-
-    /// Syntax and type errors stop parsing and carry their line; no input panics.
-    #[test]
-    fn malformed_inputs_are_errors() {
-        let cases: [&[u8]; 6] = [
-            b"fail-on: [critical\n",
-            b"fail-on-kev: maybe\n",
-            b"ignore: CVE-2021-44228\n",
-            b"- just\n- a list\n",
-            b"\xff\xfe",
-            b"ignore:\n  - id: [a, b]\n    reason: r\n",
-        ];
-        for yaml in cases {
-            let err = parse(yaml, "c.yaml").expect_err("invalid");
-            assert_eq!(err.problems.len(), 1, "{err}");
-            assert!(err.to_string().starts_with("config `c.yaml` is not valid"));
-        }
-    }
-
-    /// The extra gate rules parse; `fail-on-epss` must be a score.
-    #[test]
-    fn gate_rules() {
-        let c = parse(
-            b"fail-on-ransomware: true\nfail-on-kev-past-due: true\nfail-on-epss: 0.5\nonly-fixable: true\n",
-            "c",
-        )
-        .expect("valid");
-        assert_eq!(c.fail_on_ransomware, Some(true));
-        assert_eq!(c.fail_on_kev_past_due, Some(true));
-        assert_eq!(c.fail_on_epss, Some(0.5));
-        assert_eq!(c.only_fixable, Some(true));
-        assert_eq!(
-            problems("fail-on-epss: 50\n"),
-            [(
-                Some(1),
-                "`fail-on-epss` is `50`; hint: an EPSS score between 0 and 1, e.g. `0.5`"
-                    .to_owned()
-            )]
-        );
-    }
-
-    /// `fail-on` takes every documented value.
-    #[test]
-    fn fail_on_values() {
-        for (text, want) in [
-            ("critical", FailOn::Critical),
-            ("HIGH", FailOn::High),
-            ("medium", FailOn::Medium),
-            ("low", FailOn::Low),
-            ("none", FailOn::None),
-        ] {
-            let c = parse(format!("fail-on: {text}\n").as_bytes(), "c").expect("valid");
-            assert_eq!(c.fail_on, Some(want));
-        }
-    }
-}
+mod tests;

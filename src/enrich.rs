@@ -24,20 +24,21 @@ use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
 use serde::Serialize;
 
+crate::names::keyword_enum! {
 /// Severity, worst first in `Ord` (so sorting ascending puts critical first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
     /// CVSS >= 9.0, or in KEV.
-    Critical,
+    Critical = "critical",
     /// CVSS 7.0-8.9.
-    High,
+    High = "high",
     /// CVSS 4.0-6.9.
-    Medium,
+    Medium = "medium",
     /// CVSS 0.1-3.9.
-    Low,
+    Low = "low",
     /// No score from any source.
-    Unknown,
+    Unknown = "unknown",
+}
 }
 
 impl Severity {
@@ -53,17 +54,6 @@ impl Severity {
             Severity::Low
         } else {
             Severity::Unknown
-        }
-    }
-
-    /// Lower-case name, as in the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Unknown => "unknown",
         }
     }
 }
@@ -201,20 +191,21 @@ pub struct Finding {
     pub fix_channel: Option<crate::purl::FixChannel>,
 }
 
+crate::names::keyword_enum! {
 /// Who rates a finding's severity, for the `severity-source` precedence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SeveritySource {
     /// NVD's CVSS score: NVD's own (primary), else a secondary (the CNA's).
-    Nvd,
+    Nvd = "nvd",
     /// JVN iPedia's (IPA) CVSS score, v3 before v2, else its severity word.
-    Jvn,
+    Jvn = "jvn",
     /// The advisories' own CVSS vectors (GHSA, PYSEC, GO, ...; v2 and v3.x are scored).
-    Osv,
+    Osv = "osv",
     /// The advisory database's severity word: GHSA `database_specific.severity`.
-    Ghsa,
+    Ghsa = "ghsa",
     /// The SBOM producer's ratings: a score, else a severity word (NVD's first).
-    Sbom,
+    Sbom = "sbom",
+}
 }
 
 impl SeveritySource {
@@ -227,17 +218,6 @@ impl SeveritySource {
         SeveritySource::Sbom,
         SeveritySource::Ghsa,
     ];
-
-    /// Lower-case name, as in the configuration and the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SeveritySource::Nvd => "nvd",
-            SeveritySource::Jvn => "jvn",
-            SeveritySource::Osv => "osv",
-            SeveritySource::Ghsa => "ghsa",
-            SeveritySource::Sbom => "sbom",
-        }
-    }
 }
 
 /// Turns matches into findings, one per match. `severity_sources` is the precedence of the
@@ -250,6 +230,13 @@ pub fn enrich(
     db: &VulnDb,
     severity_sources: &[SeveritySource],
 ) -> Result<Vec<Finding>, DbError> {
+    db.prefetch_cves(
+        matches
+            .matches
+            .iter()
+            .flat_map(|m| m.ids.iter().map(String::as_str))
+            .filter(|i| matching::is_cve(i)),
+    );
     matches
         .matches
         .iter()

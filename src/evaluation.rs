@@ -36,6 +36,14 @@ pub struct Evaluation {
     pub remediation: Vec<crate::remediation::Remediation>,
 }
 
+impl Evaluation {
+    /// The counts of the findings, failing ones included: the one place they are computed
+    /// ([`Counts::of`]); every report, the outputs and the CLI's summary line read them.
+    pub fn counts(&self) -> Counts {
+        Counts::of(self)
+    }
+}
+
 /// The order of [`Evaluation::findings`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum FindingOrder {

@@ -5,7 +5,9 @@
 //! take an [`Evaluation`](crate::Evaluation) and return the request bodies of the REST calls
 //! (check run, commit status, PR comment); [`workflow`] formats `$GITHUB_OUTPUT` lines and
 //! workflow commands. Sending the requests, and turning a permission error on a fork PR into
-//! a warning, is the caller's job (`cli.rs`), so the rules here are tested without a network.
+//! a warning, is [`client`]'s job (`client::publish`, called by `kevgate action`), so the
+//! rules of the other modules are tested without a network; `client` is tested against
+//! loopback servers.
 //!
 //! Payloads are validated in tests against GitHub's own OpenAPI description (the request-body
 //! schemas, copied into `tests/fixtures/github/`), so a field GitHub does not know, or a

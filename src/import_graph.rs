@@ -13,6 +13,8 @@ use std::path::Path;
 /// `tls` and `http` sit below `db` because `db/update.rs` downloads feeds (issue 12 item 6
 /// separates that from loading).
 const CORE: &[&str] = &[
+    "names",
+    "atomic_file",
     "vuln_id",
     "text",
     "version",

@@ -14,19 +14,21 @@
 //! policy.rs       Findings x Policy, today -> Decided { findings, notes, verdict }
 //! remediation.rs  decided findings         -> Vec<Remediation> (upgrade plan per component)
 //! evaluation.rs   the core's result        -> Evaluation, Subject, DbOrigin
-//! config.rs       .kevgate.yaml            -> Config (merged with flags into a Policy)
+//! config.rs       .kevgate.yaml            -> Config, and Config x Overrides -> Policy
 //! report/         Evaluation               -> table | JSON | Markdown | SARIF
 //! github/         Evaluation + rendered    -> check run, PR comment, step summary
-//! cli.rs, cli/    reads files, env, clock; writes outputs. main.rs: result -> exit code
+//! cli/            reads files, env, clock; writes outputs (args, scan, db, policy, action)
+//! main.rs         result -> exit code
 //! ```
 //!
 //! The core ([`evaluate`]) is pure and synchronous: it takes the parsed SBOM, the loaded
 //! database, the policy, today's date and what the CLI knows about them ([`Inputs`]), and
 //! returns a finished [`Evaluation`] whose verdict every reporter and the exit code read:
 //! nothing patches it afterwards, and the notes are sorted once, there. Nothing below
-//! `cli.rs` touches the file system, the environment or the clock, and no core module imports
+//! `cli/` touches the file system, the environment or the clock, and no core module imports
 //! a renderer, the GitHub code or the CLI (tested in `src/import_graph.rs`).
 
+pub mod atomic_file;
 pub mod attestation;
 pub mod baseline;
 pub mod cli;
@@ -40,10 +42,11 @@ pub mod http;
 #[cfg(test)]
 mod import_graph;
 pub mod matching;
+pub mod names;
 pub mod note;
 pub mod output;
 pub mod policy;
-pub mod policy_test;
+pub mod policy_check;
 pub mod priority;
 pub mod purl;
 pub mod remediation;

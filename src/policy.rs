@@ -10,20 +10,21 @@ use serde::Serialize;
 
 use crate::note::{Note, NoteCode};
 
+crate::names::keyword_enum! {
 /// The lowest severity that fails the gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
     /// Fail on critical (the default).
-    Critical,
+    Critical = "critical",
     /// Fail on high and above.
-    High,
+    High = "high",
     /// Fail on medium and above.
-    Medium,
+    Medium = "medium",
     /// Fail on low and above.
-    Low,
+    Low = "low",
     /// Never fail on severity (KEV may still fail the gate).
-    None,
+    None = "none",
+}
 }
 
 /// The gate's rules.
@@ -563,17 +564,6 @@ impl FailOn {
             FailOn::Medium => Some(Severity::Medium),
             FailOn::Low => Some(Severity::Low),
             FailOn::None => None,
-        }
-    }
-
-    /// Lower-case name, as in the configuration and the JSON report.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailOn::Critical => "critical",
-            FailOn::High => "high",
-            FailOn::Medium => "medium",
-            FailOn::Low => "low",
-            FailOn::None => "none",
         }
     }
 }

@@ -16,26 +16,23 @@
 //! is a compromise in place, not a weakness that may be exploited.
 
 use crate::enrich::Finding;
-use serde::Serialize;
 
 /// EPSS score (probability, 0-1) from which exploitation counts as `poc`.
 pub const EPSS_POC: f64 = 0.1;
 
+crate::names::keyword_enum! {
 /// What to do about a finding, most urgent first in `Ord`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Priority {
     /// Act now: actively exploited, automatable, total impact.
-    #[serde(rename = "act")]
-    Act,
+    Act = "act",
     /// Attend soon: actively exploited, or a public exploit for an automatable total impact.
-    #[serde(rename = "attend")]
-    Attend,
+    Attend = "attend",
     /// Track closely: a public exploit or an automatable total impact, not both.
-    #[serde(rename = "track*")]
-    TrackStar,
+    TrackStar = "track*",
     /// Track: fix in the normal update cycle.
-    #[serde(rename = "track")]
-    Track,
+    Track = "track",
+}
 }
 
 /// SSVC exploitation.
@@ -47,18 +44,6 @@ pub enum Exploitation {
     Poc,
     /// Neither.
     None,
-}
-
-impl Priority {
-    /// As the JSON report writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Act => "act",
-            Priority::Attend => "attend",
-            Priority::TrackStar => "track*",
-            Priority::Track => "track",
-        }
-    }
 }
 
 /// The priority of `finding` (see the module docs for the table). A known-malicious package

@@ -1,7 +1,7 @@
 //! Component identity: package URLs and the OSV ecosystem they belong to.
 //!
-//! OWNER: sbom/purl helper for `Purl` and `identify`. `Ecosystem` (names, normalisation) is
-//! shared with the database builder: change it only together with `db/`.
+//! `Ecosystem` (names, normalisation) is shared with the database builder (`db/`): a change
+//! to it changes what the database stores, so the two change together.
 
 use crate::version::VersionScheme;
 use serde::{Deserialize, Serialize};

@@ -2,7 +2,7 @@
 //! `.trivyignore` (one id a line, `#` comments, optional `exp:YYYY-MM-DD`) and
 //! `.trivyignore.yaml` (`vulnerabilities: [{id, statement, expired_at, purls, paths}]`).
 //!
-//! Pure over bytes; `cli.rs` reads the files from the working directory. trivy's format
+//! Pure over bytes; the CLI (`cli/policy.rs`) reads the files from the working directory. trivy's format
 //! has no required reason, so an entry without one gets "listed in `<file>`"; a comment
 //! line directly above an id in `.trivyignore` is taken as its reason. Entries scoped by
 //! `paths` alone are not applied (kevgate matches packages, not files) and are reported,

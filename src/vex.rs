@@ -1,8 +1,8 @@
 //! VEX documents -> [`Ignore`]s: OpenVEX and CycloneDX VEX (a separate document, or the
 //! `analysis` of the vulnerabilities embedded in the scanned SBOM itself).
 //!
-//! Pure over bytes; `cli.rs` reads the files. A statement suppresses findings only when it
-//! says the product is not affected or the issue is fixed:
+//! Pure over bytes; the CLI (`cli/policy.rs`) reads the files. A statement suppresses
+//! findings only when it says the product is not affected or the issue is fixed:
 //!
 //! - OpenVEX `status`: `not_affected` and `fixed` suppress; `under_investigation` and
 //!   `affected` do not.

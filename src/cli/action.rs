@@ -2,9 +2,10 @@
 //!
 //! The runner passes a container action's inputs as `INPUT_<NAME>` variables, upper-cased
 //! with hyphens kept (`INPUT_FAIL-ON`). This reads them, runs the same scan as `kevgate scan`
-//! ([`super::evaluate_sbom`]), then writes the step summary (`$GITHUB_STEP_SUMMARY`), the
-//! outputs (`$GITHUB_OUTPUT`), the JSON and SARIF files asked for, and a table on stdout for
-//! the log; the exit code is the gate's.
+//! ([`super::scan::gather`], [`super::policy::assemble`], [`super::scan::evaluate`]), then
+//! writes the step summary (`$GITHUB_STEP_SUMMARY`), the outputs (`$GITHUB_OUTPUT`), the
+//! JSON and SARIF files asked for, and a table on stdout for the log; the exit code is the
+//! gate's.
 //!
 //! Unlike `scan`, the action refuses the demo database bundled in the binary unless
 //! `allow-demo-db` is `true`: a workflow that forgot its database must not pass on demo data.
@@ -19,13 +20,13 @@
 //! Then, with a token, it reports to GitHub ([`client::publish`]):
 //! check run, else commit status, else the step summary alone, plus the sticky PR comment.
 
-use super::{
-    ColorChoice, Io, Outcome, PolicyFiles, ScanArgs, ScanInputs, SortOrder, evaluate_sbom,
-    file_ignores, load_policy, read_policy_files, report_options, today, trivyignore_parser,
-    write_atomically,
+use super::policy::{
+    PolicyFiles, assemble, declared_exceptions, read_policy_files, trivyignore_parser,
 };
+use super::scan::{ScanInputs, evaluate, gather, statement};
+use super::{Io, Outcome, pretty_json, report_options, today, write_atomically};
 use crate::github::{Context, client, workflow};
-use crate::policy::{FailOn, Verdict};
+use crate::policy::FailOn;
 use crate::report::{self, Format};
 use crate::workspace::{NamedBy, POLICY_FILE_MAX_BYTES, Workspace};
 use anyhow::{Context as _, bail};
@@ -188,9 +189,9 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
     };
     // The policy: the `config` file (or `.kevgate.yaml`), loaded as `scan --config` does;
-    // `fail-on` and `fail-on-kev`, when given, override it, as flags override it for `scan`.
-    // Every file the inputs or the repository name stays in the workspace.
-    let args = scan_args(&inputs);
+    // `fail-on`, `fail-on-kev`, `fail-on-malicious` and `rhel-stream`, when given, override
+    // it ([`overrides`]), as flags override it for `scan`. Every file the inputs or the
+    // repository name stays in the workspace.
     let ws = Workspace::from_env(env)?;
     // On a pull request, the base commit's policy files: to list the exceptions the PR adds,
     // or (`policy-from: base`) to gate with.
@@ -199,7 +200,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     let head = match inputs.policy_from {
         PolicyFrom::Head => Some(read_policy_files(
             &ws,
-            args.config.as_deref(),
+            inputs.config.as_deref(),
             NamedBy::Repository,
         )?),
         PolicyFrom::Base => None,
@@ -216,7 +217,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             Some(token),
         ) => Some(
             client::Contents::new(ctx, token, &network)
-                .and_then(|api| base_policy_files(&api, &ws, args.config.as_deref(), sha)),
+                .and_then(|api| base_policy_files(&api, &ws, inputs.config.as_deref(), sha)),
         ),
         (
             Some(Context {
@@ -246,45 +247,47 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             ),
         },
     };
-    let make_policy = |bytes: &[u8], parsed: &crate::sbom::Sbom, _: &crate::db::VulnDb| {
-        let scanned = crate::vex::Scanned::of(parsed);
-        let (mut policy, mut notes) = load_policy(&args, &files, (bytes, parsed), &scanned)?;
-        let unchecked = |why: String| crate::note::Note {
-            code: crate::note::NoteCode::ExceptionsUnchecked,
-            message: format!(
-                "the exceptions this pull request adds to the policy could not be listed: {why}"
-            ),
-            component: None,
-        };
-        match &compare_with {
-            None => {}
-            Some(Ok(base)) => match file_ignores(base, &scanned) {
-                Ok((base_ignores, _)) => {
-                    let (head_ignores, _) = file_ignores(&files, &scanned)?;
-                    policy.added_exceptions = Some(crate::policy::added_exceptions(
-                        &head_ignores,
-                        &base_ignores,
-                    ));
-                }
-                Err(e) => notes.push(unchecked(format!("the base commit's {e:#}"))),
-            },
-            Some(Err(e)) => notes.push(unchecked(e.clone())),
-        }
-        Ok((policy, notes))
-    };
-    let (evaluation, facts) = evaluate_sbom(
+    let gathered = gather(
         &ScanInputs {
             sbom: &inputs.sbom,
             db: inputs.db.as_deref(),
-            policy: &make_policy,
             max_db_age: inputs.max_db_age,
             allow_bundled: inputs.allow_demo_db,
             max_sbom_bytes: None,
             banner_on_stdout: false,
-            order: crate::FindingOrder::Severity,
         },
         today,
         io,
+    )?;
+    let (mut policy, mut notes) = assemble(&files, &overrides(&inputs), &gathered.scanned())?;
+    let unchecked = |why: String| crate::note::Note {
+        code: crate::note::NoteCode::ExceptionsUnchecked,
+        message: format!(
+            "the exceptions this pull request adds to the policy could not be listed: {why}"
+        ),
+        component: None,
+    };
+    let scanned = crate::vex::Scanned::of(&gathered.sbom);
+    match &compare_with {
+        None => {}
+        Some(Ok(base)) => match declared_exceptions(base, &scanned) {
+            Ok(base_ignores) => {
+                let head_ignores = declared_exceptions(&files, &scanned)?;
+                policy.added_exceptions = Some(crate::policy::added_exceptions(
+                    &head_ignores,
+                    &base_ignores,
+                ));
+            }
+            Err(e) => notes.push(unchecked(format!("the base commit's {e:#}"))),
+        },
+        Some(Err(e)) => notes.push(unchecked(e.clone())),
+    }
+    let evaluation = evaluate(
+        &gathered,
+        &policy,
+        notes,
+        crate::FindingOrder::Severity,
+        today,
     )?;
 
     let run_url = context.as_ref().and_then(Context::run_url);
@@ -300,11 +303,11 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(path) = &inputs.sarif_file {
         write_report(Format::Sarif, path)?;
     }
-    let statement = facts.statement(&evaluation, &inputs.sbom);
+    let statement = statement(&gathered, &evaluation, &inputs.sbom);
     if let Some(path) = &inputs.attestation {
         write_atomically(
             &ws.output_path(path, NamedBy::Repository)?,
-            &super::pretty_json(&statement),
+            &pretty_json(&statement),
         )?;
     }
     report::write(
@@ -354,10 +357,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         (None, _) => {}
     }
 
-    Ok(match evaluation.verdict {
-        Verdict::Pass => Outcome::Passed,
-        Verdict::Fail => Outcome::Failed,
-    })
+    Ok(Outcome::of(evaluation.verdict))
 }
 
 /// The policy files at the base commit `sha`, by the names [`read_policy_files`] reads in the
@@ -416,35 +416,17 @@ fn base_policy_files(
     })
 }
 
-/// The `scan` arguments the inputs amount to, for the policy loading `scan` does. `fail-on`
-/// and `fail-on-kev` default to empty in action.yml, so an input the workflow does not give
+/// What the inputs set over the policy file. `fail-on`, `fail-on-kev` and
+/// `fail-on-malicious` default to empty in action.yml, so an input the workflow does not give
 /// leaves the config file's value (else kevgate's default) in force, and one it gives wins,
 /// `critical` and `true` included.
-fn scan_args(inputs: &Inputs) -> ScanArgs {
-    ScanArgs {
-        sbom: inputs.sbom.clone(),
-        db: inputs.db.clone(),
-        format: Vec::new(),
-        output: Vec::new(),
+fn overrides(inputs: &Inputs) -> crate::config::Overrides {
+    crate::config::Overrides {
         fail_on: inputs.fail_on,
-        fail_on_kev: inputs.fail_on_kev == Some(true),
-        no_fail_on_kev: inputs.fail_on_kev == Some(false),
-        fail_on_malicious: inputs.fail_on_malicious == Some(true),
-        no_fail_on_malicious: inputs.fail_on_malicious == Some(false),
-        max_db_age: inputs.max_db_age,
-        max_sbom_size: None,
-        color: ColorChoice::Never,
-        fail_on_ransomware: false,
-        fail_on_kev_past_due: false,
-        fail_on_epss: None,
-        only_fixable: false,
-        baseline: None,
-        sort: SortOrder::Kev,
-        fail_on_new_only: false,
-        config: inputs.config.clone(),
-        severity_source: Vec::new(),
+        fail_on_kev: inputs.fail_on_kev,
+        fail_on_malicious: inputs.fail_on_malicious,
         rhel_stream: inputs.rhel_stream.clone(),
-        attestation: None,
+        ..crate::config::Overrides::default()
     }
 }
 
@@ -517,8 +499,10 @@ mod tests {
         assert_eq!(i.fail_on, Some(FailOn::High));
         assert_eq!(i.fail_on_kev, Some(false));
         assert_eq!(i.fail_on_malicious, Some(false));
-        let args = scan_args(&i);
-        assert!(args.no_fail_on_malicious && !args.fail_on_malicious);
+        let over = overrides(&i);
+        assert_eq!(over.fail_on_malicious, Some(false));
+        assert_eq!(over.fail_on_kev, Some(false));
+        assert_eq!(over.fail_on, Some(FailOn::High));
         assert_eq!(i.max_db_age, 3);
         assert_eq!(i.db, None);
         assert_eq!(i.check_name, "gate");

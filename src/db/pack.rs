@@ -96,11 +96,7 @@ pub fn run(args: &PackArgs, log: &mut dyn std::io::Write) -> Result<(), DbError>
             args.input.display()
         )));
     }
-    let tmp = args.output.with_extension(format!("tmp{}", std::process::id()));
-    fs_err::write(&tmp, &packed)?;
-    fs_err::rename(&tmp, &args.output).inspect_err(|_| {
-        let _ = fs_err::remove_file(&tmp);
-    })?;
+    crate::atomic_file::write(&args.output, &packed)?;
     let _ = writeln!(
         log,
         "packed `{}` ({} bytes) into `{}` ({} bytes)",

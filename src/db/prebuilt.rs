@@ -281,14 +281,9 @@ fn install(cache: &Path, url: &str, v: Verified) -> Result<PrebuiltReport, Updat
     });
     let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
     let state_path = raw.join(STATE_FILE);
-    let state_tmp = raw.join(format!(".{STATE_FILE}.tmp{}", std::process::id()));
     fs_err::create_dir_all(&raw)
-        .and_then(|()| fs_err::write(&state_tmp, json))
-        .and_then(|()| fs_err::rename(&state_tmp, &state_path))
-        .map_err(|e| {
-            let _ = fs_err::remove_file(&state_tmp);
-            cache_error(&state_path, e)
-        })?;
+        .and_then(|()| crate::atomic_file::write(&state_path, &json))
+        .map_err(|e| cache_error(&state_path, e))?;
     if let Ok(d) = fs_err::File::open(cache) {
         let _ = d.sync_all();
     }

@@ -513,23 +513,16 @@ fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateError>
     Ok(())
 }
 
-/// Writes `bytes` to a temporary file beside the database and syncs it; the caller renames
-/// it into place.
+/// Writes `bytes` to a temporary file beside the database and syncs it
+/// ([`crate::atomic_file::write_temp`]); the caller renames it into place.
 pub(crate) fn write_temp_db(cache: &Path, bytes: &[u8]) -> Result<PathBuf, UpdateError> {
-    let tmp = cache.join(format!(".kevgate.db.tmp{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = fs_err::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        Ok(())
-    };
-    match write() {
-        Ok(()) => Ok(tmp),
-        Err(e) => {
-            let _ = fs_err::remove_file(&tmp);
-            Err(cache_error(&tmp, e))
-        }
-    }
+    let db = cache.join(DB_FILE);
+    crate::atomic_file::write_temp(&db, bytes).map_err(|e| {
+        cache_error(
+            &crate::atomic_file::temp_path(&db).unwrap_or_else(|_| db.clone()),
+            e,
+        )
+    })
 }
 
 /// Reads a downloaded file and runs a feed parser over it, so a bad download fails here,

@@ -21,7 +21,6 @@
 //! their control and bidi characters; the Markdown bodies go through the reporter, which
 //! escapes everything from the SBOM and the feeds.
 
-use super::workflow::failing;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
 use crate::report::markdown::{self, CHECK_RUN_MAX_BYTES, DEFAULT_MARKER, MarkdownOptions};
@@ -290,7 +289,8 @@ pub fn is_kevgate_comment(body: &str) -> bool {
 
 /// `gate failed: 6 findings, 4 failing` (our text, numbers only).
 fn title(ev: &Evaluation) -> String {
-    let n = ev.findings.len();
+    let counts = ev.counts();
+    let n = counts.total;
     let word = match ev.verdict {
         Verdict::Pass => "passed",
         Verdict::Fail => "failed",
@@ -298,7 +298,7 @@ fn title(ev: &Evaluation) -> String {
     format!(
         "gate {word}: {n} finding{}, {} failing",
         if n == 1 { "" } else { "s" },
-        failing(ev)
+        counts.fail
     )
 }
 

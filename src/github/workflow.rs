@@ -11,7 +11,7 @@
 //! The token is never printed. [`add_mask`] exists for a caller that must echo it anyway.
 
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Verdict};
+use crate::policy::Verdict;
 use crate::report::markdown::{self, MarkdownOptions, STEP_SUMMARY_MAX_BYTES};
 
 /// The values of kevgate's outputs.
@@ -34,22 +34,15 @@ pub struct Outputs {
 impl Outputs {
     /// The outputs of `ev`, with the report paths.
     pub fn of(ev: &Evaluation, json_file: Option<String>, sarif_file: Option<String>) -> Outputs {
+        let counts = ev.counts();
         Outputs {
             verdict: match ev.verdict {
                 Verdict::Pass => "pass",
                 Verdict::Fail => "fail",
             },
-            findings: ev.findings.len(),
-            kev_count: ev
-                .findings
-                .iter()
-                .filter(|e| e.finding.kev.is_some())
-                .count(),
-            critical_count: ev
-                .findings
-                .iter()
-                .filter(|e| e.severity == crate::enrich::Severity::Critical)
-                .count(),
+            findings: counts.total,
+            kev_count: counts.kev,
+            critical_count: counts.critical,
             json_file,
             sarif_file,
         }
@@ -139,14 +132,6 @@ pub fn step_summary(ev: &Evaluation, run_url: Option<&str>) -> String {
             report_link: run_url,
         },
     )
-}
-
-/// Number of findings that fail the gate.
-pub(crate) fn failing(ev: &Evaluation) -> usize {
-    ev.findings
-        .iter()
-        .filter(|e| e.decision == Decision::Fail)
-        .count()
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@
 //! Findings keep the evaluation's order. A breaking change bumps [`SCHEMA_VERSION`].
 
 use super::code;
-use crate::evaluation::Counts;
 use crate::evaluation::Evaluation;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -203,7 +202,7 @@ struct Source<'a> {
 }
 
 fn report(ev: &Evaluation) -> Report<'_> {
-    let c = Counts::of(ev);
+    let c = ev.counts();
     Report {
         schema_version: SCHEMA_VERSION,
         verdict: code(ev.verdict),

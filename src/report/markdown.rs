@@ -17,7 +17,6 @@
 
 use super::{bundled_banner, code, epss_percent, safe_url};
 use crate::enrich::Severity;
-use crate::evaluation::Counts;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
 use crate::remediation::Fix;
@@ -117,7 +116,7 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
         md.push_str(marker);
         md.push('\n');
     }
-    let c = Counts::of(ev);
+    let c = ev.counts();
     let (icon, word) = match ev.verdict {
         Verdict::Pass => (":white_check_mark:", "passed"),
         Verdict::Fail => (":x:", "failed"),

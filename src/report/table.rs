@@ -10,7 +10,6 @@
 
 use super::{bundled_banner, epss_percent, safe_url};
 use crate::enrich::Severity;
-use crate::evaluation::Counts;
 use crate::evaluation::Evaluation;
 use crate::policy::{Decision, Evaluated, Verdict};
 use crate::purl::FixChannel;
@@ -329,7 +328,7 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
 
 /// `verdict: FAIL - 8 findings (4 fail, 4 warn; 3 in KEV; critical 4, ...)`.
 fn summary(ev: &Evaluation, color: bool) -> String {
-    let c = Counts::of(ev);
+    let c = ev.counts();
     let verdict = match ev.verdict {
         Verdict::Pass => paint(color, sgr::GREEN, "PASS"),
         Verdict::Fail => paint(color, sgr::BOLD_RED, "FAIL"),

@@ -9,7 +9,7 @@
 //! `docs/sbom-formats.md` says what each reader reads and how its fields map.
 //!
 //! Decisions a reader may question:
-//! - Bounded: the caller caps the bytes it reads (`cli.rs`, [`DEFAULT_MAX_BYTES`]); a gzip'd
+//! - Bounded: the caller caps the bytes it reads (`cli/scan.rs`, [`DEFAULT_MAX_BYTES`]); a gzip'd
 //!   SBOM is inflated up to the same cap, so a decompression bomb is an
 //!   error, not an out-of-memory kill.
 //! - A JSON document with a duplicate key anywhere is refused: parsers disagree on which value

@@ -4,6 +4,8 @@
 //!
 //! Pure: a case describes a finding's attributes and the decision expected; this module
 //! builds the [`Finding`], evaluates it with the policy on the case's date and compares.
+//! The policy is the one a scan would apply, assembled by the CLI (`cli/policy.rs`); the
+//! command's output is written there too.
 
 use crate::enrich::{ComponentRef, Cvss, Epss, Finding, Kev, Severity};
 use crate::policy::{Decision, Policy};
