@@ -96,16 +96,22 @@ os.makedirs(f"{out}/osv", exist_ok=True)
 total = 0
 for g, recs in sorted(groups.items()):
     want = round(UPSTREAM.get(g, len(recs)) * scale) if g in UPSTREAM else len(recs)
-    with gzip.open(f"{out}/osv/{g}.jsonl.gz", "wt", encoding="utf-8", compresslevel=1) as f:
-        n = 0
-        for k in itertools.count():
-            for rec in recs:
-                if n >= want:
-                    break
-                f.write(json.dumps(osv_copy(rec, k), separators=(",", ":")) + "\n")
-                n += 1
+    # bundles of 20,000 records: each stays under kevgate's 256 MiB cap per document
+    n, f = 0, None
+    for k in itertools.count():
+        for rec in recs:
             if n >= want:
                 break
+            if n % 20000 == 0:
+                if f:
+                    f.close()
+                f = gzip.open(f"{out}/osv/{g}-{n // 20000:03d}.jsonl.gz", "wt", encoding="utf-8", compresslevel=1)
+            f.write(json.dumps(osv_copy(rec, k), separators=(",", ":")) + "\n")
+            n += 1
+        if n >= want:
+            break
+    if f:
+        f.close()
     print(f"osv {g}: {len(recs)} real -> {n}", file=sys.stderr)
     total += n
 print(f"osv: {total} records", file=sys.stderr)

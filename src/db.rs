@@ -91,6 +91,9 @@ pub enum DbError {
     },
 }
 
+/// Record bytes read ahead, by table name and key (`None`: no such record).
+type Prefetched = std::collections::HashMap<(&'static str, String), Option<Vec<u8>>>;
+
 /// A loaded database. Cheap to load: records are decoded on demand.
 pub struct VulnDb {
     manifest: Manifest,
@@ -106,7 +109,7 @@ pub struct VulnDb {
     /// Present when the database was built with JVN (a fifth table).
     jvn: Option<Table>,
     /// Record bytes read ahead by [`VulnDb::prefetch_cves`], per table and key.
-    prefetched: std::sync::Mutex<std::collections::HashMap<(&'static str, String), Option<Vec<u8>>>>,
+    prefetched: std::sync::Mutex<Prefetched>,
 }
 
 /// The tables of a database file, in file order: advisories, nvd, kev, epss, then the
@@ -442,10 +445,7 @@ impl VulnDb {
             key: key.clone(),
             reason,
         };
-        match self
-            .value(table, name, &key)
-            .map_err(|e| record(e.0))?
-        {
+        match self.value(table, name, &key).map_err(|e| record(e.0))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)

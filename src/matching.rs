@@ -179,7 +179,11 @@ pub fn find(
         let selected = db.advisories_selected(
             first.package.ecosystem,
             &first.key_name,
-            |ecosystem| group.iter().any(|(_, q)| q.package.osv_ecosystem_matches(ecosystem)),
+            |ecosystem| {
+                group
+                    .iter()
+                    .any(|(_, q)| q.package.osv_ecosystem_matches(ecosystem))
+            },
             |affected| {
                 group.iter().zip(&parsed).any(|((_, q), target)| {
                     affected.iter().any(|a| {

@@ -31,8 +31,8 @@ const WINDOW_LOG: u32 = 27;
 pub fn pack(db: &VulnDb) -> Result<Vec<u8>, DbError> {
     let raw = db.recode(Some(Codec::Raw))?;
     let fail = |e: std::io::Error| DbError::Format(format!("cannot compress the database: {e}"));
-    let mut enc = zstd::stream::Encoder::new(Vec::with_capacity(raw.len() / 4), LEVEL)
-        .map_err(fail)?;
+    let mut enc =
+        zstd::stream::Encoder::new(Vec::with_capacity(raw.len() / 4), LEVEL).map_err(fail)?;
     enc.long_distance_matching(true).map_err(fail)?;
     enc.window_log(WINDOW_LOG).map_err(fail)?;
     enc.include_contentsize(true).map_err(fail)?;
@@ -124,7 +124,12 @@ mod tests {
         let db = VulnDb::from_bytes(bytes.clone()).expect("loads");
         let packed = pack(&db).expect("packs");
         assert!(is_packed(&packed));
-        assert!(packed.len() < bytes.len(), "{} vs {}", packed.len(), bytes.len());
+        assert!(
+            packed.len() < bytes.len(),
+            "{} vs {}",
+            packed.len(),
+            bytes.len()
+        );
         assert_eq!(unpack(packed, 1 << 30).expect("unpacks"), bytes);
         assert_eq!(unpack(bytes.clone(), 1).expect("plain"), bytes);
     }
