@@ -51,6 +51,8 @@ pub struct Config {
     pub vex: Vec<String>,
     /// `tests`: cases `kevgate policy test` runs.
     pub tests: Vec<crate::policy_check::Case>,
+    /// `owners`, `sla`, `runbooks`: the tracking issues' settings (`docs/tracking.md`).
+    pub tracking: crate::track::settings::Settings,
 }
 
 /// What the command line (`scan` flags) or the action's inputs set over the policy file.
@@ -194,6 +196,10 @@ struct RawConfig {
     vex: Vec<Spanned<String>>,
     #[serde(default)]
     tests: Vec<Spanned<RawCase>>,
+    #[serde(default)]
+    owners: Vec<Spanned<crate::track::settings::RawOwner>>,
+    sla: Option<Spanned<std::collections::BTreeMap<String, String>>>,
+    runbooks: Option<Spanned<std::collections::BTreeMap<String, String>>>,
 }
 
 /// One `tests` case as written.
@@ -427,6 +433,14 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             });
         }
     }
+    let tracking = crate::track::settings::validate(
+        crate::track::settings::Raw {
+            owners: raw.owners,
+            sla: raw.sla,
+            runbooks: raw.runbooks,
+        },
+        &mut problem,
+    );
     let mut vex = Vec::new();
     for v in raw.vex {
         if v.value.trim().is_empty() {
@@ -556,6 +570,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             ignores,
             vex,
             tests,
+            tracking,
         })
     } else {
         Err(problems)

@@ -16,6 +16,8 @@
 pub mod client;
 pub mod context;
 pub mod payload;
+pub mod releases;
+pub mod track;
 pub mod workflow;
 
 pub use context::{Context, ContextError, Event};

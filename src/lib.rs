@@ -54,6 +54,7 @@ pub mod report;
 pub mod sbom;
 pub mod text;
 pub mod tls;
+pub mod track;
 pub mod trivyignore;
 pub mod version;
 pub mod vex;

@@ -11,7 +11,9 @@
 pub mod json;
 pub mod markdown;
 pub mod sarif;
+pub mod summary;
 pub mod table;
+pub mod watch;
 
 use crate::evaluation::{DbOriginKind, Evaluation};
 use std::io::{self, Write};

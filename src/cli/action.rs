@@ -36,6 +36,11 @@ use std::path::{Path, PathBuf};
 
 /// The action's inputs, parsed. Not `Debug`: it holds the token.
 struct Inputs {
+    /// `mode`: `scan` (the default) or `watch`.
+    mode: Mode,
+    /// `watch-releases`: how many releases `mode: watch` re-checks. Default: 5.
+    watch_releases: u32,
+    /// `sbom`; empty with `mode: watch`.
     sbom: PathBuf,
     db: Option<PathBuf>,
     /// `fail-on`; unset or empty: the config file's value, else `critical`.
@@ -60,6 +65,19 @@ struct Inputs {
     policy_from: PolicyFrom,
     /// `github-token`; empty means no REST calls.
     token: Option<String>,
+    /// `track`: which findings get tracking issues; `None` for `none` (the default).
+    track: Option<super::track::TrackScope>,
+    /// `track-max-new`: at most this many new tracking issues per run (default 20).
+    track_max_new: usize,
+}
+
+/// What the action does (input `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// Gate the SBOM of this run (`kevgate scan`).
+    Scan,
+    /// Re-check the repository's latest releases (`kevgate watch --releases N`).
+    Watch,
 }
 
 /// Where the policy files of a pull request come from (input `policy-from`).
@@ -107,8 +125,38 @@ fn optional_bool_input(
 }
 
 fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> {
-    let sbom = input(env, "sbom")
-        .context("input `sbom` is required; hint: `with: sbom: path/to/sbom.cdx.json`")?;
+    let mode = match input(env, "mode") {
+        None => Mode::Scan,
+        Some(v) => Mode::from_str(&v, true).map_err(|_| {
+            anyhow::anyhow!(
+                "input `mode` is not `scan` or `watch`: `{}`",
+                crate::text::terminal(&crate::text::one_line(&v, 40))
+            )
+        })?,
+    };
+    let sbom = match (mode, input(env, "sbom")) {
+        (Mode::Scan, sbom) => {
+            sbom.context("input `sbom` is required; hint: `with: sbom: path/to/sbom.cdx.json`")?
+        }
+        (Mode::Watch, None) => String::new(),
+        (Mode::Watch, Some(_)) => bail!(
+            "input `sbom` has no use with `mode: watch`, which reads the SBOM assets of the \
+             releases; hint: drop `sbom`, or use `mode: scan`"
+        ),
+    };
+    let watch_releases = match input(env, "watch-releases") {
+        None => 5,
+        Some(v) => v
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "input `watch-releases` is not a number from 1 to 100: `{}`",
+                    crate::text::terminal(&crate::text::one_line(&v, 40))
+                )
+            })?,
+    };
     let fail_on = match input(env, "fail-on") {
         None => None,
         Some(v) => Some(FailOn::from_str(&v, true).map_err(|_| {
@@ -129,6 +177,8 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
         })?,
     };
     Ok(Inputs {
+        mode,
+        watch_releases,
         sbom: PathBuf::from(sbom),
         db: input(env, "db").map(PathBuf::from),
         fail_on,
@@ -163,6 +213,24 @@ fn parse_inputs(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Inputs> 
             })?,
         },
         token: input(env, "github-token"),
+        track_max_new: match input(env, "track-max-new") {
+            None => 20,
+            Some(v) => v.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "input `track-max-new` is not a number: `{}`",
+                    crate::text::terminal(&crate::text::one_line(&v, 40))
+                )
+            })?,
+        },
+        track: match input(env, "track").as_deref() {
+            None | Some("none") => None,
+            Some(v) => Some(super::track::TrackScope::from_str(v, false).map_err(|_| {
+                anyhow::anyhow!(
+                    "input `track` is `{}`; hint: one of `none`, `fail`, `kev`",
+                    crate::text::terminal(&crate::text::one_line(v, 40))
+                )
+            })?),
+        },
     })
 }
 
@@ -175,16 +243,19 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         io.stdout.command(&workflow::add_mask(&token))?;
     }
     let inputs = parse_inputs(env)?;
+    if inputs.mode == Mode::Watch {
+        return watch(&inputs, io);
+    }
     let today = today(env)?;
     // The context decides the commit: on an event kevgate cannot report on, stop before
     // scanning (exit 2) rather than gate a commit nobody will see.
+    let mut event = Vec::new();
     let context = match env("GITHUB_EVENT_NAME") {
         None => None,
         Some(_) => {
-            let event = match env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
-                Some(path) => fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?,
-                None => Vec::new(),
-            };
+            if let Some(path) = env("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+                event = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             Some(Context::from_env(env, &event)?)
         }
     };
@@ -356,8 +427,93 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         ))?,
         (None, _) => {}
     }
+    // Tracking issues: never changes the exit code either.
+    if let (Some(scope), Some(ctx)) = (inputs.track, &context) {
+        match &inputs.token {
+            Some(token) => {
+                if let Err(e) = super::track::run_action(
+                    io,
+                    ctx,
+                    &event,
+                    &evaluation,
+                    &inputs.sbom,
+                    scope,
+                    inputs.track_max_new,
+                    inputs.config.as_deref(),
+                    token,
+                    &network,
+                ) {
+                    io.stdout.command(&workflow::warning(
+                        Some("kevgate tracking issues"),
+                        &format!("{e:#}"),
+                    ))?;
+                }
+            }
+            None => io.stdout.command(&workflow::warning(
+                Some("kevgate tracking issues"),
+                "no `github-token`: no tracking issues",
+            ))?,
+        }
+    }
 
     Ok(Outcome::of(evaluation.verdict))
+}
+
+/// `mode: watch`: re-checks the latest `watch-releases` releases of `GITHUB_REPOSITORY` as
+/// `kevgate watch --releases N` does, with the action's policy inputs and token; writes the
+/// table to the log, the JSON document to `json-file`, the job summary, and the `verdict`
+/// output (`pass`, `fail` or `error`). No check run or comment: there is no commit to report on.
+fn watch(inputs: &Inputs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
+    use super::watch::{Plan, Sources};
+    let plan = Plan {
+        sources: Sources::Releases {
+            count: inputs.watch_releases as usize,
+            repo: None,
+            prereleases: true,
+            token: inputs.token.clone(),
+        },
+        db: inputs.db.clone(),
+        max_db_age: inputs.max_db_age,
+        max_sbom_size: None,
+        config: inputs.config.clone(),
+        overrides: overrides(inputs),
+        allow_bundled: inputs.allow_demo_db,
+        workspace: Workspace::from_env(io.env)?,
+        config_by: NamedBy::Repository,
+        track: inputs.track.map(|scope| super::watch::Tracking {
+            scope,
+            max_new: inputs.track_max_new,
+        }),
+    };
+    let watch = super::watch::execute(&plan, io)?;
+    crate::report::watch::write_text(&watch, io.stdout)?;
+    if let Some(path) = &inputs.json_file {
+        let mut buf = Vec::new();
+        crate::report::watch::write_json(&watch, &mut buf)?;
+        write_atomically(
+            &plan.workspace.output_path(path, NamedBy::Repository)?,
+            &buf,
+        )?;
+    }
+    if let Some(path) = (io.env)("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+        let verdict = match watch.outcome() {
+            crate::report::watch::Outcome::Pass => "pass",
+            crate::report::watch::Outcome::Fail => "fail",
+            crate::report::watch::Outcome::Error => "error",
+        };
+        append(
+            Path::new(&path),
+            &workflow::output_line("verdict", verdict, seed()),
+        )?;
+    }
+    // Tracking issues: never change the exit code.
+    if let Err(e) = super::watch::track(&plan, &watch, io) {
+        io.stdout.command(&workflow::warning(
+            Some("kevgate tracking issues"),
+            &format!("{e:#}"),
+        ))?;
+    }
+    super::watch::finish(&watch, io)
 }
 
 /// The policy files at the base commit `sha`, by the names [`read_policy_files`] reads in the
@@ -452,7 +608,7 @@ fn attestation_outputs(statement: &crate::attestation::Statement, seed: u64) -> 
 }
 
 /// Appends `text` to the file the runner gave (creating it when missing).
-fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+pub(super) fn append(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut file = fs_err::OpenOptions::new()
         .create(true)
         .append(true)

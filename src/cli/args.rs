@@ -35,6 +35,12 @@ pub enum Command {
     },
     /// Run as the GitHub Action: inputs from `INPUT_*` variables (see `action.yml`).
     Action,
+    /// Open, update and close GitHub issues for the findings of a JSON report.
+    Track(super::track::TrackArgs),
+    /// Re-check released SBOMs (GitHub release assets or local files) against today's database.
+    Watch(super::watch::WatchArgs),
+    /// Aggregate kevgate JSON reports (of many repositories) into one summary.
+    Summarize(super::watch::SummarizeArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,9 @@
 //! - `policy.rs`: reading the policy files (`.kevgate.yaml`, trivy ignore files, VEX) and
 //!   `kevgate policy test`;
 //! - `db.rs`: `kevgate db build|update|status|verify` and where a scan's database comes from;
-//! - `action.rs`: `kevgate action`, the GitHub Action.
+//! - `action.rs`: `kevgate action`, the GitHub Action;
+//! - `track.rs`: `kevgate track` and the action's `track` input (tracking issues);
+//! - `watch.rs`: `kevgate watch` (releases re-checked) and `kevgate summarize`.
 //!
 //! `main.rs` turns the [`Outcome`] or error into the exit code. The environment is passed in
 //! as a lookup function, so tests can run the CLI in-process with an environment of their own.
@@ -24,6 +26,8 @@ pub mod args;
 mod db;
 mod policy;
 mod scan;
+mod track;
+mod watch;
 
 pub use args::Cli;
 use args::{Command, DbCommand, PolicyCommand};
@@ -90,6 +94,9 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             PolicyCommand::Test(args) => policy::test(args, io),
         },
         Command::Action => action::run(io),
+        Command::Track(args) => track::run(args, io),
+        Command::Watch(args) => watch::run(args, io),
+        Command::Summarize(args) => watch::summarize(args, io),
     }
 }
 

@@ -191,7 +191,7 @@ fn overrides(args: &ScanArgs) -> crate::config::Overrides {
 /// Writes a file the command line named: inside the working directory atomically and confined
 /// like a repository's path ([`crate::workspace`]); outside it as the user's choice
 /// (`/dev/stdout` too).
-fn write_user_output(ws: &Workspace, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_user_output(ws: &Workspace, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let user = NamedBy::User;
     if ws.confines(path, user) {
         write_atomically(&ws.output_path(path, user)?, bytes)
@@ -227,7 +227,10 @@ fn load_baseline(
 }
 
 /// The SBOM size cap: the flag, else `KEVGATE_MAX_SBOM_SIZE`, else 1 GiB.
-fn max_sbom_bytes(flag: Option<u64>, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<u64> {
+pub(super) fn max_sbom_bytes(
+    flag: Option<u64>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<u64> {
     if let Some(bytes) = flag {
         return Ok(bytes);
     }
@@ -339,6 +342,17 @@ pub(super) fn gather(
     today: jiff::civil::Date,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Gathered> {
+    gather_bytes(inputs, None, today, io)
+}
+
+/// [`gather`] on SBOM bytes already in hand (`raw`: a downloaded release asset, named
+/// `inputs.sbom` in messages), else on the file `inputs.sbom`.
+pub(super) fn gather_bytes(
+    inputs: &ScanInputs<'_>,
+    raw: Option<Vec<u8>>,
+    today: jiff::civil::Date,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Gathered> {
     let env = io.env;
     let (db, mut origin, db_sha256) = super::db::load_db(inputs.db, env)?;
     origin.age_days = db.age_days(today);
@@ -359,7 +373,10 @@ pub(super) fn gather(
     }
 
     let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    let raw = read_sbom(inputs.sbom, max_sbom_bytes)?;
+    let raw = match raw {
+        Some(raw) => raw,
+        None => read_sbom(inputs.sbom, max_sbom_bytes)?,
+    };
     let shown = inputs.sbom.display();
     let inflated =
         sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;

@@ -99,7 +99,7 @@ impl Network {
 
 /// The methods kevgate uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Method {
+pub(super) enum Method {
     Get,
     Post,
     Patch,
@@ -116,7 +116,7 @@ impl std::fmt::Display for Method {
 }
 
 /// A REST client bound to one repository; its runtime lives as long as it does.
-struct Api {
+pub(super) struct Api {
     runtime: tokio::runtime::Runtime,
     octocrab: Octocrab,
     /// `/repos/{owner}/{repo}`, relative to the base URL (octocrab sends the token only on
@@ -126,9 +126,9 @@ struct Api {
 }
 
 /// A response: status and body.
-struct Response {
-    status: u16,
-    body: String,
+pub(super) struct Response {
+    pub(super) status: u16,
+    pub(super) body: String,
 }
 
 /// A TCP connector that tunnels through the proxy `HTTPS_PROXY`/`HTTP_PROXY` name for a
@@ -177,8 +177,18 @@ impl tower_service::Service<Uri> for Connector {
 }
 
 impl Api {
-    /// The client for `{api_url}/repos/{owner}/{repo}`.
-    fn new(ctx: &Context, req: &Request<'_>) -> Result<Api, String> {
+    /// The client for `{api_url}/repos/{owner}/{repo}` of `ctx`.
+    pub(super) fn new(ctx: &Context, req: &Request<'_>) -> Result<Api, String> {
+        Api::for_repo(&ctx.api_url, &ctx.owner, &ctx.repo, req)
+    }
+
+    /// The client for `{api_url}/repos/{owner}/{repo}` (both checked by the caller).
+    pub(super) fn for_repo(
+        api_url: &str,
+        owner: &str,
+        repo: &str,
+        req: &Request<'_>,
+    ) -> Result<Api, String> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -209,8 +219,7 @@ impl Api {
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build::<_, OctoBody>(connector);
-        let base: Uri = ctx
-            .api_url
+        let base: Uri = api_url
             .parse()
             .map_err(|e| format!("`GITHUB_API_URL` is not a URL: {e}"))?;
         let headers = vec![
@@ -237,7 +246,7 @@ impl Api {
         Ok(Api {
             runtime,
             octocrab,
-            repo: format!("/repos/{}/{}", ctx.owner, ctx.repo),
+            repo: format!("/repos/{owner}/{repo}"),
             backoff: req.backoff,
         })
     }
@@ -271,7 +280,7 @@ impl Api {
     }
 
     /// Sends `method {repo}{path}`, retrying rate limits and 5xx answers.
-    fn send(
+    pub(super) fn send(
         &self,
         method: Method,
         path: &str,
@@ -281,7 +290,7 @@ impl Api {
     }
 
     /// Sends `method {uri}` (`path` names it in errors), retrying rate limits and 5xx answers.
-    fn send_uri(
+    pub(super) fn send_uri(
         &self,
         method: Method,
         uri: &str,
@@ -305,7 +314,12 @@ impl Api {
         })
     }
 
-    fn json<T: Serialize>(&self, method: Method, path: &str, body: &T) -> Result<Response, String> {
+    pub(super) fn json<T: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &T,
+    ) -> Result<Response, String> {
         let body = serde_json::to_value(body).map_err(|e| e.to_string())?;
         self.send(method, path, Some(&body))
     }
@@ -351,7 +365,7 @@ fn forbidden(r: &Response) -> bool {
 }
 
 /// A short, single-line account of a failed response.
-fn describe(what: &str, r: &Response) -> String {
+pub(super) fn describe(what: &str, r: &Response) -> String {
     let message = serde_json::from_str::<serde_json::Value>(&r.body)
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_owned))

@@ -11,6 +11,7 @@
 //! | `push` | | `after` (a deleted ref is an error) |
 //! | `workflow_dispatch` | | input `ref` when it is a commit SHA; a branch or tag in `ref` is resolved through the API; else `GITHUB_SHA` |
 //! | `merge_group` | | `merge_group.head_sha` |
+//! | `schedule` | | `GITHUB_SHA` (the default branch's latest commit) |
 //! | `workflow_run` | | `workflow_run.head_sha` (the PR's head for a fork PR's run) |
 //!
 //! Anything else, a PR closed without merging included, is an error rather than a guess: a
@@ -46,6 +47,8 @@ pub enum Event {
     },
     /// `merge_group`.
     MergeGroup,
+    /// `schedule`: the default branch's latest commit (`GITHUB_SHA`).
+    Schedule,
     /// `workflow_run`: a privileged workflow reporting on another run (fork PRs).
     WorkflowRun {
         /// The first of `workflow_run.pull_requests` (GitHub leaves the list empty for a
@@ -111,7 +114,7 @@ pub enum ContextError {
     /// An event or action kevgate does not report on.
     #[error(
         "event `{event}`{} is not supported; hint: use `pull_request`, `push`, \
-         `workflow_dispatch`, `merge_group` or `workflow_run`",
+         `workflow_dispatch`, `schedule`, `merge_group` or `workflow_run`",
         action.as_deref().map(|a| format!(" (action `{a}`)")).unwrap_or_default()
     )]
     Unsupported {
@@ -332,6 +335,7 @@ impl Context {
                     "workflow_run.head_sha",
                 )
             }
+            "schedule" => (Event::Schedule, need("GITHUB_SHA")?, "GITHUB_SHA"),
             "merge_group" => {
                 let sha = payload
                     .merge_group
@@ -432,7 +436,7 @@ fn commit_sha(name: &'static str, sha: &str) -> Result<String, ContextError> {
 }
 
 /// `owner/name`, each part of ASCII letters, digits, `-`, `_`, `.` (not `.` or `..`).
-fn repository(full: &str) -> Result<(String, String), ContextError> {
+pub(crate) fn repository(full: &str) -> Result<(String, String), ContextError> {
     let ok = |part: &str| {
         !part.is_empty()
             && part != "."
@@ -452,7 +456,7 @@ fn repository(full: &str) -> Result<(String, String), ContextError> {
 }
 
 /// An `http(s)` base URL without a trailing slash, or `default` when unset.
-fn base_url(
+pub(crate) fn base_url(
     name: &'static str,
     value: Option<String>,
     default: &str,
@@ -510,6 +514,16 @@ mod tests {
         payload: &[u8],
     ) -> Result<Context, ContextError> {
         Context::from_env(&|k| vars.get(k).cloned(), payload)
+    }
+
+    /// A `schedule` run reports on `GITHUB_SHA`, the default branch's latest commit (its
+    /// payload names only the cron line).
+    #[test]
+    fn schedule() {
+        let ctx = context(&env("schedule"), br#"{"schedule": "0 6 * * *"}"#).expect("context");
+        assert_eq!(ctx.event, Event::Schedule);
+        assert_eq!(ctx.sha, "1111111111111111111111111111111111111111");
+        assert_eq!(ctx.pull_request(), None);
     }
 
     /// Each event picks the commit a reviewer sees, from the real webhook payloads

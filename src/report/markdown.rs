@@ -487,7 +487,7 @@ fn code_span(s: &str) -> String {
 
 /// A URL as a link destination: everything that could end the destination, break the table
 /// or open HTML is percent-encoded.
-fn link_target(url: &str) -> String {
+pub(crate) fn link_target(url: &str) -> String {
     let mut out = String::with_capacity(url.len());
     for b in url.bytes() {
         match b {

@@ -616,5 +616,17 @@ pub(crate) fn quote_long(text: &str, max: usize) -> String {
     out
 }
 
+/// The file-name endings of the SBOMs `kevgate watch` takes from a release's assets (ASCII
+/// case ignored), each also gzip'd (`.gz`): CycloneDX JSON and XML, SPDX 2 JSON, SPDX 3
+/// JSON-LD. The content decides the format; the name only picks the assets to download.
+pub const FILE_SUFFIXES: &[&str] = &[".cdx.json", ".cdx.xml", ".spdx.json", ".spdx.jsonld"];
+
+/// Whether a release asset named `name` is an SBOM ([`FILE_SUFFIXES`]).
+pub fn is_sbom_file_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let plain = lower.strip_suffix(".gz").unwrap_or(&lower);
+    FILE_SUFFIXES.iter().any(|s| plain.ends_with(s))
+}
+
 #[cfg(test)]
 mod tests;

@@ -823,3 +823,22 @@ fn spdx_2_2_kind_from_trivy_ids() {
             .any(|c| c.name == "gomod" && c.kind == "application" && c.purl.is_none())
     );
 }
+
+/// SBOM names by suffix, any case, gzip'd too; other assets are not SBOMs.
+#[test]
+fn sbom_names() {
+    for (name, want) in [
+        ("app.cdx.json", true),
+        ("APP.CDX.JSON", true),
+        ("app.cdx.json.gz", true),
+        ("app.spdx.json", true),
+        ("app.spdx.jsonld.gz", true),
+        ("app.cdx.xml", true),
+        ("app.json", false),
+        ("app.tar.gz", false),
+        ("app.cdx.json.sig", false),
+        ("cdx.json.zip", false),
+    ] {
+        assert_eq!(super::is_sbom_file_name(name), want, "{name}");
+    }
+}

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::process::Command;
 
 /// `kevgate action` in `tmp` with a pull_request `opened` event (real octokit payload).
-fn action(tmp: &TempDir) -> Command {
+pub(crate) fn action(tmp: &TempDir) -> Command {
     let mut cmd = kevgate(tmp.path());
     cmd.arg("action")
         .env("GITHUB_ACTIONS", "true")
@@ -208,9 +208,52 @@ pub(crate) mod fake {
         pub requests: Arc<Mutex<Vec<Recorded>>>,
     }
 
+    /// An answer built at run time: status, JSON body, extra headers.
+    pub type OwnedAnswer = (u16, String, Vec<(String, String)>);
+
     /// Serves `route(method, path, times this method+path was seen before)` on 127.0.0.1.
     pub fn serve(route: impl Fn(&str, &str, usize) -> Answer + Send + 'static) -> Fake {
+        start(None, owned(route))
+    }
+
+    /// Serves `route(request, times its method+path was seen before)`: a fake that keeps
+    /// state from the request bodies (the tracking issues' fake in tests/it/track.rs).
+    pub fn serve_with(route: impl Fn(&Recorded, usize) -> OwnedAnswer + Send + 'static) -> Fake {
+        start(None, move |r: &Recorded, seen| {
+            let (status, body, headers) = route(r, seen);
+            (status, body.into_bytes(), headers)
+        })
+    }
+
+    /// As [`serve_with`], answering with bytes.
+    pub fn serve_recorded(
+        route: impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static,
+    ) -> Fake {
         start(None, route)
+    }
+
+    /// An answer with a binary body (release assets) and owned headers.
+    pub type BytesAnswer = (u16, Vec<u8>, Vec<(String, String)>);
+
+    /// As [`serve`], answering with bytes (a `content-type` among the headers replaces
+    /// `application/json`).
+    pub fn serve_bytes(route: impl Fn(&str, &str, usize) -> BytesAnswer + Send + 'static) -> Fake {
+        start(None, move |r: &Recorded, seen| {
+            route(&r.method, &r.path, seen)
+        })
+    }
+
+    fn owned(
+        route: impl Fn(&str, &str, usize) -> Answer + Send + 'static,
+    ) -> impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static {
+        move |r: &Recorded, seen| {
+            let (status, body, headers) = route(&r.method, &r.path, seen);
+            let headers = headers
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            (status, body.as_bytes().to_vec(), headers)
+        }
     }
 
     /// As [`serve`], over TLS with `tests/fixtures/github/tls/server.pem` (signed by the
@@ -231,12 +274,12 @@ pub(crate) mod fake {
             .with_no_client_auth()
             .with_single_cert(certs, key)
             .expect("server certificate");
-        start(Some(Arc::new(config)), route)
+        start(Some(Arc::new(config)), owned(route))
     }
 
     fn start(
         tls: Option<Arc<rustls::ServerConfig>>,
-        route: impl Fn(&str, &str, usize) -> Answer + Send + 'static,
+        route: impl Fn(&Recorded, usize) -> BytesAnswer + Send + 'static,
     ) -> Fake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -263,7 +306,7 @@ pub(crate) mod fake {
     /// Reads one request from `stream`, records it, writes the route's answer.
     fn answer(
         mut stream: impl Read + Write,
-        route: &impl Fn(&str, &str, usize) -> Answer,
+        route: &impl Fn(&Recorded, usize) -> BytesAnswer,
         log: &Mutex<Vec<Recorded>>,
     ) {
         let mut reader = BufReader::new(&mut stream);
@@ -310,19 +353,27 @@ pub(crate) mod fake {
                 body,
                 headers,
             });
-            seen
+            (seen, log.last().expect("just pushed").clone())
         };
-        let (status, answer, extra) = route(&method, &path, seen);
+        let (seen, recorded) = seen;
+        let (status, answer, extra) = route(&recorded, seen);
         let mut response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
             answer.len()
         );
+        if !extra
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            response.push_str("content-type: application/json\r\n");
+        }
         for (k, v) in extra {
             response.push_str(&format!("{k}: {v}\r\n"));
         }
         response.push_str("\r\n");
-        response.push_str(answer);
-        let _ = stream.write_all(response.as_bytes());
+        let mut response = response.into_bytes();
+        response.extend_from_slice(&answer);
+        let _ = stream.write_all(&response);
         let _ = stream.flush();
     }
 
@@ -331,9 +382,19 @@ pub(crate) mod fake {
     /// `GET /user` and what it references, from the same OpenAPI description.
     const USERS: &str = include_str!("../fixtures/github/users.subset.json");
 
+    /// Issues, labels and a PR's commits (the tracking issues), from the same description.
+    const ISSUES: &str = include_str!("../fixtures/github/issues.subset.json");
+
     /// The OpenAPI description holding `template`.
-    fn api_for(template: &str) -> Value {
-        let text = if template == "/user" { USERS } else { SUBSET };
+    pub fn api_for(template: &str) -> Value {
+        let text = match template {
+            "/user" => USERS,
+            "/repos/{owner}/{repo}/issues"
+            | "/repos/{owner}/{repo}/issues/{issue_number}"
+            | "/repos/{owner}/{repo}/labels"
+            | "/repos/{owner}/{repo}/pulls/{pull_number}/commits" => ISSUES,
+            _ => SUBSET,
+        };
         serde_json::from_str(text).expect("OpenAPI subset is JSON")
     }
 
@@ -372,7 +433,7 @@ pub(crate) mod fake {
 
     /// Validates a recorded body against the OpenAPI request schema of its operation.
     pub fn assert_valid_request(method: &str, template: &str, body: &Value) {
-        let api: Value = serde_json::from_str(SUBSET).expect("OpenAPI subset is JSON");
+        let api = api_for(template);
         let schema = &api["paths"][template][method.to_ascii_lowercase()]["requestBody"]["content"]
             ["application/json"]["schema"];
         assert!(schema.is_object(), "no schema for {method} {template}");
@@ -1350,7 +1411,7 @@ fn readme_workflows_are_the_linted_files() {
     files.sort();
     shown.sort();
     assert_eq!(shown, files);
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 9);
 }
 
 /// A CONNECT proxy on 127.0.0.1 that records each `CONNECT` target and relays bytes.

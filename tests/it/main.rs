@@ -21,8 +21,10 @@ mod release;
 mod runner;
 mod sboms;
 mod scan;
+mod track;
 mod trivy;
 mod update;
+mod watch;
 mod workspace;
 
 use std::path::{Path, PathBuf};
