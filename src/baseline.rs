@@ -59,23 +59,6 @@ pub struct BaselineError {
     pub reason: String,
 }
 
-/// The package identity of a purl: type/namespace/name, lower case.
-pub fn package_identity(purl: Option<&str>, name: &str) -> String {
-    match purl {
-        Some(p) => {
-            let end = p.find(['?', '#']).unwrap_or(p.len());
-            let p = &p[..end];
-            let name_start = p.rfind('/').map_or(0, |i| i + 1);
-            let base = match p[name_start..].rfind('@') {
-                Some(at) => &p[..name_start + at],
-                None => p,
-            };
-            base.to_ascii_lowercase()
-        }
-        None => format!("name:{}", name.to_ascii_lowercase()),
-    }
-}
-
 /// Whether a base finding is a current one (by id or alias, and package).
 pub fn matches(entry: &Entry, ids: &[&str], package: &str) -> bool {
     entry.package == package
@@ -103,10 +86,10 @@ impl Baseline {
         let entries = findings
             .into_iter()
             .map(|f| Entry {
-                ids: std::iter::once(f.id.clone())
+                ids: std::iter::once(f.id.to_string())
                     .chain(f.aliases.iter().cloned())
                     .collect(),
-                package: package_identity(f.component.purl.as_deref(), &f.component.name),
+                package: f.component.package.key(),
                 purl: f.component.purl.clone(),
                 label: f.component.label(),
             })
@@ -127,7 +110,7 @@ impl Baseline {
                 let ids: Vec<&str> = std::iter::once(f.id.as_str())
                     .chain(f.aliases.iter().map(String::as_str))
                     .collect();
-                let package = package_identity(f.component.purl.as_deref(), &f.component.name);
+                let package = f.component.package.key();
                 let mut found = false;
                 for (entry, used) in self.entries.iter().zip(used.iter_mut()) {
                     if matches(entry, &ids, &package) {
@@ -168,8 +151,8 @@ impl Baseline {
                     None => name.clone(),
                 };
                 Entry {
-                    ids: std::iter::once(f.id).chain(f.aliases).collect(),
-                    package: package_identity(f.component.purl.as_deref(), &name),
+                    ids: std::iter::once(f.id.to_string()).chain(f.aliases).collect(),
+                    package: crate::purl::PackageKey::of(f.component.purl.as_deref(), &name).key(),
                     purl: f.component.purl,
                     label,
                 }
@@ -236,7 +219,7 @@ mod tests {
             (None, "Foo", "name:foo"),
         ];
         for (purl, name, want) in cases {
-            assert_eq!(package_identity(purl, name), want);
+            assert_eq!(crate::purl::PackageKey::of(purl, name).key(), want);
         }
     }
 
@@ -245,10 +228,10 @@ mod tests {
         let mut f = crate::report::fixture::evaluation().findings[0]
             .finding
             .clone();
-        f.id = id.to_owned();
+        f.id = id.into();
         f.aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
-        f.component.purl = purl.map(str::to_owned);
-        f.component.name = "foo".to_owned();
+        f.component
+            .set_purl(purl.map(str::to_owned), "foo".to_owned());
         f
     }
 

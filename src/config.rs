@@ -51,6 +51,9 @@ pub struct Config {
     pub vex: Vec<String>,
     /// `tests`: cases `kevgate policy test` runs.
     pub tests: Vec<crate::policy_check::Case>,
+    /// `notify` and `jira`: which tracking-issue transitions reach Slack and Jira
+    /// (`docs/notifications.md`).
+    pub notify: crate::notify::Settings,
     /// `owners`, `sla`, `runbooks`: the tracking issues' settings (`docs/tracking.md`).
     pub tracking: crate::track::settings::Settings,
 }
@@ -196,6 +199,8 @@ struct RawConfig {
     vex: Vec<Spanned<String>>,
     #[serde(default)]
     tests: Vec<Spanned<RawCase>>,
+    notify: Option<Spanned<crate::notify::config::RawNotify>>,
+    jira: Option<Spanned<crate::notify::config::RawJira>>,
     #[serde(default)]
     owners: Vec<Spanned<crate::track::settings::RawOwner>>,
     sla: Option<Spanned<std::collections::BTreeMap<String, String>>>,
@@ -556,6 +561,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             });
         }
     }
+    let notify = crate::notify::config::validate(raw.notify, raw.jira, &mut problem);
     if problems.is_empty() {
         Ok(Config {
             fail_on,
@@ -570,6 +576,7 @@ fn validate(raw: RawConfig, file: &str) -> Result<Config, Vec<Problem>> {
             ignores,
             vex,
             tests,
+            notify,
             tracking,
         })
     } else {

@@ -4,8 +4,13 @@
 //! `db/build.rs` reads the feeds into a file (`db/feeds/` has one parser per feed), and
 //! `db/format.rs` defines the file: a header, the manifest and four sorted key tables whose
 //! records are decoded on demand, so [`VulnDb::from_bytes`] costs a CRC over the bytes and a
-//! manifest parse, not a deserialisation of tens of thousands of records. Downloading the
-//! feeds is not done here.
+//! manifest parse, not a deserialisation of tens of thousands of records.
+//!
+//! The parts, kept apart (issue 12, item 6): loading and querying a database is this file;
+//! building one from feed files is `db/build.rs` with a parser per feed in `db/feeds/`; the
+//! cache directory (layout, lock, state, atomic replacement) is `db/cache.rs`; downloading is
+//! `db/update.rs` and its children alone (`update/pages.rs`: NVD and JVN pages;
+//! `update/prebuilt.rs`: the signed prebuilt database of `db update --from`).
 //!
 //! Age: [`VulnDb::age_days`] is measured from the *newest* data date among the sources
 //! (KEV `dateReleased`, EPSS `score_date`, newest NVD `lastModified` / OSV `modified`), or
@@ -15,12 +20,12 @@
 //! KEV catalog changes weekly) and the oldest would make every database look stale.
 
 pub mod build;
+pub mod cache;
 pub mod codec;
 pub mod feeds;
 pub mod format;
 pub mod model;
 pub mod pack;
-pub mod prebuilt;
 pub mod status;
 pub mod update;
 

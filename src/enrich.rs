@@ -22,6 +22,7 @@ use crate::cvss;
 use crate::db::{CvssMetric, DbError, JvnEntry, VulnDb};
 use crate::matching::{self, Match, Matches};
 use crate::sbom::Sbom;
+use crate::vuln_id::{IdKind, VulnId};
 use serde::Serialize;
 
 crate::names::keyword_enum! {
@@ -83,9 +84,40 @@ pub struct ComponentRef {
     /// The file the package was found in (trivy `FilePath`), for annotations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
+    /// The package across versions, from `purl` (else `name`), computed once here: the
+    /// baseline, SARIF fingerprints and purl scopes read it.
+    #[serde(skip)]
+    pub package: crate::purl::PackageKey,
 }
 
 impl ComponentRef {
+    /// The component `index` of the SBOM, with its package key computed from `purl` and
+    /// `name`.
+    pub fn new(
+        index: usize,
+        purl: Option<String>,
+        name: String,
+        version: Option<String>,
+        file_path: Option<String>,
+    ) -> ComponentRef {
+        let package = crate::purl::PackageKey::of(purl.as_deref(), &name);
+        ComponentRef {
+            index,
+            purl,
+            name,
+            version,
+            file_path,
+            package,
+        }
+    }
+
+    /// Replaces the purl and name, and the package key with them.
+    pub fn set_purl(&mut self, purl: Option<String>, name: String) {
+        self.package = crate::purl::PackageKey::of(purl.as_deref(), &name);
+        self.purl = purl;
+        self.name = name;
+    }
+
     /// `name@version`, or the name alone: how reports and messages name the component.
     pub fn label(&self) -> String {
         match &self.version {
@@ -121,11 +153,28 @@ pub struct Kev {
     pub due_date: String,
     /// `requiredAction`.
     pub required_action: String,
-    /// `knownRansomwareCampaignUse`: `Known` or `Unknown`.
-    pub known_ransomware_campaign_use: String,
+    /// `knownRansomwareCampaignUse` is `Known` (any ASCII case), decided once here; every
+    /// report and the policy read this flag (issue 12, item 4: the string was compared in
+    /// five places). Serialized as CISA spells it, `Known` or `Unknown`.
+    #[serde(
+        rename = "known_ransomware_campaign_use",
+        serialize_with = "serialize_ransomware"
+    )]
+    pub ransomware: bool,
     /// `vulnerabilityName`.
     #[serde(skip)]
     pub name: String,
+}
+
+fn serialize_ransomware<S: serde::Serializer>(known: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(Kev::ransomware_word(*known))
+}
+
+impl Kev {
+    /// CISA's word for the ransomware flag: `Known` or `Unknown`.
+    pub fn ransomware_word(known: bool) -> &'static str {
+        if known { "Known" } else { "Unknown" }
+    }
 }
 
 /// EPSS facts shown on a finding.
@@ -150,14 +199,15 @@ pub struct JvnLink {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// The id shown: the CVE when there is one, else the advisory's id.
-    pub id: String,
+    pub id: VulnId,
     /// Every other id of the vulnerability (GHSA, PYSEC, DSA, ...), sorted.
     pub aliases: Vec<String>,
     /// The affected component.
     pub component: ComponentRef,
     /// One line on what it is.
     pub summary: Option<String>,
-    /// Severity from the score (KEV is applied by the policy, not here).
+    /// Severity from the score, before the KEV rule: the policy applies KEV and keeps the
+    /// result apart, in [`crate::policy::DecidedFinding::gate_severity`].
     pub severity: Severity,
     /// Where the severity came from when a severity word set it (`ghsa`, `sbom:nvd`, ...).
     pub severity_source: Option<String>,
@@ -288,7 +338,9 @@ fn finding(
                 date_added: k.date_added,
                 due_date: k.due_date,
                 required_action: k.required_action,
-                known_ransomware_campaign_use: k.known_ransomware_campaign_use,
+                ransomware: k
+                    .known_ransomware_campaign_use
+                    .eq_ignore_ascii_case("known"),
                 name: k.vulnerability_name,
             });
         }
@@ -424,17 +476,17 @@ fn finding(
     }
 
     Ok(Some(Finding {
-        id,
+        id: id.into(),
         aliases,
-        component: ComponentRef {
-            index: m.component,
-            purl: component.purl.clone(),
-            name: component.name.clone(),
-            version: component.version.clone(),
-            file_path: (component.trivy.file_path.as_ref())
+        component: ComponentRef::new(
+            m.component,
+            component.purl.clone(),
+            component.name.clone(),
+            component.version.clone(),
+            (component.trivy.file_path.as_ref())
                 .or(component.found_in.as_ref())
                 .cloned(),
-        },
+        ),
         summary,
         severity,
         severity_source,
@@ -535,7 +587,7 @@ fn parse_word(w: &str) -> Option<Severity> {
 fn advisory_word(m: &Match) -> Option<(Severity, String)> {
     m.advisories.iter().find_map(|a| {
         let sev = a.database_severity.as_deref().and_then(parse_word)?;
-        let source = if a.id.starts_with("GHSA-") {
+        let source = if IdKind::of(&a.id) == IdKind::Ghsa {
             "ghsa"
         } else {
             "osv"
@@ -590,11 +642,10 @@ fn link(id: &str, m: &Match, sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> 
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
     if plain {
-        if id.starts_with("GHSA-") {
-            return Some(format!("https://github.com/advisories/{id}"));
-        }
-        if matching::is_cve(id) {
-            return Some(format!("https://nvd.nist.gov/vuln/detail/{id}"));
+        match IdKind::of(id) {
+            IdKind::Ghsa => return Some(format!("https://github.com/advisories/{id}")),
+            IdKind::Cve => return Some(format!("https://nvd.nist.gov/vuln/detail/{id}")),
+            _ => {}
         }
         if m.advisories.iter().any(|a| a.id == id) {
             return Some(format!("https://osv.dev/vulnerability/{id}"));
@@ -609,128 +660,4 @@ fn link(id: &str, m: &Match, sbom_vulns: &[&crate::sbom::SbomVulnerability]) -> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A match of `ids` with one advisory, `advisory` (its id and first reference).
-    fn matched(ids: &[&str], advisory: (&str, Option<&str>)) -> Match {
-        let advisory = serde_json::from_value(serde_json::json!({
-            "id": advisory.0,
-            "affected": [],
-            "url": advisory.1,
-        }))
-        .expect("advisory");
-        Match {
-            component: 0,
-            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
-            advisories: vec![advisory],
-            fixed_versions: Vec::new(),
-            sbom_vulnerabilities: Vec::new(),
-            affected: Vec::new(),
-            fix_channel: None,
-        }
-    }
-
-    /// The link is the canonical page of the finding's own id, whatever the advisory's first
-    /// reference says (GHSA-x7p5-p2c9-phvg's is GHSA-3p32-j457-pg5x); an id that is no plain
-    /// token falls back to the references.
-    #[test]
-    fn link_is_the_own_id_page() {
-        let other =
-            Some("https://github.com/laravel/framework/security/advisories/GHSA-3p32-j457-pg5x");
-        let cases = [
-            (
-                "GHSA-x7p5-p2c9-phvg",
-                ("GHSA-x7p5-p2c9-phvg", other),
-                Some("https://github.com/advisories/GHSA-x7p5-p2c9-phvg"),
-            ),
-            (
-                "CVE-2018-15133",
-                (
-                    "GHSA-qvqm-h22r-4cp9",
-                    Some("https://nvd.nist.gov/vuln/detail/CVE-2017-0001"),
-                ),
-                Some("https://nvd.nist.gov/vuln/detail/CVE-2018-15133"),
-            ),
-            (
-                "GO-2023-2102",
-                ("GO-2023-2102", Some("https://go.dev/issue/63417")),
-                Some("https://osv.dev/vulnerability/GO-2023-2102"),
-            ),
-            (
-                "RHSA-2025:1301",
-                ("RHSA-2025:1301", None),
-                Some("https://osv.dev/vulnerability/RHSA-2025:1301"),
-            ),
-            // Not a plain id: never spliced into a URL.
-            (
-                "x](javascript:alert(1))",
-                ("x](javascript:alert(1))", other),
-                other,
-            ),
-        ];
-        for (id, advisory, want) in cases {
-            let m = matched(&[id], advisory);
-            assert_eq!(link(id, &m, &[]).as_deref(), want, "{id}");
-        }
-    }
-
-    /// NVD's score: its own before the CNA's, v3.1 before v4.0, and a 0.0 score last.
-    /// CVE-2025-6965 (NVD API 2.0): primary v3.1 9.8, Google's v4.0 7.2. CVE-2024-52301 as
-    /// GitHub scores it: v3.1 `C:N/I:N/A:N` 0.0 and v4.0 8.7.
-    #[test]
-    fn nvd_score_choice() {
-        let metric = |version: &str, score: f32, primary: bool| CvssMetric {
-            version: version.into(),
-            score,
-            vector: format!("CVSS:{version}/…"),
-            source: if primary { "nvd@nist.gov" } else { "cna" }.into(),
-            primary,
-        };
-        let cases = [
-            (
-                vec![metric("4.0", 7.2, false), metric("3.1", 9.8, true)],
-                Some((9.8, "3.1", "nvd")),
-            ),
-            (
-                vec![metric("3.1", 0.0, false), metric("4.0", 8.7, false)],
-                Some((8.7, "4.0", "nvd-secondary")),
-            ),
-            (
-                vec![metric("3.1", 0.0, true), metric("4.0", 8.7, false)],
-                Some((8.7, "4.0", "nvd-secondary")),
-            ),
-            (vec![metric("3.1", 0.0, true)], Some((0.0, "3.1", "nvd"))),
-            (Vec::new(), None),
-        ];
-        for (metrics, want) in cases {
-            let refs: Vec<&CvssMetric> = metrics.iter().collect();
-            let got = nvd_cvss(&refs);
-            let got = got
-                .as_ref()
-                .map(|c| (c.score, c.version.as_str(), c.source.as_str()));
-            assert_eq!(got, want, "{metrics:?}");
-        }
-    }
-
-    /// Fixed versions take the installed version's `v` (Go), and only then.
-    #[test]
-    fn fixed_spelled_like_installed() {
-        let cases = [
-            ("0.17.0", Some("v0.8.0"), "v0.17.0"),
-            ("v0.17.0", Some("v0.8.0"), "v0.17.0"),
-            ("0.17.0", Some("0.8.0"), "0.17.0"),
-            ("6.20.45", Some("5.5.40"), "6.20.45"),
-            ("1:2.3-1", Some("1:2.2-1"), "1:2.3-1"),
-            ("0.17.0", Some("vendor"), "0.17.0"),
-            ("0.17.0", None, "0.17.0"),
-        ];
-        for (fixed, installed, want) in cases {
-            assert_eq!(
-                spelled_like(fixed, installed),
-                want,
-                "{fixed} {installed:?}"
-            );
-        }
-    }
-}
+mod tests;

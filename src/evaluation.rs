@@ -6,7 +6,7 @@
 
 use crate::enrich::Severity;
 use crate::note::Note;
-use crate::policy::{Decision, Evaluated, Policy, Verdict};
+use crate::policy::{DecidedFinding, Decision, Policy, Verdict};
 use serde::Serialize;
 
 /// The result of the gate.
@@ -14,7 +14,7 @@ use serde::Serialize;
 pub struct Evaluation {
     /// Findings, sorted: malicious and KEV first, then severity, then EPSS (highest first),
     /// then id.
-    pub findings: Vec<Evaluated>,
+    pub findings: Vec<DecidedFinding>,
     /// Notes, sorted by code then message, without repeats.
     pub notes: Vec<Note>,
     /// The verdict.
@@ -99,7 +99,7 @@ impl Counts {
             if f.finding.malicious {
                 c.malicious += 1;
             }
-            match f.severity {
+            match f.gate_severity {
                 Severity::Critical => c.critical += 1,
                 Severity::High => c.high += 1,
                 Severity::Medium => c.medium += 1,

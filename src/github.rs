@@ -1,4 +1,5 @@
-//! GitHub: the run's context, the payloads kevgate sends, and the workflow-command files.
+//! GitHub: the run's context, the payloads kevgate sends, sending them, and the
+//! workflow-command files.
 //!
 //! Everything here is pure: [`Context::from_env`] takes the environment as a lookup function
 //! and the event payload as bytes (the caller reads `GITHUB_EVENT_PATH`); the payload builders
@@ -18,6 +19,7 @@ pub mod context;
 pub mod payload;
 pub mod releases;
 pub mod track;
+pub mod weekly;
 pub mod workflow;
 
 pub use context::{Context, ContextError, Event};

@@ -10,8 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The core, lowest stage first: a module may import only modules before it (and itself).
-/// `tls` and `http` sit below `db` because `db/update.rs` downloads feeds (issue 12 item 6
-/// separates that from loading).
+/// `tls` and `http` sit below `db` because `db/update.rs` (with `db/update/`: the paged feeds
+/// and the signed prebuilt database) downloads; it is the only part of `db` that does: loading
+/// is `db.rs`, building from feeds `db/build.rs` + `db/feeds/`, the cache `db/cache.rs`
+/// (issue 12, item 6).
 const CORE: &[&str] = &[
     "names",
     "atomic_file",

@@ -4,14 +4,17 @@
 //!
 //! ```text
 //! sbom/           CycloneDX JSON/XML, SPDX -> Sbom { components }
-//! purl.rs         component identity       -> Purl, PackageId, Ecosystem
+//! vuln_id.rs      vulnerability ids        -> VulnId, IdKind (CVE, GHSA, MAL, distro advisory)
+//! purl.rs, purl/  component identity       -> Purl, PackageId, PackageKey, Ecosystem
 //! version.rs      per-ecosystem versions   -> Version, OSV range semantics
-//! db.rs, db/      vulnerability data       -> VulnDb + Manifest (db/build.rs reads the feeds)
+//! db.rs, db/      vulnerability data       -> VulnDb + Manifest (load: db.rs; build from feed
+//!                                             files: db/build.rs, db/feeds/; the cache
+//!                                             directory: db/cache.rs; downloads: db/update/)
 //! note.rs         shared by the stages     -> Note, NoteCode (what is not a finding)
 //! matching.rs     Sbom x VulnDb            -> Matches (+ notes for what could not be checked)
 //! enrich.rs       Matches x VulnDb         -> Vec<Finding> (CVSS, KEV, EPSS by CVE/alias)
 //! baseline.rs     Findings x base findings -> Comparison (introduced, unchanged, fixed)
-//! policy.rs       Findings x Policy, today -> Decided { findings, notes, verdict }
+//! policy.rs       Findings x Policy, today -> Decided { DecidedFinding.., notes, verdict }
 //! remediation.rs  decided findings         -> Vec<Remediation> (upgrade plan per component)
 //! evaluation.rs   the core's result        -> Evaluation, Subject, DbOrigin
 //! config.rs       .kevgate.yaml            -> Config, and Config x Overrides -> Policy
@@ -24,9 +27,10 @@
 //! The core ([`evaluate`]) is pure and synchronous: it takes the parsed SBOM, the loaded
 //! database, the policy, today's date and what the CLI knows about them ([`Inputs`]), and
 //! returns a finished [`Evaluation`] whose verdict every reporter and the exit code read:
-//! nothing patches it afterwards, and the notes are sorted once, there. Nothing below
-//! `cli/` touches the file system, the environment or the clock, and no core module imports
-//! a renderer, the GitHub code or the CLI (tested in `src/import_graph.rs`).
+//! nothing patches it afterwards, and the notes are sorted once, there. Nothing the core runs
+//! touches the file system, the network, the environment or the clock: only `db update`'s
+//! side of `db/` does (`db/cache.rs`, `db/update.rs`), called by the CLI. No core module
+//! imports a renderer, the GitHub code or the CLI (tested in `src/import_graph.rs`).
 
 pub mod atomic_file;
 pub mod attestation;
@@ -44,6 +48,7 @@ mod import_graph;
 pub mod matching;
 pub mod names;
 pub mod note;
+pub mod notify;
 pub mod output;
 pub mod policy;
 pub mod policy_check;
@@ -59,6 +64,7 @@ pub mod trivyignore;
 pub mod version;
 pub mod vex;
 pub mod vuln_id;
+pub mod weekly;
 pub mod workspace;
 
 #[cfg(test)]

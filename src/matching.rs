@@ -12,6 +12,8 @@
 //! an ecosystem without data, a version that does not parse each become a [`Note`].
 //! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
+mod units;
+
 use crate::db::codec::Selected;
 use crate::db::{Advisory, DbError, Malware, VulnDb};
 use crate::note::{Note, NoteCode};
@@ -19,7 +21,9 @@ use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, R
 use crate::sbom::{Component, Sbom};
 use crate::text;
 use crate::version::{self, Event, Version};
+use crate::vuln_id::IdKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use units::{Unit, fix_channel, merge_units, units_of};
 
 /// The result of matching: one entry per (component, vulnerability) and notes for
 /// components that could not be checked.
@@ -54,35 +58,15 @@ pub struct Match {
     pub fix_channel: Option<FixChannel>,
 }
 
-/// Advisory id prefixes of distribution advisories: they name the CVEs they fix in
-/// `related`, and one advisory may fix many CVEs.
-const DISTRO_ADVISORY_PREFIXES: &[&str] = &[
-    "DSA-", "DLA-", "DTSA-", "RHSA-", "RHBA-", "RHEA-", "ALSA-", "ALBA-", "ALEA-", "RLSA-",
-    "RLBA-", "RLEA-", "RXSA-", "USN-",
-];
-
-/// Distro advisories that are bug-fix or enhancement errata: without a related CVE they are
-/// not vulnerabilities.
-const NON_SECURITY_PREFIXES: &[&str] = &["RHBA-", "RHEA-", "ALBA-", "ALEA-", "RLBA-", "RLEA-"];
-
-/// Display precedence of an id, lower first: CVE, then GHSA, then the rest (osv-scanner
-/// `internal/identifiers/identifiers.go` orders the same way).
+/// Display precedence of an id, lower first: CVE, then GHSA, then the rest, distribution
+/// advisories last ([`IdKind::rank`]).
 pub fn id_rank(id: &str) -> (u8, &str) {
-    let rank = if id.starts_with("CVE-") {
-        0
-    } else if id.starts_with("GHSA-") {
-        1
-    } else if DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p)) {
-        3
-    } else {
-        2
-    };
-    (rank, id)
+    (IdKind::of(id).rank(), id)
 }
 
 /// Whether an id names a CVE.
 pub fn is_cve(id: &str) -> bool {
-    id.starts_with("CVE-")
+    IdKind::of(id) == IdKind::Cve
 }
 
 /// The name and version the database is searched by, and the ecosystem's version order.
@@ -556,17 +540,6 @@ pub fn sort_versions(scheme: version::VersionScheme, versions: &mut [String]) {
     }
 }
 
-/// A vulnerability before merging: ids that name it, and where it came from.
-#[derive(Debug, Clone, Default)]
-struct Unit {
-    ids: BTreeSet<String>,
-    advisories: Vec<Advisory>,
-    fixed: Vec<String>,
-    sbom: Vec<usize>,
-    /// The fix channels of the database records that matched (`None`: ordinary updates).
-    channels: BTreeSet<Option<FixChannel>>,
-}
-
 /// Evaluates every advisory's ranges for one component.
 fn match_component(
     index: usize,
@@ -712,13 +685,6 @@ fn match_component(
     units
 }
 
-/// The vulnerabilities an affecting advisory stands for: itself (with its aliases), or for a
-/// distro advisory one per CVE it fixes.
-/// Whether `id` is a distribution advisory's (DSA, DLA, RHSA, ALSA, RLSA, USN, ...).
-fn is_distro_advisory(id: &str) -> bool {
-    DISTRO_ADVISORY_PREFIXES.iter().any(|p| id.starts_with(p))
-}
-
 /// Whether an `affected` entry may affect `version` (`target` parsed): affected, or not
 /// decidable (an unverified note, decided by [`match_component`]).
 fn may_affect(
@@ -739,430 +705,5 @@ fn may_affect(
     }
 }
 
-fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
-    let distro = is_distro_advisory(&advisory.id);
-    let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
-    if distro {
-        if related_cves.is_empty() {
-            if NON_SECURITY_PREFIXES
-                .iter()
-                .any(|p| advisory.id.starts_with(p))
-            {
-                return Vec::new();
-            }
-        } else {
-            return related_cves
-                .into_iter()
-                .map(|cve| Unit {
-                    ids: BTreeSet::from([cve.clone(), advisory.id.clone()]),
-                    advisories: vec![advisory.clone()],
-                    fixed: fixed.clone(),
-                    ..Unit::default()
-                })
-                .collect();
-        }
-    }
-    let mut ids: BTreeSet<String> = advisory.aliases.iter().cloned().collect();
-    ids.insert(advisory.id.clone());
-    // Ubuntu's and Debian's per-CVE records are `UBUNTU-CVE-…` and `DEBIAN-CVE-…`: the CVE
-    // is in the id.
-    if let Some(cve) = per_cve_record(&advisory.id) {
-        ids.insert(cve.to_string());
-    }
-    vec![Unit {
-        ids,
-        advisories: vec![advisory.clone()],
-        fixed,
-        ..Unit::default()
-    }]
-}
-
-/// The fix channel of a vulnerability from its matching records' channels: a paid channel
-/// only when every matching record is of it (one ordinary-updates record makes it ordinary).
-fn fix_channel(channels: &BTreeSet<Option<FixChannel>>) -> Option<FixChannel> {
-    match channels.first() {
-        Some(Some(channel)) if channels.len() == 1 => Some(*channel),
-        _ => None,
-    }
-}
-
-/// Distributions whose per-CVE records carry the CVE in their id (`UBUNTU-CVE-2022-3219`,
-/// `DEBIAN-CVE-2024-1234`).
-const PER_CVE_PREFIXES: &[&str] = &["UBUNTU-", "DEBIAN-"];
-
-/// The CVE a per-CVE distro record is about, from its id.
-fn per_cve_record(id: &str) -> Option<&str> {
-    PER_CVE_PREFIXES
-        .iter()
-        .find_map(|p| id.strip_prefix(p))
-        .filter(|c| is_cve(c))
-}
-
-/// Merges units that share an id, transitively: a union-find over the units, joined through
-/// an index from each id to the first unit naming it. Near-linear in the number of ids, so
-/// 100,000 vulnerabilities on one component stay fast (issue 10: a fixed-point loop over
-/// the merged list took 73 s). Each group keeps the order of its units; groups come in the
-/// order of their first unit.
-///
-/// A distribution advisory's id does not link units: one DSA, DLA or RHSA fixes many
-/// vulnerabilities, and [`units_of`] splits it into one unit per CVE, each carrying the
-/// advisory's id beside its CVE. Grouping by that shared id would merge them back into one
-/// finding named after the lowest CVE and carrying the others' KEV entries (DSA-5324-1 on
-/// `linux`: CVE-2022-2873 shown as KEV for CVE-2023-0266). Only a unit that has no other id
-/// (an advisory naming no CVE) is grouped by it.
-fn merge_units(units: Vec<Unit>) -> Vec<Unit> {
-    fn keys(u: &Unit) -> Vec<&str> {
-        let own: Vec<&str> = u
-            .ids
-            .iter()
-            .map(String::as_str)
-            .filter(|id| !is_distro_advisory(id))
-            .collect();
-        if own.is_empty() {
-            u.ids.iter().map(String::as_str).collect()
-        } else {
-            own
-        }
-    }
-    let group = groups(units.iter().map(|u| keys(u).into_iter())).0;
-    let mut slot_of: HashMap<usize, usize> = HashMap::new();
-    let mut merged: Vec<Unit> = Vec::new();
-    for (unit, root) in units.into_iter().zip(group) {
-        match slot_of.get(&root) {
-            Some(&slot) => {
-                let into = &mut merged[slot];
-                into.ids.extend(unit.ids);
-                into.advisories.extend(unit.advisories);
-                into.fixed.extend(unit.fixed);
-                into.sbom.extend(unit.sbom);
-                into.channels.extend(unit.channels);
-            }
-            None => {
-                slot_of.insert(root, merged.len());
-                merged.push(unit);
-            }
-        }
-    }
-    merged
-}
-
-/// For each item (a set of ids), the index of the first item of its group: items sharing an
-/// id, directly or through others, are one group. Also returns the steps the union-find
-/// walked (parent links followed), which tests bound to show the work is near-linear.
-fn groups<'a>(items: impl Iterator<Item = impl Iterator<Item = &'a str>>) -> (Vec<usize>, usize) {
-    let mut parent: Vec<usize> = Vec::new();
-    let mut steps = 0usize;
-    // Path halving; roots are always the smallest index of their group.
-    let find = |parent: &mut Vec<usize>, steps: &mut usize, mut i: usize| {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-            *steps += 1;
-        }
-        i
-    };
-    let mut first_with: HashMap<&'a str, usize> = HashMap::new();
-    for (i, ids) in items.enumerate() {
-        parent.push(i);
-        for id in ids {
-            let other = *first_with.entry(id).or_insert(i);
-            let (a, b) = (
-                find(&mut parent, &mut steps, other),
-                find(&mut parent, &mut steps, i),
-            );
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-    }
-    let roots = (0..parent.len())
-        .map(|i| find(&mut parent, &mut steps, i))
-        .collect();
-    (roots, steps)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_rank_cve_then_ghsa_then_others_then_distro() {
-        let mut ids = vec!["DSA-5514-1", "GHSA-x", "PYSEC-1", "CVE-2023-4911"];
-        ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
-        assert_eq!(ids, ["CVE-2023-4911", "GHSA-x", "PYSEC-1", "DSA-5514-1"]);
-    }
-
-    #[test]
-    fn versions_sort_in_the_ecosystem_order() {
-        let mut v: Vec<String> = [
-            "2.31-13+deb11u10",
-            "not a version!",
-            "2.31-13+deb11u7",
-            "1:1.0-1",
-        ]
-        .map(String::from)
-        .to_vec();
-        sort_versions(version::VersionScheme::Dpkg, &mut v);
-        assert_eq!(
-            v,
-            [
-                "2.31-13+deb11u7",
-                "2.31-13+deb11u10",
-                "1:1.0-1",
-                "not a version!"
-            ]
-        );
-    }
-
-    #[test]
-    fn epoch_is_prefixed_unless_zero_or_present() {
-        assert_eq!(with_epoch(Some("1"), "2.0-1"), "1:2.0-1");
-        assert_eq!(with_epoch(Some("0"), "2.0-1"), "2.0-1");
-        assert_eq!(with_epoch(None, "2.0-1"), "2.0-1");
-        assert_eq!(with_epoch(Some("1"), "1:2.0-1"), "1:2.0-1");
-    }
-
-    fn unit(ids: &[&str]) -> Unit {
-        Unit {
-            ids: ids.iter().map(|s| s.to_string()).collect(),
-            ..Unit::default()
-        }
-    }
-
-    #[test]
-    fn units_sharing_an_id_merge_transitively() {
-        let merged = merge_units(vec![
-            unit(&["GHSA-a", "CVE-1"]),
-            unit(&["PYSEC-b"]),
-            unit(&["PYSEC-b", "CVE-1"]),
-            unit(&["CVE-2"]),
-        ]);
-        assert_eq!(merged.len(), 2);
-        let big = merged
-            .iter()
-            .find(|u| u.ids.len() == 3)
-            .expect("merged group");
-        assert!(big.ids.contains("GHSA-a") && big.ids.contains("PYSEC-b"));
-    }
-
-    /// 100,000 units on one component (issue 10): disjoint ones stay apart, a chain (each
-    /// sharing an id with the next) becomes one group, and a star (all sharing one id) too;
-    /// the union-find walks O(n) parent links in each shape, not the O(n^2) of comparing
-    /// every unit with every group.
-    #[test]
-    fn grouping_100k_units_is_near_linear() {
-        let n = 100_000;
-        let ids: Vec<String> = (0..=n).map(|i| format!("CVE-2099-{i:06}")).collect();
-        let shapes: [(&str, Vec<Vec<&str>>, usize); 3] = [
-            (
-                "disjoint",
-                (0..n).map(|i| vec![ids[i].as_str()]).collect(),
-                n,
-            ),
-            (
-                "chain",
-                (0..n)
-                    .map(|i| vec![ids[i].as_str(), ids[i + 1].as_str()])
-                    .collect(),
-                1,
-            ),
-            (
-                "star",
-                (0..n)
-                    .map(|i| vec![ids[i].as_str(), ids[n].as_str()])
-                    .collect(),
-                1,
-            ),
-        ];
-        for (shape, items, want_groups) in shapes {
-            let (roots, steps) = groups(items.iter().map(|ids| ids.iter().copied()));
-            let distinct: BTreeSet<usize> = roots.iter().copied().collect();
-            assert_eq!(distinct.len(), want_groups, "{shape}");
-            assert!(roots.iter().enumerate().all(|(i, &r)| r <= i), "{shape}");
-            assert!(steps <= 4 * n, "{shape}: {steps} steps for {n} units");
-        }
-    }
-
-    /// 200,000 fixed versions (an SBOM's `unaffected` list, issue 10) sort with at most
-    /// n·⌈log2 n⌉ comparisons, stably, also under a comparator that is not a total order.
-    #[test]
-    fn merge_sort_is_n_log_n_and_total_order_free() {
-        let n: usize = 200_000;
-        let items: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
-        let mut calls = 0usize;
-        let sorted = version::merge_sort_by(items, |a, b| {
-            calls += 1;
-            a.cmp(b)
-        });
-        assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
-        let bound = n * (usize::BITS - (n - 1).leading_zeros()) as usize;
-        assert!(calls <= bound, "{calls} comparisons, bound {bound}");
-        // A comparator that is not an order at all: no panic, every item kept.
-        let mut flip = false;
-        let junk = version::merge_sort_by((0..1000).collect::<Vec<u32>>(), |_, _| {
-            flip = !flip;
-            if flip {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Less
-            }
-        });
-        assert_eq!(junk.iter().copied().collect::<BTreeSet<u32>>().len(), 1000);
-        // Through `sort_versions`: semver order, duplicates kept side by side.
-        let mut v: Vec<String> = (0..n)
-            .rev()
-            .map(|i| format!("1.{}.0", i % 50_000))
-            .collect();
-        sort_versions(version::VersionScheme::Semver, &mut v);
-        assert_eq!(
-            (v[0].as_str(), v[3].as_str(), v[4].as_str()),
-            ("1.0.0", "1.0.0", "1.1.0")
-        );
-        assert_eq!(v[n - 1], "1.49999.0");
-    }
-
-    fn advisory(id: &str, aliases: &[&str], related: &[&str]) -> Advisory {
-        Advisory {
-            id: id.into(),
-            aliases: aliases.iter().map(|s| s.to_string()).collect(),
-            related: related.iter().map(|s| s.to_string()).collect(),
-            summary: None,
-            published: None,
-            modified: None,
-            withdrawn: None,
-            severity: vec![],
-            database_severity: None,
-            affected: vec![],
-            url: None,
-            malware: crate::db::Malware::No,
-        }
-    }
-
-    /// A vulnerability matched only by Ubuntu Pro records is fixed "with Ubuntu Pro"; one
-    /// that a record of the ordinary updates matches too is not, whatever the merge order.
-    #[test]
-    fn fix_channel_needs_every_record_on_it() {
-        let pro = |ids: &[&str]| Unit {
-            channels: BTreeSet::from([Some(FixChannel::UbuntuPro)]),
-            ..unit(ids)
-        };
-        let main = |ids: &[&str]| Unit {
-            channels: BTreeSet::from([None]),
-            ..unit(ids)
-        };
-        let only_pro = merge_units(vec![pro(&["UBUNTU-CVE-1", "CVE-1"]), pro(&["CVE-1"])]);
-        assert_eq!(
-            fix_channel(&only_pro[0].channels),
-            Some(FixChannel::UbuntuPro)
-        );
-        for units in [
-            vec![pro(&["UBUNTU-CVE-1", "CVE-1"]), main(&["USN-1", "CVE-1"])],
-            vec![main(&["USN-1", "CVE-1"]), pro(&["UBUNTU-CVE-1", "CVE-1"])],
-        ] {
-            let merged = merge_units(units);
-            assert_eq!(merged.len(), 1);
-            assert_eq!(fix_channel(&merged[0].channels), None);
-        }
-        // SBOM-only vulnerabilities have no records: ordinary.
-        assert_eq!(fix_channel(&BTreeSet::new()), None);
-    }
-
-    #[test]
-    fn per_cve_distro_ids_name_their_cve() {
-        assert_eq!(
-            per_cve_record("UBUNTU-CVE-2022-3219"),
-            Some("CVE-2022-3219")
-        );
-        assert_eq!(
-            per_cve_record("DEBIAN-CVE-2024-1234"),
-            Some("CVE-2024-1234")
-        );
-        assert_eq!(per_cve_record("DEBIAN-DSA-5514-1"), None);
-        assert_eq!(per_cve_record("CVE-2022-3219"), None);
-        let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
-        assert!(units[0].ids.contains("CVE-2024-1234"));
-    }
-
-    /// A distribution advisory stays split per CVE after merging: its id, shared by every
-    /// split unit, links none of them (real record: osv.dev DSA-5324-1, `linux` on Debian 11,
-    /// 13 related CVEs of which CVE-2023-0266 is in KEV). A per-CVE record of one of them
-    /// still joins that CVE's unit, and a second advisory fixing the same CVE joins it too.
-    #[test]
-    fn a_distro_advisory_does_not_merge_its_cves() {
-        let related = [
-            "CVE-2022-2873",
-            "CVE-2022-3545",
-            "CVE-2022-3623",
-            "CVE-2022-36280",
-            "CVE-2022-41218",
-            "CVE-2022-45934",
-            "CVE-2022-4696",
-            "CVE-2022-47929",
-            "CVE-2023-0179",
-            "CVE-2023-0266",
-            "CVE-2023-0394",
-            "CVE-2023-23454",
-            "CVE-2023-23455",
-        ];
-        let cases: &[(&[Advisory], usize, &[&str])] = &[
-            // The DSA alone: one finding per CVE, each naming the DSA.
-            (
-                &[advisory("DSA-5324-1", &[], &related)],
-                13,
-                &["CVE-2023-0266", "DSA-5324-1"],
-            ),
-            // With Debian's per-CVE record of the KEV CVE (its `related` names the DSA).
-            (
-                &[
-                    advisory("DSA-5324-1", &[], &related),
-                    advisory("CVE-2023-0266", &[], &["DSA-5324-1"]),
-                ],
-                13,
-                &["CVE-2023-0266", "DSA-5324-1"],
-            ),
-            // A DLA fixing one of the same CVEs joins that CVE only.
-            (
-                &[
-                    advisory("DSA-5324-1", &[], &related),
-                    advisory("DLA-3349-1", &[], &["CVE-2023-0266"]),
-                ],
-                13,
-                &["CVE-2023-0266", "DLA-3349-1", "DSA-5324-1"],
-            ),
-        ];
-        for (advisories, count, kev_unit) in cases {
-            let units = advisories
-                .iter()
-                .flat_map(|a| units_of(a, vec![]))
-                .collect();
-            let merged = merge_units(units);
-            assert_eq!(merged.len(), *count, "{advisories:?}");
-            let want: BTreeSet<String> = kev_unit.iter().map(|s| s.to_string()).collect();
-            assert!(
-                merged.iter().any(|u| u.ids == want),
-                "{:?}",
-                merged.iter().map(|u| &u.ids).collect::<Vec<_>>()
-            );
-            for unit in &merged {
-                let cves = unit.ids.iter().filter(|i| is_cve(i)).count();
-                assert_eq!(cves, 1, "one CVE per finding: {:?}", unit.ids);
-            }
-        }
-    }
-
-    #[test]
-    fn distro_advisories_stand_for_each_related_cve() {
-        let units = units_of(
-            &advisory("DSA-5514-1", &[], &["CVE-2023-4806", "CVE-2023-4911"]),
-            vec![],
-        );
-        assert_eq!(units.len(), 2);
-        assert!(units[1].ids.contains("CVE-2023-4911") && units[1].ids.contains("DSA-5514-1"));
-        // A bug-fix erratum without CVEs is not a vulnerability.
-        assert!(units_of(&advisory("RHBA-2009:0070", &[], &[]), vec![]).is_empty());
-        // A non-distro record's `related` is not identity (Debian CVE records list DSAs there).
-        let units = units_of(&advisory("CVE-2023-4911", &[], &["DSA-5514-1"]), vec![]);
-        assert_eq!(units.len(), 1);
-        assert!(!units[0].ids.contains("DSA-5514-1"));
-    }
-}
+mod tests;

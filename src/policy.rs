@@ -178,11 +178,12 @@ pub enum Reason {
 
 /// A finding with the gate's decision.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Evaluated {
+pub struct DecidedFinding {
     /// The finding.
     pub finding: Finding,
-    /// Severity after the KEV rule (KEV counts as critical).
-    pub severity: Severity,
+    /// The severity the gate uses: [`Finding::severity`] after the KEV rule (KEV counts as
+    /// critical). Reports show this one.
+    pub gate_severity: Severity,
     /// The decision.
     pub decision: Decision,
     /// Why.
@@ -201,7 +202,7 @@ pub struct Evaluated {
 pub struct Decided {
     /// Findings with their decisions, sorted: malicious and KEV first, then severity, then
     /// EPSS (highest first), then id.
-    pub findings: Vec<Evaluated>,
+    pub findings: Vec<DecidedFinding>,
     /// Notes about the ignores (expired, unused, unknown) and the baseline comparison, in no
     /// particular order.
     pub notes: Vec<Note>,
@@ -226,7 +227,7 @@ pub fn apply(
         .as_ref()
         .map(|c| c.changes.iter().copied().map(Some).collect())
         .unwrap_or_else(|| vec![None; findings.len()]);
-    let mut evaluated: Vec<Evaluated> = findings
+    let mut evaluated: Vec<DecidedFinding> = findings
         .into_iter()
         .zip(changes)
         .map(|(finding, change)| {
@@ -244,10 +245,10 @@ pub fn apply(
         .collect();
     let fixed = comparison.map(|c| c.fixed).unwrap_or_default();
     evaluated.sort_by(|a, b| {
-        let key = |e: &Evaluated| {
+        let key = |e: &DecidedFinding| {
             (
                 !e.finding.malicious && e.finding.kev.is_none(),
-                e.severity,
+                e.gate_severity,
                 std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
                 e.finding.id.clone(),
                 e.finding.component.purl.clone(),
@@ -296,7 +297,7 @@ fn decide(
     policy: &Policy,
     today: jiff::civil::Date,
     hits: &mut [usize],
-) -> Evaluated {
+) -> DecidedFinding {
     let in_kev = finding.kev.is_some();
     let priority = crate::priority::of(&finding);
     let severity = if in_kev {
@@ -314,9 +315,9 @@ fn decide(
         }
     }
     if let Some(ignore) = applied {
-        return Evaluated {
+        return DecidedFinding {
             finding,
-            severity,
+            gate_severity: severity,
             decision: Decision::Ignored,
             reasons: vec![match ignore.source {
                 IgnoreSource::Vex => Reason::Vex,
@@ -338,11 +339,7 @@ fn decide(
         reasons.push(Reason::Severity);
     }
     if let Some(kev) = &finding.kev {
-        if policy.fail_on_ransomware
-            && kev
-                .known_ransomware_campaign_use
-                .eq_ignore_ascii_case("known")
-        {
+        if policy.fail_on_ransomware && kev.ransomware {
             reasons.push(Reason::KevRansomware);
         }
         let past_due = kev
@@ -360,9 +357,9 @@ fn decide(
     }
     if policy.only_fixable && !reasons.is_empty() && finding.fixed_versions.is_empty() {
         reasons.push(Reason::NoFix);
-        return Evaluated {
+        return DecidedFinding {
             finding,
-            severity,
+            gate_severity: severity,
             decision: Decision::Warn,
             reasons,
             ignored_reason: None,
@@ -376,9 +373,9 @@ fn decide(
     } else {
         Decision::Fail
     };
-    Evaluated {
+    DecidedFinding {
         finding,
-        severity,
+        gate_severity: severity,
         decision,
         reasons,
         ignored_reason: None,
@@ -455,7 +452,8 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Result<Option<bool>, crate::db::DbE
         .sources
         .iter()
         .any(|s| s.name.eq_ignore_ascii_case("nvd") && s.records > 0);
-    let is_cve = has_nvd && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
+    let names_cve = crate::vuln_id::IdKind::of(id) == crate::vuln_id::IdKind::Cve;
+    let is_cve = has_nvd && names_cve;
     if is_cve {
         let upper = id.to_ascii_uppercase();
         if db.nvd(&upper)?.is_some() || db.kev(&upper)?.is_some() || db.epss(&upper)?.is_some() {
@@ -485,7 +483,6 @@ fn is_known(db: &VulnDb, ignore: &Ignore) -> Result<Option<bool>, crate::db::DbE
             return Ok(Some(true));
         }
     }
-    let names_cve = id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"));
     if names_cve && db.manifest().cve_scope != crate::db::CveScope::All {
         return Ok(None);
     }
@@ -524,35 +521,17 @@ impl Ignore {
                 .any(|a| a.eq_ignore_ascii_case(&self.id));
         id_matches
             && (self.purls.is_empty()
-                || finding
-                    .component
-                    .purl
-                    .as_deref()
-                    .is_some_and(|p| self.purls.iter().any(|scope| purl_in_scope(p, scope))))
+                || finding.component.purl.as_deref().is_some_and(|p| {
+                    self.purls
+                        .iter()
+                        .any(|scope| crate::purl::in_scope(p, scope))
+                }))
     }
 
     /// Whether `today` is after the last day the ignore applies.
     pub fn is_expired(&self, today: jiff::civil::Date) -> bool {
         self.expires.is_some_and(|e| today > e)
     }
-}
-
-/// Whether purl `p` is covered by `scope`: the same type/namespace/name, and the same version
-/// when the scope has one. Qualifiers (`?..`) and subpath (`#..`) are ignored on both sides.
-pub fn purl_in_scope(p: &str, scope: &str) -> bool {
-    /// Drops qualifiers and subpath; splits off the version (an `@` after the last `/`).
-    fn split(s: &str) -> (&str, Option<&str>) {
-        let end = s.find(['?', '#']).unwrap_or(s.len());
-        let s = s[..end].trim_end_matches('/');
-        let name_start = s.rfind('/').map_or(0, |i| i + 1);
-        match s[name_start..].rfind('@') {
-            Some(at) => (&s[..name_start + at], Some(&s[name_start + at + 1..])),
-            None => (s, None),
-        }
-    }
-    let (p_base, p_version) = split(p);
-    let (s_base, s_version) = split(scope);
-    p_base.eq_ignore_ascii_case(s_base) && (s_version.is_none() || s_version == p_version)
 }
 
 impl FailOn {
@@ -584,278 +563,4 @@ impl Ord for OrdF64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ignore(source: IgnoreSource, id: &str, purls: &[&str], expires: Option<&str>) -> Ignore {
-        Ignore {
-            id: id.to_owned(),
-            reason: "r".to_owned(),
-            expires: expires.map(|d| d.parse().expect("date")),
-            purls: purls.iter().map(|p| (*p).to_owned()).collect(),
-            source,
-            origin: "`f` line 1".to_owned(),
-        }
-    }
-
-    /// The fixture's first KEV finding (real KEV and EPSS values) as CVE-2020-11023 in
-    /// jQuery 3.4.1, with `edit` applied.
-    fn kev_finding(edit: impl Fn(&mut Finding)) -> Finding {
-        let mut f = crate::report::fixture::evaluation()
-            .findings
-            .into_iter()
-            .map(|e| e.finding)
-            .find(|f| f.kev.is_some())
-            .expect("the fixture has a KEV finding");
-        f.id = "CVE-2020-11023".to_owned();
-        f.aliases.clear();
-        f.component.purl = Some("pkg:npm/jquery@3.4.1".to_owned());
-        edit(&mut f);
-        f
-    }
-
-    /// Each rule of the gate on one finding: the decision and its reasons, in the order
-    /// `decide` gives them; the verdict follows the decision.
-    #[test]
-    fn apply_rules() {
-        use Reason::{
-            BelowThreshold, Epss, Ignored, Kev, KevPastDue, KevRansomware, Malicious, NoFix, Vex,
-        };
-        let db = crate::db::VulnDb::from_bytes(
-            crate::db::build(
-                &crate::db::BuildInputs::default(),
-                "2025-08-26T00:00:00Z".parse().expect("timestamp"),
-            )
-            .expect("an empty database builds"),
-        )
-        .expect("loads");
-        let today = jiff::civil::date(2025, 9, 1);
-        let quiet = Policy {
-            fail_on: FailOn::None,
-            fail_on_kev: false,
-            ..Policy::default()
-        };
-        let not_kev = |f: &mut Finding| {
-            f.kev = None;
-            f.severity = Severity::Low;
-        };
-        let cases: Vec<(&str, Finding, Policy, Decision, Vec<Reason>)> = vec![
-            (
-                "KEV counts as critical",
-                kev_finding(|_| {}),
-                Policy::default(),
-                Decision::Fail,
-                vec![Kev, Reason::Severity],
-            ),
-            (
-                "KEV and severity off",
-                kev_finding(|_| {}),
-                quiet.clone(),
-                Decision::Warn,
-                vec![BelowThreshold],
-            ),
-            (
-                "malicious fails on its own",
-                kev_finding(|f| {
-                    not_kev(f);
-                    f.malicious = true;
-                }),
-                Policy::default(),
-                Decision::Fail,
-                vec![Malicious],
-            ),
-            (
-                "malicious opted out",
-                kev_finding(|f| {
-                    not_kev(f);
-                    f.malicious = true;
-                }),
-                Policy {
-                    fail_on_malicious: false,
-                    ..Policy::default()
-                },
-                Decision::Warn,
-                vec![BelowThreshold],
-            ),
-            (
-                "ransomware with KEV off",
-                kev_finding(|f| {
-                    if let Some(k) = &mut f.kev {
-                        k.known_ransomware_campaign_use = "Known".into();
-                    }
-                }),
-                Policy {
-                    fail_on_ransomware: true,
-                    ..quiet.clone()
-                },
-                Decision::Fail,
-                vec![KevRansomware],
-            ),
-            (
-                "KEV past its due date",
-                kev_finding(|f| {
-                    if let Some(k) = &mut f.kev {
-                        k.due_date = "2025-08-31".into();
-                    }
-                }),
-                Policy {
-                    fail_on_kev_past_due: true,
-                    ..quiet.clone()
-                },
-                Decision::Fail,
-                vec![KevPastDue],
-            ),
-            (
-                "KEV due today is not past due",
-                kev_finding(|f| {
-                    if let Some(k) = &mut f.kev {
-                        k.due_date = "2025-09-01".into();
-                    }
-                }),
-                Policy {
-                    fail_on_kev_past_due: true,
-                    ..quiet.clone()
-                },
-                Decision::Warn,
-                vec![BelowThreshold],
-            ),
-            (
-                "EPSS at the threshold",
-                kev_finding(|f| {
-                    not_kev(f);
-                    f.epss = Some(crate::enrich::Epss {
-                        score: 0.5,
-                        percentile: 0.9,
-                    });
-                }),
-                Policy {
-                    fail_on_epss: Some(0.5),
-                    ..Policy::default()
-                },
-                Decision::Fail,
-                vec![Epss],
-            ),
-            (
-                "only fixable, no fix known",
-                kev_finding(|f| f.fixed_versions.clear()),
-                Policy {
-                    only_fixable: true,
-                    ..Policy::default()
-                },
-                Decision::Warn,
-                vec![Kev, Reason::Severity, NoFix],
-            ),
-            (
-                "low severity under fail-on high",
-                kev_finding(not_kev),
-                Policy {
-                    fail_on: FailOn::High,
-                    ..Policy::default()
-                },
-                Decision::Warn,
-                vec![BelowThreshold],
-            ),
-            (
-                "ignored by an alias",
-                kev_finding(|f| f.aliases = vec!["GHSA-jpcq-cgw6-v4j6".into()]),
-                Policy {
-                    ignores: vec![ignore(
-                        IgnoreSource::Config,
-                        "ghsa-JPCQ-cgw6-v4j6",
-                        &[],
-                        None,
-                    )],
-                    ..Policy::default()
-                },
-                Decision::Ignored,
-                vec![Ignored],
-            ),
-            (
-                "VEX statement",
-                kev_finding(|_| {}),
-                Policy {
-                    ignores: vec![ignore(
-                        IgnoreSource::Vex,
-                        "CVE-2020-11023",
-                        &["pkg:npm/jquery"],
-                        None,
-                    )],
-                    ..Policy::default()
-                },
-                Decision::Ignored,
-                vec![Vex],
-            ),
-            (
-                "expired ignore no longer applies",
-                kev_finding(|_| {}),
-                Policy {
-                    ignores: vec![ignore(
-                        IgnoreSource::Config,
-                        "CVE-2020-11023",
-                        &[],
-                        Some("2025-08-31"),
-                    )],
-                    ..Policy::default()
-                },
-                Decision::Fail,
-                vec![Kev, Reason::Severity],
-            ),
-        ];
-        for (name, finding, policy, decision, reasons) in cases {
-            let decided = apply(vec![finding], &db, &policy, today).expect("an empty db decodes");
-            let e = &decided.findings[0];
-            assert_eq!((e.decision, &e.reasons), (decision, &reasons), "{name}");
-            let verdict = if decision == Decision::Fail {
-                Verdict::Fail
-            } else {
-                Verdict::Pass
-            };
-            assert_eq!(decided.verdict, verdict, "{name}");
-            assert_eq!(
-                e.severity == Severity::Critical,
-                e.finding.kev.is_some(),
-                "{name}"
-            );
-        }
-    }
-
-    /// An exception is added when the base has none with the same source, id (any case),
-    /// purl scope and expiry; a new reason alone adds nothing, a later expiry does.
-    #[test]
-    fn added_exceptions_against_the_base() {
-        use IgnoreSource::{Config, Trivyignore, Vex};
-        let base = [
-            ignore(Config, "CVE-2021-44228", &[], Some("2025-01-01")),
-            ignore(Trivyignore, "CVE-2023-4911", &[], None),
-            ignore(Vex, "CVE-2022-1", &["pkg:npm/a", "pkg:npm/b"], None),
-        ];
-        let mut same_reason = base[1].clone();
-        same_reason.reason = "another reason".to_owned();
-        let head = [
-            ignore(Config, "CVE-2021-44228", &[], Some("2030-01-01")),
-            ignore(Trivyignore, "cve-2023-4911", &[], None),
-            same_reason,
-            ignore(Vex, "CVE-2022-1", &["pkg:npm/b", "pkg:npm/a"], None),
-            ignore(Config, "CVE-2023-4911", &[], None),
-            ignore(Config, "CVE-2023-4911", &[], None),
-            ignore(
-                Trivyignore,
-                "CVE-2023-4911",
-                &["pkg:deb/debian/libc6"],
-                None,
-            ),
-        ];
-        let added = added_exceptions(&head, &base);
-        let added: Vec<(IgnoreSource, &str)> =
-            added.iter().map(|i| (i.source, i.id.as_str())).collect();
-        assert_eq!(
-            added,
-            [
-                (Config, "CVE-2021-44228"),
-                (Config, "CVE-2023-4911"),
-                (Trivyignore, "CVE-2023-4911"),
-            ]
-        );
-        assert!(added_exceptions(&base, &base).is_empty());
-    }
-}
+mod tests;

@@ -105,26 +105,15 @@ impl CaseFinding {
     pub fn to_finding(&self) -> Finding {
         let (name, version) = match self.purl.as_deref() {
             Some(p) => {
-                let end = p.find(['?', '#']).unwrap_or(p.len());
-                let p = &p[..end];
-                let last = p.rsplit('/').next().unwrap_or(p);
-                match last.split_once('@') {
-                    Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
-                    None => (last.to_owned(), None),
-                }
+                let text = crate::purl::PurlText::split(p);
+                (text.name().to_owned(), text.version.map(str::to_owned))
             }
             None => ("component".to_owned(), None),
         };
         Finding {
-            id: self.id.clone(),
+            id: self.id.as_str().into(),
             aliases: self.aliases.clone(),
-            component: ComponentRef {
-                index: 0,
-                purl: self.purl.clone(),
-                name,
-                version,
-                file_path: None,
-            },
+            component: ComponentRef::new(0, self.purl.clone(), name, version, None),
             summary: None,
             severity: self.severity.unwrap_or_else(|| {
                 self.cvss
@@ -138,8 +127,7 @@ impl CaseFinding {
                 date_added: String::new(),
                 due_date: self.kev_due_date.clone().unwrap_or_default(),
                 required_action: String::new(),
-                known_ransomware_campaign_use: if self.ransomware { "Known" } else { "Unknown" }
-                    .to_owned(),
+                ransomware: self.ransomware,
                 name: String::new(),
             }),
             epss: self.epss.map(|score| Epss {

@@ -28,7 +28,7 @@
 //! and get none.
 
 use crate::enrich::{ComponentRef, Finding};
-use crate::policy::{Decision, Evaluated};
+use crate::policy::{DecidedFinding, Decision};
 use crate::version::{self, VersionScheme};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -84,7 +84,7 @@ pub fn fix(f: &Finding) -> Fix {
     if !f.fixed_versions.is_empty() {
         return Fix::Upgrade(f.fixed_versions.clone());
     }
-    let s = scheme(f.component.purl.as_deref());
+    let s = scheme(&f.component);
     let installed = f.component.version.as_deref();
     let mut ends: Vec<&str> = Vec::new();
     for e in &f.affected {
@@ -112,9 +112,9 @@ pub fn fix(f: &Finding) -> Fix {
         .map_or(Fix::Unknown, |v| Fix::AffectedUpTo(v.to_owned()))
 }
 
-/// The ordering scheme of a purl type, if kevgate compares its versions.
-fn scheme(purl: Option<&str>) -> Option<VersionScheme> {
-    let ty = purl?.strip_prefix("pkg:")?.split('/').next()?;
+/// The ordering scheme of a component's purl type, if kevgate compares its versions.
+fn scheme(component: &crate::enrich::ComponentRef) -> Option<VersionScheme> {
+    let ty = component.package.purl_type()?;
     Some(match ty.to_ascii_lowercase().as_str() {
         "npm" | "cargo" => VersionScheme::Semver,
         "pub" => VersionScheme::Pub,
@@ -140,7 +140,7 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 
 /// One [`Remediation`] per component with a finding that is not ignored, most urgent first
 /// (KEV fixes, then fixes, then name).
-pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
+pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
     // Per component: for each fixable finding, its fixed versions above the installed one and
     // its affected ranges.
@@ -152,7 +152,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
     for e in findings.iter().filter(|e| e.decision != Decision::Ignored) {
         let f = &e.finding;
         let c = &f.component;
-        let s = scheme(c.purl.as_deref());
+        let s = scheme(c);
         let r = by_component.entry(c.index).or_insert_with(|| Remediation {
             component: c.clone(),
             upgrade_to: None,
@@ -177,7 +177,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
         match above.is_empty() {
             false => {
                 if !seen.contains(&(c.index, f.id.as_str())) {
-                    r.fixes.push(f.id.clone());
+                    r.fixes.push(f.id.to_string());
                     if f.kev.is_some() {
                         r.fixes_kev += 1;
                     }
@@ -201,7 +201,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
             }
             true => {
                 if !seen.contains(&(c.index, f.id.as_str())) {
-                    r.unfixable.push(f.id.clone());
+                    r.unfixable.push(f.id.to_string());
                 }
             }
         }
@@ -209,7 +209,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
             && !seen.contains(&(c.index, f.id.as_str()))
         {
             r.kev_actions.push((
-                f.id.clone(),
+                f.id.to_string(),
                 kev.due_date.clone(),
                 kev.required_action.clone(),
             ));
@@ -224,7 +224,7 @@ pub fn plan(findings: &[Evaluated]) -> Vec<Remediation> {
     let mut out: Vec<Remediation> = by_component
         .into_iter()
         .map(|(i, mut r)| {
-            let s = scheme(r.component.purl.as_deref());
+            let s = scheme(&r.component);
             let n = needs.get(&i).map(Vec::as_slice).unwrap_or_default();
             r.upgrade_to = target(s, n);
             // The `last_affected` findings: fixed when the target clears them.
@@ -489,8 +489,9 @@ mod tests {
         let mut ev = fixture::evaluation();
         ev.findings.truncate(1);
         let first = &mut ev.findings[0].finding;
-        first.component.purl = Some("pkg:pypi/urllib3@1.26.4".into());
-        first.component.name = "urllib3".into();
+        first
+            .component
+            .set_purl(Some("pkg:pypi/urllib3@1.26.4".into()), "urllib3".into());
         first.component.version = Some("1.26.4".into());
         first.id = "CVE-2024-37891".into();
         first.kev = None;
@@ -548,7 +549,11 @@ mod tests {
         let ev = fixture::evaluation();
         for (installed, fixed, ranges, want) in cases {
             let mut f = ev.findings[0].finding.clone();
-            f.component.purl = Some(format!("pkg:composer/laravel/framework@{installed}"));
+            let name = f.component.name.clone();
+            f.component.set_purl(
+                Some(format!("pkg:composer/laravel/framework@{installed}")),
+                name,
+            );
             f.component.version = Some(installed.into());
             f.fixed_versions = fixed.iter().map(|v| (*v).to_owned()).collect();
             f.affected = if ranges {

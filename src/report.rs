@@ -86,9 +86,45 @@ pub(crate) fn bundled_banner(ev: &Evaluation) -> Option<String> {
 pub(crate) const MALICIOUS_ADVICE: &str = "known-malicious package version: remove it, and \
      treat every machine that installed it (CI runners included) as compromised";
 
+/// The one-paragraph message of a finding, shared by the SARIF result and the check-run
+/// annotation (issue 12, item 5: two copies had drifted: different cut limits, and only SARIF
+/// said ransomware): "X is affected by Y (severity, flags). [Malicious: ..] Fix: ..
+/// [KEV required action (due ..): .. [Known ransomware campaign use.]]". One plain line per
+/// value, control and bidi characters removed ([`crate::text::terminal`]), each value cut to
+/// one limit: component label 200 characters, id 128, version 64, due date 10, required
+/// action 300. The severity is the gate's (after the KEV rule).
+pub fn finding_message(e: &crate::policy::DecidedFinding) -> String {
+    let plain =
+        |s: &str, max: usize| crate::text::terminal(&crate::text::one_line(s, max)).into_owned();
+    let f = &e.finding;
+    let mut m = format!(
+        "{} is affected by {} ({}{}).",
+        plain(&f.component.label(), 200),
+        plain(&f.id, 128),
+        e.gate_severity.as_str(),
+        message_flags(f)
+    );
+    if f.malicious {
+        m.push_str(&format!(" Malicious: {MALICIOUS_ADVICE}."));
+    }
+    m.push(' ');
+    m.push_str(&fix_sentence(f, &|v| plain(v, 64)));
+    if let Some(kev) = &f.kev {
+        m.push_str(&format!(
+            " KEV required action (due {}): {}",
+            plain(&kev.due_date, 10),
+            plain(&kev.required_action, 300)
+        ));
+        if kev.ransomware {
+            m.push_str(" Known ransomware campaign use.");
+        }
+    }
+    m
+}
+
 /// What a one-paragraph message (SARIF result, annotation) says after the severity:
 /// `, known-malicious package` and/or `, known exploited: in CISA KEV`.
-pub(crate) fn message_flags(f: &crate::enrich::Finding) -> String {
+fn message_flags(f: &crate::enrich::Finding) -> String {
     let mut out = String::new();
     if f.malicious {
         out.push_str(", known-malicious package");
@@ -223,7 +259,7 @@ mod tests {
     fn ransomware_known_is_said() {
         let mut ev = fixture::evaluation();
         if let Some(kev) = ev.findings[0].finding.kev.as_mut() {
-            kev.known_ransomware_campaign_use = "Known".to_owned();
+            kev.ransomware = true;
         }
         let render = |format| {
             let mut out = Vec::new();

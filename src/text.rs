@@ -151,6 +151,42 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// Text for Slack's mrkdwn (Block Kit `mrkdwn` objects, link labels): untrusted text shows as
+/// itself and can neither link, nor mention, nor break out of a `<url|label>`.
+///
+/// - `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;`, the three escapes Slack documents ("Escaping
+///   text", docs.slack.dev/messaging/formatting-message-text): with no raw `<` there is no
+///   `<!channel>`, `<!here>`, `<@U123>`, `<#C123>` or `<http://x|label>`.
+/// - An `@` at a word start gets a zero-width space after it, so a bare `@channel`, `@here`
+///   or `@everyone` (which Slack may still resolve in some clients) names nobody, while
+///   `lodash@4.17.21` stays as it is.
+/// - A `|` stays (Slack has no numeric references): without a raw `<` it opens nothing, and
+///   inside a link label only the first `|` separates.
+/// - `*`, `_`, `~`, `` ` `` get a zero-width space after them (Slack has no escape for them),
+///   so a package name cannot bold or strike the message around it.
+/// - Newlines become spaces, control and bidi characters `\u{..}` as for the terminal.
+pub fn mrkdwn(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            '@' if !prev.is_some_and(char::is_alphanumeric) => out.push_str("@\u{200b}"),
+            '*' | '_' | '~' | '`' => {
+                out.push(c);
+                out.push('\u{200b}');
+            }
+            c if is_dangerous(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+        prev = Some(c);
+    }
+    out
+}
+
 /// Whether `rest` starts with `www.` (any case): the start of a GFM extended www autolink,
 /// and of what other linkifiers take for a host.
 fn is_www(rest: &[char]) -> bool {
@@ -445,6 +481,70 @@ mod tests {
                         "mention: {input:?} -> {out:?}"
                     );
                 }
+            }
+        }
+    }
+
+    /// Slack mrkdwn: the escapes Slack documents, mentions and formatting neutralised.
+    #[test]
+    fn mrkdwn_escapes_hostile_strings() {
+        let cases: &[(&str, &str)] = &[
+            ("lodash@4.17.21", "lodash@4.17.21"),
+            ("<!channel> hi", "&lt;!channel&gt; hi"),
+            ("<@U024BE7LH>", "&lt;@\u{200b}U024BE7LH&gt;"),
+            ("@here @channel", "@\u{200b}here @\u{200b}channel"),
+            ("<https://evil|click>", "&lt;https://evil|click&gt;"),
+            ("a&amp;b", "a&amp;amp;b"),
+            ("*bold* ~x~", "*\u{200b}bold*\u{200b} ~\u{200b}x~\u{200b}"),
+            ("two\nlines", "two lines"),
+            ("evil\u{202E}txt", "evil\\u{202e}txt"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(mrkdwn(input), *want, "mrkdwn({input:?})");
+        }
+    }
+
+    /// Property over random text from Slack's syntax pieces: no raw `<` or `>`, no `@` right
+    /// before a name, no control or bidi character, every `&` the start of one of the three
+    /// escapes.
+    #[test]
+    fn mrkdwn_never_links_or_mentions() {
+        const PIECES: &[&str] = &[
+            "<", ">", "&", "!", "channel", "here", "@", "U0", "#", "|", "http", "://", "a", " ",
+            "\n", "\u{202e}", "*", "_", "amp;", "lt;",
+        ];
+        let mut state = 0x51ac_u64;
+        let mut next = |n: usize| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let input: String = (0..next(16)).map(|_| PIECES[next(PIECES.len())]).collect();
+            let out = mrkdwn(&input);
+            assert!(!out.contains(['<', '>', '\n']), "{input:?} -> {out:?}");
+            assert!(
+                !out.chars().any(|c| is_dangerous(c) && c != '\u{200b}'),
+                "{input:?} -> {out:?}"
+            );
+            for (i, _) in out.match_indices('&') {
+                let rest = &out[i..];
+                assert!(
+                    ["&amp;", "&lt;", "&gt;"]
+                        .iter()
+                        .any(|e| rest.starts_with(e)),
+                    "{input:?} -> {out:?}"
+                );
+            }
+            for (i, _) in out.match_indices('@') {
+                let word = out[..i].chars().last().is_some_and(char::is_alphanumeric);
+                let next = out[i + 1..].chars().next();
+                assert!(
+                    word || !next.is_some_and(char::is_alphanumeric),
+                    "{input:?} -> {out:?}"
+                );
             }
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! The runner passes a container action's inputs as `INPUT_<NAME>` variables, upper-cased
 //! with hyphens kept (`INPUT_FAIL-ON`). This reads them, runs the same scan as `kevgate scan`
-//! ([`super::scan::gather`], [`super::policy::assemble`], [`super::scan::evaluate`]), then
+//! ([`super::scan::gather`], [`super::policy::assemble`], [`super::scan::evaluate_gathered`]), then
 //! writes the step summary (`$GITHUB_STEP_SUMMARY`), the outputs (`$GITHUB_OUTPUT`), the
 //! JSON and SARIF files asked for, and a table on stdout for the log; the exit code is the
 //! gate's.
@@ -23,7 +23,7 @@
 use super::policy::{
     PolicyFiles, assemble, declared_exceptions, read_policy_files, trivyignore_parser,
 };
-use super::scan::{ScanInputs, evaluate, gather, statement};
+use super::scan::{ScanInputs, evaluate_gathered, gather, statement};
 use super::{Io, Outcome, pretty_json, report_options, today, write_atomically};
 use crate::github::{Context, client, workflow};
 use crate::policy::FailOn;
@@ -353,7 +353,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         },
         Some(Err(e)) => notes.push(unchecked(e.clone())),
     }
-    let evaluation = evaluate(
+    let evaluation = evaluate_gathered(
         &gathered,
         &policy,
         notes,

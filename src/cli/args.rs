@@ -37,6 +37,8 @@ pub enum Command {
     Action,
     /// Open, update and close GitHub issues for the findings of a JSON report.
     Track(super::track::TrackArgs),
+    /// The weekly report over the tracking issues; `--post` pins it as an issue.
+    Report(super::weekly::ReportArgs),
     /// Re-check released SBOMs (GitHub release assets or local files) against today's database.
     Watch(super::watch::WatchArgs),
     /// Aggregate kevgate JSON reports (of many repositories) into one summary.

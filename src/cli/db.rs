@@ -192,7 +192,7 @@ pub(super) fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcom
         .context("no cache directory; hint: pass `--cache-dir` or set `KEVGATE_CACHE_DIR`")?;
     let http = http_settings(env)?;
     if let Some(url) = args.from.or_else(|| var("KEVGATE_DB_FROM")) {
-        let mut opts = db::prebuilt::PrebuiltOptions::new(cache, url);
+        let mut opts = db::update::prebuilt::PrebuiltOptions::new(cache, url);
         opts.http = http;
         opts.allow_downgrade = args.allow_downgrade;
         if let Some(path) = args
@@ -201,7 +201,7 @@ pub(super) fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcom
         {
             opts.public_key = fs_err::read_to_string(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let report = db::prebuilt::update_from(&opts, io.stderr)?;
+        let report = db::update::prebuilt::update_from(&opts, io.stderr)?;
         writeln!(
             io.stderr,
             "wrote `{}` ({} bytes, sha256 {})",
@@ -334,13 +334,13 @@ pub(super) fn status(args: StatusArgs, io: &mut Io<'_>, verify: bool) -> anyhow:
     let bytes = fs_err::read(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = VulnDb::from_bytes(bytes.clone())
         .with_context(|| format!("database `{}` cannot be used", path.display()))?;
-    let state = cache.as_deref().map(db::update::read_state);
+    let state = cache.as_deref().map(db::cache::read_state);
     if verify {
         let shown = path.display();
         let counts = db
             .verify()
             .with_context(|| format!("database `{shown}` is corrupt"))?;
-        let sha256 = db::update::sha256_hex(&bytes);
+        let sha256 = db::cache::sha256_hex(&bytes);
         // The file's sha256 against what the last writer recorded: the cache state (`db
         // update`) or a `<file>.sha256` beside it (as `db update --from` downloads).
         let recorded = match state.as_ref().and_then(|s| s.database.as_ref()) {

@@ -28,6 +28,7 @@ mod policy;
 mod scan;
 mod track;
 mod watch;
+mod weekly;
 
 pub use args::Cli;
 use args::{Command, DbCommand, PolicyCommand};
@@ -95,6 +96,7 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         },
         Command::Action => action::run(io),
         Command::Track(args) => track::run(args, io),
+        Command::Report(args) => weekly::run(args, io),
         Command::Watch(args) => watch::run(args, io),
         Command::Summarize(args) => watch::summarize(args, io),
     }

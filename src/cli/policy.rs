@@ -101,8 +101,6 @@ pub(super) fn read_policy_files(
 
 /// The SBOM a policy is assembled for, as far as the policy needs it.
 pub(super) struct ScannedSbom<'a> {
-    /// The SBOM's bytes (inflated), for its own VEX `analysis`.
-    pub bytes: &'a [u8],
     /// The parsed SBOM.
     pub parsed: &'a crate::sbom::Sbom,
     /// Its name in messages and ignore origins.
@@ -121,12 +119,8 @@ pub(super) fn assemble(
 ) -> anyhow::Result<(Policy, Vec<Note>)> {
     let scanned = crate::vex::Scanned::of(sbom.parsed);
     let (mut more, mut notes) = file_exceptions(files, &scanned)?;
-    // The SBOM's own VEX `analysis`: from the document (JSON), or from the parsed SBOM for
-    // serialisations the VEX reader does not parse (CycloneDX XML).
-    let own = match sbom.parsed.format {
-        crate::sbom::Format::CycloneDxXml => crate::vex::from_parsed(sbom.parsed, sbom.name),
-        _ => crate::vex::from_sbom(sbom.bytes, sbom.name),
-    };
+    // The SBOM's own VEX `analysis`, as the SBOM reader parsed it.
+    let own = crate::vex::from_sbom(sbom.parsed, sbom.name);
     more.extend(own.ignores);
     notes.extend(general_notes(
         NoteCode::VexUnknownStatus,
@@ -283,7 +277,6 @@ mod tests {
             )],
         };
         let sbom = ScannedSbom {
-            bytes: sbom_bytes,
             parsed: &parsed,
             name: "sbom.json",
         };

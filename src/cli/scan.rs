@@ -48,8 +48,6 @@ pub(super) struct Gathered {
     pub db_sha256: String,
     /// The SBOM as given.
     pub sbom_name: String,
-    /// The SBOM's bytes, inflated.
-    pub sbom_bytes: Vec<u8>,
     /// The parsed SBOM.
     pub sbom: sbom::Sbom,
     /// sha256 (hex) of the SBOM file as read.
@@ -62,7 +60,6 @@ impl Gathered {
     /// The SBOM as the policy needs it.
     pub fn scanned(&self) -> ScannedSbom<'_> {
         ScannedSbom {
-            bytes: &self.sbom_bytes,
             parsed: &self.sbom,
             name: &self.sbom_name,
         }
@@ -118,7 +115,7 @@ pub(super) fn run(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         SortOrder::Kev => crate::FindingOrder::Severity,
         SortOrder::Priority => crate::FindingOrder::Priority,
     };
-    let evaluation = evaluate(&gathered, &policy, notes, order, today)?;
+    let evaluation = evaluate_gathered(&gathered, &policy, notes, order, today)?;
 
     let color = match args.color {
         ColorChoice::Always => true,
@@ -382,17 +379,15 @@ pub(super) fn gather_bytes(
         sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     let sbom_sha256 = crate::attestation::sha256_hex(&raw);
-    // A plain file's document is the file itself: keep one copy.
-    let inflated = match inflated.bytes {
-        std::borrow::Cow::Owned(bytes) => Some(bytes),
-        std::borrow::Cow::Borrowed(_) => None,
-    };
+    // The bytes are not kept: everything after this reads the parsed SBOM (its own VEX
+    // `analysis` included).
+    drop(inflated);
+    drop(raw);
     Ok(Gathered {
         db,
         origin,
         db_sha256,
         sbom_name: shown.to_string(),
-        sbom_bytes: inflated.unwrap_or(raw),
         sbom: parsed,
         sbom_sha256,
         max_sbom_bytes,
@@ -400,7 +395,7 @@ pub(super) fn gather_bytes(
 }
 
 /// Runs the pure core on what [`gather`] read, with the assembled policy and its notes.
-pub(super) fn evaluate(
+pub(super) fn evaluate_gathered(
     gathered: &Gathered,
     policy: &Policy,
     notes: Vec<Note>,

@@ -79,6 +79,8 @@ pub(super) struct Local {
     pub settings: Settings,
     pub codeowners: Option<Codeowners>,
     pub notes: Vec<String>,
+    /// The config's `notify`/`jira` routing (issue 15).
+    pub notify: crate::notify::Settings,
 }
 
 /// The config's tracking settings and the CODEOWNERS file GitHub would use.
@@ -88,6 +90,7 @@ pub(super) fn local(
     by: NamedBy,
     settings: Option<Settings>,
 ) -> anyhow::Result<Local> {
+    let mut notify = crate::notify::Settings::default();
     let settings = match settings {
         Some(s) => s,
         None => {
@@ -95,7 +98,9 @@ pub(super) fn local(
                 config.map_or_else(|| ws.file(crate::config::DEFAULT_FILE), Path::to_path_buf);
             if config.is_some() || ws.exists(&path) {
                 let bytes = ws.read(&path, by, POLICY_FILE_MAX_BYTES)?;
-                crate::config::parse(&bytes, &path.display().to_string())?.tracking
+                let config = crate::config::parse(&bytes, &path.display().to_string())?;
+                notify = config.notify;
+                config.tracking
             } else {
                 Settings::default()
             }
@@ -134,6 +139,7 @@ pub(super) fn local(
         settings,
         codeowners,
         notes,
+        notify,
     })
 }
 
@@ -185,7 +191,7 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         bail!("`GITHUB_API_URL` is not an http(s) URL");
     }
     let today = today(env)?;
-    let local = local(&ws, args.config.as_deref(), NamedBy::User, None)?;
+    let mut local = local(&ws, args.config.as_deref(), NamedBy::User, None)?;
     let present = match &args.sbom {
         Some(path) => {
             let raw = ws.read(path, NamedBy::User, super::scan::max_sbom_bytes(None, env)?)?;
@@ -221,6 +227,8 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         }
     }
     let network = Network::from_env(env);
+    let mut notifier = crate::notify::notifier(&local.notify, env, args.dry_run);
+    local.notes.append(&mut notifier.1);
     let outcome = sync::sync(
         &Repo {
             api_url: &api_url,
@@ -242,7 +250,7 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             present: present.as_ref(),
             spacing: spacing(env),
         },
-        &mut crate::track::NoNotifier,
+        notifier.0.as_mut(),
     );
     for line in &outcome.lines {
         writeln!(io.stdout, "{}", crate::text::terminal(line))?;
@@ -298,7 +306,9 @@ pub(super) fn run_action(
     }
     let report: Report = sync::report_of(evaluation).map_err(|e| anyhow::anyhow!("{e}"))?;
     let ws = Workspace::from_env(env)?;
-    let local = local(&ws, config, NamedBy::Repository, None)?;
+    let mut local = local(&ws, config, NamedBy::Repository, None)?;
+    let mut notifier = crate::notify::notifier(&local.notify, env, false);
+    local.notes.append(&mut notifier.1);
     // What the SBOM holds, for the closing comment's upgrade; without it the comment
     // names no upgrade.
     let present = super::scan::max_sbom_bytes(None, env)
@@ -330,7 +340,7 @@ pub(super) fn run_action(
             present: present.as_ref(),
             spacing: spacing(env),
         },
-        &mut crate::track::NoNotifier,
+        notifier.0.as_mut(),
     );
     for line in &outcome.lines {
         writeln!(io.stderr, "kevgate: {}", crate::text::terminal(line))?;
@@ -375,7 +385,7 @@ pub(super) fn spacing(env: &dyn Fn(&str) -> Option<String>) -> Duration {
 }
 
 /// `OWNER/NAME`, of the characters GitHub allows.
-fn repository(s: &str) -> anyhow::Result<(String, String)> {
+pub(super) fn repository(s: &str) -> anyhow::Result<(String, String)> {
     let ok = |p: &str| {
         !p.is_empty()
             && p.len() <= 100

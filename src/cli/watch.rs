@@ -391,7 +391,7 @@ pub(super) fn execute(plan: &Plan, io: &mut Io<'_>) -> anyhow::Result<Watch> {
         let evaluated = super::scan::gather_bytes(&inputs, raw, today, io).and_then(|gathered| {
             let (policy, notes) =
                 super::policy::assemble(&files, &plan.overrides, &gathered.scanned())?;
-            super::scan::evaluate(
+            super::scan::evaluate_gathered(
                 &gathered,
                 &policy,
                 notes,

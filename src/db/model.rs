@@ -85,7 +85,7 @@ impl Malware {
 
 /// Whether an id is an OpenSSF malicious-packages id (`MAL-2022-1`).
 pub fn is_malware_id(id: &str) -> bool {
-    id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("MAL-"))
+    crate::vuln_id::IdKind::of(id) == crate::vuln_id::IdKind::Malware
 }
 
 impl Advisory {
@@ -95,14 +95,7 @@ impl Advisory {
         std::iter::once(&self.id)
             .chain(&self.aliases)
             .chain(&self.related)
-            .filter_map(|id| {
-                let at = if id.starts_with("CVE-") {
-                    0
-                } else {
-                    id.find("-CVE-")? + 1
-                };
-                Some(id[at..].to_ascii_uppercase())
-            })
+            .filter_map(|id| crate::vuln_id::cve_of(id))
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::db::VulnDb;
 use crate::db::build::hex;
-use crate::db::update::State;
+use crate::db::cache::State;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;

@@ -1,27 +1,14 @@
 //! `kevgate db update`: downloads the feeds into the cache directory and rebuilds the
 //! database from them.
 //!
-//! Cache layout (`$XDG_CACHE_HOME/kevgate` by default):
-//!
-//! ```text
-//! kevgate.db                 the database (replaced atomically: write, fsync, rename)
-//! .lock                      held (`File::lock`) for the whole update
-//! raw/state.json             per source: fetched at, ETag, NVD `lastModified` high-water
-//!                            mark; and which database they made (or the prebuilt one's URL)
-//! raw/kev/known_exploited_vulnerabilities.json
-//! raw/nvd/full-0000000.json  NVD API 2.0 pages; incremental pages `incr-<window>-<start>.json`
-//! raw/osv/<ecosystem>/all.zip
-//! raw/epss/epss_scores-current.csv.gz
-//! raw/jvn/full-0000001.xml   MyJVN getVulnOverviewList pages (with `--jvn`); incremental
-//!                            pages `incr-<since>-<startItem>.xml`
-//! ```
-//!
-//! An update builds a complete new raw directory beside the old one (`.raw-new-<pid>`; files
-//! that did not change are hard links), validates every download as it arrives, builds the
-//! database from the new directory into a temporary file, and only then swaps the directories
-//! and renames the database into place. Any failure before the swap removes the staging
-//! files, so the last good database and raw files stay byte-identical, and the error names
-//! the source that failed.
+//! The cache it fills (layout, lock, state, the atomic swap) is `db/cache.rs`. An update
+//! builds a complete new raw directory beside the old one (files that did not change are
+//! hard links), validates every download as it arrives, builds the database from the new
+//! directory into a temporary file, and only then commits. Any failure before that removes
+//! the staging files, and the error names the source that failed. This module and its
+//! children are the only code that downloads vulnerability data: the feeds (one table,
+//! `FileFeed`, for the single-file feeds; NVD and JVN pages in `update/pages.rs`) and the
+//! signed prebuilt database (`update/prebuilt.rs`, `db update --from`).
 //!
 //! Incremental: NVD asks only for records modified since the last update
 //! (`lastModStartDate`/`lastModEndDate`, in windows of at most 120 days); KEV, OSV and EPSS
@@ -32,13 +19,22 @@
 //! HTTP (`src/http.rs`): timeouts on every wait, retries of transient failures (429, 502,
 //! 503, 504, NVD's rate-limit 403, resets, short bodies) honouring `Retry-After`, a progress
 //! display. NVD requests are also spaced to the published limits (5 per 30 s, 50 with an API
-//! key). `db update --from` (a signed prebuilt database) is `db/prebuilt.rs`.
+//! key).
 
+mod pages;
+pub mod prebuilt;
+
+pub use pages::nvd_windows;
+use pages::{fetch_jvn, fetch_nvd};
+
+use crate::db::cache::{
+    DB_FILE, DatabaseState, RAW_DIR, SourceState, cache_error, commit, link_or_copy, lock_cache,
+    read_state, sha256_hex,
+};
 use crate::db::feeds::{self, Doc, DocKind};
 use crate::db::{DbError, VulnDb, build::BuildInputs};
 use crate::http::{self, Fetched};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -78,13 +74,6 @@ pub const DEFAULT_OSV_ECOSYSTEMS: &[&str] = &[
 pub const NVD_PAGE_SIZE: u32 = 2000;
 /// The longest `lastModStartDate`..`lastModEndDate` range the NVD API accepts.
 pub const NVD_MAX_WINDOW_DAYS: i64 = 120;
-/// The database file inside the cache directory.
-pub const DB_FILE: &str = "kevgate.db";
-/// The raw downloads inside the cache directory.
-pub const RAW_DIR: &str = "raw";
-/// The state file inside the raw directory.
-pub const STATE_FILE: &str = "state.json";
-
 /// What an update needs to know.
 #[derive(Debug, Clone)]
 pub struct UpdateOptions {
@@ -177,6 +166,17 @@ pub struct SourceReport {
     pub requests: u32,
 }
 
+impl SourceReport {
+    /// Nothing downloaded yet.
+    fn new(name: &'static str) -> SourceReport {
+        SourceReport {
+            name,
+            bytes: 0,
+            requests: 0,
+        }
+    }
+}
+
 /// What an update did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpdateReport {
@@ -186,55 +186,6 @@ pub struct UpdateReport {
     pub db_bytes: u64,
     /// Per source, in the order kev, nvd, osv, epss (then jvn).
     pub sources: Vec<SourceReport>,
-}
-
-/// Persistent per-source state, in `raw/state.json`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct State {
-    /// By source name (`kev`, `nvd`, `epss`, `osv/<ecosystem>`).
-    pub sources: BTreeMap<String, SourceState>,
-    /// What made the cache's database: the feeds above, or a prebuilt download.
-    pub database: Option<DatabaseState>,
-}
-
-/// Where the cache's database came from.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DatabaseState {
-    /// The prebuilt database's URL (`db update --from`); `None` when built from the feeds.
-    pub prebuilt_url: Option<String>,
-    /// When it was written (RFC 3339).
-    pub written_at: String,
-    /// sha256 of the database file (hex): the record describes that file only.
-    pub sha256: String,
-    /// The build serial in the prebuilt database's signed trusted comment (`serial N`),
-    /// when it had one: `db update --from` refuses a lower one (a rollback).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial: Option<u64>,
-}
-
-/// The state of one downloaded file or source.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SourceState {
-    /// When it was last fetched (RFC 3339), or confirmed unchanged.
-    pub fetched_at: Option<String>,
-    /// The URL it came from.
-    pub url: Option<String>,
-    /// The server's ETag, sent back as `If-None-Match`.
-    pub etag: Option<String>,
-    /// NVD: the `lastModEndDate` of the last update (RFC 3339); the next starts there.
-    /// JVN: when the last update ran; the next asks from the day before.
-    pub last_mod_end: Option<String>,
-}
-
-/// Reads `raw/state.json` under `cache_dir`; missing or unreadable gives the empty state.
-pub fn read_state(cache_dir: &Path) -> State {
-    fs_err::read(cache_dir.join(RAW_DIR).join(STATE_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
 }
 
 /// Downloads the feeds into `opts.cache_dir` and rebuilds its database; `log` gets one
@@ -265,58 +216,6 @@ pub fn update(opts: &UpdateOptions, log: &mut dyn Write) -> Result<UpdateReport,
     })
 }
 
-/// Creates the cache directory and takes its lock (waiting for another update to end), then
-/// removes what a killed run left behind. The lock is held while the file is open.
-pub(crate) fn lock_cache(cache: &Path, log: &mut dyn Write) -> Result<fs_err::File, UpdateError> {
-    fs_err::create_dir_all(cache).map_err(|e| cache_error(cache, e))?;
-    let lock_path = cache.join(".lock");
-    let lock = fs_err::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| cache_error(&lock_path, e))?;
-    match lock.file().try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let _ = writeln!(
-                log,
-                "waiting for another `kevgate db update` on `{}`",
-                cache.display()
-            );
-            lock.file().lock().map_err(|e| cache_error(&lock_path, e))?;
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(cache_error(&lock_path, e)),
-    }
-    // We hold the lock: staging left by a killed run is ours to remove.
-    remove_stale_staging(cache);
-    Ok(lock)
-}
-
-pub(crate) fn cache_error(path: &Path, e: impl std::fmt::Display) -> UpdateError {
-    UpdateError::Cache {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
-fn remove_stale_staging(cache: &Path) {
-    let Ok(entries) = fs_err::read_dir(cache) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".raw-new-")
-            || name.starts_with(".raw-old-")
-            || name.starts_with(".prebuilt-new-")
-        {
-            let _ = fs_err::remove_dir_all(entry.path());
-        } else if name.starts_with(".kevgate.db.tmp") {
-            let _ = fs_err::remove_file(entry.path());
-        }
-    }
-}
-
 /// Downloads into `staging` (a full copy of the new raw directory) and builds the database.
 fn stage_and_build(
     opts: &UpdateOptions,
@@ -335,34 +234,19 @@ fn stage_and_build(
     let now = jiff::Timestamp::now();
     let mut reports = Vec::new();
 
-    // KEV
-    let dir = staging.join("kev");
-    mkdir(&dir)?;
-    let file = "known_exploited_vulnerabilities.json";
-    let r = fetch_file(
-        &http,
-        "kev",
-        &opts.kev_url,
-        &raw.join("kev").join(file),
-        &dir.join(file),
-        state.sources.entry("kev".into()).or_default(),
+    let mut stage = Stage {
+        http: &http,
+        raw: &raw,
+        staging,
+        state: &mut state,
         now,
-        log,
-    )?;
-    validate(
-        &opts.limits,
-        "kev",
-        &opts.kev_url,
-        &dir.join(file),
-        DocKind::Json,
-        |doc| feeds::kev::parse(doc).map(|(o, _)| o),
-    )?;
-    reports.push(r);
-
-    // NVD
+        log: &mut *log,
+    };
+    let [kev, epss] = [FileFeed::kev(opts), FileFeed::epss(opts)];
+    reports.push(stage.fetch_file_feed(&kev, &opts.limits)?);
     let dir = staging.join("nvd");
     mkdir(&dir)?;
-    let nvd_state = state.sources.entry("nvd".into()).or_default();
+    let nvd_state = stage.state.sources.entry("nvd".into()).or_default();
     reports.push(fetch_nvd(
         opts,
         &http,
@@ -370,63 +254,18 @@ fn stage_and_build(
         &dir,
         nvd_state,
         now,
-        log,
+        stage.log,
     )?);
-
-    // OSV
-    let mut osv = SourceReport {
-        name: "osv",
-        bytes: 0,
-        requests: 0,
-    };
+    // OSV: one file per ecosystem, one report for them all.
+    let mut osv = SourceReport::new("osv");
     mkdir(&staging.join("osv"))?;
     for eco in &opts.osv_ecosystems {
-        let url = format!(
-            "{}/{}/all.zip",
-            opts.osv_url.trim_end_matches('/'),
-            encode_path_segment(eco)
-        );
-        let dir = staging.join("osv").join(eco);
-        mkdir(&dir)?;
-        let r = fetch_file(
-            &http,
-            "osv",
-            &url,
-            &raw.join("osv").join(eco).join("all.zip"),
-            &dir.join("all.zip"),
-            state.sources.entry(format!("osv/{eco}")).or_default(),
-            now,
-            log,
-        )?;
-        validate_zip(&opts.limits, &url, &dir.join("all.zip"))?;
+        let r = stage.fetch_file_feed(&FileFeed::osv(opts, eco), &opts.limits)?;
         osv.bytes += r.bytes;
         osv.requests += r.requests;
     }
     reports.push(osv);
-
-    // EPSS
-    let dir = staging.join("epss");
-    mkdir(&dir)?;
-    let file = "epss_scores-current.csv.gz";
-    let r = fetch_file(
-        &http,
-        "epss",
-        &opts.epss_url,
-        &raw.join("epss").join(file),
-        &dir.join(file),
-        state.sources.entry("epss".into()).or_default(),
-        now,
-        log,
-    )?;
-    validate(
-        &opts.limits,
-        "epss",
-        &opts.epss_url,
-        &dir.join(file),
-        DocKind::Csv,
-        |doc| feeds::epss::parse(doc).map(|(o, _)| o),
-    )?;
-    reports.push(r);
+    reports.push(stage.fetch_file_feed(&epss, &opts.limits)?);
 
     // JVN (opt-in)
     let mut jvn_inputs = Vec::new();
@@ -472,57 +311,114 @@ fn stage_and_build(
         sha256: sha256_hex(&bytes),
         serial: None,
     });
-    let state_path = staging.join(STATE_FILE);
-    let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
-    fs_err::write(&state_path, json).map_err(|e| cache_error(&state_path, e))?;
+    crate::db::cache::write_state(staging, &state)?;
     Ok((bytes, reports))
 }
 
-/// Swaps the raw directories and renames the database into place.
-fn commit(cache: &Path, staging: &Path, bytes: &[u8]) -> Result<(), UpdateError> {
-    let db = cache.join(DB_FILE);
-    let tmp = write_temp_db(cache, bytes)?;
-    let raw = cache.join(RAW_DIR);
-    let old = cache.join(format!(".raw-old-{}", std::process::id()));
-    let had_raw = raw.exists();
-    if had_raw && let Err(e) = fs_err::rename(&raw, &old) {
-        let _ = fs_err::remove_file(&tmp);
-        return Err(cache_error(&raw, e));
-    }
-    if let Err(e) = fs_err::rename(staging, &raw) {
-        if had_raw {
-            let _ = fs_err::rename(&old, &raw);
-        }
-        let _ = fs_err::remove_file(&tmp);
-        return Err(cache_error(&raw, e));
-    }
-    if let Err(e) = fs_err::rename(&tmp, &db) {
-        // Put the old raw directory back, so the cache stays as it was.
-        let _ = fs_err::rename(&raw, staging);
-        if had_raw {
-            let _ = fs_err::rename(&old, &raw);
-        }
-        let _ = fs_err::remove_file(&tmp);
-        return Err(cache_error(&db, e));
-    }
-    // Make the renames durable; failure here does not undo a complete update.
-    if let Ok(d) = fs_err::File::open(cache) {
-        let _ = d.sync_all();
-    }
-    let _ = fs_err::remove_dir_all(&old);
-    Ok(())
+/// A feed that is one file per URL (KEV, EPSS, each OSV ecosystem's export): where it is
+/// fetched from, where it lives in the raw directory, and how a download is checked. One
+/// routine ([`Stage::fetch_file_feed`]) fetches and validates them all (issue 12, item 5:
+/// KEV and EPSS had copies of the block, OSV a variant).
+struct FileFeed {
+    /// `kev`, `epss`, `osv`: names errors and log lines.
+    source_name: &'static str,
+    /// The URL.
+    url: String,
+    /// The file, relative to the raw directory (`kev/known_exploited_vulnerabilities.json`).
+    rel: PathBuf,
+    /// The key in the state file (`kev`, `epss`, `osv/<ecosystem>`).
+    state_key: String,
+    /// How a download is checked.
+    check: Check,
 }
 
-/// Writes `bytes` to a temporary file beside the database and syncs it
-/// ([`crate::atomic_file::write_temp`]); the caller renames it into place.
-pub(crate) fn write_temp_db(cache: &Path, bytes: &[u8]) -> Result<PathBuf, UpdateError> {
-    let db = cache.join(DB_FILE);
-    crate::atomic_file::write_temp(&db, bytes).map_err(|e| {
-        cache_error(
-            &crate::atomic_file::temp_path(&db).unwrap_or_else(|_| db.clone()),
-            e,
-        )
-    })
+/// How a downloaded file is checked before the build reads it.
+enum Check {
+    /// Parsed as one document of this kind by the feed's parser.
+    Doc(DocKind, fn(&Doc) -> Result<feeds::Outcome, DbError>),
+    /// An OSV export: every JSON member parsed by the OSV parser.
+    OsvZip,
+}
+
+impl FileFeed {
+    fn kev(opts: &UpdateOptions) -> FileFeed {
+        FileFeed {
+            source_name: "kev",
+            url: opts.kev_url.clone(),
+            rel: Path::new("kev").join("known_exploited_vulnerabilities.json"),
+            state_key: "kev".into(),
+            check: Check::Doc(DocKind::Json, |doc| feeds::kev::parse(doc).map(|(o, _)| o)),
+        }
+    }
+
+    fn epss(opts: &UpdateOptions) -> FileFeed {
+        FileFeed {
+            source_name: "epss",
+            url: opts.epss_url.clone(),
+            rel: Path::new("epss").join("epss_scores-current.csv.gz"),
+            state_key: "epss".into(),
+            check: Check::Doc(DocKind::Csv, |doc| feeds::epss::parse(doc).map(|(o, _)| o)),
+        }
+    }
+
+    fn osv(opts: &UpdateOptions, ecosystem: &str) -> FileFeed {
+        FileFeed {
+            source_name: "osv",
+            url: format!(
+                "{}/{}/all.zip",
+                opts.osv_url.trim_end_matches('/'),
+                encode_path_segment(ecosystem)
+            ),
+            rel: Path::new("osv").join(ecosystem).join("all.zip"),
+            state_key: format!("osv/{ecosystem}"),
+            check: Check::OsvZip,
+        }
+    }
+}
+
+/// What fetching into the staging directory needs.
+struct Stage<'a> {
+    http: &'a Http,
+    raw: &'a Path,
+    staging: &'a Path,
+    state: &'a mut crate::db::cache::State,
+    now: jiff::Timestamp,
+    log: &'a mut dyn Write,
+}
+
+impl Stage<'_> {
+    /// Fetches `feed` into the staging directory (or links the previous file on `304`) and
+    /// validates it, so a bad download fails here, named by its source.
+    fn fetch_file_feed(
+        &mut self,
+        feed: &FileFeed,
+        limits: &feeds::Limits,
+    ) -> Result<SourceReport, UpdateError> {
+        let dest = self.staging.join(&feed.rel);
+        if let Some(dir) = dest.parent() {
+            fs_err::create_dir_all(dir).map_err(|e| cache_error(dir, e))?;
+        }
+        let report = fetch_file(
+            self.http,
+            feed.source_name,
+            &feed.url,
+            &self.raw.join(&feed.rel),
+            &dest,
+            self.state
+                .sources
+                .entry(feed.state_key.clone())
+                .or_default(),
+            self.now,
+            self.log,
+        )?;
+        match feed.check {
+            Check::Doc(kind, parse) => {
+                validate(limits, feed.source_name, &feed.url, &dest, kind, parse)?
+            }
+            Check::OsvZip => validate_zip(limits, &feed.url, &dest)?,
+        }
+        Ok(report)
+    }
 }
 
 /// Reads a downloaded file and runs a feed parser over it, so a bad download fails here,
@@ -649,297 +545,6 @@ fn fetch_file(
     }
 }
 
-/// sha256 as lowercase hex.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    crate::db::build::hex(&sha2::Sha256::digest(bytes))
-}
-
-fn link_or_copy(from: &Path, to: &Path) -> Result<(), UpdateError> {
-    if std::fs::hard_link(from, to).is_ok() {
-        return Ok(());
-    }
-    fs_err::copy(from, to)
-        .map(|_| ())
-        .map_err(|e| cache_error(to, e))
-}
-
-/// The NVD paging envelope; the records are checked by the NVD parser.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NvdPage {
-    total_results: u64,
-    start_index: Option<u64>,
-    vulnerabilities: Vec<serde::de::IgnoredAny>,
-}
-
-/// The `lastModStartDate`..`lastModEndDate` windows from `since` to `until`, each at most
-/// [`NVD_MAX_WINDOW_DAYS`] long.
-pub fn nvd_windows(
-    since: jiff::Timestamp,
-    until: jiff::Timestamp,
-) -> Vec<(jiff::Timestamp, jiff::Timestamp)> {
-    let step = jiff::SignedDuration::from_hours(24 * NVD_MAX_WINDOW_DAYS);
-    let mut out = Vec::new();
-    let mut start = since;
-    while start < until {
-        let end = start
-            .checked_add(step)
-            .map(|e| e.min(until))
-            .unwrap_or(until);
-        out.push((start, end));
-        start = end;
-    }
-    out
-}
-
-/// NVD's date format: `2025-08-26T04:00:00.000+00:00` (UTC).
-fn nvd_date(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()
-}
-
-fn fetch_nvd(
-    opts: &UpdateOptions,
-    http: &Http,
-    previous: &Path,
-    dir: &Path,
-    state: &mut SourceState,
-    now: jiff::Timestamp,
-    log: &mut dyn Write,
-) -> Result<SourceReport, UpdateError> {
-    let url = opts.nvd_url.as_str();
-    let since = state
-        .last_mod_end
-        .as_deref()
-        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
-        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-    let mut report = SourceReport {
-        name: "nvd",
-        bytes: 0,
-        requests: 0,
-    };
-    let windows: Vec<(String, Option<(jiff::Timestamp, jiff::Timestamp)>)> = match since {
-        Some(since) => {
-            // Keep the pages we have; add what changed since.
-            for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
-                let entry = entry.map_err(|e| cache_error(previous, e))?;
-                link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
-            }
-            nvd_windows(since, now)
-                .into_iter()
-                .map(|(s, e)| {
-                    (
-                        format!("incr-{}", s.strftime("%Y%m%dT%H%M%S")),
-                        Some((s, e)),
-                    )
-                })
-                .collect()
-        }
-        None => vec![("full".to_string(), None)],
-    };
-    let headers: Vec<(&str, String)> = opts
-        .nvd_api_key
-        .iter()
-        .map(|k| ("apiKey", k.clone()))
-        .collect();
-    for (prefix, window) in windows {
-        let mut start: u64 = 0;
-        loop {
-            let mut query = vec![
-                ("resultsPerPage", NVD_PAGE_SIZE.to_string()),
-                ("startIndex", start.to_string()),
-            ];
-            if let Some((s, e)) = window {
-                query.push(("lastModStartDate", nvd_date(s)));
-                query.push(("lastModEndDate", nvd_date(e)));
-            }
-            let _ = writeln!(log, "nvd: downloading `{url}` from record {start}");
-            http.nvd_rate_limit(opts.nvd_api_key.is_some());
-            let path = dir.join(format!("{prefix}-{start:07}.json"));
-            report.bytes += match http.fetch("nvd", url, &query, &headers, &path, log)? {
-                Fetched::Saved { bytes, .. } => bytes,
-                Fetched::NotModified => 0,
-            };
-            report.requests += 1;
-            let asked = start;
-            let err = |reason: String| UpdateError::Source {
-                source_name: "nvd",
-                url: format!("{url}?startIndex={asked}"),
-                reason,
-            };
-            let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
-            let bytes = opts
-                .limits
-                .read(file, &mut 0)
-                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
-            let page: NvdPage = serde_json::from_slice(&bytes)
-                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
-            let doc = Doc {
-                name: "nvd".into(),
-                kind: DocKind::Json,
-                bytes,
-            };
-            feeds::nvd::parse(&doc, &mut |_| {})
-                .map_err(|e| err(format!("invalid API 2.0 page: {e}")))?;
-            if page.start_index.is_some_and(|s| s != start) {
-                return Err(err(format!(
-                    "page starts at record {}, asked for {start}",
-                    page.start_index.unwrap_or_default()
-                )));
-            }
-            let n = page.vulnerabilities.len() as u64;
-            start += n;
-            if start >= page.total_results {
-                break;
-            }
-            if n == 0 {
-                return Err(err(format!(
-                    "empty page before the end ({start} of {} records)",
-                    page.total_results
-                )));
-            }
-        }
-    }
-    let _ = writeln!(
-        log,
-        "nvd: {} bytes in {} pages",
-        report.bytes, report.requests
-    );
-    state.fetched_at = Some(now.to_string());
-    state.url = Some(url.to_string());
-    state.last_mod_end = Some(now.to_string());
-    Ok(report)
-}
-
-/// Downloads JVN iPedia entries from the MyJVN API (`getVulnOverviewList`, feed `hnd`) into
-/// `dir`, page by page (`startItem`, `maxCountItem` = [`JVN_PAGE_SIZE`]), until the
-/// response's `status:Status` `totalRes` entries are in. The first update asks for every
-/// entry (`rangeDate*=n`, no date); later ones keep the pages they have and ask only for
-/// entries updated (`datePublishedStart{Y,M,D}`, JST) since the day before the last update
-/// (the build keeps the newest copy of each entry). Every page is parsed as it arrives: a
-/// MyJVN error (`retCd` 1), a DTD, a page that starts elsewhere than asked or holds another
-/// count than its `totalResRet` fails the update.
-fn fetch_jvn(
-    url: &str,
-    http: &Http,
-    previous: &Path,
-    dir: &Path,
-    state: &mut SourceState,
-    now: jiff::Timestamp,
-    log: &mut dyn Write,
-) -> Result<SourceReport, UpdateError> {
-    let since = state
-        .last_mod_end
-        .as_deref()
-        .filter(|_| state.url.as_deref() == Some(url) && previous.is_dir())
-        .and_then(|s| s.parse::<jiff::Timestamp>().ok());
-    let mut report = SourceReport {
-        name: "jvn",
-        bytes: 0,
-        requests: 0,
-    };
-    let mut query_base: Vec<(&str, String)> = vec![
-        ("method", "getVulnOverviewList".into()),
-        ("feed", "hnd".into()),
-        ("maxCountItem", JVN_PAGE_SIZE.to_string()),
-        ("rangeDatePublic", "n".into()),
-        ("rangeDatePublished", "n".into()),
-        ("rangeDateFirstPublished", "n".into()),
-    ];
-    let prefix = match since {
-        Some(since) => {
-            for entry in fs_err::read_dir(previous).map_err(|e| cache_error(previous, e))? {
-                let entry = entry.map_err(|e| cache_error(previous, e))?;
-                link_or_copy(&entry.path(), &dir.join(entry.file_name()))?;
-            }
-            // JVN dates are Japan time (UTC+9, no daylight saving); a day of overlap.
-            let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
-            let day = since
-                .to_zoned(jst)
-                .date()
-                .yesterday()
-                .unwrap_or(jiff::civil::Date::MIN);
-            query_base.push(("datePublishedStartY", day.year().to_string()));
-            query_base.push(("datePublishedStartM", day.month().to_string()));
-            query_base.push(("datePublishedStartD", day.day().to_string()));
-            format!("incr-{}", since.strftime("%Y%m%dT%H%M%S"))
-        }
-        None => "full".to_string(),
-    };
-    let mut start: u64 = 1;
-    loop {
-        let mut query = query_base.clone();
-        query.insert(2, ("startItem", start.to_string()));
-        let _ = writeln!(log, "jvn: downloading `{url}` from entry {start}");
-        let path = dir.join(format!("{prefix}-{start:07}.xml"));
-        report.bytes += match http.fetch("jvn", url, &query, &[], &path, log)? {
-            Fetched::Saved { bytes, .. } => bytes,
-            Fetched::NotModified => 0,
-        };
-        report.requests += 1;
-        let asked = start;
-        let err = |reason: String| UpdateError::Source {
-            source_name: "jvn",
-            url: format!("{url}?method=getVulnOverviewList&startItem={asked}"),
-            reason,
-        };
-        let file = fs_err::File::open(&path).map_err(|e| cache_error(&path, e))?;
-        let bytes = http
-            .limits
-            .read(file, &mut 0)
-            .map_err(|e| err(format!("invalid page: {e}")))?;
-        let doc = match feeds::jvn::read(&bytes).map_err(|e| err(format!("invalid page: {e}")))? {
-            feeds::jvn::Read::Document(d) => d,
-            feeds::jvn::Read::Other(root) => {
-                return Err(err(format!(
-                    "invalid page: root element `{root}`, not a MyJVN response"
-                )));
-            }
-        };
-        let status = doc
-            .status
-            .ok_or_else(|| err("invalid page: no `status:Status`".into()))?;
-        let total = status
-            .total_res
-            .ok_or_else(|| err("invalid page: no `totalRes` in `status:Status`".into()))?;
-        let n = doc.entries.len() as u64;
-        if let Some(ret) = status.total_res_ret
-            && ret != n
-        {
-            return Err(err(format!(
-                "page holds {n} entries, its `totalResRet` says {ret}"
-            )));
-        }
-        if n > 0
-            && let Some(first) = status.first_res
-            && first != start
-        {
-            return Err(err(format!(
-                "page starts at entry {first}, asked for {start}"
-            )));
-        }
-        start += n;
-        if start > total {
-            break;
-        }
-        if n == 0 {
-            return Err(err(format!(
-                "empty page before the end ({} of {total} entries)",
-                start - 1
-            )));
-        }
-    }
-    let _ = writeln!(
-        log,
-        "jvn: {} bytes in {} pages",
-        report.bytes, report.requests
-    );
-    state.fetched_at = Some(now.to_string());
-    state.url = Some(url.to_string());
-    state.last_mod_end = Some(now.to_string());
-    Ok(report)
-}
-
 /// The HTTP client, the NVD rate limit, and the caps on reading what was downloaded.
 struct Http {
     client: http::Client,
@@ -1036,6 +641,6 @@ mod tests {
     #[test]
     fn nvd_dates_are_utc_with_millis() {
         let t: jiff::Timestamp = "2025-08-26T04:05:06.789Z".parse().unwrap();
-        assert_eq!(nvd_date(t), "2025-08-26T04:05:06.789+00:00");
+        assert_eq!(pages::nvd_date(t), "2025-08-26T04:05:06.789+00:00");
     }
 }

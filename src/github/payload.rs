@@ -22,7 +22,7 @@
 //! escapes everything from the SBOM and the feeds.
 
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated, Verdict};
+use crate::policy::{DecidedFinding, Decision, Verdict};
 use crate::report::markdown::{self, CHECK_RUN_MAX_BYTES, DEFAULT_MARKER, MarkdownOptions};
 use crate::text;
 use serde::Serialize;
@@ -211,7 +211,7 @@ fn annotations(ev: &Evaluation) -> (Vec<Annotation>, usize) {
         Decision::Warn => 1,
         Decision::Ignored => 2,
     };
-    let mut order: Vec<&Evaluated> = ev.findings.iter().collect();
+    let mut order: Vec<&DecidedFinding> = ev.findings.iter().collect();
     order.sort_by_key(|e| rank(e.decision));
     let n = order.len();
     let mut out = Vec::new();
@@ -307,7 +307,7 @@ fn plain(s: &str, max: usize) -> String {
     text::terminal(&text::one_line(s, max)).into_owned()
 }
 
-fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
+fn annotation(e: &DecidedFinding, sbom_path: &str) -> Annotation {
     let f = &e.finding;
     let path = f
         .component
@@ -318,23 +318,7 @@ fn annotation(e: &Evaluated, sbom_path: &str) -> Annotation {
         .unwrap_or_else(|| plain(sbom_path, 400));
     let package = plain(&f.component.label(), 120);
     let id = plain(&f.id, 100);
-    let mut message = format!(
-        "{package} is affected by {id} ({}{}).",
-        e.severity.as_str(),
-        crate::report::message_flags(f)
-    );
-    if f.malicious {
-        message.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
-    }
-    message.push(' ');
-    message.push_str(&crate::report::fix_sentence(f, &|v| plain(v, 64)));
-    if let Some(kev) = &f.kev {
-        message.push_str(&format!(
-            " KEV required action (due {}): {}",
-            plain(&kev.due_date, 10),
-            plain(&kev.required_action, 300)
-        ));
-    }
+    let mut message = crate::report::finding_message(e);
     if let Some(summary) = &f.summary {
         message.push_str(&format!("\n{}", plain(summary, 400)));
     }

@@ -315,7 +315,7 @@ pub fn report_of(ev: &crate::Evaluation) -> Result<Report, String> {
 }
 
 /// The API client for `repo`.
-fn api(repo: &Repo<'_>) -> Result<Api, String> {
+pub(super) fn api(repo: &Repo<'_>) -> Result<Api, String> {
     let ctx = Context {
         event: Event::Push,
         sha: String::new(),
@@ -383,7 +383,7 @@ impl LabelDto {
 }
 
 /// Every issue with the `kevgate` label, open or closed, pull requests left out.
-fn list_issues(api: &Api) -> Result<Vec<Issue>, String> {
+pub(super) fn list_issues(api: &Api) -> Result<Vec<Issue>, String> {
     let mut out = Vec::new();
     for page in 1..=MAX_ISSUE_PAGES {
         let r = api.send(

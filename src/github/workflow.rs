@@ -210,7 +210,7 @@ mod tests {
         let one = ev.findings[0].clone();
         for i in 0..20_000 {
             let mut e = one.clone();
-            e.finding.id = format!("CVE-2099-{i:05}");
+            e.finding.id = format!("CVE-2099-{i:05}").into();
             ev.findings.push(e);
         }
         ev.remediation = crate::remediation::plan(&ev.findings);

@@ -5,7 +5,7 @@ use crate::db::{Manifest, SourceInfo};
 use crate::enrich::{ComponentRef, Cvss, Epss, Finding, FoundBy, Kev, Severity};
 use crate::evaluation::{DbOrigin, DbOriginKind, Evaluation, Subject};
 use crate::note::{Note, NoteCode};
-use crate::policy::{Decision, Evaluated, FailOn, Policy, Reason, Verdict};
+use crate::policy::{DecidedFinding, Decision, FailOn, Policy, Reason, Verdict};
 
 /// KEV's `requiredAction` for both KEV entries used here (cisagov/kev-data 2025-08-25).
 const KEV_ACTION: &str = "Apply mitigations per vendor instructions or discontinue use of the \
@@ -18,13 +18,13 @@ fn component(
     version: &str,
     file: Option<&str>,
 ) -> ComponentRef {
-    ComponentRef {
+    ComponentRef::new(
         index,
-        purl: Some(purl.to_owned()),
-        name: name.to_owned(),
-        version: Some(version.to_owned()),
-        file_path: file.map(str::to_owned),
-    }
+        Some(purl.to_owned()),
+        name.to_owned(),
+        Some(version.to_owned()),
+        file.map(str::to_owned),
+    )
 }
 
 fn cvss(score: f32, vector: &str, source: &str) -> Option<Cvss> {
@@ -46,7 +46,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 fn jquery_11023(component: ComponentRef) -> Finding {
     Finding {
-        id: "CVE-2020-11023".to_owned(),
+        id: "CVE-2020-11023".into(),
         aliases: strings(&["GHSA-jpcq-cgw6-v4j6"]),
         component,
         summary: Some("Potential XSS vulnerability in jQuery".to_owned()),
@@ -58,7 +58,7 @@ fn jquery_11023(component: ComponentRef) -> Finding {
             date_added: "2025-01-23".to_owned(),
             due_date: "2025-02-13".to_owned(),
             required_action: KEV_ACTION.to_owned(),
-            known_ransomware_campaign_use: "Unknown".to_owned(),
+            ransomware: false,
             name: "JQuery Cross-Site Scripting (XSS) Vulnerability".to_owned(),
         }),
         epss: Some(Epss {
@@ -84,11 +84,11 @@ fn evaluated(
     severity: Severity,
     decision: Decision,
     reasons: &[Reason],
-) -> Evaluated {
-    Evaluated {
+) -> DecidedFinding {
+    DecidedFinding {
         priority: crate::priority::of(&finding),
         finding,
-        severity,
+        gate_severity: severity,
         decision,
         reasons: reasons.to_vec(),
         ignored_reason: None,
@@ -145,16 +145,16 @@ pub(crate) fn evaluation() -> Evaluation {
         "0.24.0",
         Some("go.mod"),
     );
-    let hostile = ComponentRef {
-        index: 6,
-        purl: Some("pkg:npm/%40org/team@1.0.0".to_owned()),
-        name: HOSTILE_NAME.to_owned(),
-        version: Some("1.0.0\n::error::injected".to_owned()),
-        file_path: Some("node_modules/@org/team/package.json".to_owned()),
-    };
+    let hostile = ComponentRef::new(
+        6,
+        Some("pkg:npm/%40org/team@1.0.0".to_owned()),
+        HOSTILE_NAME.to_owned(),
+        Some("1.0.0\n::error::injected".to_owned()),
+        Some("node_modules/@org/team/package.json".to_owned()),
+    );
 
     let glibc = Finding {
-        id: "CVE-2023-4911".to_owned(),
+        id: "CVE-2023-4911".into(),
         aliases: strings(&["DSA-5514-1"]),
         component: libc6,
         summary: Some(
@@ -174,7 +174,7 @@ pub(crate) fn evaluation() -> Evaluation {
             date_added: "2023-11-21".to_owned(),
             due_date: "2023-12-12".to_owned(),
             required_action: KEV_ACTION.to_owned(),
-            known_ransomware_campaign_use: "Unknown".to_owned(),
+            ransomware: false,
             name: "GNU C Library Buffer Overflow Vulnerability".to_owned(),
         }),
         epss: Some(Epss {
@@ -192,7 +192,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let xz = Finding {
-        id: "CVE-2024-3094".to_owned(),
+        id: "CVE-2024-3094".into(),
         aliases: strings(&["GHSA-rxwq-x6h5-x525"]),
         component: liblzma5,
         summary: Some(
@@ -215,7 +215,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let gcrypt = Finding {
-        id: "CVE-2024-2236".to_owned(),
+        id: "CVE-2024-2236".into(),
         aliases: Vec::new(),
         component: libgcrypt,
         summary: Some(
@@ -242,7 +242,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let sbom_only = Finding {
-        id: "CVE-2019-11358".to_owned(),
+        id: "CVE-2019-11358".into(),
         aliases: Vec::new(),
         component: jquery_339.clone(),
         summary: Some(
@@ -266,7 +266,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let hostile_finding = Finding {
-        id: "[x](javascript:alert(1))".to_owned(),
+        id: "[x](javascript:alert(1))".into(),
         aliases: strings(&["<script>alert(1)</script>"]),
         component: hostile,
         summary: Some("*bold* _it_ [click](javascript:alert(1)) @org/team\n| a | b |".to_owned()),
@@ -286,7 +286,7 @@ pub(crate) fn evaluation() -> Evaluation {
         fix_channel: None,
     };
     let go = Finding {
-        id: "CVE-2025-22869".to_owned(),
+        id: "CVE-2025-22869".into(),
         aliases: strings(&["GO-2025-3487"]),
         component: x_crypto,
         summary: Some("Potential denial of service in golang.org/x/crypto".to_owned()),

@@ -268,7 +268,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
                         version: f.component.version.as_deref(),
                         file_path: f.component.file_path.as_deref(),
                     },
-                    severity: e.severity.as_str(),
+                    severity: e.gate_severity.as_str(),
                     severity_source: severity_source(e),
                     cvss: f.cvss.as_ref().map(|c| Cvss {
                         score: c.score,
@@ -280,7 +280,9 @@ fn report(ev: &Evaluation) -> Report<'_> {
                         date_added: &k.date_added,
                         due_date: &k.due_date,
                         required_action: &k.required_action,
-                        known_ransomware_campaign_use: &k.known_ransomware_campaign_use,
+                        known_ransomware_campaign_use: crate::enrich::Kev::ransomware_word(
+                            k.ransomware,
+                        ),
                     }),
                     malicious: f.malicious,
                     epss: f.epss.map(|e| Epss {
@@ -379,9 +381,9 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
 
 /// Where the severity came from: `kev` when KEV raised it, the word's source (`ghsa`,
 /// `sbom:nvd`) when a severity word set it, else the CVSS source.
-fn severity_source(e: &crate::policy::Evaluated) -> Option<&str> {
+fn severity_source(e: &crate::policy::DecidedFinding) -> Option<&str> {
     let f = &e.finding;
-    if f.kev.is_some() && e.severity != f.severity {
+    if f.kev.is_some() && e.gate_severity != f.severity {
         Some("kev")
     } else if let Some(word) = &f.severity_source {
         Some(word.as_str())

@@ -18,7 +18,7 @@
 use super::{bundled_banner, code, epss_percent, safe_url};
 use crate::enrich::Severity;
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated, Verdict};
+use crate::policy::{DecidedFinding, Decision, Verdict};
 use crate::remediation::Fix;
 use crate::text;
 use std::fmt::Write as _;
@@ -174,15 +174,15 @@ fn render_with(ev: &Evaluation, opts: &MarkdownOptions<'_>, shown: usize, notes:
     added_exceptions(&mut md, ev);
 
     let visible = &ev.findings[..shown.min(ev.findings.len())];
-    let fails: Vec<&Evaluated> = visible
+    let fails: Vec<&DecidedFinding> = visible
         .iter()
         .filter(|e| e.decision == Decision::Fail)
         .collect();
-    let warns: Vec<&Evaluated> = visible
+    let warns: Vec<&DecidedFinding> = visible
         .iter()
         .filter(|e| e.decision == Decision::Warn)
         .collect();
-    let ignored: Vec<&Evaluated> = visible
+    let ignored: Vec<&DecidedFinding> = visible
         .iter()
         .filter(|e| e.decision == Decision::Ignored)
         .collect();
@@ -343,7 +343,7 @@ Not in the base branch's policy: \
 }
 
 /// The findings table.
-fn findings_table(md: &mut String, rows: &[&Evaluated]) {
+fn findings_table(md: &mut String, rows: &[&DecidedFinding]) {
     md.push_str(
         "| | Severity | ID | Package | Fixed in | EPSS | What to do |\n\
          |---|---|---|---|---|---:|---|\n",
@@ -407,10 +407,7 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
                 text::markdown(&text::one_line(&kev.due_date, 10)),
                 if action.ends_with('.') { "" } else { "." }
             );
-            if kev
-                .known_ransomware_campaign_use
-                .eq_ignore_ascii_case("known")
-            {
+            if kev.ransomware {
                 todo.push_str("Ransomware: **Known**. ");
             }
         }
@@ -442,7 +439,7 @@ fn findings_table(md: &mut String, rows: &[&Evaluated]) {
         let _ = writeln!(
             md,
             "| {marker} | {} | {id} | {} | {fixed} | {epss} | {} |",
-            severity_label(e.severity),
+            severity_label(e.gate_severity),
             text::markdown(&text::one_line(&f.component.label(), 96)),
             todo,
         );

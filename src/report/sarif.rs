@@ -22,7 +22,7 @@
 use super::{code, safe_url};
 use crate::enrich::{FoundBy, Severity};
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated};
+use crate::policy::{DecidedFinding, Decision};
 use crate::text;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -158,40 +158,12 @@ struct LogicalLocation {
     kind: &'static str,
 }
 
-/// The purl (or name) that identifies the package across versions: no version, no
-/// qualifiers except `arch`, no subpath.
-fn package_identity(e: &Evaluated) -> String {
-    let c = &e.finding.component;
-    let Some(purl) = c.purl.as_deref() else {
-        return format!("name:{}", c.name);
-    };
-    let (main, rest) = match purl.find(['?', '#']) {
-        Some(i) => (&purl[..i], &purl[i..]),
-        None => (purl, ""),
-    };
-    // The version follows the last `@` after the last `/` (a scoped npm name may carry an
-    // unencoded `@` in the namespace).
-    let slash = main.rfind('/').unwrap_or(0);
-    let main = match main[slash..].rfind('@') {
-        Some(at) => &main[..slash + at],
-        None => main,
-    };
-    let query = rest.strip_prefix('?').unwrap_or("");
-    let query = query.split('#').next().unwrap_or("");
-    let arch = query
-        .split('&')
-        .find(|q| q.starts_with("arch="))
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    format!("{main}{arch}")
-}
-
 /// The stable fingerprint of a result.
-pub(crate) fn fingerprint(e: &Evaluated) -> String {
+pub(crate) fn fingerprint(e: &DecidedFinding) -> String {
     let mut h = Sha256::new();
     h.update(e.finding.id.as_bytes());
     h.update(b"\n");
-    h.update(package_identity(e).as_bytes());
+    h.update(e.finding.component.package.with_arch().as_bytes());
     h.update(b"\n");
     h.update(
         e.finding
@@ -205,8 +177,8 @@ pub(crate) fn fingerprint(e: &Evaluated) -> String {
 }
 
 /// `security-severity`: see the module docs.
-fn security_severity(e: &Evaluated) -> Option<String> {
-    let band_floor = match e.severity {
+fn security_severity(e: &DecidedFinding) -> Option<String> {
+    let band_floor = match e.gate_severity {
         Severity::Critical => Some(9.0),
         Severity::High => Some(7.0),
         Severity::Medium => Some(4.0),
@@ -248,7 +220,7 @@ fn plain(s: &str, max: usize) -> String {
     text::terminal(&text::one_line(s, max)).into_owned()
 }
 
-fn rule(e: &Evaluated) -> Rule {
+fn rule(e: &DecidedFinding) -> Rule {
     let f = &e.finding;
     let id = plain(&f.id, 128);
     let summary = f.summary.as_deref().map(|s| plain(s, 400));
@@ -287,8 +259,8 @@ fn rule(e: &Evaluated) -> Rule {
             txt.push_str(&format!("\n{line}"));
         }
         None => {
-            md.push_str(&format!("- Severity: {}\n", e.severity.as_str()));
-            txt.push_str(&format!("\nSeverity: {}", e.severity.as_str()));
+            md.push_str(&format!("- Severity: {}\n", e.gate_severity.as_str()));
+            txt.push_str(&format!("\nSeverity: {}", e.gate_severity.as_str()));
         }
     }
     if let Some(kev) = &f.kev {
@@ -297,10 +269,7 @@ fn rule(e: &Evaluated) -> Rule {
             plain(&kev.date_added, 10),
             plain(&kev.due_date, 10),
             plain(&kev.required_action, 300),
-            if kev
-                .known_ransomware_campaign_use
-                .eq_ignore_ascii_case("known")
-            {
+            if kev.ransomware {
                 " Known ransomware campaign use."
             } else {
                 ""
@@ -320,7 +289,7 @@ fn rule(e: &Evaluated) -> Rule {
         txt.push_str(&format!("\n{url}"));
     }
     Rule {
-        id: f.id.clone(),
+        id: f.id.to_string(),
         short_description: Text { text: short },
         full_description: Text {
             text: summary.unwrap_or_else(|| id.clone()),
@@ -342,37 +311,6 @@ fn rule(e: &Evaluated) -> Rule {
     }
 }
 
-/// The actionable one-paragraph message of a result.
-fn message(e: &Evaluated) -> String {
-    let f = &e.finding;
-    let mut m = format!(
-        "{} is affected by {} ({}{}).",
-        plain(&f.component.label(), 200),
-        plain(&f.id, 128),
-        e.severity.as_str(),
-        crate::report::message_flags(f)
-    );
-    if f.malicious {
-        m.push_str(&format!(" Malicious: {}.", crate::report::MALICIOUS_ADVICE));
-    }
-    m.push(' ');
-    m.push_str(&super::fix_sentence(f, &|v| plain(v, 64)));
-    if let Some(kev) = &f.kev {
-        m.push_str(&format!(
-            " KEV required action (due {}): {}",
-            plain(&kev.due_date, 10),
-            plain(&kev.required_action, 300)
-        ));
-        if kev
-            .known_ransomware_campaign_use
-            .eq_ignore_ascii_case("known")
-        {
-            m.push_str(" Known ransomware campaign use.");
-        }
-    }
-    m
-}
-
 fn log(ev: &Evaluation) -> Log {
     let mut rules: Vec<Rule> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -386,14 +324,16 @@ fn log(ev: &Evaluation) -> Log {
         let c = &e.finding.component;
         let file = c.file_path.as_deref().unwrap_or(&ev.subject.sbom_path);
         results.push(SarifResult {
-            rule_id: e.finding.id.clone(),
+            rule_id: e.finding.id.to_string(),
             rule_index,
             level: match e.decision {
                 Decision::Fail => "error",
                 Decision::Warn => "warning",
                 Decision::Ignored => "note",
             },
-            message: Text { text: message(e) },
+            message: Text {
+                text: crate::report::finding_message(e),
+            },
             locations: vec![Location {
                 physical_location: PhysicalLocation {
                     artifact_location: ArtifactLocation {
@@ -416,7 +356,7 @@ fn log(ev: &Evaluation) -> Log {
                 })
                 .collect(),
             properties: ResultProperties {
-                severity: e.severity.as_str(),
+                severity: e.gate_severity.as_str(),
                 decision: code(e.decision),
                 reasons: e.reasons.iter().map(|r| code(*r)).collect(),
                 kev: e.finding.kev.is_some(),
@@ -520,9 +460,13 @@ mod tests {
         assert_eq!(distinct.len(), a.len());
         // A version bump within the vulnerable range keeps the alert.
         let mut bumped = ev.findings[0].clone();
-        bumped.finding.component.purl = Some(
-            "pkg:deb/debian/libc6@2.31-13+deb11u5?arch=amd64&upstream=glibc&distro=debian-11"
-                .to_owned(),
+        let name = bumped.finding.component.name.clone();
+        bumped.finding.component.set_purl(
+            Some(
+                "pkg:deb/debian/libc6@2.31-13+deb11u5?arch=amd64&upstream=glibc&distro=debian-11"
+                    .to_owned(),
+            ),
+            name,
         );
         bumped.finding.component.version = Some("2.31-13+deb11u5".to_owned());
         assert_eq!(fingerprint(&bumped), a[0]);
@@ -544,8 +488,9 @@ mod tests {
         ];
         let mut e = fixture::evaluation().findings[0].clone();
         for (purl, want) in cases {
-            e.finding.component.purl = Some(purl.to_owned());
-            assert_eq!(package_identity(&e), want, "{purl}");
+            let name = e.finding.component.name.clone();
+            e.finding.component.set_purl(Some(purl.to_owned()), name);
+            assert_eq!(e.finding.component.package.with_arch(), want, "{purl}");
         }
     }
 

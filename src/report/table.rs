@@ -11,7 +11,7 @@
 use super::{bundled_banner, epss_percent, safe_url};
 use crate::enrich::Severity;
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated, Verdict};
+use crate::policy::{DecidedFinding, Decision, Verdict};
 use crate::purl::FixChannel;
 use crate::remediation::Fix;
 use crate::text;
@@ -67,7 +67,7 @@ struct Row {
     epss: String,
 }
 
-fn row(e: &Evaluated) -> Row {
+fn row(e: &DecidedFinding) -> Row {
     let f = &e.finding;
     let fixed = if f.fixed_versions.is_empty() {
         "-".to_owned()
@@ -87,7 +87,7 @@ fn row(e: &Evaluated) -> Row {
         } else {
             ""
         },
-        severity: e.severity.as_str(),
+        severity: e.gate_severity.as_str(),
         id: cell(&f.id, MAX_ID),
         package: cell(&f.component.label(), MAX_PACKAGE),
         fixed: cell(&fixed, MAX_FIXED),
@@ -104,7 +104,7 @@ fn cell(s: &str, max: usize) -> String {
 }
 
 /// The indented lines under a row: what to do about the finding.
-fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
+fn advice(e: &DecidedFinding) -> Vec<(String, Option<&'static str>)> {
     let f = &e.finding;
     let mut lines = Vec::new();
     lines.push((format!("priority: {}", e.priority.as_str()), None));
@@ -115,9 +115,7 @@ fn advice(e: &Evaluated) -> Vec<(String, Option<&'static str>)> {
         ));
     }
     if let Some(kev) = &f.kev {
-        let ransomware = kev
-            .known_ransomware_campaign_use
-            .eq_ignore_ascii_case("known");
+        let ransomware = kev.ransomware;
         // KEV's actions end in a period ("Apply updates per vendor instructions."): drop it
         // when the ransomware flag follows.
         let action = match ransomware {
@@ -189,7 +187,7 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
     }
 
     // Ignored findings are listed apart, after the ones that count.
-    let (ignored, shown): (Vec<&Evaluated>, Vec<&Evaluated>) = ev
+    let (ignored, shown): (Vec<&DecidedFinding>, Vec<&DecidedFinding>) = ev
         .findings
         .iter()
         .partition(|e| e.decision == Decision::Ignored);
@@ -245,7 +243,11 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
                 "{}  {}  {}  {}  {}  {}  {}",
                 paint(color, decision_color, &pad(r.decision, w_dec)),
                 paint(color, sgr::BOLD_RED, &pad(r.kev, w_kev)),
-                paint(color, severity_color(e.severity), &pad(r.severity, w_sev)),
+                paint(
+                    color,
+                    severity_color(e.gate_severity),
+                    &pad(r.severity, w_sev)
+                ),
                 paint(color, sgr::BOLD, &pad(&r.id, w_id)),
                 pad(&r.package, w_pkg),
                 paint(color, sgr::GREEN, &pad(&r.fixed, w_fix)),
@@ -289,7 +291,7 @@ pub fn write(ev: &Evaluation, out: &mut dyn Write, opts: &TableOptions) -> io::R
                 "  {}  {}  {}{}",
                 paint(color, sgr::BOLD, &cell(&f.id, MAX_ID)),
                 cell(&f.component.label(), MAX_PACKAGE),
-                e.severity.as_str(),
+                e.gate_severity.as_str(),
                 if f.kev.is_some() { "  KEV" } else { "" }
             )?;
             writeln!(

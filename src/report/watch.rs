@@ -13,7 +13,7 @@
 //! was built before it (the daily refresh) — documented in `docs/watch.md`.
 
 use crate::evaluation::Evaluation;
-use crate::policy::{Decision, Evaluated, Verdict};
+use crate::policy::{DecidedFinding, Decision, Verdict};
 use crate::text;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -92,7 +92,7 @@ impl Watched {
 
     /// The findings whose KEV `dateAdded` is on or after the publication day (UTC), in the
     /// evaluation's order. Empty when not evaluated or the publication date is unknown.
-    pub fn kev_after(&self) -> Vec<&Evaluated> {
+    pub fn kev_after(&self) -> Vec<&DecidedFinding> {
         let (Checked::Evaluated(ev), Some(published)) = (&self.checked, self.published) else {
             return Vec::new();
         };
@@ -168,7 +168,7 @@ fn day(t: jiff::Timestamp) -> String {
     t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()
 }
 
-fn kev_of(e: &Evaluated) -> (&str, &str) {
+fn kev_of(e: &DecidedFinding) -> (&str, &str) {
     e.finding
         .kev
         .as_ref()
@@ -220,7 +220,7 @@ pub fn write_text(w: &Watch, out: &mut dyn Write) -> io::Result<()> {
                 }
                 let late = watched.kev_after();
                 // The other failing findings, most urgent first, at most [`TEXT_MAX_FAILING`].
-                let failing: Vec<&Evaluated> = ev
+                let failing: Vec<&DecidedFinding> = ev
                     .findings
                     .iter()
                     .filter(|e| {
@@ -234,7 +234,7 @@ pub fn write_text(w: &Watch, out: &mut dyn Write) -> io::Result<()> {
                         t(&e.finding.id),
                         t(&e.finding.component.name),
                         t(e.finding.component.version.as_deref().unwrap_or("?")),
-                        crate::report::code(e.severity)
+                        crate::report::code(e.gate_severity)
                     )?;
                 }
                 if failing.len() > TEXT_MAX_FAILING {
@@ -433,7 +433,7 @@ pub fn markdown(w: &Watch, max_bytes: usize) -> String {
                         if late.len() == 1 { "" } else { "s" }
                     );
                 }
-                let rest: Vec<&Evaluated> = ev
+                let rest: Vec<&DecidedFinding> = ev
                     .findings
                     .iter()
                     .filter(|e| !late.iter().any(|l| std::ptr::eq(*l, *e)))
@@ -459,7 +459,7 @@ pub fn markdown(w: &Watch, max_bytes: usize) -> String {
                             if after { " (KEV after release)" } else { "" },
                             m(&e.finding.component.name),
                             m(e.finding.component.version.as_deref().unwrap_or("")),
-                            crate::report::code(e.severity),
+                            crate::report::code(e.gate_severity),
                             m(added),
                             crate::report::code(e.decision)
                         );

@@ -11,9 +11,10 @@
 //! Decisions a reader may question:
 //! - A fast path reads the common well-formed document straight into the DTOs; anything
 //!   unusual is read again through a `serde_json::Value` (`from_value`), which lets the
-//!   error name what a wrong file *is* and keeps the typed DTOs non-recursive (nested
-//!   components are walked by hand), so serde_json's nesting limit of 128 is the only depth
-//!   bound and no input can exhaust the stack.
+//!   error name what a wrong file *is*. The `Value` path's DTOs are non-recursive (nested
+//!   components are walked by hand); the fast path's component DTO nests, and both stop at
+//!   serde_json's nesting limit of 128, the only depth bound, so no input can exhaust the
+//!   stack.
 //! - Fields of the wrong type are errors that name the field (`components[3].version`),
 //!   not silently dropped: a half-read SBOM would pass a gate it should fail.
 //! - Duplicate `bom-ref`s keep the first component and add a warning to

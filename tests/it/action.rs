@@ -1411,7 +1411,7 @@ fn readme_workflows_are_the_linted_files() {
     files.sort();
     shown.sort();
     assert_eq!(shown, files);
-    assert_eq!(files.len(), 9);
+    assert_eq!(files.len(), 10);
 }
 
 /// A CONNECT proxy on 127.0.0.1 that records each `CONNECT` target and relays bytes.

@@ -16,6 +16,7 @@ mod findings;
 mod formats;
 mod jvn;
 mod malware;
+mod notify;
 mod policy;
 mod release;
 mod runner;
@@ -25,6 +26,7 @@ mod track;
 mod trivy;
 mod update;
 mod watch;
+mod weekly;
 mod workspace;
 
 use std::path::{Path, PathBuf};

@@ -69,7 +69,7 @@ pub fn parse(doc: &Doc) -> Result<(Outcome, Option<Scores>), crate::db::DbError>
         }
         let get = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or_default();
         let id = get(cve).to_ascii_uppercase();
-        if !id.starts_with("CVE-") {
+        if crate::vuln_id::IdKind::of(&id) != crate::vuln_id::IdKind::Cve {
             return Err(doc.line_error(line, format!("`{id}` is not a CVE id")));
         }
         let num = |i: usize, what: &str| -> Result<f64, crate::db::DbError> {

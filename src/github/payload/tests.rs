@@ -110,7 +110,7 @@ fn with_findings(n: usize) -> Evaluation {
     ev.findings = (0..n)
         .map(|i| {
             let mut e = base[i % base.len()].clone();
-            e.finding.id = format!("CVE-2099-{i:05}");
+            e.finding.id = format!("CVE-2099-{i:05}").into();
             e
         })
         .collect();
@@ -352,4 +352,49 @@ fn malicious_finding_is_a_failure_annotation() {
         run.create.output.summary
     );
     assert_valid(CREATE.0, CREATE.1, &json(&run.create));
+}
+
+/// The annotation and the SARIF result say the same thing about a finding (one message
+/// builder, issue 12 item 5): the annotation is that message plus the summary line, so KEV's
+/// required action and known ransomware use reach the annotation too.
+#[test]
+fn annotation_message_is_the_sarif_message() {
+    let mut ev = fixture::evaluation();
+    let i = ev
+        .findings
+        .iter()
+        .position(|e| e.finding.kev.is_some())
+        .expect("the fixture has a KEV finding");
+    ev.findings[i]
+        .finding
+        .kev
+        .as_mut()
+        .expect("a KEV finding")
+        .ransomware = true;
+    let e = &ev.findings[i];
+    let message = crate::report::finding_message(e);
+    assert!(
+        message.ends_with(" Known ransomware campaign use."),
+        "{message}"
+    );
+    let run = check_run(&ev, target());
+    let a = run
+        .create
+        .output
+        .annotations
+        .iter()
+        .find(|a| a.message.starts_with(&message))
+        .expect("the KEV finding's annotation");
+    assert!(
+        a.message.contains("KEV required action (due "),
+        "{}",
+        a.message
+    );
+    let mut sarif = Vec::new();
+    crate::report::sarif::write(&ev, &mut sarif).expect("writes");
+    let sarif = String::from_utf8(sarif).expect("utf-8");
+    assert!(
+        sarif.contains(&serde_json::to_string(&message).expect("a string")),
+        "the SARIF result carries the same message"
+    );
 }

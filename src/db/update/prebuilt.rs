@@ -16,16 +16,17 @@
 //! lower than the one the cache state recorded, unless `--allow-downgrade`.
 
 use crate::db::VulnDb;
-use crate::db::update::{
-    self, DB_FILE, DatabaseState, RAW_DIR, STATE_FILE, UpdateError, cache_error, lock_cache,
+use crate::db::cache::{
+    self, DB_FILE, DatabaseState, RAW_DIR, cache_error, lock_cache, write_temp_db,
 };
+use crate::db::update::UpdateError;
 use crate::http::{self, Fetched};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The project's minisign public key: prebuilt databases are signed with its secret key
 /// (the `KEVGATE_DB_SIGNING_KEY` secret of the db workflow).
-pub const PUBLIC_KEY: &str = include_str!("../../assets/db-signing.pub");
+pub const PUBLIC_KEY: &str = include_str!("../../../assets/db-signing.pub");
 
 /// The most bytes a packed download may decompress to (a full-size database is ~300 MB with
 /// its blocks raw): a hostile frame fails here instead of exhausting memory.
@@ -158,7 +159,7 @@ fn refuse_rollback(cache: &Path, url: &str, new: &Verified) -> Result<(), Update
             ),
         ));
     }
-    let state = update::read_state(cache);
+    let state = cache::read_state(cache);
     let recorded = state.database.as_ref().and_then(|d| d.serial);
     if let (Some(old), Some(new_serial)) = (recorded, new.serial)
         && new_serial < old
@@ -219,7 +220,7 @@ fn fetch_and_verify(
             "not a sha256 checksum file (want `<64 hex digits>  <name>`)".into(),
         ));
     }
-    let sha256 = update::sha256_hex(&bytes);
+    let sha256 = cache::sha256_hex(&bytes);
     if sha256 != expected {
         return Err(source_error(
             url,
@@ -242,7 +243,7 @@ fn fetch_and_verify(
     // signature covered the packed bytes.
     let bytes = crate::db::pack::unpack(bytes, MAX_UNPACKED_BYTES)
         .map_err(|e| source_error(url, format!("not a usable kevgate database: {e}")))?;
-    let sha256 = update::sha256_hex(&bytes);
+    let sha256 = cache::sha256_hex(&bytes);
     let db = VulnDb::from_bytes(bytes.clone())
         .and_then(|db| db.verify().map(|_| db))
         .map_err(|e| source_error(url, format!("not a usable kevgate database: {e}")))?;
@@ -264,7 +265,7 @@ fn fetch_and_verify(
 /// Renames the verified database into the cache and records its origin in the state.
 fn install(cache: &Path, url: &str, v: Verified) -> Result<PrebuiltReport, UpdateError> {
     let db = cache.join(DB_FILE);
-    let tmp = update::write_temp_db(cache, &v.bytes)?;
+    let tmp = write_temp_db(cache, &v.bytes)?;
     if let Err(e) = fs_err::rename(&tmp, &db) {
         let _ = fs_err::remove_file(&tmp);
         return Err(cache_error(&db, e));
@@ -272,18 +273,14 @@ fn install(cache: &Path, url: &str, v: Verified) -> Result<PrebuiltReport, Updat
     // The raw feed downloads stay (a later feed update continues from them); the state
     // says the database is the prebuilt one, so `db status` shows when it was fetched.
     let raw = cache.join(RAW_DIR);
-    let mut state = update::read_state(cache);
+    let mut state = cache::read_state(cache);
     state.database = Some(DatabaseState {
         prebuilt_url: Some(url.to_string()),
         written_at: jiff::Timestamp::now().to_string(),
         sha256: v.sha256.clone(),
         serial: v.serial,
     });
-    let json = serde_json::to_vec_pretty(&state).expect("the state serialises");
-    let state_path = raw.join(STATE_FILE);
-    fs_err::create_dir_all(&raw)
-        .and_then(|()| crate::atomic_file::write(&state_path, &json))
-        .map_err(|e| cache_error(&state_path, e))?;
+    cache::write_state(&raw, &state)?;
     if let Ok(d) = fs_err::File::open(cache) {
         let _ = d.sync_all();
     }
