@@ -280,6 +280,13 @@ pub fn enrich(
     db: &VulnDb,
     severity_sources: &[SeveritySource],
 ) -> Result<Vec<Finding>, DbError> {
+    db.prefetch_cves(
+        matches
+            .matches
+            .iter()
+            .flat_map(|m| m.ids.iter().map(String::as_str))
+            .filter(|i| matching::is_cve(i)),
+    );
     matches
         .matches
         .iter()
