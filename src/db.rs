@@ -122,6 +122,12 @@ pub struct VulnDb {
 const TABLES: usize = 4;
 
 impl VulnDb {
+    /// sha256 (hex) of the database file's bytes as loaded (the gate attestation records
+    /// it). Computed on demand: a scan without `--attestation` does not pay for it.
+    pub fn sha256_hex(&self) -> String {
+        cache::sha256_hex(&self.bytes)
+    }
+
     /// Loads a database from its bytes (as read from a file, or the bundled snapshot).
     ///
     /// Verifies the magic, the format version, the length and the CRC-32 of the whole body,

@@ -44,8 +44,6 @@ pub(super) struct Gathered {
     pub db: VulnDb,
     /// Which database it is, and its age on the scan's date.
     pub origin: DbOrigin,
-    /// sha256 (hex) of the database file as loaded.
-    pub db_sha256: String,
     /// The SBOM as given.
     pub sbom_name: String,
     /// The parsed SBOM.
@@ -293,7 +291,7 @@ pub(super) fn statement(
             |n| n.to_string_lossy().into_owned(),
         ),
         sbom_sha256: gathered.sbom_sha256.clone(),
-        db_sha256: gathered.db_sha256.clone(),
+        db_sha256: gathered.db.sha256_hex(),
     };
     let subject_purl = gathered
         .sbom
@@ -351,7 +349,7 @@ pub(super) fn gather_bytes(
     io: &mut Io<'_>,
 ) -> anyhow::Result<Gathered> {
     let env = io.env;
-    let (db, mut origin, db_sha256) = super::db::load_db(inputs.db, env)?;
+    let (db, mut origin) = super::db::load_db(inputs.db, env)?;
     origin.age_days = db.age_days(today);
     let data_date = db
         .data_date()
@@ -382,7 +380,6 @@ pub(super) fn gather_bytes(
     Ok(Gathered {
         db,
         origin,
-        db_sha256,
         sbom_name: inputs.sbom.display().to_string(),
         sbom: input.parsed,
         sbom_sha256: input.sha256,
