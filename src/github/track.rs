@@ -10,7 +10,9 @@
 //! Nothing here fails the gate: every problem is a warning in the [`Outcome`].
 //!
 //! [`sync`] is the library entry point: `kevgate track`, the action's `track` input and
-//! `kevgate watch` (places `release:<tag>`) all call it, once per place.
+//! `kevgate watch` (places `release:<tag>`) all call it, once per place. At ~720 lines it
+//! stays one file on purpose: it is one request sequence (list, labels, writes, credit,
+//! record) over one [`Api`]; the pure parts are already `crate::track`'s.
 
 use super::client::{Api, Method, Network, Request, Response, describe};
 use super::context::{Context, Event};
@@ -719,66 +721,4 @@ fn describe_write(w: &IssueWrite, dry_run: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Tracking acts on default-branch runs only: a push to it, a PR merged into it, a
-    /// schedule, a dispatch on it; never a pull request, a merge queue, another branch.
-    #[test]
-    fn default_branch_runs_only() {
-        let ctx = |event| Context {
-            event,
-            sha: "a".repeat(40),
-            owner: "o".into(),
-            repo: "r".into(),
-            api_url: String::new(),
-            server_url: String::new(),
-            run_id: None,
-            base_sha: None,
-        };
-        let payload = |r#ref: &str, base: &str| {
-            serde_json::json!({"ref": r#ref, "repository": {"default_branch": "main"},
-                "pull_request": {"base": {"ref": base}}})
-            .to_string()
-        };
-        let merged = Event::PullRequest {
-            number: 1,
-            merged: true,
-        };
-        let open = Event::PullRequest {
-            number: 1,
-            merged: false,
-        };
-        let dispatch = Event::WorkflowDispatch { resolve: None };
-        for (event, body, git_ref, acts) in [
-            (Event::Push, payload("refs/heads/main", ""), None, true),
-            (Event::Push, payload("refs/heads/dev", ""), None, false),
-            (merged.clone(), payload("", "main"), None, true),
-            (merged, payload("", "release-1"), None, false),
-            (open, payload("", "main"), None, false),
-            (Event::Schedule, String::new(), None, true),
-            (
-                dispatch.clone(),
-                payload("refs/heads/main", ""),
-                Some("refs/heads/main"),
-                true,
-            ),
-            (
-                dispatch,
-                payload("refs/heads/dev", ""),
-                Some("refs/heads/dev"),
-                false,
-            ),
-            (
-                Event::MergeGroup,
-                payload("refs/heads/main", ""),
-                None,
-                false,
-            ),
-            (Event::Push, "{}".to_owned(), None, false),
-        ] {
-            let why = skip_reason(&ctx(event.clone()), body.as_bytes(), git_ref);
-            assert_eq!(why.is_none(), acts, "{event:?} {body}: {why:?}");
-        }
-    }
-}
+mod tests;
