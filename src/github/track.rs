@@ -227,6 +227,7 @@ pub fn sync(
             return out;
         }
     };
+    let routes = notifier.routes();
     let mut run = Run {
         place: opts.place,
         revision: opts.revision,
@@ -237,6 +238,7 @@ pub fn sync(
         codeowners: opts.codeowners,
         present: opts.present,
         credit: None,
+        routes: &routes,
     };
     let mut planned = plan::plan(report, &issues, &run);
     let credit;
@@ -260,7 +262,7 @@ pub fn sync(
         (Some(_), None) => out.updated += 1,
     };
     if opts.dry_run {
-        for w in &planned.writes {
+        for w in planned.writes.iter().filter(|w| w.writes_github()) {
             out.lines.push(describe_write(w, true));
             count(&mut out, w);
         }
@@ -278,12 +280,22 @@ pub fn sync(
     let mut events = Vec::new();
     let mut written: BTreeMap<String, (u64, IssueWrite)> = BTreeMap::new();
     for w in planned.writes {
-        if let Some((number, url)) = write(&api, &w, &pace, &mut out.warnings) {
-            out.lines.push(describe_write(&w, false));
-            count(&mut out, &w);
+        // A write without a request only retries a notification: not a change to report.
+        let done = if w.writes_github() {
+            write(&api, &w, &pace, &mut out.warnings)
+        } else {
+            w.number.map(|n| (n, String::new()))
+        };
+        if let Some((number, url)) = done {
+            if w.writes_github() {
+                out.lines.push(describe_write(&w, false));
+                count(&mut out, &w);
+            }
             if let Some(mut e) = w.event.clone() {
                 e.issue = number;
-                e.issue_url = url;
+                if !url.is_empty() {
+                    e.issue_url = url;
+                }
                 events.push(e);
             }
             written.insert(w.key.clone(), (number, w));

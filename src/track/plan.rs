@@ -17,7 +17,7 @@
 
 use super::codeowners::Codeowners;
 use super::input::{Decision, Finding, Report};
-use super::notify::TransitionEvent;
+use super::notify::{Routes, TransitionEvent};
 use super::settings::Settings;
 use super::state::{self, FixedBy, Parsed, PlaceState, TrackState, Transition, TransitionKind};
 use crate::text;
@@ -101,6 +101,9 @@ pub struct Run<'a> {
     pub present: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     /// Who merged the scanned commit (default branch only), when known.
     pub credit: Option<&'a Credit>,
+    /// The notification channels that are on: an issue whose latest transition one of them
+    /// has not recorded gets its event again (a retry of a failed send).
+    pub routes: &'a Routes,
 }
 
 /// How an issue's open/closed state changes.
@@ -137,9 +140,21 @@ pub struct IssueWrite {
     pub state: TrackState,
     /// The whole body after the writes.
     pub full_body: String,
-    /// The transition this run made, for the notifiers (`issue` and `issue_url` are filled
-    /// in once the issue exists).
+    /// The transition this run made, or the latest one a channel has not recorded yet, for
+    /// the notifiers (`issue` and `issue_url` are filled in once the issue exists).
     pub event: Option<TransitionEvent>,
+}
+
+impl IssueWrite {
+    /// Whether GitHub gets a request: else the write only carries a notification retry.
+    pub fn writes_github(&self) -> bool {
+        self.number.is_none()
+            || self.title.is_some()
+            || self.body.is_some()
+            || self.labels.is_some()
+            || self.change.is_some()
+            || self.comment.is_some()
+    }
 }
 
 /// The result of planning.
@@ -443,7 +458,8 @@ fn update_present(
         &finding_labels(f, &st, run.today, open_after),
     );
     let new_title = title(f);
-    let event = kind.map(|_| event(&st, Some(f), &labels, run));
+    let event =
+        (kind.is_some() || run.routes.pending(&st)).then(|| event(&st, Some(f), &labels, run));
     finish(
         issue, st, new_title, new_body, labels, change, comment, event,
     )
@@ -513,31 +529,35 @@ fn update_absent(
         event_kind = Some(TransitionKind::Fixed);
     } else if removed.is_none() {
         // Not at this place before either: only the overdue label may need a change.
+        // Or a notification to retry.
         let labels = overdue_labels(&issue.labels, &st, run.today, issue.open);
-        return (sorted(&issue.labels) != labels).then(|| IssueWrite {
+        let event = run
+            .routes
+            .pending(&st)
+            .then(|| absent_event(&st, issue, None, &labels, run));
+        let labels = (sorted(&issue.labels) != labels).then_some(labels);
+        return (labels.is_some() || event.is_some()).then(|| IssueWrite {
             key: st.key.clone(),
             number: Some(issue.number),
             title: None,
             body: None,
-            labels: Some(labels),
+            labels,
             assignees: Vec::new(),
             change: None,
             comment: None,
             full_body: issue.body.clone(),
             state: st,
-            event: None,
+            event,
         });
     }
     let open_after = issue.open && change.is_none();
     let labels = overdue_labels(&issue.labels, &st, run.today, open_after);
     let details = details_of(&issue.body).to_owned();
     let new_body = body(&st.key, &details, &st);
-    let event = event_kind.map(|_| {
-        let mut e = event(&st, None, &labels, run);
-        // A fix: the versions that were removed, and the issue's own title.
-        e.versions = removed.map(|p| p.versions).unwrap_or_default();
-        e.title = issue.title.clone();
-        e
+    let event = (event_kind.is_some() || run.routes.pending(&st)).then(|| {
+        // A fix made now: the versions that were removed.
+        let removed = event_kind.and(removed).map(|p| p.versions);
+        absent_event(&st, issue, removed, &labels, run)
     });
     finish(
         issue,
@@ -566,9 +586,19 @@ fn finish(
     let title = (title != issue.title).then_some(title);
     let new_body = (body != issue.body).then(|| body.clone());
     let labels = (labels != sorted(&issue.labels)).then_some(labels);
-    if title.is_none() && new_body.is_none() && labels.is_none() && change.is_none() {
+    if title.is_none()
+        && new_body.is_none()
+        && labels.is_none()
+        && change.is_none()
+        && event.is_none()
+    {
         return None;
     }
+    let event = event.map(|mut e| {
+        e.issue = issue.number;
+        e.issue_url = issue.url.clone();
+        e
+    });
     Some(IssueWrite {
         key: st.key.clone(),
         number: Some(issue.number),
@@ -671,6 +701,25 @@ fn event(
         jira_key: st.notified.jira.key.clone(),
         jira_sent: st.notified.jira.transitions.contains(&t.id),
     }
+}
+
+/// The event of an issue whose finding this place does not have: the issue's own title and,
+/// for a fix made now, the versions that were removed.
+fn absent_event(
+    st: &TrackState,
+    issue: &Issue,
+    removed: Option<Vec<String>>,
+    labels: &[String],
+    run: &Run<'_>,
+) -> TransitionEvent {
+    let mut e = event(st, None, labels, run);
+    if let Some(v) = removed {
+        e.versions = v;
+    }
+    e.title = issue.title.clone();
+    e.issue = issue.number;
+    e.issue_url = issue.url.clone();
+    e
 }
 
 #[cfg(test)]

@@ -20,6 +20,11 @@ fn report(findings: &[(&str, &str, &str)]) -> Report {
     input::parse(json.to_string().as_bytes()).expect("a report")
 }
 
+static NO_ROUTES: Routes = Routes {
+    slack: Vec::new(),
+    jira: Vec::new(),
+};
+
 fn run<'a>(place: &'a str, settings: &'a Settings) -> Run<'a> {
     Run {
         place,
@@ -31,6 +36,7 @@ fn run<'a>(place: &'a str, settings: &'a Settings) -> Run<'a> {
         codeowners: None,
         present: None,
         credit: None,
+        routes: &NO_ROUTES,
     }
 }
 
@@ -169,6 +175,94 @@ fn recorded_notifications_are_stable() {
     }
     assert!(
         plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings))
+            .writes
+            .is_empty()
+    );
+}
+
+/// Records `results` into issue `number`'s state block, as the sync does after sending.
+fn record(issues: &mut [Issue], number: u64, results: Vec<crate::track::NotifyResult>) {
+    let i = issues
+        .iter_mut()
+        .find(|i| i.number == number)
+        .expect("issue");
+    let Parsed::Tracked(st) = state::parse(&i.body) else {
+        panic!("no state in #{number}")
+    };
+    let mut states = BTreeMap::from([(st.key.clone(), *st)]);
+    crate::track::notify::record(results, &mut states);
+    let st = states.into_values().next().expect("one state");
+    i.body = with_state(&i.body, &st);
+}
+
+/// A send that failed is retried (issue 15): while a configured channel has not recorded an
+/// issue's latest transition, each run emits that transition again — in a write that makes
+/// no GitHub request — for opened and for fixed; once every channel recorded it, a rerun
+/// emits nothing. Without routes (no channel on) nothing is retried.
+#[test]
+fn unsent_transitions_are_retried() {
+    let settings = Settings::default();
+    let routes = Routes {
+        slack: vec![Class::Critical],
+        jira: vec![Class::Critical],
+    };
+    let routed = |place| Run {
+        routes: &routes,
+        ..run(place, &settings)
+    };
+    let mut issues = Vec::new();
+    let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
+    let none = report(&[]);
+    let p = plan(&lodash, &issues, &routed(DEFAULT_BRANCH));
+    apply(&mut issues, &p);
+    // Every send failed: the next run emits `opened` again, and only that.
+    let again = |issues: &[Issue], rep: &Report| {
+        let p = plan(rep, issues, &routed(DEFAULT_BRANCH));
+        assert_eq!(p.writes.len(), 1, "{p:?}");
+        let w = &p.writes[0];
+        assert!(!w.writes_github(), "{w:?}");
+        let e = w.event.clone().expect("the unsent transition");
+        assert_eq!((e.issue, e.title.as_str()), (1, issues[0].title.as_str()));
+        e
+    };
+    let e = again(&issues, &lodash);
+    assert_eq!((e.kind, e.transition), (TransitionKind::Opened, 1));
+    assert!(!e.slack_sent && !e.jira_sent);
+    assert!(
+        plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings))
+            .writes
+            .is_empty(),
+        "no channel on: nothing to retry"
+    );
+    // Slack got it, Jira did not: still emitted, flagged as sent on Slack.
+    let slack = |transition| crate::track::NotifyResult::Slack {
+        key: e.key.clone(),
+        transition,
+    };
+    let jira = |transition| crate::track::NotifyResult::Jira {
+        key: e.key.clone(),
+        transition,
+        issue: "SEC-1".into(),
+    };
+    record(&mut issues, 1, vec![slack(1)]);
+    let e = again(&issues, &lodash);
+    assert!(e.slack_sent && !e.jira_sent);
+    record(&mut issues, 1, vec![jira(1)]);
+    assert!(
+        plan(&lodash, &issues, &routed(DEFAULT_BRANCH))
+            .writes
+            .is_empty()
+    );
+    // Fixed, and the sends fail: the closed issue's `fixed` is retried, with its title.
+    let p = plan(&none, &issues, &routed(DEFAULT_BRANCH));
+    assert_eq!(p.writes[0].change, Some(StateChange::CloseCompleted));
+    apply(&mut issues, &p);
+    let e = again(&issues, &none);
+    assert_eq!((e.kind, e.transition), (TransitionKind::Fixed, 2));
+    assert_eq!(e.jira_key.as_deref(), Some("SEC-1"));
+    record(&mut issues, 1, vec![slack(2), jira(2)]);
+    assert!(
+        plan(&none, &issues, &routed(DEFAULT_BRANCH))
             .writes
             .is_empty()
     );
