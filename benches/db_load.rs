@@ -144,6 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The machine this was written on was shared and loaded: report wall time and this
     // thread's CPU time (`/proc/thread-self/schedstat`), best of five runs.
     split_cost(&bytes)?;
+    decode_cost(&VulnDb::from_bytes(bytes.clone())?)?;
     let runs: usize = std::env::var("KEVGATE_BENCH_RUNS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -192,6 +193,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         run.total_cpu,
         run.slowest.0,
         run.total_cpu - run.slowest.1
+    );
+    Ok(())
+}
+
+/// The biggest package decoded in full (`advisories`, what `db verify` and policy checks do)
+/// against what a scan decodes (`advisories_selected`: one release's entries, no advisory
+/// wanted, i.e. a component version that is not affected), and the download form: `db pack`
+/// and its unpacking (issue 14).
+fn decode_cost(db: &VulnDb) -> Result<(), Box<dyn std::error::Error>> {
+    let best = |f: &mut dyn FnMut() -> Result<usize, Box<dyn std::error::Error>>| {
+        let mut best = Duration::MAX;
+        let mut n = 0;
+        for _ in 0..5 {
+            let start = Instant::now();
+            n = f()?;
+            best = best.min(start.elapsed());
+        }
+        Ok::<_, Box<dyn std::error::Error>>((best, n))
+    };
+    for (eco, name, release) in [
+        (Ecosystem::Debian, "linux", "Debian:12"),
+        (Ecosystem::Debian, "glibc", "Debian:12"),
+    ] {
+        let (full, n) = best(&mut || Ok(db.advisories(eco, name)?.len()))?;
+        let (selected, total) = best(&mut || {
+            Ok(db
+                .advisories_selected(eco, name, |e| e == release, |_| false)?
+                .total)
+        })?;
+        println!(
+            "decode `{name}`: {n} advisories, full {full:.2?}, selected ({release}, none wanted) {selected:.2?} of {total}"
+        );
+    }
+    let start = Instant::now();
+    let packed = kevgate::db::pack::pack(db)?;
+    let pack_time = start.elapsed();
+    let start = Instant::now();
+    let unpacked = kevgate::db::pack::unpack(packed.clone(), u64::MAX)?;
+    println!(
+        "pack: {} -> {} bytes in {pack_time:.2?}; unpack {:.2?} ({} bytes)",
+        unpacked.len(),
+        packed.len(),
+        start.elapsed(),
+        unpacked.len()
     );
     Ok(())
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kevgate performance check: scan time against `jq empty` on the same SBOM, peak RSS, and growth
-# from ~5,000 to ~100,000 components. See docs/performance.md.
+# from ~5,000 to ~100,000 and ~1,000,000 components. See docs/performance.md.
 #
 #   scripts/install-test-tools.sh --bench   # trivy, jq, hyperfine, GNU time, debootstrap
 #   scripts/bench.sh [RUNS]                 # RUNS per command (default 10)
@@ -29,9 +29,18 @@ else
 fi
 [ -x "$kevgate" ] || { echo "bench: no binary at \`$kevgate\`" >&2; exit 2; }
 
-if [ ! -s "$bench/large-sbom.cdx.json" ] || [ ! -s "$bench/huge-sbom.cdx.json" ]; then
-  echo "== inputs (scripts/make-large-sbom.sh)"
-  "$repo/scripts/make-large-sbom.sh"
+missing=()
+for input in large huge mega; do
+  [ -s "$bench/$input-sbom.cdx.json" ] || missing+=("$input")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== inputs (scripts/make-large-sbom.sh ${missing[*]}; the 1M input takes trivy ~12 min)"
+  "$repo/scripts/make-large-sbom.sh" "${missing[@]}"
+fi
+# --- Debian-heavy input (issue 14, item 1) ---
+if [ ! -s "$bench/debian-heavy-sbom.cdx.json" ]; then
+  echo "== input (scripts/make-debian-heavy-sbom.sh)"
+  KEVGATE_SHARED_DATA="$shared" "$repo/scripts/make-debian-heavy-sbom.sh"
 fi
 
 # peak RSS (KiB) and wall time (s) of one run: rss_time OUTVAR_PREFIX CMD...
@@ -55,6 +64,38 @@ rss_time build "$kevgate" db build --output "$db" \
   --epss "$shared/epss/epss_scores-2025-08-20-kev-subset.csv.gz"
 echo "db build: ${build_wall} wall, ${build_rss} KiB peak RSS, $(stat -c %s "$db") bytes"
 
+# --- the prebuilt download of the same data (issue 14, item 2): `--cve-scope referenced`,
+# then `db pack`, as .github/workflows/db.yml publishes it ---
+echo "== db build --cve-scope referenced + db pack: target/bench/referenced.kvdb(.zst)"
+ref_db="$bench/referenced.kvdb"
+"$kevgate" db build --output "$ref_db" --cve-scope referenced \
+  --osv "$shared/osv" --nvd "$shared/nvd" \
+  --kev "$shared/kev/known_exploited_vulnerabilities_2025-08-25.json" \
+  --epss "$shared/epss/epss_scores-2025-08-20-kev-subset.csv.gz" 2>/dev/null
+"$kevgate" db pack "$ref_db" --output "$ref_db.zst"
+ref_line="$(printf 'referenced database: %s bytes as cached, %s bytes as downloaded (`db pack`, %.2fx smaller)' \
+  "$(stat -c %s "$ref_db")" "$(stat -c %s "$ref_db.zst")" \
+  "$(echo "$(stat -c %s "$ref_db") / $(stat -c %s "$ref_db.zst")" | bc -l)")"
+echo "$ref_line"
+
+# --- the full-size simulation (issue 14, item 2), with BENCH_FULL_SIZE=1: a few minutes ---
+if [ "${BENCH_FULL_SIZE:-0}" = 1 ]; then
+  full="$bench/full-size"
+  if [ ! -s "$full/epss/epss_scores-sim.csv.gz" ]; then
+    echo "== feeds (scripts/make-full-size-feeds.sh)"
+    KEVGATE_SHARED_DATA="$shared" "$repo/scripts/make-full-size-feeds.sh"
+  fi
+  echo "== db build of the full-size simulation (--cve-scope referenced)"
+  fs_db="$bench/full-size.kvdb"
+  rss_time fsbuild "$kevgate" db build --output "$fs_db" --cve-scope referenced \
+    --osv "$full/osv" --nvd "$full/nvd" \
+    --kev "$shared/kev/known_exploited_vulnerabilities_2025-08-25.json" --epss "$full/epss"
+  "$kevgate" db pack "$fs_db" --output "$fs_db.zst"
+  fs_line="$(printf 'full-size simulation: db build %s wall, %.0f MiB peak RSS; %s bytes as cached, %s bytes as downloaded' \
+    "$fsbuild_wall" "$(echo "$fsbuild_rss / 1024" | bc -l)" "$(stat -c %s "$fs_db")" "$(stat -c %s "$fs_db.zst")")"
+  echo "$fs_line"
+fi
+
 # mean seconds of a command over $runs runs (exit 1 = gate failed is expected): mean_of CMD...
 mean_of() {
   if command -v hyperfine >/dev/null; then
@@ -75,29 +116,41 @@ mean_of() {
 
 results="$bench/results.md"
 {
-  echo "| input | components | bytes | jq empty (s) | kevgate scan (s) | ratio | kevgate peak RSS (MiB) | jq peak RSS (MiB) | exit |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| input | database | components | bytes | jq empty (s) | kevgate scan (s) | ratio | kevgate peak RSS (MiB) | jq peak RSS (MiB) | exit |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 } > "$results"
 declare -A per_component
-for input in large huge; do
+rows=("large:$db" "huge:$db" "mega:$db" "debian-heavy:$db")
+[ "${BENCH_FULL_SIZE:-0}" = 1 ] && rows+=("debian-heavy:$fs_db" "large:$fs_db")
+for row in "${rows[@]}"; do
+  input="${row%%:*}" dbfile="${row#*:}"
   sbom="$bench/$input-sbom.cdx.json"
   n="$(jq '.components | length' "$sbom")"
   echo "== $input: $n components, $runs runs each"
   jq_mean="$(mean_of jq empty "$sbom")"
-  kg_mean="$(mean_of "$kevgate" scan "$sbom" --db "$db" --max-db-age 100000 --format json --output /dev/null)"
-  rss_time kg "$kevgate" scan "$sbom" --db "$db" --max-db-age 100000 --format json --output /dev/null
+  kg_mean="$(mean_of "$kevgate" scan "$sbom" --db "$dbfile" --max-db-age 100000 --format json --output /dev/null)"
+  rss_time kg "$kevgate" scan "$sbom" --db "$dbfile" --max-db-age 100000 --format json --output /dev/null
   rss_time jqr jq empty "$sbom"
   ratio="$(echo "$kg_mean / $jq_mean" | bc -l)"
-  per_component[$input]="$(echo "$kg_mean / $n" | bc -l)"
-  printf '| %s | %s | %s | %.3f | %.3f | %.2f | %.1f | %.1f | %s |\n' "$input" "$n" \
+  [ "$dbfile" = "$db" ] && per_component[$input]="$(echo "$kg_mean / $n" | bc -l)"
+  printf '| %s | %s | %s | %s | %.3f | %.3f | %.2f | %.1f | %.1f | %s |\n' "$input" "$(basename "$dbfile")" "$n" \
     "$(stat -c %s "$sbom")" "$jq_mean" "$kg_mean" "$ratio" \
     "$(echo "$kg_rss / 1024" | bc -l)" "$(echo "$jqr_rss / 1024" | bc -l)" "$kg_rc" >> "$results"
 done
 growth="$(echo "${per_component[huge]} / ${per_component[large]}" | bc -l)"
+growth_mega="$(echo "${per_component[mega]} / ${per_component[huge]}" | bc -l)"
 {
   echo
   printf 'db build: %s wall, %.1f MiB peak RSS, %s bytes.\n' "$build_wall" "$(echo "$build_rss / 1024" | bc -l)" "$(stat -c %s "$db")"
-  printf 'growth: time per component at ~100k / at ~5k = %.2f (1.00 = linear).\n' "$growth"
+  echo "$ref_line."
+  [ -n "${fs_line:-}" ] && echo "$fs_line."
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)."
+  printf 'growth: time per component at ~100k / at ~5k = %.2f, at ~1M / at ~100k = %.2f (1.00 = linear).\n' "$growth" "$growth_mega"
+  if [ -n "${KEVGATE_BENCH_PARSE:-1}" ] && [ "${KEVGATE_BENCH_PARSE:-1}" != 0 ]; then
+    echo
+    (cd "$repo" && KEVGATE_BENCH_SBOM="$bench/mega-sbom.cdx.json" KEVGATE_BENCH_RUNS=3 \
+      cargo bench --locked --bench sbom_parse 2>/dev/null) | sed 's/^/    /'
+  fi
   echo "machine: $(nproc) cores, $(uname -m), $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); kevgate $("$kevgate" --version 2>/dev/null || echo '?'); $(jq --version); $(date -u +%Y-%m-%d)."
 } >> "$results"
 cat "$results"

@@ -3,6 +3,8 @@
 #
 #   scripts/make-large-sbom.sh            # -> target/bench/large-sbom.cdx.json (>= 5,000 components)
 #                                         #    target/bench/huge-sbom.cdx.json  (~100,000 components)
+#                                         #    target/bench/mega-sbom.cdx.json  (~1,000,000 components)
+#   scripts/make-large-sbom.sh mega       # only the named inputs (large, huge, mega)
 #
 # Each is ONE real `trivy fs` run over ONE directory (target/bench/src-*/) that holds:
 #   - a Debian bookworm tree made by `debootstrap --variant=minbase` from the machine's configured
@@ -10,20 +12,25 @@
 #   - the demo project tests/fixtures/trivy/project (KEV hits);
 #   - lockfiles listing the real packages (names, versions) of the SBOMs in ../shared/data/sboms,
 #     written by scripts/sbom-to-lockfiles.py (npm, PyPI, Go, Cargo, Gradle, RubyGems, NuGet, pub).
-# The ~100k variant holds the same tree with the lockfile set copied into N subdirectories (trivy
-# reports each lockfile's packages as separate components), so it is also real trivy output.
+# The ~100k and ~1M variants hold the same tree with the lockfile set copied into N subdirectories
+# (trivy reports each lockfile's packages as separate components), so they are real trivy output
+# too. The 1M run takes trivy several minutes and a few GB of memory (docs/performance.md).
 #
 # Needs: root (debootstrap), apt packages debootstrap + jq (scripts/install-test-tools.sh --bench),
 # trivy (scripts/install-test-tools.sh), network to the Debian mirror on the first run only.
-# Env: KEVGATE_SHARED_DATA (default ../shared/data next to the repo), HUGE_TARGET (100000).
+# Env: KEVGATE_SHARED_DATA (default ../shared/data next to the repo), HUGE_TARGET (100000),
+# MEGA_TARGET (1000000).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 trivy="${KEVGATE_TRIVY:-$repo/.tools/bin/trivy}"
 shared="${KEVGATE_SHARED_DATA:-$repo/../shared/data}"
 bench="$repo/target/bench"
 huge_target="${HUGE_TARGET:-100000}"
+mega_target="${MEGA_TARGET:-1000000}"
+wanted=" ${*:-large huge mega} "
 [ -x "$trivy" ] || { echo "make-large-sbom: no trivy at \`$trivy\`: run scripts/install-test-tools.sh" >&2; exit 2; }
 [ -d "$shared/sboms" ] || { echo "make-large-sbom: no \`$shared/sboms\` (set KEVGATE_SHARED_DATA)" >&2; exit 2; }
+PATH="$PATH:/usr/sbin:/sbin"
 command -v debootstrap >/dev/null || { echo "make-large-sbom: no debootstrap: run scripts/install-test-tools.sh --bench" >&2; exit 2; }
 mkdir -p "$bench"
 
@@ -73,11 +80,18 @@ make_src() { # make_src DIR COPIES
   fi
 }
 
-make_src "$bench/src-large" 1
-scan "$bench/src-large" "$bench/large-sbom.cdx.json"
+if [[ "$wanted" == *" large "* ]] || [ ! -s "$bench/large-sbom.cdx.json" ]; then
+  make_src "$bench/src-large" 1
+  scan "$bench/src-large" "$bench/large-sbom.cdx.json"
+  rm -rf "$bench/src-large"
+fi
 # components per copy of the lockfile set: all but the Debian packages and the OS component.
 per_copy="$(jq '[.components[] | select((.purl // "" | startswith("pkg:deb/")) or .type == "operating-system" | not)] | length' "$bench/large-sbom.cdx.json")"
-copies=$(( (huge_target + per_copy - 1) / per_copy ))
-make_src "$bench/src-huge" "$copies"
-scan "$bench/src-huge" "$bench/huge-sbom.cdx.json"
-rm -rf "$bench/src-large" "$bench/src-huge"
+for size in huge mega; do
+  [[ "$wanted" == *" $size "* ]] || continue
+  target="$huge_target"; [ "$size" = mega ] && target="$mega_target"
+  copies=$(( (target + per_copy - 1) / per_copy ))
+  make_src "$bench/src-$size" "$copies"
+  scan "$bench/src-$size" "$bench/$size-sbom.cdx.json"
+  rm -rf "$bench/src-$size"
+done

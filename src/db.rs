@@ -25,6 +25,7 @@ pub mod codec;
 pub mod feeds;
 pub mod format;
 pub mod model;
+pub mod pack;
 pub mod status;
 pub mod update;
 
@@ -95,18 +96,25 @@ pub enum DbError {
     },
 }
 
+/// Record bytes read ahead, by table name and key (`None`: no such record).
+type Prefetched = std::collections::HashMap<(&'static str, String), Option<Vec<u8>>>;
+
 /// A loaded database. Cheap to load: records are decoded on demand.
 pub struct VulnDb {
     manifest: Manifest,
     /// The file's format version (advisory records are decoded by it).
     version: u32,
     bytes: Vec<u8>,
+    /// Where the manifest JSON is in `bytes`.
+    manifest_range: std::ops::Range<usize>,
     advisories: Table,
     nvd: Table,
     kev: Table,
     epss: Table,
     /// Present when the database was built with JVN (a fifth table).
     jvn: Option<Table>,
+    /// Record bytes read ahead by [`VulnDb::prefetch_cves`], per table and key.
+    prefetched: std::sync::Mutex<Prefetched>,
 }
 
 /// The tables of a database file, in file order: advisories, nvd, kev, epss, then the
@@ -150,11 +158,13 @@ impl VulnDb {
             manifest,
             version: header.version,
             bytes,
+            manifest_range: header.manifest,
             advisories,
             nvd,
             kev,
             epss,
             jvn,
+            prefetched: Default::default(),
         })
     }
 
@@ -183,6 +193,84 @@ impl VulnDb {
         }
     }
 
+    /// The advisories for `name` in `ecosystem` that a query needs, decoding no more (see
+    /// [`codec::decode_selected`]): `keep` picks the `affected` entries by ecosystem (e.g. the
+    /// component's release), `wanted` sees an advisory's kept entries and says whether the
+    /// advisory is needed. Also returns how many advisories the package has in all.
+    pub fn advisories_selected(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        keep: impl FnMut(&str) -> bool,
+        wanted: impl FnMut(&[Affected]) -> bool,
+    ) -> Result<codec::Selected, DbError> {
+        let key = package_key(ecosystem, name);
+        let record = |reason: String| DbError::Record {
+            table: "advisories",
+            key: key.clone(),
+            reason,
+        };
+        match self
+            .advisories
+            .get(&self.bytes, key.as_bytes())
+            .map_err(|e| record(e.0))?
+        {
+            None => Ok(codec::Selected::default()),
+            Some(bytes) => {
+                codec::decode_selected(&bytes, self.version, keep, wanted).map_err(record)
+            }
+        }
+    }
+
+    /// Reads the NVD, KEV, EPSS and JVN records of `cves` ahead, in key order, so that the
+    /// queries that follow (enrichment, in finding order) inflate each block once instead of
+    /// once per CVE: the records of one block are neighbours only in key order (issue 14: a
+    /// Debian-heavy scan has ~1,300 findings). Kept until the database is dropped; a record
+    /// is still decoded (and a bad one is still an error) when it is queried.
+    pub fn prefetch_cves<'a>(&self, cves: impl IntoIterator<Item = &'a str>) {
+        let mut keys: Vec<String> = cves.into_iter().map(cve_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let tables: [(&'static str, Option<&Table>); 4] = [
+            ("nvd", Some(&self.nvd)),
+            ("kev", Some(&self.kev)),
+            ("epss", Some(&self.epss)),
+            ("jvn", self.jvn.as_ref()),
+        ];
+        let mut cache = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, table) in tables {
+            let Some(table) = table else { continue };
+            for key in &keys {
+                // A read error is left for the query to report, naming the record.
+                if let Ok(value) = table.get(&self.bytes, key.as_bytes()) {
+                    cache.insert((name, key.clone()), value);
+                }
+            }
+        }
+    }
+
+    /// The value of `key` in `table`: read ahead, or from the file.
+    fn value(
+        &self,
+        table: &Table,
+        name: &'static str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, format::FormatError> {
+        let cached = self
+            .prefetched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(name, key.to_owned()))
+            .cloned();
+        match cached {
+            Some(value) => Ok(value),
+            None => table.get(&self.bytes, key.as_bytes()),
+        }
+    }
+
     /// NVD's record for a CVE; an error when the record is there but cannot be decoded.
     pub fn nvd(&self, cve: &str) -> Result<Option<NvdRecord>, DbError> {
         self.cve_json(&self.nvd, "nvd", cve)
@@ -203,8 +291,7 @@ impl VulnDb {
             reason,
         };
         match self
-            .epss
-            .get(&self.bytes, key.as_bytes())
+            .value(&self.epss, "epss", &key)
             .map_err(|e| record(e.0))?
         {
             None => Ok(None),
@@ -262,6 +349,45 @@ impl VulnDb {
             }
         }
         Ok(self.counts())
+    }
+
+    /// The same database with every table's blocks stored in `codec` (`None`: as `db build`
+    /// writes them, deflate but EPSS raw). Keys, values and the manifest keep their bytes, so
+    /// recoding a built database to raw and back gives the built file again.
+    pub fn recode(&self, codec: Option<format::Codec>) -> Result<Vec<u8>, DbError> {
+        let tables: [(&'static str, Option<&Table>, format::Codec); 5] = [
+            ("advisories", Some(&self.advisories), format::Codec::Deflate),
+            ("nvd", Some(&self.nvd), format::Codec::Deflate),
+            ("kev", Some(&self.kev), format::Codec::Deflate),
+            ("epss", Some(&self.epss), format::Codec::Raw),
+            ("jvn", self.jvn.as_ref(), format::Codec::Deflate),
+        ];
+        let mut out = Vec::new();
+        for (name, table, built) in tables {
+            let Some(table) = table else { continue };
+            let mut entries = Vec::with_capacity(table.len());
+            for i in 0..table.len() {
+                let (key, value) = table
+                    .entry_at(&self.bytes, i)
+                    .map_err(|e| DbError::Record {
+                        table: name,
+                        key: format!("#{i}"),
+                        reason: e.0,
+                    })?;
+                let key = String::from_utf8(key.to_vec()).map_err(|_| DbError::Record {
+                    table: name,
+                    key: format!("#{i}"),
+                    reason: "key is not UTF-8".into(),
+                })?;
+                entries.push((key, value));
+            }
+            out.push(
+                format::write_table(&entries, codec.unwrap_or(built))
+                    .map_err(|e| DbError::Format(e.0))?,
+            );
+        }
+        format::write_file_as(self.version, &self.bytes[self.manifest_range.clone()], &out)
+            .map_err(|e| DbError::Format(e.0))
     }
 
     /// The JVN iPedia entries naming a CVE, sorted by JVNDB id (empty without a JVN table).
@@ -324,10 +450,7 @@ impl VulnDb {
             key: key.clone(),
             reason,
         };
-        match table
-            .get(&self.bytes, key.as_bytes())
-            .map_err(|e| record(e.0))?
-        {
+        match self.value(table, name, &key).map_err(|e| record(e.0))? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v)
                 .map(Some)

@@ -280,6 +280,13 @@ pub fn enrich(
     db: &VulnDb,
     severity_sources: &[SeveritySource],
 ) -> Result<Vec<Finding>, DbError> {
+    db.prefetch_cves(
+        matches
+            .matches
+            .iter()
+            .flat_map(|m| m.ids.iter().map(String::as_str))
+            .filter(|i| matching::is_cve(i)),
+    );
     matches
         .matches
         .iter()
@@ -473,12 +480,12 @@ fn finding(
         aliases,
         component: ComponentRef::new(
             m.component,
-            component.purl.clone(),
-            component.name.clone(),
-            component.version.clone(),
-            (component.trivy.file_path.as_ref())
-                .or(component.found_in.as_ref())
-                .cloned(),
+            component.purl.as_deref().map(str::to_owned),
+            component.name.to_string(),
+            component.version.as_deref().map(str::to_owned),
+            (component.trivy.file_path.as_deref())
+                .or(component.found_in.as_deref())
+                .map(str::to_owned),
         ),
         summary,
         severity,

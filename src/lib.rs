@@ -180,7 +180,7 @@ pub fn evaluate(inputs: Inputs<'_>) -> Result<Evaluation, db::DbError> {
         },
         subject: evaluation::Subject {
             sbom_path,
-            name: sbom.subject.as_ref().map(|c| c.name.clone()),
+            name: sbom.subject.as_ref().map(|c| c.name.to_string()),
             components: sbom.components.len(),
             tool: sbom.tools.first().cloned(),
         },

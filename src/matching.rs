@@ -14,6 +14,7 @@
 
 mod units;
 
+use crate::db::codec::Selected;
 use crate::db::{Advisory, DbError, Malware, VulnDb};
 use crate::note::{Note, NoteCode};
 use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, RhelStream};
@@ -93,10 +94,9 @@ pub fn find(
 ) -> Result<Matches, DbError> {
     let mut out = Matches::default();
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut cache: HashMap<(Ecosystem, String), Vec<Advisory>> = HashMap::new();
     // One finding per (purl, vulnerability): the same package found in two files is one
     // thing to fix, not two alerts.
-    let mut seen_purls: HashMap<String, usize> = HashMap::new();
+    let mut seen_purls: HashMap<&str, usize> = HashMap::new();
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
@@ -125,11 +125,11 @@ pub fn find(
             }
         }
         if let Some(purl) = &component.purl {
-            if let Some(&first) = seen_purls.get(purl) {
+            if let Some(&first) = seen_purls.get(purl.as_str()) {
                 duplicate_of.insert(index, first);
                 continue;
             }
-            seen_purls.insert(purl.clone(), index);
+            seen_purls.insert(purl, index);
         }
         queries.push((index, query));
     }
@@ -137,40 +137,64 @@ pub fn find(
         out.notes.push(note);
     }
 
-    // Read each package's advisories once, in key order: the database inflates a block of
-    // neighbouring keys at a time and keeps the last one.
-    let mut keys: Vec<(Ecosystem, &str)> = queries
-        .iter()
-        .map(|(_, q)| (q.package.ecosystem, q.key_name.as_str()))
-        .collect();
-    keys.sort_by(|a, b| (a.0.osv_name(), a.1).cmp(&(b.0.osv_name(), b.1)));
-    for (eco, name) in keys {
-        let key = (eco, name.to_string());
-        if cache.contains_key(&key) {
-            continue;
-        }
-        let advisories = db.advisories(eco, name)?;
-        cache.insert(key, advisories);
-    }
-
-    for (index, query) in queries {
-        let component = &sbom.components[index];
-        let advisories = &cache[&(query.package.ecosystem, query.key_name.clone())];
-        let mut false_positives = BTreeSet::new();
-        let units = match_component(
-            index,
-            component,
-            &query,
-            advisories,
-            &mut out.notes,
-            &mut false_positives,
-        );
-        if !false_positives.is_empty() {
-            withdrawn_malware.insert(index, false_positives);
-        }
-        packages.insert(index, query.package);
-        if !units.is_empty() {
-            per_component.insert(index, units);
+    // Read each package's advisories once, in key order (the database inflates a block of
+    // neighbouring keys at a time and keeps the last one), decoding in full only those that
+    // may affect one of the package's components; nothing is kept once its components are
+    // matched.
+    queries.sort_by(|(_, a), (_, b)| {
+        (a.package.ecosystem.osv_name(), &a.key_name)
+            .cmp(&(b.package.ecosystem.osv_name(), &b.key_name))
+    });
+    let mut rest = queries.as_slice();
+    while let Some((_, first)) = rest.first() {
+        let same = rest
+            .iter()
+            .take_while(|(_, q)| {
+                q.package.ecosystem == first.package.ecosystem && q.key_name == first.key_name
+            })
+            .count();
+        let (group, tail) = rest.split_at(same);
+        rest = tail;
+        let scheme = first.package.ecosystem.scheme();
+        let parsed: Vec<Option<Version>> = group
+            .iter()
+            .map(|(_, q)| Version::parse(scheme, &q.version).ok())
+            .collect();
+        let selected = db.advisories_selected(
+            first.package.ecosystem,
+            &first.key_name,
+            |ecosystem| {
+                group
+                    .iter()
+                    .any(|(_, q)| q.package.osv_ecosystem_matches(ecosystem))
+            },
+            |affected| {
+                group.iter().zip(&parsed).any(|((_, q), target)| {
+                    affected.iter().any(|a| {
+                        q.package.osv_ecosystem_matches(&a.ecosystem)
+                            && may_affect(scheme, &q.version, target.as_ref(), a)
+                    })
+                })
+            },
+        )?;
+        for (index, query) in group {
+            let component = &sbom.components[*index];
+            let mut false_positives = BTreeSet::new();
+            let units = match_component(
+                *index,
+                component,
+                query,
+                &selected,
+                &mut out.notes,
+                &mut false_positives,
+            );
+            if !false_positives.is_empty() {
+                withdrawn_malware.insert(*index, false_positives);
+            }
+            packages.insert(*index, query.package.clone());
+            if !units.is_empty() {
+                per_component.insert(*index, units);
+            }
         }
     }
 
@@ -429,14 +453,15 @@ fn query_for(
             let name = component
                 .trivy
                 .src_name
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .or(upstream_name)
                 .unwrap_or_else(|| package.name.clone());
             let version = match &component.trivy.src_version {
                 Some(v) if package.ecosystem != Ecosystem::Alpine => {
                     let full = match component.trivy.src_release.as_deref() {
                         Some(r) if !r.is_empty() => format!("{v}-{r}"),
-                        _ => v.clone(),
+                        _ => v.to_string(),
                     };
                     with_epoch(component.trivy.src_epoch.as_deref(), &full)
                 }
@@ -521,10 +546,11 @@ fn match_component(
     index: usize,
     component: &Component,
     query: &Query,
-    advisories: &[Advisory],
+    selected: &Selected,
     notes: &mut Vec<Note>,
     false_positives: &mut BTreeSet<String>,
 ) -> Vec<Unit> {
+    let advisories = &selected.advisories;
     let scheme = query.package.ecosystem.scheme();
     let mut units = Vec::new();
     let mut unverified: Vec<String> = Vec::new();
@@ -631,7 +657,7 @@ fn match_component(
                 "`{}`: {}; {} advisories for `{}` could not be checked",
                 display_name(component),
                 text::one_line(&e.to_string(), 200),
-                advisories.len(),
+                selected.total,
                 text::one_line(&query.key_name, 120)
             ),
             component: Some(index),
@@ -658,6 +684,26 @@ fn match_component(
         });
     }
     units
+}
+
+/// Whether an `affected` entry may affect `version` (`target` parsed): affected, or not
+/// decidable (an unverified note, decided by [`match_component`]).
+fn may_affect(
+    scheme: version::VersionScheme,
+    version: &str,
+    target: Option<&Version>,
+    affected: &crate::db::Affected,
+) -> bool {
+    if affected.versions.iter().any(|v| v.trim() == version.trim()) {
+        return true;
+    }
+    match target {
+        Some(target) => !matches!(
+            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions),
+            Ok(false)
+        ),
+        None => true,
+    }
 }
 
 #[cfg(test)]

@@ -265,11 +265,22 @@ pub fn affects(
         return Ok(true);
     }
     let target = Version::parse(scheme, version)?;
+    affects_parsed(scheme, &target, ranges, versions)
+}
+
+/// [`affects`] for a version already parsed (a query evaluating many advisories parses it
+/// once), once the exact-string check of `versions` has been made.
+pub fn affects_parsed(
+    scheme: VersionScheme,
+    target: &Version,
+    ranges: &[Range],
+    versions: &[String],
+) -> Result<bool, VersionError> {
     // Listed versions we cannot parse cannot be equal to a parsed one; skip them.
     if versions
         .iter()
         .filter_map(|v| Version::parse(scheme, v).ok())
-        .any(|v| v == target)
+        .any(|v| &v == target)
     {
         return Ok(true);
     }
@@ -279,7 +290,7 @@ pub fn affects(
             RangeKind::Semver | RangeKind::Ecosystem => {}
             RangeKind::Git | RangeKind::Other => continue,
         }
-        match range_affects(scheme, &target, &range.events) {
+        match range_affects(scheme, target, &range.events) {
             Ok(true) => return Ok(true),
             Ok(false) => {}
             Err(e) => {

@@ -236,7 +236,7 @@ pub fn from_sbom(sbom: &crate::sbom::Sbom, file: &str) -> Parsed {
         let purls: Vec<String> = v
             .affects
             .iter()
-            .filter_map(|&c| sbom.components.get(c)?.purl.clone())
+            .filter_map(|&c| Some(sbom.components.get(c)?.purl.as_deref()?.to_owned()))
             .collect();
         if purls.is_empty() {
             continue;

@@ -68,6 +68,8 @@ pub enum DbCommand {
     Status(StatusArgs),
     /// Check a database's checksum and structure.
     Verify(StatusArgs),
+    /// Write the download form of a database (`db update --from` fetches it): zstd, ~2.5x smaller.
+    Pack(crate::db::pack::PackArgs),
 }
 
 /// How reports order findings.

@@ -25,6 +25,7 @@ mod action;
 pub mod args;
 mod db;
 mod policy;
+mod sbom_input;
 mod scan;
 mod track;
 mod watch;
@@ -87,6 +88,9 @@ pub fn run(args: Vec<OsString>, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             DbCommand::Update(args) => db::update(args, io),
             DbCommand::Status(args) => db::status(args, io, false),
             DbCommand::Verify(args) => db::status(args, io, true),
+            DbCommand::Pack(args) => crate::db::pack::run(&args, io.stderr)
+                .map(|()| Outcome::Passed)
+                .map_err(Into::into),
         },
         Command::Policy { command } => match command {
             PolicyCommand::Test(args) => policy::test(args, io),

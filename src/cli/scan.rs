@@ -242,7 +242,7 @@ pub(super) fn max_sbom_bytes(
 /// Reads an SBOM file, at most `max_bytes` of it: a larger one (or an endless one such as
 /// `/dev/zero`) is an error, not an out-of-memory kill. Reading stops early once the first
 /// bytes show the file is no SBOM (binary, another compression), for the parser to explain.
-fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+pub(super) fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read as _;
     let too_large = || {
         anyhow::anyhow!(
@@ -370,26 +370,22 @@ pub(super) fn gather_bytes(
     }
 
     let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    let raw = match raw {
-        Some(raw) => raw,
-        None => read_sbom(inputs.sbom, max_sbom_bytes)?,
-    };
-    let shown = inputs.sbom.display();
-    let inflated =
-        sbom::inflate(&raw, max_sbom_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
-    let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
-    let sbom_sha256 = crate::attestation::sha256_hex(&raw);
-    // The bytes are not kept: everything after this reads the parsed SBOM (its own VEX
+    // Streamed when it can be (a regular file of well-formed CycloneDX JSON), else read whole;
+    // the bytes are not kept: everything after this reads the parsed SBOM (its own VEX
     // `analysis` included).
-    drop(inflated);
-    drop(raw);
+    let input = match raw {
+        Some(raw) => {
+            super::sbom_input::from_bytes(raw, &inputs.sbom.display().to_string(), max_sbom_bytes)?
+        }
+        None => super::sbom_input::read(inputs.sbom, max_sbom_bytes)?,
+    };
     Ok(Gathered {
         db,
         origin,
         db_sha256,
-        sbom_name: shown.to_string(),
-        sbom: parsed,
-        sbom_sha256,
+        sbom_name: inputs.sbom.display().to_string(),
+        sbom: input.parsed,
+        sbom_sha256: input.sha256,
         max_sbom_bytes,
     })
 }

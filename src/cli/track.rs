@@ -148,7 +148,9 @@ pub(super) fn present(sbom: &crate::sbom::Sbom) -> BTreeMap<String, BTreeSet<Str
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for c in &sbom.components {
         if let Some(p) = c.purl.as_deref().and_then(input::versionless) {
-            out.entry(p).or_default().extend(c.version.clone());
+            out.entry(p)
+                .or_default()
+                .extend(c.version.as_deref().map(str::to_owned));
         }
     }
     out

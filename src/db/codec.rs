@@ -84,88 +84,77 @@ pub fn decode(bytes: &[u8], version: u32) -> Result<Vec<Advisory>, String> {
     let n = r.count()?;
     let mut list = Vec::with_capacity(n);
     for _ in 0..n {
-        let id = r.str()?;
-        let aliases = r.strs()?;
-        let related = r.strs()?;
-        let summary = r.opt()?;
-        let published = r.opt()?;
-        let modified = r.opt()?;
-        let withdrawn = r.opt()?;
-        let n_severity = r.count()?;
-        let mut severity = Vec::with_capacity(n_severity);
-        for _ in 0..n_severity {
-            severity.push(OsvSeverity {
-                kind: r.str()?,
-                score: r.str()?,
-            });
-        }
-        let database_severity = r.opt()?;
-        let n_affected = r.count()?;
-        let mut affected = Vec::with_capacity(n_affected);
-        for _ in 0..n_affected {
-            let ecosystem = r.str()?;
-            let name = r.str()?;
-            let n_ranges = r.count()?;
-            let mut ranges = Vec::with_capacity(n_ranges);
-            for _ in 0..n_ranges {
-                let kind = match r.byte()? {
-                    0 => RangeKind::Semver,
-                    1 => RangeKind::Ecosystem,
-                    2 => RangeKind::Git,
-                    3 => RangeKind::Other,
-                    k => return Err(format!("unknown range kind {k}")),
-                };
-                let n_events = r.count()?;
-                let mut events = Vec::with_capacity(n_events);
-                for _ in 0..n_events {
-                    events.push(match r.byte()? {
-                        0 => Event::Introduced(r.str()?),
-                        1 => Event::Fixed(r.str()?),
-                        2 => Event::LastAffected(r.str()?),
-                        3 => Event::Limit(r.str()?),
-                        t => return Err(format!("unknown event tag {t}")),
-                    });
-                }
-                ranges.push(Range { kind, events });
-            }
-            let versions = r.strs()?;
-            affected.push(Affected {
-                ecosystem,
-                name,
-                ranges,
-                versions,
-            });
-        }
-        let url = r.opt()?;
-        let malware = if version < 2 {
-            Malware::of_ids(&id, &aliases)
-        } else {
-            match r.byte()? {
-                0 => Malware::No,
-                1 => Malware::Malicious,
-                2 => Malware::FalsePositive,
-                m => return Err(format!("unknown malware flag {m}")),
-            }
-        };
-        list.push(Advisory {
-            id,
-            aliases,
-            related,
-            summary,
-            published,
-            modified,
-            withdrawn,
-            severity,
-            database_severity,
-            affected,
-            url,
-            malware,
-        });
+        list.push(r.advisory(version)?);
     }
-    if r.pos != bytes.len() {
-        return Err(format!("{} trailing bytes", bytes.len() - r.pos));
-    }
+    r.end()?;
     Ok(list)
+}
+
+/// What [`decode_selected`] returns: how many advisories the list holds, and the ones the
+/// caller wanted, each with only the `affected` entries of the ecosystems it kept.
+#[derive(Debug, Default)]
+pub struct Selected {
+    /// Advisories stored under the key.
+    pub total: usize,
+    /// The wanted advisories, in stored order.
+    pub advisories: Vec<Advisory>,
+}
+
+/// Decodes only what a query needs (issue 14: a big source package such as Debian's `linux`
+/// holds ~7,000 advisories, and a scan used to turn all of them into owned values). Per
+/// advisory, the affected entries whose ecosystem `keep` accepts (e.g. the component's release)
+/// are decoded and shown to `wanted`; only an advisory `wanted` accepts (its ranges may affect
+/// the component) is decoded in full. Everything else is walked over without allocating, so a
+/// structurally corrupt list is still an error; `db verify` decodes every byte with [`decode`].
+pub fn decode_selected(
+    bytes: &[u8],
+    version: u32,
+    mut keep: impl FnMut(&str) -> bool,
+    mut wanted: impl FnMut(&[Affected]) -> bool,
+) -> Result<Selected, String> {
+    let mut r = Reader { bytes, pos: 0 };
+    let total = r.count()?;
+    let mut advisories = Vec::new();
+    for _ in 0..total {
+        let start = r.pos;
+        r.skip_str()?; // id
+        r.skip_strs()?; // aliases
+        r.skip_strs()?; // related
+        for _ in 0..4 {
+            r.skip_opt()?; // summary, published, modified, withdrawn
+        }
+        for _ in 0..r.count()? {
+            r.skip_str()?; // severity kind
+            r.skip_str()?; // severity score
+        }
+        r.skip_opt()?; // database severity
+        let mut affected = Vec::new();
+        for _ in 0..r.count()? {
+            let ecosystem = r.str_ref()?;
+            if keep(ecosystem) {
+                let ecosystem = ecosystem.to_owned();
+                affected.push(r.affected_after_ecosystem(ecosystem)?);
+            } else {
+                r.skip_affected_after_ecosystem()?;
+            }
+        }
+        r.skip_opt()?; // url
+        if version >= 2 {
+            r.byte()?; // malware
+        }
+        if affected.is_empty() || !wanted(&affected) {
+            continue;
+        }
+        let mut full = Reader {
+            bytes: &bytes[..r.pos],
+            pos: start,
+        };
+        let mut advisory = full.advisory(version)?;
+        advisory.affected = affected;
+        advisories.push(advisory);
+    }
+    r.end()?;
+    Ok(Selected { total, advisories })
 }
 
 struct Writer(Vec<u8>);
@@ -207,6 +196,159 @@ struct Reader<'a> {
     pos: usize,
 }
 
+impl<'a> Reader<'a> {
+    fn end(&self) -> Result<(), String> {
+        if self.pos != self.bytes.len() {
+            return Err(format!("{} trailing bytes", self.bytes.len() - self.pos));
+        }
+        Ok(())
+    }
+
+    /// One advisory, in full.
+    fn advisory(&mut self, version: u32) -> Result<Advisory, String> {
+        let r = self;
+        let id = r.str()?;
+        let aliases = r.strs()?;
+        let related = r.strs()?;
+        let summary = r.opt()?;
+        let published = r.opt()?;
+        let modified = r.opt()?;
+        let withdrawn = r.opt()?;
+        let n_severity = r.count()?;
+        let mut severity = Vec::with_capacity(n_severity);
+        for _ in 0..n_severity {
+            severity.push(OsvSeverity {
+                kind: r.str()?,
+                score: r.str()?,
+            });
+        }
+        let database_severity = r.opt()?;
+        let n_affected = r.count()?;
+        let mut affected = Vec::with_capacity(n_affected);
+        for _ in 0..n_affected {
+            let ecosystem = r.str()?;
+            affected.push(r.affected_after_ecosystem(ecosystem)?);
+        }
+        let url = r.opt()?;
+        let malware = if version < 2 {
+            Malware::of_ids(&id, &aliases)
+        } else {
+            match r.byte()? {
+                0 => Malware::No,
+                1 => Malware::Malicious,
+                2 => Malware::FalsePositive,
+                m => return Err(format!("unknown malware flag {m}")),
+            }
+        };
+        Ok(Advisory {
+            id,
+            aliases,
+            related,
+            summary,
+            published,
+            modified,
+            withdrawn,
+            severity,
+            database_severity,
+            affected,
+            url,
+            malware,
+        })
+    }
+
+    /// An `affected` entry whose ecosystem was just read.
+    fn affected_after_ecosystem(&mut self, ecosystem: String) -> Result<Affected, String> {
+        let name = self.str()?;
+        let n_ranges = self.count()?;
+        let mut ranges = Vec::with_capacity(n_ranges);
+        for _ in 0..n_ranges {
+            let kind = range_kind(self.byte()?)?;
+            let n_events = self.count()?;
+            let mut events = Vec::with_capacity(n_events);
+            for _ in 0..n_events {
+                events.push(match self.byte()? {
+                    0 => Event::Introduced(self.str()?),
+                    1 => Event::Fixed(self.str()?),
+                    2 => Event::LastAffected(self.str()?),
+                    3 => Event::Limit(self.str()?),
+                    t => return Err(format!("unknown event tag {t}")),
+                });
+            }
+            ranges.push(Range { kind, events });
+        }
+        let versions = self.strs()?;
+        Ok(Affected {
+            ecosystem,
+            name,
+            ranges,
+            versions,
+        })
+    }
+
+    fn skip_affected_after_ecosystem(&mut self) -> Result<(), String> {
+        self.skip_str()?; // name
+        for _ in 0..self.count()? {
+            range_kind(self.byte()?)?;
+            for _ in 0..self.count()? {
+                match self.byte()? {
+                    0..=3 => self.skip_str()?,
+                    t => return Err(format!("unknown event tag {t}")),
+                }
+            }
+        }
+        self.skip_strs()
+    }
+
+    /// A string, borrowed from the bytes.
+    fn str_ref(&mut self) -> Result<&'a str, String> {
+        let len = self.count()?;
+        let slice = self.slice(len)?;
+        std::str::from_utf8(slice).map_err(|e| format!("invalid UTF-8: {e}"))
+    }
+
+    fn slice(&mut self, len: usize) -> Result<&'a [u8], String> {
+        let end = self.pos + len;
+        let slice = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or_else(|| format!("string runs past the end at byte {}", self.pos))?;
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn skip_str(&mut self) -> Result<(), String> {
+        let len = self.count()?;
+        self.slice(len).map(drop)
+    }
+
+    fn skip_opt(&mut self) -> Result<(), String> {
+        match self.varint()? {
+            0 => Ok(()),
+            n => {
+                let len = usize::try_from(n - 1).map_err(|e| e.to_string())?;
+                self.slice(len).map(drop)
+            }
+        }
+    }
+
+    fn skip_strs(&mut self) -> Result<(), String> {
+        for _ in 0..self.count()? {
+            self.skip_str()?;
+        }
+        Ok(())
+    }
+}
+
+fn range_kind(byte: u8) -> Result<RangeKind, String> {
+    Ok(match byte {
+        0 => RangeKind::Semver,
+        1 => RangeKind::Ecosystem,
+        2 => RangeKind::Git,
+        3 => RangeKind::Other,
+        k => return Err(format!("unknown range kind {k}")),
+    })
+}
+
 impl Reader<'_> {
     fn byte(&mut self) -> Result<u8, String> {
         let b = *self
@@ -238,12 +380,7 @@ impl Reader<'_> {
         Ok(n as usize)
     }
     fn take(&mut self, len: usize) -> Result<String, String> {
-        let end = self.pos + len;
-        let slice = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or_else(|| format!("string runs past the end at byte {}", self.pos))?;
-        self.pos = end;
+        let slice = self.slice(len)?;
         std::str::from_utf8(slice)
             .map(str::to_owned)
             .map_err(|e| format!("invalid UTF-8: {e}"))
@@ -330,17 +467,61 @@ mod tests {
         );
     }
 
+    /// The selective decode gives what the full decode gives, restricted to the kept
+    /// ecosystems and the wanted advisories, and counts every advisory.
+    #[test]
+    fn selected_is_the_full_decode_filtered() {
+        let all = fixture_advisories();
+        let bytes = encode(&all);
+        let every = decode_selected(&bytes, 2, |_| true, |_| true).expect("decodes");
+        assert_eq!(every.total, all.len());
+        assert_eq!(every.advisories, all);
+
+        let eco = all[0].affected[0].ecosystem.clone();
+        let mut seen = 0;
+        let some = decode_selected(
+            &bytes,
+            2,
+            |e| e == eco,
+            |affected| {
+                seen += 1;
+                assert!(affected.iter().all(|a| a.ecosystem == eco));
+                seen % 2 == 1
+            },
+        )
+        .expect("decodes");
+        let want: Vec<Advisory> = all
+            .iter()
+            .filter_map(|a| {
+                let mut a = a.clone();
+                a.affected.retain(|x| x.ecosystem == eco);
+                (!a.affected.is_empty()).then_some(a)
+            })
+            .step_by(2)
+            .collect();
+        assert_eq!(some.total, all.len());
+        assert_eq!(some.advisories, want);
+        let none = decode_selected(&bytes, 2, |_| false, |_| true).expect("decodes");
+        assert!(none.advisories.is_empty());
+    }
+
     /// Truncated or corrupted bytes give an error, never a panic or a huge allocation.
     #[test]
     fn hostile() {
         let bytes = encode(&fixture_advisories());
         for cut in (0..bytes.len()).step_by(97) {
             assert!(decode(&bytes[..cut], 2).is_err(), "cut {cut}");
+            // the selective decode walks every advisory, wanted or not
+            assert!(
+                decode_selected(&bytes[..cut], 2, |_| false, |_| false).is_err(),
+                "cut {cut}"
+            );
         }
         for at in (0..bytes.len()).step_by(89) {
             let mut bad = bytes.clone();
             bad[at] ^= 0xff;
             let _ = decode(&bad, 2);
+            let _ = decode_selected(&bad, 2, |_| true, |_| true);
         }
         assert!(decode(&[0xff; 20], 2).is_err());
         assert!(

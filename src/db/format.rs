@@ -161,10 +161,20 @@ pub fn write_table(entries: &[(String, Vec<u8>)], codec: Codec) -> Result<Vec<u8
 
 /// Assembles a whole file from the manifest JSON and the serialised tables.
 pub fn write_file(manifest: &[u8], tables: &[Vec<u8>]) -> Result<Vec<u8>, FormatError> {
+    write_file_as(FORMAT_VERSION, manifest, tables)
+}
+
+/// [`write_file`] with the header's format version given (recoding a database keeps its own:
+/// its records are in that version's encoding).
+pub fn write_file_as(
+    version: u32,
+    manifest: &[u8],
+    tables: &[Vec<u8>],
+) -> Result<Vec<u8>, FormatError> {
     let body_len = manifest.len() + tables.iter().map(Vec::len).sum::<usize>();
     let mut out = Vec::with_capacity(HEADER_LEN + body_len);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&[0; 4]); // crc, patched below
     out.extend_from_slice(&((HEADER_LEN + body_len) as u64).to_le_bytes());
     out.extend_from_slice(&to_u32(manifest.len())?.to_le_bytes());

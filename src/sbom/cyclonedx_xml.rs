@@ -20,8 +20,9 @@
 //! - A number that is not one (`<score>high</score>`) is an error naming the element.
 
 use super::cyclonedx::{
-    AdvisoryDto, AffectDto, AffectVersionDto, AnalysisDto, ComponentDto, DependencyDto, Header,
-    PropertyDto, RatingDto, ReferenceDto, SourceDto, VulnerabilityDto, assemble, check_header,
+    AdvisoryDto, AffectDto, AffectVersionDto, AnalysisDto, ComponentDto, Dependencies,
+    DependencyDto, Header, PropertyDto, RatingDto, ReferenceDto, SourceDto, VulnerabilityDto,
+    assemble, check_header,
 };
 use super::{Component, Format, Sbom, SbomError, quote};
 use roxmltree::{Document, Node, ParsingOptions};
@@ -124,7 +125,7 @@ pub(super) fn parse(text: &str) -> Result<Sbom, SbomError> {
         },
         components,
         vulnerabilities,
-        &dependencies,
+        Dependencies::Listed(dependencies),
         warnings,
     );
     sbom.format = Format::CycloneDxXml;

@@ -36,6 +36,40 @@ pub(super) fn gunzip(bytes: &[u8], max_bytes: u64) -> Result<Option<Vec<u8>>, Sb
     Ok(Some(out))
 }
 
+/// A reader that yields at most `max_bytes` of `inner` and remembers whether there was more
+/// (then it ends with an error, so a parser reading from it stops).
+pub(super) struct Capped<R> {
+    inner: std::io::Take<R>,
+    max_bytes: u64,
+    read: u64,
+}
+
+impl<R: Read> Capped<R> {
+    pub(super) fn new(inner: R, max_bytes: u64) -> Capped<R> {
+        Capped {
+            inner: inner.take(max_bytes.saturating_add(1)),
+            max_bytes,
+            read: 0,
+        }
+    }
+
+    /// Whether `inner` held more than `max_bytes`.
+    pub(super) fn exceeded(&self) -> bool {
+        self.read > self.max_bytes
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.exceeded() {
+            return Err(std::io::Error::other("larger than the size cap"));
+        }
+        Ok(n)
+    }
+}
+
 /// Bytes -> text: rejects compressed, wide-encoded, binary and non-UTF-8 files; strips a
 /// UTF-8 byte-order mark.
 pub(super) fn decode_text(bytes: &[u8]) -> Result<&str, SbomError> {
@@ -293,7 +327,7 @@ const DUPLICATE: &str = "kevgate-duplicate-key `";
 const DUPLICATE_END: &str = "`";
 
 /// Any JSON value, checked for duplicate keys and discarded.
-struct UniqueKeys;
+pub(super) struct UniqueKeys;
 
 impl<'de> Deserialize<'de> for UniqueKeys {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -362,7 +396,7 @@ impl<'de> Visitor<'de> for UniqueKeysVisitor {
 }
 
 /// An object key, borrowed from the text when it has no escapes.
-struct Key<'de>(Cow<'de, str>);
+pub(super) struct Key<'de>(pub(super) Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -24,10 +24,15 @@
 //!   control characters of any file content they quote.
 
 mod cyclonedx;
+mod cyclonedx_stream;
 mod cyclonedx_xml;
 mod detect;
 mod spdx;
 mod spdx3;
+mod str;
+
+pub(crate) use str::Interner;
+pub use str::Str;
 
 use std::collections::HashMap;
 
@@ -93,47 +98,47 @@ pub struct Sbom {
     pub warnings: Vec<String>,
 }
 
-/// One CycloneDX component.
+/// One CycloneDX component. Its texts are [`Str`]s, shared between components that repeat them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Component {
     /// `bom-ref`.
-    pub bom_ref: Option<String>,
+    pub bom_ref: Option<Str>,
     /// `type` (`library`, `operating-system`, `application`, ...).
-    pub kind: String,
+    pub kind: Str,
     /// `group` (Maven group id in non-trivy SBOMs).
-    pub group: Option<String>,
+    pub group: Option<Str>,
     /// `name`.
-    pub name: String,
+    pub name: Str,
     /// `version`.
-    pub version: Option<String>,
+    pub version: Option<Str>,
     /// `purl`, as written.
-    pub purl: Option<String>,
+    pub purl: Option<Str>,
     /// trivy's properties, when present.
     pub trivy: TrivyProperties,
     /// The manifest the package came from, by the dependency graph: the name of the first
     /// `application` component whose `dependencies` reach it. trivy names each lockfile it
     /// reads as such an application (`package-lock.json`, `app/go.mod`) but writes no
     /// per-package `FilePath` for `fs` scans, so this is where annotations point.
-    pub found_in: Option<String>,
+    pub found_in: Option<Str>,
 }
 
 /// The `aquasecurity:trivy:*` properties kevgate uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrivyProperties {
     /// `PkgType` (`debian`, `npm`, `jar`, `gobinary`, ...).
-    pub pkg_type: Option<String>,
+    pub pkg_type: Option<Str>,
     /// `PkgID`.
-    pub pkg_id: Option<String>,
+    pub pkg_id: Option<Str>,
     /// `SrcName`: the source package (Debian, Ubuntu, Alpine origin, rpm source rpm name).
-    pub src_name: Option<String>,
+    pub src_name: Option<Str>,
     /// `SrcVersion`.
-    pub src_version: Option<String>,
+    pub src_version: Option<Str>,
     /// `SrcRelease` (rpm).
-    pub src_release: Option<String>,
+    pub src_release: Option<Str>,
     /// `SrcEpoch`.
-    pub src_epoch: Option<String>,
+    pub src_epoch: Option<Str>,
     /// `FilePath`: the manifest or file the package was found in.
-    pub file_path: Option<String>,
+    pub file_path: Option<Str>,
 }
 
 /// A vulnerability embedded in the SBOM (`vulnerabilities[]`).
@@ -376,6 +381,51 @@ pub fn parse_inflated(doc: &Inflated<'_>) -> Result<Sbom, SbomError> {
     Ok(sbom)
 }
 
+/// Parses an SBOM streamed from `reader`, gzip'd or not, inflating at most `max_bytes`, without
+/// holding the document: the way a file of any size is read (a 1,000,000-component CycloneDX
+/// document is 570 MB of JSON). Handles well-formed CycloneDX JSON; `Ok(None)` for anything
+/// else (another format, a problem to explain, a read error): the caller then reads the file
+/// whole and [`parse_inflated`] reads it or names what is wrong, as for any input. The caller
+/// caps what `reader` yields of the file itself.
+pub fn parse_reader<R: std::io::BufRead>(
+    mut reader: R,
+    max_bytes: u64,
+) -> Result<Option<Sbom>, SbomError> {
+    let Ok(head) = reader.fill_buf() else {
+        return Ok(None);
+    };
+    let (sbom, gzip) = if head.starts_with(&[0x1f, 0x8b]) {
+        let inflated = detect::Capped::new(flate2::bufread::MultiGzDecoder::new(reader), max_bytes);
+        let mut inflated = std::io::BufReader::with_capacity(1 << 16, inflated);
+        let sbom = parse_plain_reader(&mut inflated);
+        if inflated.get_ref().exceeded() {
+            return Err(SbomError::TooLarge { limit: max_bytes });
+        }
+        (sbom, true)
+    } else {
+        (parse_plain_reader(reader), false)
+    };
+    Ok(sbom.map(|mut sbom| {
+        sbom.gzip = gzip;
+        finish(&mut sbom);
+        sbom
+    }))
+}
+
+/// A CycloneDX JSON document streamed, when the text starts as one (`{`, no byte-order mark).
+fn parse_plain_reader<R: std::io::BufRead>(mut reader: R) -> Option<Sbom> {
+    let head = reader.fill_buf().ok()?;
+    let first = head.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    // serde_json reads a reader byte by byte: through a `BufReader` owned by value std takes
+    // its buffered fast path (a `&mut BufReader` would take the slow one, a `read` call per
+    // byte: most of the parse time in a profile).
+    let reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    cyclonedx_stream::parse(serde_json::Deserializer::from_reader(reader))
+}
+
 /// Whether the first bytes read of a file already show it is no SBOM (binary, another
 /// compression, UTF-16/32): a reader can stop there and let [`parse`] explain, instead of
 /// reading `/dev/zero` up to the size cap.
@@ -399,8 +449,17 @@ fn parse_plain(bytes: &[u8]) -> Result<Sbom, SbomError> {
             Err(detect::classify_xml(text))
         };
     }
+    // One streaming pass reads a well-formed CycloneDX document (duplicate keys refused on
+    // the way); anything else is checked for duplicate keys on its own, then read by the
+    // streaming reader skipping what it does not use, then by the careful path, which explains.
+    if let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_str(text)) {
+        return Ok(sbom);
+    }
     detect::check_duplicate_keys(text)?;
-    if let Some(sbom) = cyclonedx::parse_fast(text) {
+    if let Some(sbom) = cyclonedx_stream::parse_checked(
+        serde_json::Deserializer::from_str(text),
+        cyclonedx_stream::Checks::Lenient,
+    ) {
         return Ok(sbom);
     }
     let value = detect::json_value(text)?;
@@ -506,10 +565,7 @@ pub fn normalize_id(id: &str) -> String {
 /// whose dependency graph (`edges[from]` = what `from` depends on or contains) reaches it,
 /// walking breadth-first and stopping at other applications. trivy writes one application
 /// per lockfile or binary, named by its path, in CycloneDX and SPDX alike.
-pub(crate) fn manifest_owners(
-    components: &[Component],
-    edges: &[Vec<usize>],
-) -> Vec<Option<String>> {
+pub(crate) fn manifest_owners(components: &[Component], edges: &[Vec<usize>]) -> Vec<Option<Str>> {
     let mut owners = vec![None; components.len()];
     if edges.iter().all(Vec::is_empty) {
         return owners;
@@ -534,7 +590,10 @@ pub(crate) fn operating_system(components: &[Component]) -> Option<(String, Stri
     components
         .iter()
         .find(|c| c.kind == "operating-system")
-        .map(|c| (c.name.clone(), c.version.clone().unwrap_or_default()))
+        .map(|c| {
+            let version = c.version.as_deref().unwrap_or_default();
+            (c.name.to_string(), version.to_owned())
+        })
 }
 
 /// An identifier -> first component index, warning about duplicates (`what` names the
@@ -573,7 +632,7 @@ pub(crate) fn index_ids<'a>(
 
 /// Trivy's `Key: value` package facts (CycloneDX properties `aquasecurity:trivy:Key`, SPDX
 /// annotations `Key: value`) into `trivy`; the first of a repeated key wins.
-pub(crate) fn set_trivy_property(trivy: &mut TrivyProperties, key: &str, value: String) {
+pub(crate) fn set_trivy_property(trivy: &mut TrivyProperties, key: &str, value: Str) {
     let slot = match key {
         "PkgType" => &mut trivy.pkg_type,
         "PkgID" => &mut trivy.pkg_id,

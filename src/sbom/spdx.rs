@@ -17,7 +17,7 @@
 //! SPDX 2 has no vulnerabilities; `files`, `snippets` and licences are not read.
 
 use super::detect::{json_kind, quote_value};
-use super::{Component, Format, Sbom, SbomError, TrivyProperties, quote, quote_long};
+use super::{Component, Format, Sbom, SbomError, Str, TrivyProperties, quote, quote_long};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -194,19 +194,19 @@ pub(super) fn source_info(info: &str, trivy: &mut TrivyProperties) {
                 Some((upstream, release)) => (upstream, Some(release)),
                 None => (rest, None),
             };
-            trivy.src_name.get_or_insert_with(|| name.to_owned());
-            trivy.src_version.get_or_insert_with(|| upstream.to_owned());
+            trivy.src_name.get_or_insert_with(|| name.into());
+            trivy.src_version.get_or_insert_with(|| upstream.into());
             if let Some(release) = release {
-                trivy.src_release.get_or_insert_with(|| release.to_owned());
+                trivy.src_release.get_or_insert_with(|| release.into());
             }
             if let Some(epoch) = epoch {
-                trivy.src_epoch.get_or_insert_with(|| epoch.to_owned());
+                trivy.src_epoch.get_or_insert_with(|| epoch.into());
             }
         }
     } else if let Some(file) = info.strip_prefix("package found in:") {
         let file = file.trim();
         if !file.is_empty() {
-            trivy.file_path.get_or_insert_with(|| file.to_owned());
+            trivy.file_path.get_or_insert_with(|| file.into());
         }
     }
 }
@@ -232,7 +232,7 @@ impl PackageDto {
                 .as_deref()
                 .and_then(|c| c.split_once(": "))
             {
-                super::set_trivy_property(&mut trivy, key.trim(), value.trim().to_owned());
+                super::set_trivy_property(&mut trivy, key.trim(), value.trim().into());
             }
         }
         if let Some(info) = self.source_info.as_deref() {
@@ -242,16 +242,18 @@ impl PackageDto {
             None | Some("") => kind_from_spdx_id(self.spdx_id.as_deref()).to_owned(),
             Some(purpose) => purpose.to_ascii_lowercase().replace('_', "-"),
         };
-        let non_empty =
-            |s: Option<String>| s.filter(|s| !s.trim().is_empty() && s != "NOASSERTION");
+        let non_empty = |s: Option<String>| {
+            s.filter(|s| !s.trim().is_empty() && s != "NOASSERTION")
+                .map(Str::from)
+        };
         let (group, name) = split_group(purl.as_deref(), self.name.unwrap_or_default());
         Component {
             bom_ref: non_empty(self.spdx_id),
-            kind,
-            group,
-            name,
+            kind: kind.into(),
+            group: group.map(Str::from),
+            name: name.into(),
             version: non_empty(self.version_info),
-            purl,
+            purl: purl.map(Str::from),
             trivy,
             found_in: None,
         }

@@ -22,7 +22,7 @@
 //! (`tests/fixtures/sbom/formats/spdx2-to-spdx3.py`).
 
 use super::detect::json_kind;
-use super::{Component, Format, Sbom, SbomError, TrivyProperties, quote};
+use super::{Component, Format, Sbom, SbomError, Str, TrivyProperties, quote};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
@@ -231,7 +231,7 @@ fn component(package: &Map<String, Value>, statements: &[&str]) -> Component {
     let mut trivy = TrivyProperties::default();
     for statement in statements {
         if let Some((key, value)) = statement.split_once(": ") {
-            super::set_trivy_property(&mut trivy, key.trim(), value.trim().to_owned());
+            super::set_trivy_property(&mut trivy, key.trim(), value.trim().into());
         }
     }
     if let Some(info) = string(package, "software_sourceInfo") {
@@ -247,12 +247,12 @@ fn component(package: &Map<String, Value>, statements: &[&str]) -> Component {
         string(package, "name").unwrap_or_default().to_owned(),
     );
     Component {
-        bom_ref: element_id(package).map(str::to_owned),
-        kind,
-        group,
-        name,
-        version: string(package, "software_packageVersion").map(str::to_owned),
-        purl,
+        bom_ref: element_id(package).map(Str::from),
+        kind: kind.into(),
+        group: group.map(Str::from),
+        name: name.into(),
+        version: string(package, "software_packageVersion").map(Str::from),
+        purl: purl.map(Str::from),
         trivy,
         found_in: None,
     }

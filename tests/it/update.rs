@@ -966,6 +966,40 @@ fn prebuilt_database_is_verified_and_installed() {
     );
 }
 
+/// The packed download form (`kevgate db pack`, zstd) is verified against its own signature,
+/// then installed as the database that was packed, byte for byte.
+#[test]
+fn packed_prebuilt_database_installs_as_built() {
+    let tmp = TempDir::new("update-prebuilt-packed");
+    let cache = tmp.path().join("cache");
+    let server = Server::start("2025-08-25");
+    let url = format!("{}.zst", server.prebuilt_url());
+    let (code, _, err) = run(server
+        .command(&cache)
+        .args(["--from", &url, "--public-key"])
+        .arg(fixture("update/prebuilt/test-only.pub")));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sha256 and signature verified"), "{err}");
+    let packed = fs_err::read(fixture("update/prebuilt/kevgate.db.zst")).expect("fixture");
+    let plain = fs_err::read(fixture("update/prebuilt/kevgate.db")).expect("fixture");
+    assert!(packed.len() < plain.len());
+    assert_eq!(fs_err::read(cache.join("kevgate.db")).expect("db"), plain);
+    let (code, _, err) = run(kevgate(tmp.path())
+        .args(["db", "verify", "--cache-dir"])
+        .arg(&cache));
+    assert_eq!(code, 0, "{err}");
+
+    // `db pack` of the installed file gives the published bytes again.
+    let out = tmp.path().join("again.zst");
+    let (code, _, err) = run(kevgate(tmp.path())
+        .args(["db", "pack"])
+        .arg(cache.join("kevgate.db"))
+        .arg("--output")
+        .arg(&out));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(fs_err::read(&out).expect("packed"), packed);
+}
+
 /// A feed-built cache, then `--from` with `fault` (and the TEST-ONLY key unless
 /// `trust_test_key` is false): it must fail naming the problem and keep the cache
 /// byte-identical.

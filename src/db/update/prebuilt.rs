@@ -28,6 +28,10 @@ use std::path::{Path, PathBuf};
 /// (the `KEVGATE_DB_SIGNING_KEY` secret of the db workflow).
 pub const PUBLIC_KEY: &str = include_str!("../../../assets/db-signing.pub");
 
+/// The most bytes a packed download may decompress to (a full-size database is ~300 MB with
+/// its blocks raw): a hostile frame fails here instead of exhausting memory.
+pub const MAX_UNPACKED_BYTES: u64 = 2 << 30;
+
 /// What `--from` needs.
 #[derive(Debug, Clone)]
 pub struct PrebuiltOptions {
@@ -235,6 +239,11 @@ fn fetch_and_verify(
         };
         source_error(&sig_url, why)
     })?;
+    // The packed download form (`kevgate db pack`) becomes the file `db build` wrote; its
+    // signature covered the packed bytes.
+    let bytes = crate::db::pack::unpack(bytes, MAX_UNPACKED_BYTES)
+        .map_err(|e| source_error(url, format!("not a usable kevgate database: {e}")))?;
+    let sha256 = cache::sha256_hex(&bytes);
     let db = VulnDb::from_bytes(bytes.clone())
         .and_then(|db| db.verify().map(|_| db))
         .map_err(|e| source_error(url, format!("not a usable kevgate database: {e}")))?;

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""A loopback server of SIMULATED full-size feeds for `scripts/bench-update.sh` (issue 14, item 4).
+Benchmarks only: never shipped, never a test fixture.
+
+    scripts/bench-update-server.py SHARED_DATA CACHE_DIR PORT
+
+Serves what `kevgate db update` downloads, at the real feeds' size, built from the real records
+of SHARED_DATA (../shared/data) replicated under new ids (copy k of a record: CVE-YYYY-N becomes
+CVE-YYYY-kNNNNNNN, other ids get `-SIMk`, package names `-simk`):
+  /kev.json                    the real KEV catalog
+  /nvd                         NVD CVE API 2.0: FULL_NVD records (320,000) in pages of
+                               `resultsPerPage` from `startIndex`; with `lastModStartDate` /
+                               `lastModEndDate`, NVD_DAILY records (3,000) per day of the window.
+                               Each page waits NVD_LATENCY s first (the real API's response time).
+                               Enforces the published rate limit (5 requests in any 30 s, 50 with an
+                               `apiKey` header): an excess request gets 403, as NVD answers, and is
+                               counted as a violation.
+  /osv/<ecosystem>/all.zip     FULL_OSV records (600,000) across the ecosystems kevgate matches,
+                               in the upstream proportions (built once into CACHE_DIR)
+  /epss.csv.gz                 FULL_EPSS rows (300,000)
+  /advance                     the next day: every file gets a new ETag (osv.dev's all.zip, EPSS
+                               and KEV change daily), NVD's window answers NVD_DAILY records
+  /stats                       JSON: bytes and requests per source, 403s, rate-limit violations
+Every body is sent at BANDWIDTH bytes/s at most (default 20 MiB/s, a conservative runner
+download rate); `If-None-Match` with the current ETag gets `304 Not Modified`.
+Environment: FULL_OSV, FULL_NVD, FULL_EPSS, NVD_DAILY, NVD_LATENCY, BANDWIDTH.
+"""
+import glob, gzip, io, json, os, re, sys, threading, time, zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlparse
+
+shared, cache, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+FULL_OSV = int(os.environ.get("FULL_OSV", 600_000))
+FULL_NVD = int(os.environ.get("FULL_NVD", 320_000))
+FULL_EPSS = int(os.environ.get("FULL_EPSS", 300_000))
+NVD_DAILY = int(os.environ.get("NVD_DAILY", 3_000))
+NVD_LATENCY = float(os.environ.get("NVD_LATENCY", 2.0))
+BANDWIDTH = int(os.environ.get("BANDWIDTH", 20 << 20))
+os.makedirs(cache, exist_ok=True)
+
+# osv.dev folder -> shared folder, and upstream record counts (../shared/data/SOURCES.md).
+ECOSYSTEMS = {"Ubuntu": ("ubuntu", 51478), "Debian": ("debian", 44181), "npm": ("npm", 23227),
+              "PyPI": ("pypi", 18216), "Red Hat": ("redhat", 15175), "Alpine": ("alpine", 9000),
+              "Maven": ("maven", 5200), "Go": ("go", 4500), "AlmaLinux": ("almalinux", 3500),
+              "Rocky Linux": ("rocky", 3000), "Packagist": ("composer", 1800),
+              "crates.io": ("crates", 1700), "RubyGems": ("rubygems", 1500),
+              "NuGet": ("nuget", 900), "Pub": ("pub", 50)}
+TOTAL_UPSTREAM = sum(n for _, n in ECOSYSTEMS.values())
+CVE = re.compile(r"CVE-(\d{4})-(\d+)")
+
+state = {"day": 1, "stats": {}, "nvd_times": {True: [], False: []}, "violations": 0}
+lock = threading.Lock()
+
+
+def json_records(folder):
+    for path in sorted(glob.glob(os.path.join(shared, folder, "**", "*"), recursive=True)):
+        if path.endswith(".jsonl.gz") or path.endswith(".jsonl"):
+            opener = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rt", encoding="utf-8") as f:
+                for line in f:
+                    line = line.strip()
+                    if line.startswith("{"):
+                        rec = json.loads(line)
+                        if isinstance(rec, dict) and isinstance(rec.get("id"), str):
+                            yield rec
+        elif path.endswith(".json"):
+            with open(path, encoding="utf-8") as f:
+                try:
+                    doc = json.load(f)
+                except ValueError:
+                    continue
+            if isinstance(doc, dict) and isinstance(doc.get("id"), str):
+                yield doc
+
+
+def new_cve(k, m):
+    return m.group(0) if k == 0 else f"CVE-{m.group(1)}-{k}{int(m.group(2)):07d}"
+
+
+def osv_copy(text, rec_id, names, k):
+    """Copy k of a serialised OSV record."""
+    if k == 0:
+        return text
+    text = CVE.sub(lambda m: new_cve(k, m), text)
+    if not rec_id.startswith("CVE-"):
+        text = text.replace(f'"{rec_id}"', f'"{rec_id}-SIM{k}"')
+    for name in names:
+        text = text.replace(f'"name": "{name}"', f'"name": "{name}-sim{k}"')
+    return text
+
+
+def osv_zip(ecosystem):
+    folder, upstream = ECOSYSTEMS[ecosystem]
+    want = max(1, round(FULL_OSV * upstream / TOTAL_UPSTREAM))
+    path = os.path.join(cache, f"osv-{folder}-{want}.zip")
+    if os.path.exists(path):
+        return path
+    real, seen = [], set()
+    for rec in json_records(os.path.join("osv", folder)):
+        if rec["id"] in seen:
+            continue
+        seen.add(rec["id"])
+        names = sorted({a.get("package", {}).get("name", "") for a in rec.get("affected", [])} - {""})
+        real.append((json.dumps(rec), rec["id"], names))
+    if not real:
+        real = [(json.dumps({"id": "SIM-0", "modified": "2025-01-01T00:00:00Z"}), "SIM-0", [])]
+    tmp = path + ".tmp"
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for i in range(want):
+            text, rec_id, names = real[i % len(real)]
+            k = i // len(real)
+            member = rec_id if k == 0 else f"{rec_id}-SIM{k}"
+            z.writestr(f"{member}.json", osv_copy(text, rec_id, names, k))
+    os.replace(tmp, path)
+    return path
+
+
+def nvd_records():
+    out, seen = [], set()
+    for path in sorted(glob.glob(os.path.join(shared, "nvd", "api2-*", "*.json"))):
+        try:
+            doc = json.load(open(path, encoding="utf-8"))
+        except ValueError:
+            continue
+        for v in doc.get("vulnerabilities", []) if isinstance(doc, dict) else []:
+            cve_id = v.get("cve", {}).get("id", "")
+            if CVE.fullmatch(cve_id) and cve_id not in seen:
+                seen.add(cve_id)
+                out.append((cve_id, json.dumps(v)))
+    return out
+
+
+NVD = nvd_records()
+
+
+def nvd_page(start, per_page, total):
+    items = []
+    for i in range(start, min(start + per_page, total)):
+        cve_id, text = NVD[i % len(NVD)]
+        k = i // len(NVD)
+        items.append(text if k == 0 else text.replace(cve_id, CVE.sub(lambda m: new_cve(k, m), cve_id)))
+    head = {"resultsPerPage": len(items), "startIndex": start, "totalResults": total,
+            "format": "NVD_CVE", "version": "2.0", "timestamp": "2025-08-26T00:00:00.000"}
+    body = json.dumps(head)[:-1] + ', "vulnerabilities": [' + ",".join(items) + "]}"
+    return body.encode()
+
+
+def epss_file():
+    path = os.path.join(cache, f"epss-{FULL_EPSS}.csv.gz")
+    if not os.path.exists(path):
+        with gzip.open(path + ".tmp", "wt") as f:
+            f.write("#model_version:v2025.03.14,score_date:2025-08-20T00:00:00+0000\n")
+            f.write("cve,epss,percentile\n")
+            for i in range(FULL_EPSS):
+                f.write(f"CVE-{1999 + i % 27}-{1000000 + i},{(i % 997) / 1000:.5f},{(i % 991) / 1000:.5f}\n")
+        os.replace(path + ".tmp", path)
+    return path
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def count(self, source, sent, status):
+        with lock:
+            s = state["stats"].setdefault(source, {"bytes": 0, "requests": 0, "status": {}})
+            s["bytes"] += sent
+            s["requests"] += 1
+            s["status"][str(status)] = s["status"].get(str(status), 0) + 1
+
+    def send_body(self, source, body_or_path, etag=None, status=200):
+        if etag and self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self.count(source, 0, 304)
+            return
+        if isinstance(body_or_path, bytes):
+            f, size = io.BytesIO(body_or_path), len(body_or_path)
+        else:
+            f, size = open(body_or_path, "rb"), os.path.getsize(body_or_path)
+        self.send_response(status)
+        self.send_header("Content-Length", str(size))
+        if etag:
+            self.send_header("ETag", etag)
+        self.end_headers()
+        start, sent = time.monotonic(), 0
+        with f:
+            while chunk := f.read(256 << 10):
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                ahead = sent / BANDWIDTH - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+        self.count(source, sent, status)
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        day = state["day"]
+        path = unquote(url.path)
+        if path == "/advance":
+            with lock:
+                state["day"] += 1
+            return self.send_body("control", b"ok\n")
+        if path == "/stats":
+            with lock:
+                body = json.dumps({"day": day, "sources": state["stats"],
+                                   "nvd_rate_limit_violations": state["violations"]}, indent=1)
+            return self.send_body("control", body.encode())
+        if path == "/kev.json":
+            return self.send_body("kev", os.path.join(shared, "kev", "known_exploited_vulnerabilities_2025-08-25.json"), f'"kev-{day}"')
+        if path == "/epss.csv.gz":
+            return self.send_body("epss", epss_file(), f'"epss-{day}"')
+        if path.startswith("/osv/") and path.endswith("/all.zip"):
+            eco = path[len("/osv/"):-len("/all.zip")]
+            if eco not in ECOSYSTEMS:
+                return self.send_body("osv", b"not found\n", status=404)
+            return self.send_body("osv", osv_zip(eco), f'"osv-{eco}-{day}"')
+        if path == "/nvd":
+            with_key = self.headers.get("apiKey") is not None
+            now = time.monotonic()
+            with lock:
+                times = [t for t in state["nvd_times"][with_key] if now - t < 30]
+                times.append(now)
+                state["nvd_times"][with_key] = times
+                over = len(times) > (50 if with_key else 5)
+                if over:
+                    state["violations"] += 1
+            if over:
+                return self.send_body("nvd", b'{"message": "rate limit exceeded"}', status=403)
+            time.sleep(NVD_LATENCY)
+            start = int(query.get("startIndex", 0))
+            per_page = min(int(query.get("resultsPerPage", 2000)), 2000)
+            total = FULL_NVD
+            if "lastModStartDate" in query:
+                begin = query["lastModStartDate"][:19]
+                end = query["lastModEndDate"][:19]
+                fmt = "%Y-%m-%dT%H:%M:%S"
+                days = max(1.0, (time.mktime(time.strptime(end, fmt)) - time.mktime(time.strptime(begin, fmt))) / 86400)
+                total = int(NVD_DAILY * days)
+            return self.send_body("nvd", nvd_page(start, per_page, total))
+        self.send_body("other", b"not found\n", status=404)
+
+
+if __name__ == "__main__":
+    # Build the files before serving, so the first download measures the transfer only.
+    for eco in ECOSYSTEMS:
+        osv_zip(eco)
+    epss_file()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print(f"serving on 127.0.0.1:{port}", flush=True)
+    server.serve_forever()
