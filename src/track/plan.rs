@@ -28,8 +28,8 @@ use std::fmt::Write as _;
 mod render;
 
 use render::{
-    at, body, details, details_of, finding_labels, join, mention, merge_labels, overdue_labels,
-    sorted,
+    absent_event, at, body, details, details_of, event, finding_labels, join, mention,
+    merge_labels, overdue_labels, sorted,
 };
 pub use render::{label_spec, title, with_state};
 
@@ -648,78 +648,6 @@ fn owners(g: &Group<'_>, package: &str, run: &Run<'_>) -> (Vec<String>, Vec<Stri
         users.into_iter().take(10).collect(),
         teams.into_iter().collect(),
     )
-}
-
-/// The notifier's view of a transition (the last one of `st`).
-fn event(
-    st: &TrackState,
-    f: Option<&Finding>,
-    labels: &[String],
-    run: &Run<'_>,
-) -> TransitionEvent {
-    let t = st.transitions.last().expect("a transition was just added");
-    let label = |prefix: &str| {
-        labels
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix).map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let place_versions: BTreeSet<String> = st
-        .places
-        .values()
-        .flat_map(|p| p.versions.iter().cloned())
-        .collect();
-    TransitionEvent {
-        key: st.key.clone(),
-        transition: t.id,
-        kind: t.kind,
-        issue: 0,
-        issue_url: String::new(),
-        title: f.map(title).unwrap_or_default(),
-        class: st.class,
-        package: st.name.clone(),
-        purl: st.package.clone(),
-        versions: place_versions.into_iter().collect(),
-        vulnerability: st.vulnerability.clone(),
-        severity: f.map_or_else(|| label("severity:"), |f| f.severity.clone()),
-        severity_source: f.and_then(|f| f.severity_source.clone()),
-        kev_due: f.and_then(|f| f.kev.as_ref().and_then(|k| k.due_date)),
-        due: st.due,
-        epss: f.and_then(|f| f.epss),
-        priority: f.map_or_else(|| label("priority:"), |f| f.priority.clone()),
-        fix: f.and_then(|f| {
-            f.remediation.clone().or_else(|| {
-                (!f.fixed_versions.is_empty())
-                    .then(|| format!("fixed in {}", f.fixed_versions.join(", ")))
-            })
-        }),
-        advisory_url: f.and_then(|f| f.url.clone()),
-        runbook_url: run.settings.runbooks.get(&st.class).cloned(),
-        fixed_by: st.fixed_by.clone(),
-        reason: t.reason.clone(),
-        slack_sent: st.notified.slack.contains(&t.id),
-        jira_key: st.notified.jira.key.clone(),
-        jira_sent: st.notified.jira.transitions.contains(&t.id),
-    }
-}
-
-/// The event of an issue whose finding this place does not have: the issue's own title and,
-/// for a fix made now, the versions that were removed.
-fn absent_event(
-    st: &TrackState,
-    issue: &Issue,
-    removed: Option<Vec<String>>,
-    labels: &[String],
-    run: &Run<'_>,
-) -> TransitionEvent {
-    let mut e = event(st, None, labels, run);
-    if let Some(v) = removed {
-        e.versions = v;
-    }
-    e.title = issue.title.clone();
-    e.issue = issue.number;
-    e.issue_url = issue.url.clone();
-    e
 }
 
 #[cfg(test)]
