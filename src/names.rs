@@ -33,6 +33,10 @@ macro_rules! keyword_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// Every spelling, in declaration order (for a deserializer's "expected" list).
+            #[allow(dead_code)]
+            pub const NAMES: &'static [&'static str] = &[$($spelling),+];
+
             /// The one spelling of the value: config file, flags, reports.
             pub fn as_str(self) -> &'static str {
                 match self {

@@ -25,8 +25,9 @@ pub mod jira;
 pub mod slack;
 pub mod transport;
 
+use crate::track::notify::notifiable;
 use crate::track::state::FixedBy;
-use crate::track::{Notifier, NotifyResult, TransitionEvent, TransitionKind};
+use crate::track::{Notifier, NotifyResult, Routes, TransitionEvent};
 
 pub use config::Settings;
 
@@ -60,12 +61,6 @@ pub fn credit(by: &FixedBy) -> String {
         out.push_str(&format!(", commits by {}", others.join(", ")));
     }
     out
-}
-
-/// Whether a message is sent for this kind: opened, reopened and fixed are; not-planned
-/// closes (an ignore, a VEX statement) are a decision someone already made.
-fn notifiable(kind: TransitionKind) -> bool {
-    !matches!(kind, TransitionKind::NotPlanned)
 }
 
 /// The notifier of one `kevgate track` run: the channels the config routes to and the
@@ -172,6 +167,21 @@ impl Channels {
 }
 
 impl Notifier for Channels {
+    fn routes(&self) -> Routes {
+        Routes {
+            slack: if self.slack.is_some() {
+                self.settings.slack.clone()
+            } else {
+                Vec::new()
+            },
+            jira: self
+                .jira
+                .as_ref()
+                .map(|c| c.settings().classes.clone())
+                .unwrap_or_default(),
+        }
+    }
+
     fn notify(&mut self, events: &[TransitionEvent]) -> Vec<NotifyResult> {
         let mut results = Vec::new();
         if let Some(client) = &mut self.slack {

@@ -209,18 +209,26 @@ pub struct Manifest {
     pub cve_scope: CveScope,
 }
 
+crate::names::keyword_enum! {
 /// Which CVEs a database keeps NVD, EPSS and JVN records for (`db build|update --cve-scope`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CveScope {
     /// Every CVE the feeds hold.
-    #[default]
-    All,
+    All = "all",
     /// Only CVEs that an OSV advisory of the database (id, `aliases`, `related`) or a KEV
     /// entry names: the only ones an OSV-matched finding can be enriched with. Smaller; a
     /// CVE the SBOM itself carries (`found_by: sbom`) that no advisory names gets no NVD or
     /// EPSS data.
-    Referenced,
+    Referenced = "referenced",
+}
+}
+
+// Written out: `keyword_enum!` variants take doc comments only, not `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for CveScope {
+    fn default() -> Self {
+        CveScope::All
+    }
 }
 
 impl CveScope {
@@ -228,13 +236,17 @@ impl CveScope {
     pub fn is_all(&self) -> bool {
         *self == CveScope::All
     }
+}
 
-    /// The name as `--cve-scope` and the manifest spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CveScope::All => "all",
-            CveScope::Referenced => "referenced",
-        }
+/// Read from the manifest as written: the exact spelling, as serde's derive would.
+impl<'de> Deserialize<'de> for CveScope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        CveScope::ALL
+            .iter()
+            .copied()
+            .find(|v| v.as_str() == name)
+            .ok_or_else(|| serde::de::Error::unknown_variant(&name, CveScope::NAMES))
     }
 }
 

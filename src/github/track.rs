@@ -10,7 +10,9 @@
 //! Nothing here fails the gate: every problem is a warning in the [`Outcome`].
 //!
 //! [`sync`] is the library entry point: `kevgate track`, the action's `track` input and
-//! `kevgate watch` (places `release:<tag>`) all call it, once per place.
+//! `kevgate watch` (places `release:<tag>`) all call it, once per place. At ~720 lines it
+//! stays one file on purpose: it is one request sequence (list, labels, writes, credit,
+//! record) over one [`Api`]; the pure parts are already `crate::track`'s.
 
 use super::client::{Api, Method, Network, Request, Response, describe};
 use super::context::{Context, Event};
@@ -225,6 +227,7 @@ pub fn sync(
             return out;
         }
     };
+    let routes = notifier.routes();
     let mut run = Run {
         place: opts.place,
         revision: opts.revision,
@@ -235,6 +238,7 @@ pub fn sync(
         codeowners: opts.codeowners,
         present: opts.present,
         credit: None,
+        routes: &routes,
     };
     let mut planned = plan::plan(report, &issues, &run);
     let credit;
@@ -258,7 +262,7 @@ pub fn sync(
         (Some(_), None) => out.updated += 1,
     };
     if opts.dry_run {
-        for w in &planned.writes {
+        for w in planned.writes.iter().filter(|w| w.writes_github()) {
             out.lines.push(describe_write(w, true));
             count(&mut out, w);
         }
@@ -276,12 +280,22 @@ pub fn sync(
     let mut events = Vec::new();
     let mut written: BTreeMap<String, (u64, IssueWrite)> = BTreeMap::new();
     for w in planned.writes {
-        if let Some((number, url)) = write(&api, &w, &pace, &mut out.warnings) {
-            out.lines.push(describe_write(&w, false));
-            count(&mut out, &w);
+        // A write without a request only retries a notification: not a change to report.
+        let done = if w.writes_github() {
+            write(&api, &w, &pace, &mut out.warnings)
+        } else {
+            w.number.map(|n| (n, String::new()))
+        };
+        if let Some((number, url)) = done {
+            if w.writes_github() {
+                out.lines.push(describe_write(&w, false));
+                count(&mut out, &w);
+            }
             if let Some(mut e) = w.event.clone() {
                 e.issue = number;
-                e.issue_url = url;
+                if !url.is_empty() {
+                    e.issue_url = url;
+                }
                 events.push(e);
             }
             written.insert(w.key.clone(), (number, w));
@@ -719,66 +733,4 @@ fn describe_write(w: &IssueWrite, dry_run: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Tracking acts on default-branch runs only: a push to it, a PR merged into it, a
-    /// schedule, a dispatch on it; never a pull request, a merge queue, another branch.
-    #[test]
-    fn default_branch_runs_only() {
-        let ctx = |event| Context {
-            event,
-            sha: "a".repeat(40),
-            owner: "o".into(),
-            repo: "r".into(),
-            api_url: String::new(),
-            server_url: String::new(),
-            run_id: None,
-            base_sha: None,
-        };
-        let payload = |r#ref: &str, base: &str| {
-            serde_json::json!({"ref": r#ref, "repository": {"default_branch": "main"},
-                "pull_request": {"base": {"ref": base}}})
-            .to_string()
-        };
-        let merged = Event::PullRequest {
-            number: 1,
-            merged: true,
-        };
-        let open = Event::PullRequest {
-            number: 1,
-            merged: false,
-        };
-        let dispatch = Event::WorkflowDispatch { resolve: None };
-        for (event, body, git_ref, acts) in [
-            (Event::Push, payload("refs/heads/main", ""), None, true),
-            (Event::Push, payload("refs/heads/dev", ""), None, false),
-            (merged.clone(), payload("", "main"), None, true),
-            (merged, payload("", "release-1"), None, false),
-            (open, payload("", "main"), None, false),
-            (Event::Schedule, String::new(), None, true),
-            (
-                dispatch.clone(),
-                payload("refs/heads/main", ""),
-                Some("refs/heads/main"),
-                true,
-            ),
-            (
-                dispatch,
-                payload("refs/heads/dev", ""),
-                Some("refs/heads/dev"),
-                false,
-            ),
-            (
-                Event::MergeGroup,
-                payload("refs/heads/main", ""),
-                None,
-                false,
-            ),
-            (Event::Push, "{}".to_owned(), None, false),
-        ] {
-            let why = skip_reason(&ctx(event.clone()), body.as_bytes(), git_ref);
-            assert_eq!(why.is_none(), acts, "{event:?} {body}: {why:?}");
-        }
-    }
-}
+mod tests;

@@ -16,5 +16,5 @@ pub mod plan;
 pub mod settings;
 pub mod state;
 
-pub use notify::{NoNotifier, Notifier, NotifyResult, TransitionEvent};
+pub use notify::{NoNotifier, Notifier, NotifyResult, Routes, TransitionEvent};
 pub use state::{Class, TrackState, TransitionKind};

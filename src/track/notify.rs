@@ -7,6 +7,11 @@
 //! sent). A transition already recorded as sent on a channel is flagged in its event, so a
 //! rerun sends nothing. A notifier never changes the gate's verdict: failures are
 //! [`NotifyResult::Warning`]s.
+//!
+//! A failed send is retried by the next run: the notifier tells the plan its [`Routes`] (which
+//! classes each configured channel hears about), and the plan emits an issue's *latest*
+//! transition again while a routed channel has not recorded it ([`Routes::pending`]). Only
+//! the latest, so a channel configured late gets no burst of history.
 
 use super::state::{Class, FixedBy, TrackState, TransitionKind};
 use jiff::civil::Date;
@@ -96,6 +101,45 @@ pub enum NotifyResult {
 pub trait Notifier {
     /// Sends what `events` need; returns what was sent and what failed.
     fn notify(&mut self, events: &[TransitionEvent]) -> Vec<NotifyResult>;
+
+    /// The classes each channel that is on hears about (none by default).
+    fn routes(&self) -> Routes {
+        Routes::default()
+    }
+}
+
+/// Whether a transition of this kind is notified: opened, reopened and fixed are; a close
+/// as not planned (an ignore, a VEX statement) is a decision someone already made.
+pub fn notifiable(kind: TransitionKind) -> bool {
+    !matches!(kind, TransitionKind::NotPlanned)
+}
+
+/// Which classes each channel that is on hears about; empty: the channel is off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routes {
+    /// Classes messaged on Slack.
+    pub slack: Vec<Class>,
+    /// Classes with a Jira issue.
+    pub jira: Vec<Class>,
+}
+
+impl Routes {
+    /// Whether the latest transition of `st` is still unsent on a channel that should have
+    /// it: the plan emits it again. A fix without a known Jira issue is not pending for
+    /// Jira (there is nothing to comment on or transition).
+    pub fn pending(&self, st: &TrackState) -> bool {
+        let Some(t) = st.transitions.last() else {
+            return false;
+        };
+        if !notifiable(t.kind) {
+            return false;
+        }
+        let slack = self.slack.contains(&st.class) && !st.notified.slack.contains(&t.id);
+        let jira = self.jira.contains(&st.class)
+            && !st.notified.jira.transitions.contains(&t.id)
+            && (t.kind != TransitionKind::Fixed || st.notified.jira.key.is_some());
+        slack || jira
+    }
 }
 
 /// The notifier that sends nothing (no channel configured).

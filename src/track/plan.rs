@@ -12,18 +12,26 @@
 //! finding, a place entry changes only when its versions or manifests do (not on every new
 //! commit), and a write is planned only for what differs from GitHub's copy. So the same
 //! report twice makes no write.
+//!
+//! How an issue reads (title, labels, body) is [`render`]'s; the tests are in `plan/tests.rs`.
 
 use super::codeowners::Codeowners;
 use super::input::{Decision, Finding, Report};
-use super::notify::TransitionEvent;
+use super::notify::{Routes, TransitionEvent};
 use super::settings::Settings;
-use super::state::{
-    self, Class, FixedBy, Parsed, PlaceState, TrackState, Transition, TransitionKind,
-};
+use super::state::{self, FixedBy, Parsed, PlaceState, TrackState, Transition, TransitionKind};
 use crate::text;
 use jiff::civil::Date;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+
+mod render;
+
+use render::{
+    absent_event, at, body, details, details_of, event, finding_labels, join, mention,
+    merge_labels, overdue_labels, sorted,
+};
+pub use render::{label_spec, title, with_state};
 
 /// The label every tracking issue has; issues are found again by it.
 pub const LABEL: &str = "kevgate";
@@ -93,6 +101,9 @@ pub struct Run<'a> {
     pub present: Option<&'a BTreeMap<String, BTreeSet<String>>>,
     /// Who merged the scanned commit (default branch only), when known.
     pub credit: Option<&'a Credit>,
+    /// The notification channels that are on: an issue whose latest transition one of them
+    /// has not recorded gets its event again (a retry of a failed send).
+    pub routes: &'a Routes,
 }
 
 /// How an issue's open/closed state changes.
@@ -129,9 +140,21 @@ pub struct IssueWrite {
     pub state: TrackState,
     /// The whole body after the writes.
     pub full_body: String,
-    /// The transition this run made, for the notifiers (`issue` and `issue_url` are filled
-    /// in once the issue exists).
+    /// The transition this run made, or the latest one a channel has not recorded yet, for
+    /// the notifiers (`issue` and `issue_url` are filled in once the issue exists).
     pub event: Option<TransitionEvent>,
+}
+
+impl IssueWrite {
+    /// Whether GitHub gets a request: else the write only carries a notification retry.
+    pub fn writes_github(&self) -> bool {
+        self.number.is_none()
+            || self.title.is_some()
+            || self.body.is_some()
+            || self.labels.is_some()
+            || self.change.is_some()
+            || self.comment.is_some()
+    }
 }
 
 /// The result of planning.
@@ -435,7 +458,8 @@ fn update_present(
         &finding_labels(f, &st, run.today, open_after),
     );
     let new_title = title(f);
-    let event = kind.map(|_| event(&st, Some(f), &labels, run));
+    let event =
+        (kind.is_some() || run.routes.pending(&st)).then(|| event(&st, Some(f), &labels, run));
     finish(
         issue, st, new_title, new_body, labels, change, comment, event,
     )
@@ -505,31 +529,35 @@ fn update_absent(
         event_kind = Some(TransitionKind::Fixed);
     } else if removed.is_none() {
         // Not at this place before either: only the overdue label may need a change.
+        // Or a notification to retry.
         let labels = overdue_labels(&issue.labels, &st, run.today, issue.open);
-        return (sorted(&issue.labels) != labels).then(|| IssueWrite {
+        let event = run
+            .routes
+            .pending(&st)
+            .then(|| absent_event(&st, issue, None, &labels, run));
+        let labels = (sorted(&issue.labels) != labels).then_some(labels);
+        return (labels.is_some() || event.is_some()).then(|| IssueWrite {
             key: st.key.clone(),
             number: Some(issue.number),
             title: None,
             body: None,
-            labels: Some(labels),
+            labels,
             assignees: Vec::new(),
             change: None,
             comment: None,
             full_body: issue.body.clone(),
             state: st,
-            event: None,
+            event,
         });
     }
     let open_after = issue.open && change.is_none();
     let labels = overdue_labels(&issue.labels, &st, run.today, open_after);
     let details = details_of(&issue.body).to_owned();
     let new_body = body(&st.key, &details, &st);
-    let event = event_kind.map(|_| {
-        let mut e = event(&st, None, &labels, run);
-        // A fix: the versions that were removed, and the issue's own title.
-        e.versions = removed.map(|p| p.versions).unwrap_or_default();
-        e.title = issue.title.clone();
-        e
+    let event = (event_kind.is_some() || run.routes.pending(&st)).then(|| {
+        // A fix made now: the versions that were removed.
+        let removed = event_kind.and(removed).map(|p| p.versions);
+        absent_event(&st, issue, removed, &labels, run)
     });
     finish(
         issue,
@@ -558,9 +586,19 @@ fn finish(
     let title = (title != issue.title).then_some(title);
     let new_body = (body != issue.body).then(|| body.clone());
     let labels = (labels != sorted(&issue.labels)).then_some(labels);
-    if title.is_none() && new_body.is_none() && labels.is_none() && change.is_none() {
+    if title.is_none()
+        && new_body.is_none()
+        && labels.is_none()
+        && change.is_none()
+        && event.is_none()
+    {
         return None;
     }
+    let event = event.map(|mut e| {
+        e.issue = issue.number;
+        e.issue_url = issue.url.clone();
+        e
+    });
     Some(IssueWrite {
         key: st.key.clone(),
         number: Some(issue.number),
@@ -583,37 +621,6 @@ fn upgrade(old: &[String], now: Option<&BTreeSet<String>>) -> Option<String> {
         Some(v) if !v.is_empty() => Some(format!("{old} → {}", join(v))),
         Some(_) => Some(format!("{old} → removed")),
         None => None,
-    }
-}
-
-/// `@login` when `login` is one, else the escaped text.
-fn mention(login: &str) -> String {
-    if super::codeowners::valid_login(login.trim_end_matches("[bot]")) {
-        format!("@{login}")
-    } else {
-        text::markdown(login)
-    }
-}
-
-fn join(v: &BTreeSet<String>) -> String {
-    v.iter().cloned().collect::<Vec<_>>().join(", ")
-}
-
-/// ` at <revision>`, or nothing when the revision is unknown (empty).
-fn at(revision: &str) -> String {
-    if revision.is_empty() {
-        String::new()
-    } else {
-        format!(" at {}", text::markdown(&short(revision)))
-    }
-}
-
-/// The first 12 characters of a commit SHA; a tag as it is.
-fn short(revision: &str) -> String {
-    if revision.len() >= 40 && revision.bytes().all(|b| b.is_ascii_hexdigit()) {
-        revision[..12].to_owned()
-    } else {
-        revision.to_owned()
     }
 }
 
@@ -643,523 +650,5 @@ fn owners(g: &Group<'_>, package: &str, run: &Run<'_>) -> (Vec<String>, Vec<Stri
     )
 }
 
-/// `CVE-2021-44228 in log4j-core — KEV, critical`.
-pub fn title(f: &Finding) -> String {
-    let tag = match f.class() {
-        Class::Malicious => "malicious".to_owned(),
-        Class::Kev => format!("KEV, {}", f.severity),
-        _ => f.severity.clone(),
-    };
-    let t = format!("{} in {} — {tag}", f.id, f.name);
-    text::terminal(&text::one_line(&t, 200)).into_owned()
-}
-
-/// The labels a finding's issue carries (before merging with the issue's own).
-fn finding_labels(f: &Finding, st: &TrackState, today: Date, open: bool) -> Vec<String> {
-    let mut l = vec![LABEL.to_owned()];
-    if f.kev.is_some() {
-        l.push("kev".to_owned());
-    }
-    if f.malicious {
-        l.push("malicious".to_owned());
-    }
-    l.push(format!("severity:{}", label_value(&f.severity)));
-    if !f.priority.is_empty() {
-        l.push(format!("priority:{}", label_value(&f.priority)));
-    }
-    if open && st.due.is_some_and(|d| d < today) {
-        l.push("overdue".to_owned());
-    }
-    l
-}
-
-/// A label value from report text: lower case, at most 30 of `[a-z0-9*_-]`.
-fn label_value(s: &str) -> String {
-    s.to_ascii_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_'))
-        .take(30)
-        .collect()
-}
-
-/// Whether kevgate manages label `l` (others are the team's and kept).
-fn managed(l: &str) -> bool {
-    matches!(l, LABEL | "kev" | "malicious" | "overdue")
-        || l.starts_with("severity:")
-        || l.starts_with("priority:")
-}
-
-/// The issue's own labels plus kevgate's `wanted` ones, sorted.
-fn merge_labels(existing: &[String], wanted: &[String]) -> Vec<String> {
-    let mut set: BTreeSet<String> = existing.iter().filter(|l| !managed(l)).cloned().collect();
-    set.extend(wanted.iter().cloned());
-    set.into_iter().collect()
-}
-
-/// The issue's labels with `overdue` set as the state and `today` say.
-fn overdue_labels(existing: &[String], st: &TrackState, today: Date, open: bool) -> Vec<String> {
-    let mut set: BTreeSet<String> = existing.iter().cloned().collect();
-    set.remove("overdue");
-    if open && st.due.is_some_and(|d| d < today) {
-        set.insert("overdue".to_owned());
-    }
-    set.into_iter().collect()
-}
-
-fn sorted(labels: &[String]) -> Vec<String> {
-    let set: BTreeSet<String> = labels.iter().cloned().collect();
-    set.into_iter().collect()
-}
-
-/// The colour and description of a label kevgate creates.
-pub fn label_spec(name: &str) -> (&'static str, &'static str) {
-    match name {
-        "kev" => (
-            "b60205",
-            "In CISA's Known Exploited Vulnerabilities catalog",
-        ),
-        "malicious" => ("000000", "A known-malicious package version"),
-        "overdue" => ("d93f0b", "Past its due date"),
-        n if n.starts_with("severity:") => ("fbca04", "Severity of the vulnerability"),
-        n if n.starts_with("priority:") => ("c5def5", "kevgate triage priority"),
-        _ => ("5319e7", "Tracked by kevgate"),
-    }
-}
-
-/// The body: key marker, details, places table, state block.
-fn body(key: &str, details: &str, st: &TrackState) -> String {
-    format!(
-        "{}\n{}\n\n{PLACES_MARKER}\n{}\n{}\n",
-        state::key_marker(key),
-        details.trim(),
-        places(st),
-        state::render(st)
-    )
-}
-
-/// The details part of an existing body (between the key marker and the places).
-fn details_of(body: &str) -> &str {
-    let start = body.find('\n').map_or(body.len(), |i| i + 1);
-    let rest = &body[start..];
-    let end = rest
-        .find(PLACES_MARKER)
-        .or_else(|| rest.find(state::STATE_START))
-        .unwrap_or(rest.len());
-    &rest[..end]
-}
-
-/// The places table and the credit line.
-fn places(st: &TrackState) -> String {
-    let mut out = String::new();
-    if st.places.is_empty() {
-        out.push_str("**Where:** no place holds it any more.\n");
-    } else {
-        out.push_str("**Where**\n\n| Place | Revision | Versions | Manifests | Since |\n|---|---|---|---|---|\n");
-        for (place, p) in &st.places {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                text::markdown(place),
-                text::markdown(&short(&p.revision)),
-                text::markdown(&p.versions.join(", ")),
-                text::markdown(&p.manifests.join(", ")),
-                p.seen
-            );
-        }
-    }
-    if let Some(jira) = &st.notified.jira.key {
-        let _ = writeln!(out, "\n**Jira:** {}", text::markdown(jira));
-    }
-    if let Some(by) = &st.fixed_by {
-        let _ = write!(out, "\n**Fixed by** {} in #{}", mention(&by.author), by.pr);
-        if let Some(up) = &by.upgrade {
-            let _ = write!(
-                out,
-                " ({} {})",
-                text::markdown(&st.name),
-                text::markdown(up)
-            );
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// A link to `url` when it is http(s), else nothing.
-fn link(label: &str, url: &str) -> Option<String> {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        .then(|| format!("[{label}]({})", crate::report::markdown::link_target(url)))
-}
-
-/// The finding's details: severity, KEV, due date, EPSS, priority, fix, links, owners.
-fn details(f: &Finding, st: &TrackState, teams: &[String], run: &Run<'_>) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "**{}** in **{}** ({})\n",
-        text::markdown(&f.id),
-        text::markdown(&f.name),
-        text::markdown(&st.package)
-    );
-    if let Some(s) = &f.summary {
-        let _ = writeln!(out, "> {}\n", text::markdown(&text::one_line(s, 300)));
-    }
-    out.push_str("| | |\n|---|---|\n");
-    let mut row = |k: &str, v: String| {
-        let _ = writeln!(out, "| {k} | {v} |");
-    };
-    row(
-        "Severity",
-        match &f.severity_source {
-            Some(src) => format!("{} ({})", text::markdown(&f.severity), text::markdown(src)),
-            None => text::markdown(&f.severity),
-        },
-    );
-    if f.malicious {
-        row("Malicious", "a known-malicious package version".to_owned());
-    }
-    if let Some(k) = &f.kev {
-        let mut v = String::from("in CISA KEV");
-        if let Some(d) = k.due_date {
-            let _ = write!(v, ", due {d}");
-        }
-        if k.ransomware {
-            v.push_str(", **known ransomware use**");
-        }
-        row("KEV", v);
-        if !k.required_action.is_empty() {
-            row(
-                "Required action",
-                text::markdown(&text::one_line(&k.required_action, 300)),
-            );
-        }
-    }
-    if let Some(d) = st.due {
-        let source = if f.kev.as_ref().is_some_and(|k| k.due_date == Some(d)) {
-            "KEV".to_owned()
-        } else {
-            format!(
-                "SLA for {} from first seen {}",
-                st.class.as_str(),
-                st.first_seen
-            )
-        };
-        let overdue = if d < run.today {
-            " — **overdue**"
-        } else {
-            ""
-        };
-        row("Due", format!("{d} ({source}){overdue}"));
-    }
-    if let Some(e) = f.epss {
-        row("EPSS", format!("{e:.3}"));
-    }
-    if !f.priority.is_empty() {
-        row("Priority", text::markdown(&f.priority));
-    }
-    if !f.fixed_versions.is_empty() {
-        row("Fixed in", text::markdown(&f.fixed_versions.join(", ")));
-    }
-    if let Some(r) = &f.remediation {
-        row("Remediation", text::markdown(&text::one_line(r, 300)));
-    }
-    if let Some(l) = f.url.as_deref().and_then(|u| link("advisory", u)) {
-        row("Advisory", l);
-    }
-    if let Some(l) = run
-        .settings
-        .runbooks
-        .get(&st.class)
-        .and_then(|u| link("runbook", u))
-    {
-        row("Runbook", l);
-    }
-    if !teams.is_empty() {
-        let cc: Vec<String> = teams.iter().map(|t| format!("@{t}")).collect();
-        let _ = write!(out, "\ncc {}\n", cc.join(" "));
-    }
-    out
-}
-
-/// The notifier's view of a transition (the last one of `st`).
-fn event(
-    st: &TrackState,
-    f: Option<&Finding>,
-    labels: &[String],
-    run: &Run<'_>,
-) -> TransitionEvent {
-    let t = st.transitions.last().expect("a transition was just added");
-    let label = |prefix: &str| {
-        labels
-            .iter()
-            .find_map(|l| l.strip_prefix(prefix).map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let place_versions: BTreeSet<String> = st
-        .places
-        .values()
-        .flat_map(|p| p.versions.iter().cloned())
-        .collect();
-    TransitionEvent {
-        key: st.key.clone(),
-        transition: t.id,
-        kind: t.kind,
-        issue: 0,
-        issue_url: String::new(),
-        title: f.map(title).unwrap_or_default(),
-        class: st.class,
-        package: st.name.clone(),
-        purl: st.package.clone(),
-        versions: place_versions.into_iter().collect(),
-        vulnerability: st.vulnerability.clone(),
-        severity: f.map_or_else(|| label("severity:"), |f| f.severity.clone()),
-        severity_source: f.and_then(|f| f.severity_source.clone()),
-        kev_due: f.and_then(|f| f.kev.as_ref().and_then(|k| k.due_date)),
-        due: st.due,
-        epss: f.and_then(|f| f.epss),
-        priority: f.map_or_else(|| label("priority:"), |f| f.priority.clone()),
-        fix: f.and_then(|f| {
-            f.remediation.clone().or_else(|| {
-                (!f.fixed_versions.is_empty())
-                    .then(|| format!("fixed in {}", f.fixed_versions.join(", ")))
-            })
-        }),
-        advisory_url: f.and_then(|f| f.url.clone()),
-        runbook_url: run.settings.runbooks.get(&st.class).cloned(),
-        fixed_by: st.fixed_by.clone(),
-        reason: t.reason.clone(),
-        slack_sent: st.notified.slack.contains(&t.id),
-        jira_key: st.notified.jira.key.clone(),
-        jira_sent: st.notified.jira.transitions.contains(&t.id),
-    }
-}
-
-/// The body re-rendered with `st` (after notifications were recorded): the details as they
-/// are, the places table (which names the Jira issue) and the state block from `st`.
-pub fn with_state(body_text: &str, st: &TrackState) -> String {
-    body(&st.key, details_of(body_text), st)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::track::input;
-
-    fn report(findings: &[(&str, &str, &str)]) -> Report {
-        // (purl, id, decision)
-        let findings: Vec<serde_json::Value> = findings
-            .iter()
-            .map(|(purl, id, decision)| {
-                serde_json::json!({
-                    "id": id, "aliases": [], "severity": "critical", "severity_source": "nvd",
-                    "component": {"purl": purl, "name": "lodash", "version": purl.rsplit('@').next()},
-                    "kev": null, "malicious": false, "epss": null, "fixed_versions": ["4.17.21"],
-                    "decision": decision, "ignored_reason": (*decision == "ignored").then_some("not reachable, see #12"),
-                    "priority": "attend", "summary": null, "url": "https://osv.dev/x"
-                })
-            })
-            .collect();
-        let json =
-            serde_json::json!({"schema_version": "1", "findings": findings, "remediations": []});
-        input::parse(json.to_string().as_bytes()).expect("a report")
-    }
-
-    fn run<'a>(place: &'a str, settings: &'a Settings) -> Run<'a> {
-        Run {
-            place,
-            revision: "v1.0.0",
-            today: "2026-01-10".parse().expect("date"),
-            scope: Scope::Fail,
-            max_new: 20,
-            settings,
-            codeowners: None,
-            present: None,
-            credit: None,
-        }
-    }
-
-    /// Applies a plan's writes to the issues, as GitHub would.
-    fn apply(issues: &mut Vec<Issue>, p: &Plan) {
-        for w in &p.writes {
-            let open = !matches!(
-                w.change,
-                Some(StateChange::CloseCompleted | StateChange::CloseNotPlanned)
-            );
-            match w.number {
-                None => issues.push(Issue {
-                    number: issues.len() as u64 + 1,
-                    open: true,
-                    title: w.title.clone().unwrap_or_default(),
-                    body: w.full_body.clone(),
-                    labels: w.labels.clone().unwrap_or_default(),
-                    url: String::new(),
-                }),
-                Some(n) => {
-                    let i = issues.iter_mut().find(|i| i.number == n).expect("issue");
-                    i.body = w.full_body.clone();
-                    if let Some(l) = &w.labels {
-                        i.labels = l.clone();
-                    }
-                    if let Some(t) = &w.title {
-                        i.title = t.clone();
-                    }
-                    i.open = open;
-                }
-            }
-        }
-    }
-
-    /// A release place keeps the issue open after the default branch is fixed; the issue
-    /// closes when the release no longer has it either. An ignored finding closes as not
-    /// planned with its reason. Each step rerun writes nothing.
-    #[test]
-    fn places_and_ignores() {
-        let settings = Settings::default();
-        let mut issues = Vec::new();
-        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
-        let none = report(&[]);
-        for (place, rep) in [(DEFAULT_BRANCH, &lodash), ("release:v1", &lodash)] {
-            let p = plan(rep, &issues, &run(place, &settings));
-            apply(&mut issues, &p);
-            assert!(plan(rep, &issues, &run(place, &settings)).writes.is_empty());
-        }
-        assert_eq!(issues.len(), 1);
-        // The default branch is fixed: the release still has it, so the issue stays open.
-        let p = plan(&none, &issues, &run(DEFAULT_BRANCH, &settings));
-        assert_eq!(p.writes.len(), 1);
-        assert_eq!(p.writes[0].change, None);
-        assert!(!p.needs_credit);
-        apply(&mut issues, &p);
-        assert!(issues[0].open);
-        // The release is gone too: closed as completed.
-        let p = plan(&none, &issues, &run("release:v1", &settings));
-        assert_eq!(p.writes[0].change, Some(StateChange::CloseCompleted));
-        let e = p.writes[0].event.as_ref().expect("a transition event");
-        assert_eq!((e.kind, e.transition), (TransitionKind::Fixed, 2));
-        assert_eq!(e.versions, ["4.17.15"]);
-        assert_eq!(e.title, "CVE-2021-23337 in lodash — critical");
-        assert!(!p.needs_credit, "a release place credits no PR");
-        apply(&mut issues, &p);
-        assert!(
-            plan(&none, &issues, &run("release:v1", &settings))
-                .writes
-                .is_empty()
-        );
-        // Back on the default branch: reopened; then ignored: closed as not planned.
-        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
-        assert_eq!(p.writes[0].change, Some(StateChange::Reopen));
-        apply(&mut issues, &p);
-        let ignored = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "ignored")]);
-        let p = plan(&ignored, &issues, &run(DEFAULT_BRANCH, &settings));
-        assert_eq!(p.writes[0].change, Some(StateChange::CloseNotPlanned));
-        assert!(
-            p.writes[0]
-                .comment
-                .as_deref()
-                .is_some_and(|c| c.contains("not reachable, see &#35;12"))
-        );
-        let kinds: Vec<TransitionKind> = p.writes[0]
-            .state
-            .transitions
-            .iter()
-            .map(|t| t.kind)
-            .collect();
-        assert_eq!(
-            kinds,
-            [
-                TransitionKind::Opened,
-                TransitionKind::Fixed,
-                TransitionKind::Reopened,
-                TransitionKind::NotPlanned
-            ]
-        );
-        // SLA: critical, 14 days from first seen.
-        assert_eq!(
-            p.writes[0].state.due,
-            Some("2026-01-24".parse().expect("date"))
-        );
-    }
-
-    /// An issue a person closed while the finding is still there is not reopened.
-    #[test]
-    fn closed_by_a_person_stays_closed() {
-        let settings = Settings::default();
-        let mut issues = Vec::new();
-        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
-        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
-        apply(&mut issues, &p);
-        issues[0].open = false;
-        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
-        assert!(p.writes.iter().all(|w| w.change.is_none()), "{p:?}");
-    }
-
-    /// After notifications are recorded (`with_state`), the body names the Jira issue, its
-    /// state parses with what was sent, and the same report again writes nothing.
-    #[test]
-    fn recorded_notifications_are_stable() {
-        let settings = Settings::default();
-        let mut issues = Vec::new();
-        let lodash = report(&[("pkg:npm/lodash@4.17.15", "CVE-2021-23337", "fail")]);
-        let p = plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings));
-        apply(&mut issues, &p);
-        let mut st = p.writes[0].state.clone();
-        st.notified.slack.push(1);
-        st.notified.jira.key = Some("SEC-7".into());
-        issues[0].body = with_state(&issues[0].body, &st);
-        assert!(issues[0].body.contains("**Jira:** SEC-7"));
-        match state::parse(&issues[0].body) {
-            Parsed::Tracked(parsed) => assert_eq!(*parsed, st),
-            other => panic!("{other:?}"),
-        }
-        assert!(
-            plan(&lodash, &issues, &run(DEFAULT_BRANCH, &settings))
-                .writes
-                .is_empty()
-        );
-    }
-
-    /// The body of a new issue for a KEV finding: details, places, state (snapshot).
-    #[test]
-    fn new_issue_body() {
-        let json = serde_json::json!({"schema_version": "1", "findings": [{
-            "id": "CVE-2021-44228", "aliases": ["GHSA-jfh8-c2jp-5v3q"], "severity": "critical",
-            "severity_source": "nvd",
-            "component": {"purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
-                "name": "org.apache.logging.log4j:log4j-core", "version": "2.14.1",
-                "file_path": "app/pom.xml"},
-            "kev": {"date_added": "2021-12-10", "due_date": "2021-12-24",
-                "required_action": "For all affected software assets for which updates exist, the only acceptable remediation actions are: 1) Apply updates; OR 2) remove affected assets from agency networks.",
-                "known_ransomware_campaign_use": "Known"},
-            "malicious": false, "epss": {"score": 0.94358, "percentile": 0.99957},
-            "fixed_versions": ["2.15.0"], "decision": "fail", "ignored_reason": null,
-            "priority": "act", "summary": "Apache Log4j2 JNDI features do not protect against attacker controlled LDAP",
-            "url": "https://nvd.nist.gov/vuln/detail/CVE-2021-44228"}],
-            "remediations": [{"summary": "upgrade org.apache.logging.log4j:log4j-core 2.14.1 -> 2.15.0",
-                "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "upgrade_to": "2.15.0",
-                "fixes": ["CVE-2021-44228"]}]});
-        let rep = input::parse(json.to_string().as_bytes()).expect("a report");
-        let owners =
-            crate::track::codeowners::parse("* @acme/platform\n/app/ @alice\n").expect("ok");
-        let mut settings = Settings::default();
-        settings
-            .runbooks
-            .insert(Class::Kev, "https://wiki.example/runbooks/kev".into());
-        let mut r = run(DEFAULT_BRANCH, &settings);
-        r.revision = "0123456789abcdef0123456789abcdef01234567";
-        r.codeowners = Some(&owners);
-        let p = plan(&rep, &[], &r);
-        let w = &p.writes[0];
-        assert_eq!(w.assignees, ["alice"]);
-        assert_eq!(
-            w.labels.as_deref().expect("labels"),
-            [
-                "kev",
-                "kevgate",
-                "overdue",
-                "priority:act",
-                "severity:critical"
-            ]
-        );
-        insta::assert_snapshot!(w.full_body);
-    }
-}
+mod tests;

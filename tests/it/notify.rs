@@ -838,6 +838,67 @@ mod e2e {
         }
     }
 
+    /// A failed send is retried by the next run (issue 15): Slack answers `no_service` on the
+    /// first run (a warning, nothing recorded for Slack, Jira recorded); the second run sends
+    /// each message once, records it and asks Jira nothing; the third sends and writes nothing.
+    #[test]
+    fn failed_slack_send_is_retried_once() {
+        let tmp = TempDir::new("notify-retry");
+        let report = two_kev_report(&tmp);
+        let down = fake::serve(|_, _, _| (404, "no_service", vec![]));
+        let hook = fake::serve(|_, _, _| (200, "ok", vec![]));
+        let site = jira_site();
+        let state = |issue: &Value| match kevgate::track::state::parse(body(issue)) {
+            kevgate::track::state::Parsed::Tracked(s) => *s,
+            other => panic!("{other:?}"),
+        };
+
+        let gh = github(vec![]);
+        let (code, stdout, stderr) = track(&tmp, &report, &gh.url, &down.url, &site.url);
+        assert_eq!(code, 0, "{stderr}");
+        assert_quiet(&stdout, &stderr);
+        assert!(stderr.contains("no_service"), "{stderr}");
+        assert_eq!(requests(&down).len(), 2);
+        let mut issues = final_bodies(&gh);
+        assert_eq!(issues.len(), 2);
+        for issue in issues.values() {
+            let s = state(issue);
+            assert!(s.notified.slack.is_empty(), "nothing recorded for Slack");
+            assert_eq!(s.notified.jira.transitions, [1]);
+        }
+        let jira_asked = requests(&site).len();
+
+        // The retry: each `opened` is sent once and recorded; Jira already has both.
+        let gh2 = github(listed(&issues));
+        let (code, stdout, stderr) = track(&tmp, &report, &gh2.url, &hook.url, &site.url);
+        assert_eq!(code, 0, "{stderr}");
+        assert_quiet(&stdout, &stderr);
+        assert!(!stderr.contains("warning"), "{stderr}");
+        assert_eq!(requests(&hook).len(), 2, "one message per issue");
+        requests(&hook)
+            .iter()
+            .for_each(|r| assert_valid_slack(&r.body));
+        assert_eq!(requests(&site).len(), jira_asked, "Jira is asked nothing");
+        let patched = final_bodies(&gh2);
+        assert_eq!(patched.len(), 2, "both states recorded");
+        for (n, patch) in patched {
+            assert_eq!(state(&patch).notified.slack, [1]);
+            let issue = issues.get_mut(&n).expect("a listed issue");
+            issue["body"] = patch["body"].clone();
+        }
+
+        // Everything recorded: nothing to send, nothing to write.
+        let gh3 = github(listed(&issues));
+        let (code, _, stderr) = track(&tmp, &report, &gh3.url, &hook.url, &site.url);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(requests(&hook).len(), 2, "the third run posts nothing");
+        assert_eq!(requests(&site).len(), jira_asked);
+        assert!(
+            requests(&gh3).iter().all(|r| r.method == "GET"),
+            "the third run writes nothing"
+        );
+    }
+
     /// The action's `track: kev` on a push to the default branch notifies too: the gate's
     /// exit code is the verdict's (1), two KEV tracking issues give two Slack messages and two
     /// Jira issues, with the credentials from the step's environment and none in the log.
