@@ -183,20 +183,7 @@ impl VulnDb {
     /// as [`Ecosystem::normalize_name`] folds it. Each advisory keeps only the affected
     /// entries for that package. Sorted by id.
     pub fn advisories(&self, ecosystem: Ecosystem, name: &str) -> Result<Vec<Advisory>, DbError> {
-        let key = package_key(ecosystem, name);
-        let record = |reason: String| DbError::Record {
-            table: "advisories",
-            key: key.clone(),
-            reason,
-        };
-        match self
-            .advisories
-            .get(&self.bytes, key.as_bytes())
-            .map_err(|e| record(e.0))?
-        {
-            None => Ok(Vec::new()),
-            Some(bytes) => codec::decode(&bytes, self.version).map_err(record),
-        }
+        self.decode_advisories(ecosystem, name, |bytes| codec::decode(bytes, self.version))
     }
 
     /// The advisories for `name` in `ecosystem` that a query needs, decoding no more (see
@@ -210,6 +197,20 @@ impl VulnDb {
         keep: impl FnMut(&str) -> bool,
         wanted: impl FnMut(&[Affected]) -> bool,
     ) -> Result<codec::Selected, DbError> {
+        self.decode_advisories(ecosystem, name, |bytes| {
+            codec::decode_selected(bytes, self.version, keep, wanted)
+        })
+    }
+
+    /// Looks up `name`'s advisory record and decodes it with `decode`; a package without one
+    /// gives `T::default()`, a record that cannot be read or decoded a [`DbError::Record`]
+    /// naming its key.
+    fn decode_advisories<T: Default>(
+        &self,
+        ecosystem: Ecosystem,
+        name: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, DbError> {
         let key = package_key(ecosystem, name);
         let record = |reason: String| DbError::Record {
             table: "advisories",
@@ -221,10 +222,8 @@ impl VulnDb {
             .get(&self.bytes, key.as_bytes())
             .map_err(|e| record(e.0))?
         {
-            None => Ok(codec::Selected::default()),
-            Some(bytes) => {
-                codec::decode_selected(&bytes, self.version, keep, wanted).map_err(record)
-            }
+            None => Ok(T::default()),
+            Some(bytes) => decode(&bytes).map_err(record),
         }
     }
 
