@@ -18,6 +18,7 @@
 //! as a lookup function, so tests can run the CLI in-process with an environment of their own.
 
 use crate::report;
+use anyhow::Context as _;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
@@ -119,6 +120,24 @@ fn today(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<jiff::civil::Da
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date()),
     }
+}
+
+/// The REST base URL and token of the commands that call GitHub outside the action (`track`,
+/// `report`): `GITHUB_API_URL` checked as the action's context checks it
+/// ([`crate::github::context::base_url`]), `GITHUB_TOKEN` required, `hint` saying what it needs.
+fn github_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    hint: &str,
+) -> anyhow::Result<(String, String)> {
+    let token = env("GITHUB_TOKEN")
+        .filter(|t| !t.trim().is_empty())
+        .with_context(|| format!("`GITHUB_TOKEN` is not set; hint: {hint}"))?;
+    let api_url = crate::github::context::base_url(
+        "GITHUB_API_URL",
+        env("GITHUB_API_URL").filter(|u| !u.trim().is_empty()),
+        crate::github::context::DEFAULT_API_URL,
+    )?;
+    Ok((api_url, token))
 }
 
 /// Whether this process's stdout is a terminal.

@@ -183,15 +183,7 @@ pub(super) fn run(args: TrackArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
             crate::text::terminal(&crate::text::one_line(&revision, 80))
         );
     }
-    let token = env("GITHUB_TOKEN")
-        .filter(|t| !t.trim().is_empty())
-        .context("`GITHUB_TOKEN` is not set; hint: a token with `issues: write`")?;
-    let api_url = env("GITHUB_API_URL")
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| crate::github::context::DEFAULT_API_URL.to_owned());
-    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-        bail!("`GITHUB_API_URL` is not an http(s) URL");
-    }
+    let (api_url, token) = super::github_env(env, "a token with `issues: write`")?;
     let today = today(env)?;
     let mut local = local(&ws, args.config.as_deref(), NamedBy::User, None)?;
     let present = match &args.sbom {

@@ -11,7 +11,7 @@ use super::track::repository;
 use super::{Io, Outcome, today};
 use crate::github::client::Network;
 use crate::github::track::Repo;
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -71,15 +71,7 @@ pub(super) fn run(args: ReportArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> 
         .filter(|r| !r.trim().is_empty())
         .context("no repository; hint: `--repo OWNER/NAME` (or set `GITHUB_REPOSITORY`)")?;
     let (owner, name) = repository(&repo)?;
-    let token = env("GITHUB_TOKEN")
-        .filter(|t| !t.trim().is_empty())
-        .context("`GITHUB_TOKEN` is not set; hint: a token that can read issues")?;
-    let api_url = env("GITHUB_API_URL")
-        .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| crate::github::context::DEFAULT_API_URL.to_owned());
-    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-        bail!("`GITHUB_API_URL` is not an http(s) URL");
-    }
+    let (api_url, token) = super::github_env(env, "a token that can read issues")?;
     let today = today(env)?;
     let network = Network::from_env(env);
     let gh = Repo {
