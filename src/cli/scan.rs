@@ -138,7 +138,7 @@ pub(super) fn run(args: ScanArgs, io: &mut Io<'_>) -> anyhow::Result<Outcome> {
         write_user_output(
             &ws,
             path,
-            &pretty_json(&statement(&gathered, &evaluation, &args.sbom)),
+            &pretty_json(&statement(&gathered, &evaluation, &args.sbom)?),
         )?;
     }
     if !wrote_stdout_table {
@@ -283,7 +283,7 @@ pub(super) fn statement(
     gathered: &Gathered,
     evaluation: &crate::Evaluation,
     sbom: &Path,
-) -> crate::attestation::Statement {
+) -> anyhow::Result<crate::attestation::Statement> {
     let facts = crate::attestation::Facts {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         sbom_name: sbom.file_name().map_or_else(
@@ -291,14 +291,21 @@ pub(super) fn statement(
             |n| n.to_string_lossy().into_owned(),
         ),
         sbom_sha256: gathered.sbom_sha256.clone(),
-        db_sha256: gathered.db.sha256_hex(),
+        db_sha256: gathered
+            .db
+            .sha256_hex()
+            .context("cannot hash the database for the attestation")?,
     };
     let subject_purl = gathered
         .sbom
         .subject
         .as_ref()
         .and_then(|c| c.purl.as_deref());
-    crate::attestation::statement(evaluation, subject_purl, &facts)
+    Ok(crate::attestation::statement(
+        evaluation,
+        subject_purl,
+        &facts,
+    ))
 }
 
 /// What to do about the database's origin and age: `Ok(true)` when the demo-database

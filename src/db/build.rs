@@ -35,6 +35,9 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+/// The block codec of the tables that compress (all but EPSS's fixed 16-byte scores).
+const COMPRESSED: Codec = Codec::Zstd;
+
 /// The inputs of a build: each a file or a directory (read recursively).
 #[derive(Debug, Clone, Default)]
 pub struct BuildInputs {
@@ -297,9 +300,9 @@ pub fn build_with_stats(
         .map(|(k, (_, s))| (k, encode_epss(&s)))
         .collect();
     let mut tables = vec![
-        format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?,
-        format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?,
-        format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&advisory_entries, COMPRESSED).map_err(fmt)?,
+        format::write_table(&nvd_entries, COMPRESSED).map_err(fmt)?,
+        format::write_table(&kev_entries, COMPRESSED).map_err(fmt)?,
         format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
     ];
     // The JVN table only when JVN was an input: a database without it keeps the 4-table
@@ -309,7 +312,7 @@ pub fn build_with_stats(
             .into_iter()
             .map(|(k, entries)| Ok((k, to_json(&entries)?)))
             .collect::<Result<Vec<_>, DbError>>()?;
-        tables.push(format::write_table(&jvn_entries, Codec::Deflate).map_err(fmt)?);
+        tables.push(format::write_table(&jvn_entries, COMPRESSED).map_err(fmt)?);
     }
     let bytes = format::write_file(&to_json(&manifest)?, &tables).map_err(fmt)?;
     Ok((bytes, stats))
