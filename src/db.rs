@@ -348,13 +348,14 @@ impl VulnDb {
             let Some(table) = table else { continue };
             let mut previous: Option<&[u8]> = None;
             for i in 0..table.len() {
-                let (key, value) = table
-                    .entry_at(&self.source, i)
-                    .map_err(|e| DbError::Record {
-                        table: name,
-                        key: format!("#{i}"),
-                        reason: e.0,
-                    })?;
+                let (key, value) =
+                    table
+                        .entry_at(&self.source, i)
+                        .map_err(|e| DbError::Record {
+                            table: name,
+                            key: format!("#{i}"),
+                            reason: e.0,
+                        })?;
                 let key_text = String::from_utf8_lossy(key);
                 let record = |reason: String| DbError::Record {
                     table: name,

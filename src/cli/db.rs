@@ -67,7 +67,8 @@ pub(super) fn load_db(
             return from_file(&path, DbOriginKind::Cache);
         }
     }
-    let db = VulnDb::from_static(BUNDLED_DB).context("the database bundled in kevgate is corrupt")?;
+    let db =
+        VulnDb::from_static(BUNDLED_DB).context("the database bundled in kevgate is corrupt")?;
     Ok((
         db,
         DbOrigin {

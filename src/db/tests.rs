@@ -224,7 +224,10 @@ fn hostile_bytes() {
         let err = VulnDb::from_bytes(bad)
             .and_then(|db| db.verify())
             .expect_err("bit flip");
-        assert!(err.to_string().contains("checksum mismatch"), "at {at}: {err}");
+        assert!(
+            err.to_string().contains("checksum mismatch"),
+            "at {at}: {err}"
+        );
     }
     // A flipped header CRC is a checksum error on load.
     let mut bad = good.clone();
@@ -247,9 +250,15 @@ fn file_source_matches_memory_and_checks_blocks() {
     fs_err::write(&path, &good).expect("write");
     let memory = VulnDb::from_bytes(good.clone()).expect("loads");
     let file = VulnDb::open(&path).expect("opens");
-    assert_eq!(file.verify().expect("verifies"), memory.verify().expect("verifies"));
+    assert_eq!(
+        file.verify().expect("verifies"),
+        memory.verify().expect("verifies")
+    );
     for name in ["advisories", "nvd", "kev", "epss"] {
-        assert_eq!(file.entries(name).expect("reads"), memory.entries(name).expect("reads"));
+        assert_eq!(
+            file.entries(name).expect("reads"),
+            memory.entries(name).expect("reads")
+        );
     }
     assert_eq!(
         file.sha256_hex().expect("hash"),
@@ -268,7 +277,10 @@ fn file_source_matches_memory_and_checks_blocks() {
     fs_err::write(&path, &bad).expect("write");
     let db = VulnDb::open(&path).expect("the header and indexes are intact");
     let err = db.verify().expect_err("a corrupt block");
-    assert!(err.to_string().contains("checksum mismatch in block"), "{err}");
+    assert!(
+        err.to_string().contains("checksum mismatch in block"),
+        "{err}"
+    );
     assert!(err.to_string().contains("(advisories)"), "{err}");
     let _ = fs_err::remove_dir_all(&dir);
 }
@@ -435,10 +447,7 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         assert_eq!(records(&referenced, "nvd"), Some(got_nvd.len() as u64));
         assert_eq!(records(&referenced, "epss"), Some(got_epss.len() as u64));
         // Advisories and KEV are untouched, kept records too; the file is smaller.
-        assert_eq!(
-            keys(&referenced.advisories),
-            keys(&all.advisories)
-        );
+        assert_eq!(keys(&referenced.advisories), keys(&all.advisories));
         assert_eq!(keys(&referenced.kev), keys(&all.kev));
         for cve in &got_nvd {
             assert_eq!(
@@ -446,7 +455,11 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
                 all.nvd(cve).expect("decodes")
             );
         }
-        assert!((size as u64) < all.source.len(), "{size} vs {}", all.source.len());
+        assert!(
+            (size as u64) < all.source.len(),
+            "{size} vs {}",
+            all.source.len()
+        );
     }
 }
 
@@ -455,7 +468,10 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
 #[test]
 fn all_scope_is_not_written_to_the_manifest() {
     let all = VulnDb::from_bytes(fixture_db()).expect("loads");
-    let manifest = all.entries("advisories").map(drop).and(Ok(manifest_text(&all)));
+    let manifest = all
+        .entries("advisories")
+        .map(drop)
+        .and(Ok(manifest_text(&all)));
     let manifest = manifest.expect("reads");
     assert!(!manifest.contains("cve_scope"), "{manifest}");
     let inputs = BuildInputs {

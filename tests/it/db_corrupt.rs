@@ -214,7 +214,10 @@ fn huge_block_length_is_an_error_not_an_allocation() {
     let bad_s = bad.to_str().expect("utf-8 path");
     let (code, out, stderr) = limited(&["db", "verify", "--db", bad_s]);
     assert_eq!(code, 2, "{out} {stderr}");
-    assert!(stderr.contains("decompressed bytes, its zstd frame holds"), "{stderr}");
+    assert!(
+        stderr.contains("decompressed bytes, its zstd frame holds"),
+        "{stderr}"
+    );
     let (code, out, stderr) = limited(&["scan", "--db", bad_s, sbom.to_str().expect("utf-8 path")]);
     assert_eq!(code, 2, "{out} {stderr}");
     assert!(stderr.contains("bad-rawlen.db"), "{stderr}");
