@@ -9,11 +9,6 @@ use kevgate::output::Console;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// mimalloc instead of the C library's malloc: a scan's many small allocations and frees cost
-/// about half as much (Cargo.toml, docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 // The one place that touches the process's stdout and stderr: everything else writes through
 // the `Console`s, which neutralise workflow commands (`src/output.rs`).
 #[allow(clippy::disallowed_methods)]

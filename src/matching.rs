@@ -96,7 +96,7 @@ pub fn find(
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // One finding per (purl, vulnerability): the same package found in two files is one
     // thing to fix, not two alerts.
-    let mut seen_purls: HashMap<&str, usize> = HashMap::new();
+    let mut seen_purls: crate::sbom::TextMap<&str, usize> = Default::default();
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
