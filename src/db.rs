@@ -99,7 +99,7 @@ pub enum DbError {
 }
 
 /// Record bytes read ahead, by table name and key (`None`: no such record).
-type Prefetched = std::collections::HashMap<(&'static str, String), Option<Vec<u8>>>;
+type Prefetched = std::collections::HashMap<(&'static str, String), Option<format::Value>>;
 
 /// A loaded database. Cheap to load: the header, the manifest and the tables' indexes are
 /// read; records are read and decoded on demand.
@@ -298,7 +298,7 @@ impl VulnDb {
         table: &Table,
         name: &'static str,
         key: &str,
-    ) -> Result<Option<Vec<u8>>, format::FormatError> {
+    ) -> Result<Option<format::Value>, format::FormatError> {
         let cached = self
             .prefetched
             .lock()

@@ -160,6 +160,7 @@ pub fn find(
             .iter()
             .map(|(_, q)| Version::parse(scheme, &q.version).ok())
             .collect();
+        let mut bounds = version::ParseCache::default();
         let selected = db.advisories_selected(
             first.package.ecosystem,
             &first.key_name,
@@ -172,7 +173,7 @@ pub fn find(
                 group.iter().zip(&parsed).any(|((_, q), target)| {
                     affected.iter().any(|a| {
                         q.package.osv_ecosystem_matches(&a.ecosystem)
-                            && may_affect(scheme, &q.version, target.as_ref(), a)
+                            && may_affect(scheme, &q.version, target.as_ref(), a, &mut bounds)
                     })
                 })
             },
@@ -693,13 +694,14 @@ fn may_affect(
     version: &str,
     target: Option<&Version>,
     affected: &crate::db::Affected,
+    cache: &mut version::ParseCache,
 ) -> bool {
     if affected.versions.iter().any(|v| v.trim() == version.trim()) {
         return true;
     }
     match target {
         Some(target) => !matches!(
-            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions),
+            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions, cache),
             Ok(false)
         ),
         None => true,

@@ -50,7 +50,7 @@ mod table;
 pub use source::Source;
 use std::io::Write;
 use std::ops::Range;
-pub use table::Table;
+pub use table::{Table, Value};
 
 /// The file's first eight bytes.
 pub const MAGIC: &[u8; 8] = b"KEVGATE\0";

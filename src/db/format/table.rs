@@ -161,24 +161,28 @@ impl Table {
     /// record, and for recoding).
     pub fn entry_at(&self, source: &Source<'_>, i: usize) -> Result<(&[u8], Vec<u8>), FormatError> {
         let e = self.entry(i)?;
-        Ok((self.key(&e)?, self.value(source, &e)?))
+        Ok((self.key(&e)?, self.value(source, &e)?.to_vec()))
     }
 
-    /// The value stored under `key`, decompressed.
-    pub fn get(&self, source: &Source<'_>, key: &[u8]) -> Result<Option<Vec<u8>>, FormatError> {
+    /// The value stored under `key`, decompressed (a view into its block: a 4 MB advisory list
+    /// is not copied again).
+    pub fn get(&self, source: &Source<'_>, key: &[u8]) -> Result<Option<Value>, FormatError> {
         let Some(e) = self.find(key)? else {
             return Ok(None);
         };
         self.value(source, &e).map(Some)
     }
 
-    fn value(&self, source: &Source<'_>, e: &[u32; 5]) -> Result<Vec<u8>, FormatError> {
+    fn value(&self, source: &Source<'_>, e: &[u32; 5]) -> Result<Value, FormatError> {
         let block = e[2] as usize;
         let content = self.block(source, block)?;
         let (val_off, val_len) = (e[3] as usize, e[4] as usize);
-        match content.get(val_off..val_off + val_len) {
-            Some(value) => Ok(value.to_vec()),
-            None => err(format!("value outside block {block}")),
+        match val_off.checked_add(val_len) {
+            Some(end) if end <= content.len() => Ok(Value {
+                block: content,
+                range: val_off..end,
+            }),
+            _ => err(format!("value outside block {block}")),
         }
     }
 
@@ -240,6 +244,21 @@ impl Table {
         let content = Arc::new(content);
         cache.last = Some((block, content.clone()));
         Ok(content)
+    }
+}
+
+/// A value as read: a range of its decompressed block, shared.
+#[derive(Debug, Clone)]
+pub struct Value {
+    block: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl std::ops::Deref for Value {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.block[self.range.clone()]
     }
 }
 

@@ -36,12 +36,15 @@ fn table_round_trip() {
             assert_eq!(table.len(), 3000);
             for (k, v) in &entries {
                 assert_eq!(
-                    table.get(&source, k.as_bytes()).expect("ok").as_ref(),
-                    Some(v)
+                    table.get(&source, k.as_bytes()).expect("ok").as_deref(),
+                    Some(&v[..])
                 );
             }
-            assert_eq!(table.get(&source, b"key-99999").expect("ok"), None);
-            assert_eq!(table.get(&source, b"").expect("ok"), None);
+            assert_eq!(
+                table.get(&source, b"key-99999").expect("ok").as_deref(),
+                None
+            );
+            assert_eq!(table.get(&source, b"").expect("ok").as_deref(), None);
         }
     }
     fs_err::remove_dir_all(&dir).expect("clean up");
@@ -94,7 +97,7 @@ fn empty_table() {
     let source = Source::from(&bytes[..]);
     let (table, _) = Table::read(&source, 0, FORMAT_VERSION).expect("valid");
     assert!(table.is_empty());
-    assert_eq!(table.get(&source, b"x").expect("ok"), None);
+    assert_eq!(table.get(&source, b"x").expect("ok").as_deref(), None);
 }
 
 /// Older readers know no zstd: format 2 tables cannot hold zstd blocks.
