@@ -8,15 +8,21 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// The last block a table decompressed, and a zstd context kept for the next one.
+/// The blocks a table decompressed last, most recent first, and a zstd context kept for the
+/// next one.
 struct BlockCache {
-    last: Option<(usize, Arc<Vec<u8>>)>,
+    last: Vec<(usize, Arc<Vec<u8>>)>,
     zstd: Option<zstd::bulk::Decompressor<'static>>,
 }
 
+/// Blocks kept per table: one per matching thread (`matching/groups.rs`), each reading its
+/// own run of keys.
+const CACHED_BLOCKS: usize = 4;
+
 /// A table of a database: its index (entries, blocks, keys) in memory, checked; its data
-/// read a block at a time. The last block a query decompressed is kept (callers that query
-/// in key order, as matching does, decompress each block once).
+/// read a block at a time. The last few blocks decompressed are kept (callers that query in
+/// key order, as matching does, decompress each block once). Queries may come from several
+/// threads: no lock is held while a block is read and decompressed.
 pub struct Table {
     cache: Mutex<BlockCache>,
     count: usize,
@@ -90,7 +96,7 @@ impl Table {
         Ok((
             Table {
                 cache: Mutex::new(BlockCache {
-                    last: None,
+                    last: Vec::with_capacity(CACHED_BLOCKS),
                     zstd: None,
                 }),
                 count,
@@ -195,12 +201,14 @@ impl Table {
                 self.blocks_count
             ));
         }
-        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((cached, data)) = cache.last.as_ref()
-            && *cached == block
-        {
-            return Ok(data.clone());
-        }
+        let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut zstd = {
+            let mut cache = lock();
+            if let Some((_, data)) = cache.last.iter().find(|(cached, _)| *cached == block) {
+                return Ok(data.clone());
+            }
+            cache.zstd.take()
+        };
         let at = self.blocks + block * self.layout.block;
         let (off, len, raw_len) = (
             read_u32(&self.index, at)? as u64,
@@ -232,17 +240,22 @@ impl Table {
             }
             Codec::Deflate => inflate(block, &stored, raw_len)?,
             Codec::Zstd => {
-                let zstd = match &mut cache.zstd {
+                let context = match &mut zstd {
                     Some(z) => z,
                     empty => empty.insert(zstd::bulk::Decompressor::new().map_err(|e| {
                         FormatError(format!("cannot decompress block {block}: {e}"))
                     })?),
                 };
-                unzstd(zstd, block, &stored, raw_len)?
+                unzstd(context, block, &stored, raw_len)?
             }
         };
         let content = Arc::new(content);
-        cache.last = Some((block, content.clone()));
+        let mut cache = lock();
+        cache.last.insert(0, (block, content.clone()));
+        cache.last.truncate(CACHED_BLOCKS);
+        if cache.zstd.is_none() {
+            cache.zstd = zstd;
+        }
         Ok(content)
     }
 }

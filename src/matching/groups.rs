@@ -1,0 +1,169 @@
+//! Matching package groups (the components that share one database key) against the
+//! database, on worker threads (issue 14).
+//!
+//! Each group reads its package's advisory list once and matches its components; groups are
+//! independent, so batches of neighbouring groups (neighbours share database blocks) are taken
+//! by up to [`MAX_WORKERS`] threads from a shared counter, and the outcomes are returned in
+//! group order: the result is the same as one thread's, whatever the scheduling. A database
+//! error of any group is the error (the first in group order), never a group without matches.
+
+use super::{Query, Unit, match_component};
+use crate::db::{DbError, VulnDb};
+use crate::note::Note;
+use crate::purl::PackageId;
+use crate::sbom::Sbom;
+use crate::version::{self, Version};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// At most this many threads match (a CI runner has 2 to 4 cores).
+const MAX_WORKERS: usize = 4;
+/// Groups a worker takes at a time: neighbours in key order share database blocks.
+const BATCH: usize = 32;
+
+/// What matching one component found.
+pub(super) struct Matched {
+    /// The component's index in the SBOM.
+    pub(super) index: usize,
+    /// Its package.
+    pub(super) package: PackageId,
+    /// The vulnerabilities found, before merging.
+    pub(super) units: Vec<Unit>,
+    /// Ids of malware reports that call themselves false positives.
+    pub(super) false_positives: BTreeSet<String>,
+}
+
+/// What matching one group found: per component, and the notes.
+pub(super) struct GroupOutcome {
+    pub(super) components: Vec<Matched>,
+    pub(super) notes: Vec<Note>,
+}
+
+/// What a batch of groups found, or the first database error in it.
+type BatchOutcome = Result<Vec<GroupOutcome>, DbError>;
+
+/// Matches every group, in parallel when there is more than one batch; outcomes in group
+/// order.
+pub(super) fn match_groups(
+    groups: &[&[(usize, Query)]],
+    sbom: &Sbom,
+    db: &VulnDb,
+) -> Result<Vec<GroupOutcome>, DbError> {
+    let batches: Vec<&[&[(usize, Query)]]> = groups.chunks(BATCH).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_WORKERS)
+        .min(batches.len());
+    if workers <= 1 {
+        return groups.iter().map(|g| match_group(g, sbom, db)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done: Vec<Mutex<Option<BatchOutcome>>> = batches.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(batch) = batches.get(i) else { break };
+                    let outcome = batch.iter().map(|g| match_group(g, sbom, db)).collect();
+                    *done[i]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(outcome);
+                }
+            });
+        }
+    });
+    let mut outcomes = Vec::with_capacity(groups.len());
+    for slot in done {
+        match slot
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            Some(batch) => outcomes.extend(batch?),
+            None => unreachable!("every batch is taken by a worker before the scope ends"),
+        }
+    }
+    Ok(outcomes)
+}
+
+/// One group: its package's advisories read once (decoding in full only those that may affect
+/// one of its components), then each component matched.
+fn match_group(
+    group: &[(usize, Query)],
+    sbom: &Sbom,
+    db: &VulnDb,
+) -> Result<GroupOutcome, DbError> {
+    let Some((_, first)) = group.first() else {
+        return Ok(GroupOutcome {
+            components: Vec::new(),
+            notes: Vec::new(),
+        });
+    };
+    let scheme = first.package.ecosystem.scheme();
+    let parsed: Vec<Option<Version>> = group
+        .iter()
+        .map(|(_, q)| Version::parse(scheme, &q.version).ok())
+        .collect();
+    let mut bounds = version::ParseCache::default();
+    let selected = db.advisories_selected(
+        first.package.ecosystem,
+        &first.key_name,
+        |ecosystem| {
+            group
+                .iter()
+                .any(|(_, q)| q.package.osv_ecosystem_matches(ecosystem))
+        },
+        |affected| {
+            group.iter().zip(&parsed).any(|((_, q), target)| {
+                affected.iter().any(|a| {
+                    q.package.osv_ecosystem_matches(&a.ecosystem)
+                        && may_affect(scheme, &q.version, target.as_ref(), a, &mut bounds)
+                })
+            })
+        },
+    )?;
+    let mut outcome = GroupOutcome {
+        components: Vec::with_capacity(group.len()),
+        notes: Vec::new(),
+    };
+    for (index, query) in group {
+        let mut false_positives = BTreeSet::new();
+        let units = match_component(
+            *index,
+            &sbom.components[*index],
+            query,
+            &selected,
+            &mut outcome.notes,
+            &mut false_positives,
+        );
+        outcome.components.push(Matched {
+            index: *index,
+            package: query.package.clone(),
+            units,
+            false_positives,
+        });
+    }
+    Ok(outcome)
+}
+
+/// Whether an `affected` entry may affect `version` (`target` parsed): affected, or not
+/// decidable (an unverified note, decided by [`super::match_component`]).
+fn may_affect(
+    scheme: version::VersionScheme,
+    version: &str,
+    target: Option<&Version>,
+    affected: &crate::db::Affected,
+    cache: &mut version::ParseCache,
+) -> bool {
+    if affected.versions.iter().any(|v| v.trim() == version.trim()) {
+        return true;
+    }
+    match target {
+        Some(target) => !matches!(
+            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions, cache),
+            Ok(false)
+        ),
+        None => true,
+    }
+}
