@@ -2,10 +2,10 @@
 //! database, on worker threads (issue 14).
 //!
 //! Each group reads its package's advisory list once and matches its components; groups are
-//! independent, so batches of neighbouring groups (neighbours share database blocks) are taken
-//! by up to [`MAX_WORKERS`] threads from a shared counter, and the outcomes are returned in
-//! group order: the result is the same as one thread's, whatever the scheduling. A database
-//! error of any group is the error (the first in group order), never a group without matches.
+//! independent, so batches of neighbouring groups (neighbours share database blocks) go to
+//! [`crate::parallel::map_batches`], which returns them in group order: the result is the same
+//! as one thread's, whatever the scheduling. A database error of any group is the error (the
+//! first in group order), never a group without matches.
 
 use super::{Query, Unit, match_component};
 use crate::db::{DbError, VulnDb};
@@ -14,11 +14,7 @@ use crate::purl::PackageId;
 use crate::sbom::Sbom;
 use crate::version::{self, Version};
 use std::collections::BTreeSet;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// At most this many threads match (a CI runner has 2 to 4 cores).
-const MAX_WORKERS: usize = 4;
 /// Groups a worker takes at a time: neighbours in key order share database blocks.
 const BATCH: usize = 32;
 
@@ -40,49 +36,22 @@ pub(super) struct GroupOutcome {
     pub(super) notes: Vec<Note>,
 }
 
-/// What a batch of groups found, or the first database error in it.
-type BatchOutcome = Result<Vec<GroupOutcome>, DbError>;
-
-/// Matches every group, in parallel when there is more than one batch; outcomes in group
-/// order.
+/// Matches every group, on worker threads in batches of neighbours; outcomes in group order,
+/// the first database error in group order being the error.
 pub(super) fn match_groups(
     groups: &[&[(usize, Query)]],
     sbom: &Sbom,
     db: &VulnDb,
 ) -> Result<Vec<GroupOutcome>, DbError> {
-    let batches: Vec<&[&[(usize, Query)]]> = groups.chunks(BATCH).collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_WORKERS)
-        .min(batches.len());
-    if workers <= 1 {
-        return groups.iter().map(|g| match_group(g, sbom, db)).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let done: Vec<Mutex<Option<BatchOutcome>>> = batches.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(batch) = batches.get(i) else { break };
-                    let outcome = batch.iter().map(|g| match_group(g, sbom, db)).collect();
-                    *done[i]
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(outcome);
-                }
-            });
-        }
+    let batches = crate::parallel::map_batches(groups, BATCH, |batch| {
+        batch
+            .iter()
+            .map(|g| match_group(g, sbom, db))
+            .collect::<Result<Vec<_>, _>>()
     });
     let mut outcomes = Vec::with_capacity(groups.len());
-    for slot in done {
-        match slot
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-        {
-            Some(batch) => outcomes.extend(batch?),
-            None => unreachable!("every batch is taken by a worker before the scope ends"),
-        }
+    for batch in batches {
+        outcomes.extend(batch?);
     }
     Ok(outcomes)
 }
