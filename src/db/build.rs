@@ -26,9 +26,7 @@
 use crate::db::codec;
 use crate::db::feeds::{self, Doc, InputFile, Outcome};
 use crate::db::format::{self, Codec};
-use crate::db::model::{
-    Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifest, NvdRecord, SourceInfo,
-};
+use crate::db::model::{Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifest, SourceInfo};
 use crate::db::{DbError, EpssScore, encode_epss, package_key};
 use crate::purl::Ecosystem;
 use sha2::{Digest, Sha256};
@@ -140,7 +138,10 @@ pub fn build_with_stats(
     }
 
     // NVD
-    let mut nvd: BTreeMap<String, (String, NvdRecord)> = BTreeMap::new();
+    // Per CVE: (time key, the record as stored). The record is encoded as soon as it wins,
+    // so the parsed struct is dropped at once (issue 14: bounded memory at full size).
+    let mut nvd: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    let mut nvd_error = None;
     let mut nvd_date: Option<String> = None;
     let mut nvd_read = 0;
     if let Some(mut src) = Source::open("nvd", &inputs.nvd, inputs.limits)? {
@@ -158,19 +159,27 @@ pub fn build_with_stats(
                 let id = p.record.id.to_ascii_uppercase();
                 match nvd.get(&id) {
                     Some((old, _)) if *old >= key => {}
-                    _ => {
-                        nvd.insert(id, (key, p.record));
-                    }
+                    _ => match to_json(&p.record) {
+                        Ok(bytes) => {
+                            nvd.insert(id, (key, bytes));
+                        }
+                        Err(e) => nvd_error = nvd_error.take().or(Some(e)),
+                    },
                 }
             })
         })?;
+        if let Some(e) = nvd_error {
+            return Err(e);
+        }
         stats.nvd_read = nvd_read;
         stats.nvd_records = nvd.len() as u64;
         sources.push(src.info(nvd_date.clone(), stats.nvd_records));
     }
 
     // OSV
-    let mut osv: BTreeMap<String, (String, Advisory)> = BTreeMap::new();
+    // By id, the newest copy, already split over its packages and encoded: the parsed record
+    // is dropped as soon as it is read (issue 14: 600k records held as structs took 6.75 GB).
+    let mut osv: BTreeMap<String, OsvEntry> = BTreeMap::new();
     let mut osv_date: Option<String> = None;
     let mut osv_read = 0;
     let mut osv_duplicates = 0;
@@ -178,6 +187,7 @@ pub fn build_with_stats(
     // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
     let mut referenced: BTreeSet<String> = BTreeSet::new();
     if let Some(mut src) = Source::open("osv", &inputs.osv, inputs.limits)? {
+        let with_cves = inputs.cve_scope == CveScope::Referenced;
         src.each(&mut stats, |doc, _| {
             feeds::osv::parse(doc, &mut |a| {
                 osv_read += 1;
@@ -189,26 +199,21 @@ pub fn build_with_stats(
                 if let Some(d) = a.modified.as_deref().and_then(feeds::date_of) {
                     osv_date = osv_date.take().max(Some(d));
                 }
-                match osv.get(&a.id) {
-                    Some((old, _)) if *old >= key => osv_duplicates += 1,
-                    Some(_) => {
+                let newer = match osv.get(&a.id) {
+                    Some(old) => {
                         osv_duplicates += 1;
-                        osv.insert(a.id.clone(), (key, a));
+                        old.time < key
                     }
-                    None => {
-                        osv.insert(a.id.clone(), (key, a));
-                    }
+                    None => true,
+                };
+                if newer {
+                    osv.insert(a.id.clone(), OsvEntry::split(a, key, with_cves));
                 }
             })
         })?;
         stats.osv_read = osv_read;
         stats.osv_duplicates = osv_duplicates;
-        for (key, advisories) in index_packages(std::mem::take(&mut osv), &mut stats) {
-            if inputs.cve_scope == CveScope::Referenced {
-                referenced.extend(advisories.iter().flat_map(Advisory::cves));
-            }
-            advisory_entries.push((key, codec::encode(&advisories)));
-        }
+        advisory_entries = index_packages(std::mem::take(&mut osv), &mut referenced, &mut stats);
         sources.push(src.info(osv_date.clone(), stats.osv_advisories));
     }
 
@@ -284,10 +289,12 @@ pub fn build_with_stats(
         cve_scope: inputs.cve_scope,
     };
     let fmt = |e: format::FormatError| DbError::Format(e.0);
-    let nvd_entries = nvd
-        .into_iter()
-        .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
-        .collect::<Result<Vec<_>, DbError>>()?;
+    // Each table is written, and its entries dropped, before the next is gathered.
+    let advisory_table = format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?;
+    drop(advisory_entries);
+    let nvd_entries: Vec<_> = nvd.into_iter().map(|(k, (_, r))| (k, r)).collect();
+    let nvd_table = format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?;
+    drop(nvd_entries);
     let kev_entries = kev
         .into_iter()
         .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
@@ -297,8 +304,8 @@ pub fn build_with_stats(
         .map(|(k, (_, s))| (k, encode_epss(&s)))
         .collect();
     let mut tables = vec![
-        format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?,
-        format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?,
+        advisory_table,
+        nvd_table,
         format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
         format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
     ];
@@ -363,35 +370,95 @@ fn read_jvn(
     Ok(Some((src.info(date, stats.jvn_cves), by_cve)))
 }
 
-/// Splits each advisory over the packages it affects.
-fn index_packages(
-    osv: BTreeMap<String, (String, Advisory)>,
-    stats: &mut BuildStats,
-) -> BTreeMap<String, Vec<Advisory>> {
-    let mut packages: BTreeMap<String, Vec<Advisory>> = BTreeMap::new();
-    for (_, (_, mut advisory)) in osv {
+/// The newest copy of one OSV record: split over the packages it affects, each copy keeping
+/// only that package's `affected` entries, each encoded alone (`codec::encode` of a one-item
+/// list without its count, so copies concatenate under a count later).
+struct OsvEntry {
+    /// [`feeds::time_key`] of its `modified`.
+    time: String,
+    /// `affected` entries of ecosystems kevgate does not match.
+    unknown_entries: u64,
+    /// (package key, encoded advisory), by key.
+    copies: Vec<(String, Vec<u8>)>,
+    /// The CVEs it names (collected for [`CveScope::Referenced`] only).
+    cves: Vec<String>,
+}
+
+impl OsvEntry {
+    fn split(mut advisory: Advisory, time: String, with_cves: bool) -> OsvEntry {
+        let mut unknown_entries = 0;
         let mut by_key: BTreeMap<String, Vec<Affected>> = BTreeMap::new();
         for a in std::mem::take(&mut advisory.affected) {
             match Ecosystem::from_osv(&a.ecosystem) {
                 Some((eco, _)) => by_key.entry(package_key(eco, &a.name)).or_default().push(a),
-                None => stats.osv_unknown_ecosystem_entries += 1,
+                None => unknown_entries += 1,
             }
         }
-        if by_key.is_empty() {
+        let cves = match with_cves && !by_key.is_empty() {
+            true => advisory.cves().collect(),
+            false => Vec::new(),
+        };
+        let copies = by_key
+            .into_iter()
+            .map(|(key, affected)| {
+                advisory.affected = affected;
+                let one = codec::encode(std::slice::from_ref(&advisory));
+                // A one-item list is the count 1 (one varint byte) and the advisory.
+                debug_assert_eq!(one.first(), Some(&1));
+                (key, one[1..].to_vec())
+            })
+            .collect();
+        OsvEntry {
+            time,
+            unknown_entries,
+            copies,
+            cves,
+        }
+    }
+}
+
+/// Gathers the stored advisories per package key, in id order, as encoded lists
+/// (`count advisory*`, what [`codec::encode`] writes for the list); adds the CVEs they name
+/// to `referenced`.
+fn index_packages(
+    osv: BTreeMap<String, OsvEntry>,
+    referenced: &mut BTreeSet<String>,
+    stats: &mut BuildStats,
+) -> Vec<(String, Vec<u8>)> {
+    let mut packages: BTreeMap<String, (usize, Vec<u8>)> = BTreeMap::new();
+    for (_, entry) in osv {
+        stats.osv_unknown_ecosystem_entries += entry.unknown_entries;
+        if entry.copies.is_empty() {
             stats.osv_unindexed += 1;
             continue;
         }
         stats.osv_advisories += 1;
-        for (key, affected) in by_key {
-            let copy = Advisory {
-                affected,
-                ..advisory.clone()
-            };
-            packages.entry(key).or_default().push(copy);
+        referenced.extend(entry.cves);
+        for (key, bytes) in entry.copies {
+            let (count, list) = packages.entry(key).or_default();
+            *count += 1;
+            list.extend_from_slice(&bytes);
         }
     }
     stats.packages = packages.len() as u64;
     packages
+        .into_iter()
+        .map(|(key, (count, body))| {
+            let mut list = Vec::with_capacity(body.len() + 10);
+            varint(&mut list, count as u64);
+            list.extend_from_slice(&body);
+            (key, list)
+        })
+        .collect()
+}
+
+/// An unsigned LEB128 varint, as `codec` writes counts.
+fn varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, DbError> {
