@@ -14,6 +14,7 @@
 //! raw/osv/<ecosystem>/all.zip
 //! raw/osv/<ecosystem>/changes.jsonl   records modified since the export, one per line
 //!                            (`update/osv.rs`); the build reads it beside `all.zip`
+//! raw/osv/<ecosystem>/.modified_id.csv   the list of the last update (the next diffs it)
 //! raw/epss/epss_scores-current.csv.gz
 //! raw/jvn/full-0000001.xml   MyJVN getVulnOverviewList pages (with `--jvn`); incremental
 //!                            pages `incr-<since>-<startItem>.xml`
@@ -76,8 +77,7 @@ pub struct SourceState {
     pub etag: Option<String>,
     /// NVD: the `lastModEndDate` of the last update (RFC 3339); the next starts there.
     /// JVN: when the last update ran; the next asks from the day before.
-    /// OSV (`osv/<ecosystem>`): the newest time in the `modified_id.csv` last read; the next
-    /// update fetches the records modified at or after it.
+    /// OSV (`osv/<ecosystem>`): the newest time in the `modified_id.csv` last read.
     pub last_mod_end: Option<String>,
 }
 

@@ -5,14 +5,17 @@
 //! osv.dev publishes, beside each ecosystem's `all.zip`, `modified_id.csv`: one line per
 //! record, `<RFC 3339 modified>,<id>`, newest first (<https://google.github.io/osv.dev/data/>),
 //! and each record as `<id>.json`. An update downloads the list, and:
-//! - the first time (no cached export, or the state has no time), or when more than
+//! - the first time (no cached export or list), or when more than
 //!   [`UpdateOptions::osv_max_changed`] records changed, or the records fetched one by one
 //!   since the export reach [`MAX_CHANGES_BYTES`]: the whole `all.zip`, as before;
-//! - otherwise it keeps the cached `all.zip` and fetches the records whose `modified` is at
-//!   or after the newest time of the list it read last time, appending them, one line each,
-//!   to `osv/<ecosystem>/changes.jsonl` (the previous lines kept). The build reads both; per
-//!   id the newest `modified` wins, so the result is the database a build of the current
-//!   `all.zip` gives.
+//! - otherwise it keeps the cached `all.zip` and fetches the records whose line is not in
+//!   the list it read last time (kept as `osv/<ecosystem>/.modified_id.csv`): new ids and
+//!   new `modified` times. A diff, not a time cutoff: thousands of records share one
+//!   `modified` (a converter's run), so "after the newest time seen" misses records
+//!   published later with that same time and "at or after" fetches them all again. They
+//!   are appended, one line each, to `osv/<ecosystem>/changes.jsonl` (the previous lines
+//!   kept). The build reads both; per id the newest `modified` wins, so the result is the
+//!   database a build of the current `all.zip` gives.
 //!
 //! The list is untrusted: every line must be a timestamp and an id of the characters OSV ids
 //! use (`[A-Za-z0-9._:-]`, starting with a letter or digit, at most [`MAX_ID_LEN`]), checked
@@ -114,8 +117,8 @@ impl Stage<'_> {
             reason,
         };
 
-        // The list. Hidden in the staging directory (the build skips dot files), removed
-        // once read.
+        // The list. Hidden in the staging directory (the build skips dot files), kept for the
+        // next update's diff.
         let list_url = format!("{folder}/modified_id.csv");
         let list_path = dir.join(".modified_id.csv");
         let _ = writeln!(self.log, "osv: downloading `{list_url}`");
@@ -133,49 +136,47 @@ impl Stage<'_> {
             .limits
             .read(std::io::BufReader::new(file), &mut 0)
             .map_err(|e| err(&list_url, format!("invalid download: {e}")))?;
-        let _ = fs_err::remove_file(&list_path);
         let list = parse_modified_ids(&bytes, &format!("osv/{ecosystem}/modified_id.csv"))
             .map_err(|e| err(&list_url, format!("invalid download: {e}")))?;
         drop(bytes);
         let newest = list.iter().map(|m| m.time).max();
 
-        let state = self
+        let same_url = self
             .state
             .sources
-            .entry(feed.state_key.clone())
-            .or_default();
-        let since = state
-            .last_mod_end
-            .as_deref()
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .filter(|_| state.url.as_deref() == Some(feed.url.as_str()));
+            .get(&feed.state_key)
+            .is_some_and(|s| s.url.as_deref() == Some(feed.url.as_str()));
         let zip = previous.join("all.zip");
         let changes = previous.join(CHANGES_FILE);
         let changes_bytes = fs_err::metadata(&changes).map(|m| m.len()).unwrap_or(0);
-        let increment = since.filter(|_| zip.is_file()).and_then(|since| {
+        let seen = match same_url && zip.is_file() {
+            true => self.previous_list(&previous.join(".modified_id.csv"), ecosystem),
+            false => None,
+        };
+        let increment = seen.and_then(|seen| {
             let changed: std::collections::BTreeSet<&str> = list
                 .iter()
-                .filter(|m| m.time >= since)
+                .filter(|m| !seen.contains(&(m.time, m.id.as_str().into())))
                 .map(|m| m.id.as_str())
                 .collect();
             let fits = changed.len() <= opts.osv_max_changed && changes_bytes < MAX_CHANGES_BYTES;
             if !fits {
                 let _ = writeln!(
                     self.log,
-                    "osv: {ecosystem}: {} records changed since {since} (cap {}), {changes_bytes} \
-                     bytes fetched one by one so far: downloading the whole export",
+                    "osv: {ecosystem}: {} records changed (cap {}), {changes_bytes} bytes \
+                     fetched one by one so far: downloading the whole export",
                     changed.len(),
                     opts.osv_max_changed
                 );
             }
-            fits.then_some((since, changed))
+            fits.then_some(changed)
         });
 
         match increment {
-            Some((since, changed)) => {
+            Some(changed) => {
                 let _ = writeln!(
                     self.log,
-                    "osv: {ecosystem}: {} records changed since {since}",
+                    "osv: {ecosystem}: {} records changed since the last update",
                     changed.len()
                 );
                 link_or_copy(&zip, &dir.join("all.zip"))?;
@@ -231,12 +232,13 @@ impl Stage<'_> {
                     .entry(feed.state_key.clone())
                     .or_default();
                 state.fetched_at = Some(self.now.to_string());
-                state.last_mod_end = newest.max(Some(since)).map(|t| t.to_string());
+                state.last_mod_end = newest.map(|t| t.to_string());
             }
             None => {
                 if changes.is_file() {
                     // The cached export alone is older than the data: never 304 to it.
-                    state.etag = None;
+                    let state = self.state.sources.entry(feed.state_key.clone());
+                    state.or_default().etag = None;
                 }
                 let r = self.fetch_file_feed(&feed)?;
                 report.bytes += r.bytes;
@@ -250,6 +252,30 @@ impl Stage<'_> {
             }
         }
         Ok(report)
+    }
+}
+
+impl Stage<'_> {
+    /// The lines of the list the last update kept (`None` when there is none, or it does
+    /// not read: then the whole export is downloaded).
+    fn previous_list(
+        &mut self,
+        path: &std::path::Path,
+        ecosystem: &str,
+    ) -> Option<std::collections::HashSet<(jiff::Timestamp, Box<str>)>> {
+        let file = fs_err::File::open(path).ok()?;
+        let bytes = self
+            .http
+            .limits
+            .read(std::io::BufReader::new(file), &mut 0)
+            .ok()?;
+        match parse_modified_ids(&bytes, &format!("osv/{ecosystem}/.modified_id.csv")) {
+            Ok(list) => Some(list.into_iter().map(|m| (m.time, m.id.into())).collect()),
+            Err(e) => {
+                let _ = writeln!(self.log, "osv: the cached list is unreadable ({e})");
+                None
+            }
+        }
     }
 }
 
