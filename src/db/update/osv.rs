@@ -181,15 +181,21 @@ impl Stage<'_> {
                 );
                 link_or_copy(&zip, &dir.join("all.zip"))?;
                 let out_path = dir.join(CHANGES_FILE);
-                if changes.is_file() {
+                if changed.is_empty() && changes.is_file() {
+                    link_or_copy(&changes, &out_path)?;
+                } else if changes.is_file() {
                     // Copied, not linked: it is appended to.
                     fs_err::copy(&changes, &out_path).map_err(|e| cache_error(&out_path, e))?;
                 }
-                let mut out = fs_err::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&out_path)
-                    .map_err(|e| cache_error(&out_path, e))?;
+                let mut out = (!changed.is_empty())
+                    .then(|| {
+                        fs_err::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&out_path)
+                            .map_err(|e| cache_error(&out_path, e))
+                    })
+                    .transpose()?;
                 let record_path = dir.join(".record.json");
                 for id in changed {
                     let url = format!("{folder}/{}.json", encode_path_segment(id));
@@ -222,8 +228,10 @@ impl Stage<'_> {
                         }
                     }
                     record.push(b'\n');
-                    out.write_all(&record)
-                        .map_err(|e| cache_error(&out_path, e))?;
+                    if let Some(out) = out.as_mut() {
+                        out.write_all(&record)
+                            .map_err(|e| cache_error(&out_path, e))?;
+                    }
                 }
                 let _ = fs_err::remove_file(&record_path);
                 let state = self
