@@ -30,7 +30,7 @@ use crate::db::model::{Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifes
 use crate::db::{DbError, EpssScore, encode_epss, package_key};
 use crate::purl::Ecosystem;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 /// The inputs of a build: each a file or a directory (read recursively).
@@ -137,45 +137,6 @@ pub fn build_with_stats(
         sources.push(src.info(kev_date.clone(), stats.kev_entries));
     }
 
-    // NVD
-    // Per CVE: (time key, the record as stored). The record is encoded as soon as it wins,
-    // so the parsed struct is dropped at once (issue 14: bounded memory at full size).
-    let mut nvd: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
-    let mut nvd_error = None;
-    let mut nvd_date: Option<String> = None;
-    let mut nvd_read = 0;
-    if let Some(mut src) = Source::open("nvd", &inputs.nvd, inputs.limits)? {
-        src.each(&mut stats, |doc, _| {
-            feeds::nvd::parse(doc, &mut |p| {
-                nvd_read += 1;
-                let key = p
-                    .last_modified
-                    .as_deref()
-                    .map(feeds::time_key)
-                    .unwrap_or_default();
-                if let Some(d) = p.last_modified.as_deref().and_then(feeds::date_of) {
-                    nvd_date = nvd_date.take().max(Some(d));
-                }
-                let id = p.record.id.to_ascii_uppercase();
-                match nvd.get(&id) {
-                    Some((old, _)) if *old >= key => {}
-                    _ => match to_json(&p.record) {
-                        Ok(bytes) => {
-                            nvd.insert(id, (key, bytes));
-                        }
-                        Err(e) => nvd_error = nvd_error.take().or(Some(e)),
-                    },
-                }
-            })
-        })?;
-        if let Some(e) = nvd_error {
-            return Err(e);
-        }
-        stats.nvd_read = nvd_read;
-        stats.nvd_records = nvd.len() as u64;
-        sources.push(src.info(nvd_date.clone(), stats.nvd_records));
-    }
-
     // OSV
     // By id, the newest copy, already split over its packages and encoded: the parsed record
     // is dropped as soon as it is read (issue 14: 600k records held as structs took 6.75 GB).
@@ -186,6 +147,10 @@ pub fn build_with_stats(
     let mut advisory_entries = Vec::new();
     // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
     let mut referenced: BTreeSet<String> = BTreeSet::new();
+    // OSV is read before NVD (warnings keep the documented order, below): with
+    // `CveScope::Referenced` the CVEs it names decide which NVD and EPSS records are kept as
+    // they are read, instead of holding every record until the end (issue 14).
+    let osv_warnings = stats.warnings.len();
     if let Some(mut src) = Source::open("osv", &inputs.osv, inputs.limits)? {
         let with_cves = inputs.cve_scope == CveScope::Referenced;
         src.each(&mut stats, |doc, _| {
@@ -217,9 +182,64 @@ pub fn build_with_stats(
         sources.push(src.info(osv_date.clone(), stats.osv_advisories));
     }
 
+    let scoped = inputs.cve_scope == CveScope::Referenced;
+    if scoped {
+        referenced.extend(kev.keys().map(|c| c.to_ascii_uppercase()));
+    }
+
+    // NVD
+    // Per CVE: (time key, the record as stored). The record is encoded as soon as it wins,
+    // so the parsed struct is dropped at once (issue 14: bounded memory at full size).
+    let mut nvd: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    let mut nvd_error = None;
+    let mut nvd_date: Option<String> = None;
+    let mut nvd_read = 0;
+    // Distinct CVEs left out by the scope.
+    let mut nvd_skipped: HashSet<String> = HashSet::new();
+    let nvd_warnings = stats.warnings.len();
+    if let Some(mut src) = Source::open("nvd", &inputs.nvd, inputs.limits)? {
+        src.each(&mut stats, |doc, _| {
+            feeds::nvd::parse(doc, &mut |p| {
+                nvd_read += 1;
+                let key = p
+                    .last_modified
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
+                if let Some(d) = p.last_modified.as_deref().and_then(feeds::date_of) {
+                    nvd_date = nvd_date.take().max(Some(d));
+                }
+                let id = p.record.id.to_ascii_uppercase();
+                if scoped && !referenced.contains(&id) {
+                    nvd_skipped.insert(id);
+                    return;
+                }
+                match nvd.get(&id) {
+                    Some((old, _)) if *old >= key => {}
+                    _ => match to_json(&p.record) {
+                        Ok(bytes) => {
+                            nvd.insert(id, (key, bytes));
+                        }
+                        Err(e) => nvd_error = nvd_error.take().or(Some(e)),
+                    },
+                }
+            })
+        })?;
+        if let Some(e) = nvd_error {
+            return Err(e);
+        }
+        stats.nvd_read = nvd_read;
+        stats.nvd_records = nvd.len() as u64;
+        sources.push(src.info(nvd_date.clone(), stats.nvd_records));
+    }
+
+    // NVD's warnings before OSV's, as the inputs are documented.
+    stats.warnings[osv_warnings..].rotate_left(nvd_warnings - osv_warnings);
+
     // EPSS
     let mut epss: BTreeMap<String, (String, EpssScore)> = BTreeMap::new();
     let mut epss_date: Option<String> = None;
+    let mut epss_skipped: HashSet<String> = HashSet::new();
     if let Some(mut src) = Source::open("epss", &inputs.epss, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             let (outcome, scores) = feeds::epss::parse(doc)?;
@@ -233,6 +253,10 @@ pub fn build_with_stats(
                     epss_date = epss_date.take().max(Some(d));
                 }
                 for (cve, score) in s.scores {
+                    if scoped && !referenced.contains(&cve) {
+                        epss_skipped.insert(cve);
+                        continue;
+                    }
                     match epss.get(&cve) {
                         Some((old, _)) if *old >= key => {}
                         _ => {
@@ -257,15 +281,16 @@ pub fn build_with_stats(
         None => None,
     };
 
-    if inputs.cve_scope == CveScope::Referenced {
-        referenced.extend(kev.keys().map(|c| c.to_ascii_uppercase()));
-        let before = (nvd.len(), epss.len());
-        nvd.retain(|cve, _| referenced.contains(cve));
-        epss.retain(|cve, _| referenced.contains(cve));
-        stats.nvd_out_of_scope = (before.0 - nvd.len()) as u64;
-        stats.epss_out_of_scope = (before.1 - epss.len()) as u64;
-        stats.nvd_records = nvd.len() as u64;
-        stats.epss_scores = epss.len() as u64;
+    // The manifest lists the sources in one order, whatever order they were read in.
+    let rank = |name: &str| {
+        ["kev", "nvd", "osv", "epss", "jvn"]
+            .iter()
+            .position(|n| *n == name)
+    };
+    sources.sort_by_key(|s| rank(&s.name));
+    if scoped {
+        stats.nvd_out_of_scope = nvd_skipped.len() as u64;
+        stats.epss_out_of_scope = epss_skipped.len() as u64;
         if let Some(jvn) = jvn.as_mut() {
             let before = jvn.len();
             jvn.retain(|cve, _| referenced.contains(cve));
