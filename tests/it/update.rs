@@ -771,6 +771,31 @@ fn osv_increment_builds_what_a_full_update_builds() {
     assert!(ma.to_string().contains("osv/npm/changes.jsonl"), "{ma}");
 }
 
+/// A record that is not what the list promised fails the increment, naming why: another
+/// id than asked for, or an older `modified` than listed (a stale copy).
+#[test]
+fn inconsistent_changed_record_fails_naming_it() {
+    let stale = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
+        ok(osv_record("GHSA-jpcq-cgw6-v4j6.json", 1))
+    });
+    assert_fault_keeps_cache(
+        "update-stale-record",
+        stale,
+        "osv",
+        "inconsistent increment: record `GHSA-jpcq-cgw6-v4j6` was modified 2022-02-08T22:06:24Z, \
+         before the 2025-09-02T00:00:00Z `modified_id.csv` lists",
+    );
+    let other = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
+        ok(osv_record("GHSA-jfh8-c2jp-5v3q.json", 1))
+    });
+    assert_fault_keeps_cache(
+        "update-other-record",
+        other,
+        "osv",
+        "asked for `GHSA-jpcq-cgw6-v4j6`, got record `GHSA-jfh8-c2jp-5v3q`",
+    );
+}
+
 /// Every table of a database file: (key, value) entries in order.
 fn tables(bytes: &[u8]) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
     use kevgate::db::format::{self, Table};
@@ -821,7 +846,10 @@ fn bad_modified_id_line_fails_naming_it() {
 #[test]
 fn bad_changed_record_fails_naming_it() {
     let fault = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
-        ok(b"{\"id\": 5}".to_vec())
+        ok(
+            br#"{"id": "GHSA-jpcq-cgw6-v4j6", "modified": "2025-09-02T00:00:00Z", "affected": 5}"#
+                .to_vec(),
+        )
     });
     assert_fault_keeps_cache(
         "update-bad-record",

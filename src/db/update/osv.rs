@@ -154,11 +154,15 @@ impl Stage<'_> {
             false => None,
         };
         let increment = seen.and_then(|seen| {
-            let changed: std::collections::BTreeSet<&str> = list
+            // Per changed id, the newest time the list gives it.
+            let mut changed: std::collections::BTreeMap<&str, jiff::Timestamp> = Default::default();
+            for m in list
                 .iter()
                 .filter(|m| !seen.contains(&(m.time, m.id.as_str().into())))
-                .map(|m| m.id.as_str())
-                .collect();
+            {
+                let time = changed.entry(m.id.as_str()).or_insert(m.time);
+                *time = (*time).max(m.time);
+            }
             let fits = changed.len() <= opts.osv_max_changed && changes_bytes < MAX_CHANGES_BYTES;
             if !fits {
                 let _ = writeln!(
@@ -197,7 +201,7 @@ impl Stage<'_> {
                     })
                     .transpose()?;
                 let record_path = dir.join(".record.json");
-                for id in changed {
+                for (id, listed) in changed {
                     let url = format!("{folder}/{}.json", encode_path_segment(id));
                     let mut progress = Vec::new();
                     let fetched =
@@ -220,6 +224,8 @@ impl Stage<'_> {
                         .limits
                         .read(std::io::BufReader::new(file), &mut 0)
                         .map_err(|e| err(&url, format!("invalid download: {e}")))?;
+                    check_record(&record, id, listed)
+                        .map_err(|why| err(&url, format!("inconsistent increment: {why}")))?;
                     // One JSON value per line: JSON strings cannot hold a raw line break,
                     // so line breaks are whitespace between tokens.
                     for b in &mut record {
@@ -261,6 +267,39 @@ impl Stage<'_> {
         }
         Ok(report)
     }
+}
+
+/// Checks that a record fetched for `id` is that record, at least as new as the list said:
+/// a bucket caught mid-update (a stale copy) or a forged answer fails the increment instead
+/// of storing an older record than the list promised. Reads only `id` and `modified`; the
+/// build parses the rest.
+fn check_record(bytes: &[u8], id: &str, listed: jiff::Timestamp) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        id: String,
+        modified: String,
+    }
+    let head: Head = serde_json::from_slice(bytes)
+        .map_err(|e| format!("record `{id}` has no string `id` and `modified`: {e}"))?;
+    if head.id != id {
+        return Err(format!(
+            "asked for `{id}`, got record `{}`",
+            shown(&head.id)
+        ));
+    }
+    let modified: jiff::Timestamp = head.modified.parse().map_err(|_| {
+        format!(
+            "record `{id}`: `modified` is not an RFC 3339 time: `{}`",
+            shown(&head.modified)
+        )
+    })?;
+    if modified < listed {
+        return Err(format!(
+            "record `{id}` was modified {modified}, before the {listed} `modified_id.csv` lists \
+             (a stale copy); hint: try again later"
+        ));
+    }
+    Ok(())
 }
 
 impl Stage<'_> {
