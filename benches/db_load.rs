@@ -241,14 +241,16 @@ fn decode_cost(db: &VulnDb) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Where the time of the biggest package goes: inflating vs decoding.
+/// Where the time of the biggest package goes: decompressing vs decoding.
 fn split_cost(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
-    use kevgate::db::format::{Table, read_header};
-    let header = read_header(bytes)?;
-    let (table, _) = Table::read(bytes, header.manifest.end).map_err(|e| e.0)?;
+    use kevgate::db::format::{Source, Table, read_header};
+    let source = Source::from(bytes);
+    let header = read_header(&source)?;
+    let (table, _) =
+        Table::read(&source, header.manifest.end as u64, header.version).map_err(|e| e.0)?;
     let mut best = (Duration::MAX, Duration::MAX, 0);
     for _ in 0..5 {
-        let (raw, (_, inflate)) = timed(|| table.get(bytes, b"Debian/linux"));
+        let (raw, (_, inflate)) = timed(|| table.get(&source, b"Debian/linux"));
         let Some(raw) = raw.map_err(|e| e.0)? else {
             return Ok(());
         };

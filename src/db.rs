@@ -62,14 +62,16 @@ pub enum DbError {
         /// The version this kevgate reads.
         expected: u32,
     },
-    /// The body does not match the checksum in the header (corrupted file).
+    /// A part of the file does not match its recorded checksum (corrupted file).
     #[error(
-        "database checksum mismatch (header `{expected}`, body `{actual}`): the file is corrupted"
+        "database checksum mismatch in {part} (recorded `{expected}`, computed `{actual}`): the file is corrupted"
     )]
     Checksum {
-        /// CRC-32 recorded in the header (hex).
+        /// The part checked: the header and manifest (format 3), the body (formats 1-2).
+        part: &'static str,
+        /// CRC-32 recorded in the file (hex).
         expected: String,
-        /// CRC-32 of the body as read (hex).
+        /// CRC-32 of the bytes as read (hex).
         actual: String,
     },
     /// The database is older than the caller allows.
@@ -97,14 +99,16 @@ pub enum DbError {
 }
 
 /// Record bytes read ahead, by table name and key (`None`: no such record).
-type Prefetched = std::collections::HashMap<(&'static str, String), Option<Vec<u8>>>;
+type Prefetched = std::collections::HashMap<(&'static str, String), Option<format::Value>>;
 
-/// A loaded database. Cheap to load: records are decoded on demand.
+/// A loaded database. Cheap to load: the header, the manifest and the tables' indexes are
+/// read; records are read and decoded on demand.
 pub struct VulnDb {
     manifest: Manifest,
     /// The file's format version (advisory records are decoded by it).
     version: u32,
-    bytes: Vec<u8>,
+    /// The file's bytes, in memory or read part by part from the open file.
+    source: format::Source<'static>,
     /// Where the manifest JSON is in `bytes`.
     manifest_range: std::ops::Range<usize>,
     advisories: Table,
@@ -124,16 +128,42 @@ const TABLES: usize = 4;
 impl VulnDb {
     /// sha256 (hex) of the database file's bytes as loaded (the gate attestation records
     /// it). Computed on demand: a scan without `--attestation` does not pay for it.
-    pub fn sha256_hex(&self) -> String {
-        cache::sha256_hex(&self.bytes)
+    pub fn sha256_hex(&self) -> Result<String, DbError> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        self.source
+            .for_each_chunk(|chunk| hasher.update(chunk))
+            .map_err(|e| DbError::Format(e.0))?;
+        Ok(build::hex(&hasher.finalize()))
     }
 
-    /// Loads a database from its bytes (as read from a file, or the bundled snapshot).
-    ///
-    /// Verifies the magic, the format version, the length and the CRC-32 of the whole body,
-    /// parses the manifest and locates the tables; records are decoded by the queries.
+    /// Loads a database from its bytes (as read from a file, or built).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<VulnDb, DbError> {
-        let header = format::read_header(&bytes)?;
+        Self::from_source(format::Source::Memory(std::borrow::Cow::Owned(bytes)))
+    }
+
+    /// Loads the database bundled in the binary (no copy).
+    pub fn from_static(bytes: &'static [u8]) -> Result<VulnDb, DbError> {
+        Self::from_source(format::Source::Memory(std::borrow::Cow::Borrowed(bytes)))
+    }
+
+    /// Opens a database file: reads its header, manifest and indexes (format 3); the scan's
+    /// queries read the blocks they need. A file of format 1 or 2 is read whole (its one
+    /// checksum covers the whole body).
+    pub fn open(path: &std::path::Path) -> Result<VulnDb, DbError> {
+        let mut source = format::Source::open(path)?;
+        if format::peek_version(&source).is_some_and(|v| v < format::FORMAT_VERSION) {
+            source = source.into_memory().map_err(|e| DbError::Format(e.0))?;
+        }
+        Self::from_source(source)
+    }
+
+    /// Verifies the magic, the format version, the length and the checksum of the header and
+    /// manifest (formats 1-2: of the whole body), parses the manifest and reads the tables'
+    /// indexes, each checked against its checksum (format 3); records are read and decoded
+    /// by the queries, each block checked against its checksum as it is read.
+    fn from_source(source: format::Source<'static>) -> Result<VulnDb, DbError> {
+        let header = format::read_header(&source)?;
         if header.tables != TABLES && header.tables != TABLES + 1 {
             return Err(DbError::Format(format!(
                 "expected {TABLES} or {} tables, found {}",
@@ -141,29 +171,34 @@ impl VulnDb {
                 header.tables
             )));
         }
-        let manifest: Manifest = serde_json::from_slice(&bytes[header.manifest.clone()])
-            .map_err(|e| DbError::Format(format!("manifest: {e}")))?;
         let fmt = |e: format::FormatError| DbError::Format(e.0);
-        let (advisories, at) = Table::read(&bytes, header.manifest.end).map_err(fmt)?;
-        let (nvd, at) = Table::read(&bytes, at).map_err(fmt)?;
-        let (kev, at) = Table::read(&bytes, at).map_err(fmt)?;
-        let (epss, at) = Table::read(&bytes, at).map_err(fmt)?;
+        let manifest_bytes = source
+            .read(header.manifest.start as u64, header.manifest.len())
+            .map_err(fmt)?;
+        let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+            .map_err(|e| DbError::Format(format!("manifest: {e}")))?;
+        let version = header.version;
+        let table = |at| Table::read(&source, at, version).map_err(fmt);
+        let (advisories, at) = table(header.manifest.end as u64)?;
+        let (nvd, at) = table(at)?;
+        let (kev, at) = table(at)?;
+        let (epss, at) = table(at)?;
         let (jvn, at) = if header.tables > TABLES {
-            let (t, at) = Table::read(&bytes, at).map_err(fmt)?;
+            let (t, at) = table(at)?;
             (Some(t), at)
         } else {
             (None, at)
         };
-        if at != bytes.len() {
+        if at != source.len() {
             return Err(DbError::Format(format!(
                 "{} unexpected bytes after the last table",
-                bytes.len() - at
+                source.len() - at
             )));
         }
         Ok(VulnDb {
             manifest,
-            version: header.version,
-            bytes,
+            version,
+            source,
             manifest_range: header.manifest,
             advisories,
             nvd,
@@ -219,7 +254,7 @@ impl VulnDb {
         };
         match self
             .advisories
-            .get(&self.bytes, key.as_bytes())
+            .get(&self.source, key.as_bytes())
             .map_err(|e| record(e.0))?
         {
             None => Ok(T::default()),
@@ -250,7 +285,7 @@ impl VulnDb {
             let Some(table) = table else { continue };
             for key in &keys {
                 // A read error is left for the query to report, naming the record.
-                if let Ok(value) = table.get(&self.bytes, key.as_bytes()) {
+                if let Ok(value) = table.get(&self.source, key.as_bytes()) {
                     cache.insert((name, key.clone()), value);
                 }
             }
@@ -263,7 +298,7 @@ impl VulnDb {
         table: &Table,
         name: &'static str,
         key: &str,
-    ) -> Result<Option<Vec<u8>>, format::FormatError> {
+    ) -> Result<Option<format::Value>, format::FormatError> {
         let cached = self
             .prefetched
             .lock()
@@ -272,7 +307,7 @@ impl VulnDb {
             .cloned();
         match cached {
             Some(value) => Ok(value),
-            None => table.get(&self.bytes, key.as_bytes()),
+            None => table.get(&self.source, key.as_bytes()),
         }
     }
 
@@ -309,24 +344,18 @@ impl VulnDb {
     /// the CRC, which a writer that re-checksums a bad body passes. The first problem is
     /// the error, naming the record.
     pub fn verify(&self) -> Result<DbCounts, DbError> {
-        let tables: [(&'static str, Option<&Table>); 5] = [
-            ("advisories", Some(&self.advisories)),
-            ("nvd", Some(&self.nvd)),
-            ("kev", Some(&self.kev)),
-            ("epss", Some(&self.epss)),
-            ("jvn", self.jvn.as_ref()),
-        ];
-        for (name, table) in tables {
+        for (name, table) in self.tables() {
             let Some(table) = table else { continue };
             let mut previous: Option<&[u8]> = None;
             for i in 0..table.len() {
-                let (key, value) = table
-                    .entry_at(&self.bytes, i)
-                    .map_err(|e| DbError::Record {
-                        table: name,
-                        key: format!("#{i}"),
-                        reason: e.0,
-                    })?;
+                let (key, value) =
+                    table
+                        .entry_at(&self.source, i)
+                        .map_err(|e| DbError::Record {
+                            table: name,
+                            key: format!("#{i}"),
+                            reason: e.0,
+                        })?;
                 let key_text = String::from_utf8_lossy(key);
                 let record = |reason: String| DbError::Record {
                     table: name,
@@ -356,43 +385,67 @@ impl VulnDb {
         Ok(self.counts())
     }
 
+    /// The tables in file order, by name (`None`: the file has no JVN table).
+    fn tables(&self) -> [(&'static str, Option<&Table>); 5] {
+        [
+            ("advisories", Some(&self.advisories)),
+            ("nvd", Some(&self.nvd)),
+            ("kev", Some(&self.kev)),
+            ("epss", Some(&self.epss)),
+            ("jvn", self.jvn.as_ref()),
+        ]
+    }
+
+    /// Every key and value of the table `name` (`advisories`, `nvd`, `kev`, `epss`, `jvn`) in
+    /// key order, values decompressed but not decoded (recoding; tests that rewrite a
+    /// record). Empty for an absent JVN table; an unknown name is an error.
+    pub fn entries(&self, name: &str) -> Result<Vec<(String, Vec<u8>)>, DbError> {
+        let Some((name, table)) = self.tables().into_iter().find(|(n, _)| *n == name) else {
+            return Err(DbError::Format(format!("no table `{name}`")));
+        };
+        let Some(table) = table else {
+            return Ok(Vec::new());
+        };
+        let mut entries = Vec::with_capacity(table.len());
+        for i in 0..table.len() {
+            let at = |reason: String| DbError::Record {
+                table: name,
+                key: format!("#{i}"),
+                reason,
+            };
+            let (key, value) = table.entry_at(&self.source, i).map_err(|e| at(e.0))?;
+            let key = String::from_utf8(key.to_vec()).map_err(|_| at("key is not UTF-8".into()))?;
+            entries.push((key, value));
+        }
+        Ok(entries)
+    }
+
     /// The same database with every table's blocks stored in `codec` (`None`: as `db build`
-    /// writes them, deflate but EPSS raw). Keys, values and the manifest keep their bytes, so
-    /// recoding a built database to raw and back gives the built file again.
+    /// writes them: compressed, EPSS raw), in the file's own format version. Keys, values and
+    /// the manifest keep their bytes, so recoding a built database to raw and back gives the
+    /// built file again.
     pub fn recode(&self, codec: Option<format::Codec>) -> Result<Vec<u8>, DbError> {
-        let tables: [(&'static str, Option<&Table>, format::Codec); 5] = [
-            ("advisories", Some(&self.advisories), format::Codec::Deflate),
-            ("nvd", Some(&self.nvd), format::Codec::Deflate),
-            ("kev", Some(&self.kev), format::Codec::Deflate),
-            ("epss", Some(&self.epss), format::Codec::Raw),
-            ("jvn", self.jvn.as_ref(), format::Codec::Deflate),
-        ];
+        let fmt = |e: format::FormatError| DbError::Format(e.0);
         let mut out = Vec::new();
-        for (name, table, built) in tables {
-            let Some(table) = table else { continue };
-            let mut entries = Vec::with_capacity(table.len());
-            for i in 0..table.len() {
-                let (key, value) = table
-                    .entry_at(&self.bytes, i)
-                    .map_err(|e| DbError::Record {
-                        table: name,
-                        key: format!("#{i}"),
-                        reason: e.0,
-                    })?;
-                let key = String::from_utf8(key.to_vec()).map_err(|_| DbError::Record {
-                    table: name,
-                    key: format!("#{i}"),
-                    reason: "key is not UTF-8".into(),
-                })?;
-                entries.push((key, value));
+        for (name, table) in self.tables() {
+            if table.is_none() {
+                continue;
             }
+            let built = match name {
+                "epss" => format::Codec::Raw,
+                _ => format::Codec::compressed(self.version),
+            };
+            let entries = self.entries(name)?;
             out.push(
-                format::write_table(&entries, codec.unwrap_or(built))
-                    .map_err(|e| DbError::Format(e.0))?,
+                format::write_table_as(self.version, &entries, codec.unwrap_or(built))
+                    .map_err(fmt)?,
             );
         }
-        format::write_file_as(self.version, &self.bytes[self.manifest_range.clone()], &out)
-            .map_err(|e| DbError::Format(e.0))
+        let manifest = self
+            .source
+            .read(self.manifest_range.start as u64, self.manifest_range.len())
+            .map_err(fmt)?;
+        format::write_file_as(self.version, &manifest, &out).map_err(fmt)
     }
 
     /// The JVN iPedia entries naming a CVE, sorted by JVNDB id (empty without a JVN table).

@@ -16,6 +16,7 @@ use std::path::Path;
 /// (issue 12, item 6).
 const CORE: &[&str] = &[
     "names",
+    "parallel",
     "atomic_file",
     "vuln_id",
     "text",

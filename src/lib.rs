@@ -50,6 +50,7 @@ pub mod names;
 pub mod note;
 pub mod notify;
 pub mod output;
+pub mod parallel;
 pub mod policy;
 pub mod policy_check;
 pub mod priority;

@@ -12,6 +12,7 @@
 //! an ecosystem without data, a version that does not parse each become a [`Note`].
 //! Enrichment (CVSS, KEV, EPSS) is `enrich.rs`'s job; the verdict is `policy.rs`'s.
 
+mod groups;
 mod units;
 
 use crate::db::codec::Selected;
@@ -96,7 +97,7 @@ pub fn find(
     let mut unsupported: BTreeMap<String, Vec<String>> = BTreeMap::new();
     // One finding per (purl, vulnerability): the same package found in two files is one
     // thing to fix, not two alerts.
-    let mut seen_purls: HashMap<&str, usize> = HashMap::new();
+    let mut seen_purls: crate::sbom::TextMap<&str, usize> = Default::default();
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
@@ -137,14 +138,15 @@ pub fn find(
         out.notes.push(note);
     }
 
-    // Read each package's advisories once, in key order (the database inflates a block of
-    // neighbouring keys at a time and keeps the last one), decoding in full only those that
+    // Read each package's advisories once, in key order (the database decompresses a block of
+    // neighbouring keys at a time and keeps the last ones), decoding in full only those that
     // may affect one of the package's components; nothing is kept once its components are
-    // matched.
+    // matched. Packages are matched on worker threads, their outcomes taken in key order.
     queries.sort_by(|(_, a), (_, b)| {
         (a.package.ecosystem.osv_name(), &a.key_name)
             .cmp(&(b.package.ecosystem.osv_name(), &b.key_name))
     });
+    let mut groups: Vec<&[(usize, Query)]> = Vec::new();
     let mut rest = queries.as_slice();
     while let Some((_, first)) = rest.first() {
         let same = rest
@@ -154,46 +156,18 @@ pub fn find(
             })
             .count();
         let (group, tail) = rest.split_at(same);
+        groups.push(group);
         rest = tail;
-        let scheme = first.package.ecosystem.scheme();
-        let parsed: Vec<Option<Version>> = group
-            .iter()
-            .map(|(_, q)| Version::parse(scheme, &q.version).ok())
-            .collect();
-        let selected = db.advisories_selected(
-            first.package.ecosystem,
-            &first.key_name,
-            |ecosystem| {
-                group
-                    .iter()
-                    .any(|(_, q)| q.package.osv_ecosystem_matches(ecosystem))
-            },
-            |affected| {
-                group.iter().zip(&parsed).any(|((_, q), target)| {
-                    affected.iter().any(|a| {
-                        q.package.osv_ecosystem_matches(&a.ecosystem)
-                            && may_affect(scheme, &q.version, target.as_ref(), a)
-                    })
-                })
-            },
-        )?;
-        for (index, query) in group {
-            let component = &sbom.components[*index];
-            let mut false_positives = BTreeSet::new();
-            let units = match_component(
-                *index,
-                component,
-                query,
-                &selected,
-                &mut out.notes,
-                &mut false_positives,
-            );
-            if !false_positives.is_empty() {
-                withdrawn_malware.insert(*index, false_positives);
+    }
+    for outcome in groups::match_groups(&groups, sbom, db)? {
+        out.notes.extend(outcome.notes);
+        for matched in outcome.components {
+            if !matched.false_positives.is_empty() {
+                withdrawn_malware.insert(matched.index, matched.false_positives);
             }
-            packages.insert(*index, query.package.clone());
-            if !units.is_empty() {
-                per_component.insert(*index, units);
+            packages.insert(matched.index, matched.package);
+            if !matched.units.is_empty() {
+                per_component.insert(matched.index, matched.units);
             }
         }
     }
@@ -684,26 +658,6 @@ fn match_component(
         });
     }
     units
-}
-
-/// Whether an `affected` entry may affect `version` (`target` parsed): affected, or not
-/// decidable (an unverified note, decided by [`match_component`]).
-fn may_affect(
-    scheme: version::VersionScheme,
-    version: &str,
-    target: Option<&Version>,
-    affected: &crate::db::Affected,
-) -> bool {
-    if affected.versions.iter().any(|v| v.trim() == version.trim()) {
-        return true;
-    }
-    match target {
-        Some(target) => !matches!(
-            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions),
-            Ok(false)
-        ),
-        None => true,
-    }
 }
 
 #[cfg(test)]

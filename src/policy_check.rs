@@ -208,7 +208,7 @@ mod tests {
             ignores: config.ignores.clone(),
             ..Policy::default()
         };
-        let db = crate::db::VulnDb::from_bytes(crate::cli::BUNDLED_DB.to_vec()).expect("db");
+        let db = crate::db::VulnDb::from_static(crate::cli::BUNDLED_DB).expect("db");
         let outcomes =
             run(&config.tests, &policy, &db, jiff::civil::date(2025, 8, 26)).expect("decodes");
         for o in &outcomes {

@@ -36,6 +36,7 @@ mod vectors;
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// Longest version string accepted, in bytes. Real versions are far shorter (the longest in
 /// the OSV data we checked are Go pseudo-versions and RPM module releases, under 100 bytes).
@@ -265,22 +266,56 @@ pub fn affects(
         return Ok(true);
     }
     let target = Version::parse(scheme, version)?;
-    affects_parsed(scheme, &target, ranges, versions)
+    affects_parsed(
+        scheme,
+        &target,
+        ranges,
+        versions,
+        &mut ParseCache::default(),
+    )
+}
+
+/// Versions parsed once per text. One query compares one component version with thousands of
+/// ranges whose bounds repeat (Debian's `linux`: ~7,000 advisories fixed in a few hundred
+/// releases); parsing every bound again was ~6% of a Debian-heavy scan (docs/performance.md).
+/// Keep one per package query: the texts are the database's, the cache grows with the
+/// distinct ones.
+#[derive(Default)]
+pub struct ParseCache(HashMap<String, Result<Version, VersionError>, foldhash::fast::RandomState>);
+
+impl ParseCache {
+    /// `text` parsed as a version of `scheme` (each scheme of a query is one [`ParseCache`]'s).
+    fn parse(&mut self, scheme: VersionScheme, text: &str) -> Result<&Version, VersionError> {
+        if !self.0.contains_key(text) {
+            self.0.insert(text.to_owned(), Version::parse(scheme, text));
+        }
+        match self.0.get(text) {
+            Some(Ok(version)) => Ok(version),
+            Some(Err(e)) => Err(e.clone()),
+            None => unreachable!("inserted above"),
+        }
+    }
+
+    /// A text [`ParseCache::parse`] parsed without error.
+    fn parsed(&self, text: &str) -> Option<&Version> {
+        self.0.get(text).and_then(|r| r.as_ref().ok())
+    }
 }
 
 /// [`affects`] for a version already parsed (a query evaluating many advisories parses it
-/// once), once the exact-string check of `versions` has been made.
+/// once), once the exact-string check of `versions` has been made; `cache` holds the bounds
+/// and listed versions parsed so far.
 pub fn affects_parsed(
     scheme: VersionScheme,
     target: &Version,
     ranges: &[Range],
     versions: &[String],
+    cache: &mut ParseCache,
 ) -> Result<bool, VersionError> {
     // Listed versions we cannot parse cannot be equal to a parsed one; skip them.
     if versions
         .iter()
-        .filter_map(|v| Version::parse(scheme, v).ok())
-        .any(|v| &v == target)
+        .any(|v| cache.parse(scheme, v).is_ok_and(|v| v == target))
     {
         return Ok(true);
     }
@@ -290,7 +325,7 @@ pub fn affects_parsed(
             RangeKind::Semver | RangeKind::Ecosystem => {}
             RangeKind::Git | RangeKind::Other => continue,
         }
-        match range_affects(scheme, target, &range.events) {
+        match range_affects(scheme, target, &range.events, cache) {
             Ok(true) => return Ok(true),
             Ok(false) => {}
             Err(e) => {
@@ -304,12 +339,24 @@ pub fn affects_parsed(
     }
 }
 
+/// An event's kind, rank and version text (`None`: the `introduced: "0"` sentinel).
+fn bound_of(event: &Event) -> (BoundKind, u8, Option<&str>) {
+    let (kind, rank, text) = match event {
+        Event::Introduced(v) => (BoundKind::Introduced, 0, v),
+        Event::LastAffected(v) => (BoundKind::LastAffected, 1, v),
+        Event::Fixed(v) => (BoundKind::Fixed, 2, v),
+        Event::Limit(v) => (BoundKind::Limit, 3, v),
+    };
+    let sentinel = kind == BoundKind::Introduced && text.trim() == ZERO;
+    (kind, rank, (!sentinel).then_some(text.as_str()))
+}
+
 /// An event with its version parsed; `None` is the `introduced: "0"` sentinel.
-struct Bound {
+struct Bound<'a> {
     /// Order of the event kind among equal versions: introduced first.
     rank: u8,
     kind: BoundKind,
-    at: Option<Version>,
+    at: Option<&'a Version>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -320,7 +367,7 @@ enum BoundKind {
     Limit,
 }
 
-fn bound_cmp(a: &Bound, b: &Bound) -> Ordering {
+fn bound_cmp(a: &Bound<'_>, b: &Bound<'_>) -> Ordering {
     a.at.cmp(&b.at).then(a.rank.cmp(&b.rank))
 }
 
@@ -352,33 +399,38 @@ fn range_affects(
     scheme: VersionScheme,
     target: &Version,
     events: &[Event],
+    cache: &mut ParseCache,
 ) -> Result<bool, VersionError> {
-    let mut bounds = Vec::with_capacity(events.len());
+    let bound = bound_of;
+    // Every bound parsed first (the first that does not parse is the error), then borrowed.
     for event in events {
-        let (kind, rank, text) = match event {
-            Event::Introduced(v) => (BoundKind::Introduced, 0, v),
-            Event::LastAffected(v) => (BoundKind::LastAffected, 1, v),
-            Event::Fixed(v) => (BoundKind::Fixed, 2, v),
-            Event::Limit(v) => (BoundKind::Limit, 3, v),
-        };
-        let at = if kind == BoundKind::Introduced && text.trim() == ZERO {
-            None
-        } else {
-            Some(Version::parse(scheme, text)?)
-        };
-        bounds.push(Bound { rank, kind, at });
+        if let (_, _, Some(text)) = bound(event) {
+            cache.parse(scheme, text)?;
+        }
     }
+    let cache = &*cache;
+    let bounds = events
+        .iter()
+        .map(|event| {
+            let (kind, rank, text) = bound(event);
+            Bound {
+                rank,
+                kind,
+                at: text.and_then(|t| cache.parsed(t)),
+            }
+        })
+        .collect();
     // `None` (the beginning) sorts first, introduced before fixed at one version. A stable
     // merge sort by hand: unlike `slice::sort` it cannot panic should a scheme's order not
     // be total on some exotic input (Maven's, like Maven's own, is not always).
     let bounds = merge_sort_by(bounds, bound_cmp);
     let mut affected = false;
     for bound in &bounds {
-        let at_or_below = bound.at.as_ref().is_none_or(|at| at <= target);
+        let at_or_below = bound.at.is_none_or(|at| at <= target);
         match bound.kind {
             BoundKind::Introduced if at_or_below => affected = true,
             BoundKind::Fixed if at_or_below => affected = false,
-            BoundKind::LastAffected if bound.at.as_ref().is_some_and(|at| at < target) => {
+            BoundKind::LastAffected if bound.at.is_some_and(|at| at < target) => {
                 affected = false;
             }
             BoundKind::Limit if at_or_below => return Ok(false),

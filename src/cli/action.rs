@@ -374,7 +374,7 @@ pub(super) fn run(io: &mut Io<'_>) -> anyhow::Result<Outcome> {
     if let Some(path) = &inputs.sarif_file {
         write_report(Format::Sarif, path)?;
     }
-    let statement = statement(&gathered, &evaluation, &inputs.sbom);
+    let statement = statement(&gathered, &evaluation, &inputs.sbom)?;
     if let Some(path) = &inputs.attestation {
         write_atomically(
             &ws.output_path(path, NamedBy::Repository)?,

@@ -37,14 +37,14 @@ pub const CACHE_DB_FILE: &str = "kevgate.db";
 
 /// Finds and loads the database: `--db`, `KEVGATE_DB`, the cache, the bundled snapshot.
 /// The file's sha256 (for the gate attestation) is [`VulnDb::sha256_hex`], computed only
-/// when asked: hashing a 17 MB database costs ~40 ms, a fifth of a whole scan.
+/// when asked: hashing a 17 MB database costs ~40 ms, a fifth of a whole scan. A file is read
+/// part by part ([`VulnDb::open`]): a scan reads its indexes and the blocks it queries.
 pub(super) fn load_db(
     flag: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<(VulnDb, DbOrigin)> {
     let from_file = |path: &Path, kind: DbOriginKind| -> anyhow::Result<(VulnDb, DbOrigin)> {
-        let bytes = fs_err::read(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let db = VulnDb::from_bytes(bytes)
+        let db = VulnDb::open(path)
             .with_context(|| format!("database `{}` cannot be used", path.display()))?;
         Ok((
             db,
@@ -67,8 +67,8 @@ pub(super) fn load_db(
             return from_file(&path, DbOriginKind::Cache);
         }
     }
-    let db = VulnDb::from_bytes(BUNDLED_DB.to_vec())
-        .context("the database bundled in kevgate is corrupt")?;
+    let db =
+        VulnDb::from_static(BUNDLED_DB).context("the database bundled in kevgate is corrupt")?;
     Ok((
         db,
         DbOrigin {

@@ -198,7 +198,7 @@ pub(super) fn test(args: PolicyTestArgs, io: &mut Io<'_>) -> anyhow::Result<Outc
     };
     let (more, _) = file_exceptions(&files, &scanned)?;
     let policy = files.config.to_policy(&Overrides::default(), more);
-    let db = crate::db::VulnDb::from_bytes(super::BUNDLED_DB.to_vec())
+    let db = crate::db::VulnDb::from_static(super::BUNDLED_DB)
         .context("the database bundled in kevgate is corrupt")?;
     let outcomes = crate::policy_check::run(cases, &policy, &db, today)
         .context("the database bundled in kevgate is corrupt")?;

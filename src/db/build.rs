@@ -33,6 +33,9 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
+/// The block codec of the tables that compress (all but EPSS's fixed 16-byte scores).
+const COMPRESSED: Codec = Codec::Zstd;
+
 /// The inputs of a build: each a file or a directory (read recursively).
 #[derive(Debug, Clone, Default)]
 pub struct BuildInputs {
@@ -315,10 +318,10 @@ pub fn build_with_stats(
     };
     let fmt = |e: format::FormatError| DbError::Format(e.0);
     // Each table is written, and its entries dropped, before the next is gathered.
-    let advisory_table = format::write_table(&advisory_entries, Codec::Deflate).map_err(fmt)?;
+    let advisory_table = format::write_table(&advisory_entries, COMPRESSED).map_err(fmt)?;
     drop(advisory_entries);
     let nvd_entries: Vec<_> = nvd.into_iter().map(|(k, (_, r))| (k, r)).collect();
-    let nvd_table = format::write_table(&nvd_entries, Codec::Deflate).map_err(fmt)?;
+    let nvd_table = format::write_table(&nvd_entries, COMPRESSED).map_err(fmt)?;
     drop(nvd_entries);
     let kev_entries = kev
         .into_iter()
@@ -331,7 +334,7 @@ pub fn build_with_stats(
     let mut tables = vec![
         advisory_table,
         nvd_table,
-        format::write_table(&kev_entries, Codec::Deflate).map_err(fmt)?,
+        format::write_table(&kev_entries, COMPRESSED).map_err(fmt)?,
         format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
     ];
     // The JVN table only when JVN was an input: a database without it keeps the 4-table
@@ -341,7 +344,7 @@ pub fn build_with_stats(
             .into_iter()
             .map(|(k, entries)| Ok((k, to_json(&entries)?)))
             .collect::<Result<Vec<_>, DbError>>()?;
-        tables.push(format::write_table(&jvn_entries, Codec::Deflate).map_err(fmt)?);
+        tables.push(format::write_table(&jvn_entries, COMPRESSED).map_err(fmt)?);
     }
     let bytes = format::write_file(&to_json(&manifest)?, &tables).map_err(fmt)?;
     Ok((bytes, stats))

@@ -1,8 +1,8 @@
 //! The download form of a database (`kevgate db pack`, what `db update --from` fetches):
 //! one zstd frame over the whole file with every table's blocks stored raw.
 //!
-//! Why: the file as cached keeps its records in ~16 KiB deflate blocks, so that a scan
-//! inflates only what it queries and holds a few megabytes; but each block compresses alone,
+//! Why: the file as cached keeps its records in ~16 KiB compressed blocks, so that a scan
+//! decompresses only what it queries and holds a few megabytes; but each block compresses alone,
 //! and compressing the file again saves ~15%. Stored raw, the records are compressed together
 //! in one long window: the CVSS vectors, CWE lists, URLs, version strings and advisory texts
 //! that repeat across the whole file cost their bytes once. Measured on all of

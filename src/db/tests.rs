@@ -215,21 +215,74 @@ fn hostile_bytes() {
         VulnDb::from_bytes(version),
         Err(DbError::Version { found: 99, .. })
     ));
-    // Flip one bit at many positions across the body.
+    // Flip one bit at many positions across the file: the load or, for a bit inside a
+    // block, the query that reads the block (`verify` reads them all) is a checksum error.
     let step = (good.len() / 97).max(1);
     for at in (format::HEADER_LEN..good.len()).step_by(step) {
         let mut bad = good.clone();
         bad[at] ^= 0x10;
-        let err = VulnDb::from_bytes(bad).expect_err("bit flip");
-        assert!(matches!(err, DbError::Checksum { .. }), "at {at}: {err}");
+        let err = VulnDb::from_bytes(bad)
+            .and_then(|db| db.verify())
+            .expect_err("bit flip");
+        assert!(
+            err.to_string().contains("checksum mismatch"),
+            "at {at}: {err}"
+        );
     }
-    // A flipped header CRC is a checksum error too.
+    // A flipped header CRC is a checksum error on load.
     let mut bad = good.clone();
     bad[12] ^= 1;
     assert!(matches!(
         VulnDb::from_bytes(bad),
         Err(DbError::Checksum { .. })
     ));
+}
+
+/// A file opened from disk is read part by part and answers exactly as the same bytes in
+/// memory; a bit flipped in a block on disk is an error naming the record when a query
+/// reads it, never "no advisories".
+#[test]
+fn file_source_matches_memory_and_checks_blocks() {
+    let good = fixture_db();
+    let dir = std::env::temp_dir().join(format!("kevgate-db-open-{}", std::process::id()));
+    fs_err::create_dir_all(&dir).expect("dir");
+    let path = dir.join("k.db");
+    fs_err::write(&path, &good).expect("write");
+    let memory = VulnDb::from_bytes(good.clone()).expect("loads");
+    let file = VulnDb::open(&path).expect("opens");
+    assert_eq!(
+        file.verify().expect("verifies"),
+        memory.verify().expect("verifies")
+    );
+    for name in ["advisories", "nvd", "kev", "epss"] {
+        assert_eq!(
+            file.entries(name).expect("reads"),
+            memory.entries(name).expect("reads")
+        );
+    }
+    assert_eq!(
+        file.sha256_hex().expect("hash"),
+        crate::db::cache::sha256_hex(&good)
+    );
+    // The last stored byte of the advisories table's last block, flipped on disk.
+    let advisories_end = {
+        let source = format::Source::from(&good[..]);
+        let header = format::read_header(&source).expect("header");
+        format::Table::read(&source, header.manifest.end as u64, format::FORMAT_VERSION)
+            .expect("table")
+            .1
+    };
+    let mut bad = good.clone();
+    bad[advisories_end as usize - 1] ^= 0x01;
+    fs_err::write(&path, &bad).expect("write");
+    let db = VulnDb::open(&path).expect("the header and indexes are intact");
+    let err = db.verify().expect_err("a corrupt block");
+    assert!(
+        err.to_string().contains("checksum mismatch in block"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("(advisories)"), "{err}");
+    let _ = fs_err::remove_dir_all(&dir);
 }
 
 /// A body that was altered and re-checksummed (a buggy writer) errors on query or load, but
@@ -241,8 +294,9 @@ fn corrupt_but_checksummed() {
     for at in (format::HEADER_LEN..good.len()).step_by(step) {
         let mut bad = good.clone();
         bad[at] ^= 0xff;
-        let crc = crc32fast::hash(&bad[format::HEADER_LEN..]);
-        bad[12..16].copy_from_slice(&crc.to_le_bytes());
+        if format::reseal(&mut bad).is_err() {
+            continue;
+        }
         if let Ok(db) = VulnDb::from_bytes(bad) {
             let _ = db.advisories(Ecosystem::Npm, "jquery");
             let _ = db.advisories(Ecosystem::Debian, "openssl");
@@ -308,11 +362,11 @@ fn bad_inputs() {
     let _ = fs_err::remove_dir_all(&dir);
 }
 
-/// Every key of one of `db`'s tables.
-fn keys(db: &VulnDb, table: &format::Table) -> std::collections::BTreeSet<String> {
+/// Every key of a table.
+fn keys(table: &format::Table) -> std::collections::BTreeSet<String> {
     (0..table.len())
         .map(|i| {
-            let key = table.key_at(&db.bytes, i).expect("key");
+            let key = table.key_at(i).expect("key");
             String::from_utf8(key.to_vec()).expect("utf-8 key")
         })
         .collect()
@@ -340,11 +394,11 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         assert_eq!(referenced.manifest().cve_scope, CveScope::Referenced);
 
         // What the stored advisories and KEV name, read back from the `all` database.
-        let mut named = keys(&all, &all.kev);
-        for package in keys(&all, &all.advisories) {
+        let mut named = keys(&all.kev);
+        for package in keys(&all.advisories) {
             let value = all
                 .advisories
-                .get(&all.bytes, package.as_bytes())
+                .get(&all.source, package.as_bytes())
                 .expect("read")
                 .expect("present");
             let advisories: Vec<Advisory> =
@@ -358,11 +412,11 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
                 }
             }
         }
-        let (all_nvd, all_epss) = (keys(&all, &all.nvd), keys(&all, &all.epss));
+        let (all_nvd, all_epss) = (keys(&all.nvd), keys(&all.epss));
         let want_nvd: Vec<_> = all_nvd.intersection(&named).cloned().collect();
         let want_epss: Vec<_> = all_epss.intersection(&named).cloned().collect();
-        let got_nvd: Vec<_> = keys(&referenced, &referenced.nvd).into_iter().collect();
-        let got_epss: Vec<_> = keys(&referenced, &referenced.epss).into_iter().collect();
+        let got_nvd: Vec<_> = keys(&referenced.nvd).into_iter().collect();
+        let got_epss: Vec<_> = keys(&referenced.epss).into_iter().collect();
         assert_eq!(got_nvd, want_nvd);
         assert_eq!(got_epss, want_epss);
         // The advisories name jQuery's and Log4Shell's CVEs (EPSS has them); the kept NVD
@@ -393,18 +447,19 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         assert_eq!(records(&referenced, "nvd"), Some(got_nvd.len() as u64));
         assert_eq!(records(&referenced, "epss"), Some(got_epss.len() as u64));
         // Advisories and KEV are untouched, kept records too; the file is smaller.
-        assert_eq!(
-            keys(&referenced, &referenced.advisories),
-            keys(&all, &all.advisories)
-        );
-        assert_eq!(keys(&referenced, &referenced.kev), keys(&all, &all.kev));
+        assert_eq!(keys(&referenced.advisories), keys(&all.advisories));
+        assert_eq!(keys(&referenced.kev), keys(&all.kev));
         for cve in &got_nvd {
             assert_eq!(
                 referenced.nvd(cve).expect("decodes"),
                 all.nvd(cve).expect("decodes")
             );
         }
-        assert!(size < all.bytes.len(), "{size} vs {}", all.bytes.len());
+        assert!(
+            (size as u64) < all.source.len(),
+            "{size} vs {}",
+            all.source.len()
+        );
     }
 }
 
@@ -413,8 +468,11 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
 #[test]
 fn all_scope_is_not_written_to_the_manifest() {
     let all = VulnDb::from_bytes(fixture_db()).expect("loads");
-    let header = format::read_header(&all.bytes).expect("header");
-    let manifest = std::str::from_utf8(&all.bytes[header.manifest]).expect("utf-8");
+    let manifest = all
+        .entries("advisories")
+        .map(drop)
+        .and(Ok(manifest_text(&all)));
+    let manifest = manifest.expect("reads");
     assert!(!manifest.contains("cve_scope"), "{manifest}");
     let inputs = BuildInputs {
         cve_scope: CveScope::Referenced,
@@ -422,8 +480,7 @@ fn all_scope_is_not_written_to_the_manifest() {
     };
     let referenced =
         VulnDb::from_bytes(build(&inputs, built_at()).expect("builds")).expect("loads");
-    let header = format::read_header(&referenced.bytes).expect("header");
-    let manifest = std::str::from_utf8(&referenced.bytes[header.manifest]).expect("utf-8");
+    let manifest = manifest_text(&referenced);
     assert!(
         manifest.contains(r#""cve_scope":"referenced""#),
         "{manifest}"
@@ -497,17 +554,17 @@ fn format_1_still_loads() {
     })
     .expect("json");
     let tables = [
-        format::write_table(
+        format::write_table_as(
+            1,
             &[("crates.io/rustdecimal".into(), v1)],
             format::Codec::Deflate,
         ),
-        format::write_table(&[], format::Codec::Deflate),
-        format::write_table(&[], format::Codec::Deflate),
-        format::write_table(&[], format::Codec::Raw),
+        format::write_table_as(1, &[], format::Codec::Deflate),
+        format::write_table_as(1, &[], format::Codec::Deflate),
+        format::write_table_as(1, &[], format::Codec::Raw),
     ]
     .map(|t| t.expect("table"));
-    let mut bytes = format::write_file(&manifest, &tables).expect("file");
-    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let bytes = format::write_file_as(1, &manifest, &tables).expect("file");
     let db = VulnDb::from_bytes(bytes).expect("format 1 loads");
     let got = db
         .advisories(Ecosystem::Cargo, "rustdecimal")
@@ -533,7 +590,12 @@ fn jvn_table_is_optional() {
         ..fixtures()
     };
     let (bytes, stats) = build_with_stats(&with, built_at()).expect("builds");
-    assert_eq!(format::read_header(&bytes).expect("header").tables, 5);
+    assert_eq!(
+        format::read_header(&format::Source::from(&bytes[..]))
+            .expect("header")
+            .tables,
+        5
+    );
     let db = VulnDb::from_bytes(bytes).expect("loads");
     let jvn = db.jvn("cve-2021-44228").expect("decodes");
     assert_eq!(jvn.len(), 1);
@@ -573,10 +635,24 @@ fn jvn_table_is_optional() {
     assert_eq!(db.counts().jvn as u64, stats.jvn_cves);
 
     let without = fixture_db();
-    assert_eq!(format::read_header(&without).expect("header").tables, 4);
+    assert_eq!(
+        format::read_header(&format::Source::from(&without[..]))
+            .expect("header")
+            .tables,
+        4
+    );
     let db = VulnDb::from_bytes(without).expect("loads");
     assert!(db.jvn("CVE-2021-44228").expect("decodes").is_empty());
     assert_eq!(db.counts().jvn, 0);
+}
+
+/// The manifest JSON of a loaded database, as stored.
+fn manifest_text(db: &VulnDb) -> String {
+    let bytes = db
+        .source
+        .read(db.manifest_range.start as u64, db.manifest_range.len())
+        .expect("manifest");
+    String::from_utf8(bytes.into_owned()).expect("utf-8")
 }
 
 /// `db build` encodes each advisory alone and concatenates the copies of a package under one
@@ -587,7 +663,7 @@ fn concatenated_lists_are_what_the_codec_writes() {
     let db = VulnDb::from_bytes(fixture_db()).expect("loads");
     let mut lists = 0;
     for i in 0..db.advisories.len() {
-        let (key, value) = db.advisories.entry_at(&db.bytes, i).expect("entry");
+        let (key, value) = db.advisories.entry_at(&db.source, i).expect("entry");
         let list = codec::decode(&value, db.version).expect("decodes");
         assert_eq!(
             codec::encode(&list),

@@ -30,7 +30,6 @@ use super::{
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 
 /// Reads a CycloneDX JSON document from its `Value` (the careful path: every problem named).
 pub(super) fn from_value(value: &Value) -> Result<Sbom, SbomError> {
@@ -383,7 +382,7 @@ pub(super) fn tools(value: &Value) -> Vec<String> {
 /// `dependencies[]` as edges between component indices (`edges[from]` = what `from`
 /// depends on); refs that name no component are skipped.
 fn dependency_edges(
-    refs: &HashMap<&str, usize>,
+    refs: &super::TextMap<&str, usize>,
     dependencies: &[DependencyDto],
     len: usize,
 ) -> Vec<Vec<usize>> {
@@ -406,7 +405,7 @@ fn dependency_edges(
 }
 
 /// A ref as written, or the fragment of a BOM-Link (`urn:cdx:<serial>/<version>#<bom-ref>`).
-pub(super) fn resolve_ref(refs: &HashMap<&str, usize>, reference: &str) -> Option<usize> {
+pub(super) fn resolve_ref(refs: &super::TextMap<&str, usize>, reference: &str) -> Option<usize> {
     if let Some(&index) = refs.get(reference) {
         return Some(index);
     }

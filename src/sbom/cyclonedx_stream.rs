@@ -24,7 +24,6 @@ use super::detect::{Key, UniqueKeys};
 use super::{Component, Format, Interner, Sbom, Str, TrivyProperties};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::fmt;
 
 /// Reads a CycloneDX JSON document from `de` (a string or a reader); `None` when anything is
@@ -116,7 +115,7 @@ impl Parts {
 
     /// `bom-ref` -> index over the components and the subject's parts, first one winning
     /// (the duplicate warnings are `assemble`'s, made once at the end).
-    fn refs(&self) -> HashMap<&str, usize> {
+    fn refs(&self) -> super::TextMap<&str, usize> {
         let ids = self
             .components
             .iter()
@@ -626,7 +625,7 @@ impl<'de> DeserializeSeed<'de> for PropertySeed<'_> {
 }
 
 /// The `bom-ref` index and the edges it resolves `dependencies` into.
-type Resolver<'a, 'r> = (&'a HashMap<&'r str, usize>, &'a mut Vec<Vec<usize>>);
+type Resolver<'a, 'r> = (&'a super::TextMap<&'r str, usize>, &'a mut Vec<Vec<usize>>);
 
 /// `dependencies` (or `null`): resolved into edges through `resolve` when given (refs naming
 /// no component skipped, as `cyclonedx.rs` does), else kept in `listed`.

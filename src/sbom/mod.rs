@@ -36,6 +36,11 @@ pub use str::Str;
 
 use std::collections::HashMap;
 
+/// A hash map keyed by SBOM text (bom-refs, SPDX ids, interned strings): foldhash with a
+/// per-map random seed (hashbrown's own default, DoS-resistant for keys an attacker writes)
+/// instead of SipHash, which was ~10% of a Debian-heavy scan's profile (docs/performance.md).
+pub(crate) type TextMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The default cap on an SBOM's size, read and (for gzip) inflated: 1 GiB. Real SBOMs are at
 /// most tens of MB; the cap exists so that `/dev/zero` or a decompression bomb ends in an
 /// error, not in the out-of-memory killer.
@@ -602,8 +607,8 @@ pub(crate) fn index_ids<'a>(
     ids: impl Iterator<Item = (usize, Option<&'a str>)>,
     what: &str,
     warnings: &mut Vec<String>,
-) -> HashMap<&'a str, usize> {
-    let mut refs = HashMap::new();
+) -> TextMap<&'a str, usize> {
+    let mut refs = TextMap::default();
     let mut duplicates = 0usize;
     for (index, id) in ids {
         let Some(id) = id else {

@@ -107,7 +107,7 @@ impl serde::Serialize for Str {
 
 /// Interns strings: equal texts share one allocation.
 #[derive(Default)]
-pub(crate) struct Interner(HashSet<Str>);
+pub(crate) struct Interner(HashSet<Str, foldhash::fast::RandomState>);
 
 impl Interner {
     /// The shared copy of `text`.

@@ -4,37 +4,38 @@
 
 use crate::scan::build_kev_hits_db;
 use crate::{TempDir, fixture, kevgate, run};
-use kevgate::db::format::{self, Codec, Table};
+use kevgate::db::VulnDb;
+use kevgate::db::format::{self, Codec, Source, Table};
 use std::path::Path;
 
 /// The database `bytes` with the value under `key` in table `table` (0 advisories, 1 NVD,
-/// 2 KEV, 3 EPSS) replaced by `garbage`, re-deflated by the real table writer and
-/// re-checksummed by the real file writer: the container checks (length, CRC-32, block
+/// 2 KEV, 3 EPSS) replaced by `garbage`, recompressed by the real table writer and
+/// checksummed by the real file writer: the container checks (length, checksums, block
 /// bounds) all pass, only the record itself is bad.
 fn corrupt_record(bytes: &[u8], table: usize, key: &str, garbage: &[u8]) -> Vec<u8> {
-    let header = format::read_header(bytes).expect("a valid database");
+    let header = format::read_header(&Source::from(bytes)).expect("a valid database");
     let manifest = &bytes[header.manifest.clone()];
-    let codecs = [Codec::Deflate, Codec::Deflate, Codec::Deflate, Codec::Raw];
-    let mut at = header.manifest.end;
-    let mut tables = Vec::new();
+    let db = VulnDb::from_bytes(bytes.to_vec()).expect("a valid database");
+    let tables = [
+        ("advisories", Codec::Zstd),
+        ("nvd", Codec::Zstd),
+        ("kev", Codec::Zstd),
+        ("epss", Codec::Raw),
+    ];
+    let mut written = Vec::new();
     let mut replaced = false;
-    for (i, codec) in codecs.into_iter().enumerate() {
-        let (t, end) = Table::read(bytes, at).expect("a valid table");
-        at = end;
-        let mut entries = Vec::new();
-        for n in 0..t.len() {
-            let (k, mut v) = t.entry_at(bytes, n).expect("a valid entry");
-            let k = String::from_utf8(k.to_vec()).expect("utf-8 key");
+    for (i, (name, codec)) in tables.into_iter().enumerate() {
+        let mut entries = db.entries(name).expect("valid entries");
+        for (k, v) in &mut entries {
             if i == table && k == key {
-                v = garbage.to_vec();
+                *v = garbage.to_vec();
                 replaced = true;
             }
-            entries.push((k, v));
         }
-        tables.push(format::write_table(&entries, codec).expect("table"));
+        written.push(format::write_table(&entries, codec).expect("table"));
     }
     assert!(replaced, "no key `{key}` in table {table}");
-    format::write_file(manifest, &tables).expect("file")
+    format::write_file(manifest, &written).expect("file")
 }
 
 /// `scan sbom --db db --format json`: (exit code, stdout, stderr).
@@ -165,8 +166,8 @@ fn verify_checks_the_recorded_sha256() {
     assert!(out.contains("records decoded"), "{out}");
 }
 
-/// Every block of every table claiming a 4 GiB inflated size (the CRC recomputed, so only
-/// the field is wrong): `db verify` and `scan` under a 1.5 GiB address-space limit end in
+/// Every block of every table claiming a 4 GiB decompressed size (the checksums recomputed,
+/// so only the field is wrong): `db verify` and `scan` under a 1.5 GiB address-space limit end in
 /// exit 2 naming the block, never an allocation abort. Before the fix the claimed size was
 /// allocated up front.
 #[test]
@@ -175,31 +176,28 @@ fn huge_block_length_is_an_error_not_an_allocation() {
     let good = build_kev_hits_db(tmp.path());
     let sbom = fixture("kev-hits/sboms/other-cdxgen-cdx1.5-webgoat-maven-npm.json");
     let bytes = fs_err::read(&good).expect("db");
-    let header = format::read_header(&bytes).expect("a valid database");
+    let source = Source::from(&bytes[..]);
+    let header = format::read_header(&source).expect("a valid database");
+    let field = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("u32"));
+    let mut patched = bytes.clone();
     let mut at = header.manifest.end;
-    let mut tables = Vec::new();
     for _ in 0..4 {
-        let (t, end) = Table::read(&bytes, at).expect("a valid table");
-        let mut raw = bytes[at..end].to_vec();
-        let blocks = u32::from_le_bytes(raw[4..8].try_into().expect("u32")) as usize;
-        let codec = u32::from_le_bytes(raw[8..12].try_into().expect("u32"));
-        let first = 20 + t.len() * 20;
+        let (t, end) = Table::read(&source, at as u64, header.version).expect("a valid table");
+        let (blocks, codec) = (field(at + 4) as usize, field(at + 8));
+        // Format 3: a 24-byte table header, 20-byte entries, 16-byte blocks whose third
+        // field is raw_len (a raw block must keep its length).
+        let first = at + 24 + t.len() * 20;
         for b in 0..blocks {
-            // raw_len of a deflate block (a raw block must keep its length).
-            if codec == 1 {
-                let f = first + b * 12 + 8;
-                raw[f..f + 4].copy_from_slice(&0xffff_fff0_u32.to_le_bytes());
+            if codec != 0 {
+                let f = first + b * 16 + 8;
+                patched[f..f + 4].copy_from_slice(&0xffff_fff0_u32.to_le_bytes());
             }
         }
-        tables.push(raw);
-        at = end;
+        at = end as usize;
     }
+    format::reseal(&mut patched).expect("checksums recomputed");
     let bad = tmp.path().join("bad-rawlen.db");
-    fs_err::write(
-        &bad,
-        format::write_file(&bytes[header.manifest.clone()], &tables).expect("file"),
-    )
-    .expect("write");
+    fs_err::write(&bad, patched).expect("write");
     // `kevgate`'s program and environment, run through `sh` to set the limit first.
     let limited = |args: &[&str]| {
         let cmd = kevgate(tmp.path());
@@ -216,7 +214,10 @@ fn huge_block_length_is_an_error_not_an_allocation() {
     let bad_s = bad.to_str().expect("utf-8 path");
     let (code, out, stderr) = limited(&["db", "verify", "--db", bad_s]);
     assert_eq!(code, 2, "{out} {stderr}");
-    assert!(stderr.contains("inflated bytes, more than its"), "{stderr}");
+    assert!(
+        stderr.contains("decompressed bytes, its zstd frame holds"),
+        "{stderr}"
+    );
     let (code, out, stderr) = limited(&["scan", "--db", bad_s, sbom.to_str().expect("utf-8 path")]);
     assert_eq!(code, 2, "{out} {stderr}");
     assert!(stderr.contains("bad-rawlen.db"), "{stderr}");

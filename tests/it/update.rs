@@ -796,30 +796,20 @@ fn inconsistent_changed_record_fails_naming_it() {
     );
 }
 
-/// Every table of a database file: (key, value) entries in order.
-fn tables(bytes: &[u8]) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
-    use kevgate::db::format::{self, Table};
-    let header = format::read_header(bytes).expect("a valid database");
-    let mut at = header.manifest.end;
-    let mut out = Vec::new();
-    while at < bytes.len() {
-        let (t, end) = Table::read(bytes, at).expect("a valid table");
-        at = end;
-        out.push(
-            (0..t.len())
-                .map(|n| {
-                    let (k, v) = t.entry_at(bytes, n).expect("a valid entry");
-                    (k.to_vec(), v.to_vec())
-                })
-                .collect(),
-        );
-    }
-    out
+/// The advisories, NVD, KEV and EPSS tables of a database file: (key, value) entries in
+/// order.
+fn tables(bytes: &[u8]) -> Vec<Vec<(String, Vec<u8>)>> {
+    let db = kevgate::db::VulnDb::from_bytes(bytes.to_vec()).expect("a valid database");
+    ["advisories", "nvd", "kev", "epss"]
+        .into_iter()
+        .map(|name| db.entries(name).expect("valid entries"))
+        .collect()
 }
 
 /// The manifest of a database file.
 fn manifest(bytes: &[u8]) -> serde_json::Value {
-    let header = kevgate::db::format::read_header(bytes).expect("a valid database");
+    use kevgate::db::format::{self, Source};
+    let header = format::read_header(&Source::from(bytes)).expect("a valid database");
     serde_json::from_slice(&bytes[header.manifest]).expect("manifest JSON")
 }
 
