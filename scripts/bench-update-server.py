@@ -119,9 +119,14 @@ def osv_real(ecosystem):
 
 
 def member_id(real, i):
+    """The id of record i, as osv_copy renames it: the CVE ids in it renumbered, else
+    `-SIM<k>` appended."""
     rec_id = real[i % len(real)][1]
     k = i // len(real)
-    return rec_id if k == 0 else f"{rec_id}-SIM{k}"
+    if k == 0:
+        return rec_id
+    renamed = CVE.sub(lambda m: new_cve(k, m), rec_id)
+    return renamed if renamed != rec_id else f"{rec_id}-SIM{k}"
 
 
 def revised_on(ecosystem, i, day):
