@@ -42,6 +42,11 @@ if [ ! -s "$bench/debian-heavy-sbom.cdx.json" ]; then
   echo "== input (scripts/make-debian-heavy-sbom.sh)"
   KEVGATE_SHARED_DATA="$shared" "$repo/scripts/make-debian-heavy-sbom.sh"
 fi
+# The host's own Debian packages with the same Rust workspace (a Debian-based machine only).
+if [ ! -s "$bench/host-heavy-sbom.cdx.json" ] && [ -f /var/lib/dpkg/status ]; then
+  echo "== input (scripts/make-host-heavy-sbom.sh)"
+  "$repo/scripts/make-host-heavy-sbom.sh"
+fi
 
 # peak RSS (KiB) and wall time (s) of one run: rss_time OUTVAR_PREFIX CMD...
 rss_time() {
@@ -121,6 +126,7 @@ results="$bench/results.md"
 } > "$results"
 declare -A per_component
 rows=("large:$db" "huge:$db" "mega:$db" "debian-heavy:$db")
+[ -s "$bench/host-heavy-sbom.cdx.json" ] && rows+=("host-heavy:$db")
 [ "${BENCH_FULL_SIZE:-0}" = 1 ] && rows+=("debian-heavy:$fs_db" "large:$fs_db")
 for row in "${rows[@]}"; do
   input="${row%%:*}" dbfile="${row#*:}"

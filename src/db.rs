@@ -99,7 +99,11 @@ pub enum DbError {
 }
 
 /// Record bytes read ahead, by table name and key (`None`: no such record).
-type Prefetched = std::collections::HashMap<(&'static str, String), Option<format::Value>>;
+/// Record values read ahead, per table name and key (`None`: no such record).
+type Prefetched = std::collections::HashMap<
+    &'static str,
+    std::collections::HashMap<String, Option<format::Value>>,
+>;
 
 /// A loaded database. Cheap to load: the header, the manifest and the tables' indexes are
 /// read; records are read and decoded on demand.
@@ -118,7 +122,7 @@ pub struct VulnDb {
     /// Present when the database was built with JVN (a fifth table).
     jvn: Option<Table>,
     /// Record bytes read ahead by [`VulnDb::prefetch_cves`], per table and key.
-    prefetched: std::sync::Mutex<Prefetched>,
+    prefetched: std::sync::RwLock<Prefetched>,
 }
 
 /// The tables of a database file, in file order: advisories, nvd, kev, epss, then the
@@ -279,14 +283,15 @@ impl VulnDb {
         ];
         let mut cache = self
             .prefetched
-            .lock()
+            .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (name, table) in tables {
             let Some(table) = table else { continue };
+            let values = cache.entry(name).or_default();
             for key in &keys {
                 // A read error is left for the query to report, naming the record.
                 if let Ok(value) = table.get(&self.source, key.as_bytes()) {
-                    cache.insert((name, key.clone()), value);
+                    values.insert(key.clone(), value);
                 }
             }
         }
@@ -299,11 +304,13 @@ impl VulnDb {
         name: &'static str,
         key: &str,
     ) -> Result<Option<format::Value>, format::FormatError> {
+        // Read-locked: enrichment's threads read ahead-read values at once.
         let cached = self
             .prefetched
-            .lock()
+            .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&(name, key.to_owned()))
+            .get(name)
+            .and_then(|values| values.get(key))
             .cloned();
         match cached {
             Some(value) => Ok(value),

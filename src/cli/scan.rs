@@ -362,41 +362,61 @@ pub(super) fn gather_bytes(
     io: &mut Io<'_>,
 ) -> anyhow::Result<Gathered> {
     let env = io.env;
-    let (db, mut origin) = super::db::load_db(inputs.db, env)?;
-    origin.age_days = db.age_days(today);
-    let data_date = db
-        .data_date()
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "unknown".to_string());
-    if check_db(&origin, &data_date, inputs)? {
-        writeln!(
-            io.stderr,
-            "warning: using the DEMO database bundled in kevgate (data from {data_date}, {} days old): \
-             it is not fit to gate real builds; hint: run `kevgate db update` or pass `--db`",
-            origin
-                .age_days
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "?".into())
-        )?;
-    }
-
-    let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env)?;
-    // Streamed when it can be (a regular file of well-formed CycloneDX JSON), else read whole;
-    // the bytes are not kept: everything after this reads the parsed SBOM (its own VEX
-    // `analysis` included).
-    let input = match raw {
-        Some(raw) => {
-            super::sbom_input::from_bytes(raw, &inputs.sbom.display().to_string(), max_sbom_bytes)?
+    // The SBOM is read and parsed on a second thread while this one loads the database (both
+    // take milliseconds; docs/performance.md). Errors keep their order: the database's first,
+    // then the SBOM size cap's, then the SBOM's.
+    let max_sbom_bytes = max_sbom_bytes(inputs.max_sbom_bytes, env);
+    std::thread::scope(|scope| {
+        // Only a regular file: a FIFO or device could block a read that the database's error
+        // would otherwise have come before.
+        let regular = fs_err::metadata(inputs.sbom).is_ok_and(|m| m.is_file());
+        let parse = match (&max_sbom_bytes, &raw) {
+            (Ok(max), None) if regular => {
+                let (path, max) = (inputs.sbom, *max);
+                Some(scope.spawn(move || super::sbom_input::read(path, max)))
+            }
+            _ => None,
+        };
+        let (db, mut origin) = super::db::load_db(inputs.db, env)?;
+        origin.age_days = db.age_days(today);
+        let data_date = db
+            .data_date()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        if check_db(&origin, &data_date, inputs)? {
+            writeln!(
+                io.stderr,
+                "warning: using the DEMO database bundled in kevgate (data from {data_date}, {} days old): \
+                 it is not fit to gate real builds; hint: run `kevgate db update` or pass `--db`",
+                origin
+                    .age_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "?".into())
+            )?;
         }
-        None => super::sbom_input::read(inputs.sbom, max_sbom_bytes)?,
-    };
-    Ok(Gathered {
-        db,
-        origin,
-        sbom_name: inputs.sbom.display().to_string(),
-        sbom: input.parsed,
-        sbom_sha256: input.sha256,
-        max_sbom_bytes,
+        let max_sbom_bytes = max_sbom_bytes?;
+        // Streamed when it can be (a large regular file of well-formed CycloneDX JSON), else
+        // read whole; the bytes are not kept: everything after this reads the parsed SBOM (its
+        // own VEX `analysis` included).
+        let input = match (parse, raw) {
+            (Some(parse), _) => parse
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+            (None, Some(raw)) => super::sbom_input::from_bytes(
+                raw,
+                &inputs.sbom.display().to_string(),
+                max_sbom_bytes,
+            )?,
+            (None, None) => super::sbom_input::read(inputs.sbom, max_sbom_bytes)?,
+        };
+        Ok(Gathered {
+            db,
+            origin,
+            sbom_name: inputs.sbom.display().to_string(),
+            sbom: input.parsed,
+            sbom_sha256: input.sha256,
+            max_sbom_bytes,
+        })
     })
 }
 
