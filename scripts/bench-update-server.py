@@ -16,14 +16,19 @@ CVE-YYYY-kNNNNNNN, other ids get `-SIMk`, package names `-simk`):
                                `apiKey` header): an excess request gets 403, as NVD answers, and is
                                counted as a violation.
   /osv/<ecosystem>/all.zip     FULL_OSV records (600,000) across the ecosystems kevgate matches,
-                               in the upstream proportions (built once into CACHE_DIR)
+                               in the upstream proportions (built once into CACHE_DIR; from day 2
+                               with that day's revised records, built when first asked for)
+  /osv/<ecosystem>/modified_id.csv   osv.dev's list: `<modified>,<id>` per record, newest first
+  /osv/<ecosystem>/<id>.json   one record, as the bucket serves it
   /epss.csv.gz                 FULL_EPSS rows (300,000)
   /advance                     the next day: every file gets a new ETag (osv.dev's all.zip, EPSS
-                               and KEV change daily), NVD's window answers NVD_DAILY records
+                               and KEV change daily), NVD's window answers NVD_DAILY records, and
+                               OSV_DAILY OSV records (3,000, spread over the ecosystems by size)
+                               are revised: a new `modified` (2025-09-<day>) and summary
   /stats                       JSON: bytes and requests per source, 403s, rate-limit violations
 Every body is sent at BANDWIDTH bytes/s at most (default 20 MiB/s, a conservative runner
 download rate); `If-None-Match` with the current ETag gets `304 Not Modified`.
-Environment: FULL_OSV, FULL_NVD, FULL_EPSS, NVD_DAILY, NVD_LATENCY, BANDWIDTH.
+Environment: FULL_OSV, FULL_NVD, FULL_EPSS, NVD_DAILY, OSV_DAILY, NVD_LATENCY, BANDWIDTH.
 """
 import glob, gzip, io, json, os, re, sys, threading, time, zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +39,7 @@ FULL_OSV = int(os.environ.get("FULL_OSV", 600_000))
 FULL_NVD = int(os.environ.get("FULL_NVD", 320_000))
 FULL_EPSS = int(os.environ.get("FULL_EPSS", 300_000))
 NVD_DAILY = int(os.environ.get("NVD_DAILY", 3_000))
+OSV_DAILY = int(os.environ.get("OSV_DAILY", 3_000))
 NVD_LATENCY = float(os.environ.get("NVD_LATENCY", 2.0))
 BANDWIDTH = int(os.environ.get("BANDWIDTH", 20 << 20))
 os.makedirs(cache, exist_ok=True)
@@ -89,30 +95,105 @@ def osv_copy(text, rec_id, names, k):
     return text
 
 
-def osv_zip(ecosystem):
+OSV_REAL = {}
+
+
+def osv_real(ecosystem):
+    """The real records of an ecosystem: (json text, id, package names, modified), and how
+    many copies the simulation serves."""
+    if ecosystem in OSV_REAL:
+        return OSV_REAL[ecosystem]
     folder, upstream = ECOSYSTEMS[ecosystem]
     want = max(1, round(FULL_OSV * upstream / TOTAL_UPSTREAM))
-    path = os.path.join(cache, f"osv-{folder}-{want}.zip")
-    if os.path.exists(path):
-        return path
     real, seen = [], set()
     for rec in json_records(os.path.join("osv", folder)):
         if rec["id"] in seen:
             continue
         seen.add(rec["id"])
         names = sorted({a.get("package", {}).get("name", "") for a in rec.get("affected", [])} - {""})
-        real.append((json.dumps(rec), rec["id"], names))
+        real.append((json.dumps(rec), rec["id"], names, str(rec.get("modified", ""))))
     if not real:
-        real = [(json.dumps({"id": "SIM-0", "modified": "2025-01-01T00:00:00Z"}), "SIM-0", [])]
+        real = [(json.dumps({"id": "SIM-0", "modified": "2025-01-01T00:00:00Z"}), "SIM-0", [], "2025-01-01T00:00:00Z")]
+    OSV_REAL[ecosystem] = (real, want)
+    return real, want
+
+
+def member_id(real, i):
+    """The id of record i, as osv_copy renames it: the CVE ids in it renumbered, else
+    `-SIM<k>` appended."""
+    rec_id = real[i % len(real)][1]
+    k = i // len(real)
+    if k == 0:
+        return rec_id
+    renamed = CVE.sub(lambda m: new_cve(k, m), rec_id)
+    return renamed if renamed != rec_id else f"{rec_id}-SIM{k}"
+
+
+def revised_on(ecosystem, i, day):
+    """The last day (2..day) on which record i was revised, or None."""
+    real, want = osv_real(ecosystem)
+    daily = max(1, round(OSV_DAILY * want / FULL_OSV))
+    period = max(1, want // daily)
+    for d in range(day, 1, -1):
+        if (i * 7919 + d * 104729) % period == 0:
+            return d
+    return None
+
+
+MODIFIED = re.compile(r'"modified": "[^"]*"')
+SUMMARY = re.compile(r'"summary": "')
+
+
+def osv_record(ecosystem, i, day):
+    """Record i of an ecosystem on `day`: (id, modified, json text)."""
+    real, _ = osv_real(ecosystem)
+    text, rec_id, names, modified = real[i % len(real)]
+    text = osv_copy(text, rec_id, names, i // len(real))
+    d = revised_on(ecosystem, i, day)
+    if d is not None:
+        modified = f"2025-09-{d:02d}T00:00:00Z"
+        text = MODIFIED.sub(f'"modified": "{modified}"', text, count=1)
+        text = SUMMARY.sub(f'"summary": "(revised on day {d}) ', text, count=1)
+    return member_id(real, i), modified, text
+
+
+def osv_zip(ecosystem, day=1):
+    folder, _ = ECOSYSTEMS[ecosystem]
+    real, want = osv_real(ecosystem)
+    revised = day > 1 and any(revised_on(ecosystem, i, day) for i in range(want))
+    suffix = f"-day{day}" if revised else ""
+    path = os.path.join(cache, f"osv-{folder}-{want}{suffix}.zip")
+    if os.path.exists(path):
+        return path
     tmp = path + ".tmp"
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for i in range(want):
-            text, rec_id, names = real[i % len(real)]
-            k = i // len(real)
-            member = rec_id if k == 0 else f"{rec_id}-SIM{k}"
-            z.writestr(f"{member}.json", osv_copy(text, rec_id, names, k))
+            member, _, text = osv_record(ecosystem, i, day)
+            z.writestr(f"{member}.json", text)
     os.replace(tmp, path)
     return path
+
+
+OSV_LISTS = {}
+
+
+def osv_list(ecosystem, day):
+    """modified_id.csv of `day` (newest first), and the index of each id."""
+    key = (ecosystem, day)
+    if key not in OSV_LISTS:
+        real, want = osv_real(ecosystem)
+        rows, index = [], {}
+        for i in range(want):
+            d = revised_on(ecosystem, i, day)
+            modified = real[i % len(real)][3] if d is None else f"2025-09-{d:02d}T00:00:00Z"
+            member = member_id(real, i)
+            index[member] = i
+            rows.append((modified, member))
+        rows.sort(reverse=True)
+        body = "".join(f"{m},{member}\n" for m, member in rows).encode()
+        OSV_LISTS.clear()  # one ecosystem-day at a time: bounded memory
+        OSV_LISTS[key] = (body, index)
+    return OSV_LISTS[key]
 
 
 def nvd_records():
@@ -159,6 +240,10 @@ def epss_file():
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm on, each small
+    # response then waits for the client's delayed ACK (~40 ms), which is this server's
+    # artifact, not the network's (it made 3,000 OSV record requests take 137 s).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -215,11 +300,22 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_body("kev", os.path.join(shared, "kev", "known_exploited_vulnerabilities_2025-08-25.json"), f'"kev-{day}"')
         if path == "/epss.csv.gz":
             return self.send_body("epss", epss_file(), f'"epss-{day}"')
-        if path.startswith("/osv/") and path.endswith("/all.zip"):
-            eco = path[len("/osv/"):-len("/all.zip")]
+        if path.startswith("/osv/") and path.count("/") == 3:
+            eco, name = path[len("/osv/"):].split("/")
             if eco not in ECOSYSTEMS:
                 return self.send_body("osv", b"not found\n", status=404)
-            return self.send_body("osv", osv_zip(eco), f'"osv-{eco}-{day}"')
+            if name == "all.zip":
+                with lock:
+                    zip_path = osv_zip(eco, day)
+                return self.send_body("osv", zip_path, f'"osv-{eco}-{day}"')
+            with lock:
+                body, index = osv_list(eco, day)
+            if name == "modified_id.csv":
+                return self.send_body("osv", body, f'"osv-list-{eco}-{day}"')
+            i = index.get(name[:-len(".json")]) if name.endswith(".json") else None
+            if i is None:
+                return self.send_body("osv", b"not found\n", status=404)
+            return self.send_body("osv", osv_record(eco, i, day)[2].encode())
         if path == "/nvd":
             with_key = self.headers.get("apiKey") is not None
             now = time.monotonic()
@@ -250,6 +346,7 @@ if __name__ == "__main__":
     # Build the files before serving, so the first download measures the transfer only.
     for eco in ECOSYSTEMS:
         osv_zip(eco)
+        osv_list(eco, 1)
     epss_file()
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print(f"serving on 127.0.0.1:{port}", flush=True)

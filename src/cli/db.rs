@@ -239,6 +239,9 @@ pub(super) fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcom
     opts.nvd_api_key = var("NVD_API_KEY");
     opts.cve_scope = cve_scope(args.cve_scope, env)?;
     opts.limits = decompression_limits(env)?;
+    if let Some(n) = env_number(env, "KEVGATE_OSV_MAX_CHANGED")? {
+        opts.osv_max_changed = usize::try_from(n).unwrap_or(usize::MAX);
+    }
     opts.http = http;
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;

@@ -26,13 +26,11 @@
 use crate::db::codec;
 use crate::db::feeds::{self, Doc, InputFile, Outcome};
 use crate::db::format::{self, Codec};
-use crate::db::model::{
-    Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifest, NvdRecord, SourceInfo,
-};
+use crate::db::model::{Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifest, SourceInfo};
 use crate::db::{DbError, EpssScore, encode_epss, package_key};
 use crate::purl::Ecosystem;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 /// The block codec of the tables that compress (all but EPSS's fixed 16-byte scores).
@@ -142,10 +140,66 @@ pub fn build_with_stats(
         sources.push(src.info(kev_date.clone(), stats.kev_entries));
     }
 
+    // OSV
+    // By id, the newest copy, already split over its packages and encoded: the parsed record
+    // is dropped as soon as it is read (issue 14: 600k records held as structs took 6.75 GB).
+    let mut osv: BTreeMap<String, OsvEntry> = BTreeMap::new();
+    let mut osv_date: Option<String> = None;
+    let mut osv_read = 0;
+    let mut osv_duplicates = 0;
+    let mut advisory_entries = Vec::new();
+    // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    // OSV is read before NVD (warnings keep the documented order, below): with
+    // `CveScope::Referenced` the CVEs it names decide which NVD and EPSS records are kept as
+    // they are read, instead of holding every record until the end (issue 14).
+    let osv_warnings = stats.warnings.len();
+    if let Some(mut src) = Source::open("osv", &inputs.osv, inputs.limits)? {
+        let with_cves = inputs.cve_scope == CveScope::Referenced;
+        src.each(&mut stats, |doc, _| {
+            feeds::osv::parse(doc, &mut |a| {
+                osv_read += 1;
+                let key = a
+                    .modified
+                    .as_deref()
+                    .map(feeds::time_key)
+                    .unwrap_or_default();
+                if let Some(d) = a.modified.as_deref().and_then(feeds::date_of) {
+                    osv_date = osv_date.take().max(Some(d));
+                }
+                let newer = match osv.get(&a.id) {
+                    Some(old) => {
+                        osv_duplicates += 1;
+                        old.time < key
+                    }
+                    None => true,
+                };
+                if newer {
+                    osv.insert(a.id.clone(), OsvEntry::split(a, key, with_cves));
+                }
+            })
+        })?;
+        stats.osv_read = osv_read;
+        stats.osv_duplicates = osv_duplicates;
+        advisory_entries = index_packages(std::mem::take(&mut osv), &mut referenced, &mut stats);
+        sources.push(src.info(osv_date.clone(), stats.osv_advisories));
+    }
+
+    let scoped = inputs.cve_scope == CveScope::Referenced;
+    if scoped {
+        referenced.extend(kev.keys().map(|c| c.to_ascii_uppercase()));
+    }
+
     // NVD
-    let mut nvd: BTreeMap<String, (String, NvdRecord)> = BTreeMap::new();
+    // Per CVE: (time key, the record as stored). The record is encoded as soon as it wins,
+    // so the parsed struct is dropped at once (issue 14: bounded memory at full size).
+    let mut nvd: BTreeMap<String, (String, Vec<u8>)> = BTreeMap::new();
+    let mut nvd_error = None;
     let mut nvd_date: Option<String> = None;
     let mut nvd_read = 0;
+    // Distinct CVEs left out by the scope.
+    let mut nvd_skipped: HashSet<String> = HashSet::new();
+    let nvd_warnings = stats.warnings.len();
     if let Some(mut src) = Source::open("nvd", &inputs.nvd, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             feeds::nvd::parse(doc, &mut |p| {
@@ -159,65 +213,36 @@ pub fn build_with_stats(
                     nvd_date = nvd_date.take().max(Some(d));
                 }
                 let id = p.record.id.to_ascii_uppercase();
+                if scoped && !referenced.contains(&id) {
+                    nvd_skipped.insert(id);
+                    return;
+                }
                 match nvd.get(&id) {
                     Some((old, _)) if *old >= key => {}
-                    _ => {
-                        nvd.insert(id, (key, p.record));
-                    }
+                    _ => match to_json(&p.record) {
+                        Ok(bytes) => {
+                            nvd.insert(id, (key, bytes));
+                        }
+                        Err(e) => nvd_error = nvd_error.take().or(Some(e)),
+                    },
                 }
             })
         })?;
+        if let Some(e) = nvd_error {
+            return Err(e);
+        }
         stats.nvd_read = nvd_read;
         stats.nvd_records = nvd.len() as u64;
         sources.push(src.info(nvd_date.clone(), stats.nvd_records));
     }
 
-    // OSV
-    let mut osv: BTreeMap<String, (String, Advisory)> = BTreeMap::new();
-    let mut osv_date: Option<String> = None;
-    let mut osv_read = 0;
-    let mut osv_duplicates = 0;
-    let mut advisory_entries = Vec::new();
-    // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
-    let mut referenced: BTreeSet<String> = BTreeSet::new();
-    if let Some(mut src) = Source::open("osv", &inputs.osv, inputs.limits)? {
-        src.each(&mut stats, |doc, _| {
-            feeds::osv::parse(doc, &mut |a| {
-                osv_read += 1;
-                let key = a
-                    .modified
-                    .as_deref()
-                    .map(feeds::time_key)
-                    .unwrap_or_default();
-                if let Some(d) = a.modified.as_deref().and_then(feeds::date_of) {
-                    osv_date = osv_date.take().max(Some(d));
-                }
-                match osv.get(&a.id) {
-                    Some((old, _)) if *old >= key => osv_duplicates += 1,
-                    Some(_) => {
-                        osv_duplicates += 1;
-                        osv.insert(a.id.clone(), (key, a));
-                    }
-                    None => {
-                        osv.insert(a.id.clone(), (key, a));
-                    }
-                }
-            })
-        })?;
-        stats.osv_read = osv_read;
-        stats.osv_duplicates = osv_duplicates;
-        for (key, advisories) in index_packages(std::mem::take(&mut osv), &mut stats) {
-            if inputs.cve_scope == CveScope::Referenced {
-                referenced.extend(advisories.iter().flat_map(Advisory::cves));
-            }
-            advisory_entries.push((key, codec::encode(&advisories)));
-        }
-        sources.push(src.info(osv_date.clone(), stats.osv_advisories));
-    }
+    // NVD's warnings before OSV's, as the inputs are documented.
+    stats.warnings[osv_warnings..].rotate_left(nvd_warnings - osv_warnings);
 
     // EPSS
     let mut epss: BTreeMap<String, (String, EpssScore)> = BTreeMap::new();
     let mut epss_date: Option<String> = None;
+    let mut epss_skipped: HashSet<String> = HashSet::new();
     if let Some(mut src) = Source::open("epss", &inputs.epss, inputs.limits)? {
         src.each(&mut stats, |doc, _| {
             let (outcome, scores) = feeds::epss::parse(doc)?;
@@ -231,6 +256,10 @@ pub fn build_with_stats(
                     epss_date = epss_date.take().max(Some(d));
                 }
                 for (cve, score) in s.scores {
+                    if scoped && !referenced.contains(&cve) {
+                        epss_skipped.insert(cve);
+                        continue;
+                    }
                     match epss.get(&cve) {
                         Some((old, _)) if *old >= key => {}
                         _ => {
@@ -255,15 +284,16 @@ pub fn build_with_stats(
         None => None,
     };
 
-    if inputs.cve_scope == CveScope::Referenced {
-        referenced.extend(kev.keys().map(|c| c.to_ascii_uppercase()));
-        let before = (nvd.len(), epss.len());
-        nvd.retain(|cve, _| referenced.contains(cve));
-        epss.retain(|cve, _| referenced.contains(cve));
-        stats.nvd_out_of_scope = (before.0 - nvd.len()) as u64;
-        stats.epss_out_of_scope = (before.1 - epss.len()) as u64;
-        stats.nvd_records = nvd.len() as u64;
-        stats.epss_scores = epss.len() as u64;
+    // The manifest lists the sources in one order, whatever order they were read in.
+    let rank = |name: &str| {
+        ["kev", "nvd", "osv", "epss", "jvn"]
+            .iter()
+            .position(|n| *n == name)
+    };
+    sources.sort_by_key(|s| rank(&s.name));
+    if scoped {
+        stats.nvd_out_of_scope = nvd_skipped.len() as u64;
+        stats.epss_out_of_scope = epss_skipped.len() as u64;
         if let Some(jvn) = jvn.as_mut() {
             let before = jvn.len();
             jvn.retain(|cve, _| referenced.contains(cve));
@@ -287,10 +317,12 @@ pub fn build_with_stats(
         cve_scope: inputs.cve_scope,
     };
     let fmt = |e: format::FormatError| DbError::Format(e.0);
-    let nvd_entries = nvd
-        .into_iter()
-        .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
-        .collect::<Result<Vec<_>, DbError>>()?;
+    // Each table is written, and its entries dropped, before the next is gathered.
+    let advisory_table = format::write_table(&advisory_entries, COMPRESSED).map_err(fmt)?;
+    drop(advisory_entries);
+    let nvd_entries: Vec<_> = nvd.into_iter().map(|(k, (_, r))| (k, r)).collect();
+    let nvd_table = format::write_table(&nvd_entries, COMPRESSED).map_err(fmt)?;
+    drop(nvd_entries);
     let kev_entries = kev
         .into_iter()
         .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
@@ -300,8 +332,8 @@ pub fn build_with_stats(
         .map(|(k, (_, s))| (k, encode_epss(&s)))
         .collect();
     let mut tables = vec![
-        format::write_table(&advisory_entries, COMPRESSED).map_err(fmt)?,
-        format::write_table(&nvd_entries, COMPRESSED).map_err(fmt)?,
+        advisory_table,
+        nvd_table,
         format::write_table(&kev_entries, COMPRESSED).map_err(fmt)?,
         format::write_table(&epss_entries, Codec::Raw).map_err(fmt)?,
     ];
@@ -366,35 +398,99 @@ fn read_jvn(
     Ok(Some((src.info(date, stats.jvn_cves), by_cve)))
 }
 
-/// Splits each advisory over the packages it affects.
-fn index_packages(
-    osv: BTreeMap<String, (String, Advisory)>,
-    stats: &mut BuildStats,
-) -> BTreeMap<String, Vec<Advisory>> {
-    let mut packages: BTreeMap<String, Vec<Advisory>> = BTreeMap::new();
-    for (_, (_, mut advisory)) in osv {
+/// The newest copy of one OSV record: split over the packages it affects, each copy keeping
+/// only that package's `affected` entries, each encoded alone (`codec::encode` of a one-item
+/// list without its count, so copies concatenate under a count later).
+struct OsvEntry {
+    /// [`feeds::time_key`] of its `modified`.
+    time: String,
+    /// `affected` entries of ecosystems kevgate does not match.
+    unknown_entries: u64,
+    /// (package key, encoded advisory), by key.
+    copies: Vec<(String, Vec<u8>)>,
+    /// The CVEs it names (collected for [`CveScope::Referenced`] only).
+    cves: Vec<String>,
+}
+
+impl OsvEntry {
+    fn split(mut advisory: Advisory, time: String, with_cves: bool) -> OsvEntry {
+        let mut unknown_entries = 0;
         let mut by_key: BTreeMap<String, Vec<Affected>> = BTreeMap::new();
         for a in std::mem::take(&mut advisory.affected) {
             match Ecosystem::from_osv(&a.ecosystem) {
                 Some((eco, _)) => by_key.entry(package_key(eco, &a.name)).or_default().push(a),
-                None => stats.osv_unknown_ecosystem_entries += 1,
+                None => unknown_entries += 1,
             }
         }
-        if by_key.is_empty() {
+        let cves = match with_cves && !by_key.is_empty() {
+            true => advisory.cves().collect(),
+            false => Vec::new(),
+        };
+        let copies = by_key
+            .into_iter()
+            .map(|(key, affected)| {
+                advisory.affected = affected;
+                let one = codec::encode(std::slice::from_ref(&advisory));
+                // A one-item list is the count 1 (one varint byte) and the advisory.
+                debug_assert_eq!(one.first(), Some(&1));
+                (key, one[1..].to_vec())
+            })
+            .collect();
+        OsvEntry {
+            time,
+            unknown_entries,
+            copies,
+            cves,
+        }
+    }
+}
+
+/// Gathers the stored advisories per package key, in id order, as encoded lists
+/// (`count advisory*`, what [`codec::encode`] writes for the list); adds the CVEs they name
+/// to `referenced`.
+fn index_packages(
+    osv: BTreeMap<String, OsvEntry>,
+    referenced: &mut BTreeSet<String>,
+    stats: &mut BuildStats,
+) -> Vec<(String, Vec<u8>)> {
+    // Per key the encoded copies, concatenated once their total is known: appending to one
+    // growing buffer per key left up to half of each buffer unused (at 600k records,
+    // hundreds of MB).
+    let mut packages: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+    for (_, entry) in osv {
+        stats.osv_unknown_ecosystem_entries += entry.unknown_entries;
+        if entry.copies.is_empty() {
             stats.osv_unindexed += 1;
             continue;
         }
         stats.osv_advisories += 1;
-        for (key, affected) in by_key {
-            let copy = Advisory {
-                affected,
-                ..advisory.clone()
-            };
-            packages.entry(key).or_default().push(copy);
+        referenced.extend(entry.cves);
+        for (key, bytes) in entry.copies {
+            packages.entry(key).or_default().push(bytes);
         }
     }
     stats.packages = packages.len() as u64;
     packages
+        .into_iter()
+        .map(|(key, copies)| {
+            let len = copies.iter().map(Vec::len).sum::<usize>();
+            let mut list = Vec::with_capacity(len + 10);
+            varint(&mut list, copies.len() as u64);
+            for copy in copies {
+                list.extend_from_slice(&copy);
+            }
+            (key, list)
+        })
+        .collect()
+}
+
+/// An unsigned LEB128 varint, as `codec` writes counts.
+fn varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, DbError> {

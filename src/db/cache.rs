@@ -12,6 +12,9 @@
 //! raw/kev/known_exploited_vulnerabilities.json
 //! raw/nvd/full-0000000.json  NVD API 2.0 pages; incremental pages `incr-<window>-<start>.json`
 //! raw/osv/<ecosystem>/all.zip
+//! raw/osv/<ecosystem>/changes.jsonl   records modified since the export, one per line
+//!                            (`update/osv.rs`); the build reads it beside `all.zip`
+//! raw/osv/<ecosystem>/.modified_id.csv   the list of the last update (the next diffs it)
 //! raw/epss/epss_scores-current.csv.gz
 //! raw/jvn/full-0000001.xml   MyJVN getVulnOverviewList pages (with `--jvn`); incremental
 //!                            pages `incr-<since>-<startItem>.xml`
@@ -74,6 +77,7 @@ pub struct SourceState {
     pub etag: Option<String>,
     /// NVD: the `lastModEndDate` of the last update (RFC 3339); the next starts there.
     /// JVN: when the last update ran; the next asks from the day before.
+    /// OSV (`osv/<ecosystem>`): the newest time in the `modified_id.csv` last read.
     pub last_mod_end: Option<String>,
 }
 

@@ -224,16 +224,20 @@ pub fn open(
             ),
         });
     }
-    let raw = fs_err::read(&file.path)?;
-    hasher.update(&raw);
     let mut total = 0u64;
     if let Some(inner) = lower.strip_suffix(".gz") {
+        // Decompressed as it is read and hashed; never held compressed and whole.
+        let mut reader = Hashing {
+            inner: std::io::BufReader::new(fs_err::File::open(&file.path)?),
+            hasher,
+        };
         let bytes = limits
-            .read(flate2::read::MultiGzDecoder::new(&raw[..]), &mut total)
+            .read(flate2::read::MultiGzDecoder::new(&mut reader), &mut total)
             .map_err(|e| DbError::Parse {
                 path: file.display.clone(),
                 reason: format!("bad gzip data: {e}"),
             })?;
+        std::io::copy(&mut reader, &mut std::io::sink())?;
         return each(Doc {
             name: file.display.clone(),
             kind: DocKind::of(inner),
@@ -241,11 +245,19 @@ pub fn open(
         });
     }
     if lower.ends_with(".zip") {
+        // Hashed in one streaming pass, then read member by member from the file: an
+        // `all.zip` of hundreds of MB is never held whole (issue 14).
+        let mut reader = Hashing {
+            inner: fs_err::File::open(&file.path)?,
+            hasher,
+        };
+        std::io::copy(&mut reader, &mut std::io::sink())?;
         let bad = |e: &dyn std::fmt::Display| DbError::Parse {
             path: file.display.clone(),
             reason: format!("bad zip archive: {e}"),
         };
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(|e| bad(&e))?;
+        let zip_file = std::io::BufReader::new(fs_err::File::open(&file.path)?);
+        let mut archive = zip::ZipArchive::new(zip_file).map_err(|e| bad(&e))?;
         let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
         names.sort();
         for member in names {
@@ -265,11 +277,27 @@ pub fn open(
         }
         return Ok(());
     }
+    let raw = fs_err::read(&file.path)?;
+    hasher.update(&raw);
     each(Doc {
         name: file.display.clone(),
         kind: DocKind::of(&lower),
         bytes: raw,
     })
+}
+
+/// A reader that hashes what passes through it.
+struct Hashing<'a, R> {
+    inner: R,
+    hasher: &'a mut Sha256,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Collapses whitespace runs (newlines included) to one space.

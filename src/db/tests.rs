@@ -654,3 +654,25 @@ fn manifest_text(db: &VulnDb) -> String {
         .expect("manifest");
     String::from_utf8(bytes.into_owned()).expect("utf-8")
 }
+
+/// `db build` encodes each advisory alone and concatenates the copies of a package under one
+/// count (issue 14, bounded memory): every stored list is exactly what `codec::encode` writes
+/// for the decoded list, and the lists are sorted by id.
+#[test]
+fn concatenated_lists_are_what_the_codec_writes() {
+    let db = VulnDb::from_bytes(fixture_db()).expect("loads");
+    let mut lists = 0;
+    for i in 0..db.advisories.len() {
+        let (key, value) = db.advisories.entry_at(&db.source, i).expect("entry");
+        let list = codec::decode(&value, db.version).expect("decodes");
+        assert_eq!(
+            codec::encode(&list),
+            value,
+            "{}",
+            String::from_utf8_lossy(key)
+        );
+        assert!(list.windows(2).all(|w| w[0].id < w[1].id));
+        lists += usize::from(list.len() > 1);
+    }
+    assert!(lists > 0, "some package has several advisories");
+}

@@ -11,9 +11,11 @@
 //! signed prebuilt database (`update/prebuilt.rs`, `db update --from`).
 //!
 //! Incremental: NVD asks only for records modified since the last update
-//! (`lastModStartDate`/`lastModEndDate`, in windows of at most 120 days); KEV, OSV and EPSS
-//! are single files, re-downloaded unless the server answers `304 Not Modified` to the
-//! stored ETag. JVN (opt-in, [`UpdateOptions::jvn_url`]) asks the MyJVN API for every entry
+//! (`lastModStartDate`/`lastModEndDate`, in windows of at most 120 days); OSV fetches only
+//! the records its `modified_id.csv` lists as modified since (`update/osv.rs`), the whole
+//! `all.zip` the first time; KEV and EPSS are single files, re-downloaded unless the server
+//! answers `304 Not Modified` to the stored ETag. OSV downloads are checked by the build
+//! itself (one parse, not a validation pass and a build); its errors name the source. JVN (opt-in, [`UpdateOptions::jvn_url`]) asks the MyJVN API for every entry
 //! the first time, then only for entries updated since the day before the last update.
 //!
 //! HTTP (`src/http.rs`): timeouts on every wait, retries of transient failures (429, 502,
@@ -21,6 +23,7 @@
 //! display. NVD requests are also spaced to the published limits (5 per 30 s, 50 with an API
 //! key).
 
+pub mod osv;
 mod pages;
 pub mod prebuilt;
 
@@ -101,6 +104,10 @@ pub struct UpdateOptions {
     pub cve_scope: crate::db::CveScope,
     /// Caps on decompressing the downloads (per document, per feed file).
     pub limits: feeds::Limits,
+    /// Most OSV records of one ecosystem fetched one by one in an update; more changed
+    /// records download the whole `all.zip` instead. Default 10,000
+    /// (`KEVGATE_OSV_MAX_CHANGED`).
+    pub osv_max_changed: usize,
 }
 
 impl UpdateOptions {
@@ -122,6 +129,7 @@ impl UpdateOptions {
             built_at: jiff::Timestamp::now(),
             cve_scope: crate::db::CveScope::All,
             limits: feeds::Limits::default(),
+            osv_max_changed: osv::DEFAULT_MAX_CHANGED,
         }
     }
 }
@@ -243,7 +251,7 @@ fn stage_and_build(
         log: &mut *log,
     };
     let [kev, epss] = [FileFeed::kev(opts), FileFeed::epss(opts)];
-    reports.push(stage.fetch_file_feed(&kev, &opts.limits)?);
+    reports.push(stage.fetch_file_feed(&kev)?);
     let dir = staging.join("nvd");
     mkdir(&dir)?;
     let nvd_state = stage.state.sources.entry("nvd".into()).or_default();
@@ -260,12 +268,12 @@ fn stage_and_build(
     let mut osv = SourceReport::new("osv");
     mkdir(&staging.join("osv"))?;
     for eco in &opts.osv_ecosystems {
-        let r = stage.fetch_file_feed(&FileFeed::osv(opts, eco), &opts.limits)?;
+        let r = stage.fetch_osv(opts, eco)?;
         osv.bytes += r.bytes;
         osv.requests += r.requests;
     }
     reports.push(osv);
-    reports.push(stage.fetch_file_feed(&epss, &opts.limits)?);
+    reports.push(stage.fetch_file_feed(&epss)?);
 
     // JVN (opt-in)
     let mut jvn_inputs = Vec::new();
@@ -295,7 +303,20 @@ fn stage_and_build(
         cve_scope: opts.cve_scope,
         limits: opts.limits,
     };
-    let (bytes, stats) = crate::db::build_with_stats(&inputs, opts.built_at)?;
+    // The OSV downloads are checked here, by the one parse that builds (issue 14): a bad
+    // record fails naming the source, its URL and the file.
+    let (bytes, stats) =
+        crate::db::build_with_stats(&inputs, opts.built_at).map_err(|e| match &e {
+            DbError::Parse { path, .. } => match osv::url_of(opts, path) {
+                Some(url) => UpdateError::Source {
+                    source_name: "osv",
+                    url,
+                    reason: format!("invalid download: {e}"),
+                },
+                None => UpdateError::Build(e),
+            },
+            _ => UpdateError::Build(e),
+        })?;
     VulnDb::from_bytes(bytes.clone())?;
     if opts.cve_scope == crate::db::CveScope::Referenced {
         let _ = writeln!(
@@ -336,8 +357,9 @@ struct FileFeed {
 enum Check {
     /// Parsed as one document of this kind by the feed's parser.
     Doc(DocKind, fn(&Doc) -> Result<feeds::Outcome, DbError>),
-    /// An OSV export: every JSON member parsed by the OSV parser.
-    OsvZip,
+    /// Read by the build, which names the source when it fails (an OSV export: parsing
+    /// 600k records twice, to check and to build, was minutes of the daily update).
+    ByBuild,
 }
 
 impl FileFeed {
@@ -371,7 +393,7 @@ impl FileFeed {
             ),
             rel: Path::new("osv").join(ecosystem).join("all.zip"),
             state_key: format!("osv/{ecosystem}"),
-            check: Check::OsvZip,
+            check: Check::ByBuild,
         }
     }
 }
@@ -389,11 +411,7 @@ struct Stage<'a> {
 impl Stage<'_> {
     /// Fetches `feed` into the staging directory (or links the previous file on `304`) and
     /// validates it, so a bad download fails here, named by its source.
-    fn fetch_file_feed(
-        &mut self,
-        feed: &FileFeed,
-        limits: &feeds::Limits,
-    ) -> Result<SourceReport, UpdateError> {
+    fn fetch_file_feed(&mut self, feed: &FileFeed) -> Result<SourceReport, UpdateError> {
         let dest = self.staging.join(&feed.rel);
         if let Some(dir) = dest.parent() {
             fs_err::create_dir_all(dir).map_err(|e| cache_error(dir, e))?;
@@ -412,10 +430,15 @@ impl Stage<'_> {
             self.log,
         )?;
         match feed.check {
-            Check::Doc(kind, parse) => {
-                validate(limits, feed.source_name, &feed.url, &dest, kind, parse)?
-            }
-            Check::OsvZip => validate_zip(limits, &feed.url, &dest)?,
+            Check::Doc(kind, parse) => validate(
+                &self.http.limits,
+                feed.source_name,
+                &feed.url,
+                &dest,
+                kind,
+                parse,
+            )?,
+            Check::ByBuild => {}
         }
         Ok(report)
     }
@@ -456,36 +479,6 @@ fn validate(
         feeds::Outcome::Read(_) => Ok(()),
         feeds::Outcome::Skipped(why) => Err(err(format!("invalid download: {why}"))),
     }
-}
-
-fn validate_zip(limits: &feeds::Limits, url: &str, path: &Path) -> Result<(), UpdateError> {
-    let err = |reason: String| UpdateError::Source {
-        source_name: "osv",
-        url: url.to_string(),
-        reason,
-    };
-    let file = fs_err::File::open(path).map_err(|e| cache_error(path, e))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| err(format!("invalid zip: {e}")))?;
-    let mut total = 0;
-    for i in 0..zip.len() {
-        let member = zip
-            .by_index(i)
-            .map_err(|e| err(format!("invalid zip: {e}")))?;
-        let name = member.name().to_string();
-        let bytes = limits
-            .read(member, &mut total)
-            .map_err(|e| err(format!("invalid zip member `{name}`: {e}")))?;
-        if name.ends_with(".json") {
-            let doc = Doc {
-                name: format!("osv!{name}"),
-                kind: DocKind::Json,
-                bytes,
-            };
-            feeds::osv::parse(&doc, &mut |_| {})
-                .map_err(|e| err(format!("invalid download: {e}")))?;
-        }
-    }
-    Ok(())
 }
 
 /// osv.dev folder names contain spaces (`Red Hat`, `Rocky Linux`).

@@ -63,6 +63,9 @@ pub(crate) type Fault = Box<dyn Fn(&Request) -> Option<Reply> + Send + Sync>;
 /// The recorded feeds, and what the server does today.
 struct World {
     kev: &'static str,
+    /// 1: the OSV fixtures as recorded; 2 and later: the npm record revised (newer
+    /// `modified`, another summary), as `all.zip`, `modified_id.csv` and `<id>.json` show.
+    osv_day: u32,
     fault: Option<Fault>,
     log: Vec<Request>,
 }
@@ -82,6 +85,7 @@ impl Server {
         let addr = listener.local_addr().expect("local addr").to_string();
         let world = Arc::new(Mutex::new(World {
             kev,
+            osv_day: 1,
             fault: None,
             log: vec![],
         }));
@@ -107,6 +111,10 @@ impl Server {
 
     fn set_kev(&self, kev: &'static str) {
         self.world.lock().expect("world").kev = kev;
+    }
+
+    fn set_osv_day(&self, day: u32) {
+        self.world.lock().expect("world").osv_day = day;
     }
 
     pub(crate) fn set_fault(&self, fault: Option<Fault>) {
@@ -226,7 +234,7 @@ fn handle(mut conn: TcpStream, world: &Mutex<World>) {
         w.log.push(req.clone());
         match w.fault.as_ref().and_then(|f| f(&req)) {
             Some(r) => r,
-            None => serve(w.kev, &req),
+            None => serve(w.kev, w.osv_day, &req),
         }
     };
     if matches!(reply, Reply::Reset) {
@@ -318,7 +326,7 @@ fn gunzip(rel: &str) -> Vec<u8> {
 const NVD_SERVER_PAGE: usize = 20;
 
 /// The recorded feeds.
-fn serve(kev: &str, req: &Request) -> Reply {
+fn serve(kev: &str, osv_day: u32, req: &Request) -> Reply {
     let path = req.path.as_str();
     if path == "/kev/known_exploited_vulnerabilities.json" {
         return ok(gunzip(&format!("update/kev-{kev}.json.gz")));
@@ -350,18 +358,29 @@ fn serve(kev: &str, req: &Request) -> Reply {
         page["vulnerabilities"] = items.into();
         return ok(serde_json::to_vec(&page).expect("page"));
     }
-    if let Some(eco) = path
-        .strip_prefix("/osv/")
-        .and_then(|p| p.strip_suffix("/all.zip"))
-    {
+    if let Some((eco, name)) = path.strip_prefix("/osv/").and_then(|p| p.split_once('/')) {
         let file = match eco {
             "Maven" => "GHSA-jfh8-c2jp-5v3q.json",
             "npm" => "GHSA-jpcq-cgw6-v4j6.json",
             "Go" => "go-testdata-GHSA-28r2-q6m8-9hpx.json",
             _ => return status(404, &[]),
         };
+        let record = osv_record(file, osv_day);
+        let id = file.trim_start_matches("go-testdata-");
+        if name == "modified_id.csv" {
+            // osv.dev's list: `<modified>,<id>`, newest first.
+            let value: serde_json::Value = serde_json::from_slice(&record).expect("record");
+            let modified = value["modified"].as_str().expect("modified");
+            return ok(format!("{modified},{}\n", id.trim_end_matches(".json")).into_bytes());
+        }
+        if name == id {
+            return ok(record);
+        }
+        if name != "all.zip" {
+            return status(404, &[]);
+        }
         // Like the osv.dev bucket: an ETag, and 304 when the client already has it.
-        let body = osv_zip(file);
+        let body = osv_zip_of(id, &record);
         let etag = format!("\"{:x}\"", Sha256::digest(&body));
         if req.headers.get("if-none-match") == Some(&etag) {
             return Reply::Full {
@@ -394,15 +413,26 @@ fn serve(kev: &str, req: &Request) -> Reply {
     status(404, &[])
 }
 
-/// An osv.dev-style `all.zip`: one `<ID>.json` per record.
-fn osv_zip(file: &str) -> Vec<u8> {
+/// An OSV fixture record as served on `day`: from day 2 the npm record is revised.
+fn osv_record(file: &str, day: u32) -> Vec<u8> {
     let bytes = fs_err::read(fixture(&format!("update/osv/{file}"))).expect("fixture");
-    let id = file.trim_start_matches("go-testdata-");
+    if day < 2 || file != "GHSA-jpcq-cgw6-v4j6.json" {
+        return bytes;
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).expect("fixture record");
+    value["modified"] = format!("2025-09-{day:02}T00:00:00Z").into();
+    value["summary"] = format!("Potential XSS vulnerability in jQuery (revision {day})").into();
+    // Pretty-printed, as osv.dev serves records: several lines.
+    serde_json::to_vec_pretty(&value).expect("record")
+}
+
+/// An `all.zip` holding `record` as the member `name`.
+fn osv_zip_of(name: &str, record: &[u8]) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
-    zip.start_file(id, zip::write::SimpleFileOptions::default())
+    zip.start_file(name, zip::write::SimpleFileOptions::default())
         .expect("zip member");
-    zip.write_all(&bytes).expect("zip write");
+    zip.write_all(record).expect("zip write");
     zip.finish().expect("zip finish");
     out.into_inner()
 }
@@ -476,9 +506,17 @@ fn incremental_updates_follow_the_kev_catalogs() {
         .map(|r| r.path.as_str())
         .collect();
     osv.sort();
+    // The first time: each ecosystem's list of modified records, then its whole export.
     assert_eq!(
         osv,
-        ["/osv/Go/all.zip", "/osv/Maven/all.zip", "/osv/npm/all.zip"]
+        [
+            "/osv/Go/all.zip",
+            "/osv/Go/modified_id.csv",
+            "/osv/Maven/all.zip",
+            "/osv/Maven/modified_id.csv",
+            "/osv/npm/all.zip",
+            "/osv/npm/modified_id.csv"
+        ]
     );
     let s = status_json(&cache);
     assert_eq!(records(&s, "kev"), 1252);
@@ -500,11 +538,11 @@ fn incremental_updates_follow_the_kev_catalogs() {
         .expect("start date");
     let end: jiff::Timestamp = nvd[0].query["lastModEndDate"].parse().expect("end date");
     assert!(start <= end && end.duration_since(start).as_hours() <= 120 * 24);
-    // OSV unchanged: asked with the stored ETag, answered 304, the archive kept.
+    // OSV unchanged: the lists are as last time, so no record and no archive is fetched.
     let osv: Vec<_> = log.iter().filter(|r| r.path.starts_with("/osv/")).collect();
     assert_eq!(osv.len(), 3);
     assert!(
-        osv.iter().all(|r| r.headers.contains_key("if-none-match")),
+        osv.iter().all(|r| r.path.ends_with("/modified_id.csv")),
         "{osv:?}"
     );
     let s = status_json(&cache);
@@ -570,6 +608,8 @@ fn assert_fault_keeps_cache_with(
     let before = hashes(&cache);
 
     server.set_kev("2025-05-06");
+    // The npm OSV record changed too: the update fetches it alone.
+    server.set_osv_day(2);
     server.set_fault(Some(fault));
     let mut cmd = server.command(&cache);
     cmd.envs(env.iter().copied());
@@ -627,10 +667,186 @@ fn http_503_is_retried_then_fails() {
 
 #[test]
 fn truncated_body_fails() {
-    let fault = on("/osv/npm/", || {
-        Reply::Truncated(osv_zip("GHSA-jpcq-cgw6-v4j6.json"))
+    let fault = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
+        Reply::Truncated(osv_record("GHSA-jpcq-cgw6-v4j6.json", 2))
     });
-    assert_fault_keeps_cache("update-truncated", fault, "osv", "osv/npm/all.zip");
+    assert_fault_keeps_cache(
+        "update-truncated",
+        fault,
+        "osv",
+        "osv/npm/GHSA-jpcq-cgw6-v4j6.json",
+    );
+}
+
+/// Issue 14, item 4: the daily increment fetches each ecosystem's `modified_id.csv` and only
+/// the records modified since the last update (here the revised npm record), never an
+/// `all.zip`; the database it builds has the same records, table by table, as a first
+/// update from the same day's exports, and the manifest differs only in the OSV files read.
+#[test]
+fn osv_increment_builds_what_a_full_update_builds() {
+    let tmp = TempDir::new("update-osv-increment");
+    let server = Server::start("2025-08-25");
+    let incremental = tmp.path().join("incremental");
+    let (code, _, err) = server.update(&incremental);
+    assert_eq!(code, 0, "{err}");
+    server.take_log();
+
+    server.set_osv_day(2);
+    let (code, _, err) = server.update(&incremental);
+    assert_eq!(code, 0, "{err}");
+    let mut osv: Vec<_> = server
+        .take_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/osv/"))
+        .map(|r| r.path)
+        .collect();
+    osv.sort();
+    assert_eq!(
+        osv,
+        [
+            "/osv/Go/modified_id.csv",
+            "/osv/Maven/modified_id.csv",
+            "/osv/npm/GHSA-jpcq-cgw6-v4j6.json",
+            "/osv/npm/modified_id.csv"
+        ]
+    );
+    assert!(
+        err.contains("osv: npm: 1 records changed since the last update"),
+        "{err}"
+    );
+
+    // Another update with nothing new fetches no record and keeps the revised one.
+    let (code, _, err) = server.update(&incremental);
+    assert_eq!(code, 0, "{err}");
+    let records: Vec<_> = server
+        .take_log()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/osv/") && r.path.ends_with(".json"))
+        .map(|r| r.path)
+        .collect();
+    assert!(records.is_empty(), "{records:?}");
+
+    let full = tmp.path().join("full");
+    let (code, _, err) = server.update(&full);
+    assert_eq!(code, 0, "{err}");
+
+    let read = |cache: &Path| fs_err::read(cache.join("kevgate.db")).expect("database");
+    let (a, b) = (read(&incremental), read(&full));
+    let (ta, tb) = (tables(&a), tables(&b));
+    assert_eq!(ta.len(), 4);
+    // Advisories, KEV, EPSS. (NVD differs by the fake server's design: its incremental
+    // window answers other records than its full listing.)
+    for i in [0, 2, 3] {
+        assert!(ta[i] == tb[i], "table {i} differs");
+    }
+    let advisories = String::from_utf8_lossy(
+        &ta[0]
+            .iter()
+            .map(|e| e.1.clone())
+            .collect::<Vec<_>>()
+            .concat(),
+    )
+    .into_owned();
+    assert!(
+        advisories.contains("(revision 2)"),
+        "the revised record is stored"
+    );
+    let (ma, mb) = (manifest(&a), manifest(&b));
+    assert_eq!(ma["sources"].as_array().map(Vec::len), Some(4));
+    for (x, y) in ma["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(mb["sources"].as_array().into_iter().flatten())
+    {
+        if x["name"] == "nvd" {
+            continue;
+        }
+        assert_eq!(x["records"], y["records"], "{x} vs {y}");
+        assert_eq!(x["data_date"], y["data_date"], "{x} vs {y}");
+        if x["name"] != "osv" {
+            assert_eq!(x, y);
+        }
+    }
+    assert!(ma.to_string().contains("osv/npm/changes.jsonl"), "{ma}");
+}
+
+/// A record that is not what the list promised fails the increment, naming why: another
+/// id than asked for, or an older `modified` than listed (a stale copy).
+#[test]
+fn inconsistent_changed_record_fails_naming_it() {
+    let stale = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
+        ok(osv_record("GHSA-jpcq-cgw6-v4j6.json", 1))
+    });
+    assert_fault_keeps_cache(
+        "update-stale-record",
+        stale,
+        "osv",
+        "inconsistent increment: record `GHSA-jpcq-cgw6-v4j6` was modified 2022-02-08T22:06:24Z, \
+         before the 2025-09-02T00:00:00Z `modified_id.csv` lists",
+    );
+    let other = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
+        ok(osv_record("GHSA-jfh8-c2jp-5v3q.json", 1))
+    });
+    assert_fault_keeps_cache(
+        "update-other-record",
+        other,
+        "osv",
+        "asked for `GHSA-jpcq-cgw6-v4j6`, got record `GHSA-jfh8-c2jp-5v3q`",
+    );
+}
+
+/// The advisories, NVD, KEV and EPSS tables of a database file: (key, value) entries in
+/// order.
+fn tables(bytes: &[u8]) -> Vec<Vec<(String, Vec<u8>)>> {
+    let db = kevgate::db::VulnDb::from_bytes(bytes.to_vec()).expect("a valid database");
+    ["advisories", "nvd", "kev", "epss"]
+        .into_iter()
+        .map(|name| db.entries(name).expect("valid entries"))
+        .collect()
+}
+
+/// The manifest of a database file.
+fn manifest(bytes: &[u8]) -> serde_json::Value {
+    use kevgate::db::format::{self, Source};
+    let header = format::read_header(&Source::from(bytes)).expect("a valid database");
+    serde_json::from_slice(&bytes[header.manifest]).expect("manifest JSON")
+}
+
+/// A `modified_id.csv` line whose id is a path fails the update naming the list and the
+/// line, before any URL or file is made of it; the cache is unchanged.
+#[test]
+fn bad_modified_id_line_fails_naming_it() {
+    let fault = on("/osv/npm/modified_id.csv", || {
+        ok(
+            b"2025-09-02T00:00:00Z,GHSA-jpcq-cgw6-v4j6\n2025-09-01T00:00:00Z,../../state\n"
+                .to_vec(),
+        )
+    });
+    assert_fault_keeps_cache(
+        "update-bad-modified-id",
+        fault,
+        "osv",
+        "`osv/npm/modified_id.csv` line 2: not an OSV id: `../../state`",
+    );
+}
+
+/// A changed record that is not an OSV record fails the update (the build reads it),
+/// naming the source, the ecosystem's URL and the file; the cache is unchanged.
+#[test]
+fn bad_changed_record_fails_naming_it() {
+    let fault = on("/osv/npm/GHSA-jpcq-cgw6-v4j6.json", || {
+        ok(
+            br#"{"id": "GHSA-jpcq-cgw6-v4j6", "modified": "2025-09-02T00:00:00Z", "affected": 5}"#
+                .to_vec(),
+        )
+    });
+    assert_fault_keeps_cache(
+        "update-bad-record",
+        fault,
+        "osv",
+        "invalid download: cannot read `osv/npm/changes.jsonl:1`",
+    );
 }
 
 #[test]
@@ -1121,13 +1337,17 @@ fn zip_bomb(name: &str, len: usize) -> Vec<u8> {
 fn zip_bomb_stops_at_the_entry_cap() {
     let bomb = Arc::new(zip_bomb("GHSA-bomb-bomb-bomb.json", 64 << 20));
     assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
-    let fault = on("/osv/npm/", move || ok(bomb.to_vec()));
+    let fault = on("/osv/npm/all.zip", move || ok(bomb.to_vec()));
+    // More changed records than `KEVGATE_OSV_MAX_CHANGED`: the whole export is downloaded.
     assert_fault_keeps_cache_with(
         "update-zip-bomb",
         fault,
         "osv",
         "the cap per document (`KEVGATE_MAX_ENTRY_BYTES`)",
-        &[("KEVGATE_MAX_ENTRY_BYTES", "8388608")],
+        &[
+            ("KEVGATE_MAX_ENTRY_BYTES", "8388608"),
+            ("KEVGATE_OSV_MAX_CHANGED", "0"),
+        ],
     );
 }
 
