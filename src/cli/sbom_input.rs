@@ -53,9 +53,17 @@ fn is_gzip(path: &Path) -> bool {
 /// An SBOM already read whole (`raw`: the file, or a downloaded release asset), named `shown`
 /// in messages.
 pub(super) fn from_bytes(raw: Vec<u8>, shown: &str, max_bytes: u64) -> anyhow::Result<SbomInput> {
-    let sha256 = crate::attestation::sha256_hex(&raw);
-    let inflated = sbom::inflate(&raw, max_bytes).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
-    let parsed = sbom::parse_inflated(&inflated).map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
+    // The attestation's sha256 is computed beside the parse, on a second thread.
+    let (sha256, parsed) = std::thread::scope(|scope| {
+        let hash = scope.spawn(|| crate::attestation::sha256_hex(&raw));
+        let parsed =
+            sbom::inflate(&raw, max_bytes).and_then(|inflated| sbom::parse_inflated(&inflated));
+        let sha256 = hash
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (sha256, parsed)
+    });
+    let parsed = parsed.map_err(|e| anyhow::anyhow!("`{shown}`: {e}"))?;
     Ok(SbomInput { parsed, sha256 })
 }
 

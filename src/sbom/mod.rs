@@ -443,6 +443,14 @@ pub fn refused_early(head: &[u8]) -> bool {
 }
 
 fn parse_plain(bytes: &[u8]) -> Result<Sbom, SbomError> {
+    // A well-formed CycloneDX JSON document in one pass over the bytes: serde_json checks the
+    // UTF-8 of every string it reads and refuses any other byte outside the grammar, so a
+    // document it takes is text; anything else goes the careful way below, which explains.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        && let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_slice(bytes))
+    {
+        return Ok(sbom);
+    }
     let text = detect::decode_text(bytes)?;
     if text.trim().is_empty() {
         return Err(SbomError::Empty);
