@@ -275,17 +275,12 @@ impl VulnDb {
         let mut keys: Vec<String> = cves.into_iter().map(cve_key).collect();
         keys.sort_unstable();
         keys.dedup();
-        let tables: [(&'static str, Option<&Table>); 4] = [
-            ("nvd", Some(&self.nvd)),
-            ("kev", Some(&self.kev)),
-            ("epss", Some(&self.epss)),
-            ("jvn", self.jvn.as_ref()),
-        ];
         let mut cache = self
             .prefetched
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (name, table) in tables {
+        // Every table keyed by CVE: all but the advisories.
+        for (name, table) in self.tables().into_iter().skip(1) {
             let Some(table) = table else { continue };
             let values = cache.entry(name).or_default();
             for key in &keys {

@@ -287,18 +287,11 @@ pub fn enrich(
             .flat_map(|m| m.ids.iter().map(String::as_str))
             .filter(|i| matching::is_cve(i)),
     );
-    // Findings are independent: batches of them on worker threads, in match order.
-    let batches = crate::parallel::map_batches(&matches.matches, 64, |batch| {
-        batch
-            .iter()
-            .filter_map(|m| finding(m, sbom, db, severity_sources).transpose())
-            .collect::<Result<Vec<_>, _>>()
-    });
-    let mut findings = Vec::with_capacity(matches.matches.len());
-    for batch in batches {
-        findings.extend(batch?);
-    }
-    Ok(findings)
+    // Findings are independent: on worker threads, in match order.
+    let findings = crate::parallel::try_map(&matches.matches, 64, |m| {
+        finding(m, sbom, db, severity_sources)
+    })?;
+    Ok(findings.into_iter().flatten().collect())
 }
 
 fn finding(

@@ -49,6 +49,22 @@ pub fn map_batches<T: Sync, R: Send>(
         .collect()
 }
 
+/// `work` applied to every item on [`map_batches`]'s threads, in input order; the first
+/// error in input order is the error.
+pub fn try_map<T: Sync, R: Send, E: Send>(
+    items: &[T],
+    batch: usize,
+    work: impl Fn(&T) -> Result<R, E> + Sync,
+) -> Result<Vec<R>, E> {
+    let mut out = Vec::with_capacity(items.len());
+    for batch in map_batches(items, batch, |b| {
+        b.iter().map(&work).collect::<Result<Vec<R>, E>>()
+    }) {
+        out.extend(batch?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +78,18 @@ mod tests {
             assert_eq!(sums.concat(), items, "batch {batch}");
         }
         assert!(map_batches(&[] as &[u8], 8, <[u8]>::len).is_empty());
+    }
+
+    /// The first error in input order is the error, whichever thread met it first.
+    #[test]
+    fn first_error_in_order() {
+        let items: Vec<usize> = (0..5_000).collect();
+        let r = try_map(
+            &items,
+            16,
+            |&i| if i % 1_000 == 999 { Err(i) } else { Ok(i) },
+        );
+        assert_eq!(r, Err(999));
+        assert_eq!(try_map(&items, 16, |&i| Ok::<_, ()>(i)), Ok(items.clone()));
     }
 }

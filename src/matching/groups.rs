@@ -3,7 +3,7 @@
 //!
 //! Each group reads its package's advisory list once and matches its components; groups are
 //! independent, so batches of neighbouring groups (neighbours share database blocks) go to
-//! [`crate::parallel::map_batches`], which returns them in group order: the result is the same
+//! [`crate::parallel::try_map`], which returns them in group order: the result is the same
 //! as one thread's, whatever the scheduling. A database error of any group is the error (the
 //! first in group order), never a group without matches.
 
@@ -43,17 +43,7 @@ pub(super) fn match_groups(
     sbom: &Sbom,
     db: &VulnDb,
 ) -> Result<Vec<GroupOutcome>, DbError> {
-    let batches = crate::parallel::map_batches(groups, BATCH, |batch| {
-        batch
-            .iter()
-            .map(|g| match_group(g, sbom, db))
-            .collect::<Result<Vec<_>, _>>()
-    });
-    let mut outcomes = Vec::with_capacity(groups.len());
-    for batch in batches {
-        outcomes.extend(batch?);
-    }
-    Ok(outcomes)
+    crate::parallel::try_map(groups, BATCH, |g| match_group(g, sbom, db))
 }
 
 /// One group: its package's advisories read once (decoding in full only those that may affect

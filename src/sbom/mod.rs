@@ -446,7 +446,8 @@ fn parse_plain(bytes: &[u8]) -> Result<Sbom, SbomError> {
     // A well-formed CycloneDX JSON document in one pass over the bytes: serde_json checks the
     // UTF-8 of every string it reads and refuses any other byte outside the grammar, so a
     // document it takes is text; anything else goes the careful way below, which explains.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    let streamed = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if streamed
         && let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_slice(bytes))
     {
         return Ok(sbom);
@@ -465,7 +466,11 @@ fn parse_plain(bytes: &[u8]) -> Result<Sbom, SbomError> {
     // One streaming pass reads a well-formed CycloneDX document (duplicate keys refused on
     // the way); anything else is checked for duplicate keys on its own, then read by the
     // streaming reader skipping what it does not use, then by the careful path, which explains.
-    if let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_str(text)) {
+    // (Text that starts as it did above was read the same way already: its byte-order mark
+    // is the only difference decode_text can make.)
+    if !streamed
+        && let Some(sbom) = cyclonedx_stream::parse(serde_json::Deserializer::from_str(text))
+    {
         return Ok(sbom);
     }
     detect::check_duplicate_keys(text)?;
