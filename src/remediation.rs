@@ -139,6 +139,11 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 }
 
 /// One [`Remediation`] per component with a finding that is not ignored, most urgent first
+/// Sets of texts the findings hold (the ids and links of thousands of findings on one
+/// component): foldhash, seeded per set like `sbom::TextMap` (SipHash was visible in the
+/// Debian-heavy profile).
+type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 /// (KEV fixes, then fixes, then name).
 pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
@@ -147,8 +152,8 @@ pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
     let mut needs: BTreeMap<usize, Vec<Need<'_>>> = BTreeMap::new();
     // (component, id) pairs already counted: `fixes`/`unfixable`/`kev_actions` stay linear in
     // the number of findings even when one component has thousands.
-    let mut seen: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
-    let mut seen_links: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
+    let mut seen: FastSet<(usize, &str)> = FastSet::default();
+    let mut seen_links: FastSet<(usize, &str)> = FastSet::default();
     for e in findings.iter().filter(|e| e.decision != Decision::Ignored) {
         let f = &e.finding;
         let c = &f.component;
@@ -228,7 +233,7 @@ pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
             let n = needs.get(&i).map(Vec::as_slice).unwrap_or_default();
             r.upgrade_to = target(s, n);
             // The `last_affected` findings: fixed when the target clears them.
-            let mut soft_seen = std::collections::HashSet::new();
+            let mut soft_seen: FastSet<&str> = FastSet::default();
             for need in n.iter().filter(|n| n.fixed.is_empty()) {
                 if !soft_seen.insert(need.id) {
                     continue;
@@ -382,7 +387,7 @@ fn branch(
         })
         .collect();
     let upgrade_to = target(s, &on_line)?;
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: FastSet<&str> = FastSet::default();
     let fixes: Vec<String> = needs
         .iter()
         .filter(|n| n.fixed_by(s, &upgrade_to) && seen.insert(n.id))
