@@ -108,9 +108,33 @@ pub fn find(
 
     let mut queries: Vec<(usize, Query)> = Vec::new();
     let mut other_majors: BTreeSet<String> = BTreeSet::new();
-    for (index, component) in sbom.components.iter().enumerate() {
-        let Some(mut query) = query_for(index, component, os, &mut out.notes, &mut unsupported)
-        else {
+    // Each component's purl parsed and identified on worker threads; what they found is taken
+    // in component order, as one thread would have.
+    let indices: Vec<usize> = (0..sbom.components.len()).collect();
+    let prepared = crate::parallel::map_batches(&indices, 512, |batch| {
+        batch
+            .iter()
+            .map(|&index| {
+                let mut notes = Vec::new();
+                let mut unsupported = BTreeMap::new();
+                let query = query_for(
+                    index,
+                    &sbom.components[index],
+                    os,
+                    &mut notes,
+                    &mut unsupported,
+                );
+                (query, notes, unsupported)
+            })
+            .collect::<Vec<_>>()
+    });
+    for (index, (query, notes, found)) in prepared.into_iter().flatten().enumerate() {
+        let component = &sbom.components[index];
+        out.notes.extend(notes);
+        for (kind, examples) in found {
+            unsupported.entry(kind).or_default().extend(examples);
+        }
+        let Some(mut query) = query else {
             continue;
         };
         if let (Some(stream), Ecosystem::RedHat) = (rhel_stream, query.package.ecosystem) {
@@ -142,10 +166,15 @@ pub fn find(
     // neighbouring keys at a time and keeps the last ones), decoding in full only those that
     // may affect one of the package's components; nothing is kept once its components are
     // matched. Packages are matched on worker threads, their outcomes taken in key order.
-    queries.sort_by(|(_, a), (_, b)| {
+    // Sorted by index, then moved once: a query is a few hundred bytes.
+    let mut order: Vec<usize> = (0..queries.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&queries[a].1, &queries[b].1);
         (a.package.ecosystem.osv_name(), &a.key_name)
             .cmp(&(b.package.ecosystem.osv_name(), &b.key_name))
     });
+    let mut slots: Vec<Option<(usize, Query)>> = queries.into_iter().map(Some).collect();
+    let queries: Vec<(usize, Query)> = order.into_iter().filter_map(|i| slots[i].take()).collect();
     let mut groups: Vec<&[(usize, Query)]> = Vec::new();
     let mut rest = queries.as_slice();
     while let Some((_, first)) = rest.first() {
@@ -204,9 +233,10 @@ pub fn find(
     }
 
     // Each component's units merged and their fixes checked, on worker threads (results in
-    // component order).
+    // component order). One component at a time: a few (Debian's `linux` packages) carry
+    // most of the work.
     let per_component: Vec<(usize, Vec<Unit>)> = per_component.into_iter().collect();
-    for matches in crate::parallel::map_owned(per_component, 16, |(component, units)| {
+    for matches in crate::parallel::map_owned(per_component, 1, |(component, units)| {
         component_matches(component, units, packages.get(&component))
     }) {
         out.matches.extend(matches);
