@@ -126,12 +126,12 @@ pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) 
             .find(|n| !ignorable(*n))
             .is_some_and(|n| n == '#')
         {
-            out.write_all(json[copied..at].as_bytes())?;
+            out.write_all(&json.as_bytes()[copied..at])?;
             out.write_all(b"\\u0023")?;
             copied = at + 1;
         }
     }
-    out.write_all(json[copied..].as_bytes())?;
+    out.write_all(&json.as_bytes()[copied..])?;
     writeln!(out)
 }
 
