@@ -166,26 +166,22 @@ pub fn find(
     // neighbouring keys at a time and keeps the last ones), decoding in full only those that
     // may affect one of the package's components; nothing is kept once its components are
     // matched. Packages are matched on worker threads, their outcomes taken in key order.
-    // Sorted by index, then moved once: a query is a few hundred bytes. The ecosystems'
-    // OSV names are compared as their rank among the names.
+    // Sorted as references (a query is a few hundred bytes); the ecosystems' OSV names are
+    // compared as their rank among the names.
     let mut names: Vec<&str> = Ecosystem::ALL.iter().map(|e| e.osv_name()).collect();
     names.sort_unstable();
-    let rank: Vec<usize> = queries
+    let mut sorted: Vec<(usize, &(usize, Query))> = queries
         .iter()
-        .map(|(_, q)| {
-            let name = q.package.ecosystem.osv_name();
-            names.partition_point(|n| *n < name)
+        .map(|entry| {
+            let name = entry.1.package.ecosystem.osv_name();
+            (names.partition_point(|n| *n < name), entry)
         })
         .collect();
-    let mut order: Vec<usize> = (0..queries.len()).collect();
-    order.sort_by(|&a, &b| {
-        (rank[a], &queries[a].1.key_name).cmp(&(rank[b], &queries[b].1.key_name))
-    });
-    let mut slots: Vec<Option<(usize, Query)>> = queries.into_iter().map(Some).collect();
-    let queries: Vec<(usize, Query)> = order.into_iter().filter_map(|i| slots[i].take()).collect();
-    let mut groups: Vec<&[(usize, Query)]> = Vec::new();
-    let mut rest = queries.as_slice();
-    while let Some((_, first)) = rest.first() {
+    sorted.sort_by(|(ra, a), (rb, b)| (ra, &a.1.key_name).cmp(&(rb, &b.1.key_name)));
+    let sorted: Vec<&(usize, Query)> = sorted.into_iter().map(|(_, entry)| entry).collect();
+    let mut groups: Vec<&[&(usize, Query)]> = Vec::new();
+    let mut rest = sorted.as_slice();
+    while let Some((_, first)) = rest.first().copied() {
         let same = rest
             .iter()
             .take_while(|(_, q)| {
@@ -196,13 +192,22 @@ pub fn find(
         groups.push(group);
         rest = tail;
     }
-    for outcome in groups::match_groups(&groups, sbom, db)? {
+    // Components an SBOM-embedded vulnerability names: their packages are kept for merging.
+    let embedded: BTreeSet<usize> = sbom
+        .vulnerabilities
+        .iter()
+        .flat_map(|v| &v.affects)
+        .map(|ci| duplicate_of.get(ci).copied().unwrap_or(*ci))
+        .collect();
+    for outcome in groups::match_groups(&groups, sbom, db, &|index| embedded.contains(&index))? {
         out.notes.extend(outcome.notes);
         for matched in outcome.components {
             if !matched.false_positives.is_empty() {
                 withdrawn_malware.insert(matched.index, matched.false_positives);
             }
-            packages.insert(matched.index, matched.package);
+            if let Some(package) = matched.package {
+                packages.insert(matched.index, package);
+            }
             if !matched.units.is_empty() {
                 per_component.insert(matched.index, matched.units);
             }

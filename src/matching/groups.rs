@@ -23,8 +23,8 @@ const BATCH: usize = 32;
 pub(super) struct Matched {
     /// The component's index in the SBOM.
     pub(super) index: usize,
-    /// Its package.
-    pub(super) package: PackageId,
+    /// Its package, when it matched something (or `keep_package` asked for it).
+    pub(super) package: Option<PackageId>,
     /// The vulnerabilities found, before merging.
     pub(super) units: Vec<Unit>,
     /// Ids of malware reports that call themselves false positives.
@@ -39,22 +39,26 @@ pub(super) struct GroupOutcome {
 
 /// Matches every group, on worker threads in batches of neighbours; outcomes in group order,
 /// the first database error in group order being the error.
+/// `keep_package`: whether a component's package is wanted even without a database match (an
+/// SBOM-embedded vulnerability names it).
 pub(super) fn match_groups(
-    groups: &[&[(usize, Query)]],
+    groups: &[&[&(usize, Query)]],
     sbom: &Sbom,
     db: &VulnDb,
+    keep_package: &(dyn Fn(usize) -> bool + Sync),
 ) -> Result<Vec<GroupOutcome>, DbError> {
-    crate::parallel::try_map(groups, BATCH, |g| match_group(g, sbom, db))
+    crate::parallel::try_map(groups, BATCH, |g| match_group(g, sbom, db, keep_package))
 }
 
 /// One group: its package's advisories read once (decoding in full only those that may affect
 /// one of its components), then each component matched.
 fn match_group(
-    group: &[(usize, Query)],
+    group: &[&(usize, Query)],
     sbom: &Sbom,
     db: &VulnDb,
+    keep_package: &(dyn Fn(usize) -> bool + Sync),
 ) -> Result<GroupOutcome, DbError> {
-    let Some((_, first)) = group.first() else {
+    let Some((_, first)) = group.first().copied() else {
         return Ok(GroupOutcome {
             components: Vec::new(),
             notes: Vec::new(),
@@ -99,12 +103,12 @@ fn match_group(
     };
     // Shared by the components' units: a distro advisory fixing 100 CVEs becomes 100 units.
     let advisories: Vec<Arc<Advisory>> = selected.advisories.into_iter().map(Arc::new).collect();
-    for ((index, query), target) in group.iter().zip(&parsed) {
+    for (&&(index, ref query), target) in group.iter().zip(&parsed) {
         let mut false_positives = BTreeSet::new();
         let units = match_component(
             Candidate {
-                index: *index,
-                component: &sbom.components[*index],
+                index,
+                component: &sbom.components[index],
                 query,
                 target,
             },
@@ -113,9 +117,11 @@ fn match_group(
             &mut outcome.notes,
             &mut false_positives,
         );
+        // Only a component with something to merge needs its package again.
+        let package = (!units.is_empty() || keep_package(index)).then(|| query.package.clone());
         outcome.components.push(Matched {
-            index: *index,
-            package: query.package.clone(),
+            index,
+            package,
             units,
             false_positives,
         });
