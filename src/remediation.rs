@@ -139,6 +139,11 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
 }
 
 /// One [`Remediation`] per component with a finding that is not ignored, most urgent first
+/// Sets of texts the findings hold (the ids and links of thousands of findings on one
+/// component): foldhash, seeded per set like `sbom::TextMap` (SipHash was visible in the
+/// Debian-heavy profile).
+type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 /// (KEV fixes, then fixes, then name).
 pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
     let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
@@ -147,8 +152,8 @@ pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
     let mut needs: BTreeMap<usize, Vec<Need<'_>>> = BTreeMap::new();
     // (component, id) pairs already counted: `fixes`/`unfixable`/`kev_actions` stay linear in
     // the number of findings even when one component has thousands.
-    let mut seen: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
-    let mut seen_links: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
+    let mut seen: FastSet<(usize, &str)> = FastSet::default();
+    let mut seen_links: FastSet<(usize, &str)> = FastSet::default();
     for e in findings.iter().filter(|e| e.decision != Decision::Ignored) {
         let f = &e.finding;
         let c = &f.component;
@@ -228,13 +233,14 @@ pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
             let n = needs.get(&i).map(Vec::as_slice).unwrap_or_default();
             r.upgrade_to = target(s, n);
             // The `last_affected` findings: fixed when the target clears them.
-            let mut soft_seen = std::collections::HashSet::new();
+            let mut soft_seen: FastSet<&str> = FastSet::default();
+            let mut bounds = version::ParseCache::default();
             for need in n.iter().filter(|n| n.fixed.is_empty()) {
                 if !soft_seen.insert(need.id) {
                     continue;
                 }
                 match &r.upgrade_to {
-                    Some(t) if need.fixed_by(s, t) => {
+                    Some(t) if need.fixed_by(s, t, &mut bounds) => {
                         r.fixes.push(need.id.to_owned());
                         r.fixes_kev += usize::from(need.kev);
                     }
@@ -279,11 +285,20 @@ struct Need<'a> {
 impl Need<'_> {
     /// Whether `candidate` is outside every affected range (or, without ranges or when they
     /// cannot be evaluated, at or above one of the fixed versions).
-    fn fixed_by(&self, s: Option<VersionScheme>, candidate: &str) -> bool {
+    /// `bounds`: the component's range bounds parsed so far (one cache per component).
+    fn fixed_by(
+        &self,
+        s: Option<VersionScheme>,
+        candidate: &str,
+        bounds: &mut version::ParseCache,
+    ) -> bool {
         let by_ranges = s.filter(|_| !self.affected.is_empty()).map(|s| {
+            let parsed = version::Version::parse(s, candidate);
             self.affected
                 .iter()
-                .map(|e| version::affects(s, candidate, &e.ranges, &e.versions))
+                .map(|e| {
+                    version::affects_with(s, candidate, &parsed, &e.ranges, &e.versions, bounds)
+                })
                 .collect::<Result<Vec<bool>, _>>()
         });
         match by_ranges {
@@ -328,22 +343,23 @@ fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
     });
     let mut candidates: Vec<&str> = order.into_iter().map(|i| candidates[i]).collect();
     candidates.dedup();
-    let fixes_all = |c: &&&str| needs.iter().all(|n| n.fixed_by(s, c));
-    let fixes_fixable = |c: &&&str| {
-        needs
-            .iter()
-            .filter(|n| !n.fixed.is_empty())
-            .all(|n| n.fixed_by(s, c))
-    };
-    Some(
+    let mut bounds = version::ParseCache::default();
+    let fixes_all = candidates
+        .iter()
+        .find(|c| needs.iter().all(|n| n.fixed_by(s, c, &mut bounds)))
+        .copied();
+    let chosen = fixes_all.or_else(|| {
         candidates
             .iter()
-            .find(fixes_all)
-            .or_else(|| candidates.iter().find(fixes_fixable))
+            .find(|c| {
+                needs
+                    .iter()
+                    .filter(|n| !n.fixed.is_empty())
+                    .all(|n| n.fixed_by(s, c, &mut bounds))
+            })
             .copied()
-            .unwrap_or(floor)
-            .to_owned(),
-    )
+    });
+    Some(chosen.unwrap_or(floor).to_owned())
 }
 
 /// The major version of `v` (`8` of `8.5.0`, `0` of `v0.8.0`), if it starts with digits.
@@ -382,10 +398,11 @@ fn branch(
         })
         .collect();
     let upgrade_to = target(s, &on_line)?;
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: FastSet<&str> = FastSet::default();
+    let mut bounds = version::ParseCache::default();
     let fixes: Vec<String> = needs
         .iter()
-        .filter(|n| n.fixed_by(s, &upgrade_to) && seen.insert(n.id))
+        .filter(|n| n.fixed_by(s, &upgrade_to, &mut bounds) && seen.insert(n.id))
         .map(|n| n.id.to_owned())
         .collect();
     Some(BranchUpgrade {
