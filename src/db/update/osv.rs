@@ -13,8 +13,9 @@
 //!   new `modified` times. A diff, not a time cutoff: thousands of records share one
 //!   `modified` (a converter's run), so "after the newest time seen" misses records
 //!   published later with that same time and "at or after" fetches them all again. They
-//!   are appended, one line each, to `osv/<ecosystem>/changes.jsonl` (the previous lines
-//!   kept). The build reads both; per id the newest `modified` wins, so the result is the
+//!   are fetched [`UpdateOptions::osv_fetch_concurrency`] at a time ([`fetch_records`]) and
+//!   appended in id order, one line each, to `osv/<ecosystem>/changes.jsonl` (the previous
+//!   lines kept). The build reads both; per id the newest `modified` wins, so the result is the
 //!   database a build of the current `all.zip` gives.
 //!
 //! The list is untrusted: every line must be a timestamp and an id of the characters OSV ids
