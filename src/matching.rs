@@ -101,7 +101,7 @@ pub fn find(
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
-    let mut packages: HashMap<usize, PackageId> = HashMap::new();
+    let mut packages: HashMap<usize, PackageId, foldhash::fast::RandomState> = HashMap::default();
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
     // Per component, the ids of malware reports that call themselves false positives.
     let mut withdrawn_malware: HashMap<usize, BTreeSet<String>> = HashMap::new();
@@ -166,12 +166,20 @@ pub fn find(
     // neighbouring keys at a time and keeps the last ones), decoding in full only those that
     // may affect one of the package's components; nothing is kept once its components are
     // matched. Packages are matched on worker threads, their outcomes taken in key order.
-    // Sorted by index, then moved once: a query is a few hundred bytes.
+    // Sorted by index, then moved once: a query is a few hundred bytes. The ecosystems'
+    // OSV names are compared as their rank among the names.
+    let mut names: Vec<&str> = Ecosystem::ALL.iter().map(|e| e.osv_name()).collect();
+    names.sort_unstable();
+    let rank: Vec<usize> = queries
+        .iter()
+        .map(|(_, q)| {
+            let name = q.package.ecosystem.osv_name();
+            names.partition_point(|n| *n < name)
+        })
+        .collect();
     let mut order: Vec<usize> = (0..queries.len()).collect();
     order.sort_by(|&a, &b| {
-        let (a, b) = (&queries[a].1, &queries[b].1);
-        (a.package.ecosystem.osv_name(), &a.key_name)
-            .cmp(&(b.package.ecosystem.osv_name(), &b.key_name))
+        (rank[a], &queries[a].1.key_name).cmp(&(rank[b], &queries[b].1.key_name))
     });
     let mut slots: Vec<Option<(usize, Query)>> = queries.into_iter().map(Some).collect();
     let queries: Vec<(usize, Query)> = order.into_iter().filter_map(|i| slots[i].take()).collect();
