@@ -113,16 +113,55 @@ impl Parts {
         ))
     }
 
-    /// `bom-ref` -> index over the components and the subject's parts, first one winning
-    /// (the duplicate warnings are `assemble`'s, made once at the end).
-    fn refs(&self) -> super::TextMap<&str, usize> {
+    /// The `bom-ref` index over the components and the subject's parts.
+    fn refs(&self) -> RefIndex<'_> {
         let ids = self
             .components
             .iter()
             .chain(&self.subject_parts)
             .enumerate()
             .map(|(i, c)| (i, c.bom_ref.as_deref()));
-        super::index_ids(ids, "bom-ref", &mut Vec::new())
+        let map = super::index_ids(ids, "bom-ref", &mut Vec::new());
+        let with_ref = (self.components.iter().chain(&self.subject_parts))
+            .filter(|c| c.bom_ref.is_some())
+            .count();
+        RefIndex {
+            unique: map.len() == with_ref,
+            map,
+            components: &self.components,
+            subject_parts: &self.subject_parts,
+        }
+    }
+}
+
+/// `bom-ref` -> index over the components and the subject's parts, first one winning (the
+/// duplicate warnings are `assemble`'s, made once at the end).
+///
+/// trivy writes `dependencies` in the components' order, and a list's targets often one after
+/// another: a ref is first compared with the bom-ref of the component where the previous one
+/// left off (a read of memory in order) and looked up only when it is not that one. A
+/// million lookups in a million-entry map were an eighth of a 1,000,000-component scan.
+struct RefIndex<'r> {
+    map: super::TextMap<&'r str, usize>,
+    /// No two components share a bom-ref: the component a bom-ref is found on is the one
+    /// the map names (with duplicates the map names the first, so no shortcut).
+    unique: bool,
+    components: &'r [Component],
+    subject_parts: &'r [Component],
+}
+
+impl RefIndex<'_> {
+    /// The component `reference` names (`urn:cdx:` refs by their fragment), tried first at
+    /// index `guess`.
+    fn resolve(&self, reference: &str, guess: usize) -> Option<usize> {
+        let at_guess = match self.components.get(guess) {
+            Some(component) => Some(component),
+            None => self.subject_parts.get(guess - self.components.len()),
+        };
+        if self.unique && at_guess.and_then(|c| c.bom_ref.as_deref()) == Some(reference) {
+            return Some(guess);
+        }
+        super::cyclonedx::resolve_ref(&self.map, reference)
     }
 }
 
@@ -750,7 +789,16 @@ impl<'de> Visitor<'de> for TrivyKeySeed {
 }
 
 /// The `bom-ref` index and the edges it resolves `dependencies` into.
-type Resolver<'a, 'r> = (&'a super::TextMap<&'r str, usize>, &'a mut Vec<Vec<usize>>);
+type Resolver<'a, 'r> = (&'a RefIndex<'r>, &'a mut Vec<Vec<usize>>);
+
+/// Where resolving `dependencies` stands: the targets of the entry being read and where the
+/// next ref and target are looked for first ([`RefIndex::resolve`]).
+#[derive(Default)]
+struct Resolving {
+    targets: Vec<usize>,
+    next_ref: usize,
+    next_target: usize,
+}
 
 /// `dependencies` (or `null`): resolved into edges through `resolve` when given (refs naming
 /// no component skipped, as `cyclonedx.rs` does), else kept in `listed`.
@@ -786,13 +834,14 @@ impl<'de> Visitor<'de> for DependenciesSeed<'_, '_> {
         let checks = self.checks;
         match self.resolve {
             Some((refs, edges)) => {
-                let mut targets = Vec::new();
+                let mut resolving = Resolving::default();
                 while let Some(dependency) = seq.next_element_seed(DependencySeed {
                     checks,
-                    resolve: Some((refs, &mut targets)),
+                    resolve: Some((refs, &mut resolving)),
                 })? {
                     if let Dependency::Resolved(Some(from)) = dependency {
-                        edges[from].extend_from_slice(&targets);
+                        edges[from].extend_from_slice(&resolving.targets);
+                        resolving.next_ref = from + 1;
                     }
                 }
             }
@@ -822,7 +871,7 @@ enum Dependency {
 /// (no text kept).
 struct DependencySeed<'a, 'r> {
     checks: Checks,
-    resolve: Option<(&'a super::TextMap<&'r str, usize>, &'a mut Vec<usize>)>,
+    resolve: Option<(&'a RefIndex<'r>, &'a mut Resolving)>,
 }
 
 impl<'de> DeserializeSeed<'de> for DependencySeed<'_, '_> {
@@ -846,23 +895,25 @@ impl<'de> Visitor<'de> for DependencySeed<'_, '_> {
             depends_on: None,
         };
         let mut from = None;
-        if let Some((_, targets)) = &mut self.resolve {
-            targets.clear();
+        if let Some((_, resolving)) = &mut self.resolve {
+            resolving.targets.clear();
         }
         while let Some(Key(key)) = map.next_key_seed(KeyIn(&["ref", "dependsOn"]))? {
             match (&*key, &mut self.resolve) {
                 ("ref", resolve) => {
                     seen.known(0, &key)?;
                     match resolve {
-                        Some((refs, _)) => from = map.next_value_seed(RefSeed(refs))?,
+                        Some((refs, resolving)) => {
+                            from = map.next_value_seed(RefSeed(refs, resolving.next_ref))?;
+                        }
                         None => listed.reference = map.next_value()?,
                     }
                 }
                 ("dependsOn", resolve) => {
                     seen.known(1, &key)?;
                     match resolve {
-                        Some((refs, targets)) => {
-                            map.next_value_seed(DependsOnSeed(refs, targets))?;
+                        Some((refs, resolving)) => {
+                            map.next_value_seed(DependsOnSeed(refs, resolving))?;
                         }
                         None => listed.depends_on = map.next_value()?,
                     }
@@ -880,8 +931,9 @@ impl<'de> Visitor<'de> for DependencySeed<'_, '_> {
     }
 }
 
-/// A `ref` (a string or `null`) resolved to the component it names, if any.
-struct RefSeed<'a, 'r>(&'a super::TextMap<&'r str, usize>);
+/// A `ref` (a string or `null`) resolved to the component it names, if any (looked for at
+/// the given index first).
+struct RefSeed<'a, 'r>(&'a RefIndex<'r>, usize);
 
 impl<'de> DeserializeSeed<'de> for RefSeed<'_, '_> {
     type Value = Option<usize>;
@@ -906,13 +958,13 @@ impl<'de> Visitor<'de> for RefSeed<'_, '_> {
         deserializer.deserialize_str(self)
     }
     fn visit_str<E>(self, reference: &str) -> Result<Option<usize>, E> {
-        Ok(super::cyclonedx::resolve_ref(self.0, reference))
+        Ok(self.0.resolve(reference, self.1))
     }
 }
 
 /// `dependsOn` (an array of strings, or `null`): the components it names, appended to the
 /// list (refs naming none skipped).
-struct DependsOnSeed<'a, 'r>(&'a super::TextMap<&'r str, usize>, &'a mut Vec<usize>);
+struct DependsOnSeed<'a, 'r>(&'a RefIndex<'r>, &'a mut Resolving);
 
 impl<'de> DeserializeSeed<'de> for DependsOnSeed<'_, '_> {
     type Value = ();
@@ -938,18 +990,22 @@ impl<'de> Visitor<'de> for DependsOnSeed<'_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         // Each element must be a string, as `Vec<String>` demands (a `null` fails).
-        struct Target<'a, 'r>(&'a super::TextMap<&'r str, usize>);
+        struct Target<'a, 'r>(&'a RefIndex<'r>, usize);
         impl<'de> DeserializeSeed<'de> for Target<'_, '_> {
             type Value = Option<usize>;
             fn deserialize<D: Deserializer<'de>>(
                 self,
                 deserializer: D,
             ) -> Result<Option<usize>, D::Error> {
-                deserializer.deserialize_str(RefSeed(self.0))
+                deserializer.deserialize_str(RefSeed(self.0, self.1))
             }
         }
-        while let Some(target) = seq.next_element_seed(Target(self.0))? {
-            self.1.extend(target);
+        let resolving = self.1;
+        while let Some(target) = seq.next_element_seed(Target(self.0, resolving.next_target))? {
+            if let Some(target) = target {
+                resolving.targets.push(target);
+                resolving.next_target = target + 1;
+            }
         }
         Ok(())
     }

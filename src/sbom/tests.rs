@@ -125,6 +125,16 @@ fn streamed_graph_and_properties_agree() {
         format!("{{{head}, {components}, {graph}}}"),
         format!("{{{graph}, {head}, {components}}}"),
         format!(r#"{{{head}, {components}, "depend\u0065ncies": []}}"#),
+        // Duplicate bom-refs: a ref names the first (the in-order shortcut must not apply).
+        format!(
+            r#"{{{head}, "components": [
+                {{"bom-ref": "app", "type": "application", "name": "go.mod"}},
+                {{"bom-ref": "x", "type": "application", "name": "x1"}},
+                {{"bom-ref": "x", "name": "x2"}}, {{"bom-ref": "y", "name": "y"}}],
+              "dependencies": [{{"ref": "app", "dependsOn": ["x", "x", "y"]}},
+                {{"ref": "x", "dependsOn": ["y"]}}, {{"ref": "x", "dependsOn": ["app"]}},
+                {{"ref": "y", "dependsOn": []}}]}}"#
+        ),
     ];
     let refused = [
         format!(
