@@ -245,16 +245,26 @@ pub fn apply(
         .collect();
     let fixed = comparison.map(|c| c.fixed).unwrap_or_default();
     evaluated.sort_by(|a, b| {
-        let key = |e: &DecidedFinding| {
+        // Borrowed: a key of owned strings cost two copies per comparison.
+        fn key(
+            e: &DecidedFinding,
+        ) -> (
+            bool,
+            Severity,
+            std::cmp::Reverse<OrdF64>,
+            &crate::vuln_id::VulnId,
+            Option<&str>,
+            usize,
+        ) {
             (
                 !e.finding.malicious && e.finding.kev.is_none(),
                 e.gate_severity,
                 std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
-                e.finding.id.clone(),
-                e.finding.component.purl.clone(),
+                &e.finding.id,
+                e.finding.component.purl.as_deref(),
                 e.finding.component.index,
             )
-        };
+        }
         key(a).cmp(&key(b))
     });
     let mut notes = ignore_notes(policy, &hits, db, today)?;

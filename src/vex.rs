@@ -87,8 +87,6 @@ enum Target<'a> {
 impl<'a> Scanned<'a> {
     /// The purls, serial number and bom-refs of `sbom`.
     pub fn of(sbom: &'a crate::sbom::Sbom) -> Scanned<'a> {
-        // foldhash, as the SBOM reader's maps: SipHash over a million bom-refs was 4% of a
-        // 1,000,000-component scan (docs/performance.md).
         let mut refs = crate::sbom::TextMap::default();
         for c in &sbom.components {
             if let Some(r) = c.bom_ref.as_deref() {

@@ -7,13 +7,14 @@
 //! as one thread's, whatever the scheduling. A database error of any group is the error (the
 //! first in group order), never a group without matches.
 
-use super::{Query, Unit, match_component};
-use crate::db::{DbError, VulnDb};
+use super::{Candidate, Query, Unit, match_component};
+use crate::db::{Advisory, DbError, VulnDb};
 use crate::note::Note;
 use crate::purl::PackageId;
 use crate::sbom::Sbom;
-use crate::version::{self, Version};
+use crate::version::{self, Version, VersionError};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Groups a worker takes at a time: neighbours in key order share database blocks.
 const BATCH: usize = 32;
@@ -60,9 +61,9 @@ fn match_group(
         });
     };
     let scheme = first.package.ecosystem.scheme();
-    let parsed: Vec<Option<Version>> = group
+    let parsed: Vec<Result<Version, VersionError>> = group
         .iter()
-        .map(|(_, q)| Version::parse(scheme, &q.version).ok())
+        .map(|(_, q)| Version::parse(scheme, &q.version))
         .collect();
     let mut bounds = version::ParseCache::default();
     let selected = db.advisories_selected(
@@ -77,7 +78,17 @@ fn match_group(
             group.iter().zip(&parsed).any(|((_, q), target)| {
                 affected.iter().any(|a| {
                     q.package.osv_ecosystem_matches(&a.ecosystem)
-                        && may_affect(scheme, &q.version, target.as_ref(), a, &mut bounds)
+                        && !matches!(
+                            version::affects_with(
+                                scheme,
+                                &q.version,
+                                target,
+                                &a.ranges,
+                                &a.versions,
+                                &mut bounds
+                            ),
+                            Ok(false)
+                        )
                 })
             })
         },
@@ -86,13 +97,19 @@ fn match_group(
         components: Vec::with_capacity(group.len()),
         notes: Vec::new(),
     };
-    for (index, query) in group {
+    // Shared by the components' units: a distro advisory fixing 100 CVEs becomes 100 units.
+    let advisories: Vec<Arc<Advisory>> = selected.advisories.into_iter().map(Arc::new).collect();
+    for ((index, query), target) in group.iter().zip(&parsed) {
         let mut false_positives = BTreeSet::new();
         let units = match_component(
-            *index,
-            &sbom.components[*index],
-            query,
-            &selected,
+            Candidate {
+                index: *index,
+                component: &sbom.components[*index],
+                query,
+                target,
+            },
+            (&advisories, selected.total),
+            &mut bounds,
             &mut outcome.notes,
             &mut false_positives,
         );
@@ -104,25 +121,4 @@ fn match_group(
         });
     }
     Ok(outcome)
-}
-
-/// Whether an `affected` entry may affect `version` (`target` parsed): affected, or not
-/// decidable (an unverified note, decided by [`super::match_component`]).
-fn may_affect(
-    scheme: version::VersionScheme,
-    version: &str,
-    target: Option<&Version>,
-    affected: &crate::db::Affected,
-    cache: &mut version::ParseCache,
-) -> bool {
-    if affected.versions.iter().any(|v| v.trim() == version.trim()) {
-        return true;
-    }
-    match target {
-        Some(target) => !matches!(
-            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions, cache),
-            Ok(false)
-        ),
-        None => true,
-    }
 }
