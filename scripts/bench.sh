@@ -34,7 +34,7 @@ for input in large huge mega; do
   [ -s "$bench/$input-sbom.cdx.json" ] || missing+=("$input")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== inputs (scripts/make-large-sbom.sh ${missing[*]}; the 1M input takes trivy ~12 min)"
+  echo "== inputs (scripts/make-large-sbom.sh ${missing[*]}; the 1M input takes trivy ~12 min on a quiet machine, 42 min under load ~10)"
   "$repo/scripts/make-large-sbom.sh" "${missing[@]}"
 fi
 # --- Debian-heavy input (issue 14, item 1) ---

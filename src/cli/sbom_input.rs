@@ -69,6 +69,10 @@ pub(super) fn from_bytes(raw: Vec<u8>, shown: &str, max_bytes: u64) -> anyhow::R
 
 /// A regular file streamed; `None` when the whole-file path must read it (not a regular file,
 /// over the cap, not a well-formed CycloneDX JSON document, a read error).
+///
+/// A second thread reads the file and hashes it ([`read_hashed`]), handing the chunks it read
+/// to this one, which parses them ([`Chunks`]): the sha256 costs the parse nothing, and at most
+/// [`CHUNKS_AHEAD`] chunks wait between the two (memory stays bounded, the file is never held).
 fn streamed(path: &Path, max_bytes: u64) -> anyhow::Result<Option<SbomInput>> {
     let Ok(file) = fs_err::File::open(path) else {
         return Ok(None);
@@ -77,41 +81,214 @@ fn streamed(path: &Path, max_bytes: u64) -> anyhow::Result<Option<SbomInput>> {
         Ok(meta) if meta.is_file() && meta.len() <= max_bytes => {}
         _ => return Ok(None),
     }
-    let mut hashed = Hashed {
-        inner: file.take(max_bytes.saturating_add(1)),
-        hasher: Sha256::new(),
-        read: 0,
-    };
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut hashed);
-    let parsed = match sbom::parse_reader(&mut reader, max_bytes) {
+    let (parsed, read) = std::thread::scope(|scope| {
+        let (chunks, received) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+        let (spent, reusable) = std::sync::mpsc::channel();
+        let reading = scope
+            .spawn(move || read_hashed(file.take(max_bytes.saturating_add(1)), &chunks, &reusable));
+        let mut reader = Chunks {
+            received,
+            spent,
+            current: Vec::new(),
+            at: 0,
+        };
+        let parsed = sbom::parse_reader(&mut reader, max_bytes);
+        // What follows the document (trailing whitespace, gzip's trailer) counts for the
+        // checksum: read to the end. A document refused stops the reading at once.
+        if matches!(parsed, Ok(Some(_))) {
+            while reader.received.recv().is_ok() {}
+        }
+        drop(reader);
+        let read = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (parsed, read)
+    });
+    let parsed = match parsed {
         Ok(Some(parsed)) => parsed,
         Ok(None) => return Ok(None),
         Err(e) => anyhow::bail!("`{}`: {e}", path.display()),
     };
-    // What follows the document (trailing whitespace, gzip's trailer) counts for the checksum.
-    if std::io::copy(&mut reader, &mut std::io::sink()).is_err() {
-        return Ok(None);
+    match read {
+        Ok(Some((read, sha256))) if read <= max_bytes => Ok(Some(SbomInput { parsed, sha256 })),
+        // A read error, or past the cap: the whole-file path reads again and says which.
+        _ => Ok(None),
     }
-    drop(reader);
-    if hashed.read > max_bytes {
-        return Ok(None);
-    }
-    let sha256 = format!("{:x}", hashed.hasher.finalize());
-    Ok(Some(SbomInput { parsed, sha256 }))
 }
 
-/// A reader that hashes and counts what passes through it.
-struct Hashed<R> {
-    inner: R,
-    hasher: Sha256,
-    read: u64,
+/// The size of a chunk read and hashed at once.
+const CHUNK: usize = 1 << 20;
+
+/// Chunks read ahead of the parse, at most.
+const CHUNKS_AHEAD: usize = 4;
+
+/// Reads `file` to its end in chunks of [`CHUNK`] bytes, hashing each and sending it on
+/// `chunks` (buffers come back on `reusable`); the bytes read and their sha256 (hex), `None`
+/// when the parse stopped listening first.
+fn read_hashed(
+    mut file: impl Read,
+    chunks: &std::sync::mpsc::SyncSender<Vec<u8>>,
+    reusable: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> std::io::Result<Option<(u64, String)>> {
+    let mut hasher = Sha256::new();
+    let mut read = 0u64;
+    loop {
+        let mut buffer = reusable
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        buffer.clear();
+        buffer.reserve_exact(CHUNK);
+        let n = (&mut file).take(CHUNK as u64).read_to_end(&mut buffer)?;
+        if n == 0 {
+            return Ok(Some((read, format!("{:x}", hasher.finalize()))));
+        }
+        hasher.update(&buffer);
+        read += n as u64;
+        if chunks.send(buffer).is_err() {
+            return Ok(None);
+        }
+    }
 }
 
-impl<R: Read> Read for Hashed<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.read += n as u64;
+/// The parsing side of [`read_hashed`]: the chunks as one reader (the end of the file when
+/// the reading stops, whatever the reason: [`streamed`] then asks the reading thread why).
+struct Chunks {
+    received: std::sync::mpsc::Receiver<Vec<u8>>,
+    spent: std::sync::mpsc::Sender<Vec<u8>>,
+    current: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::BufRead for Chunks {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.at == self.current.len()
+            && let Ok(next) = self.received.recv()
+        {
+            let spent = std::mem::replace(&mut self.current, next);
+            self.at = 0;
+            // The reading thread may have stopped: the buffer is then freed here.
+            let _ = self.spent.send(spent);
+        }
+        Ok(&self.current[self.at..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = (self.at + n).min(self.current.len());
+    }
+}
+
+impl Read for Chunks {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = std::io::BufRead::fill_buf(self)?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        std::io::BufRead::consume(self, n);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch directory of this test process.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("kevgate-sbom-input-{name}-{}", std::process::id()));
+        fs_err::create_dir_all(&dir).expect("temp dir writable");
+        dir
+    }
+
+    /// A real trivy SBOM grown past a dozen chunks (its components copied under new
+    /// `bom-ref`s, the dependency graph with them), then 3 MiB of trailing whitespace.
+    fn many_chunks() -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sbom/trivy-cdx1.7-image-python-backend-debian-pypi.json");
+        let original = fs_err::read(path).expect("fixture readable");
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&original).expect("fixture is JSON");
+        let components = doc["components"].as_array().expect("components").clone();
+        let dependencies = doc["dependencies"].as_array().expect("graph").clone();
+        let renamed = |text: &serde_json::Value, copy: usize| {
+            serde_json::Value::String(format!("{}-{copy}", text.as_str().expect("a ref")))
+        };
+        for copy in 1..=14 * CHUNK / original.len() {
+            for component in &components {
+                let mut component = component.clone();
+                component["bom-ref"] = renamed(&component["bom-ref"], copy);
+                doc["components"]
+                    .as_array_mut()
+                    .expect("array")
+                    .push(component);
+            }
+            for dependency in &dependencies {
+                let mut dependency = dependency.clone();
+                dependency["ref"] = renamed(&dependency["ref"], copy);
+                for target in dependency["dependsOn"].as_array_mut().expect("array") {
+                    *target = renamed(target, copy);
+                }
+                doc["dependencies"]
+                    .as_array_mut()
+                    .expect("array")
+                    .push(dependency);
+            }
+        }
+        let mut bytes = serde_json::to_vec_pretty(&doc).expect("serialisable");
+        bytes.extend(std::iter::repeat_n(b' ', 3 * CHUNK));
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Streamed through the reading thread, a document of many chunks (read ahead, buffers
+    /// reused, whitespace after the document) gives the SBOM the whole-file path gives and the
+    /// sha256 of every byte of the file, plain and gzip'd; a refused document, or one over the
+    /// cap, is left to the whole-file path.
+    #[test]
+    fn streamed_reads_and_hashes_every_byte() {
+        let dir = scratch("stream");
+        let plain = many_chunks();
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, &plain).expect("in-memory gzip");
+        let gzip = encoder.finish().expect("in-memory gzip");
+        for (name, bytes) in [("plain.cdx.json", &plain), ("gzip.cdx.json.gz", &gzip)] {
+            let path = dir.join(name);
+            fs_err::write(&path, bytes).expect("temp file writable");
+            let input = streamed(&path, 1 << 30)
+                .expect("no error")
+                .expect("streamed");
+            let whole = from_bytes(bytes.clone(), name, 1 << 30).expect("whole file parses");
+            assert_eq!(
+                input.sha256,
+                crate::attestation::sha256_hex(bytes),
+                "{name}"
+            );
+            assert_eq!(input.sha256, whole.sha256, "{name}");
+            assert!(input.parsed.components.len() > 5_000, "{name}");
+            assert_eq!(input.parsed, whole.parsed, "{name}");
+            // The cap counts the file's bytes (for gzip, inflating is capped too).
+            let cap = bytes.len() as u64 - 1;
+            assert!(streamed(&path, cap).expect("no error").is_none(), "{name}");
+        }
+        let inflate_cap = plain.len() as u64 - 1;
+        let path = dir.join("gzip.cdx.json.gz");
+        let error = streamed(&path, inflate_cap)
+            .map(|_| ())
+            .expect_err("inflates past the cap");
+        assert!(error.to_string().contains("gzip.cdx.json.gz"), "{error}");
+
+        // A duplicate key in the first component: refused (the whole-file path explains).
+        let mut refused = plain.clone();
+        let at = refused
+            .windows(9)
+            .position(|w| w == b"\"bom-ref\"")
+            .expect("a bom-ref");
+        refused.splice(
+            at..at,
+            b"\"name\": \"x\", \"name\": \"y\", ".iter().copied(),
+        );
+        let path = dir.join("refused.cdx.json");
+        fs_err::write(&path, &refused).expect("temp file writable");
+        assert!(streamed(&path, 1 << 30).expect("no error").is_none());
+        fs_err::remove_dir_all(&dir).expect("temp dir removable");
     }
 }

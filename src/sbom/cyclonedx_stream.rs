@@ -113,16 +113,55 @@ impl Parts {
         ))
     }
 
-    /// `bom-ref` -> index over the components and the subject's parts, first one winning
-    /// (the duplicate warnings are `assemble`'s, made once at the end).
-    fn refs(&self) -> super::TextMap<&str, usize> {
+    /// The `bom-ref` index over the components and the subject's parts.
+    fn refs(&self) -> RefIndex<'_> {
         let ids = self
             .components
             .iter()
             .chain(&self.subject_parts)
             .enumerate()
             .map(|(i, c)| (i, c.bom_ref.as_deref()));
-        super::index_ids(ids, "bom-ref", &mut Vec::new())
+        let map = super::index_ids(ids, "bom-ref", &mut Vec::new());
+        let with_ref = (self.components.iter().chain(&self.subject_parts))
+            .filter(|c| c.bom_ref.is_some())
+            .count();
+        RefIndex {
+            unique: map.len() == with_ref,
+            map,
+            components: &self.components,
+            subject_parts: &self.subject_parts,
+        }
+    }
+}
+
+/// `bom-ref` -> index over the components and the subject's parts, first one winning (the
+/// duplicate warnings are `assemble`'s, made once at the end).
+///
+/// trivy writes `dependencies` in the components' order, and a list's targets often one after
+/// another: a ref is first compared with the bom-ref of the component where the previous one
+/// left off (a read of memory in order) and looked up only when it is not that one. A
+/// million lookups in a million-entry map were an eighth of a 1,000,000-component scan.
+struct RefIndex<'r> {
+    map: super::TextMap<&'r str, usize>,
+    /// No two components share a bom-ref: the component a bom-ref is found on is the one
+    /// the map names (with duplicates the map names the first, so no shortcut).
+    unique: bool,
+    components: &'r [Component],
+    subject_parts: &'r [Component],
+}
+
+impl RefIndex<'_> {
+    /// The component `reference` names (`urn:cdx:` refs by their fragment), tried first at
+    /// index `guess`.
+    fn resolve(&self, reference: &str, guess: usize) -> Option<usize> {
+        let at_guess = match self.components.get(guess) {
+            Some(component) => Some(component),
+            None => self.subject_parts.get(guess - self.components.len()),
+        };
+        if self.unique && at_guess.and_then(|c| c.bom_ref.as_deref()) == Some(reference) {
+            return Some(guess);
+        }
+        super::cyclonedx::resolve_ref(&self.map, reference)
     }
 }
 
@@ -152,6 +191,74 @@ impl<'de> SeenKeys<'de> {
         Ok(())
     }
 }
+
+/// An object key read against the names a visitor expects: a known name is borrowed from the
+/// list, so a streamed document allocates only for keys nobody expects (serde_json's reader
+/// hands every key over in a scratch buffer; `Key` would copy each one into a `String`: a
+/// dozen allocations per component of a 1,000,000-component SBOM).
+struct KeyIn(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for KeyIn {
+    type Value = Key<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIn {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Borrowed(key)))
+    }
+    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key(match self.0.iter().find(|known| **known == key) {
+            Some(known) => std::borrow::Cow::Borrowed(known),
+            None => std::borrow::Cow::Owned(key.to_owned()),
+        }))
+    }
+}
+
+/// A component's keys: the ones read, then other CycloneDX 1.2-1.7 component keys (passed
+/// over, named here only so that reading them allocates nothing).
+const COMPONENT_KEYS: &[&str] = &[
+    "bom-ref",
+    "type",
+    "group",
+    "name",
+    "version",
+    "purl",
+    "properties",
+    "components",
+    "hashes",
+    "licenses",
+    "supplier",
+    "author",
+    "authors",
+    "publisher",
+    "manufacturer",
+    "description",
+    "scope",
+    "copyright",
+    "cpe",
+    "swid",
+    "externalReferences",
+    "evidence",
+    "mime-type",
+    "pedigree",
+    "modified",
+    "releaseNotes",
+    "omniborId",
+    "swhid",
+    "tags",
+    "data",
+    "modelCard",
+    "cryptoProperties",
+    "signature",
+];
 
 /// Reads the next value of an object kevgate does not use (checked for duplicate keys when
 /// `checks` is strict).
@@ -194,9 +301,20 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        const KEYS: &[&str] = &[
+            "bomFormat",
+            "specVersion",
+            "serialNumber",
+            "metadata",
+            "components",
+            "vulnerabilities",
+            "dependencies",
+            "$schema",
+            "version",
+        ];
         let parts = self.0;
         let mut seen = SeenKeys::default();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        while let Some(Key(key)) = map.next_key_seed(KeyIn(KEYS))? {
             match &*key {
                 "bomFormat" => {
                     seen.known(0, &key)?;
@@ -410,7 +528,7 @@ impl<'de> Visitor<'de> for ComponentSeed<'_> {
         sink.out.push(Component::default());
         let mut seen = SeenKeys::default();
         let mut component = Component::default();
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+        while let Some(Key(key)) = map.next_key_seed(KeyIn(COMPONENT_KEYS))? {
             let text = |map: &mut A, sink: &mut Sink<'_>| {
                 map.next_value_seed(TextSeed(Some(&mut *sink.interner)))
             };
@@ -563,13 +681,11 @@ impl<'de> Visitor<'de> for PropertiesSeed<'_> {
         deserializer.deserialize_seq(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(Property { name, value }) =
+        while let Some(Property { key, value }) =
             seq.next_element_seed(PropertySeed(self.1.reborrow()))?
         {
-            if let (Some(name), Some(value)) = (name, value)
-                && let Some(key) = name.strip_prefix("aquasecurity:trivy:")
-            {
-                super::set_trivy_property(self.0, key, value);
+            if let (Some(key), Some(value)) = (key, value) {
+                super::set_trivy_property(self.0, &key, value);
             }
         }
         Ok(())
@@ -578,7 +694,8 @@ impl<'de> Visitor<'de> for PropertiesSeed<'_> {
 
 /// One `properties[]` entry (its value interned: trivy's `PkgType`, `SrcName`, ... repeat).
 struct Property {
-    name: Option<String>,
+    /// The name after `aquasecurity:trivy:`; `None` for other names and `null`.
+    key: Option<std::borrow::Cow<'static, str>>,
     value: Option<Str>,
 }
 
@@ -597,14 +714,14 @@ impl<'de> DeserializeSeed<'de> for PropertySeed<'_> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Property, A::Error> {
                 let mut seen = SeenKeys::default();
                 let mut property = Property {
-                    name: None,
+                    key: None,
                     value: None,
                 };
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                while let Some(Key(key)) = map.next_key_seed(KeyIn(&["name", "value"]))? {
                     match &*key {
                         "name" => {
                             seen.known(0, &key)?;
-                            property.name = map.next_value()?;
+                            property.key = map.next_value_seed(TrivyKeySeed)?;
                         }
                         "value" => {
                             seen.known(1, &key)?;
@@ -624,8 +741,64 @@ impl<'de> DeserializeSeed<'de> for PropertySeed<'_> {
     }
 }
 
+/// A property's `name` (a string or `null`) as the key of a trivy property
+/// (`aquasecurity:trivy:PkgType` -> `PkgType`), the usual ones without allocating.
+struct TrivyKeySeed;
+
+impl<'de> DeserializeSeed<'de> for TrivyKeySeed {
+    type Value = Option<std::borrow::Cow<'static, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TrivyKeySeed {
+    type Value = Option<std::borrow::Cow<'static, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+    fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
+        const USUAL: &[&str] = &[
+            "PkgType",
+            "PkgID",
+            "SrcName",
+            "SrcVersion",
+            "SrcRelease",
+            "SrcEpoch",
+            "FilePath",
+            "LayerDigest",
+            "LayerDiffID",
+        ];
+        Ok(name.strip_prefix("aquasecurity:trivy:").map(|key| {
+            match USUAL.iter().find(|usual| **usual == key) {
+                Some(usual) => std::borrow::Cow::Borrowed(*usual),
+                None => std::borrow::Cow::Owned(key.to_owned()),
+            }
+        }))
+    }
+}
+
 /// The `bom-ref` index and the edges it resolves `dependencies` into.
-type Resolver<'a, 'r> = (&'a super::TextMap<&'r str, usize>, &'a mut Vec<Vec<usize>>);
+type Resolver<'a, 'r> = (&'a RefIndex<'r>, &'a mut Vec<Vec<usize>>);
+
+/// Where resolving `dependencies` stands: the targets of the entry being read and where the
+/// next ref and target are looked for first ([`RefIndex::resolve`]).
+#[derive(Default)]
+struct Resolving {
+    targets: Vec<usize>,
+    next_ref: usize,
+    next_target: usize,
+}
 
 /// `dependencies` (or `null`): resolved into edges through `resolve` when given (refs naming
 /// no component skipped, as `cyclonedx.rs` does), else kept in `listed`.
@@ -657,74 +830,183 @@ impl<'de> Visitor<'de> for DependenciesSeed<'_, '_> {
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_seq(self)
     }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(Dependency {
-            reference,
-            depends_on,
-        }) = seq.next_element_seed(DependencySeed(self.checks))?
-        {
-            match &mut self.resolve {
-                Some((refs, edges)) => {
-                    let resolve = |r: &str| super::cyclonedx::resolve_ref(refs, r);
-                    let Some(from) = reference.as_deref().and_then(resolve) else {
-                        continue;
-                    };
-                    let targets = depends_on.iter().flatten().filter_map(|to| resolve(to));
-                    edges[from].extend(targets);
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let checks = self.checks;
+        match self.resolve {
+            Some((refs, edges)) => {
+                let mut resolving = Resolving::default();
+                while let Some(dependency) = seq.next_element_seed(DependencySeed {
+                    checks,
+                    resolve: Some((refs, &mut resolving)),
+                })? {
+                    if let Dependency::Resolved(Some(from)) = dependency {
+                        edges[from].extend_from_slice(&resolving.targets);
+                        resolving.next_ref = from + 1;
+                    }
                 }
-                None => self.listed.push(DependencyDto {
-                    reference,
-                    depends_on,
-                }),
+            }
+            None => {
+                while let Some(dependency) = seq.next_element_seed(DependencySeed {
+                    checks,
+                    resolve: None,
+                })? {
+                    if let Dependency::Listed(listed) = dependency {
+                        self.listed.push(listed);
+                    }
+                }
             }
         }
         Ok(())
     }
 }
 
-/// One `dependencies[]` entry, duplicate keys refused.
-struct Dependency {
-    reference: Option<String>,
-    depends_on: Option<Vec<String>>,
+/// One `dependencies[]` entry, duplicate keys refused: resolved to the component it names
+/// (its targets left in the resolver's list), or kept as written.
+enum Dependency {
+    Resolved(Option<usize>),
+    Listed(DependencyDto),
 }
 
-/// Reads one [`Dependency`].
-struct DependencySeed(Checks);
+/// Reads one [`Dependency`]; resolving, `ref` and `dependsOn` are looked up as they are read
+/// (no text kept).
+struct DependencySeed<'a, 'r> {
+    checks: Checks,
+    resolve: Option<(&'a RefIndex<'r>, &'a mut Resolving)>,
+}
 
-impl<'de> DeserializeSeed<'de> for DependencySeed {
+impl<'de> DeserializeSeed<'de> for DependencySeed<'_, '_> {
     type Value = Dependency;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Dependency, D::Error> {
-        struct DependencyVisitor(Checks);
-        impl<'de> Visitor<'de> for DependencyVisitor {
-            type Value = Dependency;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a dependency object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Dependency, A::Error> {
-                let mut seen = SeenKeys::default();
-                let mut dependency = Dependency {
-                    reference: None,
-                    depends_on: None,
-                };
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    match &*key {
-                        "ref" => {
-                            seen.known(0, &key)?;
-                            dependency.reference = map.next_value()?;
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DependencySeed<'_, '_> {
+    type Value = Dependency;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a dependency object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Dependency, A::Error> {
+        let mut seen = SeenKeys::default();
+        let mut listed = DependencyDto {
+            reference: None,
+            depends_on: None,
+        };
+        let mut from = None;
+        if let Some((_, resolving)) = &mut self.resolve {
+            resolving.targets.clear();
+        }
+        while let Some(Key(key)) = map.next_key_seed(KeyIn(&["ref", "dependsOn"]))? {
+            match (&*key, &mut self.resolve) {
+                ("ref", resolve) => {
+                    seen.known(0, &key)?;
+                    match resolve {
+                        Some((refs, resolving)) => {
+                            from = map.next_value_seed(RefSeed(refs, resolving.next_ref))?;
                         }
-                        "dependsOn" => {
-                            seen.known(1, &key)?;
-                            dependency.depends_on = map.next_value()?;
-                        }
-                        _ => {
-                            seen.other(key)?;
-                            skip(&mut map, self.0)?;
-                        }
+                        None => listed.reference = map.next_value()?,
                     }
                 }
-                Ok(dependency)
+                ("dependsOn", resolve) => {
+                    seen.known(1, &key)?;
+                    match resolve {
+                        Some((refs, resolving)) => {
+                            map.next_value_seed(DependsOnSeed(refs, resolving))?;
+                        }
+                        None => listed.depends_on = map.next_value()?,
+                    }
+                }
+                _ => {
+                    seen.other(key)?;
+                    skip(&mut map, self.checks)?;
+                }
             }
         }
-        deserializer.deserialize_map(DependencyVisitor(self.0))
+        Ok(match self.resolve {
+            Some(_) => Dependency::Resolved(from),
+            None => Dependency::Listed(listed),
+        })
+    }
+}
+
+/// A `ref` (a string or `null`) resolved to the component it names, if any (looked for at
+/// the given index first).
+struct RefSeed<'a, 'r>(&'a RefIndex<'r>, usize);
+
+impl<'de> DeserializeSeed<'de> for RefSeed<'_, '_> {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RefSeed<'_, '_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_none<E>(self) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<usize>, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+    fn visit_str<E>(self, reference: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.resolve(reference, self.1))
+    }
+}
+
+/// `dependsOn` (an array of strings, or `null`): the components it names, appended to the
+/// list (refs naming none skipped).
+struct DependsOnSeed<'a, 'r>(&'a RefIndex<'r>, &'a mut Resolving);
+
+impl<'de> DeserializeSeed<'de> for DependsOnSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DependsOnSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of strings")
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // Each element must be a string, as `Vec<String>` demands (a `null` fails).
+        struct Target<'a, 'r>(&'a RefIndex<'r>, usize);
+        impl<'de> DeserializeSeed<'de> for Target<'_, '_> {
+            type Value = Option<usize>;
+            fn deserialize<D: Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<Option<usize>, D::Error> {
+                deserializer.deserialize_str(RefSeed(self.0, self.1))
+            }
+        }
+        let resolving = self.1;
+        while let Some(target) = seq.next_element_seed(Target(self.0, resolving.next_target))? {
+            if let Some(target) = target {
+                resolving.targets.push(target);
+                resolving.next_target = target + 1;
+            }
+        }
+        Ok(())
     }
 }

@@ -90,6 +90,86 @@ fn fast_path_agrees_with_careful_path() {
     assert!(fast >= 20, "the fast path took only {fast} real SBOMs");
 }
 
+/// The streaming reader resolves `dependencies` and reads `properties` as it goes, keys
+/// matched without copies: every shape of them reads as the careful path reads it (refs that
+/// are `null`, unknown, `urn:cdx:` or written before the components; `dependsOn` `null` or
+/// empty; unknown keys; property names `null`, foreign or unusual), streamed byte by byte or
+/// parsed in memory; a shape the careful path refuses is refused, for it to explain.
+#[test]
+fn streamed_graph_and_properties_agree() {
+    let components = r#""components": [
+        {"bom-ref": "app", "type": "application", "name": "package-lock.json",
+         "properties": [{"name": "aquasecurity:trivy:Class", "value": "lang-pkgs"},
+                        {"name": "aquasecurity:trivy:Type", "value": "npm"}]},
+        {"bom-ref": "a", "type": "library", "name": "a", "version": "1.0.0",
+         "purl": "pkg:npm/a@1.0.0", "hashes": [], "licenses": [{"license": {"id": "MIT"}}],
+         "properties": [{"name": "aquasecurity:trivy:PkgType", "value": "npm"},
+                        {"name": null, "value": "x"}, {"name": "other:PkgID", "value": "y"},
+                        {"value": "z", "name": "aquasecurity:trivy:PkgID"},
+                        {"name": "aquasecurity:trivy:FilePath", "value": "", "extra": 1},
+                        {"name": "aquasecurity:trivy:Modularitylabel", "value": "m"},
+                        {"name": "aquasecurity:trivy:SrcName", "value": null}]},
+        {"bom-ref": "b", "type": "library", "name": "b", "purl": "pkg:npm/b@2.0.0",
+         "unknownKey": {"deep": [1, 2]}}
+    ]"#;
+    let graph = r#""dependencies": [
+        {"ref": "app", "dependsOn": ["a", "missing", "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#b"]},
+        {"ref": "a", "dependsOn": null, "note": "x"},
+        {"dependsOn": ["b"], "ref": "b"},
+        {"ref": null, "dependsOn": ["a"]},
+        {"ref": "missing", "dependsOn": ["a"]},
+        {"ref": "b"}
+    ]"#;
+    let head = r#""bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"component": {"bom-ref": "root", "type": "application", "name": "root"}}"#;
+    let taken = [
+        format!("{{{head}, {components}, {graph}}}"),
+        format!("{{{graph}, {head}, {components}}}"),
+        format!(r#"{{{head}, {components}, "depend\u0065ncies": []}}"#),
+        // Duplicate bom-refs: a ref names the first (the in-order shortcut must not apply).
+        format!(
+            r#"{{{head}, "components": [
+                {{"bom-ref": "app", "type": "application", "name": "go.mod"}},
+                {{"bom-ref": "x", "type": "application", "name": "x1"}},
+                {{"bom-ref": "x", "name": "x2"}}, {{"bom-ref": "y", "name": "y"}}],
+              "dependencies": [{{"ref": "app", "dependsOn": ["x", "x", "y"]}},
+                {{"ref": "x", "dependsOn": ["y"]}}, {{"ref": "x", "dependsOn": ["app"]}},
+                {{"ref": "y", "dependsOn": []}}]}}"#
+        ),
+    ];
+    let refused = [
+        format!(
+            r#"{{{head}, {components}, "dependencies": [{{"ref": "a", "dependsOn": [null]}}]}}"#
+        ),
+        format!(r#"{{{head}, {components}, "dependencies": [{{"ref": 1}}]}}"#),
+        format!(r#"{{{head}, {components}, "dependencies": [{{"ref": "a", "ref": "b"}}]}}"#),
+        format!(r#"{{{head}, {components}, "dependencies": [{{"ref": "a", "x": 1, "x": 2}}]}}"#),
+        format!(r#"{{{head}, {components}, "dependencies": [{{"ref": "a", "dependsOn": "b"}}]}}"#),
+        format!(
+            r#"{{{head}, "components": [{{"name": "a", "properties": [{{"name": 1, "value": "x"}}]}}]}}"#
+        ),
+        format!(
+            r#"{{{head}, "components": [{{"name": "a", "properties": [{{"name": "n", "name": "m"}}]}}]}}"#
+        ),
+        format!(r#"{{{head}, "components": [{{"name": "a", "hashes": [], "hashes": []}}]}}"#),
+    ];
+    for (text, taken) in taken
+        .iter()
+        .map(|t| (t, true))
+        .chain(refused.iter().map(|t| (t, false)))
+    {
+        let in_memory = cyclonedx_stream::parse(serde_json::Deserializer::from_str(text));
+        let streamed = cyclonedx_stream::parse(serde_json::Deserializer::from_reader(
+            std::io::BufReader::with_capacity(1, text.as_bytes()),
+        ));
+        assert_eq!(streamed, in_memory, "{text}");
+        assert_eq!(streamed.is_some(), taken, "{text}");
+        if let Some(sbom) = streamed {
+            let careful = detect::json_value(text).and_then(|v| cyclonedx::from_value(&v));
+            assert_eq!(Ok(sbom), careful, "{text}");
+        }
+    }
+}
+
 /// Every file of the hostile corpus either parses (the [`HOSTILE_OK`] table) or fails
 /// with a one-line message; none panics or takes long. The snapshot records each outcome.
 #[test]
