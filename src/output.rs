@@ -118,11 +118,6 @@ pub fn neutralise_text(text: &str) -> String {
 /// (Markdown's `&#91;`) is kept as is.
 pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     let json = serde_json::to_string_pretty(value).map_err(io::Error::from)?;
-    write_json_text(out, &json)
-}
-
-/// [`write_json`] for JSON already rendered (pretty): escaped the same way, then written.
-pub fn write_json_text(out: &mut dyn Write, json: &str) -> io::Result<()> {
     // Written a run at a time between the `#`s to escape (a report is megabytes of JSON).
     let mut copied = 0;
     for (at, _) in json.match_indices('#') {

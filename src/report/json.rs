@@ -376,53 +376,7 @@ fn report(ev: &Evaluation) -> Report<'_> {
 
 /// Writes the JSON report (pretty-printed, one trailing newline).
 pub fn write(ev: &Evaluation, out: &mut dyn Write) -> io::Result<()> {
-    let mut report = report(ev);
-    // The findings (most of a report: a Debian-heavy scan has ~1,300) are rendered on worker
-    // threads and put in place of the empty array the rest renders with; the text is the
-    // one serde_json writes for the whole report.
-    let findings = std::mem::take(&mut report.findings);
-    let mut json = serde_json::to_string_pretty(&report).map_err(io::Error::from)?;
-    let empty = "\n  \"findings\": [],\n";
-    match json.find(empty) {
-        Some(at) if !findings.is_empty() => {
-            let rendered = findings_array(&findings)?;
-            let start = at + empty.len() - "[],\n".len();
-            json.replace_range(start..start + "[]".len(), &rendered);
-        }
-        _ => {
-            report.findings = findings;
-            json = serde_json::to_string_pretty(&report).map_err(io::Error::from)?;
-        }
-    }
-    crate::output::write_json_text(out, &json)
-}
-
-/// `findings` as serde_json's pretty printer writes the report's `findings` array (one level
-/// in: items indented by 4 spaces, the closing bracket by 2), each item rendered on a worker
-/// thread. JSON strings hold no raw line break, so indenting after each one is safe.
-fn findings_array(findings: &[Finding<'_>]) -> io::Result<String> {
-    let items = crate::parallel::map_batches(findings, 64, |batch| {
-        batch
-            .iter()
-            .map(|f| {
-                serde_json::to_string_pretty(f)
-                    .map(|text| format!("    {}", text.replace('\n', "\n    ")))
-            })
-            .collect::<Result<Vec<String>, _>>()
-    });
-    let mut out = String::from("[\n");
-    let mut first = true;
-    for batch in items {
-        for item in batch.map_err(io::Error::from)? {
-            if !first {
-                out.push_str(",\n");
-            }
-            first = false;
-            out.push_str(&item);
-        }
-    }
-    out.push_str("\n  ]");
-    Ok(out)
+    crate::output::write_json(out, &report(ev))
 }
 
 /// Where the severity came from: `kev` when KEV raised it, the word's source (`ghsa`,
