@@ -182,13 +182,16 @@ impl VulnDb {
         let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
             .map_err(|e| DbError::Format(format!("manifest: {e}")))?;
         let version = header.version;
-        let table = |at| Table::read(&source, at, version).map_err(fmt);
-        let (advisories, at) = table(header.manifest.end as u64)?;
-        let (nvd, at) = table(at)?;
-        let (kev, at) = table(at)?;
-        let (epss, at) = table(at)?;
+        let table = |name: &str, at| {
+            Table::read(&source, at, version)
+                .map_err(|e| DbError::Format(format!("table `{name}`: {}", e.0)))
+        };
+        let (advisories, at) = table("advisories", header.manifest.end as u64)?;
+        let (nvd, at) = table("nvd", at)?;
+        let (kev, at) = table("kev", at)?;
+        let (epss, at) = table("epss", at)?;
         let (jvn, at) = if header.tables > TABLES {
-            let (t, at) = table(at)?;
+            let (t, at) = table("jvn", at)?;
             (Some(t), at)
         } else {
             (None, at)
@@ -348,26 +351,22 @@ impl VulnDb {
     pub fn verify(&self) -> Result<DbCounts, DbError> {
         for (name, table) in self.tables() {
             let Some(table) = table else { continue };
-            let mut previous: Option<&[u8]> = None;
-            for i in 0..table.len() {
-                let (key, value) =
-                    table
-                        .entry_at(&self.source, i)
-                        .map_err(|e| DbError::Record {
-                            table: name,
-                            key: format!("#{i}"),
-                            reason: e.0,
-                        })?;
-                let key_text = String::from_utf8_lossy(key);
+            let mut previous: Option<Vec<u8>> = None;
+            for (i, entry) in table.iter(&self.source).enumerate() {
+                let (key, value) = entry.map_err(|e| DbError::Record {
+                    table: name,
+                    key: format!("#{i}"),
+                    reason: e.0,
+                })?;
+                let key_text = String::from_utf8_lossy(&key);
                 let record = |reason: String| DbError::Record {
                     table: name,
                     key: crate::text::one_line(&key_text, 120).into_owned(),
                     reason,
                 };
-                if previous.is_some_and(|p| p >= key) {
+                if previous.as_ref().is_some_and(|p| *p >= key) {
                     return Err(record("keys out of order".into()));
                 }
-                previous = Some(key);
                 match name {
                     "advisories" => codec::decode(&value, self.version).map(drop),
                     "nvd" => serde_json::from_slice::<NvdRecord>(&value)
@@ -382,6 +381,7 @@ impl VulnDb {
                     _ => decode_epss(&value).map(drop),
                 }
                 .map_err(record)?;
+                previous = Some(key);
             }
         }
         Ok(self.counts())
@@ -409,15 +409,15 @@ impl VulnDb {
             return Ok(Vec::new());
         };
         let mut entries = Vec::with_capacity(table.len());
-        for i in 0..table.len() {
+        for (i, entry) in table.iter(&self.source).enumerate() {
             let at = |reason: String| DbError::Record {
                 table: name,
                 key: format!("#{i}"),
                 reason,
             };
-            let (key, value) = table.entry_at(&self.source, i).map_err(|e| at(e.0))?;
-            let key = String::from_utf8(key.to_vec()).map_err(|_| at("key is not UTF-8".into()))?;
-            entries.push((key, value));
+            let (key, value) = entry.map_err(|e| at(e.0))?;
+            let key = String::from_utf8(key).map_err(|_| at("key is not UTF-8".into()))?;
+            entries.push((key, value.to_vec()));
         }
         Ok(entries)
     }
