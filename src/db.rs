@@ -151,12 +151,12 @@ impl VulnDb {
         Self::from_source(format::Source::Memory(std::borrow::Cow::Borrowed(bytes)))
     }
 
-    /// Opens a database file: reads its header, manifest and indexes (format 3); the scan's
-    /// queries read the blocks they need. A file of format 1 or 2 is read whole (its one
+    /// Opens a database file: reads its header, manifest and indexes (formats 3-4); the
+    /// scan's queries read the blocks they need. A file of format 1 or 2 is read whole (its one
     /// checksum covers the whole body).
     pub fn open(path: &std::path::Path) -> Result<VulnDb, DbError> {
         let mut source = format::Source::open(path)?;
-        if format::peek_version(&source).is_some_and(|v| v < format::FORMAT_VERSION) {
+        if format::peek_version(&source).is_some_and(format::checked_whole) {
             source = source.into_memory().map_err(|e| DbError::Format(e.0))?;
         }
         Self::from_source(source)

@@ -14,12 +14,17 @@
 //! manifest JSON
 //! per table:
 //!   count u32, blocks u32, codec u32 (0 raw, 1 deflate, 2 zstd), keys_len u32, data_len u32
-//!   index_crc u32  (format 3) CRC-32 of the 20 bytes above and of entries, blocks and keys
-//!   entries  count  x (key_off u32, key_len u32, block u32, val_off u32, val_len u32)
-//!   blocks   blocks x (off u32, len u32, raw_len u32, crc u32)  offsets into data; the crc
-//!            (format 3) is the CRC-32 of the block's stored bytes
-//!   keys     keys_len bytes, the keys in byte order (binary-searched in place)
-//!   data     data_len bytes, the blocks
+//!   index_crc u32  (format 3 on) CRC-32 of the 20 bytes above and of entries, blocks and keys
+//!   entries  (formats 1-3) count x (key_off u32, key_len u32, block u32, val_off u32,
+//!            val_len u32)
+//!   blocks   blocks x (off u32, len u32, raw_len u32, crc u32, and format 4: run_len u32,
+//!            keys u32, first_key_end u32)  offsets into data; the crc (format 3 on) is the
+//!            CRC-32 of the block's stored bytes
+//!   keys     keys_len bytes: formats 1-3 every key, format 4 each block's first key, in
+//!            byte order (binary-searched in place)
+//!   data     data_len bytes, the blocks; format 4: each block is its key run (`runs.rs`:
+//!            the block's keys, prefix-compressed, with their value lengths; not
+//!            compressed) followed by its values, compressed
 //! ```
 //!
 //! The JVN table (JVN iPedia entries by CVE, JSON) is optional and last: a kevgate that
@@ -27,22 +32,30 @@
 //!
 //! Why this shape: a scan must cost about one parse of the SBOM (issue 14: a Debian-heavy
 //! scan in half a `jq empty`, a full-size database loaded in 20 ms), so nothing is read or
-//! deserialised up front but the manifest and the tables' indexes (entries, blocks, keys:
-//! ~3 MB of the 17.5 MB sample database): a query binary-searches the fixed-width entry
-//! array in memory, reads one block from the file (`pread`, [`Source`]), checks its CRC,
-//! decompresses it (~16 KiB) and decodes only the values it needs. Blocks, not single
-//! records, are compressed so that repeated strings (CVSS vectors, ecosystem names, URLs)
-//! compress; zstd (format 3) decodes ~3x faster than deflate (formats 1-2). Values: advisory
-//! lists in the binary encoding of `db/codec.rs`, NVD and KEV records as serde_json (one
-//! small record per query), EPSS as two `f64`.
+//! deserialised up front but the manifest and the tables' indexes. Format 4's index holds
+//! one descriptor and the first key per block (~1 MB at full size, where format 3's index of
+//! every key was 26 MB and took 16 ms to read and check): a query binary-searches the first
+//! keys, reads the one block that can hold its key (`pread`, [`Source`]), checks its CRC,
+//! walks its key run (a few hundred keys) and, only if the key is there, decompresses the
+//! block's values (~16 KiB) and decodes the value it needs. Blocks, not single records, are
+//! compressed so that repeated strings (CVSS vectors, ecosystem names, URLs) compress; zstd
+//! (format 3 on) decodes ~3x faster than deflate (formats 1-2). Values: advisory lists in
+//! the binary encoding of `db/codec.rs`, NVD and KEV records as serde_json (one small record
+//! per query), EPSS as two `f64`.
 //!
-//! Integrity: format 3 checks every part it reads against its own CRC-32 — the header with
-//! the manifest on load, each table's index on load, each block when it is read — so a
-//! truncated or bit-flipped file is an error before a corrupt byte is used, and what a scan
-//! never reads costs nothing (`kevgate db verify` reads everything). Formats 1-2 have one
-//! CRC over the body: such a file is read whole and checked on load, as before. Every read
-//! is bounds-checked anyway, so a file that passes its checksums but is malformed gives an
-//! error, never a panic or an unbounded allocation.
+//! Integrity: from format 3 every part is checked against its own CRC-32 when it is read —
+//! the header with the manifest on load, each table's index on load, each block when it is
+//! read — so a truncated or bit-flipped file is an error before a corrupt byte is used, and
+//! what a scan never reads costs nothing (`kevgate db verify` reads everything). Format 4
+//! also checks structure a re-checksummed (buggy or forged) file could get wrong: on load,
+//! that the blocks tile the data area, their first keys increase and their key counts add
+//! up; when a block is read, that its key run starts with the index's first key, increases,
+//! stays below the next block's first key and gives the values exactly the block's size. A
+//! key in the table is therefore always in the block the search picks: a lookup never
+//! misses a key that is there. Formats 1-2 have one CRC over the body: such a file is read
+//! whole and checked on load, as before. Every read is bounds-checked anyway, so a file that
+//! passes its checksums but is malformed gives an error, never a panic or an unbounded
+//! allocation.
 
 mod runs;
 mod source;
@@ -384,6 +397,12 @@ fn read_u32(bytes: &[u8], at: usize) -> Result<u32, FormatError> {
         Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         None => err(format!("truncated at byte {at}")),
     }
+}
+
+/// Whether a file of format `version` is checked as a whole (formats 1-2: one CRC over the
+/// body), so it must be read into memory; later formats are read part by part.
+pub fn checked_whole(version: u32) -> bool {
+    !Layout::of(version).checksums
 }
 
 /// The parsed fixed header.
