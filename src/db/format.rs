@@ -272,7 +272,13 @@ pub fn write_table_as(
 
     for (key, value) in entries {
         if !in_block.is_empty() && pending.len() + value.len() > BLOCK_TARGET {
-            flush(&mut pending, &mut run, &mut in_block, &mut data, &mut blocks)?;
+            flush(
+                &mut pending,
+                &mut run,
+                &mut in_block,
+                &mut data,
+                &mut blocks,
+            )?;
         }
         if layout.key_runs {
             if in_block.is_empty() {
@@ -299,7 +305,13 @@ pub fn write_table_as(
         in_block.push(key);
         pending.extend_from_slice(value);
     }
-    flush(&mut pending, &mut run, &mut in_block, &mut data, &mut blocks)?;
+    flush(
+        &mut pending,
+        &mut run,
+        &mut in_block,
+        &mut data,
+        &mut blocks,
+    )?;
 
     let mut out = Vec::with_capacity(
         layout.table_header

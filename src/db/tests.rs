@@ -413,8 +413,12 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         let (all_nvd, all_epss) = (keys(&all.nvd, &all.source), keys(&all.epss, &all.source));
         let want_nvd: Vec<_> = all_nvd.intersection(&named).cloned().collect();
         let want_epss: Vec<_> = all_epss.intersection(&named).cloned().collect();
-        let got_nvd: Vec<_> = keys(&referenced.nvd, &referenced.source).into_iter().collect();
-        let got_epss: Vec<_> = keys(&referenced.epss, &referenced.source).into_iter().collect();
+        let got_nvd: Vec<_> = keys(&referenced.nvd, &referenced.source)
+            .into_iter()
+            .collect();
+        let got_epss: Vec<_> = keys(&referenced.epss, &referenced.source)
+            .into_iter()
+            .collect();
         assert_eq!(got_nvd, want_nvd);
         assert_eq!(got_epss, want_epss);
         // The advisories name jQuery's and Log4Shell's CVEs (EPSS has them); the kept NVD
@@ -445,8 +449,14 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         assert_eq!(records(&referenced, "nvd"), Some(got_nvd.len() as u64));
         assert_eq!(records(&referenced, "epss"), Some(got_epss.len() as u64));
         // Advisories and KEV are untouched, kept records too; the file is smaller.
-        assert_eq!(keys(&referenced.advisories, &referenced.source), keys(&all.advisories, &all.source));
-        assert_eq!(keys(&referenced.kev, &referenced.source), keys(&all.kev, &all.source));
+        assert_eq!(
+            keys(&referenced.advisories, &referenced.source),
+            keys(&all.advisories, &all.source)
+        );
+        assert_eq!(
+            keys(&referenced.kev, &referenced.source),
+            keys(&all.kev, &all.source)
+        );
         for cve in &got_nvd {
             assert_eq!(
                 referenced.nvd(cve).expect("decodes"),
@@ -707,13 +717,27 @@ fn format_3_answers_as_format_4() {
     let path = dir.join("v3.db");
     fs_err::write(&path, &v3_bytes).expect("write");
     let from_file = VulnDb::open(&path).expect("opens");
-    assert!(matches!(from_file.source, format::Source::File { .. }), "read part by part");
-    for v3 in [VulnDb::from_bytes(v3_bytes.clone()).expect("loads"), from_file] {
+    assert!(
+        matches!(from_file.source, format::Source::File { .. }),
+        "read part by part"
+    );
+    for v3 in [
+        VulnDb::from_bytes(v3_bytes.clone()).expect("loads"),
+        from_file,
+    ] {
         assert_eq!(v3.version, 3);
-        assert_eq!(v3.verify().expect("verifies"), v4.verify().expect("verifies"));
+        assert_eq!(
+            v3.verify().expect("verifies"),
+            v4.verify().expect("verifies")
+        );
         for (name, table) in v4.tables() {
             let Some(table) = table else { continue };
-            let old = v3.tables().into_iter().find(|(n, _)| *n == name).expect("table").1;
+            let old = v3
+                .tables()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .expect("table")
+                .1;
             let old = old.expect("same tables");
             let mut probes = vec![String::new(), "\u{10ffff}".to_string()];
             for entry in table.iter(&v4.source) {

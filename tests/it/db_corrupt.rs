@@ -217,10 +217,7 @@ fn huge_block_length_is_an_error_not_an_allocation() {
     assert_eq!(code, 2, "{out} {stderr}");
     // The key run's value lengths are checked against the claimed size before anything is
     // decompressed (format 3 checked the zstd frame's own size first, as format 4 still does).
-    assert!(
-        stderr.contains("the block holds 4294967280"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("the block holds 4294967280"), "{stderr}");
     let (code, out, stderr) = limited(&["scan", "--db", bad_s, sbom.to_str().expect("utf-8 path")]);
     assert_eq!(code, 2, "{out} {stderr}");
     assert!(stderr.contains("bad-rawlen.db"), "{stderr}");

@@ -170,7 +170,11 @@ pub(super) fn check(
 
 /// The value range of `key` in a checked run (`None`: not in the block). Stops at the first
 /// greater key.
-pub(super) fn find(run: &[u8], block: usize, key: &[u8]) -> Result<Option<Range<usize>>, FormatError> {
+pub(super) fn find(
+    run: &[u8],
+    block: usize,
+    key: &[u8],
+) -> Result<Option<Range<usize>>, FormatError> {
     let mut cursor = Cursor::default();
     while !cursor.at_end(run) {
         cursor.step(run, block)?;

@@ -314,7 +314,12 @@ impl Table {
 
     /// The value at `range` of block `b`'s content, decompressing the block if no value of it
     /// was read before.
-    fn block_value(&self, b: usize, block: &Block, range: Range<usize>) -> Result<Value, FormatError> {
+    fn block_value(
+        &self,
+        b: usize,
+        block: &Block,
+        range: Range<usize>,
+    ) -> Result<Value, FormatError> {
         let content = block
             .content
             .get_or_init(|| self.decompress(b, &block.stored[block.run..], block.raw_len))
@@ -332,7 +337,10 @@ impl Table {
     /// key run checked against the index; or the cached block.
     fn block(&self, source: &Source<'_>, b: usize) -> Result<Arc<Block>, FormatError> {
         if b >= self.blocks_count {
-            return err(format!("entry points to block {b} of {}", self.blocks_count));
+            return err(format!(
+                "entry points to block {b} of {}",
+                self.blocks_count
+            ));
         }
         let lock = || self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((_, block)) = lock().last.iter().find(|(cached, _)| *cached == b) {
@@ -432,15 +440,18 @@ impl Entries<'_> {
             }
             let e = table.entry(self.next)?;
             self.next += 1;
-            return Ok(Some((table.key(&e)?.to_vec(), table.value(self.source, &e)?)));
+            return Ok(Some((
+                table.key(&e)?.to_vec(),
+                table.value(self.source, &e)?,
+            )));
         }
         loop {
-            if let Some((b, block, cursor)) = &mut self.block {
-                if !cursor.at_end(block.run()) {
-                    cursor.step(block.run(), *b)?;
-                    let value = table.block_value(*b, block, cursor.value())?;
-                    return Ok(Some((cursor.key().to_vec(), value)));
-                }
+            if let Some((b, block, cursor)) = &mut self.block
+                && !cursor.at_end(block.run())
+            {
+                cursor.step(block.run(), *b)?;
+                let value = table.block_value(*b, block, cursor.value())?;
+                return Ok(Some((cursor.key().to_vec(), value)));
             }
             if self.next >= table.blocks_count {
                 return Ok(None);

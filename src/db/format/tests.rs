@@ -87,9 +87,20 @@ fn table_round_trip() {
                         "{version} {codec:?} {k}"
                     );
                 }
-                for absent in ["key-99999", "", "0", "zzz", "key-00001a", "aab", "crates.io/serde_jso"] {
+                for absent in [
+                    "key-99999",
+                    "",
+                    "0",
+                    "zzz",
+                    "key-00001a",
+                    "aab",
+                    "crates.io/serde_jso",
+                ] {
                     assert_eq!(
-                        table.get(&source, absent.as_bytes()).expect("ok").as_deref(),
+                        table
+                            .get(&source, absent.as_bytes())
+                            .expect("ok")
+                            .as_deref(),
                         None,
                         "{version} {codec:?} {absent}"
                     );
@@ -151,7 +162,10 @@ fn lookups_at_block_boundaries() {
         let (last, value) = entries.last().expect("entries");
         assert_eq!(table.get(&source, b"").expect("ok").as_deref(), None);
         assert_eq!(
-            table.get(&source, &first.as_bytes()[..first.len() - 1]).expect("ok").as_deref(),
+            table
+                .get(&source, &first.as_bytes()[..first.len() - 1])
+                .expect("ok")
+                .as_deref(),
             None
         );
         assert_eq!(
@@ -159,7 +173,10 @@ fn lookups_at_block_boundaries() {
             Some(&value[..])
         );
         let past = format!("{last}\u{0}");
-        assert_eq!(table.get(&source, past.as_bytes()).expect("ok").as_deref(), None);
+        assert_eq!(
+            table.get(&source, past.as_bytes()).expect("ok").as_deref(),
+            None
+        );
         assert_eq!(table.get(&source, b"\xff").expect("ok").as_deref(), None);
     }
 }
@@ -173,7 +190,12 @@ fn the_index_holds_first_keys_only() {
     let (t4, _) = Table::read(&Source::from(&v4[..]), 0, 4).expect("v4");
     let (t3, _) = Table::read(&Source::from(&v3[..]), 0, 3).expect("v3");
     assert_eq!(t4.index.len(), t4.blocks_count * (28 + "key-00000".len()));
-    assert!(t4.index.len() * 20 < t3.index.len(), "{} vs {}", t4.index.len(), t3.index.len());
+    assert!(
+        t4.index.len() * 20 < t3.index.len(),
+        "{} vs {}",
+        t4.index.len(),
+        t3.index.len()
+    );
 }
 
 /// One flipped bit anywhere in a table is a checksum error when the part that holds it is
@@ -310,7 +332,11 @@ fn forged_structure_is_named() {
     let source = Source::from(&bytes[..]);
     let (table, _) = Table::read(&source, 0, FORMAT_VERSION).expect("the index is intact");
     let e = table.get(&source, b"key-00001").expect_err("bad run");
-    assert!(e.0.contains("key run of block 0: keys out of order"), "{}", e.0);
+    assert!(
+        e.0.contains("key run of block 0: keys out of order"),
+        "{}",
+        e.0
+    );
     assert!(table.iter(&source).any(|e| e.is_err()));
 }
 
