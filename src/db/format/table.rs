@@ -26,13 +26,18 @@ struct Block {
     stored: Vec<u8>,
     /// Length of the key run at the start of `stored` (0 before format 4).
     run: usize,
+    /// Format 4: the key run, decoded and checked.
+    keys: Option<runs::Keys>,
     raw_len: usize,
     content: OnceLock<Result<Arc<Vec<u8>>, FormatError>>,
 }
 
 impl Block {
-    fn run(&self) -> &[u8] {
-        &self.stored[..self.run]
+    /// Format 4: the block's keys.
+    fn keys(&self, b: usize) -> Result<&runs::Keys, FormatError> {
+        self.keys
+            .as_ref()
+            .ok_or_else(|| FormatError(format!("block {b} has no key run")))
     }
 }
 
@@ -295,9 +300,10 @@ impl Table {
             return Ok(None);
         };
         let block = self.block(source, b)?;
-        match runs::find(block.run(), b, key)? {
+        let keys = block.keys(b)?;
+        match keys.find(key) {
             None => Ok(None),
-            Some(range) => self.block_value(b, &block, range).map(Some),
+            Some(i) => self.block_value(b, &block, keys.value(i)).map(Some),
         }
     }
 
@@ -363,7 +369,7 @@ impl Table {
                 return Err(checksum_error(&format!("block {b}"), recorded, computed));
             }
         }
-        let run = if self.layout.key_runs {
+        let (run, keys) = if self.layout.key_runs {
             let run = self.field(b, RUN_LEN)? as usize;
             let next = if b + 1 < self.blocks_count {
                 Some(self.first_key(b + 1)?)
@@ -371,14 +377,26 @@ impl Table {
                 None
             };
             let count = self.field(b, COUNT)? as usize;
-            runs::check(&stored[..run], b, count, self.first_key(b)?, next, raw_len)?;
-            run
+            let run_bytes = stored
+                .get(..run)
+                .ok_or_else(|| FormatError(format!("key run of block {b} overflows the block")))?;
+            let keys = runs::check(
+                run_bytes,
+                b,
+                count,
+                self.first_key(b)?,
+                next,
+                raw_len,
+                MAX_BLOCK_RAW,
+            )?;
+            (run, Some(keys))
         } else {
-            0
+            (0, None)
         };
         let block = Arc::new(Block {
             stored,
             run,
+            keys,
             raw_len,
             content: OnceLock::new(),
         });
@@ -426,8 +444,8 @@ pub struct Entries<'t> {
     source: &'t Source<'t>,
     /// Before format 4: the next entry; format 4: the next block.
     next: usize,
-    /// Format 4: the block being walked and the position in its key run.
-    block: Option<(usize, Arc<Block>, runs::Cursor)>,
+    /// Format 4: the block being walked and the next key in it.
+    block: Option<(usize, Arc<Block>, usize)>,
     failed: bool,
 }
 
@@ -446,19 +464,21 @@ impl Entries<'_> {
             )));
         }
         loop {
-            if let Some((b, block, cursor)) = &mut self.block
-                && !cursor.at_end(block.run())
-            {
-                cursor.step(block.run(), *b)?;
-                let value = table.block_value(*b, block, cursor.value())?;
-                return Ok(Some((cursor.key().to_vec(), value)));
+            if let Some((b, block, i)) = &mut self.block {
+                let keys = block.keys(*b)?;
+                if *i < keys.len() {
+                    let value = table.block_value(*b, block, keys.value(*i))?;
+                    let key = keys.key(*i).to_vec();
+                    *i += 1;
+                    return Ok(Some((key, value)));
+                }
             }
             if self.next >= table.blocks_count {
                 return Ok(None);
             }
             let b = self.next;
             self.next += 1;
-            self.block = Some((b, table.block(self.source, b)?, runs::Cursor::default()));
+            self.block = Some((b, table.block(self.source, b)?, 0));
         }
     }
 }
