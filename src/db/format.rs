@@ -33,7 +33,7 @@
 //! Why this shape: a scan must cost about one parse of the SBOM (issue 14: a Debian-heavy
 //! scan in half a `jq empty`, a full-size database loaded in 20 ms), so nothing is read or
 //! deserialised up front but the manifest and the tables' indexes. Format 4's index holds
-//! one descriptor and the first key per block (~1 MB at full size, where format 3's index of
+//! one descriptor and the first key per block (2.7 MB at full size, where format 3's index of
 //! every key was 26 MB and took 16 ms to read and check): a query binary-searches the first
 //! keys, reads the one block that can hold its key (`pread`, [`Source`]), checks its CRC,
 //! walks its key run (a few hundred keys) and, only if the key is there, decompresses the
