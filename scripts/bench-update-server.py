@@ -26,9 +26,16 @@ CVE-YYYY-kNNNNNNN, other ids get `-SIMk`, package names `-simk`):
                                OSV_DAILY OSV records (3,000, spread over the ecosystems by size)
                                are revised: a new `modified` (2025-09-<day>) and summary
   /stats                       JSON: bytes and requests per source, 403s, rate-limit violations
-Every body is sent at BANDWIDTH bytes/s at most (default 20 MiB/s, a conservative runner
-download rate); `If-None-Match` with the current ETag gets `304 Not Modified`.
-Environment: FULL_OSV, FULL_NVD, FULL_EPSS, NVD_DAILY, OSV_DAILY, NVD_LATENCY, BANDWIDTH.
+The network between a CI runner and the upstreams, modelled (a loopback has none):
+  - RTT (default 0.04 s): each request waits one round trip before its response starts (the
+    request's way there, the first byte's way back); the first request of a connection waits
+    CONNECT_RTTS (default 2) more, its TCP and TLS 1.3 handshakes. /stats and /advance are
+    exempt. NVD_LATENCY is the NVD API's own time per page, on top.
+  - BANDWIDTH (default 20 MiB/s, a conservative runner download rate): the bytes/s of ALL
+    responses together (one link shared by concurrent downloads), not of each connection.
+`If-None-Match` with the current ETag gets `304 Not Modified`.
+Environment: FULL_OSV, FULL_NVD, FULL_EPSS, NVD_DAILY, OSV_DAILY, NVD_LATENCY, BANDWIDTH, RTT,
+CONNECT_RTTS.
 """
 import glob, gzip, io, json, os, re, sys, threading, time, zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +49,8 @@ NVD_DAILY = int(os.environ.get("NVD_DAILY", 3_000))
 OSV_DAILY = int(os.environ.get("OSV_DAILY", 3_000))
 NVD_LATENCY = float(os.environ.get("NVD_LATENCY", 2.0))
 BANDWIDTH = int(os.environ.get("BANDWIDTH", 20 << 20))
+RTT = float(os.environ.get("RTT", 0.04))
+CONNECT_RTTS = float(os.environ.get("CONNECT_RTTS", 2))
 os.makedirs(cache, exist_ok=True)
 
 # osv.dev folder -> shared folder, and upstream record counts (../shared/data/SOURCES.md).
@@ -56,6 +65,22 @@ CVE = re.compile(r"CVE-(\d{4})-(\d+)")
 
 state = {"day": 1, "stats": {}, "nvd_times": {True: [], False: []}, "violations": 0}
 lock = threading.Lock()
+# The shared link: when it is next free (time.monotonic()).
+link = {"free": 0.0}
+link_lock = threading.Lock()
+
+
+def send_paced(wfile, data):
+    """Writes `data` when the shared link has carried it: each chunk takes its turn on a link of
+    BANDWIDTH bytes/s shared by every response in flight."""
+    with link_lock:
+        start = max(time.monotonic(), link["free"])
+        link["free"] = start + len(data) / BANDWIDTH
+        done = link["free"]
+    wait = done - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    wfile.write(data)
 
 
 def json_records(folder):
@@ -272,21 +297,24 @@ class Handler(BaseHTTPRequestHandler):
         if etag:
             self.send_header("ETag", etag)
         self.end_headers()
-        start, sent = time.monotonic(), 0
+        sent = 0
         with f:
-            while chunk := f.read(256 << 10):
-                self.wfile.write(chunk)
+            while chunk := f.read(64 << 10):
+                send_paced(self.wfile, chunk)
                 sent += len(chunk)
-                ahead = sent / BANDWIDTH - (time.monotonic() - start)
-                if ahead > 0:
-                    time.sleep(ahead)
         self.count(source, sent, status)
 
     def do_GET(self):
         url = urlparse(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        day = state["day"]
         path = unquote(url.path)
+        if path not in ("/advance", "/stats"):
+            # One round trip per request, and the handshakes on a new connection (this
+            # handler object lives as long as its connection).
+            first = not getattr(self, "connected", False)
+            self.connected = True
+            time.sleep(RTT * (1 + (CONNECT_RTTS if first else 0)))
+        day = state["day"]
         if path == "/advance":
             with lock:
                 state["day"] += 1

@@ -278,19 +278,42 @@ impl VulnDb {
         let mut keys: Vec<String> = cves.into_iter().map(cve_key).collect();
         keys.sort_unstable();
         keys.dedup();
+        // Every table keyed by CVE (all but the advisories), each table's keys in two runs:
+        // read on worker threads, each run in key order.
+        let half = keys.len().div_ceil(2).max(1);
+        let runs: Vec<(&'static str, &Table, &[String])> = self
+            .tables()
+            .into_iter()
+            .skip(1)
+            .filter_map(|(name, table)| table.map(|t| (name, t)))
+            .flat_map(|(name, table)| keys.chunks(half).map(move |run| (name, table, run)))
+            .collect();
+        let read = crate::parallel::map_batches(&runs, 1, |batch| {
+            batch
+                .iter()
+                .map(|&(name, table, run)| {
+                    let values: Vec<(&String, Option<format::Value>)> = run
+                        .iter()
+                        // A read error is left for the query to report, naming the record.
+                        .filter_map(|key| {
+                            table
+                                .get(&self.source, key.as_bytes())
+                                .ok()
+                                .map(|value| (key, value))
+                        })
+                        .collect();
+                    (name, values)
+                })
+                .collect::<Vec<_>>()
+        });
         let mut cache = self
             .prefetched
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Every table keyed by CVE: all but the advisories.
-        for (name, table) in self.tables().into_iter().skip(1) {
-            let Some(table) = table else { continue };
-            let values = cache.entry(name).or_default();
-            for key in &keys {
-                // A read error is left for the query to report, naming the record.
-                if let Ok(value) = table.get(&self.source, key.as_bytes()) {
-                    values.insert(key.clone(), value);
-                }
+        for (name, values) in read.into_iter().flatten() {
+            let into = cache.entry(name).or_default();
+            for (key, value) in values {
+                into.insert(key.clone(), value);
             }
         }
     }

@@ -20,7 +20,7 @@
 
 use crate::cvss;
 use crate::db::{CvssMetric, DbError, JvnEntry, VulnDb};
-use crate::matching::{self, Match, Matches};
+use crate::matching::{self, Match};
 use crate::sbom::Sbom;
 use crate::vuln_id::{IdKind, VulnId};
 use serde::Serialize;
@@ -275,27 +275,30 @@ impl SeveritySource {
 /// KEV or EPSS record that cannot be decoded is an error: read as absent, a KEV hit would
 /// become a warning.
 pub fn enrich(
-    matches: &Matches,
+    matches: Vec<Match>,
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
 ) -> Result<Vec<Finding>, DbError> {
     db.prefetch_cves(
         matches
-            .matches
             .iter()
             .flat_map(|m| m.ids.iter().map(String::as_str))
             .filter(|i| matching::is_cve(i)),
     );
-    // Findings are independent: on worker threads, in match order.
-    let findings = crate::parallel::try_map(&matches.matches, 64, |m| {
-        finding(m, sbom, db, severity_sources)
-    })?;
-    Ok(findings.into_iter().flatten().collect())
+    // Findings are independent: on worker threads, in match order; each match becomes its
+    // finding (its affected ranges move, not copied). The first error in match order wins.
+    let mut findings = Vec::with_capacity(matches.len());
+    for finding in
+        crate::parallel::map_owned(matches, 64, |m| finding(m, sbom, db, severity_sources))
+    {
+        findings.extend(finding?);
+    }
+    Ok(findings)
 }
 
 fn finding(
-    m: &Match,
+    m: Match,
     sbom: &Sbom,
     db: &VulnDb,
     severity_sources: &[SeveritySource],
@@ -415,7 +418,9 @@ fn finding(
                 .map(scored)
                 .or_else(|| jvn_word(&jvn).map(|sev| (sev, None, Some("jvn".to_string())))),
             SeveritySource::Osv => osv_score().filter(rates).map(scored),
-            SeveritySource::Ghsa => advisory_word(m).map(|(sev, source)| (sev, None, Some(source))),
+            SeveritySource::Ghsa => {
+                advisory_word(&m).map(|(sev, source)| (sev, None, Some(source)))
+            }
             SeveritySource::Sbom => sbom_score()
                 .filter(rates)
                 .map(scored)
@@ -444,7 +449,7 @@ fn finding(
         .or_else(|| nvd.iter().find_map(|r| r.description.clone()))
         .or_else(|| sbom_vulns.iter().find_map(|v| v.description.clone()));
 
-    let url = link(&id, m, &sbom_vulns);
+    let url = link(&id, &m, &sbom_vulns);
 
     let mut cwes: Vec<String> = nvd.iter().flat_map(|r| r.cwes.iter().cloned()).collect();
     cwes.extend(
@@ -509,7 +514,7 @@ fn finding(
                 url: e.url,
             })
             .collect(),
-        affected: m.affected.clone(),
+        affected: m.affected,
         fix_channel: m.fix_channel,
         malicious,
     }))

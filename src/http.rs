@@ -8,7 +8,9 @@
 //!   accepts the connection and never answers, or trickles a byte every 20 s, therefore fails
 //!   within `stall + timeout` (120 s), while a slow but moving download of any size goes on.
 //! - Budgets per source (the request's `label`: `kev`, `nvd`, `osv`, `epss`, `db`): at most
-//!   `max_download_bytes` downloaded in all (4 GiB), and a wall-clock `source_deadline`
+//!   `max_download_bytes` downloaded in all (4 GiB; counted as the bytes arrive, the bodies
+//!   of failed tries included, one count for downloads of the source running at once on
+//!   several threads), and a wall-clock `source_deadline`
 //!   (60 min) from its first request, rate-limit waits included. An endless body ends at the
 //!   byte cap, a slow one at the deadline.
 //! - Retries, up to `attempts` tries in all: HTTP 429, 502, 503 and 504, NVD's 403 (its
@@ -27,10 +29,10 @@
 //!   a plain line every few seconds and one when a download ends.
 
 use crate::text::error_chain;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Body bytes that count as progress for the stall limit.
@@ -148,15 +150,18 @@ pub enum DownloadError {
     },
 }
 
-/// The client.
+/// The client. `Sync`: several threads may download through one client at once (the OSV
+/// records of an increment, `db/update/osv.rs`); each source's byte budget and deadline are
+/// shared by all of them.
 pub struct Client {
     /// Follows redirects (reqwest strips standard credentials across hosts).
     inner: reqwest::blocking::Client,
     /// Follows redirects only within the request's origin: for requests with credentials.
     same_origin: reqwest::blocking::Client,
     settings: Settings,
-    /// Per source (label): when its first request began, and the bytes it downloaded.
-    budgets: RefCell<HashMap<String, (Instant, u64)>>,
+    /// Per source (label): when its first request began, and the body bytes it has received
+    /// in all (counted as they arrive, so downloads running at once share one cap).
+    budgets: Mutex<HashMap<String, (Instant, u64)>>,
 }
 
 /// Where a request stands against the stall limit: the last time it made progress, and the
@@ -201,7 +206,7 @@ impl Client {
             inner: build(reqwest::redirect::Policy::limited(10))?,
             same_origin: build(same_origin)?,
             settings,
-            budgets: RefCell::new(HashMap::new()),
+            budgets: Mutex::new(HashMap::new()),
         })
     }
 
@@ -219,8 +224,7 @@ impl Client {
             mark: Instant::now(),
             since: 0,
         };
-        self.budgets
-            .borrow_mut()
+        self.budgets()
             .entry(req.label.to_string())
             .or_insert((Instant::now(), 0));
         loop {
@@ -274,13 +278,28 @@ impl Client {
                 self.settings.stall.as_secs()
             ));
         }
-        let started = self.budgets.borrow().get(label).map(|b| b.0)?;
+        let started = self.budgets().get(label).map(|b| b.0)?;
         (started.elapsed().saturating_add(wait) >= self.settings.source_deadline).then(|| {
             format!(
                 "the source's deadline of {} s passed (`KEVGATE_SOURCE_DEADLINE_SECS`)",
                 self.settings.source_deadline.as_secs()
             )
         })
+    }
+
+    /// The per-source budgets (a panic elsewhere leaves them usable: they are counters).
+    fn budgets(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u64)>> {
+        self.budgets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts `n` more body bytes of source `label`; the source's total after them.
+    fn spend(&self, label: &str, n: u64) -> u64 {
+        let mut budgets = self.budgets();
+        let entry = budgets
+            .entry(label.to_string())
+            .or_insert((Instant::now(), 0));
+        entry.1 = entry.1.saturating_add(n);
+        entry.1
     }
 
     /// The client for `req`: redirects stay within the origin when it carries credentials.
@@ -358,7 +377,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let total = resp.content_length();
-        let used = self.budgets.borrow().get(req.label).map_or(0, |b| b.1);
+        let used = self.budgets().get(req.label).map_or(0, |b| b.1);
         let cap = self.settings.max_download_bytes;
         let over_cap = |n: u64| {
             Attempt::Fatal(DownloadError::Http(format!(
@@ -402,9 +421,10 @@ impl Client {
                 }
             };
             n += read as u64;
-            if used.saturating_add(n) > cap {
+            let spent = self.spend(req.label, read as u64);
+            if spent > cap {
                 meter.abandon(log);
-                return Err(over_cap(used.saturating_add(n)));
+                return Err(over_cap(spent));
             }
             file.write_all(&buf[..read]).map_err(write_error)?;
             meter.advance(n, log);
@@ -432,9 +452,6 @@ impl Client {
             });
         }
         file.sync_all().map_err(write_error)?;
-        if let Some(b) = self.budgets.borrow_mut().get_mut(req.label) {
-            b.1 = b.1.saturating_add(n);
-        }
         meter.finish(n, log);
         Ok(Fetched::Saved { bytes: n, etag })
     }

@@ -141,7 +141,7 @@ pub fn evaluate(inputs: Inputs<'_>) -> Result<Evaluation, db::DbError> {
         order,
     } = inputs;
     let matches = matching::find(sbom, db, policy.rhel_stream.as_ref())?;
-    let findings = enrich::enrich(&matches, sbom, db, &policy.severity_source)?;
+    let findings = enrich::enrich(matches.matches, sbom, db, &policy.severity_source)?;
     let decided = policy::apply(findings, db, policy, today)?;
     let mut findings = decided.findings;
     if order == FindingOrder::Priority {

@@ -15,7 +15,6 @@
 mod groups;
 mod units;
 
-use crate::db::codec::Selected;
 use crate::db::{Advisory, DbError, Malware, VulnDb};
 use crate::note::{Note, NoteCode};
 use crate::purl::{self, Ecosystem, FixChannel, IdentifyError, PackageId, Purl, RhelStream};
@@ -24,6 +23,7 @@ use crate::text;
 use crate::version::{self, Event, Version};
 use crate::vuln_id::IdKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use units::{Unit, fix_channel, merge_units, units_of};
 
 /// The result of matching: one entry per (component, vulnerability) and notes for
@@ -45,7 +45,7 @@ pub struct Match {
     /// advisories the CVE they fix. Sorted, display precedence first (see [`id_rank`]).
     pub ids: Vec<String>,
     /// The advisories that matched (one vulnerability may come as a GHSA and a PYSEC).
-    pub advisories: Vec<Advisory>,
+    pub advisories: Vec<Arc<Advisory>>,
     /// Fixed versions from the matched affected entries, sorted in the ecosystem's order.
     pub fixed_versions: Vec<String>,
     /// Indices into [`Sbom::vulnerabilities`] that report the same vulnerability.
@@ -101,16 +101,40 @@ pub fn find(
     let os = sbom.os.as_ref().map(|(n, v)| (n.as_str(), v.as_str()));
 
     let mut per_component: BTreeMap<usize, Vec<Unit>> = BTreeMap::new();
-    let mut packages: HashMap<usize, PackageId> = HashMap::new();
+    let mut packages: HashMap<usize, PackageId, foldhash::fast::RandomState> = HashMap::default();
     let mut duplicate_of: HashMap<usize, usize> = HashMap::new();
     // Per component, the ids of malware reports that call themselves false positives.
     let mut withdrawn_malware: HashMap<usize, BTreeSet<String>> = HashMap::new();
 
     let mut queries: Vec<(usize, Query)> = Vec::new();
     let mut other_majors: BTreeSet<String> = BTreeSet::new();
-    for (index, component) in sbom.components.iter().enumerate() {
-        let Some(mut query) = query_for(index, component, os, &mut out.notes, &mut unsupported)
-        else {
+    // Each component's purl parsed and identified on worker threads; what they found is taken
+    // in component order, as one thread would have.
+    let indices: Vec<usize> = (0..sbom.components.len()).collect();
+    let prepared = crate::parallel::map_batches(&indices, 512, |batch| {
+        batch
+            .iter()
+            .map(|&index| {
+                let mut notes = Vec::new();
+                let mut unsupported = BTreeMap::new();
+                let query = query_for(
+                    index,
+                    &sbom.components[index],
+                    os,
+                    &mut notes,
+                    &mut unsupported,
+                );
+                (query, notes, unsupported)
+            })
+            .collect::<Vec<_>>()
+    });
+    for (index, (query, notes, found)) in prepared.into_iter().flatten().enumerate() {
+        let component = &sbom.components[index];
+        out.notes.extend(notes);
+        for (kind, examples) in found {
+            unsupported.entry(kind).or_default().extend(examples);
+        }
+        let Some(mut query) = query else {
             continue;
         };
         if let (Some(stream), Ecosystem::RedHat) = (rhel_stream, query.package.ecosystem) {
@@ -142,13 +166,22 @@ pub fn find(
     // neighbouring keys at a time and keeps the last ones), decoding in full only those that
     // may affect one of the package's components; nothing is kept once its components are
     // matched. Packages are matched on worker threads, their outcomes taken in key order.
-    queries.sort_by(|(_, a), (_, b)| {
-        (a.package.ecosystem.osv_name(), &a.key_name)
-            .cmp(&(b.package.ecosystem.osv_name(), &b.key_name))
-    });
-    let mut groups: Vec<&[(usize, Query)]> = Vec::new();
-    let mut rest = queries.as_slice();
-    while let Some((_, first)) = rest.first() {
+    // Sorted as references (a query is a few hundred bytes); the ecosystems' OSV names are
+    // compared as their rank among the names.
+    let mut names: Vec<&str> = Ecosystem::ALL.iter().map(|e| e.osv_name()).collect();
+    names.sort_unstable();
+    let mut sorted: Vec<(usize, &(usize, Query))> = queries
+        .iter()
+        .map(|entry| {
+            let name = entry.1.package.ecosystem.osv_name();
+            (names.partition_point(|n| *n < name), entry)
+        })
+        .collect();
+    sorted.sort_by(|(ra, a), (rb, b)| (ra, &a.1.key_name).cmp(&(rb, &b.1.key_name)));
+    let sorted: Vec<&(usize, Query)> = sorted.into_iter().map(|(_, entry)| entry).collect();
+    let mut groups: Vec<&[&(usize, Query)]> = Vec::new();
+    let mut rest = sorted.as_slice();
+    while let Some((_, first)) = rest.first().copied() {
         let same = rest
             .iter()
             .take_while(|(_, q)| {
@@ -159,13 +192,22 @@ pub fn find(
         groups.push(group);
         rest = tail;
     }
-    for outcome in groups::match_groups(&groups, sbom, db)? {
+    // Components an SBOM-embedded vulnerability names: their packages are kept for merging.
+    let embedded: BTreeSet<usize> = sbom
+        .vulnerabilities
+        .iter()
+        .flat_map(|v| &v.affects)
+        .map(|ci| duplicate_of.get(ci).copied().unwrap_or(*ci))
+        .collect();
+    for outcome in groups::match_groups(&groups, sbom, db, &|index| embedded.contains(&index))? {
         out.notes.extend(outcome.notes);
         for matched in outcome.components {
             if !matched.false_positives.is_empty() {
                 withdrawn_malware.insert(matched.index, matched.false_positives);
             }
-            packages.insert(matched.index, matched.package);
+            if let Some(package) = matched.package {
+                packages.insert(matched.index, package);
+            }
             if !matched.units.is_empty() {
                 per_component.insert(matched.index, matched.units);
             }
@@ -203,58 +245,14 @@ pub fn find(
         }
     }
 
-    for (component, units) in per_component {
-        let package = packages.get(&component);
-        for unit in merge_units(units) {
-            let mut ids: Vec<String> = unit.ids.into_iter().collect();
-            ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
-            let mut fixed: Vec<String> = unit.fixed;
-            fixed.sort();
-            fixed.dedup();
-            let mut affected = Vec::new();
-            if let Some(package) = package {
-                affected = unit
-                    .advisories
-                    .iter()
-                    .flat_map(|a| &a.affected)
-                    .filter(|e| package.osv_ecosystem_matches(&e.ecosystem))
-                    .cloned()
-                    .collect();
-                let scheme = package.ecosystem.scheme();
-                // Advisories of one vulnerability can disagree (RUSTSEC says 0.2.0 fixes,
-                // GHSA says 0.2.0 is affected): a fix must be unaffected by every one.
-                fixed.retain(|f| {
-                    unit.advisories.iter().all(|a| {
-                        a.affected
-                            .iter()
-                            .filter(|e| package.osv_ecosystem_matches(&e.ecosystem))
-                            .all(|e| {
-                                matches!(
-                                    version::affects(scheme, f, &e.ranges, &e.versions),
-                                    Ok(false)
-                                )
-                            })
-                    })
-                });
-                sort_versions(scheme, &mut fixed);
-            }
-            let mut advisories = unit.advisories;
-            advisories.sort_by(|a, b| a.id.cmp(&b.id));
-            advisories.dedup_by(|a, b| a.id == b.id);
-            let mut sbom_vulnerabilities = unit.sbom;
-            sbom_vulnerabilities.sort_unstable();
-            sbom_vulnerabilities.dedup();
-            let fix_channel = fix_channel(&unit.channels);
-            out.matches.push(Match {
-                component,
-                ids,
-                advisories,
-                fixed_versions: fixed,
-                sbom_vulnerabilities,
-                affected,
-                fix_channel,
-            });
-        }
+    // Each component's units merged and their fixes checked, on worker threads (results in
+    // component order). One component at a time: a few (Debian's `linux` packages) carry
+    // most of the work.
+    let per_component: Vec<(usize, Vec<Unit>)> = per_component.into_iter().collect();
+    for matches in crate::parallel::map_owned(per_component, 1, |(component, units)| {
+        component_matches(component, units, packages.get(&component))
+    }) {
+        out.matches.extend(matches);
     }
     out.matches
         .sort_by(|a, b| (a.component, &a.ids[0]).cmp(&(b.component, &b.ids[0])));
@@ -294,6 +292,77 @@ pub fn find(
     out.notes
         .sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
     Ok(out)
+}
+
+/// One component's units merged into its [`Match`]es: ids in display order, fixed versions
+/// that every advisory of the vulnerability agrees on, the package's affected entries.
+fn component_matches(
+    component: usize,
+    units: Vec<Unit>,
+    package: Option<&PackageId>,
+) -> Vec<Match> {
+    let mut out = Vec::new();
+    // The bounds of the package's ranges, parsed once for all its fixed versions.
+    let mut bounds = version::ParseCache::default();
+    for unit in merge_units(units) {
+        let mut ids: Vec<String> = unit.ids.into_iter().collect();
+        ids.sort_by(|a, b| id_rank(a).cmp(&id_rank(b)));
+        let mut fixed: Vec<String> = unit.fixed;
+        fixed.sort();
+        fixed.dedup();
+        let mut affected = Vec::new();
+        if let Some(package) = package {
+            affected = unit
+                .advisories
+                .iter()
+                .flat_map(|a| &a.affected)
+                .filter(|e| package.osv_ecosystem_matches(&e.ecosystem))
+                .cloned()
+                .collect();
+            let scheme = package.ecosystem.scheme();
+            // Advisories of one vulnerability can disagree (RUSTSEC says 0.2.0 fixes,
+            // GHSA says 0.2.0 is affected): a fix must be unaffected by every one.
+            fixed.retain(|f| {
+                let target = Version::parse(scheme, f);
+                unit.advisories.iter().all(|a| {
+                    a.affected
+                        .iter()
+                        .filter(|e| package.osv_ecosystem_matches(&e.ecosystem))
+                        .all(|e| {
+                            matches!(
+                                version::affects_with(
+                                    scheme,
+                                    f,
+                                    &target,
+                                    &e.ranges,
+                                    &e.versions,
+                                    &mut bounds
+                                ),
+                                Ok(false)
+                            )
+                        })
+                })
+            });
+            sort_versions(scheme, &mut fixed);
+        }
+        let mut advisories = unit.advisories;
+        advisories.sort_by(|a, b| a.id.cmp(&b.id));
+        advisories.dedup_by(|a, b| a.id == b.id);
+        let mut sbom_vulnerabilities = unit.sbom;
+        sbom_vulnerabilities.sort_unstable();
+        sbom_vulnerabilities.dedup();
+        let fix_channel = fix_channel(&unit.channels);
+        out.push(Match {
+            component,
+            ids,
+            advisories,
+            fixed_versions: fixed,
+            sbom_vulnerabilities,
+            affected,
+            fix_channel,
+        });
+    }
+    out
 }
 
 /// A note when an SBOM lists Debian, Ubuntu or Alpine packages but names the source package
@@ -515,16 +584,30 @@ pub fn sort_versions(scheme: version::VersionScheme, versions: &mut [String]) {
     }
 }
 
-/// Evaluates every advisory's ranges for one component.
-fn match_component(
+/// One component to match: its query and its version as parsed (once per component).
+struct Candidate<'a> {
     index: usize,
-    component: &Component,
-    query: &Query,
-    selected: &Selected,
+    component: &'a Component,
+    query: &'a Query,
+    target: &'a Result<Version, version::VersionError>,
+}
+
+/// Evaluates every advisory's ranges for one component. `advisories` are the package's
+/// selected ones and how many the database holds for it; `bounds` the range bounds parsed
+/// so far for the package.
+fn match_component(
+    candidate: Candidate<'_>,
+    (advisories, total): (&[Arc<Advisory>], usize),
+    bounds: &mut version::ParseCache,
     notes: &mut Vec<Note>,
     false_positives: &mut BTreeSet<String>,
 ) -> Vec<Unit> {
-    let advisories = &selected.advisories;
+    let Candidate {
+        index,
+        component,
+        query,
+        target,
+    } = candidate;
     let scheme = query.package.ecosystem.scheme();
     let mut units = Vec::new();
     let mut unverified: Vec<String> = Vec::new();
@@ -538,7 +621,14 @@ fn match_component(
             if !query.package.osv_ecosystem_matches(&affected.ecosystem) {
                 continue;
             }
-            match version::affects(scheme, &query.version, &affected.ranges, &affected.versions) {
+            match version::affects_with(
+                scheme,
+                &query.version,
+                target,
+                &affected.ranges,
+                &affected.versions,
+                bounds,
+            ) {
                 Ok(true) => {
                     hit = true;
                     channels.insert(query.package.fix_channel(&affected.ecosystem));
@@ -553,7 +643,7 @@ fn match_component(
                 Ok(false) => {}
                 Err(_) if advisory.withdrawn.is_some() => {}
                 Err(e) => {
-                    if version::Version::parse(scheme, &query.version).is_err() {
+                    if target.is_err() {
                         invalid_component_version = Some(e);
                     } else {
                         unverified.push(advisory.id.clone());
@@ -631,7 +721,7 @@ fn match_component(
                 "`{}`: {}; {} advisories for `{}` could not be checked",
                 display_name(component),
                 text::one_line(&e.to_string(), 200),
-                selected.total,
+                total,
                 text::one_line(&query.key_name, 120)
             ),
             component: Some(index),

@@ -118,8 +118,7 @@ pub fn neutralise_text(text: &str) -> String {
 /// (Markdown's `&#91;`) is kept as is.
 pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     let json = serde_json::to_string_pretty(value).map_err(io::Error::from)?;
-    // Copied a run at a time between the `#`s to escape (a report is megabytes of JSON).
-    let mut escaped = String::with_capacity(json.len());
+    // Written a run at a time between the `#`s to escape (a report is megabytes of JSON).
     let mut copied = 0;
     for (at, _) in json.match_indices('#') {
         if json[at + 1..]
@@ -127,13 +126,12 @@ pub fn write_json<T: serde::Serialize + ?Sized>(out: &mut dyn Write, value: &T) 
             .find(|n| !ignorable(*n))
             .is_some_and(|n| n == '#')
         {
-            escaped.push_str(&json[copied..at]);
-            escaped.push_str("\\u0023");
+            out.write_all(&json.as_bytes()[copied..at])?;
+            out.write_all(b"\\u0023")?;
             copied = at + 1;
         }
     }
-    escaped.push_str(&json[copied..]);
-    out.write_all(escaped.as_bytes())?;
+    out.write_all(&json.as_bytes()[copied..])?;
     writeln!(out)
 }
 

@@ -227,7 +227,7 @@ pub fn apply(
         .as_ref()
         .map(|c| c.changes.iter().copied().map(Some).collect())
         .unwrap_or_else(|| vec![None; findings.len()]);
-    let mut evaluated: Vec<DecidedFinding> = findings
+    let evaluated: Vec<DecidedFinding> = findings
         .into_iter()
         .zip(changes)
         .map(|(finding, change)| {
@@ -244,19 +244,34 @@ pub fn apply(
         })
         .collect();
     let fixed = comparison.map(|c| c.fixed).unwrap_or_default();
-    evaluated.sort_by(|a, b| {
-        let key = |e: &DecidedFinding| {
-            (
-                !e.finding.malicious && e.finding.kev.is_none(),
-                e.gate_severity,
-                std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
-                e.finding.id.clone(),
-                e.finding.component.purl.clone(),
-                e.finding.component.index,
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    // Borrowed keys (owned strings cost two copies per comparison), and the order found on
+    // references: a decided finding is large, so each is moved once.
+    fn key(
+        e: &DecidedFinding,
+    ) -> (
+        bool,
+        Severity,
+        std::cmp::Reverse<OrdF64>,
+        &crate::vuln_id::VulnId,
+        Option<&str>,
+        usize,
+    ) {
+        (
+            !e.finding.malicious && e.finding.kev.is_none(),
+            e.gate_severity,
+            std::cmp::Reverse(OrdF64(e.finding.epss.map(|x| x.score).unwrap_or(-1.0))),
+            &e.finding.id,
+            e.finding.component.purl.as_deref(),
+            e.finding.component.index,
+        )
+    }
+    let mut order: Vec<usize> = (0..evaluated.len()).collect();
+    order.sort_by(|&a, &b| key(&evaluated[a]).cmp(&key(&evaluated[b])));
+    let mut slots: Vec<Option<DecidedFinding>> = evaluated.into_iter().map(Some).collect();
+    let evaluated: Vec<DecidedFinding> = order
+        .into_iter()
+        .filter_map(|i| slots[i].take())
+        .collect();
     let mut notes = ignore_notes(policy, &hits, db, today)?;
     if let Some(base) = &policy.baseline {
         let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();

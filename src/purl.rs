@@ -485,12 +485,24 @@ impl PackageId {
     ///   (`satellite`, `openshift`, ...) never match.
     /// - AlmaLinux, Rocky Linux: the major version of the suffix.
     pub fn osv_ecosystem_matches(&self, osv_ecosystem: &str) -> bool {
-        let Some((eco, suffix)) = Ecosystem::from_osv(osv_ecosystem) else {
-            return false;
+        // [`Ecosystem::from_osv`] narrowed to this package's ecosystem (called for every
+        // affected entry of every advisory a query reads): `name` or `name:suffix`.
+        let eco = self.ecosystem;
+        let suffix = match osv_ecosystem.strip_prefix(eco.osv_name()) {
+            Some("") => None,
+            Some(rest) => match rest.strip_prefix(':') {
+                Some(release) => Some(release).filter(|r| !r.is_empty()),
+                None => return false,
+            },
+            None => return false,
         };
-        if eco != self.ecosystem {
-            return false;
-        }
+        self.suffix_matches(suffix)
+    }
+
+    /// The release rule of [`Self::osv_ecosystem_matches`], for an OSV ecosystem of this
+    /// package's ecosystem with `suffix` after its `:` (`None`: none, or empty).
+    fn suffix_matches(&self, suffix: Option<&str>) -> bool {
+        let eco = self.ecosystem;
         if !is_distro(eco) {
             return suffix.is_none();
         }

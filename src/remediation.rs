@@ -138,114 +138,24 @@ fn cmp(scheme: Option<VersionScheme>, a: &str, b: &str) -> Ordering {
         .unwrap_or(Ordering::Equal)
 }
 
+/// Sets of texts the findings hold (the ids and links of thousands of findings on one
+/// component): foldhash, seeded per set like `sbom::TextMap` (SipHash was visible in the
+/// Debian-heavy profile).
+type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
 /// One [`Remediation`] per component with a finding that is not ignored, most urgent first
-/// (KEV fixes, then fixes, then name).
+/// (KEV fixes, then fixes, then name). Components are planned independently, on worker
+/// threads (issue 14: Debian's `linux` packages carry hundreds of findings each).
 pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
-    let mut by_component: BTreeMap<usize, Remediation> = BTreeMap::new();
-    // Per component: for each fixable finding, its fixed versions above the installed one and
-    // its affected ranges.
-    let mut needs: BTreeMap<usize, Vec<Need<'_>>> = BTreeMap::new();
-    // (component, id) pairs already counted: `fixes`/`unfixable`/`kev_actions` stay linear in
-    // the number of findings even when one component has thousands.
-    let mut seen: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
-    let mut seen_links: std::collections::HashSet<(usize, &str)> = std::collections::HashSet::new();
+    let mut by_component: BTreeMap<usize, Vec<&DecidedFinding>> = BTreeMap::new();
     for e in findings.iter().filter(|e| e.decision != Decision::Ignored) {
-        let f = &e.finding;
-        let c = &f.component;
-        let s = scheme(c);
-        let r = by_component.entry(c.index).or_insert_with(|| Remediation {
-            component: c.clone(),
-            upgrade_to: None,
-            fixes: Vec::new(),
-            fixes_kev: 0,
-            unfixable: Vec::new(),
-            branch: None,
-            kev_actions: Vec::new(),
-            links: Vec::new(),
-        });
-        // The fixed versions above the installed one.
-        let above: Vec<&str> = f
-            .fixed_versions
-            .iter()
-            .map(String::as_str)
-            .filter(|v| {
-                c.version
-                    .as_deref()
-                    .is_none_or(|cur| cmp(s, v, cur) != Ordering::Less)
-            })
-            .collect();
-        match above.is_empty() {
-            false => {
-                if !seen.contains(&(c.index, f.id.as_str())) {
-                    r.fixes.push(f.id.to_string());
-                    if f.kev.is_some() {
-                        r.fixes_kev += 1;
-                    }
-                }
-                needs.entry(c.index).or_default().push(Need {
-                    id: &f.id,
-                    kev: f.kev.is_some(),
-                    fixed: above,
-                    affected: &f.affected,
-                });
-            }
-            // Ranges ending in `last_affected`: fixed by what lies outside them, decided
-            // once the target is known.
-            true if matches!(fix(f), Fix::AffectedUpTo(_)) => {
-                needs.entry(c.index).or_default().push(Need {
-                    id: &f.id,
-                    kev: f.kev.is_some(),
-                    fixed: Vec::new(),
-                    affected: &f.affected,
-                });
-            }
-            true => {
-                if !seen.contains(&(c.index, f.id.as_str())) {
-                    r.unfixable.push(f.id.to_string());
-                }
-            }
-        }
-        if let Some(kev) = &f.kev
-            && !seen.contains(&(c.index, f.id.as_str()))
-        {
-            r.kev_actions.push((
-                f.id.to_string(),
-                kev.due_date.clone(),
-                kev.required_action.clone(),
-            ));
-        }
-        if let Some(url) = &f.url
-            && seen_links.insert((c.index, url.as_str()))
-        {
-            r.links.push(url.clone());
-        }
-        seen.insert((c.index, f.id.as_str()));
+        by_component
+            .entry(e.finding.component.index)
+            .or_default()
+            .push(e);
     }
-    let mut out: Vec<Remediation> = by_component
-        .into_iter()
-        .map(|(i, mut r)| {
-            let s = scheme(&r.component);
-            let n = needs.get(&i).map(Vec::as_slice).unwrap_or_default();
-            r.upgrade_to = target(s, n);
-            // The `last_affected` findings: fixed when the target clears them.
-            let mut soft_seen = std::collections::HashSet::new();
-            for need in n.iter().filter(|n| n.fixed.is_empty()) {
-                if !soft_seen.insert(need.id) {
-                    continue;
-                }
-                match &r.upgrade_to {
-                    Some(t) if need.fixed_by(s, t) => {
-                        r.fixes.push(need.id.to_owned());
-                        r.fixes_kev += usize::from(need.kev);
-                    }
-                    _ => r.unfixable.push(need.id.to_owned()),
-                }
-            }
-            r.branch = branch(s, r.component.version.as_deref(), n)
-                .filter(|b| r.upgrade_to.as_deref() != Some(b.upgrade_to.as_str()));
-            r
-        })
-        .collect();
+    let groups: Vec<Vec<&DecidedFinding>> = by_component.into_values().collect();
+    let mut out = crate::parallel::map_owned(groups, 1, |findings| component_plan(&findings));
     out.sort_by(|a, b| {
         (
             b.fixes_kev,
@@ -261,6 +171,109 @@ pub fn plan(findings: &[DecidedFinding]) -> Vec<Remediation> {
             ))
     });
     out
+}
+
+/// The plan of one component from its findings (in the policy's order, none ignored).
+fn component_plan(findings: &[&DecidedFinding]) -> Remediation {
+    let first = &findings[0].finding.component;
+    let s = scheme(first);
+    let mut r = Remediation {
+        component: first.clone(),
+        upgrade_to: None,
+        fixes: Vec::new(),
+        fixes_kev: 0,
+        unfixable: Vec::new(),
+        branch: None,
+        kev_actions: Vec::new(),
+        links: Vec::new(),
+    };
+    // For each fixable finding, its fixed versions above the installed one and its affected
+    // ranges.
+    let mut needs: Vec<Need<'_>> = Vec::new();
+    // Ids already counted: `fixes`/`unfixable`/`kev_actions` stay linear in the number of
+    // findings even when the component has thousands.
+    let mut seen: FastSet<&str> = FastSet::default();
+    let mut seen_links: FastSet<&str> = FastSet::default();
+    for e in findings {
+        let f = &e.finding;
+        let c = &f.component;
+        // The fixed versions above the installed one.
+        let above: Vec<&str> = f
+            .fixed_versions
+            .iter()
+            .map(String::as_str)
+            .filter(|v| {
+                c.version
+                    .as_deref()
+                    .is_none_or(|cur| cmp(s, v, cur) != Ordering::Less)
+            })
+            .collect();
+        match above.is_empty() {
+            false => {
+                if !seen.contains(f.id.as_str()) {
+                    r.fixes.push(f.id.to_string());
+                    if f.kev.is_some() {
+                        r.fixes_kev += 1;
+                    }
+                }
+                needs.push(Need {
+                    id: &f.id,
+                    kev: f.kev.is_some(),
+                    fixed: above,
+                    affected: &f.affected,
+                });
+            }
+            // Ranges ending in `last_affected`: fixed by what lies outside them, decided
+            // once the target is known.
+            true if matches!(fix(f), Fix::AffectedUpTo(_)) => {
+                needs.push(Need {
+                    id: &f.id,
+                    kev: f.kev.is_some(),
+                    fixed: Vec::new(),
+                    affected: &f.affected,
+                });
+            }
+            true => {
+                if !seen.contains(f.id.as_str()) {
+                    r.unfixable.push(f.id.to_string());
+                }
+            }
+        }
+        if let Some(kev) = &f.kev
+            && !seen.contains(f.id.as_str())
+        {
+            r.kev_actions.push((
+                f.id.to_string(),
+                kev.due_date.clone(),
+                kev.required_action.clone(),
+            ));
+        }
+        if let Some(url) = &f.url
+            && seen_links.insert(url.as_str())
+        {
+            r.links.push(url.clone());
+        }
+        seen.insert(f.id.as_str());
+    }
+    r.upgrade_to = target(s, &needs);
+    // The `last_affected` findings: fixed when the target clears them.
+    let mut soft_seen: FastSet<&str> = FastSet::default();
+    let mut bounds = version::ParseCache::default();
+    for need in needs.iter().filter(|n| n.fixed.is_empty()) {
+        if !soft_seen.insert(need.id) {
+            continue;
+        }
+        match &r.upgrade_to {
+            Some(t) if need.fixed_by(s, t, &mut bounds) => {
+                r.fixes.push(need.id.to_owned());
+                r.fixes_kev += usize::from(need.kev);
+            }
+            _ => r.unfixable.push(need.id.to_owned()),
+        }
+    }
+    r.branch = branch(s, r.component.version.as_deref(), &needs)
+        .filter(|b| r.upgrade_to.as_deref() != Some(b.upgrade_to.as_str()));
+    r
 }
 
 /// One fixable finding of a component, for [`target`].
@@ -279,11 +292,20 @@ struct Need<'a> {
 impl Need<'_> {
     /// Whether `candidate` is outside every affected range (or, without ranges or when they
     /// cannot be evaluated, at or above one of the fixed versions).
-    fn fixed_by(&self, s: Option<VersionScheme>, candidate: &str) -> bool {
+    /// `bounds`: the component's range bounds parsed so far (one cache per component).
+    fn fixed_by(
+        &self,
+        s: Option<VersionScheme>,
+        candidate: &str,
+        bounds: &mut version::ParseCache,
+    ) -> bool {
         let by_ranges = s.filter(|_| !self.affected.is_empty()).map(|s| {
+            let parsed = version::Version::parse(s, candidate);
             self.affected
                 .iter()
-                .map(|e| version::affects(s, candidate, &e.ranges, &e.versions))
+                .map(|e| {
+                    version::affects_with(s, candidate, &parsed, &e.ranges, &e.versions, bounds)
+                })
                 .collect::<Result<Vec<bool>, _>>()
         });
         match by_ranges {
@@ -328,22 +350,23 @@ fn target(s: Option<VersionScheme>, needs: &[Need<'_>]) -> Option<String> {
     });
     let mut candidates: Vec<&str> = order.into_iter().map(|i| candidates[i]).collect();
     candidates.dedup();
-    let fixes_all = |c: &&&str| needs.iter().all(|n| n.fixed_by(s, c));
-    let fixes_fixable = |c: &&&str| {
-        needs
-            .iter()
-            .filter(|n| !n.fixed.is_empty())
-            .all(|n| n.fixed_by(s, c))
-    };
-    Some(
+    let mut bounds = version::ParseCache::default();
+    let fixes_all = candidates
+        .iter()
+        .find(|c| needs.iter().all(|n| n.fixed_by(s, c, &mut bounds)))
+        .copied();
+    let chosen = fixes_all.or_else(|| {
         candidates
             .iter()
-            .find(fixes_all)
-            .or_else(|| candidates.iter().find(fixes_fixable))
+            .find(|c| {
+                needs
+                    .iter()
+                    .filter(|n| !n.fixed.is_empty())
+                    .all(|n| n.fixed_by(s, c, &mut bounds))
+            })
             .copied()
-            .unwrap_or(floor)
-            .to_owned(),
-    )
+    });
+    Some(chosen.unwrap_or(floor).to_owned())
 }
 
 /// The major version of `v` (`8` of `8.5.0`, `0` of `v0.8.0`), if it starts with digits.
@@ -382,10 +405,11 @@ fn branch(
         })
         .collect();
     let upgrade_to = target(s, &on_line)?;
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: FastSet<&str> = FastSet::default();
+    let mut bounds = version::ParseCache::default();
     let fixes: Vec<String> = needs
         .iter()
-        .filter(|n| n.fixed_by(s, &upgrade_to) && seen.insert(n.id))
+        .filter(|n| n.fixed_by(s, &upgrade_to, &mut bounds) && seen.insert(n.id))
         .map(|n| n.id.to_owned())
         .collect();
     Some(BranchUpgrade {

@@ -276,3 +276,40 @@ fn priority_order_keeps_the_decisions() {
     };
     assert_eq!(components(&by_priority), components(&by_severity));
 }
+
+/// A vulnerability the SBOM embeds, on a package the database knows nothing of, is still a
+/// finding, and its fixed versions come in the ecosystem's version order (`1.9.0` before
+/// `1.10.0`): the component's package is kept for it although no database record matched.
+#[test]
+fn embedded_vulnerability_without_records_sorts_its_fixes() {
+    let doc = serde_json::json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "components": [
+            {"type": "library", "bom-ref": "c1", "name": "not-in-the-db",
+             "version": "1.0.0", "purl": "pkg:npm/not-in-the-db@1.0.0"}
+        ],
+        "vulnerabilities": [
+            {"id": "CVE-2099-0001", "affects": [{"ref": "c1"}],
+             "ratings": [{"severity": "high"}]}
+        ]
+    });
+    let bytes = serde_json::to_vec(&doc).expect("json");
+    let mut parsed = sbom::parse(&bytes).expect("the SBOM parses");
+    // Fixed versions as a producer may list them: in string order.
+    assert_eq!(
+        parsed.vulnerabilities.len(),
+        1,
+        "the embedded vulnerability is read"
+    );
+    parsed.vulnerabilities[0].fixed_versions = vec!["1.10.0".into(), "1.9.0".into()];
+    let db = kev_hits_db();
+    let policy = Policy::default();
+    let ev = crate::evaluate(Inputs::new(&parsed, db, &policy, today())).expect("decodes");
+    let finding = ev
+        .findings
+        .iter()
+        .find(|e| e.finding.id.as_str() == "CVE-2099-0001")
+        .expect("the embedded vulnerability is a finding");
+    assert_eq!(finding.finding.fixed_versions, ["1.9.0", "1.10.0"]);
+}

@@ -261,18 +261,34 @@ pub fn affects(
     ranges: &[Range],
     versions: &[String],
 ) -> Result<bool, VersionError> {
-    // The exact string listed is evidence enough, even for a version we cannot order.
-    if versions.iter().any(|v| v.trim() == version.trim()) {
-        return Ok(true);
-    }
-    let target = Version::parse(scheme, version)?;
-    affects_parsed(
+    affects_with(
         scheme,
-        &target,
+        version,
+        &Version::parse(scheme, version),
         ranges,
         versions,
         &mut ParseCache::default(),
     )
+}
+
+/// [`affects`] for a caller that evaluates one version against many entries: `target` is
+/// `version` as parsed (once, by the caller), `cache` the bounds parsed so far.
+pub fn affects_with(
+    scheme: VersionScheme,
+    version: &str,
+    target: &Result<Version, VersionError>,
+    ranges: &[Range],
+    versions: &[String],
+    cache: &mut ParseCache,
+) -> Result<bool, VersionError> {
+    // The exact string listed is evidence enough, even for a version we cannot order.
+    if versions.iter().any(|v| v.trim() == version.trim()) {
+        return Ok(true);
+    }
+    match target {
+        Ok(target) => affects_parsed(scheme, target, ranges, versions, cache),
+        Err(e) => Err(e.clone()),
+    }
 }
 
 /// Versions parsed once per text. One query compares one component version with thousands of

@@ -68,7 +68,7 @@ pub struct Scanned<'a> {
     /// The subject's `bom-ref`.
     pub subject_ref: Option<&'a str>,
     /// Each component's `bom-ref` and purl (if any).
-    pub refs: HashMap<&'a str, Option<&'a str>>,
+    pub refs: crate::sbom::TextMap<&'a str, Option<&'a str>>,
 }
 
 /// What a CycloneDX `affects[].ref` of a separate VEX document names in the scanned SBOM.
@@ -87,7 +87,7 @@ enum Target<'a> {
 impl<'a> Scanned<'a> {
     /// The purls, serial number and bom-refs of `sbom`.
     pub fn of(sbom: &'a crate::sbom::Sbom) -> Scanned<'a> {
-        let mut refs = HashMap::new();
+        let mut refs = crate::sbom::TextMap::default();
         for c in &sbom.components {
             if let Some(r) = c.bom_ref.as_deref() {
                 refs.entry(r).or_insert(c.purl.as_deref());

@@ -242,6 +242,15 @@ pub(super) fn update(args: UpdateArgs, io: &mut Io<'_>) -> anyhow::Result<Outcom
     if let Some(n) = env_number(env, "KEVGATE_OSV_MAX_CHANGED")? {
         opts.osv_max_changed = usize::try_from(n).unwrap_or(usize::MAX);
     }
+    if let Some(n) = env_number(env, "KEVGATE_OSV_FETCH_CONCURRENCY")? {
+        let max = db::update::osv::MAX_FETCH_CONCURRENCY;
+        opts.osv_fetch_concurrency = usize::try_from(n)
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .with_context(|| {
+                format!("`KEVGATE_OSV_FETCH_CONCURRENCY` must be 1 to {max}, not `{n}`")
+            })?;
+    }
     opts.http = http;
     if let Some(t) = var("SOURCE_DATE_EPOCH") {
         opts.built_at = parse_timestamp(&format!("@{t}"))?;

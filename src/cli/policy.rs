@@ -117,7 +117,13 @@ pub(super) fn assemble(
     overrides: &Overrides,
     sbom: &ScannedSbom<'_>,
 ) -> anyhow::Result<(Policy, Vec<Note>)> {
-    let scanned = crate::vex::Scanned::of(sbom.parsed);
+    // Only VEX documents are matched against what was scanned: without any, the index of
+    // the SBOM's bom-refs and purls is not built.
+    let scanned = if files.vex.is_empty() {
+        crate::vex::Scanned::default()
+    } else {
+        crate::vex::Scanned::of(sbom.parsed)
+    };
     let (mut more, mut notes) = file_exceptions(files, &scanned)?;
     // The SBOM's own VEX `analysis`, as the SBOM reader parsed it.
     let own = crate::vex::from_sbom(sbom.parsed, sbom.name);

@@ -72,6 +72,17 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Why a document of `n` bytes passes `max_entry_bytes`, if it does.
+    pub fn entry_too_big(&self, n: u64) -> Option<String> {
+        (n > self.max_entry_bytes).then(|| {
+            format!(
+                "decompresses to more than {} bytes, the cap per document \
+                 (`KEVGATE_MAX_ENTRY_BYTES`)",
+                self.max_entry_bytes
+            )
+        })
+    }
+
     /// Reads `reader` whole, or fails once it passes `max_entry_bytes` or, counting `total`
     /// (the file's bytes so far, updated), `max_file_bytes`. The error is one line naming
     /// the cap and the environment variable that raises it.
@@ -85,12 +96,8 @@ impl Limits {
             .read_to_end(&mut bytes)
             .map_err(|e| e.to_string())?;
         let n = bytes.len() as u64;
-        if n > self.max_entry_bytes {
-            return Err(format!(
-                "decompresses to more than {} bytes, the cap per document \
-                 (`KEVGATE_MAX_ENTRY_BYTES`)",
-                self.max_entry_bytes
-            ));
+        if let Some(why) = self.entry_too_big(n) {
+            return Err(why);
         }
         if total.saturating_add(n) > self.max_file_bytes {
             return Err(format!(

@@ -108,6 +108,9 @@ pub struct UpdateOptions {
     /// records download the whole `all.zip` instead. Default 10,000
     /// (`KEVGATE_OSV_MAX_CHANGED`).
     pub osv_max_changed: usize,
+    /// Most OSV records fetched at once in an increment, one connection each: 1 to
+    /// [`osv::MAX_FETCH_CONCURRENCY`]. Default 16 (`KEVGATE_OSV_FETCH_CONCURRENCY`).
+    pub osv_fetch_concurrency: usize,
 }
 
 impl UpdateOptions {
@@ -130,6 +133,7 @@ impl UpdateOptions {
             cve_scope: crate::db::CveScope::All,
             limits: feeds::Limits::default(),
             osv_max_changed: osv::DEFAULT_MAX_CHANGED,
+            osv_fetch_concurrency: osv::DEFAULT_FETCH_CONCURRENCY,
         }
     }
 }
@@ -539,10 +543,11 @@ fn fetch_file(
 }
 
 /// The HTTP client, the NVD rate limit, and the caps on reading what was downloaded.
+/// `Sync`: the OSV records of an increment are fetched on several threads.
 struct Http {
     client: http::Client,
     limits: feeds::Limits,
-    nvd_recent: std::cell::RefCell<VecDeque<Instant>>,
+    nvd_recent: std::sync::Mutex<VecDeque<Instant>>,
 }
 
 impl Http {
@@ -551,7 +556,10 @@ impl Http {
     fn nvd_rate_limit(&self, with_key: bool) {
         let limit = if with_key { 50 } else { 5 };
         let window = Duration::from_secs(30);
-        let mut recent = self.nvd_recent.borrow_mut();
+        let mut recent = self
+            .nvd_recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while recent.front().is_some_and(|t| t.elapsed() >= window) {
             recent.pop_front();
         }

@@ -2,7 +2,7 @@ use super::*;
 
 /// A match of `ids` with one advisory, `advisory` (its id and first reference).
 fn matched(ids: &[&str], advisory: (&str, Option<&str>)) -> Match {
-    let advisory = serde_json::from_value(serde_json::json!({
+    let advisory: crate::db::Advisory = serde_json::from_value(serde_json::json!({
         "id": advisory.0,
         "affected": [],
         "url": advisory.1,
@@ -11,7 +11,7 @@ fn matched(ids: &[&str], advisory: (&str, Option<&str>)) -> Match {
     Match {
         component: 0,
         ids: ids.iter().map(|s| (*s).to_owned()).collect(),
-        advisories: vec![advisory],
+        advisories: vec![std::sync::Arc::new(advisory)],
         fixed_versions: Vec::new(),
         sbom_vulnerabilities: Vec::new(),
         affected: Vec::new(),

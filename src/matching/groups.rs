@@ -7,13 +7,14 @@
 //! as one thread's, whatever the scheduling. A database error of any group is the error (the
 //! first in group order), never a group without matches.
 
-use super::{Query, Unit, match_component};
-use crate::db::{DbError, VulnDb};
+use super::{Candidate, Query, Unit, match_component};
+use crate::db::{Advisory, DbError, VulnDb};
 use crate::note::Note;
 use crate::purl::PackageId;
 use crate::sbom::Sbom;
-use crate::version::{self, Version};
+use crate::version::{self, Version, VersionError};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Groups a worker takes at a time: neighbours in key order share database blocks.
 const BATCH: usize = 32;
@@ -22,8 +23,8 @@ const BATCH: usize = 32;
 pub(super) struct Matched {
     /// The component's index in the SBOM.
     pub(super) index: usize,
-    /// Its package.
-    pub(super) package: PackageId,
+    /// Its package, when it matched something (or `keep_package` asked for it).
+    pub(super) package: Option<PackageId>,
     /// The vulnerabilities found, before merging.
     pub(super) units: Vec<Unit>,
     /// Ids of malware reports that call themselves false positives.
@@ -38,31 +39,35 @@ pub(super) struct GroupOutcome {
 
 /// Matches every group, on worker threads in batches of neighbours; outcomes in group order,
 /// the first database error in group order being the error.
+/// `keep_package`: whether a component's package is wanted even without a database match (an
+/// SBOM-embedded vulnerability names it).
 pub(super) fn match_groups(
-    groups: &[&[(usize, Query)]],
+    groups: &[&[&(usize, Query)]],
     sbom: &Sbom,
     db: &VulnDb,
+    keep_package: &(dyn Fn(usize) -> bool + Sync),
 ) -> Result<Vec<GroupOutcome>, DbError> {
-    crate::parallel::try_map(groups, BATCH, |g| match_group(g, sbom, db))
+    crate::parallel::try_map(groups, BATCH, |g| match_group(g, sbom, db, keep_package))
 }
 
 /// One group: its package's advisories read once (decoding in full only those that may affect
 /// one of its components), then each component matched.
 fn match_group(
-    group: &[(usize, Query)],
+    group: &[&(usize, Query)],
     sbom: &Sbom,
     db: &VulnDb,
+    keep_package: &(dyn Fn(usize) -> bool + Sync),
 ) -> Result<GroupOutcome, DbError> {
-    let Some((_, first)) = group.first() else {
+    let Some((_, first)) = group.first().copied() else {
         return Ok(GroupOutcome {
             components: Vec::new(),
             notes: Vec::new(),
         });
     };
     let scheme = first.package.ecosystem.scheme();
-    let parsed: Vec<Option<Version>> = group
+    let parsed: Vec<Result<Version, VersionError>> = group
         .iter()
-        .map(|(_, q)| Version::parse(scheme, &q.version).ok())
+        .map(|(_, q)| Version::parse(scheme, &q.version))
         .collect();
     let mut bounds = version::ParseCache::default();
     let selected = db.advisories_selected(
@@ -77,7 +82,17 @@ fn match_group(
             group.iter().zip(&parsed).any(|((_, q), target)| {
                 affected.iter().any(|a| {
                     q.package.osv_ecosystem_matches(&a.ecosystem)
-                        && may_affect(scheme, &q.version, target.as_ref(), a, &mut bounds)
+                        && !matches!(
+                            version::affects_with(
+                                scheme,
+                                &q.version,
+                                target,
+                                &a.ranges,
+                                &a.versions,
+                                &mut bounds
+                            ),
+                            Ok(false)
+                        )
                 })
             })
         },
@@ -86,43 +101,30 @@ fn match_group(
         components: Vec::with_capacity(group.len()),
         notes: Vec::new(),
     };
-    for (index, query) in group {
+    // Shared by the components' units: a distro advisory fixing 100 CVEs becomes 100 units.
+    let advisories: Vec<Arc<Advisory>> = selected.advisories.into_iter().map(Arc::new).collect();
+    for (&&(index, ref query), target) in group.iter().zip(&parsed) {
         let mut false_positives = BTreeSet::new();
         let units = match_component(
-            *index,
-            &sbom.components[*index],
-            query,
-            &selected,
+            Candidate {
+                index,
+                component: &sbom.components[index],
+                query,
+                target,
+            },
+            (&advisories, selected.total),
+            &mut bounds,
             &mut outcome.notes,
             &mut false_positives,
         );
+        // Only a component with something to merge needs its package again.
+        let package = (!units.is_empty() || keep_package(index)).then(|| query.package.clone());
         outcome.components.push(Matched {
-            index: *index,
-            package: query.package.clone(),
+            index,
+            package,
             units,
             false_positives,
         });
     }
     Ok(outcome)
-}
-
-/// Whether an `affected` entry may affect `version` (`target` parsed): affected, or not
-/// decidable (an unverified note, decided by [`super::match_component`]).
-fn may_affect(
-    scheme: version::VersionScheme,
-    version: &str,
-    target: Option<&Version>,
-    affected: &crate::db::Affected,
-    cache: &mut version::ParseCache,
-) -> bool {
-    if affected.versions.iter().any(|v| v.trim() == version.trim()) {
-        return true;
-    }
-    match target {
-        Some(target) => !matches!(
-            version::affects_parsed(scheme, target, &affected.ranges, &affected.versions, cache),
-            Ok(false)
-        ),
-        None => true,
-    }
 }

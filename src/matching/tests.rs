@@ -1,5 +1,6 @@
 use super::units::groups;
 use super::*;
+use std::sync::Arc;
 
 #[test]
 fn ids_rank_cve_then_ghsa_then_others_then_distro() {
@@ -194,7 +195,10 @@ fn per_cve_distro_ids_name_their_cve() {
         Some("CVE-2024-1234")
     );
     assert_eq!(crate::vuln_id::cve_of("DEBIAN-DSA-5514-1"), None);
-    let units = units_of(&advisory("DEBIAN-CVE-2024-1234", &[], &[]), vec![]);
+    let units = units_of(
+        &Arc::new(advisory("DEBIAN-CVE-2024-1234", &[], &[])),
+        vec![],
+    );
     assert!(units[0].ids.contains("CVE-2024-1234"));
 }
 
@@ -248,7 +252,7 @@ fn a_distro_advisory_does_not_merge_its_cves() {
     for (advisories, count, kev_unit) in cases {
         let units = advisories
             .iter()
-            .flat_map(|a| units_of(a, vec![]))
+            .flat_map(|a| units_of(&Arc::new(a.clone()), vec![]))
             .collect();
         let merged = merge_units(units);
         assert_eq!(merged.len(), *count, "{advisories:?}");
@@ -268,15 +272,22 @@ fn a_distro_advisory_does_not_merge_its_cves() {
 #[test]
 fn distro_advisories_stand_for_each_related_cve() {
     let units = units_of(
-        &advisory("DSA-5514-1", &[], &["CVE-2023-4806", "CVE-2023-4911"]),
+        &Arc::new(advisory(
+            "DSA-5514-1",
+            &[],
+            &["CVE-2023-4806", "CVE-2023-4911"],
+        )),
         vec![],
     );
     assert_eq!(units.len(), 2);
     assert!(units[1].ids.contains("CVE-2023-4911") && units[1].ids.contains("DSA-5514-1"));
     // A bug-fix erratum without CVEs is not a vulnerability.
-    assert!(units_of(&advisory("RHBA-2009:0070", &[], &[]), vec![]).is_empty());
+    assert!(units_of(&Arc::new(advisory("RHBA-2009:0070", &[], &[])), vec![]).is_empty());
     // A non-distro record's `related` is not identity (Debian CVE records list DSAs there).
-    let units = units_of(&advisory("CVE-2023-4911", &[], &["DSA-5514-1"]), vec![]);
+    let units = units_of(
+        &Arc::new(advisory("CVE-2023-4911", &[], &["DSA-5514-1"])),
+        vec![],
+    );
     assert_eq!(units.len(), 1);
     assert!(!units[0].ids.contains("DSA-5514-1"));
 }

@@ -7,12 +7,13 @@ use crate::db::Advisory;
 use crate::purl::FixChannel;
 use crate::vuln_id::IdKind;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// A vulnerability before merging: ids that name it, and where it came from.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Unit {
     pub(super) ids: BTreeSet<String>,
-    pub(super) advisories: Vec<Advisory>,
+    pub(super) advisories: Vec<Arc<Advisory>>,
     pub(super) fixed: Vec<String>,
     pub(super) sbom: Vec<usize>,
     /// The fix channels of the database records that matched (`None`: ordinary updates).
@@ -21,7 +22,7 @@ pub(super) struct Unit {
 
 /// The vulnerabilities an affecting advisory stands for: itself (with its aliases), or for a
 /// distro advisory one per CVE it fixes.
-pub(super) fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
+pub(super) fn units_of(advisory: &Arc<Advisory>, fixed: Vec<String>) -> Vec<Unit> {
     let kind = IdKind::of(&advisory.id);
     let related_cves: Vec<&String> = advisory.related.iter().filter(|r| is_cve(r)).collect();
     if kind.is_distro_advisory() {
@@ -34,7 +35,7 @@ pub(super) fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
                 .into_iter()
                 .map(|cve| Unit {
                     ids: BTreeSet::from([cve.clone(), advisory.id.clone()]),
-                    advisories: vec![advisory.clone()],
+                    advisories: vec![Arc::clone(advisory)],
                     fixed: fixed.clone(),
                     ..Unit::default()
                 })
@@ -52,7 +53,7 @@ pub(super) fn units_of(advisory: &Advisory, fixed: Vec<String>) -> Vec<Unit> {
     }
     vec![Unit {
         ids,
-        advisories: vec![advisory.clone()],
+        advisories: vec![Arc::clone(advisory)],
         fixed,
         ..Unit::default()
     }]

@@ -680,3 +680,63 @@ fn fix_channels() {
         None
     );
 }
+
+/// The ecosystem test narrowed to one package's ecosystem agrees with the general parse
+/// ([`Ecosystem::from_osv`]) on every ecosystem and on near misses: a suffix needs its `:`,
+/// an empty suffix is no release, another ecosystem's prefix is another ecosystem.
+#[test]
+fn osv_ecosystem_matches_agrees_with_from_osv() {
+    let osv = [
+        "",
+        "Debian",
+        "Debian:",
+        "Debian:12",
+        "Debian:11",
+        "Debianx:12",
+        "debian:12",
+        "Debian12",
+        "Ubuntu:22.04",
+        "Ubuntu:22.04:LTS",
+        "Ubuntu:Pro:22.04:LTS",
+        "Ubuntu:Pro:22.04:LTSx",
+        "Red Hat:enterprise_linux:8::baseos",
+        "Red Hat:rhel_eus:8.6::baseos",
+        "Red Hat",
+        "AlmaLinux:8",
+        "Rocky Linux:9",
+        "Rocky",
+        "Alpine:v3.20",
+        "Alpine:v3.2",
+        "npm",
+        "npm:",
+        "npm:x",
+        "crates.io",
+        "crates.io:1",
+        "PyPI",
+        "Pub",
+        "Go",
+        "Maven",
+        "NuGet",
+    ];
+    let releases = [
+        None,
+        Some("12"),
+        Some("22.04"),
+        Some("8"),
+        Some("9"),
+        Some("v3.20"),
+    ];
+    for eco in Ecosystem::ALL {
+        for release in releases {
+            let pkg = id(eco, "p", release);
+            for text in osv {
+                // The general parse, as the test was written before.
+                let want = match Ecosystem::from_osv(text) {
+                    Some((e, suffix)) if e == eco => pkg.suffix_matches(suffix),
+                    _ => false,
+                };
+                assert_eq!(pkg.osv_ecosystem_matches(text), want, "{pkg:?} vs {text:?}");
+            }
+        }
+    }
+}

@@ -37,6 +37,8 @@ pub(crate) enum Reply {
     Endless,
     /// `200` with a `Content-Length` of 1000, then one byte per this interval.
     Trickle(Duration),
+    /// This reply after this long (waited outside the server's lock, so other requests go on).
+    Delayed(Duration, Box<Reply>),
 }
 
 pub(crate) fn ok(body: Vec<u8>) -> Reply {
@@ -68,6 +70,9 @@ struct World {
     osv_day: u32,
     fault: Option<Fault>,
     log: Vec<Request>,
+    /// Requests being answered now, and the most at once since the last look.
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A loopback HTTP/1.1 server on a thread; one thread per connection; stopped at drop.
@@ -88,6 +93,8 @@ impl Server {
             osv_day: 1,
             fault: None,
             log: vec![],
+            in_flight: 0,
+            max_in_flight: 0,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (w, s) = (world.clone(), stop.clone());
@@ -123,6 +130,11 @@ impl Server {
 
     pub(crate) fn take_log(&self) -> Vec<Request> {
         std::mem::take(&mut self.world.lock().expect("world").log)
+    }
+
+    /// The most requests the server answered at once since the last call.
+    fn take_max_in_flight(&self) -> usize {
+        std::mem::take(&mut self.world.lock().expect("world").max_in_flight)
     }
 
     /// `kevgate db update` with every URL pointing here.
@@ -186,7 +198,7 @@ impl Drop for Server {
     }
 }
 
-fn handle(mut conn: TcpStream, world: &Mutex<World>) {
+fn handle(conn: TcpStream, world: &Mutex<World>) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
     // Peek at the request head, leaving it unread until the reply is known (`Reply::Reset`
     // closes with it unread).
@@ -232,16 +244,30 @@ fn handle(mut conn: TcpStream, world: &Mutex<World>) {
     let reply = {
         let mut w = world.lock().expect("world");
         w.log.push(req.clone());
+        w.in_flight += 1;
+        w.max_in_flight = w.max_in_flight.max(w.in_flight);
         match w.fault.as_ref().and_then(|f| f(&req)) {
             Some(r) => r,
             None => serve(w.kev, w.osv_day, &req),
         }
     };
+    reply_to(conn, head_len, reply);
+    world.lock().expect("world").in_flight -= 1;
+}
+
+/// Sends `reply` on `conn`, whose request head (`head_len` bytes) is still unread.
+fn reply_to(mut conn: TcpStream, head_len: usize, reply: Reply) {
+    let mut buf = vec![0u8; head_len];
+    let mut reply = reply;
+    while let Reply::Delayed(d, r) = reply {
+        std::thread::sleep(d);
+        reply = *r;
+    }
     if matches!(reply, Reply::Reset) {
         drop(conn);
         return;
     }
-    if conn.read_exact(&mut buf[..head_len]).is_err() {
+    if conn.read_exact(&mut buf).is_err() {
         return;
     }
     let head = |status: u16, len: usize, extra: &[(String, String)]| {
@@ -267,7 +293,7 @@ fn handle(mut conn: TcpStream, world: &Mutex<World>) {
             let _ = conn.write_all(&body[..body.len() / 2]);
         }
         Reply::Hang(d) => std::thread::sleep(d),
-        Reply::Reset => {}
+        Reply::Reset | Reply::Delayed(..) => {}
         Reply::Endless => {
             let _ = conn.write_all(b"HTTP/1.1 200 X\r\nConnection: close\r\n\r\n");
             let zeros = vec![0u8; 64 * 1024];
@@ -794,6 +820,133 @@ fn inconsistent_changed_record_fails_naming_it() {
         "osv",
         "asked for `GHSA-jpcq-cgw6-v4j6`, got record `GHSA-jfh8-c2jp-5v3q`",
     );
+}
+
+/// The npm ecosystem on day 2 with `n` changed records: the revised fixture record and
+/// `GHSA-test-0000`… (copies of it under new ids), each answered after a delay that shuffles
+/// the order the answers complete in; `bad(i)` replaces the answer for the i-th new id.
+fn many_changed_records(
+    n: usize,
+    bad: impl Fn(usize) -> Option<Reply> + Send + Sync + 'static,
+) -> Fault {
+    let base = osv_record("GHSA-jpcq-cgw6-v4j6.json", 2);
+    let id_of = |i: usize| format!("GHSA-test-{i:04}");
+    let mut list = String::from("2025-09-02T00:00:00Z,GHSA-jpcq-cgw6-v4j6\n");
+    for i in 0..n {
+        list.push_str(&format!("2025-09-02T00:00:00Z,{}\n", id_of(i)));
+    }
+    Box::new(move |r: &Request| {
+        let name = r.path.strip_prefix("/osv/npm/")?;
+        if name == "modified_id.csv" {
+            return Some(ok(list.clone().into_bytes()));
+        }
+        let i = (0..n).find(|&i| name == format!("{}.json", id_of(i)))?;
+        let reply = bad(i).unwrap_or_else(|| {
+            let mut value: serde_json::Value = serde_json::from_slice(&base).expect("record");
+            value["id"] = id_of(i).into();
+            value["summary"] = format!("copy {i}").into();
+            ok(serde_json::to_vec_pretty(&value).expect("record"))
+        });
+        // 0, 30, 60, 90 ms: later records often finish before earlier ones.
+        let delay = Duration::from_millis(30 * ((i * 7 + 3) % 4) as u64);
+        Some(Reply::Delayed(delay, Box::new(reply)))
+    })
+}
+
+/// Issue 14, item 4: the changed records are fetched several at once
+/// (`KEVGATE_OSV_FETCH_CONCURRENCY`), yet the result does not depend on the scheduling:
+/// `changes.jsonl` and every table are the same as fetching them one at a time.
+#[test]
+fn osv_records_fetched_at_once_give_what_one_at_a_time_gives() {
+    let tmp = TempDir::new("update-osv-concurrent");
+    let server = Server::start("2025-08-25");
+    let mut results = Vec::new();
+    for concurrency in ["1", "8"] {
+        let cache = tmp.path().join(format!("cache-{concurrency}"));
+        server.set_osv_day(1);
+        server.set_fault(None);
+        let (code, _, err) = server.update(&cache);
+        assert_eq!(code, 0, "{err}");
+        server.set_osv_day(2);
+        server.set_fault(Some(many_changed_records(40, |_| None)));
+        server.take_max_in_flight();
+        let mut cmd = server.command(&cache);
+        cmd.env("KEVGATE_OSV_FETCH_CONCURRENCY", concurrency);
+        let (code, _, err) = run(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            err.contains("osv: npm: 41 records, ")
+                && err.contains(&format!("({concurrency} at once)")),
+            "{err}"
+        );
+        let at_once = server.take_max_in_flight();
+        match concurrency {
+            "1" => assert_eq!(at_once, 1, "one request at a time"),
+            _ => assert!(at_once > 1, "several requests at once: {at_once}"),
+        }
+        let changes = fs_err::read(cache.join("raw/osv/npm/changes.jsonl")).expect("changes");
+        assert_eq!(changes.iter().filter(|&&b| b == b'\n').count(), 41);
+        let db = fs_err::read(cache.join("kevgate.db")).expect("database");
+        results.push((changes, tables(&db)));
+    }
+    let (one, many) = (&results[0], &results[1]);
+    assert!(one.0 == many.0, "changes.jsonl differs");
+    assert!(one.1 == many.1, "the tables differ");
+    let text = String::from_utf8_lossy(&one.0);
+    let ids: Vec<_> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("one record per line")["id"].clone()
+        })
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_by_key(|v| v.to_string());
+    assert_eq!(ids, sorted, "appended in id order");
+}
+
+/// With records fetched at once, the failure reported is the first failing record in id
+/// order, not the first to fail: here record 9 answers a stale copy late and record 30 a
+/// 404 at once. Exit 2, the cache byte-identical.
+#[test]
+fn concurrent_fetch_fails_on_the_first_bad_record_in_order() {
+    let fault = many_changed_records(40, |i| match i {
+        9 => {
+            let stale = osv_record("GHSA-jpcq-cgw6-v4j6.json", 1);
+            let mut value: serde_json::Value = serde_json::from_slice(&stale).expect("record");
+            value["id"] = "GHSA-test-0009".into();
+            Some(Reply::Delayed(
+                Duration::from_millis(600),
+                Box::new(ok(serde_json::to_vec(&value).expect("record"))),
+            ))
+        }
+        30 => Some(status(404, &[])),
+        _ => None,
+    });
+    assert_fault_keeps_cache_with(
+        "update-concurrent-first-error",
+        fault,
+        "osv",
+        "inconsistent increment: record `GHSA-test-0009` was modified 2022-02-08T22:06:24Z",
+        &[("KEVGATE_OSV_FETCH_CONCURRENCY", "8")],
+    );
+}
+
+/// `KEVGATE_OSV_FETCH_CONCURRENCY` outside 1 to 64 is refused before anything is fetched.
+#[test]
+fn osv_fetch_concurrency_is_bounded() {
+    let tmp = TempDir::new("update-concurrency-bounds");
+    let server = Server::start("2025-08-25");
+    for bad in ["0", "65", "many"] {
+        let mut cmd = server.command(&tmp.path().join("cache"));
+        cmd.env("KEVGATE_OSV_FETCH_CONCURRENCY", bad);
+        let (code, _, err) = run(&mut cmd);
+        assert_eq!(code, 2, "{bad}: {err}");
+        assert!(
+            err.contains("KEVGATE_OSV_FETCH_CONCURRENCY"),
+            "{bad}: {err}"
+        );
+    }
+    assert!(server.take_log().is_empty(), "nothing fetched");
 }
 
 /// The advisories, NVD, KEV and EPSS tables of a database file: (key, value) entries in
