@@ -151,12 +151,12 @@ impl VulnDb {
         Self::from_source(format::Source::Memory(std::borrow::Cow::Borrowed(bytes)))
     }
 
-    /// Opens a database file: reads its header, manifest and indexes (format 3); the scan's
-    /// queries read the blocks they need. A file of format 1 or 2 is read whole (its one
+    /// Opens a database file: reads its header, manifest and indexes (formats 3-4); the
+    /// scan's queries read the blocks they need. A file of format 1 or 2 is read whole (its one
     /// checksum covers the whole body).
     pub fn open(path: &std::path::Path) -> Result<VulnDb, DbError> {
         let mut source = format::Source::open(path)?;
-        if format::peek_version(&source).is_some_and(|v| v < format::FORMAT_VERSION) {
+        if format::peek_version(&source).is_some_and(format::checked_whole) {
             source = source.into_memory().map_err(|e| DbError::Format(e.0))?;
         }
         Self::from_source(source)
@@ -182,13 +182,16 @@ impl VulnDb {
         let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
             .map_err(|e| DbError::Format(format!("manifest: {e}")))?;
         let version = header.version;
-        let table = |at| Table::read(&source, at, version).map_err(fmt);
-        let (advisories, at) = table(header.manifest.end as u64)?;
-        let (nvd, at) = table(at)?;
-        let (kev, at) = table(at)?;
-        let (epss, at) = table(at)?;
+        let table = |name: &str, at| {
+            Table::read(&source, at, version)
+                .map_err(|e| DbError::Format(format!("table `{name}`: {}", e.0)))
+        };
+        let (advisories, at) = table("advisories", header.manifest.end as u64)?;
+        let (nvd, at) = table("nvd", at)?;
+        let (kev, at) = table("kev", at)?;
+        let (epss, at) = table("epss", at)?;
         let (jvn, at) = if header.tables > TABLES {
-            let (t, at) = table(at)?;
+            let (t, at) = table("jvn", at)?;
             (Some(t), at)
         } else {
             (None, at)
@@ -371,26 +374,22 @@ impl VulnDb {
     pub fn verify(&self) -> Result<DbCounts, DbError> {
         for (name, table) in self.tables() {
             let Some(table) = table else { continue };
-            let mut previous: Option<&[u8]> = None;
-            for i in 0..table.len() {
-                let (key, value) =
-                    table
-                        .entry_at(&self.source, i)
-                        .map_err(|e| DbError::Record {
-                            table: name,
-                            key: format!("#{i}"),
-                            reason: e.0,
-                        })?;
-                let key_text = String::from_utf8_lossy(key);
+            let mut previous: Option<Vec<u8>> = None;
+            for (i, entry) in table.iter(&self.source).enumerate() {
+                let (key, value) = entry.map_err(|e| DbError::Record {
+                    table: name,
+                    key: format!("#{i}"),
+                    reason: e.0,
+                })?;
+                let key_text = String::from_utf8_lossy(&key);
                 let record = |reason: String| DbError::Record {
                     table: name,
                     key: crate::text::one_line(&key_text, 120).into_owned(),
                     reason,
                 };
-                if previous.is_some_and(|p| p >= key) {
+                if previous.as_ref().is_some_and(|p| *p >= key) {
                     return Err(record("keys out of order".into()));
                 }
-                previous = Some(key);
                 match name {
                     "advisories" => codec::decode(&value, self.version).map(drop),
                     "nvd" => serde_json::from_slice::<NvdRecord>(&value)
@@ -405,6 +404,7 @@ impl VulnDb {
                     _ => decode_epss(&value).map(drop),
                 }
                 .map_err(record)?;
+                previous = Some(key);
             }
         }
         Ok(self.counts())
@@ -432,15 +432,15 @@ impl VulnDb {
             return Ok(Vec::new());
         };
         let mut entries = Vec::with_capacity(table.len());
-        for i in 0..table.len() {
+        for (i, entry) in table.iter(&self.source).enumerate() {
             let at = |reason: String| DbError::Record {
                 table: name,
                 key: format!("#{i}"),
                 reason,
             };
-            let (key, value) = table.entry_at(&self.source, i).map_err(|e| at(e.0))?;
-            let key = String::from_utf8(key.to_vec()).map_err(|_| at("key is not UTF-8".into()))?;
-            entries.push((key, value));
+            let (key, value) = entry.map_err(|e| at(e.0))?;
+            let key = String::from_utf8(key).map_err(|_| at("key is not UTF-8".into()))?;
+            entries.push((key, value.to_vec()));
         }
         Ok(entries)
     }

@@ -14,12 +14,17 @@
 //! manifest JSON
 //! per table:
 //!   count u32, blocks u32, codec u32 (0 raw, 1 deflate, 2 zstd), keys_len u32, data_len u32
-//!   index_crc u32  (format 3) CRC-32 of the 20 bytes above and of entries, blocks and keys
-//!   entries  count  x (key_off u32, key_len u32, block u32, val_off u32, val_len u32)
-//!   blocks   blocks x (off u32, len u32, raw_len u32, crc u32)  offsets into data; the crc
-//!            (format 3) is the CRC-32 of the block's stored bytes
-//!   keys     keys_len bytes, the keys in byte order (binary-searched in place)
-//!   data     data_len bytes, the blocks
+//!   index_crc u32  (format 3 on) CRC-32 of the 20 bytes above and of entries, blocks and keys
+//!   entries  (formats 1-3) count x (key_off u32, key_len u32, block u32, val_off u32,
+//!            val_len u32)
+//!   blocks   blocks x (off u32, len u32, raw_len u32, crc u32, and format 4: run_len u32,
+//!            keys u32, first_key_end u32)  offsets into data; the crc (format 3 on) is the
+//!            CRC-32 of the block's stored bytes
+//!   keys     keys_len bytes: formats 1-3 every key, format 4 each block's first key, in
+//!            byte order (binary-searched in place)
+//!   data     data_len bytes, the blocks; format 4: each block is its key run (`runs.rs`:
+//!            the block's keys, prefix-compressed, with their value lengths; not
+//!            compressed) followed by its values, compressed
 //! ```
 //!
 //! The JVN table (JVN iPedia entries by CVE, JSON) is optional and last: a kevgate that
@@ -27,23 +32,32 @@
 //!
 //! Why this shape: a scan must cost about one parse of the SBOM (issue 14: a Debian-heavy
 //! scan in half a `jq empty`, a full-size database loaded in 20 ms), so nothing is read or
-//! deserialised up front but the manifest and the tables' indexes (entries, blocks, keys:
-//! ~3 MB of the 17.5 MB sample database): a query binary-searches the fixed-width entry
-//! array in memory, reads one block from the file (`pread`, [`Source`]), checks its CRC,
-//! decompresses it (~16 KiB) and decodes only the values it needs. Blocks, not single
-//! records, are compressed so that repeated strings (CVSS vectors, ecosystem names, URLs)
-//! compress; zstd (format 3) decodes ~3x faster than deflate (formats 1-2). Values: advisory
-//! lists in the binary encoding of `db/codec.rs`, NVD and KEV records as serde_json (one
-//! small record per query), EPSS as two `f64`.
+//! deserialised up front but the manifest and the tables' indexes. Format 4's index holds
+//! one descriptor and the first key per block (2.7 MB at full size, where format 3's index of
+//! every key was 26 MB and took 16 ms to read and check): a query binary-searches the first
+//! keys, reads the one block that can hold its key (`pread`, [`Source`]), checks its CRC,
+//! walks its key run (a few hundred keys) and, only if the key is there, decompresses the
+//! block's values (~16 KiB) and decodes the value it needs. Blocks, not single records, are
+//! compressed so that repeated strings (CVSS vectors, ecosystem names, URLs) compress; zstd
+//! (format 3 on) decodes ~3x faster than deflate (formats 1-2). Values: advisory lists in
+//! the binary encoding of `db/codec.rs`, NVD and KEV records as serde_json (one small record
+//! per query), EPSS as two `f64`.
 //!
-//! Integrity: format 3 checks every part it reads against its own CRC-32 — the header with
-//! the manifest on load, each table's index on load, each block when it is read — so a
-//! truncated or bit-flipped file is an error before a corrupt byte is used, and what a scan
-//! never reads costs nothing (`kevgate db verify` reads everything). Formats 1-2 have one
-//! CRC over the body: such a file is read whole and checked on load, as before. Every read
-//! is bounds-checked anyway, so a file that passes its checksums but is malformed gives an
-//! error, never a panic or an unbounded allocation.
+//! Integrity: from format 3 every part is checked against its own CRC-32 when it is read —
+//! the header with the manifest on load, each table's index on load, each block when it is
+//! read — so a truncated or bit-flipped file is an error before a corrupt byte is used, and
+//! what a scan never reads costs nothing (`kevgate db verify` reads everything). Format 4
+//! also checks structure a re-checksummed (buggy or forged) file could get wrong: on load,
+//! that the blocks tile the data area, their first keys increase and their key counts add
+//! up; when a block is read, that its key run starts with the index's first key, increases,
+//! stays below the next block's first key and gives the values exactly the block's size. A
+//! key in the table is therefore always in the block the search picks: a lookup never
+//! misses a key that is there. Formats 1-2 have one CRC over the body: such a file is read
+//! whole and checked on load, as before. Every read is bounds-checked anyway, so a file that
+//! passes its checksums but is malformed gives an error, never a panic or an unbounded
+//! allocation.
 
+mod runs;
 mod source;
 mod table;
 
@@ -55,13 +69,16 @@ pub use table::{Table, Value};
 /// The file's first eight bytes.
 pub const MAGIC: &[u8; 8] = b"KEVGATE\0";
 /// The format version this build writes. 2 added the malware flag of each advisory
-/// (`db/codec.rs`); 3 added the per-part checksums (read part by part) and zstd blocks.
-pub const FORMAT_VERSION: u32 = 3;
+/// (`db/codec.rs`); 3 added the per-part checksums (read part by part) and zstd blocks; 4
+/// moved the keys into key runs stored with their blocks (the index: each block's first key).
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest format version this build still reads (a cache filled by an older kevgate
 /// keeps working until its next update).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// The first format version whose index and blocks carry their own CRC-32.
 const PART_CHECKSUMS: u32 = 3;
+/// The first format version whose blocks carry their own keys (a two-level key index).
+const KEY_RUNS: u32 = 4;
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 32;
 /// Uncompressed size a block is filled to before it is closed (a single larger value gets
@@ -108,23 +125,39 @@ impl Codec {
 #[derive(Debug, Clone, Copy)]
 struct Layout {
     table_header: usize,
+    /// Bytes per entry of the entry array (format 4 has none: the keys are in key runs).
+    entry: usize,
+    /// Bytes per block descriptor.
     block: usize,
     checksums: bool,
+    key_runs: bool,
 }
 
 impl Layout {
     fn of(version: u32) -> Layout {
-        if version >= PART_CHECKSUMS {
+        if version >= KEY_RUNS {
             Layout {
                 table_header: 24,
+                entry: 0,
+                block: 28,
+                checksums: true,
+                key_runs: true,
+            }
+        } else if version >= PART_CHECKSUMS {
+            Layout {
+                table_header: 24,
+                entry: ENTRY_LEN,
                 block: 16,
                 checksums: true,
+                key_runs: false,
             }
         } else {
             Layout {
                 table_header: 20,
+                entry: ENTRY_LEN,
                 block: 12,
                 checksums: false,
+                key_runs: false,
             }
         }
     }
@@ -151,6 +184,42 @@ pub fn write_table(entries: &[(String, Vec<u8>)], codec: Codec) -> Result<Vec<u8
     write_table_as(FORMAT_VERSION, entries, codec)
 }
 
+/// Compresses blocks in a table's codec.
+struct BlockWriter {
+    codec: Codec,
+    zstd: Option<zstd::bulk::Compressor<'static>>,
+}
+
+impl BlockWriter {
+    fn new(codec: Codec) -> Result<BlockWriter, FormatError> {
+        let zstd = match codec {
+            Codec::Zstd => Some(
+                zstd::bulk::Compressor::new(ZSTD_LEVEL)
+                    .map_err(|e| FormatError(format!("cannot compress a block: {e}")))?,
+            ),
+            _ => None,
+        };
+        Ok(BlockWriter { codec, zstd })
+    }
+
+    /// Appends `raw` to `data`, compressed.
+    fn compress(&mut self, raw: &[u8], data: &mut Vec<u8>) -> Result<(), FormatError> {
+        let fail = |e: std::io::Error| FormatError(format!("cannot compress a block: {e}"));
+        match (self.codec, self.zstd.as_mut()) {
+            (Codec::Zstd, Some(z)) => data.extend_from_slice(&z.compress(raw).map_err(fail)?),
+            (Codec::Deflate, _) => {
+                let mut enc =
+                    flate2::write::DeflateEncoder::new(&mut *data, flate2::Compression::default());
+                enc.write_all(raw)
+                    .and_then(|()| enc.finish().map(drop))
+                    .map_err(fail)?;
+            }
+            _ => data.extend_from_slice(raw),
+        }
+        Ok(())
+    }
+}
+
 /// [`write_table`] in the layout of format `version` (recoding a database keeps its own).
 pub fn write_table_as(
     version: u32,
@@ -162,69 +231,87 @@ pub fn write_table_as(
     if codec == Codec::Zstd && !layout.checksums {
         return err(format!("format {version} has no zstd blocks"));
     }
+    let mut writer = BlockWriter::new(codec)?;
     let mut keys = Vec::new();
     let mut data = Vec::new();
-    let mut entry_bytes = Vec::with_capacity(entries.len() * ENTRY_LEN);
-    let mut blocks: Vec<[u32; 4]> = Vec::new();
+    let mut entry_bytes = Vec::with_capacity(entries.len() * layout.entry);
+    let mut blocks: Vec<[u32; 7]> = Vec::new();
+    let mut first_key_ends: Vec<u32> = Vec::new();
+    // The block being filled: its values, its key run (format 4), its entries.
     let mut pending: Vec<u8> = Vec::new();
-    let mut zstd = match codec {
-        Codec::Zstd => Some(
-            zstd::bulk::Compressor::new(ZSTD_LEVEL)
-                .map_err(|e| FormatError(format!("cannot compress a block: {e}")))?,
-        ),
-        _ => None,
-    };
+    let mut run: Vec<u8> = Vec::new();
+    let mut in_block: Vec<&str> = Vec::new();
 
     let mut flush = |pending: &mut Vec<u8>,
+                     run: &mut Vec<u8>,
+                     in_block: &mut Vec<&str>,
                      data: &mut Vec<u8>,
-                     blocks: &mut Vec<[u32; 4]>|
+                     blocks: &mut Vec<[u32; 7]>|
      -> Result<(), FormatError> {
-        if pending.is_empty() {
+        if in_block.is_empty() {
             return Ok(());
         }
         let off = data.len();
-        let fail = |e: std::io::Error| FormatError(format!("cannot compress a block: {e}"));
-        match (codec, zstd.as_mut()) {
-            (Codec::Zstd, Some(z)) => data.extend_from_slice(&z.compress(pending).map_err(fail)?),
-            (Codec::Deflate, _) => {
-                let mut enc =
-                    flate2::write::DeflateEncoder::new(&mut *data, flate2::Compression::default());
-                enc.write_all(pending)
-                    .and_then(|()| enc.finish().map(drop))
-                    .map_err(fail)?;
-            }
-            _ => data.extend_from_slice(pending),
-        }
+        data.extend_from_slice(run);
+        writer.compress(pending, data)?;
         let crc = crc32fast::hash(&data[off..]);
         blocks.push([
             to_u32(off)?,
             to_u32(data.len() - off)?,
             to_u32(pending.len())?,
             crc,
+            to_u32(run.len())?,
+            to_u32(in_block.len())?,
+            0, // the end of the block's first key, set by the caller
         ]);
         pending.clear();
+        run.clear();
+        in_block.clear();
         Ok(())
     };
 
     for (key, value) in entries {
-        if !pending.is_empty() && pending.len() + value.len() > BLOCK_TARGET {
-            flush(&mut pending, &mut data, &mut blocks)?;
+        if !in_block.is_empty() && pending.len() + value.len() > BLOCK_TARGET {
+            flush(
+                &mut pending,
+                &mut run,
+                &mut in_block,
+                &mut data,
+                &mut blocks,
+            )?;
         }
-        let key_off = to_u32(keys.len())?;
-        keys.extend_from_slice(key.as_bytes());
-        let val_off = to_u32(pending.len())?;
+        if layout.key_runs {
+            if in_block.is_empty() {
+                keys.extend_from_slice(key.as_bytes());
+            }
+            runs::push(&mut run, in_block.last().copied(), key, value.len());
+        } else {
+            let key_off = to_u32(keys.len())?;
+            keys.extend_from_slice(key.as_bytes());
+            for n in [
+                key_off,
+                to_u32(key.len())?,
+                to_u32(blocks.len())?,
+                to_u32(pending.len())?,
+                to_u32(value.len())?,
+            ] {
+                entry_bytes.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+        if in_block.is_empty() {
+            // Where the first keys end so far: block `blocks.len()`'s first key ends here.
+            first_key_ends.push(to_u32(keys.len())?);
+        }
+        in_block.push(key);
         pending.extend_from_slice(value);
-        for n in [
-            key_off,
-            to_u32(key.len())?,
-            to_u32(blocks.len())?,
-            val_off,
-            to_u32(value.len())?,
-        ] {
-            entry_bytes.extend_from_slice(&n.to_le_bytes());
-        }
     }
-    flush(&mut pending, &mut data, &mut blocks)?;
+    flush(
+        &mut pending,
+        &mut run,
+        &mut in_block,
+        &mut data,
+        &mut blocks,
+    )?;
 
     let mut out = Vec::with_capacity(
         layout.table_header
@@ -247,12 +334,9 @@ pub fn write_table_as(
     }
     let index_start = out.len();
     out.extend_from_slice(&entry_bytes);
-    for block in blocks {
-        let fields = if layout.checksums {
-            &block[..]
-        } else {
-            &block[..3]
-        };
+    for (mut block, key_end) in blocks.into_iter().zip(first_key_ends) {
+        block[6] = key_end;
+        let fields = &block[..layout.block / 4];
         for n in fields {
             out.extend_from_slice(&n.to_le_bytes());
         }
@@ -325,6 +409,12 @@ fn read_u32(bytes: &[u8], at: usize) -> Result<u32, FormatError> {
         Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         None => err(format!("truncated at byte {at}")),
     }
+}
+
+/// Whether a file of format `version` is checked as a whole (formats 1-2: one CRC over the
+/// body), so it must be read into memory; later formats are read part by part.
+pub fn checked_whole(version: u32) -> bool {
+    !Layout::of(version).checksums
 }
 
 /// The parsed fixed header.
@@ -418,7 +508,7 @@ pub fn read_header(source: &Source<'_>) -> Result<Header, crate::db::DbError> {
     })
 }
 
-/// Recomputes every checksum of a format 3 file in place from its structure as it stands:
+/// Recomputes every checksum of a file of the current format in place from its structure as it stands:
 /// what a buggy writer that checksums whatever it wrote does. For tests of what checksums
 /// cannot catch (a record that does not decode must still be an error, never a panic).
 #[doc(hidden)]
@@ -433,7 +523,7 @@ pub fn reseal(bytes: &mut [u8]) -> Result<(), FormatError> {
         let keys_len = read_u32(bytes, at + 12)? as usize;
         let data_len = read_u32(bytes, at + 16)? as usize;
         let index = at + layout.table_header;
-        let blocks = index + count * ENTRY_LEN;
+        let blocks = index + count * layout.entry;
         let data = blocks + blocks_count * layout.block + keys_len;
         let end = data + data_len;
         if end > bytes.len() {

@@ -363,12 +363,10 @@ fn bad_inputs() {
 }
 
 /// Every key of a table.
-fn keys(table: &format::Table) -> std::collections::BTreeSet<String> {
-    (0..table.len())
-        .map(|i| {
-            let key = table.key_at(i).expect("key");
-            String::from_utf8(key.to_vec()).expect("utf-8 key")
-        })
+fn keys(table: &format::Table, source: &format::Source<'_>) -> std::collections::BTreeSet<String> {
+    table
+        .iter(source)
+        .map(|entry| String::from_utf8(entry.expect("entry").0).expect("utf-8 key"))
         .collect()
 }
 
@@ -394,8 +392,8 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         assert_eq!(referenced.manifest().cve_scope, CveScope::Referenced);
 
         // What the stored advisories and KEV name, read back from the `all` database.
-        let mut named = keys(&all.kev);
-        for package in keys(&all.advisories) {
+        let mut named = keys(&all.kev, &all.source);
+        for package in keys(&all.advisories, &all.source) {
             let value = all
                 .advisories
                 .get(&all.source, package.as_bytes())
@@ -412,11 +410,15 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
                 }
             }
         }
-        let (all_nvd, all_epss) = (keys(&all.nvd), keys(&all.epss));
+        let (all_nvd, all_epss) = (keys(&all.nvd, &all.source), keys(&all.epss, &all.source));
         let want_nvd: Vec<_> = all_nvd.intersection(&named).cloned().collect();
         let want_epss: Vec<_> = all_epss.intersection(&named).cloned().collect();
-        let got_nvd: Vec<_> = keys(&referenced.nvd).into_iter().collect();
-        let got_epss: Vec<_> = keys(&referenced.epss).into_iter().collect();
+        let got_nvd: Vec<_> = keys(&referenced.nvd, &referenced.source)
+            .into_iter()
+            .collect();
+        let got_epss: Vec<_> = keys(&referenced.epss, &referenced.source)
+            .into_iter()
+            .collect();
         assert_eq!(got_nvd, want_nvd);
         assert_eq!(got_epss, want_epss);
         // The advisories name jQuery's and Log4Shell's CVEs (EPSS has them); the kept NVD
@@ -447,8 +449,14 @@ fn referenced_scope_keeps_exactly_the_named_cves() {
         assert_eq!(records(&referenced, "nvd"), Some(got_nvd.len() as u64));
         assert_eq!(records(&referenced, "epss"), Some(got_epss.len() as u64));
         // Advisories and KEV are untouched, kept records too; the file is smaller.
-        assert_eq!(keys(&referenced.advisories), keys(&all.advisories));
-        assert_eq!(keys(&referenced.kev), keys(&all.kev));
+        assert_eq!(
+            keys(&referenced.advisories, &referenced.source),
+            keys(&all.advisories, &all.source)
+        );
+        assert_eq!(
+            keys(&referenced.kev, &referenced.source),
+            keys(&all.kev, &all.source)
+        );
         for cve in &got_nvd {
             assert_eq!(
                 referenced.nvd(cve).expect("decodes"),
@@ -662,17 +670,91 @@ fn manifest_text(db: &VulnDb) -> String {
 fn concatenated_lists_are_what_the_codec_writes() {
     let db = VulnDb::from_bytes(fixture_db()).expect("loads");
     let mut lists = 0;
-    for i in 0..db.advisories.len() {
-        let (key, value) = db.advisories.entry_at(&db.source, i).expect("entry");
+    for entry in db.advisories.iter(&db.source) {
+        let (key, value) = entry.expect("entry");
         let list = codec::decode(&value, db.version).expect("decodes");
         assert_eq!(
             codec::encode(&list),
-            value,
+            &value[..],
             "{}",
-            String::from_utf8_lossy(key)
+            String::from_utf8_lossy(&key)
         );
         assert!(list.windows(2).all(|w| w[0].id < w[1].id));
         lists += usize::from(list.len() > 1);
     }
     assert!(lists > 0, "some package has several advisories");
+}
+
+/// The fixture database rewritten in format 3 (the layout `kevgate` wrote before format 4:
+/// every key in the index): its own header version, the same manifest, keys and values.
+fn as_format_3(db: &VulnDb) -> Vec<u8> {
+    let tables: Vec<Vec<u8>> = db
+        .tables()
+        .into_iter()
+        .filter_map(|(name, table)| table.map(|_| name))
+        .map(|name| {
+            let codec = if name == "epss" {
+                format::Codec::Raw
+            } else {
+                format::Codec::Zstd
+            };
+            let entries = db.entries(name).expect("entries");
+            format::write_table_as(3, &entries, codec).expect("table")
+        })
+        .collect();
+    format::write_file_as(3, manifest_text(db).as_bytes(), &tables).expect("file")
+}
+
+/// A format 3 file (a cache filled before format 4) still loads, from memory and part by
+/// part from disk, and answers every query exactly as the format 4 file: every key of every
+/// table, absent keys between and around them; `db verify` counts the same.
+#[test]
+fn format_3_answers_as_format_4() {
+    let v4 = VulnDb::from_bytes(fixture_db()).expect("loads");
+    let v3_bytes = as_format_3(&v4);
+    let dir = std::env::temp_dir().join(format!("kevgate-db-v3-{}", std::process::id()));
+    fs_err::create_dir_all(&dir).expect("dir");
+    let path = dir.join("v3.db");
+    fs_err::write(&path, &v3_bytes).expect("write");
+    let from_file = VulnDb::open(&path).expect("opens");
+    assert!(
+        matches!(from_file.source, format::Source::File { .. }),
+        "read part by part"
+    );
+    for v3 in [
+        VulnDb::from_bytes(v3_bytes.clone()).expect("loads"),
+        from_file,
+    ] {
+        assert_eq!(v3.version, 3);
+        assert_eq!(
+            v3.verify().expect("verifies"),
+            v4.verify().expect("verifies")
+        );
+        for (name, table) in v4.tables() {
+            let Some(table) = table else { continue };
+            let old = v3
+                .tables()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .expect("table")
+                .1;
+            let old = old.expect("same tables");
+            let mut probes = vec![String::new(), "\u{10ffff}".to_string()];
+            for entry in table.iter(&v4.source) {
+                let key = String::from_utf8(entry.expect("entry").0).expect("utf-8");
+                probes.push(format!("{key}\u{0}"));
+                probes.push(key[..key.len() - 1].to_string());
+                probes.push(key);
+            }
+            for key in &probes {
+                let got = |t: &format::Table, db: &VulnDb| {
+                    t.get(&db.source, key.as_bytes())
+                        .expect("reads")
+                        .map(|v| v.to_vec())
+                };
+                assert_eq!(got(old, &v3), got(table, &v4), "{name} `{key}`");
+            }
+        }
+    }
+    let _ = fs_err::remove_dir_all(&dir);
 }
