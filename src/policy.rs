@@ -268,10 +268,8 @@ pub fn apply(
     let mut order: Vec<usize> = (0..evaluated.len()).collect();
     order.sort_by(|&a, &b| key(&evaluated[a]).cmp(&key(&evaluated[b])));
     let mut slots: Vec<Option<DecidedFinding>> = evaluated.into_iter().map(Some).collect();
-    let evaluated: Vec<DecidedFinding> = order
-        .into_iter()
-        .filter_map(|i| slots[i].take())
-        .collect();
+    let evaluated: Vec<DecidedFinding> =
+        order.into_iter().filter_map(|i| slots[i].take()).collect();
     let mut notes = ignore_notes(policy, &hits, db, today)?;
     if let Some(base) = &policy.baseline {
         let count = |c| evaluated.iter().filter(|e| e.change == Some(c)).count();
