@@ -166,19 +166,12 @@ pub fn find(
     // neighbouring keys at a time and keeps the last ones), decoding in full only those that
     // may affect one of the package's components; nothing is kept once its components are
     // matched. Packages are matched on worker threads, their outcomes taken in key order.
-    // Sorted as references (a query is a few hundred bytes); the ecosystems' OSV names are
-    // compared as their rank among the names.
-    let mut names: Vec<&str> = Ecosystem::ALL.iter().map(|e| e.osv_name()).collect();
-    names.sort_unstable();
-    let mut sorted: Vec<(usize, &(usize, Query))> = queries
-        .iter()
-        .map(|entry| {
-            let name = entry.1.package.ecosystem.osv_name();
-            (names.partition_point(|n| *n < name), entry)
-        })
-        .collect();
-    sorted.sort_by(|(ra, a), (rb, b)| (ra, &a.1.key_name).cmp(&(rb, &b.1.key_name)));
-    let sorted: Vec<&(usize, Query)> = sorted.into_iter().map(|(_, entry)| entry).collect();
+    // Sorted as references: a query is a few hundred bytes.
+    let mut sorted: Vec<&(usize, Query)> = queries.iter().collect();
+    sorted.sort_by(|(_, a), (_, b)| {
+        (a.package.ecosystem.osv_name(), &a.key_name)
+            .cmp(&(b.package.ecosystem.osv_name(), &b.key_name))
+    });
     let mut groups: Vec<&[&(usize, Query)]> = Vec::new();
     let mut rest = sorted.as_slice();
     while let Some((_, first)) = rest.first().copied() {

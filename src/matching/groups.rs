@@ -39,6 +39,7 @@ pub(super) struct GroupOutcome {
 
 /// Matches every group, on worker threads in batches of neighbours; outcomes in group order,
 /// the first database error in group order being the error.
+///
 /// `keep_package`: whether a component's package is wanted even without a database match (an
 /// SBOM-embedded vulnerability names it).
 pub(super) fn match_groups(
