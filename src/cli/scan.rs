@@ -256,29 +256,37 @@ pub(super) fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> 
         )
     };
     let file = fs_err::File::open(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A regular file's size, to read it into one allocation (it may still grow or shrink).
+    let mut expected = 0;
     if let Ok(meta) = file.metadata()
         && meta.is_file()
-        && meta.len() > max_bytes
     {
-        return Err(too_large());
-    }
-    let mut reader = file.take(max_bytes.saturating_add(1));
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
-    loop {
-        let n = match reader.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(anyhow::anyhow!("cannot read `{}`: {e}", path.display())),
-        };
-        bytes.extend_from_slice(&chunk[..n]);
-        if bytes.len() as u64 > max_bytes {
+        if meta.len() > max_bytes {
             return Err(too_large());
         }
-        if bytes.len() <= chunk.len() && sbom::refused_early(&bytes) {
-            break;
+        expected = meta.len();
+    }
+    let cannot_read = |e: std::io::Error| anyhow::anyhow!("cannot read `{}`: {e}", path.display());
+    let mut reader = file.take(max_bytes.saturating_add(1));
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).map_or(0, |n| n.saturating_add(1)));
+    // The head first: what is plainly no SBOM (`/dev/zero`) is not read up to the cap.
+    const HEAD: usize = 1 << 16;
+    let mut chunk = vec![0u8; HEAD];
+    while bytes.len() < HEAD {
+        let n = match reader.read(&mut chunk[..HEAD - bytes.len()]) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(cannot_read(e)),
+        };
+        bytes.extend_from_slice(&chunk[..n]);
+        if sbom::refused_early(&bytes) {
+            return Ok(bytes);
         }
+    }
+    reader.read_to_end(&mut bytes).map_err(cannot_read)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
     }
     Ok(bytes)
 }
