@@ -216,4 +216,85 @@ mod tests {
         assert_eq!(r, Err(999));
         assert_eq!(try_map(&items, 16, |&i| Ok::<_, ()>(i)), Ok(items.clone()));
     }
+
+    /// [`pipeline`]: results merged in the order produced; never more than `in_flight` items
+    /// between `send` and the end of their merge; `merge`'s first error stops the producer
+    /// (no deadlock) and is the result; a producer's error comes after its earlier items.
+    #[test]
+    fn pipeline_order_bound_and_errors() {
+        use std::sync::atomic::AtomicIsize;
+        for in_flight in [1, 3, 8] {
+            let live = AtomicIsize::new(0);
+            let mut seen = Vec::new();
+            let r: Result<(), String> = pipeline(
+                in_flight,
+                |send| {
+                    for i in 0..2_000u32 {
+                        assert!(send(i));
+                        // Counted once sent (before, it would count the item waiting to be).
+                        live.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(())
+                },
+                |i| {
+                    // Later items finish first now and then.
+                    if i % 7 == 0 {
+                        std::thread::yield_now();
+                    }
+                    i * 2
+                },
+                |r| {
+                    let now = live.fetch_sub(1, Ordering::SeqCst);
+                    assert!(now <= in_flight as isize, "{now} in flight, of {in_flight}");
+                    seen.push(r);
+                    Ok(())
+                },
+            );
+            assert_eq!(r, Ok(()));
+            assert_eq!(seen, (0..2_000).map(|i| i * 2).collect::<Vec<_>>());
+        }
+
+        // The merge fails at item 10: the producer is told to stop and the error is the result.
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let r = pipeline(
+            2,
+            |send| {
+                for i in 0..1_000_000u32 {
+                    if !send(i) {
+                        stopped.store(true, Ordering::SeqCst);
+                        return Err("the producer stopped".to_string());
+                    }
+                }
+                Ok(())
+            },
+            |i| i,
+            |i| {
+                if i == 10 {
+                    Err(format!("bad {i}"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(r, Err("bad 10".to_string()));
+        assert!(stopped.load(Ordering::SeqCst));
+
+        // The producer fails after 5 items: they are all merged first.
+        let mut merged = 0;
+        let r = pipeline(
+            4,
+            |send| {
+                for i in 0..5 {
+                    send(i);
+                }
+                Err("read error".to_string())
+            },
+            |i| i,
+            |_| {
+                merged += 1;
+                Ok(())
+            },
+        );
+        assert_eq!((r, merged), (Err("read error".to_string()), 5));
+    }
 }

@@ -123,6 +123,17 @@ pub fn build_with_stats(
     inputs: &BuildInputs,
     built_at: jiff::Timestamp,
 ) -> Result<(Vec<u8>, BuildStats), DbError> {
+    build_batched(inputs, built_at, BATCH_BYTES)
+}
+
+/// [`build_with_stats`] with documents handed to the parsing threads in batches of about
+/// `batch` bytes (tests: every batch size gives the same bytes, stats and errors; `usize::MAX`
+/// is one batch, parsed in order on one thread).
+pub(super) fn build_batched(
+    inputs: &BuildInputs,
+    built_at: jiff::Timestamp,
+    batch: usize,
+) -> Result<(Vec<u8>, BuildStats), DbError> {
     let mut stats = BuildStats::default();
     let mut sources = Vec::new();
 
@@ -182,7 +193,7 @@ pub fn build_with_stats(
                 _ => feeds::osv::parse(doc, &mut each),
             }
         };
-        src.each_parallel(&mut stats, true, parse, |r: OsvRead| {
+        src.each_parallel(&mut stats, true, batch, parse, |r: OsvRead| {
             osv_read += 1;
             if let Some(d) = r.date {
                 osv_date = osv_date.take().max(Some(d));
@@ -242,7 +253,7 @@ pub fn build_with_stats(
                 });
             })
         };
-        src.each_parallel(&mut stats, false, parse, |r: NvdRead| {
+        src.each_parallel(&mut stats, false, batch, parse, |r: NvdRead| {
             nvd_read += 1;
             if let Some(d) = r.date {
                 nvd_date = nvd_date.take().max(Some(d));
@@ -609,7 +620,8 @@ impl Source {
 
     /// [`Source::each`] on several threads (issue 14: the build was one core's parse of
     /// 600k records). The documents are read here, on a thread of their own, and handed in
-    /// batches (JSON-lines documents cut into parts of whole lines when `split`) to workers
+    /// batches of about `batch_bytes` (JSON-lines documents cut into parts of whole lines of
+    /// that size when `split`) to workers
     /// that `parse` them into records; `merge` gets the records on the calling thread in
     /// input order, so the result is the sequential one byte for byte, and the error is the
     /// first in input order (a document skipped as another format drops its later parts,
@@ -618,6 +630,7 @@ impl Source {
         &mut self,
         stats: &mut BuildStats,
         split: bool,
+        batch_bytes: usize,
         parse: impl Fn(&Doc, Part, &mut Vec<R>) -> Result<Outcome, DbError> + Sync,
         mut merge: impl FnMut(R),
     ) -> Result<(), DbError> {
@@ -637,7 +650,7 @@ impl Source {
                 let mut push = |doc: Doc, part: Part, index: usize| {
                     bytes += doc.bytes.len();
                     batch.push(Piece { index, doc, part });
-                    if bytes >= BATCH_BYTES {
+                    if bytes >= batch_bytes {
                         bytes = 0;
                         if !send(std::mem::take(&mut batch)) {
                             // Only when the merge failed: its error is the build's.
@@ -651,7 +664,7 @@ impl Source {
                     feeds::open(file, &limits, hasher, |doc| {
                         index += 1;
                         match split && doc.kind == DocKind::Jsonl {
-                            true => feeds::split_lines(doc, BATCH_BYTES, |d, p| push(d, p, index)),
+                            true => feeds::split_lines(doc, batch_bytes, |d, p| push(d, p, index)),
                             false => push(doc, Part::WHOLE, index),
                         }
                     })?;
