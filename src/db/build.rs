@@ -444,6 +444,15 @@ fn read_jvn(
     Ok(Some((src.info(date, stats.jvn_cves), by_cve)))
 }
 
+/// What a worker made of a [`Piece`]: its records, or the document's error.
+struct Parsed<R> {
+    /// [`Piece::index`].
+    index: usize,
+    /// The document's name (for the warning when it is skipped).
+    name: String,
+    result: Result<(Outcome, Vec<R>), DbError>,
+}
+
 /// One OSV record as a worker leaves it for the merge: its id, the date of its `modified`,
 /// and its copies encoded.
 struct OsvRead {
@@ -680,15 +689,24 @@ impl Source {
                     let mut records = Vec::new();
                     let result = parse(&doc, part, &mut records).map(|o| (o, records));
                     let failed = result.is_err();
-                    out.push((index, doc.name, result));
+                    out.push(Parsed {
+                        index,
+                        name: doc.name,
+                        result,
+                    });
                     if failed {
                         break;
                     }
                 }
                 out
             },
-            |parsed: Vec<(usize, String, Result<(Outcome, Vec<R>), DbError>)>| {
-                for (index, doc_name, result) in parsed {
+            |parsed: Vec<Parsed<R>>| {
+                for Parsed {
+                    index,
+                    name: doc_name,
+                    result,
+                } in parsed
+                {
                     if skipped_doc == Some(index) {
                         continue;
                     }
