@@ -91,6 +91,98 @@ pub fn map_owned<T: Send, R: Send>(
     out
 }
 
+/// How many threads [`pipeline`] runs `work` on: the cores, at most [`MAX_WORKERS`].
+fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_WORKERS)
+}
+
+/// A producer, workers and an in-order consumer (issue 14: `db build` reads its feeds on one
+/// thread and parses them on the others). `produce` runs on a thread of its own and hands
+/// items to `send` (which says `false` once the pipeline has stopped: `produce` should then
+/// return); each item is turned by `work` on up to [`MAX_WORKERS`] threads; `merge` gets the
+/// results on the calling thread **in the order the items were produced**, so the outcome does
+/// not depend on scheduling. At most `in_flight` items are between `send` and the end of their
+/// `merge` at any time (`send` waits), which bounds memory.
+///
+/// Errors, in input order: `merge`'s first error stops the pipeline and is the result; an
+/// error of `produce` is the result once every item sent before it has been merged.
+pub fn pipeline<T: Send, R: Send, E: Send>(
+    in_flight: usize,
+    produce: impl FnOnce(&mut dyn FnMut(T) -> bool) -> Result<(), E> + Send,
+    work: impl Fn(T) -> R + Sync,
+    mut merge: impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    use std::sync::mpsc;
+    let in_flight = in_flight.max(1);
+    // Tokens: one per item that may be in flight; `merge` gives each back.
+    let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        token_tx.send(()).expect("the receiver is alive");
+    }
+    let (item_tx, item_rx) = mpsc::sync_channel::<(usize, T)>(in_flight);
+    let item_rx = Mutex::new(item_rx);
+    let (result_tx, result_rx) = mpsc::channel::<(usize, R)>();
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut seq = 0;
+            let mut send = |item: T| {
+                if token_rx.recv().is_err() {
+                    return false;
+                }
+                let sent = item_tx.send((seq, item)).is_ok();
+                seq += 1;
+                sent
+            };
+            produce(&mut send)
+            // `item_tx` drops here: the workers stop once the queue is empty.
+        });
+        for _ in 0..workers() {
+            let result_tx = result_tx.clone();
+            let (item_rx, work) = (&item_rx, &work);
+            scope.spawn(move || {
+                loop {
+                    let next = item_rx
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok((seq, item)) = next else { break };
+                    if result_tx.send((seq, work(item))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(result_tx);
+        // Results arrive in any order; each is merged when all before it have been.
+        let mut merged = (|| {
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut next = 0;
+            for (seq, result) in &result_rx {
+                waiting.insert(seq, result);
+                while let Some(result) = waiting.remove(&next) {
+                    merge(result)?;
+                    next += 1;
+                    // The producer may have returned: a token it no longer needs.
+                    let _ = token_tx.send(());
+                }
+            }
+            Ok(())
+        })();
+        // Stops the producer (its `send` fails) and the workers (their results go nowhere).
+        drop(token_tx);
+        drop(result_rx);
+        let produced = producer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        if merged.is_ok() {
+            merged = produced;
+        }
+        merged
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +215,86 @@ mod tests {
         );
         assert_eq!(r, Err(999));
         assert_eq!(try_map(&items, 16, |&i| Ok::<_, ()>(i)), Ok(items.clone()));
+    }
+
+    /// [`pipeline`]: results merged in the order produced; never more than `in_flight` items
+    /// between `send` and the end of their merge; `merge`'s first error stops the producer
+    /// (no deadlock) and is the result; a producer's error comes after its earlier items.
+    #[test]
+    fn pipeline_order_bound_and_errors() {
+        use std::sync::atomic::AtomicIsize;
+        for in_flight in [1, 3, 8] {
+            let live = AtomicIsize::new(0);
+            let mut seen = Vec::new();
+            let r: Result<(), String> = pipeline(
+                in_flight,
+                |send| {
+                    for i in 0..2_000u32 {
+                        assert!(send(i));
+                        // Counted once sent (before, it would count the item waiting to be).
+                        live.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(())
+                },
+                |i| {
+                    // Later items finish first now and then.
+                    if i % 7 == 0 {
+                        std::thread::yield_now();
+                    }
+                    i * 2
+                },
+                |r| {
+                    let now = live.fetch_sub(1, Ordering::SeqCst);
+                    assert!(now <= in_flight as isize, "{now} in flight, of {in_flight}");
+                    seen.push(r);
+                    Ok(())
+                },
+            );
+            assert_eq!(r, Ok(()));
+            assert_eq!(seen, (0..2_000).map(|i| i * 2).collect::<Vec<_>>());
+        }
+
+        // The merge fails at item 10: the producer is told to stop and the error is the result.
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let r = pipeline(
+            2,
+            |send| {
+                for i in 0..1_000_000u32 {
+                    if !send(i) {
+                        stopped.store(true, Ordering::SeqCst);
+                        return Err("the producer stopped".to_string());
+                    }
+                }
+                Ok(())
+            },
+            |i| i,
+            |i| {
+                if i == 10 {
+                    Err(format!("bad {i}"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(r, Err("bad 10".to_string()));
+        assert!(stopped.load(Ordering::SeqCst));
+
+        // The producer fails after 5 items: they are all merged first.
+        let mut merged = 0;
+        let r = pipeline(
+            4,
+            |send| {
+                for i in 0..5 {
+                    send(i);
+                }
+                Err("read error".to_string())
+            },
+            |i| i,
+            |_| {
+                merged += 1;
+                Ok(())
+            },
+        );
+        assert_eq!((r, merged), (Err("read error".to_string()), 5));
     }
 }

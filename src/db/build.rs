@@ -24,7 +24,7 @@
 //! feed's format is an error.
 
 use crate::db::codec;
-use crate::db::feeds::{self, Doc, InputFile, Outcome};
+use crate::db::feeds::{self, Doc, DocKind, InputFile, Outcome, Part};
 use crate::db::format::{self, Codec};
 use crate::db::model::{Advisory, Affected, CveScope, JvnEntry, KevEntry, Manifest, SourceInfo};
 use crate::db::{DbError, EpssScore, encode_epss, package_key};
@@ -35,6 +35,22 @@ use std::path::PathBuf;
 
 /// The block codec of the tables that compress (all but EPSS's fixed 16-byte scores).
 const COMPRESSED: Codec = Codec::Zstd;
+
+/// Documents go to the parsing threads in batches of about this many bytes (a JSON-lines
+/// document cut into parts of this size): 600k `all.zip` members of a few KB each, or one
+/// `.jsonl` of 380 MB, spread evenly, each hand-over costing nothing next to its parse.
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches read but not yet merged, at most: bounds what the parallel read adds to memory
+/// (documents larger than a batch, an NVD 1.1 feed of ~65 MB, count one each).
+const IN_FLIGHT: usize = 6;
+
+/// A document, or a part of a JSON-lines one, on its way to a parsing thread.
+struct Piece {
+    /// Which document of the source it is (parts of one document share it), from 1.
+    index: usize,
+    doc: Doc,
+    part: Part,
+}
 
 /// The inputs of a build: each a file or a directory (read recursively).
 #[derive(Debug, Clone, Default)]
@@ -107,6 +123,17 @@ pub fn build_with_stats(
     inputs: &BuildInputs,
     built_at: jiff::Timestamp,
 ) -> Result<(Vec<u8>, BuildStats), DbError> {
+    build_batched(inputs, built_at, BATCH_BYTES)
+}
+
+/// [`build_with_stats`] with documents handed to the parsing threads in batches of about
+/// `batch` bytes (tests: every batch size gives the same bytes, stats and errors; `usize::MAX`
+/// is one batch, parsed in order on one thread).
+pub(super) fn build_batched(
+    inputs: &BuildInputs,
+    built_at: jiff::Timestamp,
+    batch: usize,
+) -> Result<(Vec<u8>, BuildStats), DbError> {
     let mut stats = BuildStats::default();
     let mut sources = Vec::new();
 
@@ -147,7 +174,9 @@ pub fn build_with_stats(
     let mut osv_date: Option<String> = None;
     let mut osv_read = 0;
     let mut osv_duplicates = 0;
-    let mut advisory_entries = Vec::new();
+    // The advisory table, written as soon as OSV is read: its lists are made one at a time
+    // and dropped once in their block, before NVD is read (issue 14: ≤ 2 GiB at full size).
+    let mut advisory_table = None;
     // The CVEs the stored advisories name (only collected for `CveScope::Referenced`).
     let mut referenced: BTreeSet<String> = BTreeSet::new();
     // OSV is read before NVD (warnings keep the documented order, below): with
@@ -156,32 +185,40 @@ pub fn build_with_stats(
     let osv_warnings = stats.warnings.len();
     if let Some(mut src) = Source::open("osv", &inputs.osv, inputs.limits)? {
         let with_cves = inputs.cve_scope == CveScope::Referenced;
-        src.each(&mut stats, |doc, _| {
-            feeds::osv::parse(doc, &mut |a| {
-                osv_read += 1;
-                let key = a
-                    .modified
-                    .as_deref()
-                    .map(feeds::time_key)
-                    .unwrap_or_default();
-                if let Some(d) = a.modified.as_deref().and_then(feeds::date_of) {
-                    osv_date = osv_date.take().max(Some(d));
+        // Parsed, split and encoded on the workers; deduplicated here, in input order.
+        let parse = |doc: &Doc, part: Part, out: &mut Vec<OsvRead>| {
+            let mut each = |a: Advisory| out.push(OsvRead::new(a, with_cves));
+            match doc.kind {
+                DocKind::Jsonl => feeds::osv::parse_lines(doc, part, &mut each),
+                _ => feeds::osv::parse(doc, &mut each),
+            }
+        };
+        src.each_parallel(&mut stats, true, batch, parse, |r: OsvRead| {
+            osv_read += 1;
+            if let Some(d) = r.date {
+                osv_date = osv_date.take().max(Some(d));
+            }
+            let newer = match osv.get(&r.id) {
+                Some(old) => {
+                    osv_duplicates += 1;
+                    old.time < r.entry.time
                 }
-                let newer = match osv.get(&a.id) {
-                    Some(old) => {
-                        osv_duplicates += 1;
-                        old.time < key
-                    }
-                    None => true,
-                };
-                if newer {
-                    osv.insert(a.id.clone(), OsvEntry::split(a, key, with_cves));
-                }
-            })
+                None => true,
+            };
+            if newer {
+                osv.insert(r.id, r.entry);
+            }
         })?;
         stats.osv_read = osv_read;
         stats.osv_duplicates = osv_duplicates;
-        advisory_entries = index_packages(std::mem::take(&mut osv), &mut referenced, &mut stats);
+        let packages = index_packages(std::mem::take(&mut osv), &mut referenced, &mut stats);
+        let lists = packages
+            .into_iter()
+            .map(|(key, copies)| (key, list(copies)));
+        advisory_table = Some(
+            format::write_table_from(format::FORMAT_VERSION, lists, COMPRESSED)
+                .map_err(|e| DbError::Format(e.0))?,
+        );
         sources.push(src.info(osv_date.clone(), stats.osv_advisories));
     }
 
@@ -201,32 +238,39 @@ pub fn build_with_stats(
     let mut nvd_skipped: HashSet<String> = HashSet::new();
     let nvd_warnings = stats.warnings.len();
     if let Some(mut src) = Source::open("nvd", &inputs.nvd, inputs.limits)? {
-        src.each(&mut stats, |doc, _| {
+        // Parsed, scoped and encoded on the workers; deduplicated here, in input order.
+        let referenced = &referenced;
+        let parse = |doc: &Doc, _: Part, out: &mut Vec<NvdRead>| {
             feeds::nvd::parse(doc, &mut |p| {
-                nvd_read += 1;
-                let key = p
-                    .last_modified
-                    .as_deref()
-                    .map(feeds::time_key)
-                    .unwrap_or_default();
-                if let Some(d) = p.last_modified.as_deref().and_then(feeds::date_of) {
-                    nvd_date = nvd_date.take().max(Some(d));
-                }
+                let time = p.last_modified.as_deref().map(feeds::time_key);
                 let id = p.record.id.to_ascii_uppercase();
-                if scoped && !referenced.contains(&id) {
-                    nvd_skipped.insert(id);
-                    return;
-                }
-                match nvd.get(&id) {
-                    Some((old, _)) if *old >= key => {}
-                    _ => match to_json(&p.record) {
-                        Ok(bytes) => {
-                            nvd.insert(id, (key, bytes));
-                        }
-                        Err(e) => nvd_error = nvd_error.take().or(Some(e)),
-                    },
-                }
+                let kept = (!scoped || referenced.contains(&id))
+                    .then(|| (time.unwrap_or_default(), to_json(&p.record)));
+                out.push(NvdRead {
+                    date: p.last_modified.as_deref().and_then(feeds::date_of),
+                    id,
+                    kept,
+                });
             })
+        };
+        src.each_parallel(&mut stats, false, batch, parse, |r: NvdRead| {
+            nvd_read += 1;
+            if let Some(d) = r.date {
+                nvd_date = nvd_date.take().max(Some(d));
+            }
+            let Some((key, record)) = r.kept else {
+                nvd_skipped.insert(r.id);
+                return;
+            };
+            match nvd.get(&r.id) {
+                Some((old, _)) if *old >= key => {}
+                _ => match record {
+                    Ok(bytes) => {
+                        nvd.insert(r.id, (key, bytes));
+                    }
+                    Err(e) => nvd_error = nvd_error.take().or(Some(e)),
+                },
+            }
         })?;
         if let Some(e) = nvd_error {
             return Err(e);
@@ -318,11 +362,13 @@ pub fn build_with_stats(
     };
     let fmt = |e: format::FormatError| DbError::Format(e.0);
     // Each table is written, and its entries dropped, before the next is gathered.
-    let advisory_table = format::write_table(&advisory_entries, COMPRESSED).map_err(fmt)?;
-    drop(advisory_entries);
-    let nvd_entries: Vec<_> = nvd.into_iter().map(|(k, (_, r))| (k, r)).collect();
-    let nvd_table = format::write_table(&nvd_entries, COMPRESSED).map_err(fmt)?;
-    drop(nvd_entries);
+    let advisory_table = match advisory_table {
+        Some(table) => table,
+        None => format::write_table(&[], COMPRESSED).map_err(fmt)?,
+    };
+    let nvd_entries = nvd.into_iter().map(|(k, (_, r))| (k, r));
+    let nvd_table =
+        format::write_table_from(format::FORMAT_VERSION, nvd_entries, COMPRESSED).map_err(fmt)?;
     let kev_entries = kev
         .into_iter()
         .map(|(k, (_, r))| Ok((k, to_json(&r)?)))
@@ -398,6 +444,43 @@ fn read_jvn(
     Ok(Some((src.info(date, stats.jvn_cves), by_cve)))
 }
 
+/// What a worker made of a [`Piece`]: its records, or the document's error.
+struct Parsed<R> {
+    /// [`Piece::index`].
+    index: usize,
+    /// The document's name (for the warning when it is skipped).
+    name: String,
+    result: Result<(Outcome, Vec<R>), DbError>,
+}
+
+/// One OSV record as a worker leaves it for the merge: its id, the date of its `modified`,
+/// and its copies encoded.
+struct OsvRead {
+    id: String,
+    date: Option<String>,
+    entry: OsvEntry,
+}
+
+impl OsvRead {
+    fn new(advisory: Advisory, with_cves: bool) -> OsvRead {
+        let modified = advisory.modified.as_deref();
+        let time = modified.map(feeds::time_key).unwrap_or_default();
+        OsvRead {
+            id: advisory.id.clone(),
+            date: modified.and_then(feeds::date_of),
+            entry: OsvEntry::split(advisory, time, with_cves),
+        }
+    }
+}
+
+/// One NVD record as a worker leaves it for the merge: its CVE (upper case), the date of its
+/// `lastModified`, and unless the scope leaves it out, its time key and stored JSON.
+struct NvdRead {
+    id: String,
+    date: Option<String>,
+    kept: Option<(String, Result<Vec<u8>, DbError>)>,
+}
+
 /// The newest copy of one OSV record: split over the packages it affects, each copy keeping
 /// only that package's `affected` entries, each encoded alone (`codec::encode` of a one-item
 /// list without its count, so copies concatenate under a count later).
@@ -445,17 +528,13 @@ impl OsvEntry {
     }
 }
 
-/// Gathers the stored advisories per package key, in id order, as encoded lists
-/// (`count advisory*`, what [`codec::encode`] writes for the list); adds the CVEs they name
-/// to `referenced`.
+/// Gathers the stored advisories per package key, in id order, as encoded copies (made into
+/// lists by [`list`]); adds the CVEs they name to `referenced`.
 fn index_packages(
     osv: BTreeMap<String, OsvEntry>,
     referenced: &mut BTreeSet<String>,
     stats: &mut BuildStats,
-) -> Vec<(String, Vec<u8>)> {
-    // Per key the encoded copies, concatenated once their total is known: appending to one
-    // growing buffer per key left up to half of each buffer unused (at 600k records,
-    // hundreds of MB).
+) -> BTreeMap<String, Vec<Vec<u8>>> {
     let mut packages: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
     for (_, entry) in osv {
         stats.osv_unknown_ecosystem_entries += entry.unknown_entries;
@@ -471,17 +550,19 @@ fn index_packages(
     }
     stats.packages = packages.len() as u64;
     packages
-        .into_iter()
-        .map(|(key, copies)| {
-            let len = copies.iter().map(Vec::len).sum::<usize>();
-            let mut list = Vec::with_capacity(len + 10);
-            varint(&mut list, copies.len() as u64);
-            for copy in copies {
-                list.extend_from_slice(&copy);
-            }
-            (key, list)
-        })
-        .collect()
+}
+
+/// One package's encoded list (`count advisory*`, what [`codec::encode`] writes for the list)
+/// from its encoded copies, concatenated once their total is known: appending to one growing
+/// buffer per key left up to half of each buffer unused (at 600k records, hundreds of MB).
+fn list(copies: Vec<Vec<u8>>) -> Vec<u8> {
+    let len = copies.iter().map(Vec::len).sum::<usize>();
+    let mut list = Vec::with_capacity(len + 10);
+    varint(&mut list, copies.len() as u64);
+    for copy in copies {
+        list.extend_from_slice(&copy);
+    }
+    list
 }
 
 /// An unsigned LEB128 varint, as `codec` writes counts.
@@ -544,6 +625,104 @@ impl Source {
             })?;
         }
         Ok(())
+    }
+
+    /// [`Source::each`] on several threads (issue 14: the build was one core's parse of
+    /// 600k records). The documents are read here, on a thread of their own, and handed in
+    /// batches of about `batch_bytes` (JSON-lines documents cut into parts of whole lines of
+    /// that size when `split`) to workers
+    /// that `parse` them into records; `merge` gets the records on the calling thread in
+    /// input order, so the result is the sequential one byte for byte, and the error is the
+    /// first in input order (a document skipped as another format drops its later parts,
+    /// whose errors the sequential parse never met).
+    fn each_parallel<R: Send>(
+        &mut self,
+        stats: &mut BuildStats,
+        split: bool,
+        batch_bytes: usize,
+        parse: impl Fn(&Doc, Part, &mut Vec<R>) -> Result<Outcome, DbError> + Sync,
+        mut merge: impl FnMut(R),
+    ) -> Result<(), DbError> {
+        let Source {
+            name,
+            files,
+            hasher,
+            limits,
+        } = self;
+        let (name, limits, files) = (*name, *limits, &*files);
+        let mut skipped_doc = None;
+        crate::parallel::pipeline(
+            IN_FLIGHT,
+            |send: &mut dyn FnMut(Vec<Piece>) -> bool| {
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                let mut push = |doc: Doc, part: Part, index: usize| {
+                    bytes += doc.bytes.len();
+                    batch.push(Piece { index, doc, part });
+                    if bytes >= batch_bytes {
+                        bytes = 0;
+                        if !send(std::mem::take(&mut batch)) {
+                            // Only when the merge failed: its error is the build's.
+                            return Err(DbError::Format("the build stopped".into()));
+                        }
+                    }
+                    Ok(())
+                };
+                let mut index = 0;
+                for file in files {
+                    feeds::open(file, &limits, hasher, |doc| {
+                        index += 1;
+                        match split && doc.kind == DocKind::Jsonl {
+                            true => feeds::split_lines(doc, batch_bytes, |d, p| push(d, p, index)),
+                            false => push(doc, Part::WHOLE, index),
+                        }
+                    })?;
+                }
+                if !batch.is_empty() {
+                    send(batch);
+                }
+                Ok(())
+            },
+            |batch: Vec<Piece>| {
+                let mut out = Vec::with_capacity(batch.len());
+                for Piece { index, doc, part } in batch {
+                    let mut records = Vec::new();
+                    let result = parse(&doc, part, &mut records).map(|o| (o, records));
+                    let failed = result.is_err();
+                    out.push(Parsed {
+                        index,
+                        name: doc.name,
+                        result,
+                    });
+                    if failed {
+                        break;
+                    }
+                }
+                out
+            },
+            |parsed: Vec<Parsed<R>>| {
+                for Parsed {
+                    index,
+                    name: doc_name,
+                    result,
+                } in parsed
+                {
+                    if skipped_doc == Some(index) {
+                        continue;
+                    }
+                    match result? {
+                        (Outcome::Skipped(why), _) => {
+                            skipped_doc = Some(index);
+                            stats
+                                .warnings
+                                .push(format!("skipped {name} input `{doc_name}`: {why}"));
+                        }
+                        (Outcome::Read(_), records) => records.into_iter().for_each(&mut merge),
+                    }
+                }
+                Ok(())
+            },
+        )
     }
 
     fn info(self, data_date: Option<String>, records: u64) -> SourceInfo {

@@ -150,6 +150,60 @@ impl Doc {
     }
 }
 
+/// Where a document parsed alone sits in the JSON-lines document it was cut from
+/// ([`split_lines`]): `db build` parses one document's lines on several threads (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// Lines of the whole document before this part (messages number lines in the whole).
+    pub lines_before: usize,
+    /// No non-blank line of the whole document comes before this part.
+    pub first: bool,
+}
+
+impl Part {
+    /// A whole document.
+    pub const WHOLE: Part = Part {
+        lines_before: 0,
+        first: true,
+    };
+}
+
+/// Hands `doc` to `each` in parts of whole lines, each about `target` bytes (a line longer
+/// than that is a part of its own), in order; a document no longer than `target` whole.
+pub fn split_lines<E>(
+    doc: Doc,
+    target: usize,
+    mut each: impl FnMut(Doc, Part) -> Result<(), E>,
+) -> Result<(), E> {
+    let len = doc.bytes.len();
+    if len <= target {
+        return each(doc, Part::WHOLE);
+    }
+    let mut part = Part::WHOLE;
+    let mut start = 0;
+    while start < len {
+        let cut = (start + target.max(1)).min(len);
+        let end = doc.bytes[cut..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(len, |i| cut + i + 1);
+        let bytes = doc.bytes[start..end].to_vec();
+        let next = Part {
+            lines_before: part.lines_before + bytes.iter().filter(|&&b| b == b'\n').count(),
+            first: part.first && bytes.iter().all(u8::is_ascii_whitespace),
+        };
+        let piece = Doc {
+            name: doc.name.clone(),
+            kind: doc.kind,
+            bytes,
+        };
+        each(piece, part)?;
+        part = next;
+        start = end;
+    }
+    Ok(())
+}
+
 /// What a parser did with a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

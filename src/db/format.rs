@@ -226,92 +226,80 @@ pub fn write_table_as(
     entries: &[(String, Vec<u8>)],
     codec: Codec,
 ) -> Result<Vec<u8>, FormatError> {
-    debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0), "keys sorted");
+    let entries = entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()));
+    write_table_from(version, entries, codec)
+}
+
+/// [`write_table_as`] from `(key, value)` pairs as they come, sorted by key and unique: each
+/// value can be dropped once it is in its block (`db build` makes the advisory lists one by
+/// one, never holding them all: issue 14, at most 2 GiB at full size).
+pub fn write_table_from<K: AsRef<str>, V: AsRef<[u8]>>(
+    version: u32,
+    entries: impl IntoIterator<Item = (K, V)>,
+    codec: Codec,
+) -> Result<Vec<u8>, FormatError> {
     let layout = Layout::of(version);
     if codec == Codec::Zstd && !layout.checksums {
         return err(format!("format {version} has no zstd blocks"));
     }
-    let mut writer = BlockWriter::new(codec)?;
+    let mut count = 0;
     let mut keys = Vec::new();
     let mut data = Vec::new();
-    let mut entry_bytes = Vec::with_capacity(entries.len() * layout.entry);
+    let mut entry_bytes = Vec::new();
     let mut blocks: Vec<[u32; 7]> = Vec::new();
     let mut first_key_ends: Vec<u32> = Vec::new();
-    // The block being filled: its values, its key run (format 4), its entries.
+    // The block being filled: its values, its key run (format 4), its key count and the
+    // last key so far.
     let mut pending: Vec<u8> = Vec::new();
     let mut run: Vec<u8> = Vec::new();
-    let mut in_block: Vec<&str> = Vec::new();
-
-    let mut flush = |pending: &mut Vec<u8>,
-                     run: &mut Vec<u8>,
-                     in_block: &mut Vec<&str>,
-                     data: &mut Vec<u8>,
-                     blocks: &mut Vec<[u32; 7]>|
-     -> Result<(), FormatError> {
-        if in_block.is_empty() {
-            return Ok(());
-        }
-        let off = data.len();
-        data.extend_from_slice(run);
-        writer.compress(pending, data)?;
-        let crc = crc32fast::hash(&data[off..]);
-        blocks.push([
-            to_u32(off)?,
-            to_u32(data.len() - off)?,
-            to_u32(pending.len())?,
-            crc,
-            to_u32(run.len())?,
-            to_u32(in_block.len())?,
-            0, // the end of the block's first key, set by the caller
-        ]);
-        pending.clear();
-        run.clear();
-        in_block.clear();
-        Ok(())
-    };
+    let mut in_block = 0;
+    let mut last = String::new();
+    // Closed blocks waiting to be compressed, on several threads, [`COMPRESS_AT_ONCE`] at a
+    // time (issue 14: zstd was a fifth of a full-size build's CPU).
+    let mut closed: Vec<RawBlock> = Vec::new();
 
     for (key, value) in entries {
-        if !in_block.is_empty() && pending.len() + value.len() > BLOCK_TARGET {
-            flush(
-                &mut pending,
-                &mut run,
-                &mut in_block,
-                &mut data,
-                &mut blocks,
-            )?;
+        let (key, value) = (key.as_ref(), value.as_ref());
+        debug_assert!(count == 0 || last.as_str() < key, "keys sorted and unique");
+        if in_block > 0 && pending.len() + value.len() > BLOCK_TARGET {
+            closed.push(RawBlock::take(&mut pending, &mut run, &mut in_block));
+            if closed.len() == COMPRESS_AT_ONCE {
+                compress_blocks(codec, &mut closed, &mut data, &mut blocks)?;
+            }
         }
         if layout.key_runs {
-            if in_block.is_empty() {
+            if in_block == 0 {
                 keys.extend_from_slice(key.as_bytes());
             }
-            runs::push(&mut run, in_block.last().copied(), key, value.len());
+            let previous = (in_block > 0).then_some(last.as_str());
+            runs::push(&mut run, previous, key, value.len());
         } else {
             let key_off = to_u32(keys.len())?;
             keys.extend_from_slice(key.as_bytes());
             for n in [
                 key_off,
                 to_u32(key.len())?,
-                to_u32(blocks.len())?,
+                to_u32(blocks.len() + closed.len())?,
                 to_u32(pending.len())?,
                 to_u32(value.len())?,
             ] {
                 entry_bytes.extend_from_slice(&n.to_le_bytes());
             }
         }
-        if in_block.is_empty() {
-            // Where the first keys end so far: block `blocks.len()`'s first key ends here.
+        if in_block == 0 {
+            // Where the first keys end so far: the block being filled's first key ends here.
             first_key_ends.push(to_u32(keys.len())?);
         }
-        in_block.push(key);
+        in_block += 1;
+        count += 1;
+        last.clear();
+        last.push_str(key);
         pending.extend_from_slice(value);
     }
-    flush(
-        &mut pending,
-        &mut run,
-        &mut in_block,
-        &mut data,
-        &mut blocks,
-    )?;
+    if in_block > 0 {
+        closed.push(RawBlock::take(&mut pending, &mut run, &mut in_block));
+    }
+    compress_blocks(codec, &mut closed, &mut data, &mut blocks)?;
 
     let mut out = Vec::with_capacity(
         layout.table_header
@@ -321,7 +309,7 @@ pub fn write_table_as(
             + data.len(),
     );
     for n in [
-        to_u32(entries.len())?,
+        to_u32(count)?,
         to_u32(blocks.len())?,
         codec.id(),
         to_u32(keys.len())?,
@@ -349,6 +337,70 @@ pub fn write_table_as(
     }
     out.extend_from_slice(&data);
     Ok(out)
+}
+
+/// Blocks compressed at once by [`compress_blocks`]: 4 MiB of values, so the threads each
+/// get a share while little is held uncompressed.
+const COMPRESS_AT_ONCE: usize = 256;
+
+/// A closed block before compression: its key run (format 4), its values, its key count.
+struct RawBlock {
+    run: Vec<u8>,
+    values: Vec<u8>,
+    keys: usize,
+}
+
+impl RawBlock {
+    /// The block being filled, closed (the buffers are left empty for the next).
+    fn take(pending: &mut Vec<u8>, run: &mut Vec<u8>, in_block: &mut usize) -> RawBlock {
+        let keys = std::mem::take(in_block);
+        RawBlock {
+            run: std::mem::take(run),
+            values: std::mem::take(pending),
+            keys,
+        }
+    }
+}
+
+/// Compresses `closed` on [`crate::parallel::map_batches`]'s threads (each block alone, so
+/// the bytes do not depend on the threads) and appends them, in order, to `data` and their
+/// descriptors to `blocks`; `closed` is left empty.
+fn compress_blocks(
+    codec: Codec,
+    closed: &mut Vec<RawBlock>,
+    data: &mut Vec<u8>,
+    blocks: &mut Vec<[u32; 7]>,
+) -> Result<(), FormatError> {
+    let compressed = crate::parallel::map_batches(closed, 8, |batch| {
+        let mut writer = BlockWriter::new(codec)?;
+        batch
+            .iter()
+            .map(|b| {
+                let mut out = Vec::new();
+                writer.compress(&b.values, &mut out).map(|()| out)
+            })
+            .collect::<Result<Vec<_>, FormatError>>()
+    });
+    let mut values = Vec::with_capacity(closed.len());
+    for batch in compressed {
+        values.extend(batch?);
+    }
+    for (block, values) in closed.drain(..).zip(values) {
+        let off = data.len();
+        data.extend_from_slice(&block.run);
+        data.extend_from_slice(&values);
+        let crc = crc32fast::hash(&data[off..]);
+        blocks.push([
+            to_u32(off)?,
+            to_u32(data.len() - off)?,
+            to_u32(block.values.len())?,
+            crc,
+            to_u32(block.run.len())?,
+            to_u32(block.keys)?,
+            0, // the end of the block's first key, set by the caller
+        ]);
+    }
+    Ok(())
 }
 
 /// CRC-32 of a table's first 20 header bytes and its index (entries, blocks, keys).

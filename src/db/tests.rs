@@ -758,3 +758,109 @@ fn format_3_answers_as_format_4() {
     }
     let _ = fs_err::remove_dir_all(&dir);
 }
+
+/// A scratch directory for one test, removed first if a previous run left it.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kevgate-{name}-{}", std::process::id()));
+    let _ = fs_err::remove_dir_all(&dir);
+    fs_err::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A zip of `members` (name, bytes), as osv.dev's `all.zip` holds one record per member.
+fn zip_of(members: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    for (name, bytes) in members {
+        zip.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .expect("zip member");
+        std::io::Write::write_all(&mut zip, bytes).expect("zip write");
+    }
+    zip.finish().expect("zip finish");
+    out.into_inner()
+}
+
+/// The parallel build is the sequential one (issue 14): whatever the batch size — 1 byte
+/// (every document and every line of a JSON-lines document a batch of its own, records cut at
+/// every boundary), a few records, or `usize::MAX` (one batch: parsed in order on one thread,
+/// the sequential build) — the bytes, the stats and the warnings are the same. The inputs mix
+/// the fixtures (zip'd NVD 1.1, `.jsonl.gz`, duplicates across files, an Alpine secdb file
+/// skipped), an `all.zip` of one record per member, a JSON-lines file of several records, and
+/// a JSON-lines file of another format whose later lines are not JSON: skipped whole, as the
+/// sequential parse stops at its first line.
+#[test]
+fn every_batch_size_builds_the_same_bytes() {
+    let dir = scratch("batches");
+    let fixtures_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let records: Vec<(String, Vec<u8>)> =
+        fs_err::read_to_string(fixtures_dir.join("malware/osv.jsonl"))
+            .expect("fixture")
+            .lines()
+            .enumerate()
+            .map(|(i, line)| (format!("r{i:02}.json"), line.as_bytes().to_vec()))
+            .collect();
+    let osv = dir.join("osv");
+    fs_err::create_dir_all(&osv).expect("osv dir");
+    fs_err::write(osv.join("all.zip"), zip_of(&records)).expect("zip");
+    fs_err::copy(
+        fixtures_dir.join("malware/osv.jsonl"),
+        osv.join("malware.jsonl"),
+    )
+    .expect("copy");
+    fs_err::write(
+        osv.join("tracker.jsonl"),
+        b"{\"candidate\":\"CVE-2024-1580\"}\nnot json\n{\"id\": 5}\n",
+    )
+    .expect("write");
+    let mut inputs = fixtures();
+    inputs.osv.push(osv);
+    inputs.cve_scope = CveScope::Referenced;
+
+    let run = |batch| build::build_batched(&inputs, built_at(), batch).map_err(|e| e.to_string());
+    let (bytes, stats) = run(usize::MAX).expect("builds");
+    assert!(stats.osv_read > 20 && stats.nvd_read > 0, "{stats:?}");
+    assert!(
+        stats.warnings.iter().any(|w| w.contains("tracker.jsonl")),
+        "{:?}",
+        stats.warnings
+    );
+    for batch in [1, 300, 4096, 1 << 20] {
+        let (b, s) = run(batch).expect("builds");
+        assert_eq!(s, stats, "batch {batch}");
+        assert!(b == bytes, "batch {batch}: other bytes");
+    }
+    let _ = fs_err::remove_dir_all(&dir);
+}
+
+/// With several bad records, the error is the first in input order, named by its file and
+/// line, whatever the batch size (the workers may meet a later one first).
+#[test]
+fn first_error_in_input_order() {
+    let dir = scratch("first-error");
+    let good = fs_err::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db/osv/families.jsonl"),
+    )
+    .expect("fixture");
+    let mut a = good.clone();
+    a.push_str("{\"id\": \"BAD-1\", \"affected\": 3}\n");
+    a.push_str(&good);
+    a.push_str("not json\n");
+    fs_err::write(dir.join("a.jsonl"), a).expect("write");
+    fs_err::write(dir.join("b.json"), b"not json").expect("write");
+    let bad_line = good.lines().count() + 1;
+    let inputs = BuildInputs {
+        osv: vec![dir.clone()],
+        ..BuildInputs::default()
+    };
+    for batch in [usize::MAX, 1, 64, 1000] {
+        let err = build::build_batched(&inputs, built_at(), batch)
+            .expect_err("bad records")
+            .to_string();
+        let want = format!(
+            "`{}/a.jsonl:{bad_line}`",
+            dir.file_name().expect("name").to_string_lossy()
+        );
+        assert!(err.contains(&want), "batch {batch}: {err}");
+    }
+    let _ = fs_err::remove_dir_all(&dir);
+}

@@ -7,7 +7,7 @@
 //! merged `CVE-*` records carry `"package": {}` entries with only GIT ranges), and most
 //! enumerated `versions` lists (see [`convert_affected`]).
 
-use super::{Doc, DocKind, Outcome, trim_text};
+use super::{Doc, DocKind, Outcome, Part, trim_text};
 use crate::db::model::{Advisory, Affected, Malware, OsvSeverity, is_malware_id};
 use crate::version::{Event, Range, RangeKind};
 use serde::Deserialize;
@@ -122,33 +122,44 @@ pub fn parse(doc: &Doc, out: &mut dyn FnMut(Advisory)) -> Result<Outcome, crate:
             }
             Ok(Outcome::Read(n))
         }
-        DocKind::Jsonl => {
-            let mut n = 0;
-            for (line, bytes) in doc.lines() {
-                let dto: OsvDto = match serde_json::from_slice(bytes) {
-                    Ok(dto) => dto,
-                    // Another format whose fields clash with OSV's types (the Ubuntu tracker's
-                    // `references` are strings): recognise it before calling it broken.
-                    Err(e) => match probe(bytes) {
-                        Some(skip) if n == 0 => return Ok(Outcome::Skipped(skip)),
-                        _ => return Err(doc.line_error(line, e)),
-                    },
-                };
-                if let Some(skip) = not_osv(&dto) {
-                    if n == 0 {
-                        return Ok(Outcome::Skipped(skip));
-                    }
-                    return Err(doc.line_error(line, skip));
-                }
-                out(convert(dto).map_err(|e| doc.line_error(line, e))?);
-                n += 1;
-            }
-            Ok(Outcome::Read(n))
-        }
+        DocKind::Jsonl => parse_lines(doc, Part::WHOLE, out),
         DocKind::Csv | DocKind::Other => Ok(Outcome::Skipped(
             "not an OSV file type (`.json`, `.jsonl`, `.gz`, `.zip`)".into(),
         )),
     }
+}
+
+/// Parses a JSON-lines OSV document, or one part of it ([`Part`]), handing each record to
+/// `out`. Only the document's first record may show that the document is another format
+/// (skipped); past it, a line that is not OSV is an error.
+pub fn parse_lines(
+    doc: &Doc,
+    part: Part,
+    out: &mut dyn FnMut(Advisory),
+) -> Result<Outcome, crate::db::DbError> {
+    let mut n = 0;
+    for (line, bytes) in doc.lines() {
+        let line = line + part.lines_before;
+        let first = n == 0 && part.first;
+        let dto: OsvDto = match serde_json::from_slice(bytes) {
+            Ok(dto) => dto,
+            // Another format whose fields clash with OSV's types (the Ubuntu tracker's
+            // `references` are strings): recognise it before calling it broken.
+            Err(e) => match probe(bytes) {
+                Some(skip) if first => return Ok(Outcome::Skipped(skip)),
+                _ => return Err(doc.line_error(line, e)),
+            },
+        };
+        if let Some(skip) = not_osv(&dto) {
+            if first {
+                return Ok(Outcome::Skipped(skip));
+            }
+            return Err(doc.line_error(line, skip));
+        }
+        out(convert(dto).map_err(|e| doc.line_error(line, e))?);
+        n += 1;
+    }
+    Ok(Outcome::Read(n))
 }
 
 /// The fields that tell other formats from OSV, read leniently.
