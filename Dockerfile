@@ -12,8 +12,9 @@ ARG KEVGATE_FROM=build
 # Build stage: the Rust toolchain rust-toolchain.toml names, pinned by digest (the tag is for
 # the reader; the digest is what is pulled).
 FROM docker.io/library/rust:1.95.0-alpine3.22@sha256:064dfc925d68d1a63f4fd2871bd7dc6e6ea56692989a487185855d62885d90aa AS build
-# musl-dev for the static link; no OpenSSL (rustls with ring).
-RUN apk add --no-cache musl-dev=~1.2
+# musl-dev for the static link, make for jemalloc's C (the global allocator); no OpenSSL
+# (rustls with ring).
+RUN apk add --no-cache musl-dev=~1.2 make=~4.4
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin kevgate \
