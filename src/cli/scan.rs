@@ -268,7 +268,8 @@ pub(super) fn read_sbom(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> 
     }
     let cannot_read = |e: std::io::Error| anyhow::anyhow!("cannot read `{}`: {e}", path.display());
     let mut reader = file.take(max_bytes.saturating_add(1));
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).map_or(0, |n| n.saturating_add(1)));
+    let mut bytes =
+        Vec::with_capacity(usize::try_from(expected).map_or(0, |n| n.saturating_add(1)));
     // The head first: what is plainly no SBOM (`/dev/zero`) is not read up to the cap.
     const HEAD: usize = 1 << 16;
     let mut chunk = vec![0u8; HEAD];
