@@ -100,38 +100,38 @@ fn workers() -> usize {
 
 /// A producer, workers and an in-order consumer (issue 14: `db build` reads its feeds on one
 /// thread and parses them on the others). `produce` runs on a thread of its own and hands
-/// items to `send` (which says `false` once the pipeline has stopped: `produce` should then
-/// return); each item is turned by `work` on up to [`MAX_WORKERS`] threads; `merge` gets the
-/// results on the calling thread **in the order the items were produced**, so the outcome does
-/// not depend on scheduling. At most `in_flight` items are between `send` and the end of their
-/// `merge` at any time (`send` waits), which bounds memory.
+/// items to `send` with their weight (bytes, say; `send` says `false` once the pipeline has
+/// stopped: `produce` should then return); each item is turned by `work` on up to
+/// [`MAX_WORKERS`] threads; `merge` gets the results on the calling thread **in the order the
+/// items were produced**, so the outcome does not depend on scheduling. The items between
+/// `send` and the end of their `merge` weigh at most `budget` together (`send` waits); an item
+/// heavier than the budget waits until nothing else is in flight, then goes alone. That bounds
+/// memory by the budget or the heaviest item, whichever is more.
 ///
 /// Errors, in input order: `merge`'s first error stops the pipeline and is the result; an
 /// error of `produce` is the result once every item sent before it has been merged.
 pub fn pipeline<T: Send, R: Send, E: Send>(
-    in_flight: usize,
-    produce: impl FnOnce(&mut dyn FnMut(T) -> bool) -> Result<(), E> + Send,
+    budget: usize,
+    produce: impl FnOnce(&mut dyn FnMut(T, usize) -> bool) -> Result<(), E> + Send,
     work: impl Fn(T) -> R + Sync,
     mut merge: impl FnMut(R) -> Result<(), E>,
 ) -> Result<(), E> {
     use std::sync::mpsc;
-    let in_flight = in_flight.max(1);
-    // Tokens: one per item that may be in flight; `merge` gives each back.
-    let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
-    for _ in 0..in_flight {
-        token_tx.send(()).expect("the receiver is alive");
-    }
-    let (item_tx, item_rx) = mpsc::sync_channel::<(usize, T)>(in_flight);
+    let budget = budget.max(1);
+    let room = Budget::new(budget);
+    let (item_tx, item_rx) = mpsc::channel::<(usize, usize, T)>();
     let item_rx = Mutex::new(item_rx);
-    let (result_tx, result_rx) = mpsc::channel::<(usize, R)>();
+    let (result_tx, result_rx) = mpsc::channel::<(usize, usize, R)>();
     std::thread::scope(|scope| {
+        let room = &room;
         let producer = scope.spawn(move || {
             let mut seq = 0;
-            let mut send = |item: T| {
-                if token_rx.recv().is_err() {
+            let mut send = |item: T, weight: usize| {
+                let weight = weight.clamp(1, budget);
+                if !room.take(weight) {
                     return false;
                 }
-                let sent = item_tx.send((seq, item)).is_ok();
+                let sent = item_tx.send((seq, weight, item)).is_ok();
                 seq += 1;
                 sent
             };
@@ -142,36 +142,41 @@ pub fn pipeline<T: Send, R: Send, E: Send>(
             let result_tx = result_tx.clone();
             let (item_rx, work) = (&item_rx, &work);
             scope.spawn(move || {
+                // A worker ends when the items or the merge have: a panic of `work` must stop
+                // the producer too, or it would wait for room the lost item never gives back.
+                let _stop = StopOnDrop(room);
                 loop {
                     let next = item_rx
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .recv();
-                    let Ok((seq, item)) = next else { break };
-                    if result_tx.send((seq, work(item))).is_err() {
+                    let Ok((seq, weight, item)) = next else { break };
+                    if result_tx.send((seq, weight, work(item))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(result_tx);
+        // Whatever ends the merge, a panic included, stops the producer: the scope would wait
+        // for it forever otherwise.
+        let _stop = StopOnDrop(room);
         // Results arrive in any order; each is merged when all before it have been.
         let mut merged = (|| {
             let mut waiting = std::collections::BTreeMap::new();
             let mut next = 0;
-            for (seq, result) in &result_rx {
-                waiting.insert(seq, result);
-                while let Some(result) = waiting.remove(&next) {
+            for (seq, weight, result) in &result_rx {
+                waiting.insert(seq, (weight, result));
+                while let Some((weight, result)) = waiting.remove(&next) {
                     merge(result)?;
                     next += 1;
-                    // The producer may have returned: a token it no longer needs.
-                    let _ = token_tx.send(());
+                    room.give(weight);
                 }
             }
             Ok(())
         })();
         // Stops the producer (its `send` fails) and the workers (their results go nowhere).
-        drop(token_tx);
+        room.close();
         drop(result_rx);
         let produced = producer
             .join()
@@ -181,6 +186,57 @@ pub fn pipeline<T: Send, R: Send, E: Send>(
         }
         merged
     })
+}
+
+/// Closes a [`Budget`] when dropped.
+struct StopOnDrop<'a>(&'a Budget);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// [`pipeline`]'s room for items in flight: a weight taken by `send`, given back by the merge.
+struct Budget {
+    /// The weight free, and whether the pipeline has stopped.
+    state: Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Budget {
+    fn new(budget: usize) -> Budget {
+        Budget {
+            state: Mutex::new((budget, false)),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until `weight` is free and takes it; `false` once the pipeline has stopped.
+    fn take(&self, weight: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while !state.1 && state.0 < weight {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        if state.1 {
+            return false;
+        }
+        state.0 -= weight;
+        true
+    }
+
+    fn give(&self, weight: usize) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).0 += weight;
+        self.changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        self.changed.notify_all();
+    }
 }
 
 #[cfg(test)]
@@ -217,22 +273,31 @@ mod tests {
         assert_eq!(try_map(&items, 16, |&i| Ok::<_, ()>(i)), Ok(items.clone()));
     }
 
-    /// [`pipeline`]: results merged in the order produced; never more than `in_flight` items
-    /// between `send` and the end of their merge; `merge`'s first error stops the producer
-    /// (no deadlock) and is the result; a producer's error comes after its earlier items.
+    /// [`pipeline`]: results merged in the order produced; the items between `send` and the
+    /// end of their merge never weigh more than the budget, and an item heavier than the
+    /// budget is alone in flight; `merge`'s first error stops the producer (no deadlock) and
+    /// is the result; a producer's error comes after its earlier items.
     #[test]
     fn pipeline_order_bound_and_errors() {
         use std::sync::atomic::AtomicIsize;
-        for in_flight in [1, 3, 8] {
+        // Weights 1 to 5, and every 97th item heavier than any budget here.
+        let weight = |i: u32| {
+            if i.is_multiple_of(97) {
+                1_000
+            } else {
+                i as usize % 5 + 1
+            }
+        };
+        for budget in [1, 3, 8, 20] {
             let live = AtomicIsize::new(0);
             let mut seen = Vec::new();
             let r: Result<(), String> = pipeline(
-                in_flight,
+                budget,
                 |send| {
                     for i in 0..2_000u32 {
-                        assert!(send(i));
+                        assert!(send(i, weight(i)));
                         // Counted once sent (before, it would count the item waiting to be).
-                        live.fetch_add(1, Ordering::SeqCst);
+                        live.fetch_add(weight(i).min(budget) as isize, Ordering::SeqCst);
                     }
                     Ok(())
                 },
@@ -241,12 +306,20 @@ mod tests {
                     if i % 7 == 0 {
                         std::thread::yield_now();
                     }
-                    i * 2
+                    i
                 },
-                |r| {
-                    let now = live.fetch_sub(1, Ordering::SeqCst);
-                    assert!(now <= in_flight as isize, "{now} in flight, of {in_flight}");
-                    seen.push(r);
+                |i| {
+                    let w = weight(i).min(budget) as isize;
+                    let now = live.fetch_sub(w, Ordering::SeqCst);
+                    assert!(now <= budget as isize, "{now} in flight, of {budget}");
+                    if weight(i) >= budget {
+                        // Items before it are merged; none after it may have been sent.
+                        assert!(
+                            now <= w,
+                            "item {i}, as heavy as {budget}, is not alone: {now}"
+                        );
+                    }
+                    seen.push(i * 2);
                     Ok(())
                 },
             );
@@ -260,7 +333,7 @@ mod tests {
             2,
             |send| {
                 for i in 0..1_000_000u32 {
-                    if !send(i) {
+                    if !send(i, 1) {
                         stopped.store(true, Ordering::SeqCst);
                         return Err("the producer stopped".to_string());
                     }
@@ -285,7 +358,7 @@ mod tests {
             4,
             |send| {
                 for i in 0..5 {
-                    send(i);
+                    send(i, 1);
                 }
                 Err("read error".to_string())
             },
@@ -296,5 +369,35 @@ mod tests {
             },
         );
         assert_eq!((r, merged), (Err("read error".to_string()), 5));
+    }
+
+    /// A panic in `work` or in `merge` is a panic of [`pipeline`], not a producer waiting
+    /// forever for room that the lost item never gives back.
+    #[test]
+    fn pipeline_panics_do_not_hang() {
+        let produce = |send: &mut dyn FnMut(u32, usize) -> bool| {
+            for i in 0..100_000u32 {
+                if !send(i, 1) {
+                    return Err("stopped");
+                }
+            }
+            Ok(())
+        };
+        let worker_panic = std::panic::catch_unwind(|| {
+            pipeline(2, produce, |i| assert!(i != 50, "work panics"), |()| Ok(()))
+        });
+        assert!(worker_panic.is_err());
+        let merge_panic = std::panic::catch_unwind(|| {
+            pipeline(
+                2,
+                produce,
+                |i| i,
+                |i| {
+                    assert!(i != 50, "merge panics");
+                    Ok(())
+                },
+            )
+        });
+        assert!(merge_panic.is_err());
     }
 }

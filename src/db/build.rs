@@ -40,9 +40,12 @@ const COMPRESSED: Codec = Codec::Zstd;
 /// document cut into parts of this size): 600k `all.zip` members of a few KB each, or one
 /// `.jsonl` of 380 MB, spread evenly, each hand-over costing nothing next to its parse.
 const BATCH_BYTES: usize = 1 << 20;
-/// Batches read but not yet merged, at most: bounds what the parallel read adds to memory
-/// (documents larger than a batch, an NVD 1.1 feed of ~65 MB, count one each).
-const IN_FLIGHT: usize = 6;
+/// Bytes of documents read but not yet merged, at most (`parallel::pipeline`'s budget): 32
+/// batches, or four NVD API pages of ~7 MB, keep the workers busy; a document larger than this
+/// (an NVD 1.1 yearly feed of ~65 MB, or one at `KEVGATE_MAX_ENTRY_BYTES`) is parsed alone, so
+/// a feed of maximum-size documents holds one being parsed and the next being read, not one
+/// per core (docs/security.md). 16 MiB measured ~4% slower at full size.
+const IN_FLIGHT_BYTES: usize = 32 << 20;
 
 /// A document, or a part of a JSON-lines one, on its way to a parsing thread.
 struct Piece {
@@ -652,19 +655,18 @@ impl Source {
         let (name, limits, files) = (*name, *limits, &*files);
         let mut skipped_doc = None;
         crate::parallel::pipeline(
-            IN_FLIGHT,
-            |send: &mut dyn FnMut(Vec<Piece>) -> bool| {
+            IN_FLIGHT_BYTES,
+            |send: &mut dyn FnMut(Vec<Piece>, usize) -> bool| {
                 let mut batch = Vec::new();
                 let mut bytes = 0;
                 let mut push = |doc: Doc, part: Part, index: usize| {
                     bytes += doc.bytes.len();
                     batch.push(Piece { index, doc, part });
-                    if bytes >= batch_bytes {
-                        bytes = 0;
-                        if !send(std::mem::take(&mut batch)) {
-                            // Only when the merge failed: its error is the build's.
-                            return Err(DbError::Format("the build stopped".into()));
-                        }
+                    // `send` fails only when the merge failed: its error is the build's.
+                    if bytes >= batch_bytes
+                        && !send(std::mem::take(&mut batch), std::mem::take(&mut bytes))
+                    {
+                        return Err(DbError::Format("the build stopped".into()));
                     }
                     Ok(())
                 };
@@ -679,7 +681,7 @@ impl Source {
                     })?;
                 }
                 if !batch.is_empty() {
-                    send(batch);
+                    send(batch, bytes);
                 }
                 Ok(())
             },
