@@ -160,7 +160,7 @@ pub fn pipeline<T: Send, R: Send, E: Send>(
         drop(result_tx);
         // Whatever ends the merge, a panic included, stops the producer: the scope would wait
         // for it forever otherwise.
-        let _stop = StopOnDrop(room);
+        let stop = StopOnDrop(room);
         // Results arrive in any order; each is merged when all before it have been.
         let mut merged = (|| {
             let mut waiting = std::collections::BTreeMap::new();
@@ -176,7 +176,7 @@ pub fn pipeline<T: Send, R: Send, E: Send>(
             Ok(())
         })();
         // Stops the producer (its `send` fails) and the workers (their results go nowhere).
-        room.close();
+        drop(stop);
         drop(result_rx);
         let produced = producer
             .join()
